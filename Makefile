@@ -1,0 +1,46 @@
+# minictr — build, install, test.
+PREFIX ?= /usr/local
+# OS packages minictr drives: ip/bridge, iptables, conntrack, unshare/nsenter/mount,
+# the static busybox the default image is built from; socat and iperf3 are for tests and bench.
+APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps
+TEST_PACKAGES := socat iperf3
+
+.PHONY: all build deps install uninstall test test-unit test-integration bench clean
+
+all: build
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+build: node_modules
+	npx tsc -p tsconfig.json
+
+deps:
+	@if command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; for p in $(APT_PACKAGES) $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	else echo "not a Debian/Ubuntu host: install $(APT_PACKAGES) yourself" >&2; fi
+
+install: deps build
+	ln -sf $(CURDIR)/bin/minictr $(PREFIX)/bin/minictr
+	@echo "minictr installed: $(PREFIX)/bin/minictr -> $(CURDIR)/bin/minictr"
+
+uninstall:
+	rm -f $(PREFIX)/bin/minictr
+
+test-unit: build
+	node --test dist/test/unit/
+
+# Integration tests need root; they run minictr inside throwaway network namespaces.
+test-integration: build
+	node --test --test-concurrency=1 dist/test/integration/
+
+test: build
+	node --test --test-concurrency=1 dist/test/unit/ dist/test/integration/
+
+bench: build
+	node dist/bench/run.js
+
+clean:
+	rm -rf dist

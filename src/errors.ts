@@ -1,0 +1,42 @@
+// The errors minictr shows its user: one line, a stable code, Docker's exit status.
+
+/** Docker's convention: 125 when the runtime itself fails. */
+export const EXIT_RUNTIME_FAILURE = 125;
+/** The container's command exists but cannot be invoked. */
+export const EXIT_CANNOT_INVOKE = 126;
+/** The container's command was not found. */
+export const EXIT_NOT_FOUND = 127;
+
+export class MinictrError extends Error {
+  readonly code: string;
+  readonly exitCode: number;
+
+  constructor(code: string, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'MinictrError';
+    this.code = code;
+    this.exitCode = options.exitCode ?? EXIT_RUNTIME_FAILURE;
+  }
+}
+
+/** A host command (ip, iptables, mount …) failed; carries what ran and what it said. */
+export class CommandFailedError extends MinictrError {
+  readonly argv: readonly string[];
+  readonly stderr: string;
+  readonly commandExitCode: number | undefined;
+
+  constructor(argv: readonly string[], commandExitCode: number | undefined, stderr: string) {
+    const said = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
+    super(
+      'E_COMMAND_FAILED',
+      `${argv.join(' ')} failed (exit ${commandExitCode ?? 'signal'})${said ? `: ${said}` : ''}`,
+    );
+    this.argv = argv;
+    this.stderr = stderr;
+    this.commandExitCode = commandExitCode;
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,51 @@
+// A plan is what minictr will do to the host, as data: ordered operations, each with
+// the exact command, a reason a learner can read, and (where it applies) what undoes it.
+// Planning is pure; src/exec/apply.ts runs a plan, src/explain/ renders it.
+
+export type Argv = readonly string[];
+
+interface OpBase {
+  /** One line, in the article's terms: why this step exists. */
+  why: string;
+  /**
+   * Equivalent one-command-per-line form shown by --dry-run and --explain when the op
+   * itself is a batch (ip -batch, iptables-restore): running these by hand does the same.
+   */
+  shown?: Argv[];
+  /** Failures whose stderr matches are success: the op is idempotent (e.g. "File exists"). */
+  tolerate?: RegExp;
+}
+
+/** Run a command; stdin is fed to it (for `ip -batch -` and `iptables-restore`). */
+export interface CommandOp extends OpBase {
+  kind: 'command';
+  argv: Argv;
+  stdin?: string;
+}
+
+/** Write a small file (a sysctl under /proc/sys). Done in-process: no extra process. */
+export interface WriteOp extends OpBase {
+  kind: 'write';
+  path: string;
+  content: string;
+}
+
+export type Op = CommandOp | WriteOp;
+
+export interface Plan {
+  /** What the plan does, e.g. "set up network for container 3f2a…". */
+  title: string;
+  ops: Op[];
+}
+
+export function command(argv: Argv, why: string, extra: Partial<Omit<CommandOp, 'kind' | 'argv' | 'why'>> = {}): CommandOp {
+  return { kind: 'command', argv, why, ...extra };
+}
+
+export function write(path: string, content: string, why: string): WriteOp {
+  return { kind: 'write', path, content, why };
+}
+
+export function concatPlans(title: string, ...plans: Plan[]): Plan {
+  return { title, ops: plans.flatMap((p) => p.ops) };
+}

@@ -1,0 +1,36 @@
+// Atomic JSON files: write a temp file beside the target, then rename over it.
+import { mkdir, readFile, rename, writeFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { MinictrError, errorMessage } from '../errors.js';
+
+export async function readJson<T>(path: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new MinictrError('E_STATE_READ', `could not read ${path}: ${errorMessage(err)}`, { cause: err });
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new MinictrError('E_STATE_CORRUPT', `${path} is not valid JSON; remove it or restore it`, { cause: err });
+  }
+}
+
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new MinictrError(
+      'E_STATE_WRITE',
+      `could not write ${path}: ${errorMessage(err)}; check that the state dir is writable and not full`,
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,64 @@
+// Where minictr keeps what it knows: /var/lib/minictr, or --root / MINICTR_ROOT.
+import { join, resolve } from 'node:path';
+
+export const DEFAULT_ROOT = '/var/lib/minictr';
+
+export function resolveRoot(flag?: string): string {
+  return resolve(flag ?? process.env['MINICTR_ROOT'] ?? DEFAULT_ROOT);
+}
+
+export class Paths {
+  constructor(readonly root: string) {}
+
+  get containers(): string {
+    return join(this.root, 'containers');
+  }
+  container(id: string): string {
+    return join(this.containers, id);
+  }
+  containerRecord(id: string): string {
+    return join(this.container(id), 'config.json');
+  }
+  /** Written by the monitor when the container's process ends. */
+  containerExitFile(id: string): string {
+    return join(this.container(id), 'exit-code');
+  }
+  /** Written by the container's init before it becomes the command: its host pid. */
+  containerPidFile(id: string): string {
+    return join(this.container(id), 'pid');
+  }
+  containerLog(id: string, stream: 'stdout' | 'stderr'): string {
+    return join(this.container(id), `${stream}.log`);
+  }
+  containerRootfs(id: string): { upper: string; work: string; merged: string } {
+    const dir = this.container(id);
+    return { upper: join(dir, 'upper'), work: join(dir, 'work'), merged: join(dir, 'merged') };
+  }
+
+  get networks(): string {
+    return join(this.root, 'networks');
+  }
+  networkRecord(name: string): string {
+    return join(this.networks, `${name}.json`);
+  }
+
+  get images(): string {
+    return join(this.root, 'images');
+  }
+  get imageIndex(): string {
+    return join(this.images, 'index.json');
+  }
+  imageDir(id: string): string {
+    return join(this.images, 'store', id);
+  }
+  imageRootfs(id: string): string {
+    return join(this.imageDir(id), 'rootfs');
+  }
+
+  get locks(): string {
+    return join(this.root, 'locks');
+  }
+  lock(name: string): string {
+    return join(this.locks, name);
+  }
+}

@@ -1,0 +1,99 @@
+// The one home of container and network records. Nothing else reads or writes them.
+import { readdir, rm } from 'node:fs/promises';
+import { MinictrError } from '../errors.js';
+import { readJson, writeJsonAtomic } from './files.js';
+import { withLock, type LockName } from './lock.js';
+import { Paths } from './paths.js';
+import type { ContainerRecord, NetworkRecord } from './records.js';
+
+const ID_PATTERN = /^[0-9a-f]{64}$/;
+export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export class Store {
+  readonly paths: Paths;
+
+  constructor(root: string) {
+    this.paths = new Paths(root);
+  }
+
+  lock<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
+    return withLock(this.paths, name, fn);
+  }
+
+  // ---- containers ----
+
+  async listContainers(): Promise<ContainerRecord[]> {
+    let ids: string[];
+    try {
+      ids = await readdir(this.paths.containers);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const records = await Promise.all(
+      ids.filter((id) => ID_PATTERN.test(id)).map((id) => this.loadContainer(id)),
+    );
+    return records
+      .filter((r): r is ContainerRecord => r !== undefined)
+      .sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  loadContainer(id: string): Promise<ContainerRecord | undefined> {
+    if (!ID_PATTERN.test(id)) return Promise.resolve(undefined);
+    return readJson<ContainerRecord>(this.paths.containerRecord(id));
+  }
+
+  saveContainer(record: ContainerRecord): Promise<void> {
+    return writeJsonAtomic(this.paths.containerRecord(record.id), record);
+  }
+
+  /** Remove the record and everything in the container's directory. */
+  async removeContainer(id: string): Promise<void> {
+    if (!ID_PATTERN.test(id)) throw new MinictrError('E_INTERNAL', `bad container id ${id}`);
+    await rm(this.paths.container(id), { recursive: true, force: true });
+  }
+
+  /** Find by full id, unique id prefix, or name (Docker's order). */
+  async findContainer(ref: string): Promise<ContainerRecord> {
+    const all = await this.listContainers();
+    const byId = all.find((c) => c.id === ref);
+    if (byId) return byId;
+    const byName = all.find((c) => c.name === ref || `/${c.name}` === ref);
+    if (byName) return byName;
+    const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
+    if (byPrefix.length === 1 && byPrefix[0]) return byPrefix[0];
+    if (byPrefix.length > 1) {
+      throw new MinictrError('E_AMBIGUOUS', `multiple containers match "${ref}"; give more of the id`);
+    }
+    throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${ref}`, { exitCode: 1 });
+  }
+
+  // ---- networks ----
+
+  async listNetworks(): Promise<NetworkRecord[]> {
+    let files: string[];
+    try {
+      files = await readdir(this.paths.networks);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const records = await Promise.all(
+      files.filter((f) => f.endsWith('.json')).map((f) => this.loadNetwork(f.slice(0, -'.json'.length))),
+    );
+    return records.filter((r): r is NetworkRecord => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  loadNetwork(name: string): Promise<NetworkRecord | undefined> {
+    if (!NAME_PATTERN.test(name)) return Promise.resolve(undefined);
+    return readJson<NetworkRecord>(this.paths.networkRecord(name));
+  }
+
+  saveNetwork(record: NetworkRecord): Promise<void> {
+    return writeJsonAtomic(this.paths.networkRecord(record.name), record);
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    await rm(this.paths.networkRecord(name), { force: true });
+  }
+}
