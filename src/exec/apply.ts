@@ -15,10 +15,23 @@ export interface ApplyOptions {
 }
 
 async function applyOp(op: Op, runner: Runner): Promise<void> {
+  if (op.fallback) {
+    try {
+      await applyOne(op, runner);
+    } catch {
+      for (const alt of op.fallback) await applyOp(alt, runner);
+    }
+    return;
+  }
+  await applyOne(op, runner);
+}
+
+async function applyOne(op: Op, runner: Runner): Promise<void> {
   if (op.kind === 'write') {
     try {
       await writeFile(op.path, op.content);
     } catch (err) {
+      if (op.tolerate?.test(errorMessage(err))) return;
       throw new MinictrError('E_WRITE_FAILED', `could not write ${op.path}: ${errorMessage(err)}`, { cause: err });
     }
     return;

@@ -14,6 +14,11 @@ interface OpBase {
   shown?: Argv[];
   /** Failures whose stderr matches are success: the op is idempotent (e.g. "File exists"). */
   tolerate?: RegExp;
+  /**
+   * Run instead when this op fails: a batch that failed as a whole (one rule already
+   * gone) is retried as separate, individually tolerant ops.
+   */
+  fallback?: Op[];
 }
 
 /** Run a command; stdin is fed to it (for `ip -batch -` and `iptables-restore`). */

@@ -54,6 +54,10 @@ export class Paths {
   imageRootfs(id: string): string {
     return join(this.imageDir(id), 'rootfs');
   }
+  /** Scratch space for images being built or imported; renamed into store/ when complete. */
+  get imageTmp(): string {
+    return join(this.images, 'tmp');
+  }
 
   get locks(): string {
     return join(this.root, 'locks');

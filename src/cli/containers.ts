@@ -1,0 +1,236 @@
+// Container commands: run, create, start, restart, stop, kill, rm, wait, ps, logs, exec, inspect, port.
+import { Option, type Command } from 'commander';
+import { MinictrError } from '../errors.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { print, runtimeFor } from './context.js';
+import { runContainer, createFromFlags, type RunFlags } from './run.js';
+import { formatPsTable, type PsFlags } from './ps.js';
+import { showLogs } from './logs.js';
+import { execInContainer } from './exec.js';
+import { renderTemplate } from './template.js';
+import { inspectContainer } from '../runtime/inspect.js';
+import { parseSignal } from '../runtime/proc.js';
+import { formatPortCommand } from '../network/ports.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** The flags `run` and `create` share, spelled as Docker spells them. */
+function addContainerFlags(cmd: Command): Command {
+  return cmd
+    .helpOption('--help', 'show help for this command')
+    .option('--name <name>', 'assign a name to the container')
+    .option('-e, --env <NAME=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-h, --hostname <name>', 'container host name (default: the short id)')
+    .option('--entrypoint <cmd>', "override the image's entrypoint")
+    .option('-i, --interactive', 'keep stdin attached')
+    .option('-t, --tty', 'the container uses this terminal')
+    .option('--network <mode>', 'network: bridge (default), none, host or a network name')
+    .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
+    .option('-p, --publish <spec>', 'publish a port: [ip:][hostPort:]containerPort[/tcp|udp] (repeatable)', collect, [])
+    .option('--rm', 'remove the container when it exits')
+    .argument('<image>', 'image to run (e.g. busybox)')
+    .argument('[command...]', 'command and arguments (default: the image\'s)')
+    .passThroughOptions();
+}
+
+function withRuntime<A extends unknown[]>(fn: (rt: Runtime, ...args: A) => Promise<void>) {
+  return async function (this: Command, ...args: A): Promise<void> {
+    await fn(await runtimeFor(this), ...args);
+  };
+}
+
+async function eachRef(refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
+  // Docker: act on every argument, report each failure, exit 1 if any failed.
+  let failed = false;
+  for (const ref of refs) {
+    try {
+      await fn(ref);
+    } catch (err) {
+      if (!(err instanceof MinictrError)) throw err;
+      process.stderr.write(`minictr: ${err.message}\n`);
+      failed = true;
+    }
+  }
+  if (failed) process.exitCode = 1;
+}
+
+export function registerContainerCommands(program: Command): void {
+  addContainerFlags(program.command('run').description('create and start a container'))
+    .option('-d, --detach', 'run in the background and print the container id')
+    .option('--dry-run', 'print every host command the run would execute, and change nothing')
+    .option('--explain', 'print each host command as it runs, with its time')
+    .action(async function (this: Command, image: string, command: string[]) {
+      const code = await runContainer(this, image, command, this.opts<RunFlags>());
+      process.exitCode = code;
+    });
+
+  addContainerFlags(program.command('create').description('create a container without starting it'))
+    .action(async function (this: Command, image: string, command: string[]) {
+      const { record } = await createFromFlags(this, image, command, this.opts<RunFlags>());
+      print(record.id);
+    });
+
+  program
+    .command('start')
+    .description('start one or more stopped containers')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[]) => {
+      await eachRef(refs, async (ref) => {
+        const record = await rt.find(ref);
+        await rt.start(record.id, { foreground: false, stdin: false });
+        print(ref);
+      });
+    }));
+
+  program
+    .command('restart')
+    .description('stop, then start, one or more containers')
+    .option('-t, --time <seconds>', 'seconds to wait before killing', '10')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[], opts: { time: string }) => {
+      await eachRef(refs, async (ref) => {
+        const record = await rt.stop(ref, parseSeconds(opts.time));
+        await rt.start(record.id, { foreground: false, stdin: false });
+        print(ref);
+      });
+    }));
+
+  program
+    .command('stop')
+    .description('stop running containers: SIGTERM, then SIGKILL after a grace period')
+    .option('-t, --time <seconds>', 'seconds to wait before killing', '10')
+    .option('-s, --signal <signal>', 'signal to send first', 'SIGTERM')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[], opts: { time: string; signal: string }) => {
+      const signal = mustSignal(opts.signal);
+      await eachRef(refs, async (ref) => {
+        await rt.stop(ref, parseSeconds(opts.time), signal);
+        print(ref);
+      });
+    }));
+
+  program
+    .command('kill')
+    .description('send a signal (default SIGKILL) to running containers')
+    .option('-s, --signal <signal>', 'signal to send', 'KILL')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[], opts: { signal: string }) => {
+      const signal = mustSignal(opts.signal);
+      await eachRef(refs, async (ref) => {
+        await rt.kill(ref, signal);
+        print(ref);
+      });
+    }));
+
+  program
+    .command('rm')
+    .description('remove containers (and everything they set up on the host)')
+    .option('-f, --force', 'kill a running container first')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean }) => {
+      await eachRef(refs, async (ref) => {
+        await rt.remove(ref, opts.force ?? false);
+        print(ref);
+      });
+    }));
+
+  program
+    .command('wait')
+    .description('wait for containers to stop, then print their exit codes')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[]) => {
+      await eachRef(refs, async (ref) => print(String(await rt.wait(ref))));
+    }));
+
+  program
+    .command('ps')
+    .description('list containers')
+    .option('-a, --all', 'show all containers (default: only running)')
+    .option('-q, --quiet', 'only print ids')
+    .option('--no-trunc', 'do not truncate output')
+    .option('--format <template>', 'Go-style template, e.g. {{.Names}} or {{json .}}')
+    .action(withRuntime(async (rt, opts: PsFlags) => {
+      const records = await rt.list(opts.all ?? false);
+      const out = formatPsTable(records, opts, new Date());
+      if (out) print(out);
+    }));
+
+  program
+    .command('logs')
+    .description('print the output of a detached container')
+    .option('-f, --follow', 'keep printing new output until the container stops')
+    .argument('<container>')
+    .action(withRuntime(async (rt, ref: string, opts: { follow?: boolean }) => {
+      await showLogs(rt, ref, opts.follow ?? false);
+    }));
+
+  program
+    .command('exec')
+    .description('run a command in a running container (joins its namespaces with nsenter)')
+    .helpOption('--help', 'show help for this command')
+    .option('-i, --interactive', 'keep stdin attached')
+    .option('-t, --tty', 'the command uses this terminal')
+    .option('-d, --detach', 'run the command in the background')
+    .option('-e, --env <NAME=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .argument('<container>')
+    .argument('<command...>')
+    .passThroughOptions()
+    .action(withRuntime(async (rt, ref: string, command: string[], opts: { interactive?: boolean; detach?: boolean; env: string[]; workdir?: string }) => {
+      process.exitCode = await execInContainer(rt, ref, command, opts);
+    }));
+
+  program
+    .command('inspect')
+    .description('show low-level information on containers, as JSON')
+    .option('-f, --format <template>', 'Go-style template, e.g. {{.NetworkSettings.IPAddress}}')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[], opts: { format?: string }) => {
+      const docs: unknown[] = [];
+      await eachRef(refs, async (ref) => {
+        const doc = inspectContainer(await rt.find(ref));
+        if (opts.format !== undefined) print(renderTemplate(opts.format, doc));
+        else docs.push(doc);
+      });
+      if (opts.format === undefined) print(JSON.stringify(docs, null, 4));
+    }));
+
+  program
+    .command('port')
+    .description("list a container's published ports")
+    .argument('<container>')
+    .argument('[port]', 'a container port, e.g. 5000 or 5000/tcp')
+    .action(withRuntime(async (rt, ref: string, port: string | undefined) => {
+      const record = await rt.find(ref);
+      const lines = formatPortCommand(record.network?.ports ?? [], port);
+      if (port !== undefined && lines.length === 0) {
+        throw new MinictrError('E_NO_SUCH_PORT', `no public port '${port}' published for ${ref}`, { exitCode: 1 });
+      }
+      for (const line of lines) print(line);
+    }));
+
+  program
+    .command('_on-exit', { hidden: true })
+    .description('record a container exit and release its network (run by the monitor)')
+    .argument('<id>')
+    .action(withRuntime(async (rt, id: string) => {
+      await rt.finalizeExit(id);
+    }));
+
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new MinictrError('E_BAD_FLAG', `invalid --time "${value}": give a number of seconds`);
+  }
+  return n;
+}
+
+function mustSignal(value: string): NodeJS.Signals {
+  const signal = parseSignal(value);
+  if (!signal) throw new MinictrError('E_BAD_SIGNAL', `invalid signal: ${value}`);
+  return signal;
+}

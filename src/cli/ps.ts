@@ -1,0 +1,63 @@
+// `ps`: Docker's columns, statuses and truncation, from container records (pure).
+import type { ContainerRecord } from '../state/records.js';
+import { formatPortsColumn } from '../network/ports.js';
+import { formatTable, humanDuration, timeAgo } from './table.js';
+import { renderTemplate } from './template.js';
+
+export interface PsFlags {
+  all?: boolean;
+  quiet?: boolean;
+  trunc?: boolean;
+  format?: string;
+}
+
+function ellipsis(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export function statusText(record: ContainerRecord, now: Date): string {
+  const s = record.state;
+  if (s.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(s.startedAt))}`;
+  if (s.status === 'exited') return `Exited (${s.exitCode}) ${timeAgo(new Date(s.finishedAt), now)}`;
+  return 'Created';
+}
+
+export interface PsRow {
+  ID: string;
+  Image: string;
+  Command: string;
+  CreatedAt: string;
+  RunningFor: string;
+  Status: string;
+  Ports: string;
+  Names: string;
+  State: string;
+  Networks: string;
+}
+
+export function psRow(record: ContainerRecord, now: Date, truncate: boolean): PsRow {
+  const command = [...record.config.entrypoint, ...record.config.cmd].join(' ');
+  return {
+    ID: truncate ? record.id.slice(0, 12) : record.id,
+    Image: record.config.image,
+    Command: `"${truncate ? ellipsis(command, 20) : command}"`,
+    CreatedAt: record.created,
+    RunningFor: timeAgo(new Date(record.created), now),
+    Status: statusText(record, now),
+    Ports: formatPortsColumn(record.network?.ports ?? []),
+    Names: record.name,
+    State: record.state.status,
+    Networks: record.hostConfig.networkMode,
+  };
+}
+
+export function formatPsTable(records: ContainerRecord[], flags: PsFlags, now: Date): string {
+  const truncate = flags.trunc !== false;
+  if (flags.quiet) return records.map((r) => (truncate ? r.id.slice(0, 12) : r.id)).join('\n');
+  const rows = records.map((r) => psRow(r, now, truncate));
+  if (flags.format !== undefined) return rows.map((row) => renderTemplate(flags.format ?? '', row)).join('\n');
+  return formatTable(
+    ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
+    rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names]),
+  );
+}

@@ -1,0 +1,53 @@
+// Renders plans for people: a shell script for --dry-run, a live step log for --explain.
+import type { Argv, Op, Plan } from '../plan/types.js';
+import type { StepReport } from '../exec/apply.js';
+
+/** Quote one word for a POSIX shell, only when it needs it. */
+export function shellQuote(word: string): string {
+  if (word !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+export function shellLine(argv: Argv): string {
+  return argv.map(shellQuote).join(' ');
+}
+
+/** The commands a person would type for one op (a batch shows its one-per-line form). */
+export function opCommands(op: Op): string[] {
+  if (op.kind === 'write') return [`echo ${shellQuote(op.content)} > ${shellQuote(op.path)}`];
+  if (op.shown && op.shown.length > 0) return op.shown.map(shellLine);
+  const line = shellLine(op.argv);
+  return op.stdin === undefined ? [line] : [`${line} <<'EOF'\n${op.stdin.replace(/\n$/, '')}\nEOF`];
+}
+
+/** A plan as a script: each step under a comment saying why. */
+export function renderShell(plan: Plan): string {
+  const lines = [`# ${plan.title}`];
+  for (const op of plan.ops) {
+    lines.push(`# ${op.why}`);
+    for (const cmd of opCommands(op)) {
+      // Idempotent steps are allowed to find their work already done, as the real run allows.
+      lines.push(op.tolerate || op.fallback ? `${cmd} || true` : cmd);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The exact command an op ran (a batch with its input), for --explain. */
+export function executedText(op: Op): string {
+  if (op.kind === 'write') return `echo ${shellQuote(op.content)} > ${op.path}`;
+  const line = shellLine(op.argv);
+  if (op.stdin === undefined) return line;
+  return `${line} <<'EOF'\n${op.stdin.replace(/\n$/, '')}\nEOF`;
+}
+
+export function formatStep(report: StepReport): string {
+  const ms = report.ms.toFixed(1).padStart(7);
+  const body = executedText(report.op).split('\n').map((l, i) => (i === 0 ? l : `            ${l}`)).join('\n');
+  return `[${ms} ms] # ${report.op.why}\n            ${body}`;
+}
+
+/** --explain: each step as it is executed, with its time, on stderr (stdout stays the container's). */
+export function explainStep(report: StepReport): void {
+  process.stderr.write(`${formatStep(report)}\n`);
+}

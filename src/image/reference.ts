@@ -1,0 +1,100 @@
+// Image references the way Docker reads them: busybox = busybox:latest = docker.io/library/busybox:latest.
+import { MinictrError } from '../errors.js';
+
+/** A parsed NAME[:TAG] in Docker's familiar form. */
+export interface NamedRef {
+  /** 'busybox', 'myuser/app', 'localhost:5000/app' */
+  repository: string;
+  tag: string;
+  /** repository:tag, the form kept in ImageRecord.repoTags. */
+  familiar: string;
+}
+
+/** What a user's image argument can mean: a tag, an id (or prefix), or both (a short hex name). */
+export interface ImageRef {
+  given: string;
+  named?: NamedRef;
+  /** Lowercase hex, 1–64 digits: a full id or a prefix of one. */
+  idPrefix?: string;
+}
+
+const DEFAULT_DOMAIN = 'docker.io';
+const OFFICIAL_PREFIX = 'library/';
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const HEX = /^[0-9a-f]+$/;
+const FULL_ID = /^[0-9a-f]{64}$/;
+const MAX_NAME_LENGTH = 255;
+
+function badReference(detail: string): MinictrError {
+  return new MinictrError('E_BAD_REFERENCE', `invalid reference format: ${detail}`);
+}
+
+/** Split off a registry domain the way distribution/reference does. */
+function splitDomain(name: string): [string, string] {
+  const slash = name.indexOf('/');
+  if (slash === -1) return [DEFAULT_DOMAIN, name];
+  const first = name.slice(0, slash);
+  const isDomain = /[.:]/.test(first) || first === 'localhost' || first.toLowerCase() !== first;
+  if (!isDomain) return [DEFAULT_DOMAIN, name];
+  return [first === 'index.docker.io' ? DEFAULT_DOMAIN : first, name.slice(slash + 1)];
+}
+
+/** Parse NAME[:TAG] into Docker's familiar form; throws E_BAD_REFERENCE. Digests are refused. */
+export function parseNamed(ref: string): NamedRef {
+  const quoted = JSON.stringify(ref);
+  if (ref === '' || /\s/.test(ref)) throw badReference(quoted);
+  if (ref.includes('@')) throw badReference(`${quoted}: digest references are not supported`);
+  const lastSlash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  const hasTag = colon > lastSlash;
+  const name = hasTag ? ref.slice(0, colon) : ref;
+  const tag = hasTag ? ref.slice(colon + 1) : 'latest';
+  if (!TAG.test(tag)) throw badReference(`${quoted}: bad tag "${tag}"`);
+  if (name.length > MAX_NAME_LENGTH) throw badReference(`${quoted}: repository name longer than 255 characters`);
+
+  const [domain, rest] = splitDomain(name);
+  if (!DOMAIN.test(domain)) throw badReference(quoted);
+  const path = domain === DEFAULT_DOMAIN && !rest.includes('/') ? `${OFFICIAL_PREFIX}${rest}` : rest;
+  if (path !== path.toLowerCase()) {
+    throw badReference(`repository name (${path}) must be lowercase`);
+  }
+  if (!path.split('/').every((c) => PATH_COMPONENT.test(c))) throw badReference(quoted);
+  if (domain === DEFAULT_DOMAIN && FULL_ID.test(rest)) {
+    throw badReference(`${quoted}: a repository name cannot be a 64-digit hexadecimal string`);
+  }
+
+  let repository: string;
+  if (domain !== DEFAULT_DOMAIN) repository = `${domain}/${path}`;
+  else if (path.startsWith(OFFICIAL_PREFIX) && !path.slice(OFFICIAL_PREFIX.length).includes('/')) {
+    repository = path.slice(OFFICIAL_PREFIX.length);
+  } else repository = path;
+  return { repository, tag, familiar: `${repository}:${tag}` };
+}
+
+/**
+ * Parse an image argument: `sha256:<hex>` and 64-hex strings are ids; a short hex string is a
+ * name that may also be an id prefix (the tag wins when both exist, as in Docker).
+ */
+export function parseImageRef(ref: string): ImageRef {
+  if (ref.startsWith('sha256:')) {
+    const hex = ref.slice('sha256:'.length);
+    if (!HEX.test(hex) || hex.length > 64) throw badReference(JSON.stringify(ref));
+    return { given: ref, idPrefix: hex };
+  }
+  if (FULL_ID.test(ref)) return { given: ref, idPrefix: ref };
+  const named = parseNamed(ref);
+  return HEX.test(ref) ? { given: ref, named, idPrefix: ref } : { given: ref, named };
+}
+
+/** 'busybox:latest' → ['busybox', 'latest']; 'localhost:5000/app:v1' → ['localhost:5000/app', 'v1']. */
+export function splitRepoTag(repoTag: string): [string, string] {
+  const colon = repoTag.lastIndexOf(':');
+  return [repoTag.slice(0, colon), repoTag.slice(colon + 1)];
+}
+
+/** How a user would name the tag on the command line: `busybox` for busybox:latest. */
+export function shortName(familiar: string): string {
+  return familiar.endsWith(':latest') ? familiar.slice(0, -':latest'.length) : familiar;
+}

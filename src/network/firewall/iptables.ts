@@ -1,0 +1,218 @@
+// minictr's iptables rules as data, in Docker 28's layout with MINICTR where Docker writes DOCKER.
+// Each rule is written exactly as iptables-save prints it back, so a dump can be diffed with the plan.
+import type { NetworkAttachment, PortMapping } from '../../state/records.js';
+import type { Argv } from '../../plan/types.js';
+import { attachmentScope, ruleComment } from '../names.js';
+
+export type Table = 'filter' | 'nat' | 'raw';
+
+export interface Rule {
+  table: Table;
+  chain: string;
+  /** -I puts the rule at the head of the chain (iptables-save still prints it as -A). */
+  op: '-A' | '-I';
+  /** Matches and target in iptables-save order: -s -d -i -o -p, -m …, -m comment, -j. */
+  spec: string[];
+}
+
+export interface Chain {
+  table: Table;
+  chain: string;
+}
+
+export type Mode = 'add' | 'delete';
+
+export const CHAINS = {
+  main: 'MINICTR',
+  bridge: 'MINICTR-BRIDGE',
+  ct: 'MINICTR-CT',
+  forward: 'MINICTR-FORWARD',
+  isolation1: 'MINICTR-ISOLATION-STAGE-1',
+  isolation2: 'MINICTR-ISOLATION-STAGE-2',
+  user: 'MINICTR-USER',
+} as const;
+
+const TABLE_ORDER: readonly Table[] = ['filter', 'nat', 'raw'];
+
+function rule(table: Table, chain: string, spec: string[], op: '-A' | '-I' = '-A'): Rule {
+  return { table, chain, op, spec };
+}
+
+/** `-m comment --comment TEXT -j TARGET…`: the tail every minictr rule ends with. */
+function tail(comment: string, ...target: string[]): string[] {
+  return ['-m', 'comment', '--comment', comment, '-j', ...target];
+}
+
+/** Chains minictr owns; declared once, when the first network is set up. */
+export function standingChains(): Chain[] {
+  return [
+    ...[CHAINS.main, CHAINS.bridge, CHAINS.ct, CHAINS.forward, CHAINS.isolation1, CHAINS.isolation2, CHAINS.user].map(
+      (chain): Chain => ({ table: 'filter', chain }),
+    ),
+    { table: 'nat', chain: CHAINS.main },
+  ];
+}
+
+/**
+ * Installed once for all networks. The FORWARD jumps are inserted at the head (as Docker does),
+ * MINICTR-FORWARD first so MINICTR-USER ends up above it: a host whose FORWARD chain ends in
+ * REJECT cannot shadow them. nat OUTPUT has no `! -d 127.0.0.0/8`: minictr has no userland
+ * proxy, localhost publishing is kernel NAT (Docker with userland-proxy=false).
+ */
+export function standingRules(): Rule[] {
+  const c = ruleComment();
+  return [
+    rule('filter', 'FORWARD', tail(c, CHAINS.forward), '-I'),
+    rule('filter', 'FORWARD', tail(c, CHAINS.user), '-I'),
+    rule('filter', CHAINS.forward, tail(c, CHAINS.ct)),
+    rule('filter', CHAINS.forward, tail(c, CHAINS.isolation1)),
+    rule('filter', CHAINS.forward, tail(c, CHAINS.bridge)),
+    rule('nat', 'PREROUTING', ['-m', 'addrtype', '--dst-type', 'LOCAL', ...tail(c, CHAINS.main)]),
+    rule('nat', 'OUTPUT', ['-m', 'addrtype', '--dst-type', 'LOCAL', ...tail(c, CHAINS.main)]),
+  ];
+}
+
+export interface NetworkScope {
+  name: string;
+  bridge: string;
+  subnet: string;
+}
+
+/** One bridge network's rules (Docker 28's per-bridge rules, plus the loopback guard below). */
+export function networkRules(net: NetworkScope): Rule[] {
+  const c = ruleComment(net.name);
+  const br = net.bridge;
+  return [
+    rule('filter', CHAINS.main, ['!', '-i', br, '-o', br, ...tail(c, 'DROP')]),
+    rule('filter', CHAINS.bridge, ['-o', br, ...tail(c, CHAINS.main)]),
+    rule('filter', CHAINS.ct, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tail(c, 'ACCEPT')]),
+    rule('filter', CHAINS.forward, ['-i', br, ...tail(c, 'ACCEPT')]),
+    rule('filter', CHAINS.isolation1, ['-i', br, '!', '-o', br, ...tail(c, CHAINS.isolation2)]),
+    rule('filter', CHAINS.isolation2, ['-o', br, ...tail(c, 'DROP')]),
+    rule('nat', 'POSTROUTING', ['-s', net.subnet, '!', '-o', br, ...tail(c, 'MASQUERADE')]),
+    // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
+    rule('nat', 'POSTROUTING', ['-o', br, '-m', 'addrtype', '--src-type', 'LOCAL', ...tail(c, 'MASQUERADE')]),
+    // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services;
+    // replies to host→127.0.0.1:PORT still pass, their destination here is the gateway.
+    rule('raw', 'PREROUTING', ['-d', '127.0.0.0/8', '-i', br, ...tail(c, 'DROP')]),
+  ];
+}
+
+function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.');
+}
+
+function protoMatch(m: Pick<PortMapping, 'proto'>, port: number): string[] {
+  return ['-p', m.proto, '-m', m.proto, '--dport', String(port)];
+}
+
+/** Unique by container port and protocol: two host ports for one container port share these rules. */
+function byContainerPort(ports: PortMapping[]): PortMapping[] {
+  const seen = new Set<string>();
+  return ports.filter((p) => {
+    const key = `${p.containerPort}/${p.proto}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** A container's rules: ACCEPT + DNAT + hairpin per published port, and the raw guards. */
+export function containerRules(att: NetworkAttachment): Rule[] {
+  const c = ruleComment(attachmentScope(att));
+  const br = att.bridge;
+  const ip32 = `${att.ip}/32`;
+  const unique = byContainerPort(att.ports);
+  return [
+    ...unique.map((p) =>
+      rule('filter', CHAINS.main, ['-d', ip32, '!', '-i', br, '-o', br, ...protoMatch(p, p.containerPort), ...tail(c, 'ACCEPT')], '-I'),
+    ),
+    // No `! -i BR`: a container reaching the host's published port is DNATed too (hairpin).
+    ...att.ports.map((p) =>
+      rule('nat', CHAINS.main, [
+        ...(p.hostIp ? ['-d', `${p.hostIp}/32`] : []),
+        ...protoMatch(p, p.hostPort),
+        ...tail(c, 'DNAT', '--to-destination', `${att.ip}:${p.containerPort}`),
+      ]),
+    ),
+    ...unique.map((p) =>
+      rule('nat', 'POSTROUTING', ['-s', ip32, '-d', ip32, ...protoMatch(p, p.containerPort), ...tail(c, 'MASQUERADE')]),
+    ),
+    // CVE-2020-8558: a port published on 127.x must not be reachable from other interfaces.
+    ...att.ports
+      .filter((p) => isLoopback(p.hostIp))
+      .map((p) => rule('raw', 'PREROUTING', ['-d', `${p.hostIp}/32`, '!', '-i', 'lo', ...protoMatch(p, p.hostPort), ...tail(c, 'DROP')])),
+    // Only the bridge may route straight to the container's address (Docker 28.2+).
+    rule('raw', 'PREROUTING', ['-d', ip32, '!', '-i', br, ...tail(c, 'DROP')]),
+  ];
+}
+
+/** iptables-save quoting of a comment: bare when only [A-Za-z0-9_-], else in double quotes. */
+function quoteComment(text: string): string {
+  if (/^[A-Za-z0-9_-]+$/.test(text)) return text;
+  return `"${text.replace(/(["\\'])/g, '\\$1')}"`;
+}
+
+/** One rule as a restore/save line (without the -A/-I/-D and chain). */
+export function specText(spec: readonly string[]): string {
+  return spec.map((tok, i) => (spec[i - 1] === '--comment' ? quoteComment(tok) : tok)).join(' ');
+}
+
+export function ruleLine(r: Rule, mode: Mode): string {
+  return `${mode === 'add' ? r.op : '-D'} ${r.chain} ${specText(r.spec)}`;
+}
+
+export interface RestoreOptions {
+  /** Declared with `:CHAIN - [0:0]`. Under --noflush this FLUSHES an existing chain: first install only. */
+  declareChains?: Chain[];
+  /** Flushed (-F) then deleted (-X) after the rules: removing minictr's chains for good. */
+  removeChains?: Chain[];
+}
+
+/**
+ * iptables-restore --noflush input, one `*table … COMMIT` block per table touched.
+ * In delete mode each rule becomes `-D chain spec`, in reverse order.
+ */
+export function restoreText(rules: Rule[], options: RestoreOptions, mode: Mode): string {
+  const lines: string[] = [];
+  for (const table of TABLE_ORDER) {
+    const declared = (options.declareChains ?? []).filter((c) => c.table === table);
+    const removed = (options.removeChains ?? []).filter((c) => c.table === table);
+    const own = rules.filter((r) => r.table === table);
+    if (mode === 'delete') own.reverse();
+    if (declared.length + removed.length + own.length === 0) continue;
+    lines.push(`*${table}`);
+    for (const c of declared) lines.push(`:${c.chain} - [0:0]`);
+    for (const r of own) lines.push(ruleLine(r, mode));
+    for (const c of removed) lines.push(`-F ${c.chain}`);
+    for (const c of removed) lines.push(`-X ${c.chain}`);
+    lines.push('COMMIT');
+  }
+  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}
+
+/** The same rule as one iptables command (for --dry-run, and the per-rule fallback). */
+export function iptablesCommand(r: Rule, mode: Mode): Argv {
+  return ['iptables', '-w', '-t', r.table, mode === 'add' ? r.op : '-D', r.chain, ...r.spec];
+}
+
+export function chainCommand(c: Chain, action: '-N' | '-F' | '-X'): Argv {
+  return ['iptables', '-w', '-t', c.table, action, c.chain];
+}
+
+/** The one-command-per-line equivalent of restoreText(), in the order iptables-restore applies it. */
+export function restoreShown(rules: Rule[], options: RestoreOptions, mode: Mode): Argv[] {
+  const out: Argv[] = [];
+  for (const table of TABLE_ORDER) {
+    const own = rules.filter((r) => r.table === table);
+    if (mode === 'delete') own.reverse();
+    for (const c of options.declareChains ?? []) if (c.table === table) out.push(chainCommand(c, '-N'));
+    for (const r of own) out.push(iptablesCommand(r, mode));
+    const removed = (options.removeChains ?? []).filter((c) => c.table === table);
+    for (const c of removed) out.push(chainCommand(c, '-F'));
+    for (const c of removed) out.push(chainCommand(c, '-X'));
+  }
+  return out;
+}
+
+export const RESTORE_ARGV: Argv = ['iptables-restore', '-w', '--noflush'];

@@ -1,0 +1,42 @@
+// Names minictr gives kernel objects and firewall rules, derived from ids so a leftover traces back.
+import { ipToInt } from './ipam.js';
+import type { NetworkAttachment } from '../state/records.js';
+
+export const DEFAULT_NETWORK = {
+  name: 'bridge',
+  bridge: 'minictr0',
+  subnet: '172.18.0.0/16',
+  gateway: '172.18.0.1',
+} as const;
+
+/** Host end of a container's veth pair (15-char IFNAMSIZ limit: 'veth' + 7 hex). */
+export function hostVethName(containerId: string): string {
+  return 'veth' + containerId.slice(0, 7);
+}
+
+/** Name under /run/netns. */
+export function netnsName(containerId: string): string {
+  return 'minictr-' + containerId.slice(0, 12);
+}
+
+/** Docker's derivation: 02:42 followed by the four bytes of the IPv4 address. */
+export function macFromIp(ip: string): string {
+  const n = ipToInt(ip);
+  const bytes = [0x02, 0x42, n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+export const COMMENT_PREFIX = 'minictr';
+
+/**
+ * The `-m comment` text on every rule minictr adds: "minictr" for the standing rules,
+ * "minictr:<network name>" for a network's, "minictr:<12 hex of id>" for a container's.
+ */
+export function ruleComment(scope?: string): string {
+  return scope === undefined ? COMMENT_PREFIX : `${COMMENT_PREFIX}:${scope}`;
+}
+
+/** The short container id the attachment belongs to, read back from its netns name. */
+export function attachmentScope(att: Pick<NetworkAttachment, 'netns'>): string {
+  return att.netns.startsWith('minictr-') ? att.netns.slice('minictr-'.length) : att.netns;
+}

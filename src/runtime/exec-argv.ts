@@ -1,0 +1,10 @@
+// The nsenter command that joins a running container (pure).
+import type { Argv } from '../plan/types.js';
+
+/** Join every namespace of the container's first process, its root and a working directory. */
+export function execArgv(pid: number, workdir: string, command: string[]): Argv {
+  return [
+    'nsenter', `--target=${pid}`, '--mount', '--uts', '--ipc', '--net', '--pid',
+    '--root', `--wd=${workdir || '/'}`, '--', ...command,
+  ];
+}

@@ -1,0 +1,39 @@
+// The per-container files the container sees as /etc/hosts, /etc/hostname, /etc/resolv.conf.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export function hostsFile(hostname: string, ip?: string): string {
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::\tip6-localnet',
+    'ff00::\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+  ];
+  if (ip) lines.push(`${ip}\t${hostname}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The host's resolv.conf without loopback nameservers (a stub resolver on the host's
+ * 127.0.0.53 is unreachable from a container), as Docker does.
+ */
+export function containerResolvConf(hostResolvConf: string): string {
+  const kept = hostResolvConf
+    .split('\n')
+    .filter((line) => !/^\s*nameserver\s+(127\.|::1\b)/.test(line));
+  return `${kept.join('\n').trim()}\n`;
+}
+
+export async function writeContainerEtc(dir: string, hostname: string, ip: string | undefined, hostNetwork: boolean): Promise<void> {
+  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  await Promise.all([
+    writeFile(join(dir, 'hostname'), `${hostname}\n`),
+    // With --network host the container sees the host's own files, as Docker does.
+    hostNetwork
+      ? writeFile(join(dir, 'hosts'), await readFile('/etc/hosts', 'utf8').catch(() => hostsFile(hostname)))
+      : writeFile(join(dir, 'hosts'), hostsFile(hostname, ip)),
+    writeFile(join(dir, 'resolv.conf'), hostNetwork ? hostResolv : containerResolvConf(hostResolv)),
+  ]);
+}

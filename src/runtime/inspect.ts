@@ -1,0 +1,112 @@
+// Docker-shaped `inspect` documents, built from records (pure).
+import type { ContainerRecord, NetworkRecord, PortMapping } from '../state/records.js';
+
+function portKey(p: { containerPort: number; proto: string }): string {
+  return `${p.containerPort}/${p.proto}`;
+}
+
+function portBindings(ports: PortMapping[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of ports) {
+    (out[portKey(p)] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
+  }
+  return out;
+}
+
+function dockerStatus(record: ContainerRecord): string {
+  return record.state.status;
+}
+
+export function inspectContainer(record: ContainerRecord): Record<string, unknown> {
+  const s = record.state;
+  const net = record.network;
+  const mode = record.hostConfig.networkMode;
+  const networks: Record<string, unknown> = {};
+  if (mode === 'host' || mode === 'none') {
+    networks[mode] = { IPAddress: '', Gateway: '', MacAddress: '', IPPrefixLen: 0, NetworkID: mode };
+  } else {
+    networks[mode] = {
+      IPAddress: net?.ip ?? '',
+      IPPrefixLen: net?.prefixLength ?? 0,
+      Gateway: net?.gateway ?? '',
+      MacAddress: net?.mac ?? '',
+      NetworkID: net?.network ?? mode,
+    };
+  }
+  return {
+    Id: record.id,
+    Created: record.created,
+    Path: [...record.config.entrypoint, ...record.config.cmd][0] ?? '',
+    Args: [...record.config.entrypoint, ...record.config.cmd].slice(1),
+    State: {
+      Status: dockerStatus(record),
+      Running: s.status === 'running',
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: s.status === 'running' ? s.pid : 0,
+      ExitCode: s.exitCode,
+      Error: s.error,
+      StartedAt: s.startedAt,
+      FinishedAt: s.finishedAt,
+    },
+    Image: `sha256:${record.config.imageId}`,
+    Name: `/${record.name}`,
+    Driver: record.rootfsMode === 'overlay' ? 'overlay2' : 'vfs',
+    HostConfig: {
+      NetworkMode: mode,
+      AutoRemove: record.hostConfig.autoRemove,
+      PortBindings: portBindings(net?.ports ?? []),
+    },
+    Config: {
+      Hostname: record.config.hostname,
+      Env: record.config.env,
+      Cmd: record.config.cmd,
+      Entrypoint: record.config.entrypoint.length ? record.config.entrypoint : null,
+      Image: record.config.image,
+      WorkingDir: record.config.workdir,
+      Tty: record.config.tty,
+      OpenStdin: record.config.interactive,
+      ExposedPorts: Object.fromEntries((net?.ports ?? []).map((p) => [portKey(p), {}])),
+    },
+    NetworkSettings: {
+      Ports: portBindings(net?.ports ?? []),
+      SandboxKey: net ? `/run/netns/${net.netns}` : '',
+      IPAddress: net?.ip ?? '',
+      Gateway: net?.gateway ?? '',
+      MacAddress: net?.mac ?? '',
+      Networks: networks,
+    },
+    Minictr: {
+      HostVeth: net?.hostVeth ?? '',
+      Netns: net?.netns ?? '',
+      MonitorPid: s.monitorPid,
+      RootfsMode: record.rootfsMode,
+    },
+  };
+}
+
+export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]): Record<string, unknown> {
+  return {
+    Name: net.name,
+    Id: net.id,
+    Created: net.created,
+    Scope: 'local',
+    Driver: net.driver,
+    IPAM: { Driver: 'default', Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
+    Options: { 'com.docker.network.bridge.name': net.bridge },
+    Containers: Object.fromEntries(
+      containers
+        .filter((c) => c.network?.network === net.name)
+        .map((c) => [
+          c.id,
+          {
+            Name: c.name,
+            MacAddress: c.network?.mac ?? '',
+            IPv4Address: c.network ? `${c.network.ip}/${c.network.prefixLength}` : '',
+          },
+        ]),
+    ),
+  };
+}

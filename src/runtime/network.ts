@@ -1,0 +1,277 @@
+// The runtime's side of networking: gathers facts from the host, allocates addresses and
+// host ports under the network lock, records the attachment, then applies the pure plans
+// of src/network. Teardown is always planned from the record.
+import { access, readFile } from 'node:fs/promises';
+import { randomInt } from 'node:crypto';
+import { MinictrError } from '../errors.js';
+import { applyPlan, applyPlanBestEffort, type StepReport } from '../exec/apply.js';
+import type { Runner } from '../exec/runner.js';
+import { concatPlans, type Plan } from '../plan/types.js';
+import type { Store } from '../state/store.js';
+import type { ContainerRecord, HostConfig, NetworkAttachment, NetworkRecord, Protocol } from '../state/records.js';
+import { allocateIp, parseSubnet } from '../network/ipam.js';
+import { DEFAULT_NETWORK, hostVethName, macFromIp, netnsName } from '../network/names.js';
+import {
+  assignHostPorts,
+  parsePortSpec,
+  parseProcNetListeners,
+  takenBy,
+  type HostBinding,
+  type PortRequest,
+} from '../network/ports.js';
+import {
+  planContainerNetworkSetup,
+  planContainerNetworkTeardown,
+  planNetworkSetup,
+  planNetworkTeardown,
+  planContainerFirewall,
+  planNetworkFirewall,
+  type NetworkFacts,
+} from '../network/plan.js';
+import { containerRules, iptablesCommand, networkRules, standingRules, type Rule } from '../network/firewall/iptables.js';
+
+export const BUILTIN_MODES = new Set(['none', 'host']);
+
+export function defaultNetworkRecord(): NetworkRecord {
+  return {
+    schemaVersion: 1,
+    name: DEFAULT_NETWORK.name,
+    id: '0'.repeat(64).replace(/^0{6}/, 'b71d9e'),
+    driver: 'bridge',
+    bridge: DEFAULT_NETWORK.bridge,
+    subnet: DEFAULT_NETWORK.subnet,
+    gateway: DEFAULT_NETWORK.gateway,
+    created: new Date().toISOString(),
+  };
+}
+
+/** Docker picks ephemeral host ports from the kernel's local port range. */
+async function ephemeralRange(): Promise<[number, number]> {
+  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768\t60999');
+  const [lo, hi] = text.trim().split(/\s+/).map(Number);
+  return [lo && lo > 0 ? lo : 32768, hi && hi > 0 ? hi : 60999];
+}
+
+/** Sockets bound on the host (in minictr's network namespace), from /proc/net. */
+async function hostListeners(): Promise<HostBinding[]> {
+  const out: HostBinding[] = [];
+  const files: [string, Protocol][] = [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']];
+  await Promise.all(
+    files.map(async ([file, proto]) => {
+      const text = await readFile(`/proc/net/${file}`, 'utf8').catch(() => '');
+      for (const l of parseProcNetListeners(text, proto)) out.push({ ip: l.ip, port: l.port, proto });
+    }),
+  );
+  return out;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+export class ContainerNetworking {
+  constructor(
+    private readonly store: Store,
+    private readonly runner: Runner,
+    private readonly onStep?: (report: StepReport) => void,
+  ) {}
+
+  /** Refuse a bad network mode or -p before anything is created. */
+  async validate(host: HostConfig): Promise<void> {
+    for (const spec of host.portSpecs) parsePortSpec(spec);
+    if (BUILTIN_MODES.has(host.networkMode)) {
+      if (host.portSpecs.length > 0) {
+        throw new MinictrError(
+          'E_CONFLICTING_OPTIONS',
+          `conflicting options: port publishing and --network ${host.networkMode}; ports are published only on bridge networks`,
+        );
+      }
+      return;
+    }
+    await this.resolveNetwork(host.networkMode);
+  }
+
+  async resolveNetwork(name: string): Promise<NetworkRecord> {
+    const found = await this.store.loadNetwork(name);
+    if (found) return found;
+    if (name === DEFAULT_NETWORK.name) return defaultNetworkRecord();
+    throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found; list networks with "minictr network ls"`);
+  }
+
+  /** What already exists on the host, so the plan holds only the missing steps. */
+  async facts(net: NetworkRecord): Promise<NetworkFacts> {
+    const check = (rule: Rule | undefined): Promise<boolean> => this.checkRule(rule);
+    const [bridgeExists, standingRulesExist, networkRulesExist] = await Promise.all([
+      exists(`/proc/sys/net/ipv4/conf/${net.bridge}`),
+      check(standingRules().find((r) => r.chain === 'FORWARD')),
+      check(networkRules(net).find((r) => r.table === 'nat')),
+    ]);
+    return { bridgeExists, standingRulesExist, networkRulesExist };
+  }
+
+  /**
+   * Decide the container's address, veth, namespace and host ports (no host changes).
+   * `records` are all containers, for addresses and ports already taken.
+   */
+  async planAttachment(record: ContainerRecord, net: NetworkRecord, records: ContainerRecord[]): Promise<NetworkAttachment> {
+    const others = records.filter((r) => r.id !== record.id && r.network);
+    const used = others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip ?? '');
+    const ip = allocateIp(net.subnet, net.gateway, used, net.name);
+    const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
+    const occupied: HostBinding[] = others.flatMap((r) =>
+      (r.network?.ports ?? []).map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
+    );
+    if (requests.length > 0) occupied.push(...(await hostListeners()));
+    const [lo, hi] = await ephemeralRange();
+    const ports = assignHostPorts(requests, takenBy(occupied), () => randomInt(lo, hi + 1));
+    return {
+      network: net.name,
+      bridge: net.bridge,
+      netns: netnsName(record.id),
+      hostVeth: hostVethName(record.id),
+      ip,
+      prefixLength: parseSubnet(net.subnet).prefixLength,
+      gateway: net.gateway,
+      mac: macFromIp(ip),
+      ports,
+    };
+  }
+
+  /** The whole plan for attaching a container: network setup (only what is missing) + the container's own steps. */
+  async planAttach(record: ContainerRecord, records: ContainerRecord[]): Promise<{ attachment: NetworkAttachment; plan: Plan; net: NetworkRecord } | undefined> {
+    if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
+    const net = await this.resolveNetwork(record.hostConfig.networkMode);
+    const attachment = await this.planAttachment(record, net, records);
+    const facts = await this.facts(net);
+    const setup = planNetworkSetup(net, facts);
+    const rebuild = facts.standingRulesExist ? [] : await this.planRestoreOthers(records, net);
+    const plan = concatPlans(
+      `connect container ${record.name} to network ${net.name}`,
+      setup,
+      ...rebuild,
+      planContainerNetworkSetup(attachment),
+    );
+    return { attachment, plan, net };
+  }
+
+  /**
+   * When minictr's chains were missing (first use, or a firewall reload wiped them), the
+   * other running containers' rules are gone too: put them back in the same pass.
+   */
+  private async planRestoreOthers(records: ContainerRecord[], net: NetworkRecord): Promise<Plan[]> {
+    const nets = (await this.store.listNetworks()).filter((n) => n.name !== net.name);
+    return [
+      ...nets.map((n) => planNetworkFirewall(n)),
+      ...records.flatMap((r) => (r.network ? [planContainerFirewall(r.network)] : [])),
+    ];
+  }
+
+  /**
+   * Put back whatever minictr rules are missing (after a firewall reload), for every network
+   * and every attached container. Idempotent: what is present is checked and left alone.
+   * Returns how many containers' rules were re-applied.
+   */
+  async reload(): Promise<number> {
+    return this.store.lock('network', async () => {
+      const records = (await this.store.listContainers()).filter((r) => r.network);
+      const nets = await this.store.listNetworks();
+      if (nets.length === 0) return 0;
+      const first = nets[0] as NetworkRecord;
+      const facts = await this.facts(first);
+      const plans: Plan[] = [];
+      let count = 0;
+      if (!facts.standingRulesExist) {
+        // The chains will be declared (which flushes them): every rule goes back in.
+        plans.push(planNetworkSetup(first, { ...facts, networkRulesExist: false }), ...(await this.planRestoreOthers(records, first)));
+        count = records.length;
+      } else {
+        for (const net of nets) {
+          const f = net === first ? facts : await this.facts(net);
+          plans.push(planNetworkSetup(net, f));
+        }
+        for (const r of records) {
+          const att = r.network as NetworkAttachment;
+          if (await this.checkRule(containerRules(att)[containerRules(att).length - 1])) continue;
+          plans.push(planContainerFirewall(att));
+          count++;
+        }
+      }
+      await applyPlan(concatPlans('reload firewall rules', ...plans), this.runner, this.onStepOptions());
+      return count;
+    });
+  }
+
+  private async checkRule(rule: Rule | undefined): Promise<boolean> {
+    if (!rule) return false;
+    const argv = iptablesCommand(rule, 'delete').map((a) => (a === '-D' ? '-C' : a));
+    return (await this.runner.run(argv, { allowFailure: true })).exitCode === 0;
+  }
+
+  /** Create the container's network objects; on failure, remove whatever was made. */
+  async attach(record: ContainerRecord): Promise<NetworkAttachment | undefined> {
+    if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
+    return this.store.lock('network', async () => {
+      const records = await this.store.listContainers();
+      const planned = await this.planAttach(record, records);
+      if (!planned) return undefined;
+      const { attachment, plan, net } = planned;
+      if (!(await this.store.loadNetwork(net.name))) await this.store.saveNetwork(net);
+      // Written down before anything is created, so teardown can always find it.
+      const saved = await this.store.lock('containers', async () => {
+        const current = await this.store.loadContainer(record.id);
+        if (!current) return false;
+        current.network = attachment;
+        await this.store.saveContainer(current);
+        return true;
+      });
+      if (!saved) throw new MinictrError('E_GONE', `container ${record.id.slice(0, 12)} was removed while starting`);
+      try {
+        await applyPlan(plan, this.runner, this.onStepOptions());
+      } catch (err) {
+        await applyPlanBestEffort(planContainerNetworkTeardown(attachment), this.runner);
+        await this.store.lock('containers', async () => {
+          const current = await this.store.loadContainer(record.id);
+          if (current) {
+            delete current.network;
+            await this.store.saveContainer(current);
+          }
+        });
+        throw err;
+      }
+      return attachment;
+    });
+  }
+
+  /** Undo a container's network objects as recorded; anything already gone counts as removed. */
+  async detach(record: ContainerRecord): Promise<void> {
+    const attachment = record.network;
+    if (!attachment) return;
+    await this.store.lock('network', async () => {
+      await applyPlanBestEffort(planContainerNetworkTeardown(attachment), this.runner, this.onStepOptions());
+    });
+  }
+
+  /** Remove a network: its rules, its bridge, and (if it was the last) minictr's chains. */
+  async removeNetwork(name: string): Promise<void> {
+    await this.store.lock('network', async () => {
+      const net = await this.store.loadNetwork(name);
+      if (!net) throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found`, { exitCode: 1 });
+      const users = (await this.store.listContainers()).filter((c) => c.network?.network === name);
+      if (users.length > 0) {
+        throw new MinictrError(
+          'E_NETWORK_IN_USE',
+          `error while removing network: network ${name} has active endpoints (${users.map((u) => u.name).join(', ')}); remove them first`,
+          { exitCode: 1 },
+        );
+      }
+      const last = (await this.store.listNetworks()).every((n) => n.name === name);
+      const failures = await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: last }), this.runner, this.onStepOptions());
+      if (failures.length > 0) throw failures[0];
+      await this.store.removeNetwork(name);
+    });
+  }
+
+  private onStepOptions(): { onStep?: (report: StepReport) => void } {
+    return this.onStep ? { onStep: this.onStep } : {};
+  }
+}

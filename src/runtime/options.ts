@@ -1,0 +1,103 @@
+// Pure checks and conversions of `run`/`create` flags into a container's configuration.
+import { randomBytes } from 'node:crypto';
+import { MinictrError } from '../errors.js';
+import { NAME_PATTERN } from '../state/store.js';
+
+export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export function newContainerId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+export function validateName(name: string): void {
+  const bare = name.startsWith('/') ? name.slice(1) : name;
+  if (!NAME_PATTERN.test(bare) || bare.length > 128) {
+    throw new MinictrError(
+      'E_BAD_NAME',
+      `invalid container name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+    );
+  }
+}
+
+/** `-e NAME=VALUE` as given, `-e NAME` takes the value from minictr's own environment (as Docker). */
+export function parseEnvFlag(entry: string, hostEnv: NodeJS.ProcessEnv = process.env): string | undefined {
+  const eq = entry.indexOf('=');
+  const name = eq === -1 ? entry : entry.slice(0, eq);
+  if (name === '' || /\s/.test(name)) {
+    throw new MinictrError('E_BAD_ENV', `invalid environment variable "${entry}": expected NAME=VALUE`);
+  }
+  if (eq !== -1) return entry;
+  const value = hostEnv[name];
+  return value === undefined ? undefined : `${name}=${value}`;
+}
+
+/** An --env-file: NAME=VALUE lines; blank lines and # comments skipped. */
+export function parseEnvFile(text: string, file: string, hostEnv: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const line = raw.replace(/^\s+/, '');
+    if (line === '' || line.startsWith('#')) return;
+    try {
+      const entry = parseEnvFlag(line, hostEnv);
+      if (entry !== undefined) out.push(entry);
+    } catch {
+      throw new MinictrError('E_BAD_ENV', `invalid line ${index + 1} in env file ${file}: "${raw}"`);
+    }
+  });
+  return out;
+}
+
+/** Later entries override earlier ones with the same name; order of first appearance kept. */
+export function mergeEnv(...lists: string[][]): string[] {
+  const byName = new Map<string, string>();
+  for (const list of lists) {
+    for (const entry of list) {
+      const eq = entry.indexOf('=');
+      byName.set(eq === -1 ? entry : entry.slice(0, eq), entry);
+    }
+  }
+  return [...byName.values()];
+}
+
+export function envValue(env: string[], name: string): string | undefined {
+  const entry = env.find((e) => e.startsWith(`${name}=`));
+  return entry?.slice(name.length + 1);
+}
+
+/** Docker's rule: --entrypoint replaces the image's entrypoint and drops its Cmd. */
+export function resolveCommand(
+  image: { Entrypoint: string[]; Cmd: string[] },
+  entrypointFlag: string | undefined,
+  args: string[],
+): { entrypoint: string[]; cmd: string[] } {
+  if (entrypointFlag !== undefined) {
+    return { entrypoint: entrypointFlag === '' ? [] : [entrypointFlag], cmd: args };
+  }
+  return { entrypoint: image.Entrypoint ?? [], cmd: args.length > 0 ? args : image.Cmd ?? [] };
+}
+
+const ADJECTIVES = [
+  'admiring', 'agitated', 'amazing', 'bold', 'brave', 'busy', 'calm', 'clever', 'cool', 'dazzling',
+  'eager', 'elegant', 'epic', 'festive', 'focused', 'friendly', 'gallant', 'happy', 'hopeful', 'jolly',
+  'keen', 'kind', 'loving', 'lucid', 'modest', 'nifty', 'optimistic', 'peaceful', 'quirky', 'relaxed',
+  'serene', 'sharp', 'stoic', 'tender', 'trusting', 'vibrant', 'wizardly', 'youthful', 'zealous', 'zen',
+];
+const SURNAMES = [
+  'albattani', 'babbage', 'bell', 'carson', 'curie', 'darwin', 'dijkstra', 'einstein', 'euler', 'feynman',
+  'franklin', 'galois', 'goldberg', 'hamilton', 'hopper', 'hypatia', 'kepler', 'knuth', 'lamport', 'lovelace',
+  'mccarthy', 'meitner', 'newton', 'noether', 'pascal', 'perlman', 'ritchie', 'shannon', 'thompson', 'turing',
+  'wozniak', 'yonath',
+];
+
+function pick<T>(list: readonly T[]): T {
+  return list[randomBytes(2).readUInt16BE(0) % list.length] as T;
+}
+
+/** Docker-style generated name, e.g. "focused_lovelace". */
+export function generateName(taken: ReadonlySet<string>): string {
+  for (let i = 0; i < 100; i++) {
+    const name = `${pick(ADJECTIVES)}_${pick(SURNAMES)}${i < 10 ? '' : String(i)}`;
+    if (!taken.has(name)) return name;
+  }
+  return `minictr_${randomBytes(4).toString('hex')}`;
+}

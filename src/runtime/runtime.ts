@@ -1,0 +1,399 @@
+// Container lifecycle: create, start, wait, stop, kill, remove — over the state store,
+// the runner and the network. Status comes from the kernel (is the pid alive?), not
+// only from the record, so crashes and reboots are seen for what they are.
+import { access, cp, mkdir, open, readFile, realpath, rm, constants } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { MinictrError, EXIT_RUNTIME_FAILURE } from '../errors.js';
+import { HostRunner, spawnProcess, type Runner } from '../exec/runner.js';
+import type { StepReport } from '../exec/apply.js';
+import type { Store } from '../state/store.js';
+import { NULL_TIME, type ContainerRecord, type ContainerConfig, type HostConfig } from '../state/records.js';
+import { initCommand, monitorCommand } from './init-script.js';
+import { checkCommand } from './lookup.js';
+import { envValue, generateName, mergeEnv, newContainerId, validateName } from './options.js';
+import { isAlive, processStartTime, sleep, waitFor, signalNumber } from './proc.js';
+import { writeContainerEtc } from './files.js';
+import { ContainerNetworking } from './network.js';
+
+export interface CreateRequest {
+  name?: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+}
+
+export interface RuntimeOptions {
+  runner?: Runner;
+  /** Reports each host change as it is made (--explain). */
+  onStep?: (report: StepReport) => void;
+}
+
+const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
+
+async function hostBusybox(): Promise<string> {
+  for (const path of BUSYBOX_CANDIDATES) {
+    try {
+      await access(path, constants.X_OK);
+      // Resolved: after pivot_root an absolute symlink (merged-/usr hosts) would point into the container.
+      return await realpath(path);
+    } catch {
+      // try the next
+    }
+  }
+  throw new MinictrError('E_MISSING_TOOL', 'static busybox not found; install it: apt-get install busybox-static');
+}
+
+function overlaySupported(): Promise<boolean> {
+  return readFile('/proc/filesystems', 'utf8').then(
+    (text) => /\toverlay$/m.test(text),
+    () => false,
+  );
+}
+
+export class Runtime {
+  readonly store: Store;
+  readonly runner: Runner;
+  readonly network: ContainerNetworking;
+  private readonly onStep: ((report: StepReport) => void) | undefined;
+
+  constructor(store: Store, options: RuntimeOptions = {}) {
+    this.store = store;
+    this.runner = options.runner ?? new HostRunner();
+    this.onStep = options.onStep;
+    this.network = new ContainerNetworking(store, this.runner, options.onStep);
+  }
+
+  // ---------------------------------------------------------------- create
+
+  /** Check a request and build its record, without writing anything (also used by --dry-run). */
+  async prepare(request: CreateRequest): Promise<ContainerRecord> {
+    if (request.name !== undefined) validateName(request.name);
+    await this.network.validate(request.hostConfig);
+    const command = [...request.config.entrypoint, ...request.config.cmd];
+    if (command.length === 0) {
+      throw new MinictrError('E_NO_COMMAND', 'no command specified: give one after the image name');
+    }
+    const imageRoot = this.store.paths.imageRootfs(request.config.imageId);
+    await checkCommand([imageRoot], command[0] ?? '', envValue(request.config.env, 'PATH') ?? '');
+    const id = newContainerId();
+    const hostname = request.config.hostname || id.slice(0, 12);
+    return {
+      schemaVersion: 1,
+      id,
+      name: request.name?.replace(/^\//, '') ?? '',
+      created: new Date().toISOString(),
+      config: {
+        ...request.config,
+        hostname,
+        env: mergeEnv([`HOSTNAME=${hostname}`], request.config.env, envValue(request.config.env, 'HOME') === undefined ? ['HOME=/root'] : []),
+      },
+      hostConfig: request.hostConfig,
+      state: {
+        status: 'created', pid: 0, pidStartTime: 0, monitorPid: 0, exitCode: 0,
+        startedAt: NULL_TIME, finishedAt: NULL_TIME, error: '',
+      },
+      rootfsMode: (await overlaySupported()) ? 'overlay' : 'copy',
+    };
+  }
+
+  async create(request: CreateRequest): Promise<ContainerRecord> {
+    const record = await this.prepare(request);
+    const { id, rootfsMode: mode } = record;
+    const imageRoot = this.store.paths.imageRootfs(record.config.imageId);
+    await this.store.lock('containers', async () => {
+      const all = await this.store.listContainers();
+      const holder = record.name ? all.find((c) => c.name === record.name) : undefined;
+      if (holder) {
+        throw new MinictrError(
+          'E_NAME_IN_USE',
+          `the container name "/${record.name}" is already in use by container "${holder.id}"; remove it or choose another name`,
+        );
+      }
+      record.name ||= generateName(new Set(all.map((c) => c.name)));
+      await this.store.saveContainer(record);
+    });
+    try {
+      const fs = this.store.paths.containerRootfs(id);
+      if (mode === 'overlay') {
+        await Promise.all([mkdir(fs.upper, { recursive: true }), mkdir(fs.work, { recursive: true }), mkdir(fs.merged, { recursive: true })]);
+      } else {
+        await cp(imageRoot, fs.merged, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+      }
+    } catch (err) {
+      await this.store.lock('containers', () => this.store.removeContainer(id));
+      throw err;
+    }
+    return record;
+  }
+
+  // ---------------------------------------------------------------- start
+
+  /**
+   * Wire the network, then start the monitor (which starts the container).
+   * Returns the monitor; for a detached start it is already unref'd.
+   */
+  async start(id: string, io: { foreground: boolean; stdin: boolean }): Promise<{ record: ContainerRecord; monitor: ChildProcess }> {
+    let record = await this.mustLoad(id);
+    record = await this.refresh(record);
+    if (record.state.status === 'running') return { record, monitor: undefined as never };
+    const paths = this.store.paths;
+    await rm(paths.containerExitFile(id), { force: true });
+    await rm(paths.containerPidFile(id), { force: true });
+
+    const attachment = await this.network.attach(record);
+    record = await this.mustLoad(id);
+    let monitor: ChildProcess;
+    try {
+      const dir = paths.container(id);
+      const mode = record.hostConfig.networkMode;
+      await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
+      const fs = paths.containerRootfs(id);
+      const init = initCommand({
+        dir,
+        pidFile: paths.containerPidFile(id),
+        merged: fs.merged,
+        ...(record.rootfsMode === 'overlay'
+          ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
+          : {}),
+        ...(attachment ? { netns: attachment.netns } : {}),
+        networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : 'netns',
+        hostname: record.config.hostname,
+        workdir: record.config.workdir,
+        env: record.config.env,
+        command: [...record.config.entrypoint, ...record.config.cmd],
+        busybox: await hostBusybox(),
+      });
+      const mon = monitorCommand(init, {
+        exitFile: paths.containerExitFile(id),
+        ...(io.foreground ? { waiterPid: process.pid } : {}),
+        node: process.execPath,
+        cli: fileURLToPath(new URL('../cli/main.js', import.meta.url)),
+        root: paths.root,
+        id,
+      });
+      let stdio: ('inherit' | 'ignore' | number)[];
+      if (io.foreground) {
+        stdio = [io.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'];
+      } else {
+        const out = await open(paths.containerLog(id, 'stdout'), 'a');
+        const err = await open(paths.containerLog(id, 'stderr'), 'a');
+        stdio = ['ignore', out.fd, err.fd];
+        monitor = spawnProcess(mon.argv, { stdio, detached: true, env: mon.env });
+        await out.close();
+        await err.close();
+      }
+      monitor ??= spawnProcess(mon.argv, { stdio, detached: true, env: mon.env });
+      const monitorPid = monitor.pid ?? 0;
+      const started = await this.update(id, (r) => {
+        r.state = {
+          ...r.state, status: 'running', pid: 0, pidStartTime: 0, monitorPid, exitCode: 0,
+          startedAt: new Date().toISOString(), finishedAt: NULL_TIME, error: '',
+        };
+      });
+      if (!started) throw new MinictrError('E_GONE', `container ${id.slice(0, 12)} was removed while starting`);
+      record = started;
+      // The container's init writes its host pid before it becomes the command.
+      let exited = false;
+      monitor.once('exit', () => { exited = true; });
+      await waitFor(async () => exited || (await fileExists(paths.containerPidFile(id))), 10_000, 2);
+      const pid = Number((await readFile(paths.containerPidFile(id), 'utf8').catch(() => '0')).trim());
+      const startTime = await processStartTime(pid);
+      record = (await this.update(id, (r) => {
+        if (r.state.status === 'running' && r.state.monitorPid === monitorPid) {
+          r.state.pid = pid;
+          r.state.pidStartTime = startTime;
+        }
+      })) ?? record;
+      if (!io.foreground) monitor.unref();
+    } catch (err) {
+      await this.network.detach(record).catch(() => undefined);
+      await this.update(id, (r) => {
+        r.state.status = r.state.status === 'running' ? 'exited' : r.state.status;
+        r.state.exitCode = EXIT_RUNTIME_FAILURE;
+        r.state.error = err instanceof Error ? err.message : String(err);
+        delete r.network;
+      });
+      throw err;
+    }
+    return { record, monitor: monitor! };
+  }
+
+  // ---------------------------------------------------------------- exit
+
+  /**
+   * Record that the container's process has ended and release what it held
+   * (network objects; everything for --rm). Safe to call more than once, from anywhere.
+   */
+  async finalizeExit(id: string): Promise<ContainerRecord | undefined> {
+    const paths = this.store.paths;
+    const before = await this.store.loadContainer(id);
+    if (!before) return undefined;
+    if (before.state.status === 'running') {
+      // Give the monitor a moment to write the exit status if it is still alive.
+      if (await isAlive(before.state.monitorPid)) {
+        await waitFor(() => fileExists(paths.containerExitFile(id)), 5_000, 5);
+      }
+    }
+    const code = Number((await readFile(paths.containerExitFile(id), 'utf8').catch(() => '')).trim() || NaN);
+    const record = await this.update(id, (r) => {
+      if (r.state.status !== 'running') return;
+      r.state.status = 'exited';
+      r.state.exitCode = Number.isFinite(code) ? code : 128 + signalNumber('SIGKILL');
+      r.state.finishedAt = new Date().toISOString();
+      r.state.pid = 0;
+      r.state.pidStartTime = 0;
+    });
+    if (!record) return undefined;
+    if (record.network) {
+      await this.network.detach(record);
+      await this.update(id, (r) => { delete r.network; });
+    }
+    if (record.hostConfig.autoRemove) {
+      await this.removeRecord(record);
+      return { ...record, network: undefined } as ContainerRecord;
+    }
+    return (await this.store.loadContainer(id)) ?? record;
+  }
+
+  /** Bring a record in line with the kernel: a "running" container whose process is gone has exited. */
+  async refresh(record: ContainerRecord): Promise<ContainerRecord> {
+    if (record.state.status !== 'running') return record;
+    if (record.state.pid === 0) {
+      // Still starting (pid not yet recorded) while the monitor lives.
+      if (await isAlive(record.state.monitorPid)) return record;
+    } else if (await isAlive(record.state.pid, record.state.pidStartTime)) {
+      return record;
+    }
+    if (await isAlive(record.state.monitorPid)) {
+      // The monitor will record the exit itself; show the container as exited meanwhile.
+      const code = Number((await readFile(this.store.paths.containerExitFile(record.id), 'utf8').catch(() => '')).trim() || NaN);
+      return { ...record, state: { ...record.state, status: 'exited', exitCode: Number.isFinite(code) ? code : 0, finishedAt: new Date().toISOString() } };
+    }
+    return (await this.finalizeExit(record.id)) ?? { ...record, state: { ...record.state, status: 'exited' } };
+  }
+
+  async list(all: boolean): Promise<ContainerRecord[]> {
+    const records = await Promise.all((await this.store.listContainers()).map((r) => this.refresh(r)));
+    const present = [];
+    for (const r of records) {
+      if (r.hostConfig.autoRemove && r.state.status === 'exited' && !(await this.store.loadContainer(r.id))) continue;
+      present.push(r);
+    }
+    return all ? present : present.filter((r) => r.state.status === 'running');
+  }
+
+  async find(ref: string): Promise<ContainerRecord> {
+    return this.refresh(await this.store.findContainer(ref));
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  async kill(ref: string, signal: NodeJS.Signals): Promise<ContainerRecord> {
+    const record = await this.find(ref);
+    if (record.state.status !== 'running' || record.state.pid === 0) {
+      throw new MinictrError('E_NOT_RUNNING', `cannot kill container ${ref}: container ${record.id.slice(0, 12)} is not running`, { exitCode: 1 });
+    }
+    signalPid(record.state.pid, signal);
+    if (signal === 'SIGKILL') {
+      await this.waitForExit(record, 10_000);
+      return (await this.finalizeExit(record.id)) ?? record;
+    }
+    return record;
+  }
+
+  /** SIGTERM, then SIGKILL after `timeoutSeconds`, as `docker stop`. */
+  async stop(ref: string, timeoutSeconds: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<ContainerRecord> {
+    const record = await this.find(ref);
+    if (record.state.status !== 'running') return record;
+    if (record.state.pid !== 0) {
+      signalPid(record.state.pid, signal);
+      if (!(await this.waitForExit(record, timeoutSeconds * 1000))) {
+        signalPid(record.state.pid, 'SIGKILL');
+        await this.waitForExit(record, 10_000);
+      }
+    }
+    return (await this.finalizeExit(record.id)) ?? record;
+  }
+
+  private async waitForExit(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
+    return waitFor(async () => !(await isAlive(record.state.pid, record.state.pidStartTime)), timeoutMs, 10);
+  }
+
+  /** Block until the container is no longer running; returns its exit code (`docker wait`). */
+  async wait(ref: string): Promise<number> {
+    const first = await this.find(ref);
+    let current: ContainerRecord | undefined = first;
+    for (;;) {
+      current = await this.store.loadContainer(first.id);
+      if (!current) return first.state.exitCode;
+      current = await this.refresh(current);
+      if (current.state.status !== 'running') return current.state.exitCode;
+      await sleep(25);
+    }
+  }
+
+  // ---------------------------------------------------------------- remove
+
+  async remove(ref: string, force: boolean): Promise<ContainerRecord> {
+    let record = await this.find(ref);
+    if (record.state.status === 'running') {
+      if (!force) {
+        throw new MinictrError(
+          'E_RUNNING',
+          `cannot remove container "${record.name}": container is running; stop it first or use rm -f`,
+          { exitCode: 1 },
+        );
+      }
+      if (record.state.pid !== 0) signalPid(record.state.pid, 'SIGKILL');
+      else if (record.state.monitorPid !== 0) signalPid(record.state.monitorPid, 'SIGKILL');
+      await this.waitForExit(record, 10_000);
+      record = (await this.finalizeExit(record.id)) ?? record;
+    }
+    await this.removeRecord(record);
+    return record;
+  }
+
+  private async removeRecord(record: ContainerRecord): Promise<void> {
+    // Teardown from state: whatever network objects the record names are removed,
+    // whether or not they still exist.
+    const current = (await this.store.loadContainer(record.id)) ?? record;
+    if (current.network) await this.network.detach(current);
+    await this.store.lock('containers', () => this.store.removeContainer(record.id));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  async mustLoad(id: string): Promise<ContainerRecord> {
+    const record = await this.store.loadContainer(id);
+    if (!record) throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${id}`, { exitCode: 1 });
+    return record;
+  }
+
+  /** Read-modify-write of one record under the lock; undefined if it no longer exists. */
+  async update(id: string, change: (record: ContainerRecord) => void): Promise<ContainerRecord | undefined> {
+    return this.store.lock('containers', async () => {
+      const record = await this.store.loadContainer(id);
+      if (!record) return undefined;
+      change(record);
+      await this.store.saveContainer(record);
+      return record;
+    });
+  }
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,150 @@
+// A throwaway world for integration tests: a network namespace that plays the host
+// (minictr runs there, with its own --root) and one that plays the outside world,
+// joined by a veth pair. Nothing touches the real host's network.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+export const HOST_IP = '10.99.0.1';
+export const WAN_IP = '10.99.0.2';
+const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+export const MINICTR_BIN = join(REPO, 'bin', 'minictr');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function sh(argv: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+  return new Promise((resolveResult) => {
+    const [file, ...args] = argv;
+    const child = execFile(
+      file ?? 'false',
+      args,
+      { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: options.env ?? process.env },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+        resolveResult({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+export class Sandbox {
+  readonly prefix = `mt${randomBytes(3).toString('hex')}`;
+  readonly hostNs = `${this.prefix}-host`;
+  readonly wanNs = `${this.prefix}-wan`;
+  root = '';
+  private readonly started: ChildProcess[] = [];
+
+  async setup(): Promise<void> {
+    this.root = await mkdtemp(join(tmpdir(), `${this.prefix}-root-`));
+    const hv = `${this.prefix}h`;
+    const wv = `${this.prefix}w`;
+    const steps: string[][] = [
+      ['ip', 'netns', 'add', this.hostNs],
+      ['ip', 'netns', 'add', this.wanNs],
+      ['ip', '-n', this.hostNs, 'link', 'add', hv, 'type', 'veth', 'peer', 'name', wv, 'netns', this.wanNs],
+      ['ip', '-n', this.hostNs, 'link', 'set', 'lo', 'up'],
+      ['ip', '-n', this.wanNs, 'link', 'set', 'lo', 'up'],
+      ['ip', '-n', this.hostNs, 'addr', 'add', `${HOST_IP}/24`, 'dev', hv],
+      ['ip', '-n', this.wanNs, 'addr', 'add', `${WAN_IP}/24`, 'dev', wv],
+      ['ip', '-n', this.hostNs, 'link', 'set', hv, 'up'],
+      ['ip', '-n', this.wanNs, 'link', 'set', wv, 'up'],
+      ['ip', '-n', this.wanNs, 'route', 'add', 'default', 'via', HOST_IP],
+    ];
+    for (const step of steps) {
+      const r = await sh(step);
+      if (r.code !== 0) throw new Error(`sandbox setup failed: ${step.join(' ')}: ${r.stderr}`);
+    }
+  }
+
+  /** Run minictr as the sandbox host would. */
+  minictr(args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+    return sh(['nsenter', `--net=/run/netns/${this.hostNs}`, '--', process.execPath, MINICTR_BIN, '--root', this.root, ...args], options);
+  }
+
+  /** A command on the sandbox host. */
+  host(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
+    return sh(['nsenter', `--net=/run/netns/${this.hostNs}`, '--', ...argv], options);
+  }
+
+  /** A command in the outside world. */
+  wan(argv: string[], options: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
+    return sh(['nsenter', `--net=/run/netns/${this.wanNs}`, '--', ...argv], options);
+  }
+
+  /** Start a long-running helper (a server) in a namespace; it is killed by pid at cleanup. */
+  background(ns: 'host' | 'wan', argv: string[]): ChildProcess {
+    const child = spawn('nsenter', [`--net=/run/netns/${ns === 'host' ? this.hostNs : this.wanNs}`, '--', ...argv], {
+      stdio: 'ignore',
+    });
+    this.started.push(child);
+    return child;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const child of this.started) {
+      if (child.pid !== undefined && child.exitCode === null) {
+        try {
+          process.kill(child.pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+    if (this.root) {
+      // Remove every container minictr made here, so its netns, veth and processes go too.
+      const ids = await this.minictr(['ps', '-aq', '--no-trunc']);
+      for (const id of ids.stdout.split('\n').filter(Boolean)) await this.minictr(['rm', '-f', id]);
+      await this.minictr(['network', 'prune', '-f']);
+      await this.killRecordedProcesses();
+    }
+    await sh(['ip', 'netns', 'del', this.hostNs]);
+    await sh(['ip', 'netns', 'del', this.wanNs]);
+    if (this.root) await rm(this.root, { recursive: true, force: true });
+  }
+
+  /** Belt and braces: monitors and containers recorded under this root, killed by pid. */
+  private async killRecordedProcesses(): Promise<void> {
+    const dir = join(this.root, 'containers');
+    const ids = await readdir(dir).catch(() => [] as string[]);
+    for (const id of ids) {
+      const r = await sh(['cat', join(dir, id, 'config.json')]);
+      try {
+        const rec = JSON.parse(r.stdout) as { state: { pid: number; monitorPid: number }; network?: { netns: string } };
+        for (const pid of [rec.state.pid, rec.state.monitorPid]) {
+          if (pid > 0) {
+            try {
+              process.kill(pid, 'SIGKILL');
+            } catch {
+              // gone
+            }
+          }
+        }
+        if (rec.network) await sh(['ip', 'netns', 'del', rec.network.netns]);
+      } catch {
+        // no record
+      }
+    }
+  }
+}
+
+/** Poll until check() is true (a condition, not a fixed sleep); throws after timeoutMs. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

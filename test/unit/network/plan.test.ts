@@ -1,0 +1,179 @@
+import { test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import type { CommandOp, Op } from '../../../src/plan/types.js';
+import {
+  planContainerNetworkSetup,
+  planContainerNetworkTeardown,
+  planNetworkSetup,
+  planNetworkTeardown,
+} from '../../../src/network/plan.js';
+import { containerRules, networkRules, restoreText, standingChains, standingRules } from '../../../src/network/firewall/iptables.js';
+import { ATT, C, NET } from './fixtures.js';
+
+function asCommand(op: Op | undefined): CommandOp {
+  assert.ok(op && op.kind === 'command', `expected a command op, got ${JSON.stringify(op)}`);
+  return op;
+}
+
+const line = (op: Op): string => (op.kind === 'command' ? op.argv.join(' ') : `write ${op.path}=${op.content}`);
+
+test('container setup: the article\'s steps, batched, each with a reason', () => {
+  const plan = planContainerNetworkSetup(ATT);
+  assert.deepEqual(plan.ops.map(line), [
+    'ip netns add minictr-abcdef012345',
+    'ip -batch -',
+    'ip -n minictr-abcdef012345 -batch -',
+    'iptables-restore -w --noflush',
+  ]);
+  const [, host, inside, rules] = plan.ops.map(asCommand);
+  assert.equal(
+    host!.stdin,
+    'link add vethabcdef0 type veth peer name eth0 address 02:42:ac:12:00:02 netns minictr-abcdef012345\n' +
+      'link set vethabcdef0 master minictr0\n' +
+      'link set vethabcdef0 up\n' +
+      'link set vethabcdef0 type bridge_slave hairpin on\n',
+  );
+  assert.deepEqual(host!.shown, [
+    ['ip', 'link', 'add', 'vethabcdef0', 'type', 'veth', 'peer', 'name', 'eth0', 'address', '02:42:ac:12:00:02', 'netns', 'minictr-abcdef012345'],
+    ['ip', 'link', 'set', 'vethabcdef0', 'master', 'minictr0'],
+    ['ip', 'link', 'set', 'vethabcdef0', 'up'],
+    ['ip', 'link', 'set', 'vethabcdef0', 'type', 'bridge_slave', 'hairpin', 'on'],
+  ]);
+  assert.equal(
+    inside!.stdin,
+    'link set lo up\naddr add 172.18.0.2/16 dev eth0\nlink set eth0 up\nroute add default via 172.18.0.1\n',
+  );
+  assert.deepEqual(inside!.shown, [
+    ['ip', '-n', 'minictr-abcdef012345', 'link', 'set', 'lo', 'up'],
+    ['ip', '-n', 'minictr-abcdef012345', 'addr', 'add', '172.18.0.2/16', 'dev', 'eth0'],
+    ['ip', '-n', 'minictr-abcdef012345', 'link', 'set', 'eth0', 'up'],
+    ['ip', '-n', 'minictr-abcdef012345', 'route', 'add', 'default', 'via', '172.18.0.1'],
+  ]);
+  assert.equal(rules!.stdin, restoreText(containerRules(ATT), {}, 'add'));
+  assert.equal(rules!.shown?.length, 8);
+  assert.equal(
+    rules!.why,
+    'publish 0.0.0.0:5005 → 172.18.0.2:5000/tcp (DNAT); publish 127.0.0.1:8080 → 172.18.0.2:80/udp (DNAT); ' +
+      'let only minictr0 reach 172.18.0.2 directly',
+  );
+  assert.match(plan.ops[0]!.why, /own network stack/);
+  for (const op of plan.ops) assert.ok(op.why.length > 10 && !op.why.includes('\n'));
+});
+
+test('container teardown: rules (with per-rule fallback), UDP conntrack by host port, veth, netns', () => {
+  const plan = planContainerNetworkTeardown(ATT);
+  assert.deepEqual(plan.ops.map(line), [
+    'iptables-restore -w --noflush',
+    'conntrack -D -p udp --dport 8080',
+    'ip link del vethabcdef0',
+    'ip netns del minictr-abcdef012345',
+  ]);
+  const [rules, ct, veth, ns] = plan.ops.map(asCommand);
+  assert.equal(rules!.stdin, restoreText(containerRules(ATT), {}, 'delete'));
+  const fallback = (rules!.fallback ?? []).map(asCommand);
+  assert.equal(fallback.length, 8);
+  assert.deepEqual(fallback[0]!.argv, [
+    'iptables', '-w', '-t', 'raw', '-D', 'PREROUTING', '-d', '172.18.0.2/32', '!', '-i', 'minictr0',
+    '-m', 'comment', '--comment', C, '-j', 'DROP',
+  ]);
+  for (const op of fallback) {
+    assert.equal(op.argv[4], '-D');
+    assert.ok(op.tolerate?.test('iptables: Bad rule (does a matching rule exist in that chain?).'));
+    assert.ok(op.tolerate?.test('iptables: No chain/target/match by that name.'));
+  }
+  assert.ok(ct!.tolerate?.test('conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.'));
+  assert.ok(veth!.tolerate?.test('Cannot find device "vethabcdef0"'));
+  assert.ok(ns!.tolerate?.test('Cannot remove namespace file "/run/netns/minictr-abcdef012345": No such file or directory'));
+});
+
+test('container teardown without UDP ports has no conntrack step', () => {
+  const plan = planContainerNetworkTeardown({ ...ATT, ports: [ATT.ports[0]!] });
+  assert.deepEqual(plan.ops.map(line), ['iptables-restore -w --noflush', 'ip link del vethabcdef0', 'ip netns del minictr-abcdef012345']);
+});
+
+const SYSCTLS = [
+  'write /proc/sys/net/ipv4/ip_forward=1',
+  'write /proc/sys/net/ipv4/conf/minictr0/route_localnet=1',
+  'write /proc/sys/net/bridge/bridge-nf-call-iptables=1',
+];
+
+test('network setup from nothing: bridge, sysctls, chains + standing + network rules in one restore', () => {
+  const plan = planNetworkSetup(NET, { bridgeExists: false, standingRulesExist: false, networkRulesExist: false });
+  assert.deepEqual(plan.ops.map(line), ['ip -batch -', ...SYSCTLS, 'iptables-restore -w --noflush']);
+  const bridge = asCommand(plan.ops[0]);
+  assert.equal(bridge.stdin, 'link add minictr0 type bridge\naddr add 172.18.0.1/16 dev minictr0\nlink set minictr0 up\n');
+  assert.deepEqual(bridge.shown, [
+    ['ip', 'link', 'add', 'minictr0', 'type', 'bridge'],
+    ['ip', 'addr', 'add', '172.18.0.1/16', 'dev', 'minictr0'],
+    ['ip', 'link', 'set', 'minictr0', 'up'],
+  ]);
+  assert.deepEqual(bridge.fallback?.map(line), [
+    'ip link add minictr0 type bridge',
+    'ip addr add 172.18.0.1/16 dev minictr0',
+    'ip link set minictr0 up',
+  ]);
+  const bridgeNf = plan.ops[3]!;
+  assert.ok(bridgeNf.tolerate?.test("ENOENT: no such file or directory, open '/proc/sys/net/bridge/bridge-nf-call-iptables'"));
+  assert.equal(plan.ops[1]!.tolerate, undefined);
+  const rules = asCommand(plan.ops[4]);
+  assert.equal(
+    rules.stdin,
+    restoreText([...standingRules(), ...networkRules(NET)], { declareChains: standingChains() }, 'add'),
+  );
+  assert.deepEqual(rules.shown?.[0], ['iptables', '-w', '-t', 'filter', '-N', 'MINICTR']);
+});
+
+test('network setup when the bridge and standing rules exist: only sysctls and the network rules', () => {
+  const plan = planNetworkSetup(NET, { bridgeExists: true, standingRulesExist: true, networkRulesExist: false });
+  assert.deepEqual(plan.ops.map(line), [...SYSCTLS, 'iptables-restore -w --noflush']);
+  const rules = asCommand(plan.ops[3]);
+  assert.equal(rules.stdin, restoreText(networkRules(NET), {}, 'add'));
+  assert.ok(!rules.stdin?.includes(':MINICTR'), 'existing chains must not be re-declared (that flushes them)');
+});
+
+test('network setup when everything exists: sysctls only', () => {
+  const plan = planNetworkSetup(NET, { bridgeExists: true, standingRulesExist: true, networkRulesExist: true });
+  assert.deepEqual(plan.ops.map(line), SYSCTLS);
+});
+
+test('network setup: a second network on a host that has the standing rules but not this bridge', () => {
+  const other = { ...NET, name: 'web', bridge: 'minictr1', subnet: '172.19.0.0/24', gateway: '172.19.0.1' };
+  const plan = planNetworkSetup(other, { bridgeExists: false, standingRulesExist: true, networkRulesExist: false });
+  assert.equal(asCommand(plan.ops[0]).stdin, 'link add minictr1 type bridge\naddr add 172.19.0.1/24 dev minictr1\nlink set minictr1 up\n');
+  assert.match(asCommand(plan.ops[4]).stdin ?? '', /-A POSTROUTING -s 172\.19\.0\.0\/24 ! -o minictr1 -m comment --comment "minictr:web" -j MASQUERADE/);
+});
+
+test('network teardown, not the last network: its rules and its bridge', () => {
+  const plan = planNetworkTeardown(NET, { lastNetwork: false });
+  assert.deepEqual(plan.ops.map(line), ['iptables-restore -w --noflush', 'ip link del minictr0']);
+  const rules = asCommand(plan.ops[0]);
+  assert.equal(rules.stdin, restoreText(networkRules(NET), {}, 'delete'));
+  assert.equal(rules.fallback?.length, networkRules(NET).length);
+  assert.ok(asCommand(plan.ops[1]).tolerate?.test('Cannot find device "minictr0"'));
+});
+
+test('network teardown, last network: also unhooks and removes the MINICTR chains', () => {
+  const plan = planNetworkTeardown(NET, { lastNetwork: true });
+  assert.deepEqual(plan.ops.map(line), [
+    'iptables-restore -w --noflush',
+    'iptables-restore -w --noflush',
+    'iptables-restore -w --noflush',
+    'ip link del minictr0',
+  ]);
+  const [, standing, chains] = plan.ops.map(asCommand);
+  assert.equal(standing!.stdin, restoreText(standingRules(), {}, 'delete'));
+  assert.equal(
+    chains!.stdin,
+    '*filter\n' +
+      '-F MINICTR\n-F MINICTR-BRIDGE\n-F MINICTR-CT\n-F MINICTR-FORWARD\n' +
+      '-F MINICTR-ISOLATION-STAGE-1\n-F MINICTR-ISOLATION-STAGE-2\n-F MINICTR-USER\n' +
+      '-X MINICTR\n-X MINICTR-BRIDGE\n-X MINICTR-CT\n-X MINICTR-FORWARD\n' +
+      '-X MINICTR-ISOLATION-STAGE-1\n-X MINICTR-ISOLATION-STAGE-2\n-X MINICTR-USER\n' +
+      'COMMIT\n*nat\n-F MINICTR\n-X MINICTR\nCOMMIT\n',
+  );
+  const fb = (chains!.fallback ?? []).map(line);
+  assert.equal(fb.length, 16);
+  assert.equal(fb[0], 'iptables -w -t filter -F MINICTR');
+  assert.equal(fb[15], 'iptables -w -t nat -X MINICTR');
+  assert.ok(chains!.fallback?.every((op) => op.tolerate?.test('iptables: No chain/target/match by that name.')));
+});
