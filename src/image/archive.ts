@@ -8,6 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Unpack, type ReadEntry } from 'tar';
 import { MinictrError, errorMessage } from '../errors.js';
+import type { SymlinkSpec } from './tree.js';
 
 const BLOCK = 512;
 type Format = 'tar' | 'gzip';
@@ -21,14 +22,22 @@ const OTHER_COMPRESSION: [Buffer, string, string][] = [
   [Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), 'zstd', 'zstd -d'],
 ];
 
+function checkFirstBlock(block: Buffer, label: string, inside = ''): void {
+  if (block.length >= BLOCK && block.subarray(0, BLOCK).every((b) => b === 0)) {
+    throw badArchive(label, `is an empty tar archive${inside}; an image needs at least one file`);
+  }
+  if (!isTarHeader(block)) {
+    throw badArchive(label, inside === '' ? undefined : 'is gzip-compressed but not a tar archive inside');
+  }
+}
+
 function badArchive(label: string, detail = 'is not a tar archive (plain or gzip-compressed)'): MinictrError {
   return new MinictrError('E_BAD_ARCHIVE', `${label} ${detail}`);
 }
 
-/** A tar header block: checksum valid (unsigned or the old signed sum), or an all-zero end block. */
+/** A tar header block: its checksum is valid (unsigned, or the old signed sum). */
 export function isTarHeader(block: Buffer): boolean {
   if (block.length < BLOCK) return false;
-  if (block.subarray(0, BLOCK).every((b) => b === 0)) return true;
   const field = block.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
   if (!/^[0-7]+$/.test(field)) return false;
   const stored = parseInt(field, 8);
@@ -86,10 +95,10 @@ export async function sniffArchive(path: string, label: string): Promise<Format>
     } catch (err) {
       throw badArchive(label, `is a damaged gzip file (${errorMessage(err)})`);
     }
-    if (!isTarHeader(block)) throw badArchive(label, 'is gzip-compressed but not a tar archive inside');
+    checkFirstBlock(block, label, ' (gzip-compressed)');
     return 'gzip';
   }
-  if (!isTarHeader(head)) throw badArchive(label);
+  checkFirstBlock(head, label);
   return 'tar';
 }
 
@@ -119,39 +128,67 @@ function warnedPath(data: Record<string, unknown>): string | undefined {
   return typeof path === 'string' ? path : undefined;
 }
 
+/** What settleTree() must still do after an unpack: exact modes, and the real symlink targets. */
+export interface Unpacked {
+  /** Relative path ('' is the root) → exact mode, for files and directories. */
+  modes: Map<string, number>;
+  /** Relative path → symlink target as written in the archive (and its owner, as root). */
+  symlinks: Map<string, SymlinkSpec>;
+}
+
+/** Symlinks are first made pointing here (a name in their own directory that is never created). */
+export const PENDING_SYMLINK_TARGET = '.minictr-symlink-pending';
+
 /**
- * Unpack `archive` into the new directory `rootfs`, keeping owners (as root), symlinks and hard
- * links. Entries that would land outside (`..`, links through symlinks) fail the whole unpack;
- * absolute paths are taken relative to the rootfs, as Docker does. Device nodes are skipped (the
- * runtime gives containers their own /dev). Returns the exact mode wanted for each file and
- * directory (relative path, '' is the root) for settleTree() to restore.
+ * Unpack `archive` into the new directory `rootfs`, keeping owners (as root) and hard links.
+ * Entries that would land outside (`..`, writing through a symlink, hard links out) fail the
+ * whole unpack; absolute paths are taken relative to the rootfs, as Docker does. Device nodes are
+ * skipped (the runtime gives containers their own /dev).
+ *
+ * Symlink targets are a rootfs's own business (`/bin/sh -> /bin/busybox`, `../../lib/x`): they
+ * mean something only inside the container and are never followed while unpacking. tar would
+ * rewrite or refuse such targets, so each symlink is made pointing at a harmless placeholder and
+ * its real target is returned for settleTree() to put in place once every entry is written.
  */
-export async function extractArchive(archive: string, rootfs: string, label: string): Promise<Map<string, number>> {
+export async function extractArchive(archive: string, rootfs: string, label: string): Promise<Unpacked> {
   await mkdir(rootfs, { mode: 0o755 });
   const modes = new Map<string, number>();
-  const asRead = new WeakMap<ReadEntry, number>();
+  const symlinks = new Map<string, SymlinkSpec>();
+  const asRead = new WeakMap<ReadEntry, { mode?: number; link?: SymlinkSpec }>();
+  const preserveOwner = process.getuid?.() === 0;
   const refused: string[] = [];
   const unpack = new Unpack({
     cwd: rootfs,
-    preserveOwner: process.getuid?.() === 0,
+    preserveOwner,
     preservePaths: false,
     onwarn: (code, message, data) => {
       if (code === 'TAR_ENTRY_INFO' || code === 'TAR_ENTRY_UNSUPPORTED') return;
       const path = warnedPath(data);
       refused.push(`${path === undefined ? '' : `entry ${JSON.stringify(path)}: `}${message}`);
     },
-    // Runs before Unpack's own handler, which widens directory modes; remember them as written.
+    // Runs before Unpack's own handler, which widens directory modes and checks link targets.
     onReadEntry: (entry) => {
-      if (typeof entry.mode === 'number') asRead.set(entry, entry.mode & 0o7777);
+      const seen: { mode?: number; link?: SymlinkSpec } = {};
+      if (typeof entry.mode === 'number') seen.mode = entry.mode & 0o7777;
+      if (entry.type === 'SymbolicLink' && typeof entry.linkpath === 'string') {
+        seen.link = { target: entry.linkpath };
+        if (preserveOwner && typeof entry.uid === 'number' && typeof entry.gid === 'number') {
+          seen.link.owner = { uid: entry.uid, gid: entry.gid };
+        }
+        entry.linkpath = PENDING_SYMLINK_TARGET;
+      }
+      asRead.set(entry, seen);
     },
   });
-  // Runs after Unpack's handler has checked and normalised the entry's path.
+  // Runs after Unpack's handler has checked and normalised the entry's path. Later entries win.
   unpack.on('entry', (entry: ReadEntry) => {
     if (typeof entry.absolute !== 'string') return;
     const rel = relative(rootfs, entry.absolute);
-    const mode = asRead.get(entry);
-    if (mode !== undefined && MODED_TYPES.has(entry.type)) modes.set(rel, mode);
+    const seen = asRead.get(entry) ?? {};
+    if (seen.mode !== undefined && MODED_TYPES.has(entry.type)) modes.set(rel, seen.mode);
     else modes.delete(rel);
+    if (seen.link !== undefined) symlinks.set(rel, seen.link);
+    else symlinks.delete(rel);
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -168,5 +205,5 @@ export async function extractArchive(archive: string, rootfs: string, label: str
     const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
     throw badArchive(label, `was refused: ${refused[0]}${more}`);
   }
-  return modes;
+  return { modes, symlinks };
 }

@@ -1,9 +1,10 @@
 // The image store: resolve references, build the default busybox image, import tarballs, remove images.
 import { access, chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { MinictrError } from '../errors.js';
+import { MinictrError, errorMessage } from '../errors.js';
 import { HostRunner, type Runner } from '../exec/runner.js';
 import { changeImageIndex, readImageIndex, type ImageConfig, type ImageRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';
@@ -35,11 +36,19 @@ export interface ImageStoreOptions {
   recipeDir?: string;
   /** Clock for `created`. */
   now?: () => Date;
+  /** What `import -` reads (default: process.stdin). */
+  stdin?: Readable;
 }
 
 export interface RemoveOptions {
   /** Remove an image by id even when it is tagged in several repositories. */
   force?: boolean;
+}
+
+/** What rmi did: the lines to print, and the id whose directory must go. */
+interface Removal {
+  lines: string[];
+  deleted?: string;
 }
 
 /** An image matched by a reference, and whether it was matched through a tag. */
@@ -105,6 +114,7 @@ export class ImageStore {
   private readonly candidates: string[] | undefined;
   private readonly recipeDir: string;
   private readonly now: () => Date;
+  private readonly stdin: Readable;
 
   constructor(store: Store, options: ImageStoreOptions = {}) {
     this.paths = store.paths;
@@ -112,6 +122,7 @@ export class ImageStore {
     this.candidates = options.busyboxCandidates;
     this.recipeDir = options.recipeDir ?? DEFAULT_RECIPE_DIR;
     this.now = options.now ?? (() => new Date());
+    this.stdin = options.stdin ?? process.stdin;
   }
 
   /** All images, newest first. */
@@ -165,8 +176,7 @@ export class ImageStore {
           size,
           config: structuredClone(recipe.config),
         };
-        await this.commit(images, scratch, record, DEFAULT_IMAGE);
-        return record;
+        return await this.commit(images, scratch, record, DEFAULT_IMAGE);
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
@@ -206,19 +216,18 @@ export class ImageStore {
       let archive = source;
       let id: string;
       if (source === '-') {
-        if (process.stdin.isTTY) {
+        if (this.stdin === process.stdin && process.stdin.isTTY) {
           throw new MinictrError('E_BAD_ARCHIVE', 'import - reads a tar archive from stdin; pipe one in (minictr import - NAME < rootfs.tar)');
         }
         archive = join(scratch, 'archive');
-        id = await spoolToFile(process.stdin, archive);
+        id = await spoolToFile(this.stdin, archive);
       } else {
         await this.checkReadable(source);
         id = await hashFile(source);
       }
       await sniffArchive(archive, label);
       const rootfs = join(scratch, 'rootfs');
-      const modes = await extractArchive(archive, rootfs, label);
-      const size = await settleTree(rootfs, modes);
+      const size = await settleTree(rootfs, await extractArchive(archive, rootfs, label));
       if (archive !== source) await rm(archive, { force: true });
       // Same bytes with a different --change config must be a different image.
       if (changes.length > 0) id = createHash('sha256').update(`${id}\0${JSON.stringify(config)}`).digest('hex');
@@ -233,14 +242,15 @@ export class ImageStore {
   }
 
   private async checkReadable(path: string): Promise<void> {
-    let st;
     try {
-      st = await stat(path);
+      if (!(await stat(path)).isFile()) throw new MinictrError('E_BAD_ARCHIVE', `${path} is not a file`);
       await access(path, constants.R_OK);
-    } catch {
-      throw new MinictrError('E_NO_SUCH_FILE', `open ${path}: no such file or directory, or not readable`);
+    } catch (err) {
+      if (err instanceof MinictrError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : errorMessage(err);
+      throw new MinictrError('E_NO_SUCH_FILE', `open ${path}: ${why}`, { cause: err });
     }
-    if (!st.isFile()) throw new MinictrError('E_BAD_ARCHIVE', `${path} is not a file`);
   }
 
   /**
@@ -253,7 +263,7 @@ export class ImageStore {
     options: RemoveOptions = {},
   ): Promise<string[]> {
     const parsed = parseImageRef(ref);
-    const removed = await changeImageIndex(this.paths, async (images) => {
+    const removed = await changeImageIndex(this.paths, async (images): Promise<Removal> => {
       const match = findIn(images, parsed);
       if (!match) {
         throw new MinictrError('E_NO_SUCH_IMAGE', `No such image: ${parsed.named?.familiar ?? ref}`, { exitCode: 1 });
@@ -261,13 +271,12 @@ export class ImageStore {
       const { image, viaTag } = match;
       if (viaTag !== undefined && image.repoTags.length > 1) {
         image.repoTags = image.repoTags.filter((t) => t !== viaTag);
-        const lines = [`Untagged: ${viaTag}`];
-        return { lines, deleted: undefined as string | undefined };
+        return { lines: [`Untagged: ${viaTag}`] };
       }
       const repos = new Set(image.repoTags.map((t) => splitRepoTag(t)[0]));
       if (viaTag === undefined && repos.size > 1 && !options.force) {
         throw new MinictrError(
-          'E_IMAGE_IN_USE',
+          'E_IMAGE_CONFLICT',
           `conflict: unable to delete ${shortId(image.id)} (must be forced) - image is referenced in multiple repositories`,
           { exitCode: 1 },
         );
@@ -283,7 +292,7 @@ export class ImageStore {
       images.splice(images.indexOf(image), 1);
       const lines = image.repoTags.map((t) => `Untagged: ${t}`);
       lines.push(`Deleted: sha256:${image.id}`);
-      return { lines, deleted: image.id as string | undefined };
+      return { lines, deleted: image.id };
     }, async ({ deleted }) => {
       if (deleted !== undefined) await discardDir(this.paths, this.paths.imageDir(deleted));
     });

@@ -1,5 +1,5 @@
 // Walk an unpacked rootfs without ever following a symlink: its size, and exact modes restored.
-import { chmod, lstat, readdir } from 'node:fs/promises';
+import { chmod, lchown, lstat, readdir, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Stats } from 'node:fs';
 
@@ -15,21 +15,45 @@ export async function walkTree(root: string, visit: (rel: string, st: Stats) => 
   await walk('');
 }
 
+/** Fix-ups for settleTree(), keyed by relative path ('' is the root). */
+export interface TreeFixups {
+  /** Exact modes for files and directories. */
+  modes?: ReadonlyMap<string, number>;
+  /** Symlinks to re-point at their real targets (they were made pointing at a placeholder). */
+  symlinks?: ReadonlyMap<string, SymlinkSpec>;
+}
+
+export interface SymlinkSpec {
+  target: string;
+  /** Owner to give the link (set when unpacking as root with owners preserved). */
+  owner?: { uid: number; gid: number };
+}
+
 /**
- * One walk over an unpacked rootfs: set regular files and directories named in `modes` to their
- * exact modes (setuid/setgid/sticky included, which chown clears and umask masks), and return the
- * size: bytes of regular files (each inode once) plus symlink targets, like a layer's content size.
- * Paths are reached through real directories only, so a symlink can never redirect a chmod outside.
+ * One walk over an unpacked rootfs: set files and directories to their exact modes
+ * (setuid/setgid/sticky included, which chown clears and umask masks), put symlink targets in
+ * place, and return the size: bytes of regular files (each inode once) plus symlink targets,
+ * like a layer's content size. Paths are reached through real directories only, so no symlink
+ * can redirect a chmod outside the tree.
  */
-export async function settleTree(root: string, modes: ReadonlyMap<string, number> = new Map()): Promise<number> {
+export async function settleTree(root: string, fixups: TreeFixups = {}): Promise<number> {
   const seen = new Set<string>();
   let size = 0;
   await walkTree(root, async (rel, st) => {
-    const want = modes.get(rel);
+    const abs = rel === '' ? root : join(root, rel);
+    const want = fixups.modes?.get(rel);
     if (want !== undefined && (st.isFile() || st.isDirectory()) && (st.mode & 0o7777) !== want) {
-      await chmod(rel === '' ? root : join(root, rel), want);
+      await chmod(abs, want);
     }
-    if (st.isSymbolicLink()) size += st.size;
+    if (st.isSymbolicLink()) {
+      const spec = fixups.symlinks?.get(rel);
+      if (spec !== undefined) {
+        await unlink(abs);
+        await symlink(spec.target, abs);
+        if (spec.owner) await lchown(abs, spec.owner.uid, spec.owner.gid);
+        size += Buffer.byteLength(spec.target);
+      } else size += st.size;
+    }
     if (!st.isFile()) return;
     const key = `${st.dev}:${st.ino}`;
     if (seen.has(key)) return;

@@ -1,7 +1,7 @@
 // Container lifecycle: create, start, wait, stop, kill, remove — over the state store,
 // the runner and the network. Status comes from the kernel (is the pid alive?), not
 // only from the record, so crashes and reboots are seen for what they are.
-import { access, cp, mkdir, open, readFile, realpath, rm, constants } from 'node:fs/promises';
+import { access, cp, mkdir, open, readFile, realpath, rm, writeFile, constants } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { MinictrError, EXIT_RUNTIME_FAILURE } from '../errors.js';
@@ -139,6 +139,7 @@ export class Runtime {
     const paths = this.store.paths;
     await rm(paths.containerExitFile(id), { force: true });
     await rm(paths.containerPidFile(id), { force: true });
+    await rm(paths.containerKillMark(id), { force: true });
 
     const attachment = await this.network.attach(record);
     record = await this.mustLoad(id);
@@ -234,7 +235,8 @@ export class Runtime {
         await waitFor(() => fileExists(paths.containerExitFile(id)), 5_000, 5);
       }
     }
-    const code = Number((await readFile(paths.containerExitFile(id), 'utf8').catch(() => '')).trim() || NaN);
+    let code = Number((await readFile(paths.containerExitFile(id), 'utf8').catch(() => '')).trim() || NaN);
+    if (code === 1 && (await fileExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
     const record = await this.update(id, (r) => {
       if (r.state.status !== 'running') return;
       r.state.status = 'exited';
@@ -293,7 +295,7 @@ export class Runtime {
     if (record.state.status !== 'running' || record.state.pid === 0) {
       throw new MinictrError('E_NOT_RUNNING', `cannot kill container ${ref}: container ${record.id.slice(0, 12)} is not running`, { exitCode: 1 });
     }
-    signalPid(record.state.pid, signal);
+    await this.signal(record, signal);
     if (signal === 'SIGKILL') {
       await this.waitForExit(record, 10_000);
       return (await this.finalizeExit(record.id)) ?? record;
@@ -306,13 +308,18 @@ export class Runtime {
     const record = await this.find(ref);
     if (record.state.status !== 'running') return record;
     if (record.state.pid !== 0) {
-      signalPid(record.state.pid, signal);
+      await this.signal(record, signal);
       if (!(await this.waitForExit(record, timeoutSeconds * 1000))) {
-        signalPid(record.state.pid, 'SIGKILL');
+        await this.signal(record, 'SIGKILL');
         await this.waitForExit(record, 10_000);
       }
     }
     return (await this.finalizeExit(record.id)) ?? record;
+  }
+
+  private async signal(record: ContainerRecord, signal: NodeJS.Signals): Promise<void> {
+    if (signal === 'SIGKILL') await writeFile(this.store.paths.containerKillMark(record.id), '9\n').catch(() => undefined);
+    signalPid(record.state.pid, signal);
   }
 
   private async waitForExit(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
@@ -344,7 +351,7 @@ export class Runtime {
           { exitCode: 1 },
         );
       }
-      if (record.state.pid !== 0) signalPid(record.state.pid, 'SIGKILL');
+      if (record.state.pid !== 0) await this.signal(record, 'SIGKILL');
       else if (record.state.monitorPid !== 0) signalPid(record.state.monitorPid, 'SIGKILL');
       await this.waitForExit(record, 10_000);
       record = (await this.finalizeExit(record.id)) ?? record;

@@ -27,6 +27,13 @@ export class Paths {
   containerPidFile(id: string): string {
     return join(this.container(id), 'pid');
   }
+  /**
+   * Written before minictr SIGKILLs a container: util-linux unshare reports a child
+   * killed by SIGKILL as exit 1, so the exit status is corrected from this mark.
+   */
+  containerKillMark(id: string): string {
+    return join(this.container(id), 'killed');
+  }
   containerLog(id: string, stream: 'stdout' | 'stderr'): string {
     return join(this.container(id), `${stream}.log`);
   }
