@@ -8,6 +8,7 @@ import { formatPsTable, type PsFlags } from './ps.js';
 import { showLogs } from './logs.js';
 import { execInContainer } from './exec.js';
 import { renderTemplate } from './template.js';
+import { explainStep } from '../explain/render.js';
 import { inspectContainer } from '../runtime/inspect.js';
 import { parseSignal } from '../runtime/proc.js';
 import { formatPortCommand } from '../network/ports.js';
@@ -37,7 +38,8 @@ function addContainerFlags(cmd: Command): Command {
 
 function withRuntime<A extends unknown[]>(fn: (rt: Runtime, ...args: A) => Promise<void>) {
   return async function (this: Command, ...args: A): Promise<void> {
-    await fn(await runtimeFor(this), ...args);
+    const explain = this.opts<{ explain?: boolean }>().explain === true;
+    await fn(await runtimeFor(this, explain ? { onStep: explainStep } : {}), ...args);
   };
 }
 
@@ -128,8 +130,9 @@ export function registerContainerCommands(program: Command): void {
     .command('rm')
     .description('remove containers (and everything they set up on the host)')
     .option('-f, --force', 'kill a running container first')
+    .option('--explain', 'print each host command of the teardown as it runs, with its time')
     .argument('<container...>')
-    .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean }) => {
+    .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean; explain?: boolean }) => {
       await eachRef(refs, async (ref) => {
         await rt.remove(ref, opts.force ?? false);
         print(ref);
