@@ -215,6 +215,30 @@ export function registerContainerCommands(program: Command): void {
     }));
 
   program
+    .command('system')
+    .description('minictr-wide housekeeping')
+    .command('prune')
+    .description('remove every stopped container and every network no container uses')
+    .option('-f, --force', 'do not ask (minictr never asks)')
+    .action(withRuntime(async (rt) => {
+      const removed: string[] = [];
+      for (const record of await rt.list(true)) {
+        if (record.state.status === 'running') continue;
+        await rt.remove(record.id, true);
+        removed.push(record.id);
+      }
+      const inUse = new Set((await rt.store.listContainers()).map((c) => c.network?.network));
+      const networks: string[] = [];
+      for (const net of await rt.store.listNetworks()) {
+        if (inUse.has(net.name)) continue;
+        await rt.network.removeNetwork(net.name);
+        networks.push(net.name);
+      }
+      if (removed.length > 0) print(`Deleted Containers:\n${removed.join('\n')}\n`);
+      if (networks.length > 0) print(`Deleted Networks:\n${networks.join('\n')}\n`);
+    }));
+
+  program
     .command('_on-exit', { hidden: true })
     .description('record a container exit and release its network (run by the monitor)')
     .argument('<id>')

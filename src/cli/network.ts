@@ -86,6 +86,6 @@ export function registerNetworkCommands(program: Command): void {
       const rt = await runtimeFor(this, opts.explain ? { onStep: explainStep } : {});
       await rt.list(true);
       const count = await rt.network.reload();
-      print(`reloaded the rules of ${count} container${count === 1 ? '' : 's'}`);
+      print(count === 0 ? 'all minictr rules are in place' : `put back ${count} missing rule${count === 1 ? '' : 's'}`);
     });
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { registerContainerCommands } from './containers.js';
 import { registerNetworkCommands } from './network.js';
 import { registerImageCommands } from './images.js';
+import { registerShowWorkCommands } from './show-work.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,6 +24,7 @@ export function createProgram(): Command {
   registerContainerCommands(program);
   registerImageCommands(program);
   registerNetworkCommands(program);
+  registerShowWorkCommands(program);
   // Every subcommand reports errors the same way and never exits on its own.
   for (const cmd of program.commands) {
     cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`minictr: ${str.replace(/^error: /, '')}`) });

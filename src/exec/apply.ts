@@ -11,7 +11,7 @@ export interface StepReport {
 
 export interface ApplyOptions {
   /** Called after each op has run, with its duration. */
-  onStep?: (report: StepReport) => void;
+  onStep?: (report: StepReport) => void | Promise<void>;
 }
 
 async function applyOp(op: Op, runner: Runner): Promise<void> {
@@ -50,7 +50,7 @@ export async function applyPlan(plan: Plan, runner: Runner, options: ApplyOption
   for (const op of plan.ops) {
     const started = performance.now();
     await applyOp(op, runner);
-    options.onStep?.({ op, ms: performance.now() - started });
+    await options.onStep?.({ op, ms: performance.now() - started });
   }
 }
 

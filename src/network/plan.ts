@@ -203,16 +203,14 @@ export function planContainerNetworkTeardown(att: NetworkAttachment): Plan {
   return { title: `remove network of container ${att.netns} (${att.ip})`, ops };
 }
 
-/** Only the container's firewall rules (for `network reload` and rebuilding after a wipe). */
-export function planContainerFirewall(att: NetworkAttachment): Plan {
-  const rules = containerRules(att);
-  return { title: `firewall rules of ${att.ip}`, ops: rules.length > 0 ? [addRulesOp(rules, containerRulesWhy(att))] : [] };
-}
-
-/** Networks' own rules without the standing chains (those exist already). */
-export function planNetworkFirewall(net: NetworkRecord): Plan {
+/**
+ * Put back only what is missing (after a firewall reload or a hand edit): declaring a chain
+ * that does not exist is safe, and rules already present are never added twice.
+ */
+export function planFirewallRepair(missing: { chains: Chain[]; rules: Rule[] }): Plan {
+  if (missing.chains.length === 0 && missing.rules.length === 0) return { title: 'firewall rules are complete', ops: [] };
   return {
-    title: `firewall rules of network ${net.name}`,
-    ops: [addRulesOp(networkRules(net), `masquerade ${net.subnet} leaving through other interfaces and forward traffic for ${net.bridge}`)],
+    title: 'restore missing firewall rules',
+    ops: [addRulesOp(missing.rules, `put back ${missing.rules.length} missing minictr rule(s)`, missing.chains)],
   };
 }

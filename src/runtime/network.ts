@@ -4,6 +4,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { randomInt } from 'node:crypto';
 import { MinictrError } from '../errors.js';
+import { checkpoint } from './checkpoint.js';
 import { applyPlan, applyPlanBestEffort, type StepReport } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
 import { concatPlans, type Plan } from '../plan/types.js';
@@ -24,11 +25,18 @@ import {
   planContainerNetworkTeardown,
   planNetworkSetup,
   planNetworkTeardown,
-  planContainerFirewall,
-  planNetworkFirewall,
+  planFirewallRepair,
   type NetworkFacts,
 } from '../network/plan.js';
-import { containerRules, iptablesCommand, networkRules, standingRules, type Rule } from '../network/firewall/iptables.js';
+import {
+  containerRules,
+  iptablesCommand,
+  missingFromSave,
+  networkRules,
+  standingChains,
+  standingRules,
+  type Rule,
+} from '../network/firewall/iptables.js';
 
 export const BUILTIN_MODES = new Set(['none', 'host']);
 
@@ -143,8 +151,11 @@ export class ContainerNetworking {
     const net = await this.resolveNetwork(record.hostConfig.networkMode);
     const attachment = await this.planAttachment(record, net, records);
     const facts = await this.facts(net);
-    const setup = planNetworkSetup(net, facts);
-    const rebuild = facts.standingRulesExist ? [] : await this.planRestoreOthers(records, net);
+    const intact = facts.standingRulesExist && facts.networkRulesExist;
+    // The bridge and sysctls as needed; the rules, when a probe finds any missing, by comparing
+    // the whole ruleset with what every network and attached container should have.
+    const setup = planNetworkSetup(net, { ...facts, standingRulesExist: true, networkRulesExist: true });
+    const rebuild = intact ? [] : [await this.planRepair(records, [net])];
     const plan = concatPlans(
       `connect container ${record.name} to network ${net.name}`,
       setup,
@@ -154,50 +165,32 @@ export class ContainerNetworking {
     return { attachment, plan, net };
   }
 
-  /**
-   * When minictr's chains were missing (first use, or a firewall reload wiped them), the
-   * other running containers' rules are gone too: put them back in the same pass.
-   */
-  private async planRestoreOthers(records: ContainerRecord[], net: NetworkRecord): Promise<Plan[]> {
-    const nets = (await this.store.listNetworks()).filter((n) => n.name !== net.name);
-    return [
-      ...nets.map((n) => planNetworkFirewall(n)),
-      ...records.flatMap((r) => (r.network ? [planContainerFirewall(r.network)] : [])),
+  /** The rules every network and attached container should have, minus those present. */
+  private async planRepair(records: ContainerRecord[], extraNets: NetworkRecord[] = []): Promise<Plan> {
+    const recorded = await this.store.listNetworks();
+    const nets = [...recorded, ...extraNets.filter((n) => !recorded.some((r) => r.name === n.name))];
+    const wanted: Rule[] = [
+      ...standingRules(),
+      ...nets.flatMap((n) => networkRules(n)),
+      ...records.flatMap((r) => (r.network ? containerRules(r.network) : [])),
     ];
+    const save = (await this.runner.run(['iptables-save'])).stdout;
+    return planFirewallRepair(missingFromSave(save, standingChains(), wanted));
   }
 
   /**
    * Put back whatever minictr rules are missing (after a firewall reload), for every network
-   * and every attached container. Idempotent: what is present is checked and left alone.
-   * Returns how many containers' rules were re-applied.
+   * and every attached container. Idempotent: rules present are left alone.
+   * Returns how many rules were re-added.
    */
   async reload(): Promise<number> {
     return this.store.lock('network', async () => {
       const records = (await this.store.listContainers()).filter((r) => r.network);
-      const nets = await this.store.listNetworks();
-      if (nets.length === 0) return 0;
-      const first = nets[0] as NetworkRecord;
-      const facts = await this.facts(first);
-      const plans: Plan[] = [];
-      let count = 0;
-      if (!facts.standingRulesExist) {
-        // The chains will be declared (which flushes them): every rule goes back in.
-        plans.push(planNetworkSetup(first, { ...facts, networkRulesExist: false }), ...(await this.planRestoreOthers(records, first)));
-        count = records.length;
-      } else {
-        for (const net of nets) {
-          const f = net === first ? facts : await this.facts(net);
-          plans.push(planNetworkSetup(net, f));
-        }
-        for (const r of records) {
-          const att = r.network as NetworkAttachment;
-          if (await this.checkRule(containerRules(att)[containerRules(att).length - 1])) continue;
-          plans.push(planContainerFirewall(att));
-          count++;
-        }
-      }
-      await applyPlan(concatPlans('reload firewall rules', ...plans), this.runner, this.onStepOptions());
-      return count;
+      if ((await this.store.listNetworks()).length === 0) return 0;
+      const plan = await this.planRepair(records);
+      await applyPlan(plan, this.runner, this.onStepOptions());
+      const op = plan.ops[0];
+      return op?.kind === 'command' ? (op.stdin ?? '').split('\n').filter((l) => l.startsWith('-')).length : 0;
     });
   }
 
@@ -225,8 +218,16 @@ export class ContainerNetworking {
         return true;
       });
       if (!saved) throw new MinictrError('E_GONE', `container ${record.id.slice(0, 12)} was removed while starting`);
+      await checkpoint(this.store.paths.root, 'network-recorded');
       try {
-        await applyPlan(plan, this.runner, this.onStepOptions());
+        let step = 0;
+        await applyPlan(plan, this.runner, {
+          onStep: async (report) => {
+            this.onStep?.(report);
+            step++;
+            await checkpoint(this.store.paths.root, `network-step-${step}`);
+          },
+        });
       } catch (err) {
         await applyPlanBestEffort(planContainerNetworkTeardown(attachment), this.runner);
         await this.store.lock('containers', async () => {

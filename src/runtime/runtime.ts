@@ -15,6 +15,7 @@ import { envValue, generateName, mergeEnv, newContainerId, validateName } from '
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from './proc.js';
 import { writeContainerEtc } from './files.js';
 import { ContainerNetworking } from './network.js';
+import { checkpoint } from './checkpoint.js';
 
 export interface CreateRequest {
   name?: string;
@@ -112,6 +113,7 @@ export class Runtime {
       record.name ||= generateName(new Set(all.map((c) => c.name)));
       await this.store.saveContainer(record);
     });
+    await checkpoint(this.store.paths.root, 'created');
     try {
       const fs = this.store.paths.containerRootfs(id);
       if (mode === 'overlay') {
@@ -192,6 +194,7 @@ export class Runtime {
         };
       });
       if (!started) throw new MinictrError('E_GONE', `container ${id.slice(0, 12)} was removed while starting`);
+      await checkpoint(paths.root, 'spawned');
       record = started;
       // The container's init writes its host pid before it becomes the command.
       let exited = false;
@@ -206,6 +209,7 @@ export class Runtime {
         }
       })) ?? record;
       if (!io.foreground) monitor.unref();
+      await checkpoint(paths.root, 'started');
     } catch (err) {
       await this.network.detach(record).catch(() => undefined);
       await this.update(id, (r) => {
@@ -350,6 +354,11 @@ export class Runtime {
           `cannot remove container "${record.name}": container is running; stop it first or use rm -f`,
           { exitCode: 1 },
         );
+      }
+      if (record.state.pid === 0) {
+        // minictr died between starting the monitor and recording the pid: the init wrote it.
+        const pid = Number((await readFile(this.store.paths.containerPidFile(record.id), 'utf8').catch(() => '0')).trim());
+        if (pid > 0) record = { ...record, state: { ...record.state, pid, pidStartTime: await processStartTime(pid) } };
       }
       if (record.state.pid !== 0) await this.signal(record, 'SIGKILL');
       else if (record.state.monitorPid !== 0) signalPid(record.state.monitorPid, 'SIGKILL');

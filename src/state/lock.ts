@@ -18,8 +18,9 @@ export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promis
     release = await lockfile.lock(target, {
       realpath: false,
       lockfilePath: `${target}.lock`,
-      stale: 15_000,
-      update: 5_000,
+      // A minictr killed while holding the lock frees it after `stale` ms.
+      stale: 5_000,
+      update: 1_000,
       retries: { retries: 600, factor: 1.2, minTimeout: 5, maxTimeout: 100 },
       onCompromised: (err) => {
         throw new MinictrError('E_LOCK_COMPROMISED', `lost the ${name} lock: ${err.message}`);

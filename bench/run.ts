@@ -1,0 +1,1154 @@
+// minictr benchmark ("Fast as the kernel lets it be"). Prints one table and writes JSON and an
+// SVG chart under bench/results/. Every figure is the median of repeated runs (with min and
+// max), printed beside the floor measured in the same run. A benchmark, not a test: targets are
+// printed, never enforced.
+//
+// Everything runs inside the integration tests' sandbox (a network namespace playing the host,
+// one playing the outside world), with its own --root; nothing touches the real host's network.
+// See bench/README.md for the environment variables.
+import { access, mkdir, mkdtemp, readFile, realpath, rm, writeFile, copyFile, chmod, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Sandbox, HOST_IP, MINICTR_BIN, isRoot } from '../test/integration/sandbox.js';
+import { initCommand } from '../src/runtime/init-script.js';
+import {
+  fmtMs,
+  killLive,
+  processChildren,
+  processMemory,
+  processName,
+  processStartTime,
+  sleep,
+  summarize,
+  timed,
+  type Summary,
+  type Timed,
+} from './lib.js';
+import { lineChart } from './svg.js';
+import type { Trace } from './trace-hook.js';
+
+const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const RESULTS = join(REPO, 'bench', 'results');
+const HOOK = fileURLToPath(new URL('./trace-hook.js', import.meta.url));
+
+// ------------------------------------------------------------------ configuration
+
+function envNum(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, not "${raw}"`);
+  return n;
+}
+
+const QUICK = process.env['BENCH_QUICK'] === '1';
+const cfg = {
+  quick: QUICK,
+  reps: Math.max(1, Math.round(envNum('BENCH_REPS', QUICK ? 5 : 11))),
+  traceReps: Math.max(1, Math.round(envNum('BENCH_TRACE_REPS', QUICK ? 3 : 5))),
+  serveReps: Math.max(1, Math.round(envNum('BENCH_SERVE_REPS', QUICK ? 3 : 5))),
+  scaleN: Math.round(envNum('BENCH_SCALE_N', QUICK ? 30 : 200)),
+  scalePoints: [] as number[],
+  window: Math.max(1, Math.round(envNum('BENCH_SCALE_WINDOW', 5))),
+  memN: Math.max(1, Math.round(envNum('BENCH_MEM_N', 50))),
+  iperfReps: Math.round(envNum('BENCH_IPERF_REPS', QUICK ? 1 : 3)),
+  iperfSeconds: Math.max(1, Math.round(envNum('BENCH_IPERF_SECONDS', 3))),
+  budgetS: envNum('BENCH_BUDGET_S', QUICK ? 150 : 420),
+  pollMs: envNum('BENCH_POLL_MS', 10),
+  skip: new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
+  dockerNetwork: process.env['BENCH_DOCKER_NETWORK'] === '1',
+};
+{
+  const given = process.env['BENCH_SCALE_POINTS'];
+  const base = given ? given.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0) : QUICK ? [10, 20, 30] : [10, 50, 100, 200];
+  const pts = new Set(base.filter((p) => p <= cfg.scaleN));
+  if (cfg.scaleN > 0) pts.add(cfg.scaleN);
+  cfg.scalePoints = [...pts].sort((a, b) => a - b);
+}
+
+const T0 = Date.now();
+const LOAD0 = loadavg();
+const deadline = T0 + cfg.budgetS * 1000;
+const timeLeft = (): number => deadline - Date.now();
+const notes: string[] = [];
+function note(text: string): void {
+  notes.push(text);
+  process.stderr.write(`bench: ${text}\n`);
+}
+function progress(text: string): void {
+  process.stderr.write(`bench [${((Date.now() - T0) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
+}
+
+// ------------------------------------------------------------------ sandbox plumbing
+
+const sb = new Sandbox();
+const tempDirs: string[] = [];
+
+function inHost(argv: string[]): string[] {
+  return ['nsenter', `--net=/run/netns/${sb.hostNs}`, '--', ...argv];
+}
+function inWan(argv: string[]): string[] {
+  return ['nsenter', `--net=/run/netns/${sb.wanNs}`, '--', ...argv];
+}
+
+/** minictr as the sandbox host runs it; `trace` loads the timing hook and names its output file. */
+function mc(args: string[], options: { trace?: string; hook?: boolean; timeoutMs?: number } = {}): Promise<Timed> {
+  const node = options.hook || options.trace ? [process.execPath, '--import', HOOK] : [process.execPath];
+  const env = options.trace ? { ...process.env, MINICTR_BENCH_TRACE: options.trace } : process.env;
+  return timed(inHost([...node, MINICTR_BIN, '--root', sb.root, ...args]), { timeoutMs: options.timeoutMs ?? 60_000, env });
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+async function which(tool: string): Promise<string | undefined> {
+  for (const dir of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = join(dir, tool);
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+interface ContainerState {
+  pid: number;
+  monitorPid: number;
+}
+
+async function containerState(id: string): Promise<ContainerState | undefined> {
+  try {
+    const rec = JSON.parse(await readFile(join(sb.root, 'containers', id, 'config.json'), 'utf8')) as { state: ContainerState };
+    return rec.state;
+  } catch {
+    return undefined;
+  }
+}
+
+async function containerIp(id: string): Promise<string | undefined> {
+  try {
+    const rec = JSON.parse(await readFile(join(sb.root, 'containers', id, 'config.json'), 'utf8')) as { network?: { ip?: string } };
+    return rec.network?.ip;
+  } catch {
+    return undefined;
+  }
+}
+
+async function iptablesRuleCount(): Promise<{ rules: number; ms: number }> {
+  const r = await timed(inHost(['iptables-save']), { timeoutMs: 30_000 });
+  return { rules: r.stdout.split('\n').filter((l) => l.startsWith('-A ')).length, ms: r.ms };
+}
+
+// ------------------------------------------------------------------ results
+
+interface Row {
+  section: string;
+  item: string;
+  unit: 'ms' | 'MB' | 'Gbit/s' | 'rules' | 'x';
+  summary?: Summary | undefined;
+  value?: number;
+  ref?: string;
+  target?: string;
+}
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+const targets: { target: string; measured: string; met: boolean | undefined }[] = [];
+
+function fmtVal(v: number | undefined, unit: Row['unit']): string {
+  if (v === undefined || !Number.isFinite(v)) return '-';
+  switch (unit) {
+    case 'ms':
+      return fmtMs(v);
+    case 'MB':
+      return `${v.toFixed(2)} MB`;
+    case 'Gbit/s':
+      return `${v.toFixed(2)} Gb/s`;
+    case 'rules':
+      return v.toFixed(v % 1 === 0 ? 0 : 2);
+    case 'x':
+      return `${v.toFixed(2)}x`;
+  }
+}
+
+// ------------------------------------------------------------------ sections
+
+let rootfs = '';
+let rootfsTrueNote = '';
+
+async function warmUp(): Promise<void> {
+  progress('warm-up: first run builds the busybox image');
+  const first = await mc(['run', '--rm', '--network', 'none', 'busybox', 'true'], { timeoutMs: 120_000 });
+  if (first.code !== 0) throw new Error(`warm-up run failed (${first.code}): ${firstLine(first.stderr)}`);
+  const firstBridge = await mc(['run', '--rm', '--network', 'bridge', 'busybox', 'true']);
+  if (firstBridge.code !== 0) throw new Error(`warm-up bridge run failed (${firstBridge.code}): ${firstLine(firstBridge.stderr)}`);
+  results['warmUp'] = { firstRunBuildsImageMs: first.ms, firstBridgeRunCreatesBridgeMs: firstBridge.ms };
+  const index = JSON.parse(await readFile(join(sb.root, 'images', 'index.json'), 'utf8')) as {
+    images: { id: string; repoTags: string[] }[];
+  };
+  const img = index.images.find((i) => i.repoTags.includes('busybox:latest'));
+  if (!img) throw new Error('busybox image not found in the image index after the warm-up');
+  rootfs = join(sb.root, 'images', 'store', img.id, 'rootfs');
+  const probe = await timed(inHost(['unshare', '--fork', '--pid', '--mount', '--uts', '--ipc', '--net', 'chroot', rootfs, '/bin/true']));
+  rootfsTrueNote =
+    probe.code === 0
+      ? "floor runs the image's own busybox: unshare --fork --pid --mount --uts --ipc --net chroot <image rootfs> /bin/true"
+      : `chroot into the image failed (${firstLine(probe.stderr)}); floor runs the host's /bin/true instead`;
+  if (probe.code !== 0) rootfs = '';
+}
+
+function floorUnshareArgv(): string[] {
+  const base = ['unshare', '--fork', '--pid', '--mount', '--uts', '--ipc', '--net'];
+  return inHost(rootfs ? [...base, 'chroot', rootfs, '/bin/true'] : [...base, '/bin/true']);
+}
+
+interface Variant {
+  key: string;
+  label: string;
+  argv?: string[];
+  mc?: string[];
+}
+
+const LATENCY: Variant[] = [
+  { key: 'floorNode', label: 'floor: node -e 0', argv: [] },
+  { key: 'floorUnshare', label: 'floor: unshare … chroot rootfs /bin/true', argv: [] },
+  { key: 'version', label: 'node bin/minictr --version', mc: ['--version'] },
+  { key: 'none', label: 'run --rm --network none busybox true', mc: ['run', '--rm', '--network', 'none', 'busybox', 'true'] },
+  { key: 'bridge', label: 'run --rm --network bridge busybox true', mc: ['run', '--rm', '--network', 'bridge', 'busybox', 'true'] },
+  {
+    key: 'bridgeP',
+    label: 'run --rm --network bridge -p 5005:5000 busybox true',
+    mc: ['run', '--rm', '--network', 'bridge', '-p', '5005:5000', 'busybox', 'true'],
+  },
+];
+
+let floorMs = NaN;
+
+async function latency(): Promise<void> {
+  progress(`latency: ${cfg.reps} rounds of ${LATENCY.length} commands`);
+  const samples: Record<string, number[]> = {};
+  const failures: Record<string, string> = {};
+  for (const v of LATENCY) samples[v.key] = [];
+  for (let rep = 0; rep < cfg.reps; rep++) {
+    if (timeLeft() < 0) {
+      note(`latency: budget exhausted after ${rep} rounds`);
+      break;
+    }
+    for (let i = 0; i < LATENCY.length; i++) {
+      const v = LATENCY[(i + rep) % LATENCY.length] as Variant;
+      let r: Timed;
+      if (v.key === 'floorNode') r = await timed(inHost([process.execPath, '-e', '0']));
+      else if (v.key === 'floorUnshare') r = await timed(floorUnshareArgv());
+      else r = await mc(v.mc ?? []);
+      if (r.code === 0) samples[v.key]?.push(r.ms);
+      else failures[v.key] ??= `exit ${r.code}: ${firstLine(r.stderr)}`;
+    }
+  }
+  const s = Object.fromEntries(LATENCY.map((v) => [v.key, summarize(samples[v.key] ?? [])]));
+  const warm = results['warmUp'] as { firstRunBuildsImageMs: number; firstBridgeRunCreatesBridgeMs: number } | undefined;
+  if (warm) {
+    rows.push({ section: 'start latency', item: 'first run ever (builds the busybox image), once', unit: 'ms', value: warm.firstRunBuildsImageMs });
+    rows.push({ section: 'start latency', item: 'first bridge run (creates bridge + chains), once', unit: 'ms', value: warm.firstBridgeRunCreatesBridgeMs });
+  }
+  floorMs = (s['floorNode']?.median ?? NaN) + (s['floorUnshare']?.median ?? NaN);
+  for (const v of LATENCY) {
+    const sum = s[v.key];
+    const isFloor = v.key.startsWith('floor');
+    rows.push({
+      section: 'start latency',
+      item: v.label + (failures[v.key] ? ' (FAILURES)' : ''),
+      unit: 'ms',
+      summary: sum,
+      ...(isFloor ? {} : { ref: sum ? `${(sum.median / floorMs).toFixed(2)}x floor` : '-' }),
+      ...(v.key === 'bridgeP' ? { target: '≤ 2x floor, ≤ 150 ms' } : {}),
+    });
+  }
+  rows.push({ section: 'start latency', item: 'floor = node -e 0 + unshare (sum of medians)', unit: 'ms', value: floorMs });
+  const bp = s['bridgeP'];
+  if (bp) {
+    targets.push({
+      target: 'run --rm --network bridge -p 5005:5000 busybox true ≤ 2x floor',
+      measured: `${fmtMs(bp.median)} = ${(bp.median / floorMs).toFixed(2)}x floor (${fmtMs(floorMs)})`,
+      met: bp.median <= 2 * floorMs,
+    });
+    targets.push({ target: 'same, ≤ 150 ms median', measured: fmtMs(bp.median), met: bp.median <= 150 });
+  }
+  results['latency'] = { samples, summaries: s, failures, floorMs, floorNote: rootfsTrueNote, throughNsenter: true };
+  for (const [k, f] of Object.entries(failures)) note(`latency ${k} failed at least once: ${f}`);
+}
+
+// ---- what loading minictr's modules costs (each import in a fresh node, timed inside it)
+
+async function modules(): Promise<void> {
+  const reps = Math.min(cfg.reps, 5);
+  progress(`module loading: ${reps} rounds`);
+  const specs: [string, string][] = [
+    ['whole CLI graph: import dist/src/cli/program.js', './dist/src/cli/program.js'],
+    ['  execa alone', 'execa'],
+    ['  commander alone', 'commander'],
+    ['  tar alone', 'tar'],
+    ['  proper-lockfile alone', 'proper-lockfile'],
+    ['  ip-cidr alone', 'ip-cidr'],
+  ];
+  const samples: Record<string, number[]> = Object.fromEntries(specs.map(([k]) => [k, []]));
+  const failures: Record<string, string> = {};
+  for (let rep = 0; rep < reps && timeLeft() > 0; rep++) {
+    for (const [label, spec] of specs) {
+      const code = `const t = performance.now(); await import(${JSON.stringify(spec)}); process.stdout.write(String(performance.now() - t));`;
+      const r = await timed([process.execPath, '--input-type=module', '-e', code], { cwd: REPO, timeoutMs: 30_000 });
+      const ms = Number(r.stdout.trim());
+      if (r.code === 0 && Number.isFinite(ms)) samples[label]?.push(ms);
+      else failures[label] ??= `exit ${r.code}: ${firstLine(r.stderr)}`;
+    }
+  }
+  for (const [label] of specs) {
+    rows.push({ section: 'node module loading (import time inside node)', item: label, unit: 'ms', summary: summarize(samples[label] ?? []) });
+  }
+  results['modules'] = { samples, failures };
+  for (const [k, f] of Object.entries(failures)) note(`module ${k.trim()} failed to load: ${f}`);
+}
+
+// ---- where the time goes in one start
+
+interface PhaseSet {
+  [phase: string]: number;
+}
+
+function spawnLabel(argv: string[], afterMonitor: boolean): string {
+  const [file, ...args] = argv;
+  const phase = afterMonitor ? 'teardown' : 'setup';
+  if (file === 'ip') {
+    if (args.includes('-batch')) return `${phase}: ip ${args[0] === '-n' ? '-n NS ' : ''}-batch`;
+    return `${phase}: ip ${args.slice(0, 2).join(' ')}`;
+  }
+  if (file === 'iptables') return `${phase}: iptables ${args.includes('-C') ? '-C (check)' : args.slice(0, 4).join(' ')}`;
+  if (file === 'iptables-restore') return `${phase}: iptables-restore`;
+  if (file === '/bin/sh') return 'container: monitor /bin/sh (init script + command)';
+  return `${phase}: ${file ?? '?'}`;
+}
+
+function analyseTrace(trace: Trace, wallMs: number): { phases: PhaseSet; commands: Record<string, number>; counts: Record<string, number>; locks: Record<string, number> } {
+  const monitor = trace.spawns.find((s) => s.argv[0] === '/bin/sh');
+  const mStart = monitor?.start ?? NaN;
+  // A detached container's monitor outlives minictr: its phase ends when minictr exits.
+  const detached = monitor !== undefined && monitor.end < 0;
+  const mEnd = detached ? trace.exit : (monitor?.end ?? NaN);
+  const pre = trace.spawns.filter((s) => s !== monitor && s.start < mStart);
+  const post = trace.spawns.filter((s) => s !== monitor && s.start >= mStart);
+  const firstSpawn = pre[0]?.start ?? mStart;
+  const lastEnd = Math.max(mEnd, ...post.map((s) => s.end));
+  const sumDur = (list: typeof pre): number => list.reduce((a, s) => a + (s.end - s.start), 0);
+  const phases: PhaseSet = {
+    'node bootstrap (process start → first module)': trace.hookLoaded,
+    'load minictr modules (→ CLI parse)': trace.parseStarted - trace.hookLoaded,
+    'prepare: parse, image, create record (→ first host command)': firstSpawn - trace.parseStarted,
+    'network setup (first host command → monitor spawned)': mStart - firstSpawn,
+    '  of which in child processes (setup)': sumDur(pre),
+    [detached ? 'container: monitor spawned → pid file seen, record updated' : 'container: monitor + init script + `true`']: mEnd - mStart,
+    'teardown after exit (host commands, records)': lastEnd - mEnd,
+    '  of which in child processes (teardown)': sumDur(post),
+    'node exit (last command → process exit)': trace.exit - lastEnd,
+    'process teardown + nsenter (outside node)': wallMs - trace.exit,
+  };
+  const commands: Record<string, number> = {};
+  const counts: Record<string, number> = {};
+  for (const s of trace.spawns) {
+    const label = spawnLabel(s.argv, s !== monitor && s.start >= mStart);
+    commands[label] = (commands[label] ?? 0) + (s.end - s.start);
+    counts[label] = (counts[label] ?? 0) + 1;
+  }
+  const locks: Record<string, number> = {};
+  for (const l of trace.locks) {
+    locks[`lock ${l.name}: wait`] = (locks[`lock ${l.name}: wait`] ?? 0) + (l.acquired - l.requested);
+    locks[`lock ${l.name}: held`] = (locks[`lock ${l.name}: held`] ?? 0) + (l.released - l.acquired);
+    locks[`lock ${l.name}: count`] = (locks[`lock ${l.name}: count`] ?? 0) + 1;
+  }
+  return { phases, commands, counts, locks };
+}
+
+function medianOfRecords(list: Record<string, number>[]): Record<string, Summary | undefined> {
+  const keys = [...new Set(list.flatMap((r) => Object.keys(r)))];
+  return Object.fromEntries(keys.map((k) => [k, summarize(list.map((r) => r[k] ?? 0))]));
+}
+
+async function breakdown(): Promise<void> {
+  progress(`breakdown: ${cfg.traceReps} traced runs of run --rm -p, one --explain run`);
+  const dir = await mkdtemp(join(tmpdir(), `${sb.prefix}-trace-`));
+  tempDirs.push(dir);
+  const analysed = [];
+  for (let i = 0; i < cfg.traceReps && timeLeft() > 0; i++) {
+    const file = join(dir, `run-${i}.json`);
+    const r = await mc(['run', '--rm', '--network', 'bridge', '-p', '5005:5000', 'busybox', 'true'], { trace: file });
+    if (r.code !== 0) {
+      note(`traced run failed: ${firstLine(r.stderr)}`);
+      continue;
+    }
+    const trace = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as Trace | null;
+    if (!trace) {
+      note('traced run wrote no trace');
+      continue;
+    }
+    analysed.push({ wall: r.ms, ...analyseTrace(trace, r.ms) });
+  }
+  const phases = medianOfRecords(analysed.map((a) => a.phases));
+  const commands = medianOfRecords(analysed.map((a) => a.commands));
+  const counts = medianOfRecords(analysed.map((a) => a.counts));
+  const locks = medianOfRecords(analysed.map((a) => a.locks));
+  const wall = summarize(analysed.map((a) => a.wall));
+  // One --explain run: minictr's own step times.
+  const ex = await mc(['run', '--rm', '--explain', '--network', 'bridge', '-p', '5005:5000', 'busybox', 'true']);
+  const steps: { ms: number; why: string }[] = [];
+  for (const m of ex.stderr.matchAll(/^\[\s*([\d.]+) ms\] # (.*)$/gm)) steps.push({ ms: Number(m[1]), why: m[2] ?? '' });
+  results['breakdown'] = { runs: analysed.length, wall, phases, commands, counts, locks, explainSteps: steps, explainWallMs: ex.ms };
+}
+
+// ---- the init script alone, and a what-if with busybox sh
+
+async function initScript(): Promise<void> {
+  if (!rootfs) {
+    note('init-script micro-benchmark skipped: no image rootfs');
+    return;
+  }
+  progress(`init script: ${cfg.reps} rounds, /bin/sh vs busybox sh`);
+  const busybox = await realpath((await exists('/bin/busybox')) ? '/bin/busybox' : '/usr/bin/busybox');
+  const variants = ['host /bin/sh (as minictr runs it)', 'busybox sh (what-if)'] as const;
+  const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+  const failures: Record<string, string> = {};
+  const work = await mkdtemp(join(sb.root, 'bench-init-'));
+  const build = async (n: number, variant: (typeof variants)[number]): Promise<{ argv: string[]; env: Record<string, string> }> => {
+    const d = join(work, String(n));
+    const merged = join(d, 'merged');
+    const upper = join(d, 'upper');
+    const workdir = join(d, 'work');
+    await Promise.all([mkdir(merged, { recursive: true }), mkdir(upper, { recursive: true }), mkdir(workdir, { recursive: true })]);
+    const ic = initCommand({
+      dir: d,
+      pidFile: join(d, 'pid'),
+      merged,
+      overlay: { lower: rootfs, upper, work: workdir },
+      networkMode: 'none',
+      hostname: 'benchinit',
+      workdir: '/',
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+      command: ['true'],
+      busybox,
+    });
+    let argv = [...ic.argv];
+    if (variant.startsWith('busybox')) {
+      const at = argv.indexOf('/bin/sh');
+      if (at >= 0) argv = [...argv.slice(0, at), busybox, 'sh', ...argv.slice(at + 1)];
+    }
+    return { argv, env: ic.env };
+  };
+  let n = 0;
+  for (let rep = 0; rep < cfg.reps && timeLeft() > 0; rep++) {
+    for (const variant of rep % 2 === 0 ? variants : [...variants].reverse()) {
+      const { argv, env } = await build(n++, variant);
+      const r = await timed(inHost(argv), { env, timeoutMs: 30_000 });
+      if (r.code === 0) samples[variant]?.push(r.ms);
+      else failures[variant] ??= `exit ${r.code}: ${firstLine(r.stderr)}`;
+    }
+  }
+  // How many processes each variant forks and execs (one run under strace, not timed).
+  const processes: Record<string, { processes: number; execs: number } | string> = {};
+  const strace = await which('strace');
+  if (strace) {
+    for (const variant of variants) {
+      const { argv, env } = await build(n++, variant);
+      const out = join(work, `strace-${n}.txt`);
+      const r = await timed(
+        [strace, '-f', '-qq', '-e', 'trace=execve,exit_group', '-o', out, ...inHost(argv)],
+        { env: { ...env, PATH: process.env['PATH'] ?? env['PATH'] ?? '' }, timeoutMs: 30_000 },
+      );
+      const text = await readFile(out, 'utf8').catch(() => '');
+      const pids = new Set(text.split('\n').map((l) => l.split(/\s+/)[0]).filter((p) => p && /^\d+$/.test(p)));
+      const execs = text.split('\n').filter((l) => /execve\(/.test(l) && /= 0$/.test(l)).length;
+      // Minus the three processes around the script (nsenter → unshare, strace's own view of them).
+      processes[variant] = r.code === 0 ? { processes: pids.size, execs } : `strace run failed: ${firstLine(r.stderr)}`;
+    }
+  } else {
+    note('strace not installed: process counts of the init script not measured');
+  }
+  await rm(work, { recursive: true, force: true });
+  const sums = Object.fromEntries(variants.map((v) => [v, summarize(samples[v] ?? [])]));
+  for (const v of variants) {
+    const p = processes[v];
+    rows.push({
+      section: 'init script (--network none, no node)',
+      item: `unshare + ${v}${failures[v] ? ' (FAILED)' : ''}`,
+      unit: 'ms',
+      summary: sums[v],
+      ref: typeof p === 'object' ? `${p.processes} processes, ${p.execs} execs` : '',
+    });
+  }
+  results['initScript'] = { samples, summaries: sums, failures, processes };
+  for (const [k, f] of Object.entries(failures)) note(`init script "${k}" failed: ${f}`);
+}
+
+// ---- start-to-serving
+
+async function serving(): Promise<void> {
+  progress(`start-to-serving: ${cfg.serveReps} rounds`);
+  const detach: number[] = [];
+  const firstAnswer: number[] = [];
+  const probe: number[] = [];
+  const removal: number[] = [];
+  const pollCounts: number[] = [];
+  const failures: string[] = [];
+  const probeArgv = inWan(['timeout', '2', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:5005/hostname`]);
+  for (let rep = 0; rep < cfg.serveReps && timeLeft() > 0; rep++) {
+    const t0 = performance.now();
+    const runP = mc(['run', '-d', '-p', '5005:5000', 'busybox', 'httpd', '-f', '-p', '5000', '-h', '/etc']);
+    let answered = NaN;
+    let polls = 0;
+    let runDone = false;
+    void runP.then(() => {
+      runDone = true;
+    });
+    while (polls < 1000 && performance.now() - t0 < 15_000) {
+      polls++;
+      const r = await timed(probeArgv, { timeoutMs: 5_000 });
+      if (r.code === 0 && r.stdout.trim() !== '') {
+        answered = performance.now() - t0;
+        break;
+      }
+      if (runDone) {
+        const run = await runP;
+        if (run.code !== 0) break;
+      }
+      await sleep(cfg.pollMs);
+    }
+    const run = await runP;
+    const id = run.stdout.trim().split('\n').pop() ?? '';
+    if (run.code !== 0) failures.push(`run -d failed: ${firstLine(run.stderr)}`);
+    else detach.push(run.ms);
+    if (Number.isFinite(answered)) {
+      firstAnswer.push(answered);
+      pollCounts.push(polls);
+      for (let i = 0; i < 3; i++) {
+        const p = await timed(probeArgv, { timeoutMs: 5_000 });
+        if (p.code === 0) probe.push(p.ms);
+      }
+    } else if (run.code === 0) {
+      failures.push('no HTTP answer within 15 s');
+    }
+    if (id) {
+      const r = await mc(['rm', '-f', id]);
+      if (r.code === 0) removal.push(r.ms);
+      else failures.push(`rm -f failed: ${firstLine(r.stderr)}`);
+    }
+  }
+  const s = {
+    detach: summarize(detach),
+    firstAnswer: summarize(firstAnswer),
+    probe: summarize(probe),
+    removal: summarize(removal),
+    polls: summarize(pollCounts),
+  };
+  rows.push({ section: 'start-to-serving', item: 'run -d -p 5005:5000 busybox httpd: command returns', unit: 'ms', summary: s.detach });
+  rows.push({
+    section: 'start-to-serving',
+    item: 'run -d … → first HTTP answer from the wan namespace',
+    unit: 'ms',
+    summary: s.firstAnswer,
+    ref: `probe alone ${fmtMs(s.probe?.median)}, poll every ${cfg.pollMs} ms`,
+  });
+  rows.push({ section: 'start-to-serving', item: 'rm -f of the httpd container', unit: 'ms', summary: s.removal });
+  results['serving'] = { detach, firstAnswer, probe, removal, pollCounts, failures, summaries: s, pollIntervalMs: cfg.pollMs };
+  for (const f of failures) note(`serving: ${f}`);
+}
+
+// ---- data path: iperf3 through the published port vs --network host
+
+async function buildIperfImage(): Promise<string> {
+  const iperf = await which('iperf3');
+  if (!iperf) throw new Error('iperf3 is not installed (apt-get install iperf3)');
+  const dir = await mkdtemp(join(tmpdir(), `${sb.prefix}-iperf-`));
+  tempDirs.push(dir);
+  const root = join(dir, 'rootfs');
+  for (const d of ['usr/bin', 'proc', 'dev', 'sys', 'etc', 'root']) await mkdir(join(root, d), { recursive: true });
+  await mkdir(join(root, 'tmp'), { recursive: true });
+  await chmod(join(root, 'tmp'), 0o1777);
+  await copyFile(await realpath(iperf), join(root, 'usr/bin/iperf3'));
+  await chmod(join(root, 'usr/bin/iperf3'), 0o755);
+  const ldd = await timed(['ldd', iperf]);
+  if (ldd.code !== 0) throw new Error(`ldd ${iperf} failed: ${firstLine(ldd.stderr)}`);
+  const libs = new Set<string>();
+  for (const line of ldd.stdout.split('\n')) {
+    const arrow = /=>\s+(\/\S+)/.exec(line);
+    const bare = /^\s*(\/\S+)\s+\(/.exec(line);
+    const path = arrow?.[1] ?? bare?.[1];
+    if (path) libs.add(path);
+  }
+  for (const lib of libs) {
+    // The library's content under the name the loader asks for (symlinks resolved).
+    const target = join(root, lib);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(await realpath(lib), target);
+    await chmod(target, 0o755);
+  }
+  await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  await writeFile(join(root, 'etc/group'), 'root:x:0:\n');
+  const tarball = join(dir, 'iperf3.tar');
+  const t = await timed(['tar', '--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', tarball, '.']);
+  if (t.code !== 0) throw new Error(`tar failed: ${firstLine(t.stderr)}`);
+  return tarball;
+}
+
+async function waitListening(id: string, port: number, timeoutMs: number): Promise<boolean> {
+  const state = await containerState(id);
+  if (!state?.pid) return false;
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    for (const f of ['tcp', 'tcp6']) {
+      const text = await readFile(`/proc/${state.pid}/net/${f}`, 'utf8').catch(() => '');
+      if (text.split('\n').some((l) => l.includes(hex) && / 0A /.test(l))) return true;
+    }
+    await sleep(20);
+  }
+  return false;
+}
+
+async function iperfRun(argv: string[]): Promise<number> {
+  const r = await timed(argv, { timeoutMs: (cfg.iperfSeconds + 15) * 1000 });
+  if (r.code !== 0) throw new Error(`${argv.slice(3).join(' ')} failed (${r.code}): ${firstLine(r.stderr || r.stdout)}`);
+  const json = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
+  const bps = json.end?.sum_received?.bits_per_second;
+  if (bps === undefined) throw new Error('iperf3 printed no sum_received');
+  return bps / 1e9;
+}
+
+async function dataPath(): Promise<void> {
+  if (cfg.iperfReps === 0) return;
+  progress(`data path: iperf3 ${cfg.iperfReps} x 4 runs of ${cfg.iperfSeconds} s`);
+  const tarball = await buildIperfImage();
+  const imp = await mc(['import', tarball, 'benchiperf3:latest'], { timeoutMs: 120_000 });
+  if (imp.code !== 0) throw new Error(`minictr import failed: ${firstLine(imp.stderr)}`);
+  const pub = await mc(['run', '-d', '--network', 'bridge', '-p', '5201:5201', 'benchiperf3', 'iperf3', '-s', '-p', '5201']);
+  const direct = await mc(['run', '-d', '--network', 'host', 'benchiperf3', 'iperf3', '-s', '-p', '5202']);
+  const ids = [pub, direct].filter((r) => r.code === 0).map((r) => r.stdout.trim().split('\n').pop() ?? '');
+  try {
+    if (pub.code !== 0) throw new Error(`iperf3 server (bridge, -p 5201:5201) did not start: ${firstLine(pub.stderr)}`);
+    if (direct.code !== 0) throw new Error(`iperf3 server (--network host) did not start: ${firstLine(direct.stderr)}`);
+    const [pubId, directId] = ids as [string, string];
+    if (!(await waitListening(pubId, 5201, 10_000)) || !(await waitListening(directId, 5202, 10_000))) {
+      throw new Error('iperf3 servers are not listening after 10 s');
+    }
+    const t = String(cfg.iperfSeconds);
+    const ip = (await containerIp(pubId)) ?? '172.18.0.2';
+    const paths: Record<string, string[]> = {
+      'wan → 10.99.0.1:5201 published → container': inWan(['iperf3', '-c', HOST_IP, '-p', '5201', '-t', t, '-J']),
+      'wan → 10.99.0.1:5202 --network host (direct)': inWan(['iperf3', '-c', HOST_IP, '-p', '5202', '-t', t, '-J']),
+      'host → 127.0.0.1:5201 published → container': inHost(['iperf3', '-c', '127.0.0.1', '-p', '5201', '-t', t, '-J']),
+      'host → 127.0.0.1:5202 --network host (direct)': inHost(['iperf3', '-c', '127.0.0.1', '-p', '5202', '-t', t, '-J']),
+      [`host → ${ip}:5201 container address (veth + bridge, no NAT)`]: inHost(['iperf3', '-c', ip, '-p', '5201', '-t', t, '-J']),
+    };
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
+    for (let rep = 0; rep < cfg.iperfReps && timeLeft() > 0; rep++) {
+      for (const [k, argv] of Object.entries(paths)) samples[k]?.push(await iperfRun(argv));
+    }
+    const s = Object.fromEntries(Object.keys(paths).map((k) => [k, summarize(samples[k] ?? [])]));
+    const keys = Object.keys(paths);
+    for (const [i, k] of keys.entries()) {
+      if (i >= 4) {
+        const direct = s[keys[3] as string]?.median ?? NaN;
+        rows.push({ section: 'data path (iperf3, TCP)', item: k, unit: 'Gbit/s', summary: s[k], ref: `${(((s[k]?.median ?? NaN) / direct) * 100).toFixed(0)}% of host → 127.0.0.1 direct (info)` });
+        continue;
+      }
+      const isPub = i % 2 === 0;
+      const ratio = isPub ? (s[k]?.median ?? NaN) / (s[keys[i + 1] as string]?.median ?? NaN) : NaN;
+      rows.push({
+        section: 'data path (iperf3, TCP)',
+        item: k,
+        unit: 'Gbit/s',
+        summary: s[k],
+        ...(isPub ? { ref: `${(ratio * 100).toFixed(0)}% of direct`, target: '≥ 90% of direct' } : {}),
+      });
+      if (isPub) targets.push({ target: `data path ${k.split(' ')[0]} ${k.split(' ')[2]} published ≥ 90% of direct`, measured: `${(ratio * 100).toFixed(0)}%`, met: ratio >= 0.9 });
+    }
+    results['dataPath'] = { samples, summaries: s, seconds: cfg.iperfSeconds };
+  } finally {
+    for (const id of ids) if (id) await mc(['rm', '-f', id]);
+  }
+}
+
+// ---- scale, memory, removal
+
+function windowSummary(samples: { count: number; ms: number }[], k: number): Summary | undefined {
+  const near = [...samples].sort((a, b) => Math.abs(a.count - k) - Math.abs(b.count - k) || a.count - b.count).slice(0, cfg.window);
+  return summarize(near.map((s) => s.ms));
+}
+
+async function scale(): Promise<void> {
+  if (cfg.scaleN <= 0) return;
+  progress(`scale: start ${cfg.scaleN} detached containers on one bridge`);
+  const baseline = await iptablesRuleCount();
+  const traceDir = await mkdtemp(join(tmpdir(), `${sb.prefix}-scale-`));
+  tempDirs.push(traceDir);
+  const starts: { count: number; ms: number }[] = [];
+  const ids: string[] = [];
+  const atPoints: Record<number, { rules: number; iptablesSaveMs: number; psMs: number; lockWaitMs?: number; childMs?: number; jsMs?: number }> = {};
+  const traced: Record<number, ReturnType<typeof analyseTrace>[]> = {};
+  const tracedStart = (k: number): number | undefined =>
+    cfg.scalePoints.find((p) => k <= p && k > p - cfg.window);
+  let stopReason = '';
+  for (let k = 1; k <= cfg.scaleN; k++) {
+    if (timeLeft() < 0) {
+      stopReason = `budget exhausted after ${k - 1} containers`;
+      break;
+    }
+    const point = tracedStart(k);
+    const traceFile = point !== undefined ? join(traceDir, `start-${k}.json`) : undefined;
+    const r = await mc(['run', '-d', '--network', 'bridge', 'busybox', 'sleep', '1000'], { hook: true, ...(traceFile ? { trace: traceFile } : {}) });
+    if (r.code !== 0) {
+      stopReason = `start ${k} failed: ${firstLine(r.stderr)}`;
+      break;
+    }
+    ids.push(r.stdout.trim().split('\n').pop() ?? '');
+    starts.push({ count: k, ms: r.ms });
+    if (traceFile && point !== undefined) {
+      const trace = JSON.parse(await readFile(traceFile, 'utf8').catch(() => 'null')) as Trace | null;
+      if (trace) (traced[point] ??= []).push(analyseTrace(trace, r.ms));
+    }
+    if (cfg.scalePoints.includes(k)) {
+      const rules = await iptablesRuleCount();
+      const ps = await mc(['ps', '-a', '-q']);
+      atPoints[k] = { rules: rules.rules, iptablesSaveMs: rules.ms, psMs: ps.ms };
+      progress(`scale: ${k} containers, last start ${fmtMs(r.ms)}, ${rules.rules} iptables rules`);
+    }
+  }
+  if (stopReason) note(`scale: ${stopReason}`);
+  const n = ids.length;
+
+  // Memory of the host-side processes per idle container (monitor sh + unshare), before removal.
+  await sleep(500);
+  const memIds = ids.slice(0, Math.min(cfg.memN, n));
+  let rssKb = 0;
+  let pssKb = 0;
+  let counted = 0;
+  const perName: Record<string, { rssKb: number; pssKb: number; n: number }> = {};
+  const containerProc = { rssKb: 0, pssKb: 0, n: 0 };
+  for (const id of memIds) {
+    const st = await containerState(id);
+    if (!st || !st.monitorPid) continue;
+    const hostSide: number[] = [];
+    const queue = [st.monitorPid];
+    for (let guard = 0; queue.length > 0 && guard < 50; guard++) {
+      const pid = queue.shift() as number;
+      if (pid === st.pid) continue; // the container's own process (and what it started) is not overhead
+      hostSide.push(pid);
+      queue.push(...(await processChildren(pid)));
+    }
+    for (const pid of hostSide) {
+      const m = await processMemory(pid);
+      if (!m) continue;
+      const name = await processName(pid);
+      rssKb += m.rssKb;
+      pssKb += m.pssKb ?? m.rssKb;
+      const e = (perName[name] ??= { rssKb: 0, pssKb: 0, n: 0 });
+      e.rssKb += m.rssKb;
+      e.pssKb += m.pssKb ?? m.rssKb;
+      e.n++;
+    }
+    const own = await processMemory(st.pid);
+    if (own) {
+      containerProc.rssKb += own.rssKb;
+      containerProc.pssKb += own.pssKb ?? own.rssKb;
+      containerProc.n++;
+    }
+    counted++;
+  }
+  if (counted > 0) {
+    const rssMb = rssKb / counted / 1024;
+    const pssMb = pssKb / counted / 1024;
+    rows.push({ section: 'memory (host side per idle container)', item: `monitor + unshare, Rss sum / ${counted}`, unit: 'MB', value: rssMb, target: '≤ 5 MB' });
+    rows.push({ section: 'memory (host side per idle container)', item: `monitor + unshare, Pss sum / ${counted}`, unit: 'MB', value: pssMb, target: '≤ 5 MB' });
+    for (const [name, e] of Object.entries(perName)) {
+      rows.push({
+        section: 'memory (host side per idle container)',
+        item: `  ${name}: Rss / Pss per process`,
+        unit: 'MB',
+        value: e.rssKb / e.n / 1024,
+        ref: `Pss ${(e.pssKb / e.n / 1024).toFixed(2)} MB, ${e.n} processes`,
+      });
+    }
+    targets.push({ target: 'monitor ≤ 5 MB per idle container', measured: `Rss ${rssMb.toFixed(2)} MB, Pss ${pssMb.toFixed(2)} MB (${counted} containers)`, met: rssMb <= 5 });
+    results['memory'] = { containers: counted, rssKb, pssKb, perName, containerProcess: containerProc, rssMbPerContainer: rssMb, pssMbPerContainer: pssMb };
+  }
+
+  // Removal, oldest first, timing each `rm -f`; around the points also how long until the
+  // monitor's own exit handling (it execs `node … _on-exit`) has finished in the background.
+  progress(`scale: removing ${n} containers`);
+  const removals: { count: number; ms: number; settledMs?: number }[] = [];
+  const removalStart = performance.now();
+  const remPoints = new Set(cfg.scalePoints);
+  let removeFailures = 0;
+  for (const [i, id] of ids.entries()) {
+    const count = n - i;
+    const st = await containerState(id);
+    const monStart = st?.monitorPid ? await processStartTime(st.monitorPid) : 0;
+    const t0 = performance.now();
+    const r = await mc(['rm', '-f', id]);
+    if (r.code !== 0) {
+      removeFailures++;
+      if (removeFailures <= 3) note(`rm -f ${id.slice(0, 12)} failed: ${firstLine(r.stderr)}`);
+      continue;
+    }
+    const entry: { count: number; ms: number; settledMs?: number } = { count, ms: r.ms };
+    const nearPoint = [...remPoints].some((p) => Math.abs(p - count) <= Math.floor(cfg.window / 2) || (p === n && count > n - cfg.window));
+    if (nearPoint && st?.monitorPid && monStart) {
+      for (let g = 0; g < 2000; g++) {
+        if ((await processStartTime(st.monitorPid)) !== monStart) break;
+        if (performance.now() - t0 > 10_000) break;
+        await sleep(5);
+      }
+      entry.settledMs = performance.now() - t0;
+    }
+    removals.push(entry);
+  }
+  const removalWall = performance.now() - removalStart;
+  await sleep(300);
+  const after = await iptablesRuleCount();
+  const leftoverNs = (await readdir('/run/netns').catch(() => [] as string[])).filter((f) => ids.some((id) => f === `minictr-${id.slice(0, 12)}`));
+
+  const first = starts.find((s) => s.count === 1);
+  const points = cfg.scalePoints.filter((p) => p <= n);
+  const table = points.map((p) => {
+    const tr = traced[p] ?? [];
+    const lw = tr.map((t) => Object.entries(t.locks).filter(([k]) => k.endsWith(': wait')).reduce((a, [, v]) => a + v, 0));
+    const child = tr.map((t) => (t.phases['  of which in child processes (setup)'] ?? 0));
+    return {
+      count: p,
+      start: windowSummary(starts, p),
+      removal: windowSummary(removals, p),
+      settled: summarize(removals.filter((r) => r.settledMs !== undefined).sort((a, b) => Math.abs(a.count - p) - Math.abs(b.count - p)).slice(0, cfg.window).map((r) => r.settledMs as number)),
+      ...atPoints[p],
+      tracedStartPhases: medianOfRecords(tr.map((t) => t.phases)),
+      tracedLockWait: summarize(lw),
+      tracedChildMs: summarize(child),
+    };
+  });
+  for (const row of table) {
+    rows.push({
+      section: 'scale (run -d --network bridge busybox sleep 1000)',
+      item: `start of container #${row.count} (window of ${cfg.window})`,
+      unit: 'ms',
+      summary: row.start,
+      ref: `${row.rules ?? '-'} rules, iptables-save ${fmtMs(row.iptablesSaveMs)}, ps -a ${fmtMs(row.psMs)}`,
+    });
+  }
+  for (const row of [...table].reverse()) {
+    rows.push({
+      section: 'scale (run -d --network bridge busybox sleep 1000)',
+      item: `rm -f while ${row.count} exist (window of ${cfg.window})`,
+      unit: 'ms',
+      summary: row.removal,
+      ref: `until monitor's _on-exit ends: ${fmtMs(row.settled?.median)}`,
+    });
+  }
+  const sumRm = removals.reduce((a, r) => a + r.ms, 0);
+  rows.push({ section: 'scale (run -d --network bridge busybox sleep 1000)', item: `remove all ${n}: sum of rm -f / wall`, unit: 'ms', value: sumRm, ref: `wall ${fmtMs(removalWall)}` });
+  const atN = atPoints[n]?.rules;
+  const perContainer = atN !== undefined && n > 0 ? (atN - baseline.rules) / n : NaN;
+  rows.push({
+    section: 'scale (run -d --network bridge busybox sleep 1000)',
+    item: 'iptables rules per container (no -p)',
+    unit: 'rules',
+    value: perContainer,
+    ref: `(${atN ?? '?'} at ${n} − ${baseline.rules} baseline) / ${n}; after removal ${after.rules}${leftoverNs.length ? `, ${leftoverNs.length} netns left!` : ''}`,
+  });
+  const last = table[table.length - 1];
+  const ten = table.find((t) => t.count === 10) ?? table[0];
+  if (last && ten && last !== ten) {
+    const rs = (last.start?.median ?? NaN) / (ten.start?.median ?? NaN);
+    const rr = (last.removal?.median ?? NaN) / (ten.removal?.median ?? NaN);
+    targets.push({ target: `scale: start #${last.count} within 1.25x of #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: rs <= 1.25 });
+    targets.push({ target: `scale: removal with ${last.count} within 1.25x of with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: rr <= 1.25 });
+  }
+  results['scale'] = {
+    n,
+    stopReason,
+    baselineRules: baseline.rules,
+    rulesAfterRemoval: after.rules,
+    leftoverNetns: leftoverNs,
+    removeFailures,
+    firstStartMs: first?.ms,
+    starts,
+    removals,
+    removalSumMs: sumRm,
+    removalWallMs: removalWall,
+    rulesPerContainer: perContainer,
+    points: table,
+  };
+  // The chart.
+  const svg = lineChart({
+    title: `minictr scale: ${n} detached containers on one bridge`,
+    subtitle: `${new Date().toISOString()} · ${hostname()} · ${cpus().length} CPUs · start = run -d --network bridge busybox sleep 1000; removal = rm -f, oldest first`,
+    xLabel: 'containers existing (after the start / before the removal)',
+    yLabel: 'ms',
+    series: [
+      { name: 'start (run -d)', color: '#1f77b4', points: starts.map((s) => [s.count, s.ms]) },
+      { name: 'removal (rm -f)', color: '#d62728', points: removals.map((r) => [r.count, r.ms]) },
+    ],
+    guides: ten?.start
+      ? [
+          { y: ten.start.median * 1.25, label: `1.25x start #${ten.count}`, color: '#1f77b4' },
+          ...(ten.removal ? [{ y: ten.removal.median * 1.25, label: `1.25x removal @${ten.count}`, color: '#d62728' }] : []),
+        ]
+      : [],
+  });
+  results['scaleSvg'] = svg;
+}
+
+// ---- Docker / Podman
+
+async function otherEngines(): Promise<void> {
+  const found: string[] = [];
+  for (const engine of ['docker', 'podman']) {
+    const bin = await which(engine);
+    if (!bin) {
+      found.push(`${engine}: not installed`);
+      continue;
+    }
+    const info = await timed([bin, 'info'], { timeoutMs: 15_000 });
+    if (info.code !== 0) {
+      found.push(`${engine}: client only, no working engine (\`${engine} info\` failed): not measured`);
+      continue;
+    }
+    // The engine changes the real host's network; only --network none unless asked.
+    const variants: [string, string[]][] = [['none', ['run', '--rm', '--network', 'none', 'busybox', 'true']]];
+    if (cfg.dockerNetwork) {
+      variants.push(['bridge', ['run', '--rm', '--network', 'bridge', 'busybox', 'true']]);
+      variants.push(['bridge -p', ['run', '--rm', '--network', 'bridge', '-p', '5005:5000', 'busybox', 'true']]);
+    }
+    const warm = await timed([bin, ...(variants[0]?.[1] ?? [])], { timeoutMs: 300_000 });
+    if (warm.code !== 0) {
+      found.push(`${engine}: engine works but busybox did not run (${firstLine(warm.stderr)}): not measured`);
+      continue;
+    }
+    for (const [label, args] of variants) {
+      const xs: number[] = [];
+      for (let i = 0; i < cfg.reps && timeLeft() > 0; i++) {
+        const r = await timed([bin, ...args], { timeoutMs: 60_000 });
+        if (r.code === 0) xs.push(r.ms);
+      }
+      const s = summarize(xs);
+      rows.push({ section: 'start latency', item: `${engine} run --rm --network ${label} busybox true`, unit: 'ms', summary: s, ref: s ? `${(s.median / floorMs).toFixed(2)}x floor` : '-' });
+    }
+    found.push(`${engine}: measured${cfg.dockerNetwork ? '' : ' (--network none only; BENCH_DOCKER_NETWORK=1 adds bridge rows, which change the real host network)'}`);
+  }
+  results['otherEngines'] = found;
+}
+
+// ------------------------------------------------------------------ output
+
+function printTable(): string {
+  const head = ['figure', 'median', 'min', 'max', 'n', 'beside', 'target'];
+  const body: string[][] = [];
+  let section = '';
+  const lines: string[] = [];
+  for (const r of rows) {
+    if (r.section !== section) {
+      body.push([`[${r.section}]`, '', '', '', '', '', '']);
+      section = r.section;
+    }
+    body.push([
+      r.item,
+      fmtVal(r.summary?.median ?? r.value, r.unit),
+      fmtVal(r.summary?.min, r.unit),
+      fmtVal(r.summary?.max, r.unit),
+      r.summary ? String(r.summary.n) : '',
+      r.ref ?? '',
+      r.target ?? '',
+    ]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i >= 1 && i <= 4 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  lines.push(line(head));
+  lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const b of body) lines.push(line(b));
+  return lines.join('\n');
+}
+
+function report(): string {
+  const out: string[] = [];
+  out.push(`minictr benchmark — ${new Date().toISOString()} — ${hostname()}, ${cpus().length} CPUs, Linux ${release()}, node ${process.version}${cfg.quick ? ' — QUICK' : ''}`);
+  out.push(`load average at start ${LOAD0.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine makes figures noisier)`);
+  out.push(`all minictr commands run as: nsenter --net=<sandbox host ns> node bin/minictr --root <tmp> …; floors go through the same nsenter`);
+  if (rootfsTrueNote) out.push(rootfsTrueNote);
+  out.push('');
+  out.push(printTable());
+  const bd = results['breakdown'] as
+    | { runs: number; wall?: Summary; phases: Record<string, Summary | undefined>; commands: Record<string, Summary | undefined>; counts: Record<string, Summary | undefined>; locks: Record<string, Summary | undefined>; explainSteps: { ms: number; why: string }[] }
+    | undefined;
+  if (bd && bd.runs > 0) {
+    out.push('');
+    out.push(`where the time goes: run --rm --network bridge -p 5005:5000 busybox true (median of ${bd.runs} traced runs, wall ${fmtMs(bd.wall?.median)})`);
+    for (const [k, v] of Object.entries(bd.phases)) out.push(`  ${k.padEnd(64)} ${fmtMs(v?.median).padStart(9)}`);
+    out.push('  child processes (median total per run, × count):');
+    for (const [k, v] of Object.entries(bd.commands)) out.push(`    ${k.padEnd(62)} ${fmtMs(v?.median).padStart(9)}  ×${bd.counts[k]?.median ?? '?'}`);
+    const lockKeys = Object.keys(bd.locks);
+    if (lockKeys.length) {
+      out.push('  state locks (median per run):');
+      for (const k of lockKeys) out.push(`    ${k.padEnd(62)} ${k.endsWith('count') ? String(bd.locks[k]?.median ?? '').padStart(9) : fmtMs(bd.locks[k]?.median).padStart(9)}`);
+    }
+    if (bd.explainSteps.length) {
+      out.push('  --explain step times (one run):');
+      for (const s of bd.explainSteps) out.push(`    ${fmtMs(s.ms).padStart(9)}  ${s.why.slice(0, 100)}`);
+    }
+  }
+  const sc = results['scale'] as
+    | { points: { count: number; start?: Summary; removal?: Summary; settled?: Summary; iptablesSaveMs?: number; psMs?: number; tracedStartPhases: Record<string, Summary | undefined>; tracedLockWait?: Summary; tracedChildMs?: Summary }[] }
+    | undefined;
+  if (sc && sc.points.length > 0) {
+    out.push('');
+    out.push(`scale detail (traced starts in each window, medians): where a detached start spends its time as containers accumulate`);
+    const ph = (p: (typeof sc.points)[number], k: string): string => fmtMs(p.tracedStartPhases[k]?.median).padStart(9);
+    out.push(`  ${'count'.padStart(5)} ${'start'.padStart(9)} ${'load'.padStart(9)} ${'prepare'.padStart(9)} ${'net setup'.padStart(9)} ${'children'.padStart(9)} ${'pid wait'.padStart(9)} ${'lockwait'.padStart(9)} ${'ipt-save'.padStart(9)} ${'ps -a'.padStart(9)} ${'rm -f'.padStart(9)} ${'settled'.padStart(9)}`);
+    for (const p of sc.points) {
+      out.push(
+        `  ${String(p.count).padStart(5)} ${fmtMs(p.start?.median).padStart(9)} ${ph(p, 'load minictr modules (→ CLI parse)')} ${ph(p, 'prepare: parse, image, create record (→ first host command)')} ${ph(p, 'network setup (first host command → monitor spawned)')} ${ph(p, '  of which in child processes (setup)')} ${ph(p, 'container: monitor spawned → pid file seen, record updated')} ${fmtMs(p.tracedLockWait?.median).padStart(9)} ${fmtMs(p.iptablesSaveMs).padStart(9)} ${fmtMs(p.psMs).padStart(9)} ${fmtMs(p.removal?.median).padStart(9)} ${fmtMs(p.settled?.median).padStart(9)}`,
+      );
+    }
+    out.push('  (settled = rm -f start → the monitor, which execs `node … _on-exit` after the kill, has exited)');
+  }
+  out.push('');
+  out.push('targets (printed, not enforced):');
+  for (const t of targets) out.push(`  [${t.met === undefined ? '?' : t.met ? 'met' : 'MISSED'}] ${t.target}: ${t.measured}`);
+  const engines = results['otherEngines'] as string[] | undefined;
+  if (engines) for (const e of engines) out.push(`  other engines — ${e}`);
+  if (notes.length) {
+    out.push('');
+    out.push('notes:');
+    for (const n of notes) out.push(`  - ${n}`);
+  }
+  return out.join('\n');
+}
+
+// ------------------------------------------------------------------ main
+
+let cleaning: Promise<void> | undefined;
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    killLive();
+    try {
+      if (sb.root) {
+        const ps = await sb.minictr(['ps', '-aq', '--no-trunc'], { timeoutMs: 30_000 });
+        const left = ps.stdout.split('\n').filter(Boolean);
+        if (left.length > 0) {
+          process.stderr.write(`bench: cleanup removes ${left.length} containers\n`);
+          await sb.minictr(['rm', '-f', ...left], { timeoutMs: 10 * 60_000 });
+        }
+      }
+    } catch {
+      // the sandbox cleanup below kills recorded pids and deletes namespaces anyway
+    }
+    await sb.cleanup().catch((err) => process.stderr.write(`bench: sandbox cleanup: ${String(err)}\n`));
+    for (const d of tempDirs) await rm(d, { recursive: true, force: true }).catch(() => undefined);
+  })();
+  return cleaning;
+}
+
+async function main(): Promise<number> {
+  if (!isRoot) {
+    process.stderr.write('bench: needs root (it creates network namespaces); run it with sudo\n');
+    return 1;
+  }
+  if (!(await exists(MINICTR_BIN)) || !(await exists(join(REPO, 'dist', 'src', 'cli', 'main.js')))) {
+    process.stderr.write('bench: build first (make build)\n');
+    return 1;
+  }
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      process.stderr.write(`bench: ${sig}, cleaning up\n`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+  const started = new Date();
+  const sections: [string, () => Promise<void>][] = [
+    ['latency', latency],
+    ['modules', modules],
+    ['breakdown', breakdown],
+    ['init', initScript],
+    ['serving', serving],
+    ['iperf', dataPath],
+    ['scale', scale],
+    ['docker', otherEngines],
+  ];
+  let code = 0;
+  try {
+    await sb.setup();
+    await warmUp();
+    for (const [name, fn] of sections) {
+      if (cfg.skip.has(name)) {
+        note(`${name}: skipped (BENCH_SKIP)`);
+        continue;
+      }
+      if (timeLeft() < 0 && name !== 'docker') {
+        note(`${name}: skipped, time budget of ${cfg.budgetS} s exhausted (BENCH_BUDGET_S)`);
+        continue;
+      }
+      try {
+        await fn();
+      } catch (err) {
+        code = 1;
+        note(`${name} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  } catch (err) {
+    code = 1;
+    note(`setup failed: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    progress('cleaning up the sandbox');
+    await cleanup();
+  }
+  const text = report();
+  process.stdout.write(`${text}\n`);
+  await mkdir(RESULTS, { recursive: true });
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  const svg = results['scaleSvg'] as string | undefined;
+  delete results['scaleSvg'];
+  const doc = {
+    meta: {
+      started: started.toISOString(),
+      durationS: (Date.now() - T0) / 1000,
+      host: hostname(),
+      kernel: release(),
+      node: process.version,
+      cpus: cpus().length,
+      loadavgStart: LOAD0,
+      loadavgEnd: loadavg(),
+      config: { ...cfg, skip: [...cfg.skip] },
+    },
+    rows,
+    targets,
+    notes,
+    ...results,
+    table: text,
+  };
+  const jsonPath = join(RESULTS, `bench-${stamp}.json`);
+  await writeFile(jsonPath, JSON.stringify(doc, null, 2));
+  await writeFile(join(RESULTS, 'latest.json'), JSON.stringify(doc, null, 2));
+  const written = [jsonPath];
+  if (svg) {
+    const svgPath = join(RESULTS, `scale-${stamp}.svg`);
+    await writeFile(svgPath, svg);
+    await writeFile(join(RESULTS, 'scale-latest.svg'), svg);
+    written.push(svgPath);
+  }
+  process.stdout.write(`\nwritten: ${written.map((p) => p.replace(`${REPO}/`, '')).join(', ')} (and latest.json${svg ? ', scale-latest.svg' : ''}); ${((Date.now() - T0) / 1000).toFixed(0)} s\n`);
+  return code;
+}
+
+process.exitCode = await main();

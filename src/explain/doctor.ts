@@ -1,0 +1,259 @@
+// `minictr doctor`: what on this host helps or hurts minictr, as findings with a consequence and
+// a fix. The facts are gathered elsewhere (src/cli/doctor.ts); this evaluation is pure.
+import { contains, isIPv4, subnetsOverlap } from '../network/ipam.js';
+import { DEFAULT_NETWORK } from '../network/names.js';
+import { isMinictrRule, parseIptablesSave, type Route } from './inspect-net.js';
+import { columns } from './text.js';
+
+export type Status = 'ok' | 'warn' | 'blocker';
+
+export interface Finding {
+  check: string;
+  status: Status;
+  /** What was found, in a few words. */
+  summary: string;
+  /** One line: what it means for containers (empty when all is well). */
+  consequence: string;
+  /** One line: what to do about it (empty when all is well). */
+  fix: string;
+}
+
+export interface ToolFact {
+  name: string;
+  /** Absent: not found on PATH. */
+  found: boolean;
+  /** First line of `TOOL -V` (or similar). */
+  version?: string;
+}
+
+export interface BusyboxFact {
+  path: string;
+  static: boolean;
+  version?: string;
+}
+
+export interface DoctorFacts {
+  root: boolean;
+  /** `iptables -V`, e.g. "iptables v1.8.9 (nf_tables)". */
+  iptablesVersion?: string;
+  /** iptables-save of the backend `iptables` uses (where minictr's rules go). */
+  activeSave?: string;
+  /** iptables-save of the other backend (legacy when iptables is nft, and so on); absent when unavailable. */
+  otherSave?: string;
+  ipForward?: string;
+  /** /proc/sys/net/bridge exists (br_netfilter is loaded). */
+  brNetfilter: boolean;
+  bridgeNfCallIptables?: string;
+  firewalld: boolean;
+  ufw: boolean;
+  /** minictr's networks (records, plus the default one). */
+  networks: { name: string; bridge: string; subnet: string }[];
+  routes: Route[];
+  resolvConf: string;
+  tools: ToolFact[];
+  /** Every busybox found; absent when none. */
+  busybox?: BusyboxFact;
+  /** /proc/filesystems */
+  filesystems: string;
+}
+
+export const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount'] as const;
+export const OPTIONAL_TOOLS = ['conntrack'] as const;
+
+const ok = (check: string, summary: string): Finding => ({ check, status: 'ok', summary, consequence: '', fix: '' });
+const warn = (check: string, summary: string, consequence: string, fix: string): Finding => ({ check, status: 'warn', summary, consequence, fix });
+const blocker = (check: string, summary: string, consequence: string, fix: string): Finding => ({ check, status: 'blocker', summary, consequence, fix });
+
+export function iptablesBackend(version: string | undefined): 'nf_tables' | 'legacy' | undefined {
+  if (!version) return undefined;
+  if (/nf_tables/.test(version)) return 'nf_tables';
+  if (/legacy/.test(version)) return 'legacy';
+  // iptables before 1.8 prints no backend: it is legacy.
+  return /^iptables v1\.[0-7]\./.test(version) ? 'legacy' : undefined;
+}
+
+export function countRules(save: string): { rules: number; minictr: number } {
+  const rules = parseIptablesSave(save).rules;
+  return { rules: rules.length, minictr: rules.filter((r) => isMinictrRule(r.line)).length };
+}
+
+export function nameservers(resolvConf: string): string[] {
+  return resolvConf
+    .split('\n')
+    .map((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1])
+    .filter((x): x is string => x !== undefined);
+}
+
+export function overlaySupported(filesystems: string): boolean {
+  return /\toverlay$/m.test(filesystems);
+}
+
+function toolFindings(facts: DoctorFacts): Finding[] {
+  const out: Finding[] = [];
+  for (const name of [...REQUIRED_TOOLS, ...OPTIONAL_TOOLS]) {
+    const t = facts.tools.find((x) => x.name === name);
+    const required = (REQUIRED_TOOLS as readonly string[]).includes(name);
+    if (t?.found) {
+      out.push(ok(`tool ${name}`, t.version ?? 'found'));
+      continue;
+    }
+    const pkg = name === 'ip' ? 'iproute2' : name.startsWith('iptables') ? 'iptables' : name === 'conntrack' ? 'conntrack' : name === 'mount' ? 'mount' : 'util-linux';
+    out.push(
+      required
+        ? blocker(`tool ${name}`, 'not found on PATH', `minictr runs ${name} to ${name === 'ip' ? 'create namespaces, veths and bridges' : name.startsWith('iptables') ? 'install its firewall rules' : 'start and enter containers'}: nothing works without it`, `apt-get install ${pkg}`)
+        : warn(`tool ${name}`, 'not found on PATH', 'removing a container cannot forget its UDP flows: datagrams may keep going to the removed address for a while', `apt-get install ${pkg}`),
+    );
+  }
+  const bb = facts.busybox;
+  if (!bb) {
+    out.push(blocker('busybox', 'not found', 'the default image (busybox) is built from the host\'s static busybox, and every container\'s init runs it', 'apt-get install busybox-static'));
+  } else if (!bb.static) {
+    out.push(blocker('busybox', `${bb.path} is dynamically linked`, 'after pivot_root a dynamic binary no longer finds its loader: containers cannot start', 'apt-get install busybox-static (it replaces the dynamic one)'));
+  } else {
+    out.push(ok('busybox', `${bb.path}, static${bb.version ? `: ${bb.version}` : ''}`));
+  }
+  return out;
+}
+
+function backendFinding(facts: DoctorFacts): Finding {
+  const backend = iptablesBackend(facts.iptablesVersion);
+  if (!backend) return warn('iptables backend', `unknown (${facts.iptablesVersion ?? 'iptables -V gave nothing'})`, 'cannot tell where minictr\'s rules go, or whether another backend holds rules too', 'check `iptables -V` and `update-alternatives --display iptables`');
+  const other = backend === 'nf_tables' ? 'legacy' : 'nf_tables';
+  const here = facts.activeSave === undefined ? undefined : countRules(facts.activeSave);
+  const there = facts.otherSave === undefined ? undefined : countRules(facts.otherSave);
+  const summary = `minictr uses ${backend}${here ? ` (${here.rules} rules, ${here.minictr} of them minictr's)` : ''}`;
+  if (there && there.minictr > 0) {
+    return warn('iptables backend', `${summary}; ${there.minictr} minictr rules sit in ${other}`, `those rules were made by minictr under the other backend and still act on packets; minictr no longer sees or removes them`, `list them with iptables-${other === 'legacy' ? 'legacy' : 'nft'}-save | grep -i minictr and delete them there`);
+  }
+  if (there && there.rules > 0) {
+    return warn('iptables backend', `${summary}; ${there.rules} rules in ${other} too`, `both rule sets apply, in an order nobody chose: a DROP in ${other} (e.g. another tool's FORWARD policy) drops what minictr accepted`, `use one backend for every tool (update-alternatives --config iptables), or check \`iptables-${other === 'legacy' ? 'legacy' : 'nft'}-save\` allows container traffic`);
+  }
+  return ok('iptables backend', `${summary}; nothing in ${other}`);
+}
+
+function forwardFinding(facts: DoctorFacts): Finding {
+  if (facts.activeSave === undefined) {
+    return facts.root ? warn('FORWARD chain', 'iptables-save gave nothing', 'cannot check what decides forwarded traffic', 'run `iptables-save` by hand') : warn('FORWARD chain', 'not checked (needs root)', 'cannot check what decides forwarded traffic', 'run minictr doctor as root');
+  }
+  const dump = parseIptablesSave(facts.activeSave);
+  const policy = dump.chains.find((c) => c.table === 'filter' && c.chain === 'FORWARD')?.policy ?? 'ACCEPT';
+  const forward = dump.rules.filter((r) => r.table === 'filter' && r.chain === 'FORWARD');
+  const firstMine = forward.findIndex((r) => isMinictrRule(r.line));
+  const ahead = firstMine > 0 ? forward.slice(0, firstMine) : [];
+  const blocking = ahead.find((r) => / -j (DROP|REJECT)\b/.test(r.line)) ?? ahead[0];
+  if (blocking) {
+    return warn('FORWARD chain', `policy ${policy}; ${ahead.length} rule(s) ahead of minictr's jumps, e.g. ${blocking.line}`, 'containers\' traffic meets those rules first: a DROP/REJECT there cuts containers off', '`minictr network reload` puts minictr\'s jumps back at the head of FORWARD');
+  }
+  if (policy === 'DROP') return ok('FORWARD chain', 'policy DROP (Docker sets this); minictr\'s jumps come first, so containers are unaffected');
+  return ok('FORWARD chain', `policy ${policy}; minictr's raw-table guards still keep other machines from routing to containers directly`);
+}
+
+function overlapFindings(facts: DoctorFacts): Finding[] {
+  const out: Finding[] = [];
+  const nets = [...facts.networks];
+  if (!nets.some((n) => n.name === DEFAULT_NETWORK.name)) nets.push({ ...DEFAULT_NETWORK });
+  const bridges = new Set(nets.map((n) => n.bridge));
+  const servers = nameservers(facts.resolvConf);
+  let clashes = 0;
+  for (const net of nets) {
+    for (const route of facts.routes) {
+      if (route.dst === 'default' || (route.dev !== undefined && bridges.has(route.dev))) continue;
+      const dst = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
+      if (!isIPv4(dst.split('/')[0] ?? '')) continue;
+      let overlaps = false;
+      try {
+        overlaps = subnetsOverlap(dst, net.subnet);
+      } catch {
+        continue;
+      }
+      if (!overlaps) continue;
+      clashes++;
+      out.push(
+        blocker(
+          'subnets',
+          `network ${net.name} (${net.subnet}) overlaps the host route ${route.dst}${route.dev ? ` dev ${route.dev}` : ''}`,
+          `addresses in ${route.dst} become unreachable from containers, and from the host once ${net.bridge} is up`,
+          net.name === DEFAULT_NETWORK.name
+            ? `the default network's subnet is fixed (${DEFAULT_NETWORK.subnet}, the article's): move the other network, or run containers on a user network with a free subnet`
+            : `remove network ${net.name} and create it again with a free subnet`,
+        ),
+      );
+    }
+    for (const ns of servers) {
+      if (!isIPv4(ns) || !contains(net.subnet, ns)) continue;
+      clashes++;
+      out.push(blocker('subnets', `nameserver ${ns} lies inside network ${net.name} (${net.subnet})`, `once ${net.bridge} is up, DNS queries to ${ns} go to the bridge: name resolution fails on the host and in containers`, `give network ${net.name} another subnet, or use another nameserver`));
+    }
+  }
+  if (clashes === 0) out.push(ok('subnets', `${nets.map((n) => `${n.name} ${n.subnet}`).join(', ')}: no overlap with host routes or nameservers`));
+  return out;
+}
+
+function dnsFinding(facts: DoctorFacts): Finding {
+  const servers = nameservers(facts.resolvConf);
+  const usable = servers.filter((s) => !/^(127\.|::1$)/.test(s));
+  if (servers.length === 0) return warn('DNS', 'no nameserver in /etc/resolv.conf', 'containers cannot resolve names', 'configure a nameserver on the host');
+  if (usable.length === 0) {
+    return warn('DNS', `only loopback nameservers (${servers.join(', ')}): a local stub such as systemd-resolved`, 'containers cannot reach the host\'s 127.x, so minictr leaves them out: containers get no nameserver', 'point /etc/resolv.conf at the real upstream servers (e.g. ln -sf /run/systemd/resolve/resolv.conf /etc/resolv.conf)');
+  }
+  return ok('DNS', `containers get nameserver ${usable.join(', ')}`);
+}
+
+/** Every check, in the order a person would fix them. */
+export function evaluate(facts: DoctorFacts): Finding[] {
+  const findings: Finding[] = [];
+  if (!facts.root) findings.push(blocker('root', 'not running as root', 'minictr creates namespaces and changes the network: it needs root', 'run it with sudo'));
+  findings.push(...toolFindings(facts));
+  findings.push(backendFinding(facts));
+  if (facts.ipForward === '1') findings.push(ok('ip_forward', 'net.ipv4.ip_forward = 1'));
+  else {
+    findings.push(warn('ip_forward', `net.ipv4.ip_forward = ${facts.ipForward ?? '?'}`, 'containers cannot reach beyond the host until minictr sets it again (it does on every run and network reload)', 'nothing needed for minictr; to keep it across reboots: echo net.ipv4.ip_forward=1 > /etc/sysctl.d/99-minictr.conf'));
+  }
+  if (!facts.brNetfilter) {
+    findings.push(warn('br_netfilter', 'not loaded (/proc/sys/net/bridge is missing)', 'traffic between containers on one bridge skips iptables: a container reaching another (or itself) through a published port gets no reply', 'modprobe br_netfilter; echo br_netfilter > /etc/modules-load.d/minictr.conf'));
+  } else if (facts.bridgeNfCallIptables !== '1') {
+    findings.push(warn('br_netfilter', `loaded, bridge-nf-call-iptables = ${facts.bridgeNfCallIptables ?? '?'}`, 'bridged traffic skips iptables until minictr sets it to 1 again (it does when it sets up a network)', 'nothing needed for minictr; sysctl -w net.bridge.bridge-nf-call-iptables=1 to set it now'));
+  } else {
+    findings.push(ok('br_netfilter', 'loaded, bridge-nf-call-iptables = 1'));
+  }
+  findings.push(forwardFinding(facts));
+  const bypass = 'published ports bypass INPUT: DNAT happens in PREROUTING and FORWARD decides, so host firewall INPUT rules never see them';
+  if (facts.firewalld) {
+    findings.push(warn('firewalld', 'running', `a firewalld reload flushes iptables and with it minictr's rules (containers lose their network); and ${bypass}`, 'after `firewall-cmd --reload` run `minictr network reload`; filter published ports in the MINICTR-USER chain'));
+  } else {
+    findings.push(ok('firewalld', 'not running'));
+  }
+  if (facts.ufw) {
+    findings.push(warn('ufw', 'enabled', `${bypass}: \`ufw deny\` does not protect a published port`, 'publish on 127.0.0.1 (-p 127.0.0.1:8080:80) or put DROP rules in MINICTR-USER; ufw reload also wipes rules: then `minictr network reload`'));
+  } else {
+    findings.push(ok('ufw', 'not enabled'));
+  }
+  findings.push(...overlapFindings(facts));
+  findings.push(dnsFinding(facts));
+  findings.push(
+    overlaySupported(facts.filesystems)
+      ? ok('overlayfs', 'available')
+      : warn('overlayfs', 'not in /proc/filesystems', 'each container gets a full copy of its image instead of an overlay: slower to start, more disk', 'modprobe overlay'),
+  );
+  return findings;
+}
+
+export function exitCodeFor(findings: Finding[]): 0 | 1 {
+  return findings.some((f) => f.status === 'blocker') ? 1 : 0;
+}
+
+const LABEL: Record<Status, string> = { ok: 'ok', warn: 'WARN', blocker: 'BLOCKER' };
+
+export function renderFindings(findings: Finding[]): string {
+  const lines: string[] = [];
+  const rows = columns(findings.map((f) => [LABEL[f.status], f.check, f.summary]), { indent: '  ' });
+  const pad = ' '.repeat(2 + Math.max(...findings.map((f) => LABEL[f.status].length)) + 2);
+  findings.forEach((f, i) => {
+    lines.push(rows[i] ?? '');
+    if (f.status !== 'ok') lines.push(`${pad}→ ${f.consequence}`, `${pad}fix: ${f.fix}`);
+  });
+  const warns = findings.filter((f) => f.status === 'warn').length;
+  const blockers = findings.filter((f) => f.status === 'blocker').length;
+  lines.push('', blockers > 0 ? `${blockers} blocker(s), ${warns} warning(s): minictr cannot work here until the blockers are fixed` : `${warns} warning(s), no blockers`);
+  return `${lines.join('\n')}\n`;
+}

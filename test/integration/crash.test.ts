@@ -1,0 +1,81 @@
+// kill -9 of minictr at each step of `run`: afterwards `ps -a` shows the container and
+// `rm -f` removes every trace (veth, netns, rules, address, processes, records).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Sandbox, eventually, isRoot, MINICTR_BIN } from './sandbox.js';
+
+const STEPS = ['created', 'network-recorded', 'network-step-1', 'network-step-4', 'network-step-6', 'spawned', 'started'];
+
+describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox();
+  let baselineRules = '';
+  before(async () => {
+    await box.setup();
+    // Let the network exist first, so each step below is a container's own step.
+    const warm = await box.minictr(['run', '--rm', '-p', '9999:80', 'busybox', 'true']);
+    assert.equal(warm.code, 0, warm.stderr);
+    baselineRules = (await box.host(['iptables-save'])).stdout.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
+  });
+  after(() => box.cleanup());
+
+  for (const step of STEPS) {
+    it(`killed at "${step}": ps -a shows it, rm -f leaves nothing`, async () => {
+      const marker = join(box.root, `paused-at-${step}`);
+      const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, '--', process.execPath, MINICTR_BIN, '--root', box.root,
+        'run', '-d', '--name', `crash-${step}`, '-p', '7070:80', 'busybox', 'httpd', '-f', '-p', '80'], {
+        stdio: 'ignore', env: { ...process.env, MINICTR_PAUSE_AT: step },
+      });
+      let exited = false;
+      child.once('exit', () => { exited = true; });
+      await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `step ${step}`);
+      if (!exited && child.pid) process.kill(child.pid, 'SIGKILL');
+      await eventually(async () => exited, 5_000, 'minictr to die');
+
+      const ps = await box.minictr(['ps', '-a', '--format', '{{.Names}}']);
+      assert.equal(ps.code, 0, ps.stderr);
+      assert.match(ps.stdout, new RegExp(`crash-${step}`));
+      const id = (await box.minictr(['inspect', '-f', '{{.Id}}', `crash-${step}`])).stdout.trim();
+      assert.match(id, /^[0-9a-f]{64}$/);
+      const rm = await box.minictr(['rm', '-f', `crash-${step}`]);
+      assert.equal(rm.code, 0, rm.stderr);
+
+      assert.equal((await box.minictr(['ps', '-aq'])).stdout, '');
+      const links = (await box.host(['ip', '-o', 'link'])).stdout;
+      assert.doesNotMatch(links, /veth/);
+      const rules = (await box.host(['iptables-save'])).stdout.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
+      assert.equal(rules, baselineRules);
+      const netns = await readdir('/run/netns');
+      assert.ok(!netns.includes(`minictr-${id.slice(0, 12)}`), 'its network namespace is gone');
+      assert.deepEqual(await readdir(join(box.root, 'containers')), []);
+    });
+  }
+
+  it('a container whose process is killed from outside is seen as exited and cleaned up', async () => {
+    const id = (await box.minictr(['run', '-d', '-p', '7071:80', 'busybox', 'sleep', '300'])).stdout.trim();
+    const pid = Number((await box.minictr(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+    assert.ok(pid > 0);
+    process.kill(pid, 'SIGKILL');
+    await eventually(async () => (await box.minictr(['inspect', '-f', '{{.State.Status}}', id])).stdout.trim() === 'exited', 10_000, 'exited');
+    await eventually(async () => !(await box.host(['ip', '-o', 'link'])).stdout.includes('veth'), 10_000, 'veth removed by the monitor');
+    assert.equal((await box.minictr(['rm', id])).code, 0);
+  });
+
+  it('a reboot (no processes, no netns, state on disk) shows exited containers that start again', async () => {
+    const id = (await box.minictr(['run', '-d', '--name', 'reboot', 'busybox', 'sleep', '300'])).stdout.trim();
+    const rec = JSON.parse((await box.host(['cat', join(box.root, 'containers', id, 'config.json')])).stdout) as {
+      state: { pid: number; monitorPid: number }; network: { netns: string; hostVeth: string };
+    };
+    // Simulate the reboot: every process and kernel object gone, the files kept.
+    process.kill(rec.state.monitorPid, 'SIGKILL');
+    process.kill(rec.state.pid, 'SIGKILL');
+    await box.host(['ip', 'link', 'del', rec.network.hostVeth]);
+    await box.host(['ip', 'netns', 'del', rec.network.netns]);
+    await eventually(async () => (await box.minictr(['ps', '-a'])).stdout.includes('Exited'), 10_000, 'exited in ps');
+    assert.equal((await box.minictr(['start', 'reboot'])).code, 0);
+    assert.equal((await box.minictr(['inspect', '-f', '{{.State.Running}}', 'reboot'])).stdout.trim(), 'true');
+    assert.equal((await box.minictr(['rm', '-f', 'reboot'])).code, 0);
+  });
+});
