@@ -1,6 +1,5 @@
 // The one place minictr starts host processes (ip, iptables, mount, unshare …).
 // Everything else asks a Runner, so tests can swap in the RecordingRunner.
-import { execa } from 'execa';
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { CommandFailedError, MinictrError } from '../errors.js';
 import type { Argv } from '../plan/types.js';
@@ -31,6 +30,8 @@ function splitArgv(argv: Argv): [string, string[]] {
 export class HostRunner implements Runner {
   async run(argv: Argv, options: RunOptions = {}): Promise<RunResult> {
     const [file, args] = splitArgv(argv);
+    // Loaded on first use: commands that run nothing (ps, inspect, --help) skip its start-up cost.
+    const { execa } = await import('execa');
     const result = await execa(file, args, {
       reject: false,
       stripFinalNewline: false,

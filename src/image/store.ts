@@ -10,7 +10,6 @@ import { changeImageIndex, readImageIndex, type ImageConfig, type ImageRecord } 
 import type { Paths } from '../state/paths.js';
 import type { Store } from '../state/store.js';
 import { applyChanges } from './changes.js';
-import { extractArchive, hashFile, sniffArchive, spoolToFile } from './archive.js';
 import {
   DEFAULT_IMAGE,
   DEFAULT_RECIPE_DIR,
@@ -24,6 +23,9 @@ import {
 import { parseImageRef, parseNamed, shortName, splitRepoTag, type ImageRef } from './reference.js';
 import { discardDir, makeScratch, sweepScratch } from './scratch.js';
 import { settleTree } from './tree.js';
+
+/** tar is loaded only by `import`: every other command starts faster without it. */
+const loadArchive = () => import('./archive.js');
 
 export type { ImageRecord, ImageConfig } from '../state/images.js';
 
@@ -220,11 +222,12 @@ export class ImageStore {
           throw new MinictrError('E_BAD_ARCHIVE', 'import - reads a tar archive from stdin; pipe one in (minictr import - NAME < rootfs.tar)');
         }
         archive = join(scratch, 'archive');
-        id = await spoolToFile(this.stdin, archive);
+        id = await (await loadArchive()).spoolToFile(this.stdin, archive);
       } else {
         await this.checkReadable(source);
-        id = await hashFile(source);
+        id = await (await loadArchive()).hashFile(source);
       }
+      const { sniffArchive, extractArchive } = await loadArchive();
       await sniffArchive(archive, label);
       const rootfs = join(scratch, 'rootfs');
       const size = await settleTree(rootfs, await extractArchive(archive, rootfs, label));

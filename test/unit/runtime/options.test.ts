@@ -1,0 +1,96 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
+import { initCommand, monitorCommand } from '../../../src/runtime/init-script.js';
+import { execArgv } from '../../../src/runtime/exec-argv.js';
+import { parseSignal } from '../../../src/runtime/proc.js';
+import { containerResolvConf, hostsFile } from '../../../src/runtime/files.js';
+
+describe('run flags', () => {
+  it('parses -e like Docker', () => {
+    assert.equal(parseEnvFlag('A=1'), 'A=1');
+    assert.equal(parseEnvFlag('A='), 'A=');
+    assert.equal(parseEnvFlag('FROM_HOST', { FROM_HOST: 'x' }), 'FROM_HOST=x');
+    assert.equal(parseEnvFlag('UNSET_HERE', {}), undefined);
+    assert.throws(() => parseEnvFlag('=x'), /invalid environment variable "=x"/);
+    assert.throws(() => parseEnvFlag('A B=1'), /invalid environment variable/);
+  });
+
+  it('reads env files, skipping comments and blank lines', () => {
+    assert.deepEqual(parseEnvFile('# c\n\nA=1\n  B=two words\r\n', 'f', {}), ['A=1', 'B=two words']);
+    assert.throws(() => parseEnvFile('ok=1\n=bad\n', 'f.env', {}), /invalid line 2 in env file f\.env/);
+  });
+
+  it('later env entries override earlier ones', () => {
+    assert.deepEqual(mergeEnv(['PATH=/bin', 'A=1'], ['A=2', 'B=3']), ['PATH=/bin', 'A=2', 'B=3']);
+  });
+
+  it('applies Docker\'s entrypoint/cmd override rules', () => {
+    const image = { Entrypoint: ['/entry'], Cmd: ['default'] };
+    assert.deepEqual(resolveCommand(image, undefined, []), { entrypoint: ['/entry'], cmd: ['default'] });
+    assert.deepEqual(resolveCommand(image, undefined, ['x']), { entrypoint: ['/entry'], cmd: ['x'] });
+    assert.deepEqual(resolveCommand(image, 'sh', []), { entrypoint: ['sh'], cmd: [] });
+  });
+
+  it('validates names and generates Docker-style ones', () => {
+    validateName('web-1.a_b');
+    assert.throws(() => validateName('bad name'), /invalid container name/);
+    assert.throws(() => validateName('-x'), /invalid container name/);
+    assert.match(generateName(new Set()), /^[a-z]+_[a-z]+$/);
+  });
+
+  it('parses signals by name or number', () => {
+    assert.equal(parseSignal('KILL'), 'SIGKILL');
+    assert.equal(parseSignal('sigterm'), 'SIGTERM');
+    assert.equal(parseSignal('9'), 'SIGKILL');
+    assert.equal(parseSignal('NOPE'), undefined);
+  });
+});
+
+describe('container start commands', () => {
+  const base = {
+    dir: '/r/c/1', pidFile: '/r/c/1/pid', merged: '/r/c/1/merged',
+    overlay: { lower: '/r/i/rootfs', upper: '/r/c/1/upper', work: '/r/c/1/work' },
+    hostname: 'abc', workdir: '/', env: ['PATH=/bin', 'A=1'], command: ['sh', '-c', 'echo hi'], busybox: '/usr/bin/busybox',
+  };
+
+  it('bridge mode joins the named netns, then unshares the rest', () => {
+    const { argv, env } = initCommand({ ...base, networkMode: 'netns', netns: 'minictr-abc' });
+    assert.deepEqual(argv.slice(0, 9), ['nsenter', '--net=/run/netns/minictr-abc', '--', 'unshare', '--pid', '--fork', '--mount', '--ipc', '--kill-child=SIGKILL']);
+    assert.ok(argv.includes('--uts'));
+    assert.ok(!argv.includes('--net'));
+    assert.deepEqual(argv.slice(-3), ['sh', '-c', 'echo hi']);
+    assert.equal(env['MINICTR_PATH'], '/bin');
+    assert.equal(env['A'], '1');
+    assert.equal(env['MINICTR_LOWER'], '/r/i/rootfs');
+  });
+
+  it('none mode gets its own empty netns; host mode shares net and uts', () => {
+    assert.ok(initCommand({ ...base, networkMode: 'none' }).argv.includes('--net'));
+    const host = initCommand({ ...base, networkMode: 'host' });
+    assert.equal(host.argv[0], 'unshare');
+    assert.ok(!host.argv.includes('--net') && !host.argv.includes('--uts'));
+    assert.equal(host.env['MINICTR_HOSTNAME'], '');
+  });
+
+  it('the monitor wraps the init and knows how to report the exit', () => {
+    const init = initCommand({ ...base, networkMode: 'none' });
+    const mon = monitorCommand(init, { exitFile: '/x/exit', node: '/n', cli: '/c.js', root: '/r', id: 'i', waiterPid: 42 });
+    assert.deepEqual(mon.argv.slice(0, 2), ['/bin/sh', '-c']);
+    assert.deepEqual(mon.argv.slice(4), [...init.argv]);
+    assert.equal(mon.env['MINICTR_WAITER'], '42');
+    assert.ok((mon.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_WAITER'), 'monitor variables never reach the container');
+  });
+
+  it('exec joins every namespace and resolves -w inside the container root', () => {
+    assert.deepEqual(execArgv(77, '/tmp', ['ls']), [
+      'nsenter', '--target=77', '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd=/proc/77/root/tmp', '--', 'ls',
+    ]);
+    assert.equal(execArgv(77, '/', ['ls'])[8], '--wd=/proc/77/root');
+  });
+
+  it('writes /etc/hosts with the container address and drops loopback nameservers', () => {
+    assert.match(hostsFile('abc', '172.18.0.2'), /^127\.0\.0\.1\tlocalhost\n[\s\S]*172\.18\.0\.2\tabc\n$/);
+    assert.equal(containerResolvConf('nameserver 127.0.0.53\nnameserver 10.0.0.1\nsearch x\n'), 'nameserver 10.0.0.1\nsearch x\n');
+  });
+});
