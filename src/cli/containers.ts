@@ -227,13 +227,7 @@ export function registerContainerCommands(program: Command): void {
         await rt.remove(record.id, true);
         removed.push(record.id);
       }
-      const inUse = new Set((await rt.store.listContainers()).map((c) => c.network?.network));
-      const networks: string[] = [];
-      for (const net of await rt.store.listNetworks()) {
-        if (inUse.has(net.name)) continue;
-        await rt.network.removeNetwork(net.name);
-        networks.push(net.name);
-      }
+      const networks = await rt.network.pruneUnused();
       if (removed.length > 0) print(`Deleted Containers:\n${removed.join('\n')}\n`);
       if (networks.length > 0) print(`Deleted Networks:\n${networks.join('\n')}\n`);
     }));

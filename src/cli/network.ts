@@ -68,13 +68,7 @@ export function registerNetworkCommands(program: Command): void {
     .action(async function (this: Command) {
       const rt = await runtimeFor(this);
       await rt.list(true); // settles containers whose process has ended, releasing their networks
-      const inUse = new Set((await rt.store.listContainers()).map((c) => c.network?.network).filter(Boolean));
-      const removed: string[] = [];
-      for (const net of await rt.store.listNetworks()) {
-        if (inUse.has(net.name)) continue;
-        await rt.network.removeNetwork(net.name);
-        removed.push(net.name);
-      }
+      const removed = await rt.network.pruneUnused();
       if (removed.length > 0) print(`Deleted Networks:\n${removed.join('\n')}\n`);
     });
 

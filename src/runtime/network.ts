@@ -272,6 +272,18 @@ export class ContainerNetworking {
     });
   }
 
+  /** Remove every network no container is attached to; returns their names. */
+  async pruneUnused(): Promise<string[]> {
+    const inUse = new Set((await this.store.listContainers()).map((c) => c.network?.network));
+    const removed: string[] = [];
+    for (const net of await this.store.listNetworks()) {
+      if (inUse.has(net.name)) continue;
+      await this.removeNetwork(net.name);
+      removed.push(net.name);
+    }
+    return removed;
+  }
+
   private onStepOptions(): { onStep?: (report: StepReport) => void } {
     return this.onStep ? { onStep: this.onStep } : {};
   }

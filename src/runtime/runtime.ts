@@ -1,7 +1,7 @@
 // Container lifecycle: create, start, wait, stop, kill, remove — over the state store,
 // the runner and the network. Status comes from the kernel (is the pid alive?), not
 // only from the record, so crashes and reboots are seen for what they are.
-import { access, cp, mkdir, open, readFile, realpath, rm, writeFile, constants } from 'node:fs/promises';
+import { access, cp, mkdir, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import { MinictrError, EXIT_RUNTIME_FAILURE } from '../errors.js';
@@ -16,6 +16,7 @@ import { isAlive, processStartTime, sleep, waitFor, signalNumber } from './proc.
 import { writeContainerEtc } from './files.js';
 import { ContainerNetworking } from './network.js';
 import { checkpoint } from './checkpoint.js';
+import { findStaticBusybox } from '../image/busybox.js';
 
 export interface CreateRequest {
   name?: string;
@@ -29,19 +30,10 @@ export interface RuntimeOptions {
   onStep?: (report: StepReport) => void;
 }
 
-const BUSYBOX_CANDIDATES = ['/bin/busybox', '/usr/bin/busybox'];
-
+/** The host's static busybox, which runs stage 2 after pivot_root (resolved: an absolute
+ * symlink, as on merged-/usr hosts, would point into the container after the pivot). */
 async function hostBusybox(): Promise<string> {
-  for (const path of BUSYBOX_CANDIDATES) {
-    try {
-      await access(path, constants.X_OK);
-      // Resolved: after pivot_root an absolute symlink (merged-/usr hosts) would point into the container.
-      return await realpath(path);
-    } catch {
-      // try the next
-    }
-  }
-  throw new MinictrError('E_MISSING_TOOL', 'static busybox not found; install it: apt-get install busybox-static');
+  return realpath((await findStaticBusybox()).path);
 }
 
 function overlaySupported(): Promise<boolean> {
