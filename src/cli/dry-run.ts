@@ -4,8 +4,11 @@ import { runtimeFor, print } from './context.js';
 import { requestFromFlags, type RunFlags } from './run.js';
 import { renderShell, shellLine, shellQuote } from '../explain/render.js';
 import { initCommand } from '../runtime/init-script.js';
+import { parseCompareEngine, renderCompare } from '../explain/compare.js';
 
 export async function dryRun(cmd: Command, imageRef: string, args: string[], flags: RunFlags): Promise<number> {
+  // A misspelled engine fails before anything else.
+  const engine = flags.compare === undefined ? undefined : parseCompareEngine(flags.compare);
   const runtime = await runtimeFor(cmd);
   const request = await requestFromFlags(runtime, imageRef, args, flags);
   const record = await runtime.prepare(request);
@@ -42,6 +45,7 @@ export async function dryRun(cmd: Command, imageRef: string, args: string[], fla
     `mkdir -p ${shellQuote(fs.upper)} ${shellQuote(fs.work)} ${shellQuote(fs.merged)}`,
     `env -i ${Object.entries(init.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' \\\n  ')} \\\n  ${shellLine(init.argv)}`,
   );
+  if (engine !== undefined) out.push(renderCompare(planned, engine));
   print(out.join('\n'));
   return 0;
 }

@@ -27,6 +27,7 @@ export interface RunFlags {
   detach?: boolean;
   dryRun?: boolean;
   explain?: boolean;
+  compare?: string;
 }
 
 async function envFromFlags(flags: RunFlags): Promise<string[]> {
@@ -87,6 +88,9 @@ export async function createFromFlags(
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
 export async function runContainer(cmd: Command, imageRef: string, args: string[], flags: RunFlags): Promise<number> {
+  if (flags.compare !== undefined && !flags.dryRun) {
+    throw new MinictrError('E_BAD_FLAG', '--compare works with --dry-run only: minictr run --dry-run --compare docker …');
+  }
   if (flags.dryRun) return dryRun(cmd, imageRef, args, flags);
   const { runtime, record } = await createFromFlags(cmd, imageRef, args, flags);
   let started;

@@ -64,8 +64,9 @@ export function parseLinks(text: string): Link[] {
     const master = str(e['master']);
     if (master) link.master = master;
     const peer = num(e['link_index']);
-    if (peer !== undefined && peer !== link.ifindex) link.peerIfindex = peer;
     const peerNs = num(e['link_netnsid']);
+    // A peer in another namespace may well carry the same index as this end.
+    if (peer !== undefined && (peer !== link.ifindex || peerNs !== undefined)) link.peerIfindex = peer;
     if (peerNs !== undefined) link.peerNetnsId = peerNs;
     return link;
   });
@@ -480,7 +481,7 @@ function ownersLegend(fw: FirewallView, known: Known): string[] {
     if (s === undefined || scopes.has(s)) continue;
     scopes.set(s, ownerOf(s, known) ?? '?');
   }
-  return [...scopes].map(([s, who]) => `    ${s === '' ? COMMENT_PREFIX : `${COMMENT_PREFIX}:${s}`}  =  ${who}`);
+  return columns([...scopes].map(([s, who]) => [s === '' ? COMMENT_PREFIX : `${COMMENT_PREFIX}:${s}`, `= ${who}`]), { indent: '    ' });
 }
 
 export function firewallSummary(fw: FirewallView): string {
@@ -514,9 +515,9 @@ export function renderNetView(view: NetView, options: { all: boolean }, known: K
     l.note ?? '',
   ]);
   lines.push(...section('Devices', 'ip -d -j link', linkRows.length ? columns([['#', 'NAME', 'KIND', 'STATE', 'MTU', 'MAC', 'LINK', 'WHAT IT IS'], ...linkRows], { indent: '  ' }) : []));
-  const addrRows = view.addresses.map((a) => [a.ifname, a.family, `${a.local}/${a.prefixLength}`, a.scope, a.note ?? '']);
-  if (view.hiddenAddresses > 0) addrRows.push([`(${plural(view.hiddenAddresses, 'IPv6 link-local address', 'IPv6 link-local addresses')} hidden; --all shows them)`]);
-  lines.push(...section('Addresses', 'ip -j addr', columns(addrRows, { indent: '  ' })));
+  const addrRows = columns(view.addresses.map((a) => [a.ifname, a.family, `${a.local}/${a.prefixLength}`, a.scope, a.note ?? '']), { indent: '  ' });
+  if (view.hiddenAddresses > 0) addrRows.push(`  (${plural(view.hiddenAddresses, 'IPv6 link-local address', 'IPv6 link-local addresses')} hidden; --all shows them)`);
+  lines.push(...section('Addresses', 'ip -j addr', addrRows));
   lines.push(...section('Routes', 'ip -j route', columns(view.routes.map((r) => [r.text, r.note ? `← ${r.note}` : '']), { indent: '  ' })));
   lines.push(
     ...section(

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import {
+  countRules,
+  evaluate,
+  exitCodeFor,
+  iptablesBackend,
+  nameservers,
+  overlaySupported,
+  renderFindings,
+  type DoctorFacts,
+  type Finding,
+} from '../../../src/explain/doctor.js';
+import { HOST_SAVE } from './fixtures.js';
+
+const GOOD: DoctorFacts = {
+  root: true,
+  iptablesVersion: 'iptables v1.8.9 (nf_tables)',
+  activeSave: HOST_SAVE,
+  otherSave: '',
+  ipForward: '1',
+  brNetfilter: true,
+  bridgeNfCallIptables: '1',
+  firewalld: false,
+  ufw: false,
+  networks: [{ name: 'bridge', bridge: 'minictr0', subnet: '172.18.0.0/16' }],
+  routes: [
+    { dst: 'default', gateway: '192.168.1.1', dev: 'eth0' },
+    { dst: '192.168.1.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link' },
+    { dst: '172.18.0.0/16', dev: 'minictr0', protocol: 'kernel', scope: 'link' },
+  ],
+  resolvConf: '# generated\nsearch lan\nnameserver 192.168.1.1\n',
+  tools: ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount', 'conntrack'].map((name) => ({ name, found: true, version: `${name} 1.0` })),
+  busybox: { path: '/bin/busybox', static: true, version: 'BusyBox v1.35.0' },
+  filesystems: 'nodev\tsysfs\nnodev\toverlay\n\text4\n',
+};
+
+const find = (findings: Finding[], check: string): Finding[] => findings.filter((f) => f.check === check);
+
+test('parsing helpers', () => {
+  assert.equal(iptablesBackend('iptables v1.8.9 (nf_tables)'), 'nf_tables');
+  assert.equal(iptablesBackend('iptables v1.8.7 (legacy)'), 'legacy');
+  assert.equal(iptablesBackend('iptables v1.6.1'), 'legacy');
+  assert.equal(iptablesBackend(undefined), undefined);
+  assert.deepEqual(countRules(HOST_SAVE), { rules: 26, minictr: 25 });
+  assert.deepEqual(nameservers('nameserver 127.0.0.53\n# nameserver 1.1.1.1\n  nameserver ::1\noptions edns0\n'), ['127.0.0.53', '::1']);
+  assert.equal(overlaySupported(GOOD.filesystems), true);
+  assert.equal(overlaySupported('nodev\toverlayfs-not\n'), false);
+});
+
+test('a healthy host: every finding ok, exit 0', () => {
+  const findings = evaluate(GOOD);
+  assert.deepEqual(findings.filter((f) => f.status !== 'ok'), []);
+  assert.deepEqual(findings.map((f) => f.check), [
+    'tool ip', 'tool iptables', 'tool iptables-restore', 'tool unshare', 'tool nsenter', 'tool mount', 'tool conntrack',
+    'busybox', 'iptables backend', 'ip_forward', 'br_netfilter', 'FORWARD chain', 'firewalld', 'ufw', 'subnets', 'DNS', 'overlayfs',
+  ]);
+  assert.deepEqual(find(findings, 'iptables backend'), [
+    { check: 'iptables backend', status: 'ok', summary: "minictr uses nf_tables (26 rules, 25 of them minictr's); nothing in legacy", consequence: '', fix: '' },
+  ]);
+  assert.equal(find(findings, 'FORWARD chain')[0]?.summary, "policy DROP (Docker sets this); minictr's jumps come first, so containers are unaffected");
+  assert.equal(find(findings, 'subnets')[0]?.summary, 'bridge 172.18.0.0/16: no overlap with host routes or nameservers');
+  assert.equal(exitCodeFor(findings), 0);
+});
+
+test('blockers: not root, a missing tool, a dynamic busybox, an overlapping route and nameserver', () => {
+  const findings = evaluate({
+    ...GOOD,
+    root: false,
+    tools: GOOD.tools.map((t) => (t.name === 'nsenter' ? { name: 'nsenter', found: false } : t)),
+    busybox: { path: '/usr/bin/busybox', static: false },
+    routes: [...GOOD.routes, { dst: '172.18.5.0/24', dev: 'wg0', protocol: 'static' }, { dst: '172.18.9.9', dev: 'eth0' }],
+    resolvConf: 'nameserver 172.18.0.53\n',
+  });
+  assert.deepEqual(find(findings, 'root'), [{ check: 'root', status: 'blocker', summary: 'not running as root', consequence: 'minictr creates namespaces and changes the network: it needs root', fix: 'run it with sudo' }]);
+  assert.deepEqual(find(findings, 'tool nsenter'), [{ check: 'tool nsenter', status: 'blocker', summary: 'not found on PATH', consequence: 'minictr runs nsenter to start and enter containers: nothing works without it', fix: 'apt-get install util-linux' }]);
+  assert.equal(find(findings, 'busybox')[0]?.status, 'blocker');
+  assert.deepEqual(find(findings, 'subnets').map((f) => [f.status, f.summary]), [
+    ['blocker', 'network bridge (172.18.0.0/16) overlaps the host route 172.18.5.0/24 dev wg0'],
+    ['blocker', 'network bridge (172.18.0.0/16) overlaps the host route 172.18.9.9 dev eth0'],
+    ['blocker', 'nameserver 172.18.0.53 lies inside network bridge (172.18.0.0/16)'],
+  ]);
+  assert.equal(exitCodeFor(findings), 1);
+});
+
+test('warnings: other backend, ip_forward, br_netfilter, FORWARD rules ahead, firewalld, ufw, DNS stub, no overlay, no conntrack', () => {
+  const aheadSave = '*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j REJECT --reject-with icmp-host-prohibited\n-A FORWARD -m comment --comment minictr -j MINICTR-USER\nCOMMIT\n';
+  const findings = evaluate({
+    ...GOOD,
+    activeSave: aheadSave,
+    otherSave: '*filter\n:FORWARD DROP [0:0]\n-A FORWARD -j DOCKER-USER\n-A FORWARD -j DOCKER-FORWARD\nCOMMIT\n',
+    ipForward: '0',
+    brNetfilter: false,
+    firewalld: true,
+    ufw: true,
+    resolvConf: 'nameserver 127.0.0.53\n',
+    filesystems: 'nodev\tsysfs\n',
+    tools: GOOD.tools.filter((t) => t.name !== 'conntrack'),
+  });
+  const warned = findings.filter((f) => f.status === 'warn').map((f) => f.check);
+  assert.deepEqual(warned, ['tool conntrack', 'iptables backend', 'ip_forward', 'br_netfilter', 'FORWARD chain', 'firewalld', 'ufw', 'DNS', 'overlayfs']);
+  assert.equal(exitCodeFor(findings), 0, 'warnings alone do not fail doctor');
+  assert.deepEqual(find(findings, 'iptables backend')[0], {
+    check: 'iptables backend',
+    status: 'warn',
+    summary: "minictr uses nf_tables (2 rules, 1 of them minictr's); 2 rules in legacy too",
+    consequence: 'both rule sets apply, in an order nobody chose: a DROP in legacy (e.g. another tool\'s FORWARD policy) drops what minictr accepted',
+    fix: 'use one backend for every tool (update-alternatives --config iptables), or check `iptables-legacy-save` allows container traffic',
+  });
+  assert.equal(find(findings, 'FORWARD chain')[0]?.summary, "policy ACCEPT; 1 rule(s) ahead of minictr's jumps, e.g. -A FORWARD -j REJECT --reject-with icmp-host-prohibited");
+  assert.match(find(findings, 'ufw')[0]?.consequence ?? '', /published ports bypass INPUT/);
+  assert.match(find(findings, 'firewalld')[0]?.consequence ?? '', /published ports bypass INPUT/);
+  assert.equal(find(findings, 'DNS')[0]?.summary, 'only loopback nameservers (127.0.0.53): a local stub such as systemd-resolved');
+});
+
+test('minictr rules left in the other backend are called out', () => {
+  const findings = evaluate({ ...GOOD, otherSave: '*nat\n-A POSTROUTING -s 172.18.0.0/16 ! -o minictr0 -m comment --comment "minictr:bridge" -j MASQUERADE\nCOMMIT\n' });
+  assert.equal(find(findings, 'iptables backend')[0]?.summary, "minictr uses nf_tables (26 rules, 25 of them minictr's); 1 minictr rules sit in legacy");
+});
+
+test('rendering: one line per finding, consequence and fix under problems', () => {
+  const text = renderFindings([
+    { check: 'ip_forward', status: 'ok', summary: 'net.ipv4.ip_forward = 1', consequence: '', fix: '' },
+    { check: 'ufw', status: 'warn', summary: 'enabled', consequence: 'ports bypass it', fix: 'use MINICTR-USER' },
+    { check: 'root', status: 'blocker', summary: 'not root', consequence: 'cannot work', fix: 'sudo' },
+  ]);
+  assert.equal(
+    text,
+    [
+      '  ok       ip_forward  net.ipv4.ip_forward = 1',
+      '  WARN     ufw         enabled',
+      '           → ports bypass it',
+      '           fix: use MINICTR-USER',
+      '  BLOCKER  root        not root',
+      '           → cannot work',
+      '           fix: sudo',
+      '',
+      '1 blocker(s), 1 warning(s): minictr cannot work here until the blockers are fixed',
+      '',
+    ].join('\n'),
+  );
+});
