@@ -6,12 +6,13 @@
 // Everything runs inside the integration tests' sandbox (a network namespace playing the host,
 // one playing the outside world), with its own --root; nothing touches the real host's network.
 // See bench/README.md for the environment variables.
-import { access, mkdir, mkdtemp, readFile, realpath, rm, writeFile, copyFile, chmod, readdir } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile, copyFile, chmod, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sandbox, HOST_IP, MINICTR_BIN, isRoot } from '../test/integration/sandbox.js';
+import { Sandbox, HOST_IP, isRoot } from '../test/integration/sandbox.js';
+import { findPrivilegeTools } from '../src/runtime/privileges.js';
 import { initCommand } from '../src/runtime/init-script.js';
 import {
   fmtMs,
@@ -31,7 +32,8 @@ import type { Trace } from './trace-hook.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const RESULTS = join(REPO, 'bench', 'results');
-const HOOK = fileURLToPath(new URL('./trace-hook.js', import.meta.url));
+// The hook must load the same commander / proper-lockfile instances as the minictr it traces.
+let HOOK = fileURLToPath(new URL('./trace-hook.js', import.meta.url));
 
 // ------------------------------------------------------------------ configuration
 
@@ -93,15 +95,57 @@ function inWan(argv: string[]): string[] {
   return ['nsenter', `--net=/run/netns/${sb.wanNs}`, '--', ...argv];
 }
 
+/**
+ * The build under test. Other people rebuild dist/ (and reinstall node_modules) while a
+ * benchmark runs, so by default the bench measures a copy taken at its start
+ * (BENCH_SNAPSHOT=0 runs the working tree in place).
+ */
+let BUILD = REPO;
+let MINICTR = join(REPO, 'bin', 'minictr');
+
+async function snapshotBuild(): Promise<void> {
+  if (process.env['BENCH_SNAPSHOT'] === '0') return;
+  const dir = await mkdtemp(join(tmpdir(), `${sb.prefix}-build-`));
+  tempDirs.push(dir);
+  await cp(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+  await cp(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
+  await cp(join(REPO, 'rootfs'), join(dir, 'rootfs'), { recursive: true });
+  await cp(join(REPO, 'package.json'), join(dir, 'package.json'));
+  await cp(join(REPO, 'node_modules'), join(dir, 'node_modules'), {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => !/\/node_modules\/(typescript|@types|\.bin)(\/|$)/.test(src),
+  });
+  await mkdir(join(dir, 'dist', 'bench'), { recursive: true });
+  for (const f of ['trace-hook.js', 'trace-t0.js']) await cp(fileURLToPath(new URL(`./${f}`, import.meta.url)), join(dir, 'dist', 'bench', f));
+  BUILD = dir;
+  MINICTR = join(dir, 'bin', 'minictr');
+  HOOK = join(dir, 'dist', 'bench', 'trace-hook.js');
+}
+
+async function buildInfo(): Promise<Record<string, string>> {
+  const head = await timed(['git', '-C', REPO, 'log', '-1', '--format=%h %s']);
+  const dirty = await timed(['git', '-C', REPO, 'status', '--short', '--', 'src']);
+  const built = await stat(join(REPO, 'dist', 'src', 'cli', 'main.js')).then((st) => st.mtime.toISOString(), () => '?');
+  return {
+    commit: head.stdout.trim(),
+    srcChanges: dirty.stdout.trim().split('\n').filter(Boolean).join(', ') || 'none',
+    distBuilt: built,
+    measured: BUILD === REPO ? 'working tree in place' : 'snapshot of dist/src, bin, rootfs, node_modules taken at start',
+  };
+}
+
 /** minictr as the sandbox host runs it; `trace` loads the timing hook and names its output file. */
 function mc(args: string[], options: { trace?: string; hook?: boolean; timeoutMs?: number } = {}): Promise<Timed> {
   const node = options.hook || options.trace ? [process.execPath, '--import', HOOK] : [process.execPath];
   const env = options.trace ? { ...process.env, MINICTR_BENCH_TRACE: options.trace } : process.env;
-  return timed(inHost([...node, MINICTR_BIN, '--root', sb.root, ...args]), { timeoutMs: options.timeoutMs ?? 60_000, env });
+  return timed(inHost([...node, MINICTR, '--root', sb.root, ...args]), { timeoutMs: options.timeoutMs ?? 60_000, env });
 }
 
+/** The informative part of an error output: no stack frames, no blank lines. */
 function firstLine(text: string): string {
-  return text.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ') && !/^Node\.js v/.test(l));
+  return lines.slice(0, 4).join(' | ').slice(0, 400);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -304,7 +348,7 @@ async function modules(): Promise<void> {
   for (let rep = 0; rep < reps && timeLeft() > 0; rep++) {
     for (const [label, spec] of specs) {
       const code = `const t = performance.now(); await import(${JSON.stringify(spec)}); process.stdout.write(String(performance.now() - t));`;
-      const r = await timed([process.execPath, '--input-type=module', '-e', code], { cwd: REPO, timeoutMs: 30_000 });
+      const r = await timed([process.execPath, '--input-type=module', '-e', code], { cwd: BUILD, timeoutMs: 30_000 });
       const ms = Number(r.stdout.trim());
       if (r.code === 0 && Number.isFinite(ms)) samples[label]?.push(ms);
       else failures[label] ??= `exit ${r.code}: ${firstLine(r.stderr)}`;
@@ -350,7 +394,7 @@ function analyseTrace(trace: Trace, wallMs: number): { phases: PhaseSet; command
   const phases: PhaseSet = {
     'node bootstrap (process start → first module)': trace.hookLoaded,
     'load minictr modules (→ CLI parse)': trace.parseStarted - trace.hookLoaded,
-    'prepare: parse, image, create record (→ first host command)': firstSpawn - trace.parseStarted,
+    'prepare: parse, image, record, lazy imports (→ first host command)': firstSpawn - trace.parseStarted,
     'network setup (first host command → monitor spawned)': mStart - firstSpawn,
     '  of which in child processes (setup)': sumDur(pre),
     [detached ? 'container: monitor spawned → pid file seen, record updated' : 'container: monitor + init script + `true`']: mEnd - mStart,
@@ -441,6 +485,7 @@ async function initScript(): Promise<void> {
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
       command: ['true'],
       busybox,
+      privileges: await findPrivilegeTools(),
     });
     let argv = [...ic.argv];
     if (variant.startsWith('busybox')) {
@@ -662,7 +707,15 @@ async function dataPath(): Promise<void> {
     for (const [i, k] of keys.entries()) {
       if (i >= 4) {
         const direct = s[keys[3] as string]?.median ?? NaN;
-        rows.push({ section: 'data path (iperf3, TCP)', item: k, unit: 'Gbit/s', summary: s[k], ref: `${(((s[k]?.median ?? NaN) / direct) * 100).toFixed(0)}% of host → 127.0.0.1 direct (info)` });
+        const published = s[keys[2] as string]?.median ?? NaN;
+        const here = s[k]?.median ?? NaN;
+        rows.push({
+          section: 'data path (iperf3, TCP)',
+          item: k,
+          unit: 'Gbit/s',
+          summary: s[k],
+          ref: `${((here / direct) * 100).toFixed(0)}% of 127.0.0.1 direct; published 127.0.0.1 = ${((published / here) * 100).toFixed(0)}% of this (NAT cost)`,
+        });
         continue;
       }
       const isPub = i % 2 === 0;
@@ -684,6 +737,10 @@ async function dataPath(): Promise<void> {
 
 // ---- scale, memory, removal
 
+function rolling(samples: { count: number; ms: number }[]): [number, number][] {
+  return samples.map((s) => [s.count, windowSummary(samples, s.count)?.median ?? s.ms]);
+}
+
 function windowSummary(samples: { count: number; ms: number }[], k: number): Summary | undefined {
   const near = [...samples].sort((a, b) => Math.abs(a.count - k) - Math.abs(b.count - k) || a.count - b.count).slice(0, cfg.window);
   return summarize(near.map((s) => s.ms));
@@ -702,6 +759,7 @@ async function scale(): Promise<void> {
   const tracedStart = (k: number): number | undefined =>
     cfg.scalePoints.find((p) => k <= p && k > p - cfg.window);
   let stopReason = '';
+  const startFailures: string[] = [];
   for (let k = 1; k <= cfg.scaleN; k++) {
     if (timeLeft() < 0) {
       stopReason = `budget exhausted after ${k - 1} containers`;
@@ -711,8 +769,14 @@ async function scale(): Promise<void> {
     const traceFile = point !== undefined ? join(traceDir, `start-${k}.json`) : undefined;
     const r = await mc(['run', '-d', '--network', 'bridge', 'busybox', 'sleep', '1000'], { hook: true, ...(traceFile ? { trace: traceFile } : {}) });
     if (r.code !== 0) {
-      stopReason = `start ${k} failed: ${firstLine(r.stderr)}`;
-      break;
+      startFailures.push(`start ${k}: exit ${r.code}: ${firstLine(r.stderr)}`);
+      note(`scale: start ${k} failed: ${firstLine(r.stderr)}`);
+      if (startFailures.length >= 3) {
+        stopReason = `stopped after ${startFailures.length} failed starts`;
+        break;
+      }
+      k--;
+      continue;
     }
     ids.push(r.stdout.trim().split('\n').pop() ?? '');
     starts.push({ count: k, ms: r.ms });
@@ -878,6 +942,7 @@ async function scale(): Promise<void> {
   results['scale'] = {
     n,
     stopReason,
+    startFailures,
     baselineRules: baseline.rules,
     rulesAfterRemoval: after.rules,
     leftoverNetns: leftoverNs,
@@ -897,8 +962,10 @@ async function scale(): Promise<void> {
     xLabel: 'containers existing (after the start / before the removal)',
     yLabel: 'ms',
     series: [
-      { name: 'start (run -d)', color: '#1f77b4', points: starts.map((s) => [s.count, s.ms]) },
-      { name: 'removal (rm -f)', color: '#d62728', points: removals.map((r) => [r.count, r.ms]) },
+      { name: 'start (run -d), each', color: '#1f77b4', style: 'dots', points: starts.map((s) => [s.count, s.ms]) },
+      { name: 'removal (rm -f), each', color: '#d62728', style: 'dots', points: removals.map((r) => [r.count, r.ms]) },
+      { name: `start, rolling median of ${cfg.window}`, color: '#1f77b4', points: rolling(starts) },
+      { name: `removal, rolling median of ${cfg.window}`, color: '#d62728', points: rolling(removals) },
     ],
     guides: ten?.start
       ? [
@@ -985,6 +1052,8 @@ function report(): string {
   const out: string[] = [];
   out.push(`minictr benchmark — ${new Date().toISOString()} — ${hostname()}, ${cpus().length} CPUs, Linux ${release()}, node ${process.version}${cfg.quick ? ' — QUICK' : ''}`);
   out.push(`load average at start ${LOAD0.map((l) => l.toFixed(2)).join(' ')}, at end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine makes figures noisier)`);
+  const b = results['build'] as Record<string, string> | undefined;
+  if (b) out.push(`build: ${b['commit']} (uncommitted src changes: ${b['srcChanges']}); dist built ${b['distBuilt']}; measured: ${b['measured']}`);
   out.push(`all minictr commands run as: nsenter --net=<sandbox host ns> node bin/minictr --root <tmp> …; floors go through the same nsenter`);
   if (rootfsTrueNote) out.push(rootfsTrueNote);
   out.push('');
@@ -1018,7 +1087,7 @@ function report(): string {
     out.push(`  ${'count'.padStart(5)} ${'start'.padStart(9)} ${'load'.padStart(9)} ${'prepare'.padStart(9)} ${'net setup'.padStart(9)} ${'children'.padStart(9)} ${'pid wait'.padStart(9)} ${'lockwait'.padStart(9)} ${'ipt-save'.padStart(9)} ${'ps -a'.padStart(9)} ${'rm -f'.padStart(9)} ${'settled'.padStart(9)}`);
     for (const p of sc.points) {
       out.push(
-        `  ${String(p.count).padStart(5)} ${fmtMs(p.start?.median).padStart(9)} ${ph(p, 'load minictr modules (→ CLI parse)')} ${ph(p, 'prepare: parse, image, create record (→ first host command)')} ${ph(p, 'network setup (first host command → monitor spawned)')} ${ph(p, '  of which in child processes (setup)')} ${ph(p, 'container: monitor spawned → pid file seen, record updated')} ${fmtMs(p.tracedLockWait?.median).padStart(9)} ${fmtMs(p.iptablesSaveMs).padStart(9)} ${fmtMs(p.psMs).padStart(9)} ${fmtMs(p.removal?.median).padStart(9)} ${fmtMs(p.settled?.median).padStart(9)}`,
+        `  ${String(p.count).padStart(5)} ${fmtMs(p.start?.median).padStart(9)} ${ph(p, 'load minictr modules (→ CLI parse)')} ${ph(p, 'prepare: parse, image, record, lazy imports (→ first host command)')} ${ph(p, 'network setup (first host command → monitor spawned)')} ${ph(p, '  of which in child processes (setup)')} ${ph(p, 'container: monitor spawned → pid file seen, record updated')} ${fmtMs(p.tracedLockWait?.median).padStart(9)} ${fmtMs(p.iptablesSaveMs).padStart(9)} ${fmtMs(p.psMs).padStart(9)} ${fmtMs(p.removal?.median).padStart(9)} ${fmtMs(p.settled?.median).padStart(9)}`,
       );
     }
     out.push('  (settled = rm -f start → the monitor, which execs `node … _on-exit` after the kill, has exited)');
@@ -1044,11 +1113,11 @@ function cleanup(): Promise<void> {
     killLive();
     try {
       if (sb.root) {
-        const ps = await sb.minictr(['ps', '-aq', '--no-trunc'], { timeoutMs: 30_000 });
-        const left = ps.stdout.split('\n').filter(Boolean);
+        const ps = await mc(['ps', '-aq', '--no-trunc'], { timeoutMs: 30_000 });
+        const left = ps.stdout.split('\n').filter((l) => /^[0-9a-f]{64}$/.test(l));
         if (left.length > 0) {
           process.stderr.write(`bench: cleanup removes ${left.length} containers\n`);
-          await sb.minictr(['rm', '-f', ...left], { timeoutMs: 10 * 60_000 });
+          await mc(['rm', '-f', ...left], { timeoutMs: 10 * 60_000 });
         }
       }
     } catch {
@@ -1065,7 +1134,7 @@ async function main(): Promise<number> {
     process.stderr.write('bench: needs root (it creates network namespaces); run it with sudo\n');
     return 1;
   }
-  if (!(await exists(MINICTR_BIN)) || !(await exists(join(REPO, 'dist', 'src', 'cli', 'main.js')))) {
+  if (!(await exists(MINICTR)) || !(await exists(join(REPO, 'dist', 'src', 'cli', 'main.js')))) {
     process.stderr.write('bench: build first (make build)\n');
     return 1;
   }
@@ -1088,6 +1157,8 @@ async function main(): Promise<number> {
   ];
   let code = 0;
   try {
+    await snapshotBuild();
+    results['build'] = await buildInfo();
     await sb.setup();
     await warmUp();
     for (const [name, fn] of sections) {

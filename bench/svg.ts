@@ -4,6 +4,8 @@ export interface Series {
   name: string;
   color: string;
   points: [number, number][];
+  /** 'dots': raw samples only; 'line' (default): a line with small dots. */
+  style?: 'line' | 'dots';
 }
 
 function esc(text: string): string {
@@ -26,9 +28,9 @@ export function lineChart(options: {
   /** Horizontal reference lines (e.g. 1.25 × the 10th start). */
   guides?: { y: number; label: string; color: string }[];
 }): string {
-  const W = 900;
+  const W = 980;
   const H = 500;
-  const m = { l: 70, r: 190, t: 60, b: 55 };
+  const m = { l: 70, r: 250, t: 60, b: 55 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const all = options.series.flatMap((s) => s.points);
@@ -61,10 +63,13 @@ export function lineChart(options: {
   for (const s of options.series) {
     if (s.points.length === 0) continue;
     const pts = [...s.points].sort((a, b) => a[0] - b[0]);
-    parts.push(
-      `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ')}"/>`,
-    );
-    for (const p of pts) parts.push(`<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="1.8" fill="${s.color}"/>`);
+    if (s.style === 'dots') {
+      for (const p of pts) parts.push(`<circle cx="${x(p[0]).toFixed(1)}" cy="${y(p[1]).toFixed(1)}" r="2" fill="${s.color}" fill-opacity="0.35"/>`);
+    } else {
+      parts.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ')}"/>`,
+      );
+    }
     parts.push(`<rect x="${m.l + pw + 15}" y="${legendY - 9}" width="14" height="3" fill="${s.color}"/>`);
     parts.push(`<text x="${m.l + pw + 35}" y="${legendY - 4}">${esc(s.name)}</text>`);
     legendY += 20;

@@ -23,21 +23,7 @@ export async function dryRun(cmd: Command, imageRef: string, args: string[], fla
   if (planned) out.push(renderShell(planned.plan));
   const fs = paths.containerRootfs(record.id);
   const mode = record.hostConfig.networkMode;
-  const init = initCommand({
-    dir: paths.container(record.id),
-    pidFile: paths.containerPidFile(record.id),
-    merged: fs.merged,
-    ...(record.rootfsMode === 'overlay'
-      ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
-      : {}),
-    ...(planned ? { netns: planned.attachment.netns } : {}),
-    networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : 'netns',
-    hostname: record.config.hostname,
-    workdir: record.config.workdir,
-    env: record.config.env,
-    command: [...record.config.entrypoint, ...record.config.cmd],
-    busybox: '/bin/busybox',
-  });
+  const init = initCommand(await runtime.initSpec(record, planned?.attachment.netns));
   out.push(
     `# start the container's process in new pid, mount, ipc${mode === 'host' ? '' : ', uts'}${mode === 'none' ? ', net' : ''} namespaces` +
       (planned ? ` inside ${planned.attachment.netns}` : mode === 'host' ? " (sharing the host's network)" : '') +

@@ -4,6 +4,9 @@ import { spawnProcess } from '../exec/runner.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { mergeEnv, parseEnvFlag } from '../runtime/options.js';
 import { execArgv } from '../runtime/exec-argv.js';
+import { findPrivilegeTools } from '../runtime/privileges.js';
+import { hostBusybox } from '../runtime/runtime.js';
+import { openSync, closeSync } from 'node:fs';
 
 export interface ExecFlags {
   interactive?: boolean;
@@ -18,13 +21,17 @@ export async function execInContainer(runtime: Runtime, ref: string, command: st
     throw new MinictrError('E_NOT_RUNNING', `container ${record.id.slice(0, 12)} is not running`);
   }
   const env = mergeEnv(record.config.env, flags.env.map((e) => parseEnvFlag(e)).filter((e): e is string => e !== undefined));
-  const argv = execArgv(record.state.pid, flags.workdir ?? record.config.workdir, command);
+  const argv = execArgv(record.state.pid, flags.workdir ?? record.config.workdir, command, await findPrivilegeTools(), await hostBusybox());
   const envObject = Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  const hostRoot = openSync('/', 'r');
   const child = spawnProcess(argv, {
-    stdio: flags.detach ? 'ignore' : [flags.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+    stdio: flags.detach
+      ? ['ignore', 'ignore', 'ignore', hostRoot]
+      : [flags.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', hostRoot],
     detached: flags.detach ?? false,
     env: envObject,
   });
+  closeSync(hostRoot);
   if (flags.detach) {
     child.unref();
     return 0;

@@ -2,6 +2,7 @@
 // script that runs inside the new namespaces, mounts the container's filesystems,
 // pivot_roots into them and becomes the container's command. Pure: builds data only.
 import type { Argv } from '../plan/types.js';
+import { dropCapabilitiesArgv, type PrivilegeTools } from './privileges.js';
 
 /**
  * Stage 1 runs as the host's /bin/sh inside fresh pid/mount/uts/ipc (and net) namespaces,
@@ -49,21 +50,39 @@ for f in hosts hostname resolv.conf; do
   fi
 done
 $B mkdir -p "$MINICTR_WORKDIR"
+# Docker's masked and read-only kernel files.
+for p in $MINICTR_MASKED; do
+  if [ -d "$p" ]; then $B mount -t tmpfs -o ro,nosuid,nodev,noexec,size=0 tmpfs "$p" 2>/dev/null || true
+  elif [ -e "$p" ]; then $B mount --bind /dev/null "$p" 2>/dev/null || true; fi
+done
+for p in $MINICTR_READONLY; do
+  if [ -e "$p" ]; then $B mount --bind "$p" "$p" && $B mount -o remount,bind,ro "$p" || true; fi
+done
+# The host's root stays reachable through fd 9 just long enough to start setpriv.
+exec 9</.oldroot
 $B umount -l /.oldroot
 # The busybox binary is reachable now only as this shell's own executable.
 (exec -a busybox /proc/self/exe rmdir /.oldroot)
 cd "$MINICTR_WORKDIR"
 set +e
 if [ -n "$MINICTR_PATH" ]; then export PATH="$MINICTR_PATH"; else unset PATH; fi
-exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"`;
+exec "$@"`;
 
 /** Every variable minictr's own scripts use; none of them reaches the container. */
 const INTERNAL_VARS = [
   'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_LOWER',
   'MINICTR_UPPER', 'MINICTR_WORK', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
-  'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID',
+  'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MASKED', 'MINICTR_READONLY',
 ] as const;
+
+/** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+];
+/** Kernel files Docker makes read-only. */
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 export interface InitSpec {
   /** Container directory (holds hosts, hostname, resolv.conf, pid file). */
@@ -81,6 +100,7 @@ export interface InitSpec {
   command: string[];
   /** Host path of the static busybox stage 2 runs from. */
   busybox: string;
+  privileges: PrivilegeTools;
 }
 
 /** argv that starts the container's first process, and the environment to give it. */
@@ -89,7 +109,10 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
   // --network host shares the host's UTS namespace too, as Docker does.
   if (spec.networkMode !== 'host') namespaces.push('--uts');
   if (spec.networkMode === 'none') namespaces.push('--net');
-  const unshare = ['unshare', ...namespaces, '--', '/bin/sh', '-c', STAGE1, 'minictr-init', ...spec.command];
+  // Stage 2 ends by exec'ing this: setpriv (Docker's capabilities) → busybox env (clean environment) → the command.
+  const final = dropCapabilitiesArgv(spec.privileges, spec.busybox, 9, spec.command,
+    'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"');
+  const unshare = ['unshare', ...namespaces, '--', '/bin/sh', '-c', STAGE1, 'minictr-init', ...final];
   const argv = spec.netns ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare] : unshare;
 
   const env: Record<string, string> = {};
@@ -114,6 +137,8 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_STAGE2: STAGE2,
     MINICTR_WORKDIR: spec.workdir || '/',
     MINICTR_UNSET: INTERNAL_VARS.map((v) => `-u ${v}`).join(' '),
+    MINICTR_MASKED: MASKED_PATHS.join(' '),
+    MINICTR_READONLY: READONLY_PATHS.join(' '),
   });
   return { argv, env };
 }

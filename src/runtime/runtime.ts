@@ -9,7 +9,8 @@ import { HostRunner, spawnProcess, type Runner } from '../exec/runner.js';
 import type { StepReport } from '../exec/apply.js';
 import type { Store } from '../state/store.js';
 import { NULL_TIME, type ContainerRecord, type ContainerConfig, type HostConfig } from '../state/records.js';
-import { initCommand, monitorCommand } from './init-script.js';
+import { initCommand, monitorCommand, type InitSpec } from './init-script.js';
+import { findPrivilegeTools } from './privileges.js';
 import { checkCommand } from './lookup.js';
 import { envValue, generateName, mergeEnv, newContainerId, validateName } from './options.js';
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from './proc.js';
@@ -32,7 +33,7 @@ export interface RuntimeOptions {
 
 /** The host's static busybox, which runs stage 2 after pivot_root (resolved: an absolute
  * symlink, as on merged-/usr hosts, would point into the container after the pivot). */
-async function hostBusybox(): Promise<string> {
+export async function hostBusybox(): Promise<string> {
   return realpath((await findStaticBusybox()).path);
 }
 
@@ -143,21 +144,7 @@ export class Runtime {
       const mode = record.hostConfig.networkMode;
       await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
       const fs = paths.containerRootfs(id);
-      const init = initCommand({
-        dir,
-        pidFile: paths.containerPidFile(id),
-        merged: fs.merged,
-        ...(record.rootfsMode === 'overlay'
-          ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
-          : {}),
-        ...(attachment ? { netns: attachment.netns } : {}),
-        networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : 'netns',
-        hostname: record.config.hostname,
-        workdir: record.config.workdir,
-        env: record.config.env,
-        command: [...record.config.entrypoint, ...record.config.cmd],
-        busybox: await hostBusybox(),
-      });
+      const init = initCommand(await this.initSpec(record, attachment?.netns));
       const mon = monitorCommand(init, {
         exitFile: paths.containerExitFile(id),
         ...(io.foreground ? { waiterPid: process.pid } : {}),
@@ -213,6 +200,29 @@ export class Runtime {
       throw err;
     }
     return { record, monitor: monitor! };
+  }
+
+  /** Everything the container's init needs to know, from its record (also used by --dry-run). */
+  async initSpec(record: ContainerRecord, netns: string | undefined): Promise<InitSpec> {
+    const paths = this.store.paths;
+    const fs = paths.containerRootfs(record.id);
+    const mode = record.hostConfig.networkMode;
+    return {
+      dir: paths.container(record.id),
+      pidFile: paths.containerPidFile(record.id),
+      merged: fs.merged,
+      ...(record.rootfsMode === 'overlay'
+        ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
+        : {}),
+      ...(netns ? { netns } : {}),
+      networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : 'netns',
+      hostname: record.config.hostname,
+      workdir: record.config.workdir,
+      env: record.config.env,
+      command: [...record.config.entrypoint, ...record.config.cmd],
+      busybox: await hostBusybox(),
+      privileges: await findPrivilegeTools(),
+    };
   }
 
   // ---------------------------------------------------------------- exit

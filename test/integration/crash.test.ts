@@ -39,7 +39,11 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
       assert.match(ps.stdout, new RegExp(`crash-${step}`));
       const id = (await box.minictr(['inspect', '-f', '{{.Id}}', `crash-${step}`])).stdout.trim();
       assert.match(id, /^[0-9a-f]{64}$/);
+      const pid = Number((await box.host(['cat', join(box.root, 'containers', id, 'pid')])).stdout.trim() || 0);
       const rm = await box.minictr(['rm', '-f', `crash-${step}`]);
+      if (pid > 0) {
+        await eventually(async () => !(await access(`/proc/${pid}`).then(() => true, () => false)), 5_000, `container process ${pid} to be gone`);
+      }
       assert.equal(rm.code, 0, rm.stderr);
 
       assert.equal((await box.minictr(['ps', '-aq'])).stdout, '');

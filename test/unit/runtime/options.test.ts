@@ -52,6 +52,7 @@ describe('container start commands', () => {
     dir: '/r/c/1', pidFile: '/r/c/1/pid', merged: '/r/c/1/merged',
     overlay: { lower: '/r/i/rootfs', upper: '/r/c/1/upper', work: '/r/c/1/work' },
     hostname: 'abc', workdir: '/', env: ['PATH=/bin', 'A=1'], command: ['sh', '-c', 'echo hi'], busybox: '/usr/bin/busybox',
+    privileges: { setpriv: '/usr/bin/setpriv', loader: '/lib/ld.so', libraryDirs: ['/lib', '/usr/lib'] },
   };
 
   it('bridge mode joins the named netns, then unshares the rest', () => {
@@ -60,6 +61,11 @@ describe('container start commands', () => {
     assert.ok(argv.includes('--uts'));
     assert.ok(!argv.includes('--net'));
     assert.deepEqual(argv.slice(-3), ['sh', '-c', 'echo hi']);
+    // stage 2 ends in setpriv (through the host-root descriptor) with Docker's capabilities
+    const setpriv = argv.indexOf('/proc/self/fd/9/usr/bin/setpriv');
+    assert.ok(setpriv > 0);
+    assert.equal(argv[setpriv - 1], '/proc/self/fd/9/lib:/proc/self/fd/9/usr/lib');
+    assert.match(argv[setpriv + 2] ?? '', /^-all,\+chown,.*\+net_raw,.*\+audit_write$/);
     assert.equal(env['MINICTR_PATH'], '/bin');
     assert.equal(env['A'], '1');
     assert.equal(env['MINICTR_LOWER'], '/r/i/rootfs');
@@ -83,10 +89,14 @@ describe('container start commands', () => {
   });
 
   it('exec joins every namespace and resolves -w inside the container root', () => {
-    assert.deepEqual(execArgv(77, '/tmp', ['ls']), [
-      'nsenter', '--target=77', '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd=/proc/77/root/tmp', '--', 'ls',
+    const tools = { setpriv: '/usr/bin/setpriv', loader: '', libraryDirs: [] };
+    const argv = execArgv(77, '/tmp', ['ls'], tools, '/bin/busybox');
+    assert.deepEqual(argv.slice(0, 10), [
+      'nsenter', '--target=77', '--mount', '--uts', '--ipc', '--net', '--pid', '--root', '--wd=/proc/77/root/tmp', '--',
     ]);
-    assert.equal(execArgv(77, '/', ['ls'])[8], '--wd=/proc/77/root');
+    assert.equal(argv[10], '/proc/self/fd/3/usr/bin/setpriv');
+    assert.deepEqual(argv.slice(-2), ['minictr-init', 'ls']);
+    assert.equal(execArgv(77, '/', ['ls'], tools, '/bin/busybox')[8], '--wd=/proc/77/root');
   });
 
   it('writes /etc/hosts with the container address and drops loopback nameservers', () => {

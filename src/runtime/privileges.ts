@@ -1,0 +1,59 @@
+// What a container may do as root: Docker's default capability set, applied with util-linux
+// setpriv. setpriv is a host binary that cannot run from inside the container's root, so it
+// is started through its loader from an open descriptor of the host's root directory.
+import { access, realpath } from 'node:fs/promises';
+import { readElf } from '../image/elf.js';
+import { MinictrError } from '../errors.js';
+
+/** Docker's default capabilities (no NET_ADMIN, no SYS_ADMIN, …). */
+export const DEFAULT_CAPABILITIES = [
+  'chown', 'dac_override', 'fsetid', 'fowner', 'mknod', 'net_raw', 'setgid', 'setuid',
+  'setfcap', 'setpcap', 'net_bind_service', 'sys_chroot', 'kill', 'audit_write',
+] as const;
+
+export function boundingSet(): string {
+  return ['-all', ...DEFAULT_CAPABILITIES.map((c) => `+${c}`)].join(',');
+}
+
+/** Host paths (fully resolved) of setpriv, its loader and the library dirs the loader searches. */
+export interface PrivilegeTools {
+  setpriv: string;
+  loader: string;
+  libraryDirs: string[];
+}
+
+const LIBRARY_DIRS = [
+  '/lib', '/usr/lib', '/lib64', '/usr/lib64',
+  `/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+  `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
+];
+
+export async function findPrivilegeTools(): Promise<PrivilegeTools> {
+  let setpriv: string;
+  try {
+    setpriv = await realpath('/usr/bin/setpriv');
+  } catch {
+    throw new MinictrError('E_MISSING_TOOL', 'setpriv not found; install util-linux (sudo make install does)');
+  }
+  const elf = await readElf(setpriv);
+  const loader = elf.interpreter ? await realpath(elf.interpreter) : '';
+  const dirs = await Promise.all(
+    LIBRARY_DIRS.map(async (d) => (await access(d).then(() => true, () => false)) ? realpath(d) : undefined),
+  );
+  return { setpriv, loader, libraryDirs: [...new Set(dirs.filter((d): d is string => d !== undefined))] };
+}
+
+/**
+ * argv that runs `command` with Docker's capabilities, all host paths reached through
+ * `rootFd` (e.g. /proc/self/fd/9, an open descriptor of the host's /). The busybox shell
+ * closes it (and every other inherited descriptor) before the command runs.
+ */
+export function dropCapabilitiesArgv(tools: PrivilegeTools, busybox: string, rootFd: number, command: string[], tail = 'exec "$@"'): string[] {
+  const via = (path: string): string => `/proc/self/fd/${rootFd}${path}`;
+  const setpriv = [via(tools.setpriv), '--bounding-set', boundingSet(), '--'];
+  // Every descriptor but stdin/out/err is closed (the host-root one and any minictr inherited).
+  const closeAll = 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done';
+  const shell = [via(busybox), 'sh', '-c', `${closeAll}; ${tail}`, 'minictr-init', ...command];
+  if (!tools.loader) return [...setpriv, ...shell];
+  return [via(tools.loader), '--library-path', tools.libraryDirs.map(via).join(':'), ...setpriv, ...shell];
+}
