@@ -9,12 +9,17 @@ TEST_PACKAGES := socat iperf3
 
 all: build
 
-node_modules: package.json package-lock.json
+node_modules: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch node_modules
 
+# tsc type-checks and compiles (tests import dist/src); esbuild then bundles the CLI into one
+# file, which starts about 100 ms faster than loading ~150 separate modules.
 build: node_modules
 	npx tsc -p tsconfig.json
+	npx esbuild dist/src/cli/main.js --bundle --platform=node --format=esm --target=node20 \
+	  --outfile=dist/minictr.mjs --log-level=warning \
+	  --banner:js="import { createRequire as __minictrRequire } from 'node:module'; const require = __minictrRequire(import.meta.url);"
 
 deps:
 	@if command -v apt-get >/dev/null 2>&1; then \

@@ -1,12 +1,14 @@
-// Reading rootfs tarballs (plain or gzip): recognise, hash, and unpack safely. The one importer of `tar`.
+// Reading and writing tarballs: recognise, hash, unpack rootfs tarballs and image layers safely,
+// read the members of an image archive, and pack trees. The one importer of `tar`.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, readdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { createGunzip } from 'node:zlib';
-import { relative } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Unpack, type ReadEntry } from 'tar';
+import { Parser, Unpack, create as createTar, type ReadEntry } from 'tar';
 import { MinictrError, errorMessage } from '../errors.js';
 import type { SymlinkSpec } from './tree.js';
 
@@ -151,6 +153,11 @@ export const PENDING_SYMLINK_TARGET = '.minictr-symlink-pending';
  * its real target is returned for settleTree() to put in place once every entry is written.
  */
 export async function extractArchive(archive: string, rootfs: string, label: string): Promise<Unpacked> {
+  return unpackStream(() => createReadStream(archive), rootfs, label);
+}
+
+/** A tar stream (plain, or gzip that tar recognises itself) unpacked under the rules of extractArchive. */
+async function unpackStream(open: () => Readable, rootfs: string, label: string): Promise<Unpacked> {
   await mkdir(rootfs, { mode: 0o755 });
   const modes = new Map<string, number>();
   const symlinks = new Map<string, SymlinkSpec>();
@@ -194,7 +201,7 @@ export async function extractArchive(archive: string, rootfs: string, label: str
     await new Promise<void>((resolve, reject) => {
       unpack.on('error', reject);
       unpack.on('close', () => resolve());
-      const input = createReadStream(archive);
+      const input = open();
       input.on('error', reject);
       input.pipe(unpack);
     });
@@ -206,4 +213,170 @@ export async function extractArchive(archive: string, rootfs: string, label: str
     throw badArchive(label, `was refused: ${refused[0]}${more}`);
   }
   return { modes, symlinks };
+}
+
+export type Compression = 'gzip' | 'zstd' | '';
+
+/** Compression of a file by its magic bytes: gzip, zstd, or '' (anything else: maybe plain tar). */
+export async function sniffCompression(path: string): Promise<Compression> {
+  const head = await firstBytes(path, 4);
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length === 4 && head.equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
+  return '';
+}
+
+function decompressor(compression: Compression, label: string): Transform | undefined {
+  if (compression === 'gzip') return createGunzip();
+  if (compression === 'zstd') {
+    const make = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+    if (typeof make !== 'function') {
+      throw badArchive(label, `is zstd-compressed, which this Node.js (${process.version}) cannot decompress; Node 22.15 or later can`);
+    }
+    return make();
+  }
+  return undefined;
+}
+
+/** What unpacking one image layer gives: the fix-ups for settleTree, and the layer's diff id. */
+export interface UnpackedLayer extends Unpacked {
+  /** sha256:… of the uncompressed tar stream (what the config's rootfs.diff_ids lists). */
+  diffId: string;
+}
+
+/**
+ * Unpack one image layer (plain, gzip or zstd tar) into the new directory `dir`, under the same
+ * rules as extractArchive, hashing the uncompressed stream on the way for its diff id. Whiteouts
+ * (`.wh.*`) are unpacked as the plain files they are; mergeLayer() gives them their meaning.
+ */
+export async function extractLayer(path: string, dir: string, label: string): Promise<UnpackedLayer> {
+  const compression = await sniffCompression(path);
+  const inflate = decompressor(compression, label);
+  const hash = createHash('sha256');
+  let failed: unknown;
+  const unpacked = await unpackStream(
+    () => {
+      const input = createReadStream(path);
+      const tee = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      const fail = (err: unknown): void => {
+        failed ??= err;
+        tee.destroy(err instanceof Error ? err : new Error(String(err)));
+      };
+      if (inflate) {
+        inflate.on('error', fail);
+        input.on('error', fail);
+        input.pipe(inflate).pipe(tee);
+      } else {
+        input.on('error', fail);
+        input.pipe(tee);
+      }
+      return tee;
+    },
+    dir,
+    label,
+  );
+  if (failed !== undefined) throw badArchive(label, `could not be decompressed: ${errorMessage(failed)}`);
+  return { ...unpacked, diffId: `sha256:${hash.digest('hex')}` };
+}
+
+/** One member of an archive read by readTarMembers. */
+export type Member =
+  | { type: 'file'; path: string; size: number; sha256: string }
+  | { type: 'symlink'; target: string }
+  | { type: 'dir' };
+
+/** A member name as a clean relative path ('./a//b/' → 'a/b'); undefined for names that climb out. */
+export function cleanMemberName(name: string): string | undefined {
+  const norm = posix.normalize(`/${name}`).slice(1).replace(/\/+$/, '');
+  return norm.split('/').includes('..') ? undefined : norm;
+}
+
+/**
+ * Read every member of a tar archive (plain or gzip) without unpacking it as a tree: each regular
+ * file is written to `dir` under a made-up name (m0, m1, …) and hashed on the way; symlinks are
+ * only recorded. So no member's name can place anything anywhere. Returns name → member.
+ */
+export async function readTarMembers(archive: string, dir: string, label: string): Promise<Map<string, Member>> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const members = new Map<string, Member>();
+  const writes: Promise<void>[] = [];
+  let n = 0;
+  const parser = new Parser({
+    strict: true,
+    onReadEntry: (entry: ReadEntry) => {
+      const name = cleanMemberName(entry.path);
+      if (name === undefined || name === '') {
+        entry.resume();
+        return;
+      }
+      if (entry.type === 'File' || entry.type === 'OldFile' || entry.type === 'ContiguousFile') {
+        const path = join(dir, `m${n++}`);
+        const hash = createHash('sha256');
+        let size = 0;
+        const tee = new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            hash.update(chunk);
+            size += chunk.length;
+            done(null, chunk);
+          },
+        });
+        const out = createWriteStream(path, { mode: 0o600 });
+        writes.push(
+          new Promise<void>((resolve, reject) => {
+            out.on('close', () => {
+              members.set(name, { type: 'file', path, size, sha256: hash.digest('hex') });
+              resolve();
+            });
+            out.on('error', reject);
+            tee.on('error', reject);
+          }),
+        );
+        entry.pipe(tee).pipe(out);
+        return;
+      }
+      if (entry.type === 'SymbolicLink' || entry.type === 'Link') {
+        // A hard link in an image archive names another member (docker save links shared layers).
+        const target = entry.type === 'Link' ? `/${entry.linkpath ?? ''}` : (entry.linkpath ?? '');
+        members.set(name, { type: 'symlink', target });
+      } else if (entry.type === 'Directory') {
+        members.set(name, { type: 'dir' });
+      }
+      entry.resume();
+    },
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      parser.on('error', reject);
+      parser.on('close', () => resolve());
+      const input = createReadStream(archive);
+      input.on('error', reject);
+      input.pipe(parser);
+    });
+    await Promise.all(writes);
+  } catch (err) {
+    await Promise.allSettled(writes);
+    throw badArchive(label, `could not be read: ${errorMessage(err)}`);
+  }
+  return members;
+}
+
+/**
+ * Write a tar of the tree under `dir` (its top-level entries, named without `./`) to `dest`,
+ * keeping owners, modes, symlinks and hard links: an image layer, or with `portable` an archive
+ * whose members carry no owner (docker save's outer archive).
+ */
+export async function packTree(dir: string, dest: string, portable = false): Promise<void> {
+  const names = (await readdir(dir)).sort();
+  if (names.length === 0) {
+    // An empty tree is an empty archive: the two zero blocks.
+    await pipeline(async function* () {
+      yield Buffer.alloc(1024);
+    }, createWriteStream(dest, { mode: 0o600 }));
+    return;
+  }
+  await createTar({ cwd: dir, file: dest, portable, noDirRecurse: false, mode: 0o600 } as Parameters<typeof createTar>[0] & { file: string }, names);
 }

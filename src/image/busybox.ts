@@ -1,9 +1,9 @@
 // The default image: a rootfs made from the host's static busybox, following rootfs/busybox/recipe.json.
+import { PROJECT_ROOT } from '../install-paths.js';
 import { access, chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { MinictrError, errorMessage } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import type { ImageConfig } from '../state/images.js';
@@ -12,7 +12,7 @@ import { parseElf } from './elf.js';
 export const DEFAULT_IMAGE = 'busybox:latest';
 
 /** rootfs/busybox/ in the source tree (this file runs from dist/src/image/). */
-export const DEFAULT_RECIPE_DIR = fileURLToPath(new URL('../../../rootfs/busybox/', import.meta.url));
+export const DEFAULT_RECIPE_DIR = join(PROJECT_ROOT, 'rootfs', 'busybox');
 
 interface RecipeEntry {
   path: string;

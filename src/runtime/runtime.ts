@@ -2,7 +2,7 @@
 // the runner and the network. Status comes from the kernel (is the pid alive?), not
 // only from the record, so crashes and reboots are seen for what they are.
 import { access, cp, mkdir, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { CLI_PATH } from '../install-paths.js';
 import type { ChildProcess } from 'node:child_process';
 import { MinictrError, EXIT_RUNTIME_FAILURE } from '../errors.js';
 import { HostRunner, spawnProcess, type Runner } from '../exec/runner.js';
@@ -149,7 +149,7 @@ export class Runtime {
         exitFile: paths.containerExitFile(id),
         ...(io.foreground ? { waiterPid: process.pid } : {}),
         node: process.execPath,
-        cli: fileURLToPath(new URL('../cli/main.js', import.meta.url)),
+        cli: CLI_PATH,
         root: paths.root,
         id,
       });

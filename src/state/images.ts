@@ -14,6 +14,17 @@ export interface ImageConfig {
   ExposedPorts?: Record<string, object>;
 }
 
+/** One layer of an image that came from a registry or an image archive, kept as a blob. */
+export interface LayerRecord {
+  /** sha256:… of the blob as stored (compressed or not): its name in images/blobs/sha256/. */
+  digest: string;
+  /** sha256:… of the uncompressed tar (the config's rootfs.diff_ids entry). */
+  diffId: string;
+  /** Bytes of the blob. */
+  size: number;
+  mediaType: string;
+}
+
 export interface ImageRecord {
   /** 64 hex digits; shown as sha256:<id>. */
   id: string;
@@ -24,6 +35,17 @@ export interface ImageRecord {
   /** Bytes of the unpacked rootfs (regular files counted once per inode, plus symlinks). */
   size: number;
   config: ImageConfig;
+  /** 'alpine@sha256:…': the manifest digests this image was pulled by (one per repository). */
+  repoDigests?: string[];
+  /**
+   * Set for images pulled or loaded from an image archive: the id is then the sha256 of the
+   * config blob (as in Docker), and the config and these layers are kept in images/blobs/sha256/.
+   */
+  layers?: LayerRecord[];
+  /** The platform from the image config. */
+  os?: string;
+  architecture?: string;
+  variant?: string;
 }
 
 interface ImageIndexFile {

@@ -1,0 +1,22 @@
+// Where minictr's own files are (package.json, bin/, rootfs/), found from this module's location
+// so it works both from dist/src/… and from the single-file bundle dist/minictr.mjs.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findProjectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'rootfs'))) return dir;
+    dir = dirname(dir);
+  }
+  throw new Error('minictr: cannot find its install directory (package.json and rootfs/)');
+}
+
+export const PROJECT_ROOT = findProjectRoot();
+/** The executable the monitor calls back for exit handling. */
+export const CLI_PATH = join(PROJECT_ROOT, 'bin', 'minictr');
+
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
