@@ -12,6 +12,27 @@ export function registerNetworkCommands(program: Command): void {
   const network = program.command('network').description('manage networks');
 
   network
+    .command('create')
+    .description('create a bridge network: its own bridge device, subnet and rules')
+    .option('-d, --driver <driver>', 'network driver (only bridge)', 'bridge')
+    .option('--subnet <cidr>', 'subnet, e.g. 172.30.0.0/16 (default: the first free one)')
+    .option('--gateway <ip>', 'gateway address on the bridge (default: the first host address)')
+    .option('--explain', 'print each host command as it runs')
+    .argument('<name>')
+    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; explain?: boolean }) {
+      if (opts.driver !== 'bridge') {
+        throw new MinictrError('E_BAD_DRIVER', `network driver "${opts.driver}" is not supported; minictr has bridge only`);
+      }
+      const rt = await runtimeFor(this, opts.explain ? { onStep: explainStep } : {});
+      const net = await rt.network.createNetwork({
+        name,
+        ...(opts.subnet ? { subnet: opts.subnet } : {}),
+        ...(opts.gateway ? { gateway: opts.gateway } : {}),
+      });
+      print(net.id);
+    });
+
+  network
     .command('ls')
     .alias('list')
     .description('list networks')

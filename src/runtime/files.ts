@@ -26,8 +26,24 @@ export function containerResolvConf(hostResolvConf: string): string {
   return `${kept.join('\n').trim()}\n`;
 }
 
+/** Does this resolv.conf name any nameserver a container can reach (not loopback)? */
+function hasReachableNameserver(text: string): boolean {
+  return /^\s*nameserver\s+(?!127\.|::1\b)\S+/m.test(text);
+}
+
+/**
+ * The host's resolv.conf; when it only points at a local stub (systemd-resolved's
+ * 127.0.0.53), the file with the real upstream servers, as Docker reads it.
+ */
+async function hostResolvConf(): Promise<string> {
+  const main = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  if (hasReachableNameserver(main)) return main;
+  const upstream = await readFile('/run/systemd/resolve/resolv.conf', 'utf8').catch(() => '');
+  return hasReachableNameserver(upstream) ? upstream : main;
+}
+
 export async function writeContainerEtc(dir: string, hostname: string, ip: string | undefined, hostNetwork: boolean): Promise<void> {
-  const hostResolv = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+  const hostResolv = hostNetwork ? await readFile('/etc/resolv.conf', 'utf8').catch(() => '') : await hostResolvConf();
   await Promise.all([
     writeFile(join(dir, 'hostname'), `${hostname}\n`),
     // With --network host the container sees the host's own files, as Docker does.

@@ -2,7 +2,7 @@
 // host ports under the network lock, records the attachment, then applies the pure plans
 // of src/network. Teardown is always planned from the record.
 import { access, readFile } from 'node:fs/promises';
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { MinictrError } from '../errors.js';
 import { checkpoint } from './checkpoint.js';
 import { applyPlan, applyPlanBestEffort, type StepReport } from '../exec/apply.js';
@@ -11,6 +11,8 @@ import { concatPlans, type Plan } from '../plan/types.js';
 import type { Store } from '../state/store.js';
 import type { ContainerRecord, HostConfig, NetworkAttachment, NetworkRecord, Protocol } from '../state/records.js';
 import { allocateIp, parseSubnet } from '../network/ipam.js';
+import { checkGateway, checkSubnetFree, pickSubnet, type HostRoute } from '../network/subnets.js';
+import { NAME_PATTERN } from '../state/store.js';
 import { DEFAULT_NETWORK, hostVethName, macFromIp, netnsName } from '../network/names.js';
 import {
   assignHostPorts,
@@ -151,6 +153,11 @@ export class ContainerNetworking {
     const net = await this.resolveNetwork(record.hostConfig.networkMode);
     const attachment = await this.planAttachment(record, net, records);
     const facts = await this.facts(net);
+    if (!facts.bridgeExists) {
+      // First use of this network on this host: its subnet must not shadow a route the host has.
+      const others = (await this.store.listNetworks()).filter((n) => n.name !== net.name);
+      checkSubnetFree(net.subnet, others, await this.hostRoutes(), net.bridge);
+    }
     const intact = facts.standingRulesExist && facts.networkRulesExist;
     // The bridge and sysctls as needed; the rules, when a probe finds any missing, by comparing
     // the whole ruleset with what every network and attached container should have.
@@ -269,6 +276,58 @@ export class ContainerNetworking {
       const failures = await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: last }), this.runner, this.onStepOptions());
       if (failures.length > 0) throw failures[0];
       await this.store.removeNetwork(name);
+    });
+  }
+
+  async hostRoutes(): Promise<HostRoute[]> {
+    const out = await this.runner.run(['ip', '-j', 'route', 'show', 'table', 'main'], { allowFailure: true });
+    try {
+      return (JSON.parse(out.stdout || '[]') as HostRoute[]).map((r) => ({ dst: r.dst, ...(r.dev ? { dev: r.dev } : {}) }));
+    } catch {
+      return [];
+    }
+  }
+
+  /** `network create`: a new bridge network with its own subnet, bridge device and rules. */
+  async createNetwork(request: { name: string; subnet?: string; gateway?: string }): Promise<NetworkRecord> {
+    const { name } = request;
+    if (!NAME_PATTERN.test(name)) {
+      throw new MinictrError('E_BAD_NAME', `invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    if (BUILTIN_MODES.has(name) || name === DEFAULT_NETWORK.name) {
+      throw new MinictrError('E_NETWORK_EXISTS', `network with name ${name} already exists (it is pre-defined)`);
+    }
+    return this.store.lock('network', async () => {
+      if (await this.store.loadNetwork(name)) {
+        throw new MinictrError('E_NETWORK_EXISTS', `network with name ${name} already exists`);
+      }
+      const recorded = await this.store.listNetworks();
+      const others = recorded.some((n) => n.name === DEFAULT_NETWORK.name) ? recorded : [...recorded, defaultNetworkRecord()];
+      const routes = await this.hostRoutes();
+      const subnet = request.subnet ? parseSubnet(request.subnet).cidr : pickSubnet(others, routes);
+      const gateway = request.gateway ?? parseSubnet(subnet).gateway;
+      checkGateway(subnet, gateway);
+      const id = randomBytes(32).toString('hex');
+      const net: NetworkRecord = {
+        schemaVersion: 1, name, id, driver: 'bridge', bridge: `minictr-${id.slice(0, 7)}`,
+        subnet, gateway, created: new Date().toISOString(),
+      };
+      checkSubnetFree(subnet, others, routes, net.bridge);
+      await this.store.saveNetwork(net);
+      try {
+        const facts = await this.facts(net);
+        const plan = concatPlans(
+          `create network ${name}`,
+          planNetworkSetup(net, { ...facts, standingRulesExist: true, networkRulesExist: true }),
+          facts.standingRulesExist && facts.networkRulesExist ? { title: '', ops: [] } : await this.planRepair([], [net]),
+        );
+        await applyPlan(plan, this.runner, this.onStepOptions());
+      } catch (err) {
+        await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: false }), this.runner);
+        await this.store.removeNetwork(name);
+        throw err;
+      }
+      return net;
     });
   }
 

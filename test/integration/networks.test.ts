@@ -1,0 +1,64 @@
+// User-defined networks: their own bridge and subnet, isolated from each other and from the
+// default network, with the same way out (MASQUERADE) and the same teardown.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Sandbox, isRoot, WAN_IP } from './sandbox.js';
+
+describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox();
+  let before_ = '';
+  // Rules and minictr's chains (an untouched namespace prints no tables at all, a used one empty ones).
+  const rules = async () =>
+    (await box.host(['iptables-save'])).stdout.split('\n').filter((l) => /^(-A |:MINICTR)/.test(l)).join('\n');
+  const mc = (...args: string[]) => box.minictr(args);
+  const ipOf = async (name: string) => (await mc('inspect', '-f', '{{.NetworkSettings.IPAddress}}', name)).stdout.trim();
+
+  before(async () => {
+    await box.setup();
+    before_ = await rules();
+  });
+  after(() => box.cleanup());
+
+  it('network create picks a free subnet, or takes --subnet/--gateway, and refuses overlaps', async () => {
+    assert.match((await mc('network', 'create', 'neta')).stdout, /^[0-9a-f]{64}\n$/);
+    assert.equal((await mc('network', 'create', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.254', 'netb')).code, 0);
+    const ls = (await mc('network', 'ls')).stdout;
+    assert.match(ls, /neta\s+bridge\s+local\s+minictr-[0-9a-f]{7}\s+172\.19\.0\.0\/16/);
+    assert.match(ls, /netb\s+bridge\s+local\s+minictr-[0-9a-f]{7}\s+10\.77\.0\.0\/24/);
+    const overlap = await mc('network', 'create', '--subnet', '172.19.3.0/24', 'netc');
+    assert.equal(overlap.code, 125);
+    assert.match(overlap.stderr, /overlaps network "neta"/);
+    const route = await mc('network', 'create', '--subnet', '10.99.0.0/16', 'netd');
+    assert.equal(route.code, 125);
+    assert.match(route.stderr, /overlaps the host route 10\.99\.0\.0\/24/);
+    assert.equal((await mc('network', 'create', 'neta')).code, 125);
+  });
+
+  it('containers on one network reach each other and the outside, not other networks', async () => {
+    assert.equal((await mc('run', '-d', '--name', 'a1', '--network', 'neta', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc')).code, 0);
+    assert.equal((await mc('run', '-d', '--name', 'a2', '--network', 'neta', 'busybox', 'sleep', '300')).code, 0);
+    assert.equal((await mc('run', '-d', '--name', 'b1', '--network', 'netb', 'busybox', 'sleep', '300')).code, 0);
+    assert.equal((await mc('run', '-d', '--name', 'c1', 'busybox', 'sleep', '300')).code, 0);
+    const a1 = await ipOf('a1');
+    assert.match(a1, /^172\.19\.0\.\d+$/);
+    assert.match(await ipOf('b1'), /^10\.77\.0\.\d+$/);
+    assert.match((await mc('exec', 'b1', 'ip', 'route')).stdout, /default via 10\.77\.0\.254/);
+    const same = await mc('exec', 'a2', 'timeout', '5', 'wget', '-qO-', `http://${a1}/hostname`);
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(same.stdout.trim(), (await mc('inspect', '-f', '{{.Config.Hostname}}', 'a1')).stdout.trim());
+    assert.notEqual((await mc('exec', 'b1', 'timeout', '3', 'wget', '-qO-', `http://${a1}/hostname`)).code, 0, 'netb cannot reach neta');
+    assert.notEqual((await mc('exec', 'c1', 'timeout', '3', 'wget', '-qO-', `http://${a1}/hostname`)).code, 0, 'bridge cannot reach neta');
+    assert.notEqual((await mc('exec', 'b1', 'ping', '-c1', '-W1', a1)).code, 0);
+    assert.equal((await mc('exec', 'b1', 'ping', '-c1', '-W2', WAN_IP)).code, 0, 'the outside world is reachable');
+  });
+
+  it('a network in use cannot be removed; afterwards the host is as before', async () => {
+    const busy = await mc('network', 'rm', 'neta');
+    assert.notEqual(busy.code, 0);
+    assert.match(busy.stderr, /active endpoints/);
+    assert.equal((await mc('rm', '-f', 'a1', 'a2', 'b1', 'c1')).code, 0);
+    assert.equal((await mc('network', 'rm', 'neta', 'netb', 'bridge')).code, 0);
+    assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, /minictr/);
+    assert.equal(await rules(), before_);
+  });
+});
