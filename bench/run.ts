@@ -108,6 +108,7 @@ async function snapshotBuild(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), `${sb.prefix}-build-`));
   tempDirs.push(dir);
   await cp(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+  await cp(join(REPO, 'dist', 'minictr.mjs'), join(dir, 'dist', 'minictr.mjs'));
   await cp(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
   await cp(join(REPO, 'rootfs'), join(dir, 'rootfs'), { recursive: true });
   await cp(join(REPO, 'package.json'), join(dir, 'package.json'));
