@@ -181,7 +181,8 @@ export function planContainerNetworkSetup(att: NetworkAttachment): Plan {
   return { title: `set up network for container ${ns} on ${att.network} (${att.ip})`, ops };
 }
 
-export function planContainerNetworkTeardown(att: NetworkAttachment): Plan {
+/** The firewall half of a container's teardown: its rules, then its UDP flows. */
+export function planContainerFirewallTeardown(att: NetworkAttachment): Plan {
   const ops: Op[] = [deleteRulesOp(containerRules(att), `remove the firewall rules of ${att.ip}`)];
   // By HOST port: those are the flows' original destinations (Docker flushes by container port).
   const udpHostPorts = [...new Set(att.ports.filter((p) => p.proto === 'udp').map((p) => p.hostPort))];
@@ -194,13 +195,27 @@ export function planContainerNetworkTeardown(att: NetworkAttachment): Plan {
       ),
     );
   }
-  ops.push(
-    command(['ip', 'link', 'del', att.hostVeth], `remove the veth pair ${att.hostVeth} (its eth0 end goes with it)`, {
-      tolerate: GONE_LINK,
-    }),
-    command(['ip', 'netns', 'del', att.netns], "remove the container's network namespace", { tolerate: /No such file/ }),
-  );
-  return { title: `remove network of container ${att.netns} (${att.ip})`, ops };
+  return { title: `remove firewall rules of container ${att.netns} (${att.ip})`, ops };
+}
+
+/** The link half: veth pair and network namespace (independent of the rules, so it can run beside them). */
+export function planContainerLinkTeardown(att: NetworkAttachment): Plan {
+  return {
+    title: `remove links of container ${att.netns}`,
+    ops: [
+      command(['ip', 'link', 'del', att.hostVeth], `remove the veth pair ${att.hostVeth} (its eth0 end goes with it)`, {
+        tolerate: GONE_LINK,
+      }),
+      command(['ip', 'netns', 'del', att.netns], "remove the container's network namespace", { tolerate: /No such file/ }),
+    ],
+  };
+}
+
+export function planContainerNetworkTeardown(att: NetworkAttachment): Plan {
+  return {
+    title: `remove network of container ${att.netns} (${att.ip})`,
+    ops: [...planContainerFirewallTeardown(att).ops, ...planContainerLinkTeardown(att).ops],
+  };
 }
 
 /**
