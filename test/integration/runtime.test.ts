@@ -107,6 +107,14 @@ describe('runtime core', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await mc('rm', 'bg')).code, 0);
   });
 
+  it('run -d --rm: the monitor removes the container and its network when it exits', async () => {
+    const run = await mc('run', '-d', '--rm', '-p', '6100:80', 'busybox', 'sleep', '0.3');
+    assert.equal(run.code, 0, run.stderr);
+    await eventually(async () => (await mc('ps', '-aq')).stdout === '', 15_000, 'the container to be removed');
+    assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, /veth/);
+    assert.doesNotMatch((await box.host(['iptables-save'])).stdout, /--dport 6100/);
+  });
+
   it('create then start; rm refuses a running container without -f', async () => {
     const c = await mc('create', '--name', 'later', '--network', 'none', 'busybox', 'sleep', '30');
     assert.equal(c.code, 0, c.stderr);
