@@ -1,0 +1,49 @@
+// --dry-run prints the plan the runtime executes; --explain reports exactly the commands run.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { concatPlans } from '../../../src/plan/types.js';
+import { planContainerNetworkSetup, planNetworkSetup } from '../../../src/network/plan.js';
+import { renderShell, formatStep } from '../../../src/explain/render.js';
+import { applyPlan } from '../../../src/exec/apply.js';
+import { RecordingRunner } from '../../../src/exec/runner.js';
+import { ATT, NET } from '../network/fixtures.js';
+
+const GOLDEN = fileURLToPath(new URL('../../../../test/golden/dry-run-bridge.sh', import.meta.url));
+const firstRun = { bridgeExists: false, standingRulesExist: false, networkRulesExist: false };
+
+function fullPlan(facts = firstRun) {
+  return concatPlans('connect container web to network bridge', planNetworkSetup(NET, facts), planContainerNetworkSetup(ATT));
+}
+
+describe('--dry-run script', () => {
+  it('is exactly the reviewed golden script for a first run with -p 5005:5000 -p 127.0.0.1:8080:80/udp', async () => {
+    assert.equal(renderShell(fullPlan()), await readFile(GOLDEN, 'utf8'));
+  });
+
+  it('leaves out the bridge and the standing rules when the host already has them', () => {
+    const text = renderShell(fullPlan({ bridgeExists: true, standingRulesExist: true, networkRulesExist: true }));
+    assert.doesNotMatch(text, /ip link add minictr0 type bridge/);
+    assert.doesNotMatch(text, /-N MINICTR/);
+    assert.match(text, /ip link add vethabcdef0 type veth peer name eth0/);
+    assert.match(text, /-j DNAT --to-destination 172\.18\.0\.2:5000/);
+  });
+});
+
+describe('--explain', () => {
+  it('reports every command the runner executed, in order, with its input', async () => {
+    const runner = new RecordingRunner();
+    const lines: string[] = [];
+    const plan = fullPlan();
+    // Writes are done in-process, not by the runner; only commands are compared.
+    const commands = { ...plan, ops: plan.ops.filter((op) => op.kind === 'command') };
+    await applyPlan(commands, runner, { onStep: (r) => { lines.push(formatStep(r)); } });
+    assert.equal(lines.length, runner.calls.length);
+    runner.calls.forEach((call, i) => {
+      const shown = lines[i] ?? '';
+      assert.ok(shown.includes(call.argv.join(' ')), `step ${i} shows ${call.argv.join(' ')}`);
+      for (const line of (call.input ?? '').split('\n').filter(Boolean)) assert.ok(shown.includes(line), `step ${i} shows its input line ${line}`);
+    });
+  });
+});
