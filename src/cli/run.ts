@@ -106,6 +106,7 @@ export async function runContainer(cmd: Command, imageRef: string, args: string[
     return 0;
   }
   const { monitor } = started;
+  if (!monitor) return 0;
   const forward = (signal: NodeJS.Signals): void => {
     void runtime.store.loadContainer(record.id).then((r) => {
       if (r && r.state.pid > 0) {

@@ -125,12 +125,13 @@ export class Runtime {
 
   /**
    * Wire the network, then start the monitor (which starts the container).
-   * Returns the monitor; for a detached start it is already unref'd.
+   * Returns the monitor (none when the container was already running); a detached
+   * monitor is already unref'd.
    */
-  async start(id: string, io: { foreground: boolean; stdin: boolean }): Promise<{ record: ContainerRecord; monitor: ChildProcess }> {
+  async start(id: string, io: { foreground: boolean; stdin: boolean }): Promise<{ record: ContainerRecord; monitor?: ChildProcess }> {
     let record = await this.mustLoad(id);
     record = await this.refresh(record);
-    if (record.state.status === 'running') return { record, monitor: undefined as never };
+    if (record.state.status === 'running') return { record };
     const paths = this.store.paths;
     await rm(paths.containerExitFile(id), { force: true });
     await rm(paths.containerPidFile(id), { force: true });
@@ -138,12 +139,11 @@ export class Runtime {
 
     const attachment = await this.network.attach(record);
     record = await this.mustLoad(id);
-    let monitor: ChildProcess;
+    let monitor: ChildProcess | undefined;
     try {
       const dir = paths.container(id);
       const mode = record.hostConfig.networkMode;
       await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
-      const fs = paths.containerRootfs(id);
       const init = initCommand(await this.initSpec(record, attachment?.netns));
       const mon = monitorCommand(init, {
         exitFile: paths.containerExitFile(id),
@@ -153,19 +153,21 @@ export class Runtime {
         root: paths.root,
         id,
       });
-      let stdio: ('inherit' | 'ignore' | number)[];
+      // In its own session either way: the monitor must outlive a closed terminal or a killed minictr.
       if (io.foreground) {
-        stdio = [io.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'];
+        monitor = spawnProcess(mon.argv, { stdio: [io.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true, env: mon.env });
       } else {
         const out = await open(paths.containerLog(id, 'stdout'), 'a');
         const err = await open(paths.containerLog(id, 'stderr'), 'a');
-        stdio = ['ignore', out.fd, err.fd];
-        monitor = spawnProcess(mon.argv, { stdio, detached: true, env: mon.env });
-        await out.close();
-        await err.close();
+        try {
+          monitor = spawnProcess(mon.argv, { stdio: ['ignore', out.fd, err.fd], detached: true, env: mon.env });
+        } finally {
+          await out.close();
+          await err.close();
+        }
       }
-      monitor ??= spawnProcess(mon.argv, { stdio, detached: true, env: mon.env });
-      const monitorPid = monitor.pid ?? 0;
+      const child = monitor;
+      const monitorPid = child.pid ?? 0;
       const started = await this.update(id, (r) => {
         r.state = {
           ...r.state, status: 'running', pid: 0, pidStartTime: 0, monitorPid, exitCode: 0,
@@ -177,7 +179,7 @@ export class Runtime {
       record = started;
       // The container's init writes its host pid before it becomes the command.
       let exited = false;
-      monitor.once('exit', () => { exited = true; });
+      child.once('exit', () => { exited = true; });
       await waitFor(async () => exited || (await fileExists(paths.containerPidFile(id))), 10_000, 2);
       const pid = Number((await readFile(paths.containerPidFile(id), 'utf8').catch(() => '0')).trim());
       const startTime = await processStartTime(pid);
@@ -187,7 +189,7 @@ export class Runtime {
           r.state.pidStartTime = startTime;
         }
       })) ?? record;
-      if (!io.foreground) monitor.unref();
+      if (!io.foreground) child.unref();
       await checkpoint(paths.root, 'started');
     } catch (err) {
       await this.network.detach(record).catch(() => undefined);
@@ -199,7 +201,7 @@ export class Runtime {
       });
       throw err;
     }
-    return { record, monitor: monitor! };
+    return { record, ...(monitor ? { monitor } : {}) };
   }
 
   /** Everything the container's init needs to know, from its record (also used by --dry-run). */
