@@ -1,9 +1,10 @@
 # minictr — build, install, test.
 PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, conntrack, unshare/nsenter/mount,
-# the static busybox the default image is built from; socat and iperf3 are for tests and bench.
+# the static busybox the default image is built from; socat and iperf3 are for tests and bench,
+# docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests.
 APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps
-TEST_PACKAGES := socat iperf3
+TEST_PACKAGES := socat iperf3 docker-registry skopeo
 
 .PHONY: all build deps install uninstall test test-unit test-integration bench clean
 

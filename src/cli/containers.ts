@@ -31,6 +31,9 @@ function addContainerFlags(cmd: Command): Command {
     .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
     .option('-p, --publish <spec>', 'publish a port: [ip:][hostPort:]containerPort[/tcp|udp] (repeatable)', collect, [])
     .option('--rm', 'remove the container when it exits')
+    .option('-u, --user <user[:group]>', 'run as this user (name or uid, from the image\'s /etc/passwd)')
+    .option('-P, --publish-all', 'publish every port the image exposes on a free host port')
+    .option('--pull <policy>', 'pull the image: missing (default), always or never')
     .argument('<image>', 'image to run (e.g. busybox)')
     .argument('[command...]', 'command and arguments (default: the image\'s)')
     .passThroughOptions();

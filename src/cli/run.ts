@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { MinictrError, errorMessage } from '../errors.js';
-import { ImageStore } from '../image/store.js';
+import { ImageStore, type PullPolicy } from '../image/store.js';
 import type { CreateRequest, Runtime } from '../runtime/runtime.js';
 import type { ContainerRecord } from '../state/records.js';
 import { DEFAULT_PATH, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand } from '../runtime/options.js';
@@ -28,6 +28,20 @@ export interface RunFlags {
   dryRun?: boolean;
   explain?: boolean;
   compare?: string;
+  pull?: string;
+  user?: string;
+  publishAll?: boolean;
+}
+
+const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
+
+function pullPolicy(flags: RunFlags): PullPolicy {
+  if (flags.dryRun) return 'never';
+  const policy = (flags.pull ?? 'missing') as PullPolicy;
+  if (!PULL_POLICIES.includes(policy)) {
+    throw new MinictrError('E_BAD_FLAG', `invalid --pull "${flags.pull}": use missing, always or never`);
+  }
+  return policy;
 }
 
 async function envFromFlags(flags: RunFlags): Promise<string[]> {
@@ -48,7 +62,9 @@ async function envFromFlags(flags: RunFlags): Promise<string[]> {
 /** The container `run`/`create` flags describe (resolves the image; writes nothing else). */
 export async function requestFromFlags(runtime: Runtime, imageRef: string, args: string[], flags: RunFlags): Promise<CreateRequest> {
   const userEnv = await envFromFlags(flags);
-  const image = await new ImageStore(runtime.store).resolve(imageRef);
+  const image = await new ImageStore(runtime.store).ensure(imageRef, pullPolicy(flags), { out: process.stderr });
+  // -P publishes every port the image exposes on a free host port.
+  const exposed = flags.publishAll ? Object.keys(image.config.ExposedPorts ?? {}) : [];
   const { entrypoint, cmd: command } = resolveCommand(image.config, flags.entrypoint, args);
   const hostname = flags.hostname ?? '';
   const env = mergeEnv(
@@ -69,8 +85,9 @@ export async function requestFromFlags(runtime: Runtime, imageRef: string, args:
       hostname,
       tty: flags.tty ?? false,
       interactive: flags.interactive ?? false,
+      ...(flags.user ?? image.config.User ? { user: flags.user ?? image.config.User } : {}),
     },
-    hostConfig: { networkMode: flags.network ?? flags.net ?? 'bridge', autoRemove: flags.rm ?? false, portSpecs: flags.publish },
+    hostConfig: { networkMode: flags.network ?? flags.net ?? 'bridge', autoRemove: flags.rm ?? false, portSpecs: [...flags.publish, ...exposed] },
   };
 }
 

@@ -302,6 +302,7 @@ export function cleanMemberName(name: string): string | undefined {
  */
 export async function readTarMembers(archive: string, dir: string, label: string): Promise<Map<string, Member>> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  const head = await firstBytes(archive, 2);
   const members = new Map<string, Member>();
   const writes: Promise<void>[] = [];
   let n = 0;
@@ -348,18 +349,37 @@ export async function readTarMembers(archive: string, dir: string, label: string
       entry.resume();
     },
   });
+  // A tar ends with zero blocks; one cut short between two members would otherwise look complete.
+  let total = 0;
+  let tail = Buffer.alloc(0);
+  const watchEnd = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      total += chunk.length;
+      tail = Buffer.concat([tail, chunk]).subarray(-BLOCK);
+      done(null, chunk);
+    },
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       parser.on('error', reject);
       parser.on('close', () => resolve());
+      watchEnd.on('error', reject);
       const input = createReadStream(archive);
       input.on('error', reject);
-      input.pipe(parser);
+      const gunzip = decompressor(head[0] === 0x1f && head[1] === 0x8b ? 'gzip' : '', label);
+      if (gunzip) {
+        gunzip.on('error', reject);
+        input.pipe(gunzip).pipe(watchEnd).pipe(parser);
+      } else input.pipe(watchEnd).pipe(parser);
     });
     await Promise.all(writes);
   } catch (err) {
     await Promise.allSettled(writes);
-    throw badArchive(label, `could not be read: ${errorMessage(err)}`);
+    const message = errorMessage(err);
+    throw badArchive(label, /truncated/i.test(message) ? `is truncated: ${message}` : `could not be read: ${message}`);
+  }
+  if (total % BLOCK !== 0 || tail.length < BLOCK || !tail.every((b) => b === 0)) {
+    throw badArchive(label, 'is truncated: it ends without the tar end-of-archive blocks');
   }
   return members;
 }

@@ -2,7 +2,7 @@
 // deleting what lower layers put there (Docker's rules). Nothing here ever follows a symlink out.
 import { chmod, lchown, lstat, readdir, readlink, rename, rm, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { join, posix } from 'node:path';
+import { join } from 'node:path';
 import { MinictrError } from '../errors.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -169,10 +169,4 @@ export async function mergeLayer(layer: string, root: string, explicit: Readonly
   if (explicit.has('')) await copyDirMeta(top, root, ctx.preserveOwner);
   await openUp(layer, top);
   await mergeDir(ctx, layer, '', '');
-}
-
-/** A layer path's parent directories, for tests and diagnostics: 'a/b/c' → ['a', 'a/b']. */
-export function parentsOf(rel: string): string[] {
-  const parts = posix.normalize(rel).split('/');
-  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
 }

@@ -1,7 +1,7 @@
 // The image store: resolve references, build the default busybox image, import tarballs, remove images.
 import { access, chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { MinictrError, errorMessage } from '../errors.js';
@@ -20,8 +20,12 @@ import {
   listApplets,
   loadRecipe,
 } from './busybox.js';
-import { parseImageRef, parseNamed, shortName, splitRepoTag, type ImageRef } from './reference.js';
+import { parseImageRef, parseNamed, registryKey, shortName, splitRepoTag, type ImageRef } from './reference.js';
+import { RegistryClient, insecureFromEnv, type Credentials } from './registry.js';
+import { removeCredentials, storeCredentials } from './auth.js';
+import type { Platform } from './formats.js';
 import { discardDir, makeScratch, sweepScratch } from './scratch.js';
+import { pruneBlobs, storeBlob } from './blobs.js';
 import { settleTree } from './tree.js';
 
 /** tar is loaded only by `import`: every other command starts faster without it. */
@@ -40,6 +44,20 @@ export interface ImageStoreOptions {
   now?: () => Date;
   /** What `import -` reads (default: process.stdin). */
   stdin?: Readable;
+}
+
+/** `run --pull`: missing (default) pulls only an image not found locally; always pulls; never does not. */
+export type PullPolicy = 'missing' | 'always' | 'never';
+
+export interface PullFlags {
+  /** Where progress and status lines go (default: process.stdout). */
+  out?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Hosts to reach over plain http (besides loopback and MINICTR_INSECURE_REGISTRIES). */
+  insecureRegistries?: readonly string[];
+  /** Injected fetch, for tests. */
+  fetch?: typeof fetch;
+  /** The platform to pull from a multi-platform image (default: the host's). */
+  platform?: Platform;
 }
 
 export interface RemoveOptions {
@@ -65,8 +83,13 @@ export function shortId(id: string): string {
   return id.slice(0, 12);
 }
 
-/** Find an image by tag first, then by full id or unique id prefix (Docker's order). */
+/** Find an image by tag first, then by full id or unique id prefix (Docker's order); or by repo digest. */
 function findIn(images: ImageRecord[], ref: ImageRef): Match | undefined {
+  if (ref.repoDigest !== undefined) {
+    const digest = ref.repoDigest;
+    const image = images.find((img) => img.repoDigests?.includes(digest));
+    return image ? { image, viaTag: undefined } : undefined;
+  }
   if (ref.named) {
     const tag = ref.named.familiar;
     const image = images.find((img) => img.repoTags.includes(tag));
@@ -84,21 +107,54 @@ function findIn(images: ImageRecord[], ref: ImageRef): Match | undefined {
 }
 
 function noSuchImage(ref: ImageRef): MinictrError {
+  if (ref.repoDigest !== undefined) {
+    return new MinictrError('E_NO_SUCH_IMAGE', `Unable to find image '${ref.repoDigest}' locally; pull it with "minictr pull ${ref.given}"`);
+  }
   if (!ref.named) return new MinictrError('E_NO_SUCH_IMAGE', `No such image: ${ref.given}`);
   const tag = ref.named.familiar;
   return new MinictrError(
     'E_NO_SUCH_IMAGE',
-    `Unable to find image '${tag}' locally; import it with "minictr import FILE ${shortName(tag)}" (pulling from registries is not supported yet)`,
+    `Unable to find image '${tag}' locally; pull it (minictr pull ${shortName(tag)}), load it (minictr load -i FILE) or import a rootfs (minictr import FILE ${shortName(tag)})`,
   );
 }
 
-/** Move `tag` onto `image` (taking it off any other image, which may become dangling). */
-function retag(images: ImageRecord[], image: ImageRecord, tag: string | undefined): void {
-  if (tag === undefined) return;
+/**
+ * Move `tag` onto `image` (taking it off any other image, which may become dangling). Returns the
+ * id of the image the tag was taken from, if any (load reports it as Docker does).
+ */
+function retag(images: ImageRecord[], image: ImageRecord, tag: string | undefined): string | undefined {
+  if (tag === undefined) return undefined;
+  let movedFrom: string | undefined;
   for (const other of images) {
-    if (other !== image) other.repoTags = other.repoTags.filter((t) => t !== tag);
+    if (other !== image && other.repoTags.includes(tag)) {
+      other.repoTags = other.repoTags.filter((t) => t !== tag);
+      movedFrom = other.id;
+    }
   }
   if (!image.repoTags.includes(tag)) image.repoTags.push(tag);
+  return movedFrom;
+}
+
+/** An image unpacked in scratch, ready to be committed by load or pull. */
+export interface PreparedImage {
+  /** A scratch dir holding exactly `rootfs/`; it becomes images/store/<id>. */
+  dir: string;
+  /** The record to write (repoTags are given by `tags`). */
+  record: ImageRecord;
+  /** Familiar tags to point at the image. */
+  tags: string[];
+  /** 'repo@sha256:…' to add to the image's repo digests. */
+  repoDigest?: string;
+  /** Verified blobs (digest → file) to keep in the blob store. */
+  blobs: Map<string, string>;
+}
+
+export interface Committed {
+  image: ImageRecord;
+  /** Whether the image was already in the store (only tags and digests changed). */
+  existed: boolean;
+  /** Tags that were taken from another image: tag → that image's id. */
+  moved: Map<string, string>;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -182,6 +238,149 @@ export class ImageStore {
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
+    });
+  }
+
+  /**
+   * Record images that load or pull unpacked in scratch: keep their blobs, move each rootfs into
+   * the store, point the tags at them. One images-lock section for all of them, so a load of
+   * several images is recorded whole or not at all.
+   */
+  async commitPrepared(prepared: PreparedImage[]): Promise<Committed[]> {
+    return changeImageIndex(this.paths, async (images) => {
+      await sweepScratch(this.paths);
+      const results: Committed[] = [];
+      for (const p of prepared) {
+        for (const [digest, file] of p.blobs) await storeBlob(this.paths, digest, file);
+        const before = images.find((img) => img.id === p.record.id);
+        const existed = before !== undefined && (await exists(this.paths.imageRootfs(p.record.id)));
+        if (!existed && !(await exists(join(p.dir, 'rootfs')))) {
+          throw new MinictrError('E_IMAGE_GONE', `image sha256:${p.record.id} was removed while it was being loaded; run the command again`);
+        }
+        const image = await this.commit(images, p.dir, p.record);
+        if (p.record.layers && !image.layers) {
+          image.layers = p.record.layers;
+        }
+        const moved = new Map<string, string>();
+        for (const tag of p.tags) {
+          const from = retag(images, image, tag);
+          if (from !== undefined) moved.set(tag, from);
+        }
+        if (p.repoDigest !== undefined) {
+          const digests = image.repoDigests ?? [];
+          if (!digests.includes(p.repoDigest)) image.repoDigests = [...digests, p.repoDigest];
+        }
+        results.push({ image, existed, moved });
+      }
+      return results;
+    });
+  }
+
+  /** Whether the image with this id is in the store, unpacked. */
+  async has(id: string): Promise<boolean> {
+    return (await readImageIndex(this.paths)).some((img) => img.id === id) && (await exists(this.paths.imageRootfs(id)));
+  }
+
+  /** `docker load -i FILE|-`: docker save archives and OCI layouts. Returns the lines Docker prints. */
+  async load(source: string): Promise<string[]> {
+    const { loadImages } = await import('./load.js');
+    return loadImages(source, {
+      paths: this.paths,
+      now: this.now,
+      stdin: this.stdin,
+      commit: (prepared) => this.commitPrepared(prepared),
+      has: (id) => this.has(id),
+    });
+  }
+
+  /**
+   * `docker save -o FILE IMAGE…` (or to a stream): an archive `docker load` reads. An image named
+   * by tag is saved with that tag; one named by id with none (as Docker does).
+   */
+  async save(refs: string[], output: string | Writable): Promise<void> {
+    const items: { image: ImageRecord; tags: string[] }[] = [];
+    for (const ref of refs) {
+      const parsed = parseImageRef(ref);
+      const image = await this.resolve(ref);
+      const viaTag = parsed.named !== undefined && image.repoTags.includes(parsed.named.familiar) ? parsed.named.familiar : undefined;
+      const same = items.find((i) => i.image.id === image.id);
+      if (same) {
+        if (viaTag !== undefined && !same.tags.includes(viaTag)) same.tags.push(viaTag);
+      } else items.push({ image, tags: viaTag === undefined ? [] : [viaTag] });
+    }
+    const { saveImages } = await import('./save.js');
+    await saveImages(items, output, { paths: this.paths, rootfsOf: (img) => this.rootfsOf(img) });
+  }
+
+  /** `docker pull NAME[:TAG|@DIGEST]`: prints Docker's progress and status lines to `flags.out`. */
+  async pull(ref: string, flags: PullFlags = {}): Promise<ImageRecord> {
+    const { pullImage } = await import('./pull.js');
+    const result = await pullImage(ref, {
+      paths: this.paths,
+      now: this.now,
+      commit: (prepared) => this.commitPrepared(prepared),
+      has: (id) => this.has(id),
+      out: flags.out ?? process.stdout,
+      ...(flags.insecureRegistries ? { insecureRegistries: flags.insecureRegistries } : {}),
+      ...(flags.fetch ? { fetch: flags.fetch } : {}),
+      ...(flags.platform ? { platform: flags.platform } : {}),
+    });
+    return result.image;
+  }
+
+  /**
+   * `docker login`: check the credentials against the registry, then keep them (mode 0600) for
+   * pulls from it. Returns the file they are stored in.
+   */
+  async login(server: string | undefined, creds: Credentials, flags: PullFlags = {}): Promise<string> {
+    const key = registryKey(server);
+    const client = new RegistryClient(key, {
+      insecure: [...insecureFromEnv(), ...(flags.insecureRegistries ?? [])],
+      credentials: creds,
+      ...(flags.fetch ? { fetch: flags.fetch } : {}),
+    });
+    await client.checkLogin();
+    return storeCredentials(this.paths, key, creds);
+  }
+
+  /** `docker logout`: forget a registry's credentials. Returns the registry key and whether any were stored. */
+  async logout(server: string | undefined): Promise<{ key: string; removed: boolean }> {
+    const key = registryKey(server);
+    return { key, removed: await removeCredentials(this.paths, key) };
+  }
+
+  /**
+   * The image for `run`/`create` under a pull policy (`--pull missing|always|never`), as Docker:
+   * missing pulls only when the image is not here (saying "Unable to find image … locally" first);
+   * the default busybox image is built from the host instead of pulled. Progress goes to
+   * `flags.out` (run passes stderr, as Docker prints pull progress there).
+   */
+  async ensure(ref: string, policy: PullPolicy = 'missing', flags: PullFlags = {}): Promise<ImageRecord> {
+    if (policy === 'never') return this.resolve(ref);
+    const parsed = parseImageRef(ref);
+    if (policy === 'missing') {
+      const found = findIn(await readImageIndex(this.paths), parsed);
+      if (found) return found.image;
+      if (parsed.named?.familiar === DEFAULT_IMAGE) return this.resolve(ref);
+      if (!parsed.named && parsed.repoDigest === undefined) throw noSuchImage(parsed);
+      const out = flags.out ?? process.stdout;
+      out.write(`Unable to find image '${parsed.repoDigest ?? parsed.named?.familiar ?? ref}' locally\n`);
+    } else if (!parsed.named && parsed.repoDigest === undefined) {
+      throw new MinictrError('E_BAD_REFERENCE', `cannot pull ${ref}: an image id names no repository`);
+    }
+    return this.pull(ref, flags);
+  }
+
+  /** `docker tag SOURCE TARGET`: point TARGET (NAME[:TAG]) at the image SOURCE names. */
+  async tag(source: string, target: string): Promise<ImageRecord> {
+    const tag = parseNamed(target).familiar;
+    const parsed = parseImageRef(source);
+    if (parsed.named?.familiar === DEFAULT_IMAGE) await this.resolve(source);
+    return changeImageIndex(this.paths, (images) => {
+      const found = findIn(images, parsed);
+      if (!found) throw new MinictrError('E_NO_SUCH_IMAGE', `No such image: ${parsed.named?.familiar ?? parsed.repoDigest ?? source}`);
+      retag(images, found.image, tag);
+      return found.image;
     });
   }
 
@@ -297,7 +496,9 @@ export class ImageStore {
       lines.push(`Deleted: sha256:${image.id}`);
       return { lines, deleted: image.id };
     }, async ({ deleted }) => {
-      if (deleted !== undefined) await discardDir(this.paths, this.paths.imageDir(deleted));
+      if (deleted === undefined) return;
+      await discardDir(this.paths, this.paths.imageDir(deleted));
+      await pruneBlobs(this.paths, await readImageIndex(this.paths));
     });
     return removed.lines;
   }

@@ -2,7 +2,7 @@
 // script that runs inside the new namespaces, mounts the container's filesystems,
 // pivot_roots into them and becomes the container's command. Pure: builds data only.
 import type { Argv } from '../plan/types.js';
-import { dropCapabilitiesArgv, type PrivilegeTools } from './privileges.js';
+import { dropCapabilitiesArgv, type PrivilegeTools, type ProcessUser } from './privileges.js';
 
 /**
  * Stage 1 runs as the host's /bin/sh inside fresh pid/mount/uts/ipc (and net) namespaces,
@@ -20,6 +20,7 @@ if [ -n "$MINICTR_LOWER" ]; then
 else
   mount --bind "$R" "$R"
 fi
+mkdir -p "$R/proc" "$R/dev" "$R/sys"
 mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
 mount -t tmpfs -o nosuid,mode=755,size=65536k tmpfs "$R/dev"
 mknod -m 666 "$R/dev/null" c 1 3; mknod -m 666 "$R/dev/zero" c 1 5; mknod -m 666 "$R/dev/full" c 1 7
@@ -30,7 +31,6 @@ ln -s pts/ptmx "$R/dev/ptmx"
 mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$R/dev/shm"
 ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"
 ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
-mkdir -p "$R/sys"
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
 if [ "$MINICTR_NET" = none ]; then ip link set lo up; fi
 if [ -n "$MINICTR_HOSTNAME" ]; then hostname "$MINICTR_HOSTNAME"; fi
@@ -101,6 +101,8 @@ export interface InitSpec {
   /** Host path of the static busybox stage 2 runs from. */
   busybox: string;
   privileges: PrivilegeTools;
+  /** Absent: root. */
+  user?: ProcessUser;
 }
 
 /** argv that starts the container's first process, and the environment to give it. */
@@ -111,7 +113,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
   if (spec.networkMode === 'none') namespaces.push('--net');
   // Stage 2 ends by exec'ing this: setpriv (Docker's capabilities) → busybox env (clean environment) → the command.
   const final = dropCapabilitiesArgv(spec.privileges, spec.busybox, 9, spec.command,
-    'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"');
+    'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user);
   // Stage 1 runs under the static busybox too: about half the time of the host's dash + tools.
   const unshare = ['unshare', ...namespaces, '--', spec.busybox, 'sh', '-c', STAGE1, 'minictr-init', ...final];
   const argv = spec.netns ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare] : unshare;

@@ -48,9 +48,33 @@ export async function findPrivilegeTools(): Promise<PrivilegeTools> {
  * `rootFd` (e.g. /proc/self/fd/9, an open descriptor of the host's /). The busybox shell
  * closes it (and every other inherited descriptor) before the command runs.
  */
-export function dropCapabilitiesArgv(tools: PrivilegeTools, busybox: string, rootFd: number, command: string[], tail = 'exec "$@"'): string[] {
+/** The user a container's process runs as (from --user or the image's User), already resolved. */
+export interface ProcessUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+}
+
+/** setpriv's arguments for switching to `user` (root stays root, with no supplementary groups). */
+export function userArgs(user: ProcessUser | undefined): string[] {
+  if (!user) return [];
+  return [
+    `--reuid=${user.uid}`,
+    `--regid=${user.gid}`,
+    user.additionalGids.length > 0 ? `--groups=${user.additionalGids.join(',')}` : '--clear-groups',
+  ];
+}
+
+export function dropCapabilitiesArgv(
+  tools: PrivilegeTools,
+  busybox: string,
+  rootFd: number,
+  command: string[],
+  tail = 'exec "$@"',
+  user?: ProcessUser,
+): string[] {
   const via = (path: string): string => `/proc/self/fd/${rootFd}${path}`;
-  const setpriv = [via(tools.setpriv), '--bounding-set', boundingSet(), '--'];
+  const setpriv = [via(tools.setpriv), ...userArgs(user), '--bounding-set', boundingSet(), '--'];
   // Every descriptor but stdin/out/err is closed (the host-root one and any minictr inherited).
   const closeAll = 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done';
   const shell = [via(busybox), 'sh', '-c', `${closeAll}; ${tail}`, 'minictr-init', ...command];

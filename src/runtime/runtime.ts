@@ -10,7 +10,8 @@ import type { StepReport } from '../exec/apply.js';
 import type { Store } from '../state/store.js';
 import { NULL_TIME, type ContainerRecord, type ContainerConfig, type HostConfig } from '../state/records.js';
 import { initCommand, monitorCommand, type InitSpec } from './init-script.js';
-import { findPrivilegeTools } from './privileges.js';
+import { findPrivilegeTools, type ProcessUser } from './privileges.js';
+import { resolveUser } from '../image/user.js';
 import { checkCommand } from './lookup.js';
 import { envValue, generateName, mergeEnv, newContainerId, validateName } from './options.js';
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from './proc.js';
@@ -69,6 +70,8 @@ export class Runtime {
     }
     const imageRoot = this.store.paths.imageRootfs(request.config.imageId);
     await checkCommand([imageRoot], command[0] ?? '', envValue(request.config.env, 'PATH') ?? '');
+    // An unknown user fails here, before anything exists; HOME follows the user, as Docker's.
+    const user = request.config.user ? await resolveUser(imageRoot, request.config.user) : undefined;
     const id = newContainerId();
     const hostname = request.config.hostname || id.slice(0, 12);
     return {
@@ -79,7 +82,11 @@ export class Runtime {
       config: {
         ...request.config,
         hostname,
-        env: mergeEnv([`HOSTNAME=${hostname}`], request.config.env, envValue(request.config.env, 'HOME') === undefined ? ['HOME=/root'] : []),
+        env: mergeEnv(
+          [`HOSTNAME=${hostname}`],
+          request.config.env,
+          envValue(request.config.env, 'HOME') === undefined ? [`HOME=${user ? user.home : '/root'}`] : [],
+        ),
       },
       hostConfig: request.hostConfig,
       state: {
@@ -224,7 +231,14 @@ export class Runtime {
       command: [...record.config.entrypoint, ...record.config.cmd],
       busybox: await hostBusybox(),
       privileges: await findPrivilegeTools(),
+      ...(record.config.user ? { user: await this.processUser(record) } : {}),
     };
+  }
+
+  /** The container's --user (or image User), resolved against its own /etc/passwd and /etc/group. */
+  async processUser(record: ContainerRecord): Promise<ProcessUser | undefined> {
+    if (!record.config.user) return undefined;
+    return resolveUser(this.store.paths.imageRootfs(record.config.imageId), record.config.user);
   }
 
   // ---------------------------------------------------------------- exit

@@ -137,7 +137,7 @@ describe('runtime core', { skip: !isRoot && 'needs root' }, () => {
 
   describe('bad input: exit code, one clear line, nothing left behind', () => {
     const cases: { args: string[]; code: number; message: RegExp }[] = [
-      { args: ['run', 'nosuchimage'], code: 125, message: /Unable to find image 'nosuchimage:latest'/ },
+      { args: ['run', '--pull', 'never', 'nosuchimage'], code: 125, message: /Unable to find image 'nosuchimage:latest'/ },
       { args: ['run', '--rm', '--network', 'none', 'busybox', 'nosuchcmd'], code: 127, message: /"nosuchcmd": executable file not found/ },
       { args: ['run', '--rm', '--network', 'none', 'busybox', '/etc/passwd'], code: 126, message: /permission denied/ },
       { args: ['run', '--bogus-flag', 'busybox'], code: 125, message: /unknown option '--bogus-flag'/ },

@@ -99,7 +99,7 @@ describe('the default busybox image', () => {
       assert.equal(err.exitCode, 125);
       assert.equal(
         err.message,
-        `Unable to find image 'nope:latest' locally; import it with "minictr import FILE nope" (pulling from registries is not supported yet)`,
+        "Unable to find image 'nope:latest' locally; pull it (minictr pull nope), load it (minictr load -i FILE) or import a rootfs (minictr import FILE nope)",
       );
       return true;
     });

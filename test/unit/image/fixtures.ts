@@ -22,6 +22,8 @@ export interface TarEntry {
   name: string;
   type?: TarType;
   content?: string;
+  /** Raw bytes (instead of content). */
+  data?: Buffer;
   mode?: number;
   uid?: number;
   gid?: number;
@@ -58,7 +60,8 @@ function header(e: TarEntry, size: number): Buffer {
 export function makeTar(entries: TarEntry[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
-    const body = Buffer.from(e.type === undefined || e.type === 'file' ? (e.content ?? '') : '');
+    const isFile = e.type === undefined || e.type === 'file';
+    const body = isFile ? (e.data ?? Buffer.from(e.content ?? '')) : Buffer.alloc(0);
     parts.push(header(e, body.length), body, Buffer.alloc((512 - (body.length % 512)) % 512));
   }
   parts.push(Buffer.alloc(1024));

@@ -115,4 +115,16 @@ describe('images rows', () => {
     assert.deepEqual(formatImages(rows, { format: '{{.Repository}}:{{.Tag}}' }), ['busybox:latest', 'mybox:v1', '<none>:<none>']);
     assert.equal(formatImages(rows.slice(0, 1), { format: 'table {{.ID}}\t{{.Size}}' })[0], 'IMAGE ID       SIZE\naaaaaaaaaaaa   1.98MB');
   });
+
+  it('shows the digest of the row\'s repository with --digests', () => {
+    const pulled: ImageRecord = { ...img('c', ['localhost:5000/app:1', 'app:local'], 1), repoDigests: [`localhost:5000/app@sha256:${'d'.repeat(64)}`] };
+    const rows = imageRows([pulled], now, true);
+    assert.deepEqual(rows.map((r) => r.Digest), [`sha256:${'d'.repeat(64)}`, '<none>']);
+    assert.equal(
+      formatImages(rows, { digests: true })[0],
+      'REPOSITORY           TAG       DIGEST                                                                    IMAGE ID       CREATED              SIZE\n' +
+        `localhost:5000/app   1         sha256:${'d'.repeat(64)}   cccccccccccc   About a minute ago   1.98MB\n` +
+        'app                  local     <none>                                                                    cccccccccccc   About a minute ago   1.98MB',
+    );
+  });
 });
