@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps
 TEST_PACKAGES := socat iperf3 docker-registry skopeo
 
-.PHONY: all build deps install uninstall test test-unit test-integration bench clean
+.PHONY: all build deps test-deps install uninstall test test-unit test-integration bench clean
 
 all: build
 
@@ -22,11 +22,21 @@ build: node_modules
 	  --outfile=dist/minictr.mjs --log-level=warning \
 	  --banner:js="import { createRequire as __minictrRequire } from 'node:module'; const require = __minictrRequire(import.meta.url);"
 
-deps:
+# Installs only what is missing; `make install` needs APT_PACKAGES, `make test` also TEST_PACKAGES.
+define apt_install
 	@if command -v apt-get >/dev/null 2>&1; then \
-	  missing=""; for p in $(APT_PACKAGES) $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
-	else echo "not a Debian/Ubuntu host: install $(APT_PACKAGES) yourself" >&2; fi
+	else echo "not a Debian/Ubuntu host: install $(1) yourself" >&2; fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES))
+
+# The tests start their own registry on 127.0.0.1; the packaged service is not wanted running.
+test-deps: deps
+	$(call apt_install,$(TEST_PACKAGES))
+	@if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
 
 install: deps build
 	ln -sf $(CURDIR)/bin/minictr $(PREFIX)/bin/minictr
@@ -39,13 +49,13 @@ test-unit: build
 	node --test dist/test/unit/
 
 # Integration tests need root; they run minictr inside throwaway network namespaces.
-test-integration: build
+test-integration: build test-deps
 	node --test --test-concurrency=1 dist/test/integration/
 
-test: build
+test: build test-deps
 	node --test --test-concurrency=1 dist/test/unit/ dist/test/integration/
 
-bench: build
+bench: build test-deps
 	node dist/bench/run.js
 
 clean:
