@@ -5,7 +5,7 @@
 // research/anchors.md §2.2 (≤27), §2.3 (28.2+) and §2.4 (29), with the default userland proxy on.
 // Pure: records in, rows out.
 import { MinictrError } from '../errors.js';
-import { containerRules, networkRules, specText, standingRules, type Rule, type Table } from '../network/firewall/iptables.js';
+import { byContainerPort, containerRules, networkRules, protoMatch, specText, standingRules, type Rule, type Table } from '../network/firewall/iptables.js';
 import { intToIp, ipToInt, parseSubnet } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import type { Plan } from '../plan/types.js';
@@ -58,19 +58,9 @@ function r(table: Table, chain: string, spec: string[], op: '-A' | '-I' = '-A'):
   return { table, chain, op, spec };
 }
 
-function proto(p: PortMapping, port: number): string[] {
-  return ['-p', p.proto, '-m', p.proto, '--dport', String(port)];
-}
-
-function uniqueByContainerPort(ports: PortMapping[]): PortMapping[] {
-  const seen = new Set<string>();
-  return ports.filter((p) => {
-    const key = `${p.containerPort}/${p.proto}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
+// Docker matches ports and dedupes per container port exactly as minictr's rules do.
+const proto = protoMatch;
+const uniqueByContainerPort = byContainerPort;
 
 /** One bridge's rules in Docker `version`'s layout (no container). */
 function dockerBridgeRules(br: string, subnet: string, version: DockerVersion): Rule[] {

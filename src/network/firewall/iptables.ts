@@ -102,12 +102,12 @@ function isLoopback(ip: string): boolean {
   return ip.startsWith('127.');
 }
 
-function protoMatch(m: Pick<PortMapping, 'proto'>, port: number): string[] {
+export function protoMatch(m: Pick<PortMapping, 'proto'>, port: number): string[] {
   return ['-p', m.proto, '-m', m.proto, '--dport', String(port)];
 }
 
 /** Unique by container port and protocol: two host ports for one container port share these rules. */
-function byContainerPort(ports: PortMapping[]): PortMapping[] {
+export function byContainerPort(ports: PortMapping[]): PortMapping[] {
   const seen = new Set<string>();
   return ports.filter((p) => {
     const key = `${p.containerPort}/${p.proto}`;
