@@ -96,8 +96,9 @@ export function registerContainerCommands(program: Command): void {
     .option('-t, --time <seconds>', 'seconds to wait before killing', '10')
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { time: string }) => {
+      const seconds = parseSeconds(opts.time);
       await eachRef(refs, async (ref) => {
-        const record = await rt.stop(ref, parseSeconds(opts.time));
+        const record = await rt.stop(ref, seconds);
         await rt.start(record.id, { foreground: false, stdin: false });
         print(ref);
       });
@@ -111,8 +112,9 @@ export function registerContainerCommands(program: Command): void {
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { time: string; signal: string }) => {
       const signal = mustSignal(opts.signal);
+      const seconds = parseSeconds(opts.time);
       await eachRef(refs, async (ref) => {
-        await rt.stop(ref, parseSeconds(opts.time), signal);
+        await rt.stop(ref, seconds, signal);
         print(ref);
       });
     }));
@@ -138,7 +140,13 @@ export function registerContainerCommands(program: Command): void {
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean; explain?: boolean }) => {
       await eachRef(refs, async (ref) => {
-        await rt.remove(ref, opts.force ?? false);
+        try {
+          await rt.remove(ref, opts.force ?? false);
+        } catch (err) {
+          // Docker: rm -f of a container that does not exist is not an error.
+          if (opts.force && err instanceof MinictrError && err.code === 'E_NO_SUCH_CONTAINER') return;
+          throw err;
+        }
         print(ref);
       });
     }));
@@ -196,6 +204,8 @@ export function registerContainerCommands(program: Command): void {
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { format?: string }) => {
       const docs: unknown[] = [];
+      // A template that does not parse is the command's error, not each container's.
+      if (opts.format !== undefined) renderTemplate(opts.format, {});
       await eachRef(refs, async (ref) => {
         const doc = inspectContainer(await rt.find(ref));
         if (opts.format !== undefined) print(renderTemplate(opts.format, doc));

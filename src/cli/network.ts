@@ -75,7 +75,7 @@ export function registerNetworkCommands(program: Command): void {
       const rt = await runtimeFor(this, opts.explain ? { onStep: explainStep } : {});
       for (const name of names) {
         if (name === 'host' || name === 'none') {
-          throw new MinictrError('E_BUILTIN_NETWORK', `${name} is a pre-defined network and cannot be removed`);
+          throw new MinictrError('E_BUILTIN_NETWORK', `${name} is a pre-defined network and cannot be removed`, { exitCode: 1 });
         }
         await rt.network.removeNetwork(name);
         print(name);

@@ -23,12 +23,20 @@ function show(value: unknown): string {
   return String(value);
 }
 
+/** Docker exits 64 when a --format template does not parse. */
+const EXIT_TEMPLATE = 64;
+
 export function renderTemplate(template: string, value: unknown): string {
   const text = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  const opened = (text.match(/\{\{/g) ?? []).length;
+  const closed = (text.match(/\}\}/g) ?? []).length;
+  if (opened !== closed) {
+    throw new MinictrError('E_BAD_TEMPLATE', `template parsing error: unclosed action in "${template}"`, { exitCode: EXIT_TEMPLATE });
+  }
   return text.replace(/\{\{\s*(.*?)\s*\}\}/g, (_whole, expr: string) => {
     const json = /^json\s+(\S+)$/.exec(expr);
     if (json) return JSON.stringify(lookup(value, json[1] ?? '.'));
     if (/^\.[A-Za-z0-9_.]*$/.test(expr) || expr === '.') return show(lookup(value, expr));
-    throw new MinictrError('E_BAD_TEMPLATE', `template: unsupported expression "{{${expr}}}"; use {{json .}} or {{.Field.Sub}}`);
+    throw new MinictrError('E_BAD_TEMPLATE', `template: unsupported expression "{{${expr}}}"; use {{json .}} or {{.Field.Sub}}`, { exitCode: EXIT_TEMPLATE });
   });
 }

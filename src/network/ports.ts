@@ -64,8 +64,12 @@ function splitProto(spec: string): [string, Protocol] {
 /** `[[hostIp:]hostPort:]containerPort[/proto]`, with ranges; one request per port. */
 export function parsePortSpec(spec: string): PortRequest[] {
   const [body, proto] = splitProto(spec);
-  if (body.startsWith('[') || body.split(':').length > 3) {
-    throw bad(spec, 'IPv6 host addresses are not supported');
+  if (body.startsWith('[')) throw bad(spec, 'IPv6 host addresses are not supported');
+  const pieces = body.split(':');
+  if (pieces.length > 3) {
+    // "::1:80:80" names an IPv6 host address; "80:80:80:80" is just one part too many.
+    const looksIPv6 = pieces.slice(0, -2).some((p) => !/^\d+$/.test(p));
+    throw bad(spec, looksIPv6 ? 'IPv6 host addresses are not supported' : 'too many colons: use [ip:][hostPort:]containerPort[/proto]');
   }
   const parts = body.split(':');
   const ctrText = parts[parts.length - 1] ?? '';

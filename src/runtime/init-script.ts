@@ -84,6 +84,9 @@ export const MASKED_PATHS = [
 /** Kernel files Docker makes read-only. */
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
+/** Where the monitor and stage 1 look for the host's unshare, nsenter, mount, ip, pivot_root. */
+export const HOST_TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
 export interface InitSpec {
   /** Container directory (holds hosts, hostname, resolv.conf, pid file). */
   dir: string;
@@ -126,7 +129,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
   const containerPath = env['PATH'] ?? '';
   delete env['PATH'];
   Object.assign(env, {
-    PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+    PATH: HOST_TOOL_PATH,
     MINICTR_PATH: containerPath,
     MINICTR_DIR: spec.dir,
     MINICTR_PIDFILE: spec.pidFile,
@@ -156,7 +159,7 @@ export const MONITOR_SCRIPT = String.raw`trap : INT TERM HUP QUIT
 code=$?
 echo "$code" > "$MINICTR_EXITFILE.tmp" && mv "$MINICTR_EXITFILE.tmp" "$MINICTR_EXITFILE"
 if [ -n "$MINICTR_WAITER" ] && kill -0 "$MINICTR_WAITER" 2>/dev/null; then exit "$code"; fi
-exec "$MINICTR_NODE" "$MINICTR_CLI" --root "$MINICTR_ROOTDIR" _on-exit "$MINICTR_ID"`;
+exec "$MINICTR_NODE" -- "$MINICTR_CLI" --root "$MINICTR_ROOTDIR" _on-exit "$MINICTR_ID"`;
 
 export interface MonitorSpec {
   exitFile: string;

@@ -101,3 +101,16 @@ export function generateName(taken: ReadonlySet<string>): string {
   }
   return `minictr_${randomBytes(4).toString('hex')}`;
 }
+
+export function validateWorkdir(workdir: string): void {
+  if (!workdir.startsWith('/')) {
+    throw new MinictrError('E_BAD_WORKDIR', `the working directory "${workdir}" is invalid: it needs to be an absolute path`);
+  }
+}
+
+/** What sethostname(2) accepts (at most 64 bytes), in the letters a host name may hold. */
+export function validateHostname(hostname: string): void {
+  if (hostname.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(hostname)) {
+    throw new MinictrError('E_BAD_HOSTNAME', `invalid hostname "${hostname}": use at most 64 letters, digits, dots and dashes`);
+  }
+}

@@ -1,7 +1,7 @@
 // Container lifecycle: create, start, wait, stop, kill, remove — over the state store,
 // the runner and the network. Status comes from the kernel (is the pid alive?), not
 // only from the record, so crashes and reboots are seen for what they are.
-import { access, cp, mkdir, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { access, constants, cp, mkdir, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { CLI_PATH } from '../install-paths.js';
 import type { ChildProcess } from 'node:child_process';
 import { MinictrError, EXIT_RUNTIME_FAILURE } from '../errors.js';
@@ -9,11 +9,11 @@ import { HostRunner, spawnProcess, type Runner } from '../exec/runner.js';
 import type { StepReport } from '../exec/apply.js';
 import type { Store } from '../state/store.js';
 import { NULL_TIME, type ContainerRecord, type ContainerConfig, type HostConfig } from '../state/records.js';
-import { initCommand, monitorCommand, type InitSpec } from './init-script.js';
+import { HOST_TOOL_PATH, initCommand, monitorCommand, type InitSpec } from './init-script.js';
 import { findPrivilegeTools, type ProcessUser } from './privileges.js';
 import { resolveUser } from '../image/user.js';
 import { checkCommand } from './lookup.js';
-import { envValue, generateName, mergeEnv, newContainerId, validateName } from './options.js';
+import { envValue, generateName, mergeEnv, newContainerId, validateHostname, validateName, validateWorkdir } from './options.js';
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from './proc.js';
 import { writeContainerEtc } from './files.js';
 import { ContainerNetworking } from './network.js';
@@ -63,6 +63,8 @@ export class Runtime {
   /** Check a request and build its record, without writing anything (also used by --dry-run). */
   async prepare(request: CreateRequest): Promise<ContainerRecord> {
     if (request.name !== undefined) validateName(request.name);
+    validateWorkdir(request.config.workdir);
+    if (request.config.hostname) validateHostname(request.config.hostname);
     await this.network.validate(request.hostConfig);
     const command = [...request.config.entrypoint, ...request.config.cmd];
     if (command.length === 0) {
@@ -151,7 +153,9 @@ export class Runtime {
       const dir = paths.container(id);
       const mode = record.hostConfig.networkMode;
       await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
-      const init = initCommand(await this.initSpec(record, attachment?.netns));
+      const spec = await this.initSpec(record, attachment?.netns);
+      await requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
+      const init = initCommand(spec);
       const mon = monitorCommand(init, {
         exitFile: paths.containerExitFile(id),
         ...(io.foreground ? { waiterPid: process.pid } : {}),
@@ -174,6 +178,9 @@ export class Runtime {
         }
       }
       const child = monitor;
+      // Listen at once: a monitor that dies immediately must not be waited for.
+      let exited = false;
+      child.once('exit', () => { exited = true; });
       const monitorPid = child.pid ?? 0;
       const started = await this.update(id, (r) => {
         r.state = {
@@ -185,8 +192,6 @@ export class Runtime {
       await checkpoint(paths.root, 'spawned');
       record = started;
       // The container's init writes its host pid before it becomes the command.
-      let exited = false;
-      child.once('exit', () => { exited = true; });
       await waitFor(async () => exited || (await fileExists(paths.containerPidFile(id))), 10_000, 2);
       const pid = Number((await readFile(paths.containerPidFile(id), 'utf8').catch(() => '0')).trim());
       const startTime = await processStartTime(pid);
@@ -412,6 +417,17 @@ export class Runtime {
       await this.store.saveContainer(record);
       return record;
     });
+  }
+}
+
+/** The monitor runs host tools from a fixed PATH; a missing one is minictr's failure (125), said before anything starts. */
+async function requireHostTools(names: string[]): Promise<void> {
+  for (const name of names) {
+    const dirs = HOST_TOOL_PATH.split(':');
+    const found = await Promise.all(dirs.map((d) => access(`${d}/${name}`, constants.X_OK).then(() => true, () => false)));
+    if (!found.includes(true)) {
+      throw new MinictrError('E_MISSING_TOOL', `${name} not found in ${HOST_TOOL_PATH}; install util-linux (sudo make install does)`);
+    }
   }
 }
 

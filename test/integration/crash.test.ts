@@ -24,7 +24,7 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
   for (const step of STEPS) {
     it(`killed at "${step}": ps -a shows it, rm -f leaves nothing`, async () => {
       const marker = join(box.root, `paused-at-${step}`);
-      const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, '--', process.execPath, MINICTR_BIN, '--root', box.root,
+      const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, '--', process.execPath, '--', MINICTR_BIN, '--root', box.root,
         'run', '-d', '--name', `crash-${step}`, '-p', '7070:80', 'busybox', 'httpd', '-f', '-p', '80'], {
         stdio: 'ignore', env: { ...process.env, MINICTR_PAUSE_AT: step },
       });

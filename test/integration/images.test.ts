@@ -27,7 +27,7 @@ describe('images from registries and archives', { skip: !isRoot && 'needs root' 
 
   /** minictr on the real host's loopback (where the registry is), with the sandbox's state root. */
   const mc = (args: string[], input?: string): Promise<Result> =>
-    sh([process.execPath, MINICTR_BIN, '--root', box.root, ...args], input === undefined ? {} : { input });
+    sh([process.execPath, '--', MINICTR_BIN, '--root', box.root, ...args], input === undefined ? {} : { input });
   /** minictr inside the sandbox: for running containers. */
   const inBox = (...args: string[]): Promise<Result> => box.minictr(args);
   const skopeo = (...args: string[]): Promise<Result> => sh(['skopeo', '--insecure-policy', ...args], { timeoutMs: 120_000 });

@@ -169,7 +169,7 @@ describe('runtime core', { skip: !isRoot && 'needs root' }, () => {
     });
 
     it('running without root is refused', async () => {
-      const r = await sh(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, MINICTR_BIN, '--root', box.root, 'ps']);
+      const r = await sh(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--', MINICTR_BIN, '--root', box.root, 'ps']);
       assert.equal(r.code, 125);
       assert.match(r.stderr, /needs root/);
     });

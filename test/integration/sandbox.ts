@@ -69,7 +69,7 @@ export class Sandbox {
 
   /** Run minictr as the sandbox host would. */
   minictr(args: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
-    return sh(['nsenter', `--net=/run/netns/${this.hostNs}`, '--', process.execPath, MINICTR_BIN, '--root', this.root, ...args], options);
+    return sh(['nsenter', `--net=/run/netns/${this.hostNs}`, '--', process.execPath, '--', MINICTR_BIN, '--root', this.root, ...args], options);
   }
 
   /** A command on the sandbox host. */

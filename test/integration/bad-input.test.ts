@@ -1,0 +1,404 @@
+// A catalogue of bad inputs, one table row each: Docker's exit code, a one-line message that
+// names the problem, and the (sandbox) host exactly as it was before — links, firewall rules,
+// containers and state records. Some rows take away what minictr needs: a tool missing from
+// PATH, a tool missing from the disk, a read-only or full state dir, a subnet already routed.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox, eventually, isRoot, sh, MINICTR_BIN, WAN_IP, type Result } from './sandbox.js';
+
+/** How a row's minictr is started. */
+type Via =
+  | { kind: 'plain' }
+  /** PATH is a directory of symlinks to every tool but this one (node runs by absolute path). */
+  | { kind: 'path-without'; tool: string }
+  /** The tool is gone from /usr/bin itself, in a private mount namespace (minictr runs
+   *  unshare/nsenter/mount with a fixed PATH, so PATH alone cannot hide them). */
+  | { kind: 'hidden'; tool: string }
+  /** --root is a tmpfs mounted in a private mount namespace: read-only or full, empty or
+   *  holding a copy of the sandbox's images and networks. */
+  | { kind: 'state-dir'; mode: 'ro' | 'full'; populated: boolean }
+  /** A second, cold sandbox whose host already routes 172.18.5.0/24 elsewhere. */
+  | { kind: 'overlap' };
+
+interface BadInput {
+  args: string[];
+  code: number;
+  /** Must match the first line of stderr (the last one with lastLine). */
+  message: RegExp;
+  /** Docker-like progress lines may come first; the message is the last line. */
+  lastLine?: boolean;
+  via?: Via;
+  title?: string;
+}
+
+const RESIDENT = 'resident';
+/** Made in before(), removed in after(); named now so the table can refer to its files. */
+const TMP = join(tmpdir(), `mc-bad-input-${randomBytes(4).toString('hex')}`);
+const ENV_DIR = join(TMP, 'env');
+const BAD_LINE_ENV = join(ENV_DIR, 'bad-line.env');
+const NO_NAME_ENV = join(ENV_DIR, 'no-name.env');
+const MISSING_ENV = join(ENV_DIR, 'does-not-exist.env');
+const LONG_HOSTNAME = 'h'.repeat(70);
+
+const run = (...rest: string[]): string[] => ['run', '--rm', ...rest];
+const port = (spec: string, message: RegExp): BadInput => ({
+  args: run('-p', spec, 'busybox', 'true'), code: 125,
+  message: new RegExp(`invalid port spec "${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": ${message.source}`),
+});
+const noSuch = (...args: string[]): BadInput => ({ args, code: 1, message: /no such container: nope\b/ });
+
+const CATALOGUE: BadInput[] = [
+  // ---- malformed -p
+  port('0:80', /port 0 is out of range 1-65535/),
+  port('65536:80', /port 65536 is out of range 1-65535/),
+  port('80:0', /port 0 is out of range/),
+  port('80:65536', /port 65536 is out of range/),
+  port('90-80:80-90', /port range 90-80 is reversed/),
+  port('8080:90-80', /port range 90-80 is reversed/),
+  port('80-82:80-81', /host ports \(3\) and container ports \(2\) differ/),
+  port('8080-8081:80', /a host port range needs a container port range of the same size/),
+  port('300.1.1.1:80:80', /invalid host IP "300\.1\.1\.1"/),
+  port('abc:80:80', /invalid host IP "abc"/),
+  port('80:80/sctp', /unknown protocol "sctp"/),
+  port('80:80/xyz', /unknown protocol "xyz"/),
+  port('80:80/', /missing protocol/),
+  port('::80', /missing host IP/),
+  port('1.2.3.4::', /missing container port/),
+  port('', /missing container port/),
+  port('-1:80', /host port "-1" is not a number/),
+  port('80:-1', /container port "-1" is not a number/),
+  port('8o:80', /host port "8o" is not a number/),
+  port('[::1]:80:80', /IPv6 host addresses are not supported/),
+  // Four parts are too many; the message should say so, not blame IPv6.
+  port('80:80:80:80', /.*(too many|format|parts|colons)/),
+  // ---- networks
+  { args: run('--network', 'nonet', 'busybox', 'true'), code: 125, message: /network nonet not found/ },
+  { args: run('--network', 'host', '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and --network host/ },
+  { args: run('--network', 'none', '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and --network none/ },
+  {
+    title: 'a subnet that overlaps a host route (172.18.5.0/24 routed via the sandbox veth) is refused',
+    args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /overlap.*172\.18\.5\.0\/24|172\.18\.5\.0\/24.*overlap/, via: { kind: 'overlap' },
+  },
+  // ---- names
+  { args: ['run', '--name', RESIDENT, '--network', 'none', 'busybox', 'true'], code: 125, message: /name "\/resident" is already in use/ },
+  { args: ['create', '--name', RESIDENT, 'busybox', 'true'], code: 125, message: /name "\/resident" is already in use/ },
+  { args: run('--name', 'bad name!', 'busybox', 'true'), code: 125, message: /invalid container name "bad name!"/ },
+  { args: run('--name', '_leading', 'busybox', 'true'), code: 125, message: /invalid container name "_leading"/ },
+  { args: run('--name', 'a/b', 'busybox', 'true'), code: 125, message: /invalid container name "a\/b"/ },
+  { args: run('--name', '', 'busybox', 'true'), code: 125, message: /invalid container name ""/ },
+  // ---- images
+  // --pull never: nothing is fetched (the sandbox has no way out, and tests send no traffic outside it).
+  { args: run('--pull', 'never', 'nosuchimage'), code: 125, message: /Unable to find image 'nosuchimage:latest' locally/ },
+  { args: run('--pull', 'never', 'busybox:nosuchtag', 'true'), code: 125, message: /Unable to find image 'busybox:nosuchtag' locally/ },
+  { args: run('--pull', 'bogus', 'busybox', 'true'), code: 125, message: /invalid --pull "bogus"/ },
+  {
+    // A registry address inside the sandbox's outside world, where nothing listens. Docker prints the same
+    // "Unable to find image … / Pulling from …" preamble, so the last line is the one that names the problem.
+    args: run(`${WAN_IP}:5000/nosuch`, 'true'), code: 125, lastLine: true,
+    message: new RegExp(`^minictr: .*ECONNREFUSED ${WAN_IP.replace(/\./g, '\\.')}:5000.*cannot reach the registry`),
+  },
+  { args: run('BadImage', 'true'), code: 125, message: /invalid reference format.*must be lowercase/ },
+  // ---- environment
+  { args: run('-e', '=x', 'busybox', 'true'), code: 125, message: /invalid environment variable "=x"/ },
+  { args: run('-e', '', 'busybox', 'true'), code: 125, message: /invalid environment variable ""/ },
+  { args: run('-e', 'A B=1', 'busybox', 'true'), code: 125, message: /invalid environment variable "A B=1"/ },
+  { args: run('--env-file', MISSING_ENV, 'busybox', 'true'), code: 125, message: /^minictr: .*env file .*does-not-exist\.env/ },
+  { args: run('--env-file', BAD_LINE_ENV, 'busybox', 'true'), code: 125, message: /invalid line 3 in env file .*bad-line\.env: "BAD NAME=2"/ },
+  { args: run('--env-file', NO_NAME_ENV, 'busybox', 'true'), code: 125, message: /invalid line 1 in env file .*no-name\.env/ },
+  // ---- flags and arguments
+  { args: ['run', '--bogus-flag', 'busybox'], code: 125, message: /unknown option '--bogus-flag'/ },
+  { args: ['run'], code: 125, message: /missing required argument 'image'/ },
+  { args: ['run', '-d'], code: 125, message: /missing required argument 'image'/ },
+  { args: ['create'], code: 125, message: /missing required argument 'image'/ },
+  { args: ['exec', RESIDENT], code: 125, message: /missing required argument 'command'/ },
+  { args: ['frobnicate'], code: 125, message: /unknown command 'frobnicate'/ },
+  { args: run('-w', 'relative/dir', '--network', 'none', 'busybox', 'true'), code: 125, message: /working directory.*relative\/dir.*absolute/ },
+  { args: run('-u', 'nosuchuser', '--network', 'none', 'busybox', 'true'), code: 125, message: /unable to find user nosuchuser/ },
+  { args: run('-h', LONG_HOSTNAME, '--network', 'none', 'busybox', 'true'), code: 125, message: /^minictr: .*hostname/ },
+  { args: ['run', '--compare', 'docker', 'busybox', 'true'], code: 125, message: /--compare works with --dry-run only/ },
+  // ---- the command itself
+  { args: run('--network', 'none', 'busybox', 'nosuchcmd'), code: 127, message: /"nosuchcmd": executable file not found in \$PATH/ },
+  { args: run('--network', 'none', 'busybox', '/nonexistent'), code: 127, message: /"\/nonexistent": no such file or directory/ },
+  { args: run('--network', 'none', 'busybox', '/etc/passwd'), code: 126, message: /"\/etc\/passwd": permission denied/ },
+  { args: run('--network', 'none', 'busybox', '/etc'), code: 126, message: /"\/etc": permission denied/ },
+  { args: ['exec', RESIDENT, 'nosuchcmd'], code: 127, message: /nosuchcmd.*not found/ },
+  // ---- unknown containers (Docker answers these with 1)
+  noSuch('stop', 'nope'),
+  noSuch('kill', 'nope'),
+  noSuch('rm', 'nope'),
+  // Docker ≥ 20.10 (docker/cli#2678): rm -f of a container that does not exist succeeds, with at most a warning.
+  { args: ['rm', '-f', 'nope'], code: 0, message: /^$|no such container: nope/ },
+  noSuch('exec', 'nope', 'true'),
+  noSuch('logs', 'nope'),
+  noSuch('inspect', 'nope'),
+  noSuch('port', 'nope'),
+  noSuch('wait', 'nope'),
+  noSuch('start', 'nope'),
+  noSuch('restart', 'nope'),
+  // ---- bad values for existing containers
+  { args: ['kill', '-s', 'BOGUS', RESIDENT], code: 125, message: /invalid signal: BOGUS/ },
+  { args: ['kill', '-s', '99', RESIDENT], code: 125, message: /invalid signal: 99/ },
+  { args: ['stop', '-s', 'NOPE', RESIDENT], code: 125, message: /invalid signal: NOPE/ },
+  // Docker: `invalid argument "abc" for "-t, --time" flag`, exit 125 (a flag error, before any container is touched).
+  { args: ['stop', '-t', 'abc', RESIDENT], code: 125, message: /invalid.*"abc"/ },
+  { args: ['port', RESIDENT, 'abc'], code: 125, message: /invalid port "abc"/ },
+  { args: ['port', RESIDENT, '80'], code: 1, message: /no public port '80' published for resident/ },
+  // Docker: `template parsing error: template: :1: unclosed action`, exit 64.
+  { args: ['inspect', '-f', '{{.Nope', RESIDENT], code: 64, message: /template/ },
+  { args: ['rm', RESIDENT], code: 1, message: /container is running; stop it first or use rm -f/ },
+  { args: ['network', 'rm', 'nonet'], code: 1, message: /network nonet not found/ },
+  // Docker: "bridge is a pre-defined network and cannot be removed" (exit 1), like host and none.
+  { args: ['network', 'rm', 'host'], code: 1, message: /host is a pre-defined network and cannot be removed/ },
+  // `network rm bridge` is allowed on purpose (unlike Docker): minictr makes minictr0 on first use and
+  // removes it with its rules, so a host can be put back as it was (network.test.ts checks that).
+  // ---- network create (minictr refuses these itself: 125)
+  { args: ['network', 'create'], code: 125, message: /missing required argument 'name'/ },
+  { args: ['network', 'create', 'bad name!'], code: 125, message: /invalid network name "bad name!"/ },
+  { args: ['network', 'create', 'bridge'], code: 125, message: /network with name bridge already exists/ },
+  { args: ['network', 'create', '--subnet', '10.0.0.0/33', 'n1'], code: 125, message: /invalid subnet "10\.0\.0\.0\/33"/ },
+  { args: ['network', 'create', '--subnet', 'abc', 'n1'], code: 125, message: /invalid subnet "abc"/ },
+  { args: ['network', 'create', '--subnet', '10.60.0.0/31', 'n1'], code: 125, message: /invalid subnet "10\.60\.0\.0\/31": too small/ },
+  { args: ['network', 'create', '--subnet', '172.18.1.0/24', 'n1'], code: 125, message: /subnet 172\.18\.1\.0\/24 overlaps network "bridge"/ },
+  { args: ['network', 'create', '--subnet', '10.99.0.0/24', 'n1'], code: 125, message: /subnet 10\.99\.0\.0\/24 overlaps the host route 10\.99\.0\.0\/24/ },
+  { args: ['network', 'create', '--subnet', '10.50.0.0/16', '--gateway', '10.51.0.1', 'n1'], code: 125, message: /gateway 10\.51\.0\.1 is not a host address of 10\.50\.0\.0\/16/ },
+  { args: ['network', 'create', '--driver', 'overlay', 'n1'], code: 125, message: /network driver "overlay" is not supported/ },
+  { args: ['rmi', 'nosuchimage'], code: 1, message: /No such image: nosuchimage:latest/ },
+  // ---- the host is missing a tool
+  { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"ip" was not found on PATH/, via: { kind: 'path-without', tool: 'ip' } },
+  { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"iptables" was not found on PATH/, via: { kind: 'path-without', tool: 'iptables' } },
+  { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"iptables-restore" was not found on PATH/, via: { kind: 'path-without', tool: 'iptables-restore' } },
+  { args: run('--network', 'none', 'busybox', 'true'), code: 125, message: /^minictr: .*unshare.*not found/, via: { kind: 'hidden', tool: 'unshare' } },
+  { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /^minictr: .*unshare.*not found/, via: { kind: 'hidden', tool: 'unshare' } },
+  // ---- the state dir is read-only or full
+  { args: run('--network', 'none', 'busybox', 'true'), code: 125, message: /read-only|EROFS/i, via: { kind: 'state-dir', mode: 'ro', populated: false } },
+  { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /read-only|EROFS/i, via: { kind: 'state-dir', mode: 'ro', populated: true } },
+  { args: run('--network', 'none', 'busybox', 'true'), code: 125, message: /no space left|ENOSPC/i, via: { kind: 'state-dir', mode: 'full', populated: false } },
+  { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /no space left|ENOSPC/i, via: { kind: 'state-dir', mode: 'full', populated: true } },
+];
+
+/** Long enough for any honest failure (they take well under a second); needing more is itself a finding. */
+const CASE_TIMEOUT_MS = 12_000;
+
+function normRules(save: string): string {
+  return save.split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/g, '')).join('\n');
+}
+
+interface Snapshot {
+  links: string;
+  rules: string;
+  containers: string;
+  records: string[];
+  networks: string[];
+}
+
+describe('bad input catalogue: exit code, one clear line, host unchanged', { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox();
+  /** Cold sandbox for the overlapping-route row: no minictr network exists there yet. */
+  const cold = new Sandbox();
+
+  const known = new Map<Sandbox, Snapshot>();
+  const snapshot = async (b: Sandbox): Promise<Snapshot> => {
+    const [links, rules, ps, records, networks] = await Promise.all([
+      b.host(['ip', '-o', 'link']),
+      b.host(['iptables-save']),
+      b.minictr(['ps', '-aq', '--no-trunc']),
+      readdir(join(b.root, 'containers')).catch(() => [] as string[]),
+      readdir(join(b.root, 'networks')).catch(() => [] as string[]),
+    ]);
+    return { links: links.stdout, rules: normRules(rules.stdout), containers: ps.stdout, records: records.sort(), networks: networks.sort() };
+  };
+
+  /** No veth left and the bridge back to NO-CARRIER: a removed container's traces have settled. */
+  const settle = (b: Sandbox): Promise<unknown> =>
+    eventually(async () => {
+      const links = (await b.host(['ip', '-o', 'link'])).stdout;
+      return !/veth/.test(links) && !/minictr0: <(?![^>]*NO-CARRIER)/.test(links);
+    }, 5_000, 'links to settle').catch(() => undefined);
+
+  before(async () => {
+    await mkdir(ENV_DIR, { recursive: true });
+    await writeFile(BAD_LINE_ENV, '# ok\nGOOD=1\nBAD NAME=2\n');
+    await writeFile(NO_NAME_ENV, '=x\n');
+    await box.setup();
+    await cold.setup();
+    // The default network exists (as docker0 does once Docker ran); every row must leave it as it is.
+    const warm = await box.minictr(['run', '--rm', '-p', '9999:80', 'busybox', 'true']);
+    assert.equal(warm.code, 0, warm.stderr);
+    const resident = await box.minictr(['run', '-d', '--name', RESIDENT, '--network', 'none', 'busybox', 'sleep', '3600']);
+    assert.equal(resident.code, 0, resident.stderr);
+    const route = await cold.host(['ip', 'route', 'add', '172.18.5.0/24', 'via', WAN_IP, 'dev', `${cold.prefix}h`]);
+    assert.equal(route.code, 0, route.stderr);
+    await settle(box);
+  });
+
+  after(async () => {
+    await cold.cleanup();
+    await box.cleanup();
+    await removeScratch(TMP);
+  });
+
+  /**
+   * Remove a directory that served as a mount point inside a private mount namespace — only if
+   * nothing is mounted there in ours (belt and braces: a bind of /usr/bin must never be deleted).
+   */
+  const removeScratch = async (dir: string): Promise<void> => {
+    const mounts = await readFile('/proc/self/mountinfo', 'utf8');
+    if (mounts.split('\n').some((l) => (l.split(' ')[4] ?? '').startsWith(dir))) {
+      throw new Error(`${dir} is a mount point in the test's own namespace; not removing it`);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  /** A directory of symlinks to every program on PATH except `tool`. */
+  const pathWithout = async (tool: string): Promise<string> => {
+    const dir = await mkdtemp(join(TMP, `path-no-${tool}-`));
+    const seen = new Set<string>([tool]);
+    for (const d of (process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+      for (const f of await readdir(d).catch(() => [] as string[])) {
+        if (seen.has(f)) continue;
+        seen.add(f);
+        await symlink(join(d, f), join(dir, f));
+      }
+    }
+    return dir;
+  };
+
+  /** minictr in the sandbox's network namespace and a private mount namespace prepared by `setup`. */
+  const inMountNs = (setup: string, root: string, args: string[]): Promise<Result> =>
+    sh(['nsenter', `--net=/run/netns/${box.hostNs}`, '--', 'unshare', '--mount', '--propagation', 'private', '--',
+      '/bin/sh', '-ec', `${setup}\nexec "$@"`, 'minictr-wrap', process.execPath, '--', MINICTR_BIN, '--root', root, ...args],
+    { timeoutMs: CASE_TIMEOUT_MS });
+
+  const invoke = async (c: BadInput): Promise<Result> => {
+    const via = c.via ?? { kind: 'plain' };
+    switch (via.kind) {
+      case 'plain':
+        return box.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS });
+      case 'overlap':
+        return cold.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS });
+      case 'path-without': {
+        const dir = await pathWithout(via.tool);
+        try {
+          return await box.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS, env: { ...process.env, PATH: dir } });
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
+      case 'hidden': {
+        // /usr/bin is replaced (in a private mount namespace) by symlinks to its real files, minus one.
+        const dir = await mkdtemp(join(TMP, `hide-${via.tool}-`));
+        const real = join(dir, 'real');
+        const fake = join(dir, 'fake');
+        await mkdir(real);
+        await mkdir(fake);
+        for (const f of await readdir('/usr/bin')) if (f !== via.tool) await symlink(join(real, f), join(fake, f));
+        try {
+          return await inMountNs(`mount --bind /usr/bin ${real}\nmount --bind ${fake} /usr/bin`, box.root, c.args);
+        } finally {
+          await removeScratch(dir);
+        }
+      }
+      case 'state-dir': {
+        const dir = await mkdtemp(join(TMP, `state-${via.mode}-`));
+        const lines = [`mount -t tmpfs -o size=${via.populated ? '8m' : '64k'} tmpfs ${dir}`];
+        if (via.populated) lines.push(`cp -a ${box.root}/images ${box.root}/networks ${dir}/`, `mkdir ${dir}/containers ${dir}/locks`);
+        if (via.mode === 'full') lines.push(`dd if=/dev/zero of=${dir}/fill bs=4k 2>/dev/null || true`);
+        else lines.push(`mount -o remount,ro ${dir}`);
+        try {
+          return await inMountNs(lines.join('\n'), dir, c.args);
+        } finally {
+          // The tmpfs went with the mount namespace; the mount point must be as empty as it was.
+          const left = await readdir(dir).catch(() => [] as string[]);
+          assert.deepEqual(left, [], 'the tmpfs stayed inside its private mount namespace');
+          await removeScratch(dir);
+        }
+      }
+    }
+  };
+
+  CATALOGUE.forEach((c, index) => {
+    const where = c.via && c.via.kind !== 'plain' ? ` [${Object.values(c.via).join(' ')}]` : '';
+    const title = c.title ?? `minictr ${c.args.map((a) => (a === '' ? "''" : a.length > 30 ? `${a.slice(0, 12)}…` : a)).join(' ')}`;
+    it(`#${index + 1} ${title}${where} → ${c.code}`, async () => {
+      const b = c.via?.kind === 'overlap' ? cold : box;
+      // The state after the previous row is this row's state before (one snapshot per row).
+      const beforeState = known.get(b) ?? (await snapshot(b));
+      known.delete(b);
+      const started = Date.now();
+      // Every check runs and every broken promise is reported together, so a row tells the whole story.
+      const problems: string[] = [];
+      const check = (fn: () => void): void => {
+        try {
+          fn();
+        } catch (err) {
+          problems.push(err instanceof Error ? err.message : String(err));
+        }
+      };
+      try {
+        const r = await invoke(c);
+        const ms = Date.now() - started;
+        const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
+        check(() => assert.ok(ms < CASE_TIMEOUT_MS, `answers within ${CASE_TIMEOUT_MS / 1000}s (took ${ms} ms; killed)`));
+        check(() => assert.equal(r.code, c.code, `exit code ${r.code}, expected ${c.code}`));
+        check(() => assert.match((c.lastLine ? lines[lines.length - 1] : lines[0]) ?? '', c.message,
+          `stderr should name the problem (${c.message}), got: ${r.stderr.trim() || '(empty)'}`));
+        check(() => assert.ok(c.lastLine || lines.length <= 1 || (lines.length === 2 && /--help/.test(lines[1] ?? '')),
+          `one line (plus at most a --help hint), got:\n${r.stderr}`));
+        // The host is as it was: poll briefly (a bridge's carrier state settles asynchronously), then compare.
+        const settled = await eventually(async () => {
+          const now = await snapshot(b);
+          return JSON.stringify(now) === JSON.stringify(beforeState) ? now : undefined;
+        }, 3_000, 'host state to settle').catch(() => undefined);
+        const afterState = settled ?? (await snapshot(b));
+        if (settled) known.set(b, settled);
+        for (const key of Object.keys(beforeState) as (keyof Snapshot)[]) {
+          check(() => assert.deepEqual(afterState[key], beforeState[key], `host changed: ${key}`));
+        }
+        if (problems.length > 0) assert.fail(`${problems.length} problem(s):\n- ${problems.join('\n- ')}`);
+      } finally {
+        // Whatever a failing row left behind is removed, so the next row starts from the same host.
+        const now = (await b.minictr(['ps', '-aq', '--no-trunc'])).stdout.split('\n').filter(Boolean);
+        const was = new Set(beforeState.containers.split('\n'));
+        for (const id of now) if (!was.has(id)) await b.minictr(['rm', '-f', id]);
+        // A row that took the default network away: bring it back for the rows after it.
+        if (b === box && !(await b.host(['ip', '-o', 'link'])).stdout.includes('minictr0:')) {
+          await box.minictr(['run', '--rm', '-p', '9999:80', 'busybox', 'true']);
+          known.delete(b);
+        }
+        await settle(b);
+      }
+    });
+  });
+
+  it(`the catalogue holds at least 40 bad inputs (${CATALOGUE.length})`, () => {
+    assert.ok(CATALOGUE.length >= 40);
+  });
+
+  it('no process outside the resident container mentions the state dir', async () => {
+    const residentPid = Number((await box.minictr(['inspect', '-f', '{{.State.Pid}}', RESIDENT])).stdout.trim());
+    const record = (await sh(['sh', '-c', `cat ${box.root}/containers/*/config.json`])).stdout;
+    const monitorPid = Number((JSON.parse(record) as { state: { monitorPid: number } }).state.monitorPid);
+    const strays = async (): Promise<string[]> => {
+      const found = (await sh(['sh', '-c',
+        `for p in /proc/[0-9]*; do grep -qsF '${box.root}' $p/cmdline $p/environ $p/mountinfo && echo \${p#/proc/}; done; true`])).stdout
+        .split('\n').filter(Boolean).map(Number);
+      const out: string[] = [];
+      for (const pid of found) {
+        if (pid === residentPid || pid === monitorPid) continue;
+        const stat = (await sh(['cat', `/proc/${pid}/stat`])).stdout;
+        if (stat === '') continue; // gone meanwhile
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === monitorPid) continue; // the resident's unshare
+        out.push(`${pid}: ${(await sh(['sh', '-c', `tr '\\0' ' ' < /proc/${pid}/cmdline | cut -c1-160`])).stdout.trim()}`);
+      }
+      return out;
+    };
+    // A finishing `_on-exit` may still be on its way out; a leak stays.
+    const clean = await eventually(async () => ((await strays()).length === 0 ? true : undefined), 10_000, 'stray processes to end').catch(() => false);
+    if (!clean) assert.deepEqual(await strays(), [], 'stray processes');
+  });
+});
