@@ -55,14 +55,11 @@ export interface ProcessUser {
   additionalGids: number[];
 }
 
-/** setpriv's arguments for switching to `user` (root stays root, with no supplementary groups). */
+/** setpriv's arguments for switching to `user`; like Docker, its primary group is also a supplementary one. */
 export function userArgs(user: ProcessUser | undefined): string[] {
   if (!user) return [];
-  return [
-    `--reuid=${user.uid}`,
-    `--regid=${user.gid}`,
-    user.additionalGids.length > 0 ? `--groups=${user.additionalGids.join(',')}` : '--clear-groups',
-  ];
+  const groups = [...new Set([user.gid, ...user.additionalGids])];
+  return [`--reuid=${user.uid}`, `--regid=${user.gid}`, `--groups=${groups.join(',')}`];
 }
 
 export function dropCapabilitiesArgv(

@@ -110,6 +110,31 @@ describe('images from registries and archives', { skip: !isRoot && 'needs root' 
     assert.equal(args.stdout.split('\n')[0], 'hello world from /srv args=x y', 'a given command replaces Cmd, not Entrypoint');
   });
 
+  it('runs as the image\'s User (or --user) and publishes its ExposedPorts with -P', async () => {
+    const svc = buildImage({
+      layers: [[
+        ...base.filter((e) => e.name !== 'etc/passwd'),
+        { name: 'etc/passwd', content: 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' },
+        { name: 'etc/group', content: 'root:x:0:\napp:x:1000:\n' },
+        { name: 'bin/sleep', type: 'symlink', linkname: 'busybox' },
+      ]],
+      config: { Cmd: ['id'], Env: ['PATH=/bin'], User: 'app', ExposedPorts: { '8080/tcp': {} } },
+    });
+    await push(svc, 'team/svc:1');
+    assert.equal((await mc(['pull', `${registry.host}/team/svc:1`])).code, 0);
+    const asImageUser = await inBox('run', '--rm', '--network', 'none', `${registry.host}/team/svc:1`);
+    assert.equal(asImageUser.stdout.trim(), 'uid=1000(app) gid=1000(app) groups=1000(app)');
+    const asRoot = await inBox('run', '--rm', '--network', 'none', '-u', 'root', `${registry.host}/team/svc:1`);
+    assert.match(asRoot.stdout, /^uid=0\(root\) gid=0\(root\)/);
+    const published = await inBox('run', '-d', '--name', 'svc', '-P', `${registry.host}/team/svc:1`, 'sleep', '60');
+    assert.equal(published.code, 0, published.stderr);
+    try {
+      assert.match((await inBox('port', 'svc')).stdout, /^8080\/tcp -> 0\.0\.0\.0:\d+$/m);
+    } finally {
+      await inBox('rm', '-f', 'svc');
+    }
+  });
+
   it('shares layers between images ("Already exists") and pulls by digest', async () => {
     const other = buildImage({ layers: [base, [{ name: 'other', content: 'other' }]], config: { Cmd: ['cat', '/other'] } });
     const digest = await push(other, 'team/other:1');
