@@ -229,3 +229,23 @@ export function planFirewallRepair(missing: { chains: Chain[]; rules: Rule[] }):
     ops: [addRulesOp(missing.rules, `put back ${missing.rules.length} missing minictr rule(s)`, missing.chains)],
   };
 }
+
+/**
+ * When a bridge was deleted by hand, its veths survive unplugged: plug the recorded ones
+ * back in (a veth already gone is skipped).
+ */
+export function planReattachVeths(bridge: string, atts: NetworkAttachment[]): Plan {
+  const ops: Op[] = atts.map((att) =>
+    command(['ip', 'link', 'set', att.hostVeth, 'master', bridge, 'up'], `plug ${att.hostVeth} (${att.ip}) back into the re-created ${bridge}`, {
+      tolerate: GONE_LINK,
+    }),
+  );
+  ops.push(
+    ...atts.map((att) =>
+      command(['ip', 'link', 'set', att.hostVeth, 'type', 'bridge_slave', 'hairpin', 'on'], `hairpin on for ${att.hostVeth} again`, {
+        tolerate: GONE_LINK,
+      }),
+    ),
+  );
+  return { title: `re-attach containers to ${bridge}`, ops };
+}

@@ -30,6 +30,7 @@ import {
   planNetworkSetup,
   planNetworkTeardown,
   planFirewallRepair,
+  planReattachVeths,
   type NetworkFacts,
 } from '../network/plan.js';
 import {
@@ -79,6 +80,10 @@ async function hostListeners(): Promise<HostBinding[]> {
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(() => true, () => false);
+}
+
+function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
+  return records.flatMap((r) => (r.network?.network === network ? [r.network] : []));
 }
 
 export class ContainerNetworking {
@@ -165,9 +170,12 @@ export class ContainerNetworking {
     // the whole ruleset with what every network and attached container should have.
     const setup = planNetworkSetup(net, { ...facts, standingRulesExist: true, networkRulesExist: true });
     const rebuild = intact ? [] : [await this.planRepair(records, [net])];
+    // A bridge deleted by hand while containers were attached: plug their veths back in.
+    const reattach = facts.bridgeExists ? [] : [planReattachVeths(net.bridge, attachedTo(records, net.name))];
     const plan = concatPlans(
       `connect container ${record.name} to network ${net.name}`,
       setup,
+      ...reattach,
       ...rebuild,
       planContainerNetworkSetup(attachment),
     );
@@ -196,6 +204,17 @@ export class ContainerNetworking {
     return this.store.lock('network', async () => {
       const records = (await this.store.listContainers()).filter((r) => r.network);
       if ((await this.store.listNetworks()).length === 0) return 0;
+      // Bridges deleted by hand come back first, with their containers plugged in again.
+      const bridges: Plan[] = [];
+      for (const net of await this.store.listNetworks()) {
+        const facts = await this.facts(net);
+        if (facts.bridgeExists) continue;
+        bridges.push(
+          planNetworkSetup(net, { ...facts, standingRulesExist: true, networkRulesExist: true }),
+          planReattachVeths(net.bridge, attachedTo(records, net.name)),
+        );
+      }
+      await applyPlan(concatPlans('re-create bridges', ...bridges), this.runner, this.onStepOptions());
       const plan = await this.planRepair(records);
       await applyPlan(plan, this.runner, this.onStepOptions());
       const op = plan.ops[0];

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, MINICTR_BIN } from './sandbox.js';
+import { Sandbox, eventually, isRoot, MINICTR_BIN, HOST_IP } from './sandbox.js';
 
 const STEPS = ['created', 'network-recorded', 'network-step-1', 'network-step-4', 'network-step-6', 'spawned', 'started'];
 
@@ -64,6 +64,31 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
     process.kill(pid, 'SIGKILL');
     await eventually(async () => (await box.minictr(['inspect', '-f', '{{.State.Status}}', id])).stdout.trim() === 'exited', 10_000, 'exited');
     await eventually(async () => !(await box.host(['ip', '-o', 'link'])).stdout.includes('veth'), 10_000, 'veth removed by the monitor');
+    assert.equal((await box.minictr(['rm', id])).code, 0);
+  });
+
+  it('the bridge deleted by hand: network reload re-creates it and plugs the running container back in', async () => {
+    const id = (await box.minictr(['run', '-d', '--name', 'nobridge', '-p', '7072:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc'])).stdout.trim();
+    const get = () => box.wan(['timeout', '3', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:7072/hostname`]);
+    await eventually(async () => (await get()).code === 0, 10_000, 'the published port to answer');
+    assert.equal((await box.host(['ip', 'link', 'del', 'minictr0'])).code, 0);
+    assert.notEqual((await get()).code, 0, 'without its bridge the container is cut off');
+    const reload = await box.minictr(['network', 'reload']);
+    assert.equal(reload.code, 0, reload.stderr);
+    const answer = await eventually(async () => { const r = await get(); return r.code === 0 ? r.stdout : undefined; }, 10_000, 'the port to answer again');
+    assert.equal(answer.trim(), id.slice(0, 12));
+    assert.equal((await box.minictr(['rm', '-f', 'nobridge'])).code, 0);
+  });
+
+  it('the monitor killed: the container runs on; its exit is recorded and cleaned up by the next command', async () => {
+    const id = (await box.minictr(['run', '-d', '-p', '7073:80', 'busybox', 'sleep', '300'])).stdout.trim();
+    const rec = JSON.parse((await box.host(['cat', join(box.root, 'containers', id, 'config.json')])).stdout) as { state: { pid: number; monitorPid: number } };
+    process.kill(rec.state.monitorPid, 'SIGKILL');
+    assert.equal((await box.minictr(['inspect', '-f', '{{.State.Running}}', id])).stdout.trim(), 'true');
+    process.kill(rec.state.pid, 'SIGKILL');
+    await eventually(async () => (await box.minictr(['inspect', '-f', '{{.State.Status}}', id])).stdout.trim() === 'exited', 10_000, 'exited');
+    assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, /veth/, 'its veth is gone');
+    assert.doesNotMatch((await box.host(['iptables-save'])).stdout, /--dport 7073/, 'its rules are gone');
     assert.equal((await box.minictr(['rm', id])).code, 0);
   });
 
