@@ -170,6 +170,10 @@ export function registerContainerCommands(program: Command): void {
       const records = await rt.list(opts.all ?? false);
       const out = formatPsTable(records, opts, new Date());
       if (out) print(out);
+      // Notice what running containers lost on the host, and say how to repair it.
+      for (const problem of await rt.network.problems(records)) {
+        process.stderr.write(`minictr: warning: ${problem}; run "minictr network reload" to repair\n`);
+      }
     }));
 
   program

@@ -356,6 +356,23 @@ export class ContainerNetworking {
     });
   }
 
+  /**
+   * What running containers are missing on the host (a bridge deleted by hand, minictr's rules
+   * wiped by a firewall reload): one line each, for commands to report. Reads only.
+   */
+  async problems(records: ContainerRecord[]): Promise<string[]> {
+    const names = [...new Set(records.flatMap((r) => (r.state.status === 'running' && r.network ? [r.network.network] : [])))];
+    const out: string[] = [];
+    for (const name of names) {
+      const net = await this.store.loadNetwork(name);
+      if (!net) continue;
+      const facts = await this.facts(net);
+      if (!facts.bridgeExists) out.push(`the bridge ${net.bridge} of network ${name} is gone; containers on it are cut off`);
+      else if (!facts.standingRulesExist || !facts.networkRulesExist) out.push(`minictr's firewall rules for network ${name} are missing (a firewall reload?)`);
+    }
+    return out;
+  }
+
   /** Remove every network no container is attached to; returns their names. */
   async pruneUnused(): Promise<string[]> {
     const inUse = new Set((await this.store.listContainers()).map((c) => c.network?.network));

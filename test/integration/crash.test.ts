@@ -73,6 +73,7 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
     await eventually(async () => (await get()).code === 0, 10_000, 'the published port to answer');
     assert.equal((await box.host(['ip', 'link', 'del', 'minictr0'])).code, 0);
     assert.notEqual((await get()).code, 0, 'without its bridge the container is cut off');
+    assert.match((await box.minictr(['ps'])).stderr, /bridge minictr0 of network bridge is gone.*network reload/, 'ps notices and says how to repair');
     const reload = await box.minictr(['network', 'reload']);
     assert.equal(reload.code, 0, reload.stderr);
     const answer = await eventually(async () => { const r = await get(); return r.code === 0 ? r.stdout : undefined; }, 10_000, 'the port to answer again');
