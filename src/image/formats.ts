@@ -1,7 +1,7 @@
 // Image formats, pure: OCI and Docker manifests and indexes, image configs, docker-save's
 // manifest.json, and choosing the host's platform from a manifest list. No I/O here.
 import { MinictrError } from '../errors.js';
-import type { ImageConfig } from '../state/images.js';
+import type { ImageConfig, ImageRecord, LayerRecord } from '../state/images.js';
 
 export const MEDIA = {
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
@@ -270,4 +270,25 @@ export function parseSaveManifest(bytes: Buffer | string, what = 'manifest.json'
     if (!tags) throw formatError(what, `entry ${i} has a bad RepoTags list`);
     return { config: entry['Config'], repoTags: tags, layers };
   });
+}
+
+/** The index record of an image assembled from layers (loaded or pulled): no tags yet. */
+export function layeredImageRecord(
+  id: string,
+  parsed: ParsedConfig,
+  size: number,
+  layers: LayerRecord[],
+  now: () => Date,
+): ImageRecord {
+  return {
+    id,
+    repoTags: [],
+    created: parsed.created ?? now().toISOString(),
+    size,
+    config: parsed.config,
+    layers,
+    ...(parsed.os ? { os: parsed.os } : {}),
+    ...(parsed.architecture ? { architecture: parsed.architecture } : {}),
+    ...(parsed.variant ? { variant: parsed.variant } : {}),
+  };
 }

@@ -17,6 +17,7 @@ import {
   formatError,
   hostPlatform,
   parseImageConfig,
+  layeredImageRecord,
   parseJson,
   parseManifest,
   parseSaveManifest,
@@ -305,17 +306,7 @@ async function unpackPlanned(plan: Planned, opts: LoadOptions, configFile: strin
     }
     await writeFile(configFile, plan.configBytes, { mode: 0o600 });
     blobs.set(`sha256:${id}`, configFile);
-    const record: ImageRecord = {
-      id,
-      repoTags: [],
-      created: parsed.created ?? opts.now().toISOString(),
-      size,
-      config: parsed.config,
-      layers,
-      ...(parsed.os ? { os: parsed.os } : {}),
-      ...(parsed.architecture ? { architecture: parsed.architecture } : {}),
-      ...(parsed.variant ? { variant: parsed.variant } : {}),
-    };
+    const record = layeredImageRecord(id, parsed, size, layers, opts.now);
     return { dir, record, tags: [...new Set(plan.tags)], blobs };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });

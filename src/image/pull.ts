@@ -9,7 +9,7 @@ import type { Paths } from '../state/paths.js';
 import { assembleRootfs } from './assemble.js';
 import { credentialsFor } from './auth.js';
 import { blobPath } from './blobs.js';
-import { hostPlatform, parseImageConfig, parseManifest, selectPlatform, type Descriptor, type Platform } from './formats.js';
+import { hostPlatform, layeredImageRecord, parseImageConfig, parseManifest, selectPlatform, type Descriptor, type Platform } from './formats.js';
 import { parseRemote, type RemoteRef } from './reference.js';
 import { RegistryClient, insecureFromEnv } from './registry.js';
 import { makeScratch } from './scratch.js';
@@ -183,17 +183,7 @@ export async function pullImage(refString: string, opts: PullOptions): Promise<P
       blobs.set(l.digest, files[i] ?? '');
       return { digest: l.digest, diffId: parsed.diffIds[i] ?? '', size: l.size, mediaType: l.mediaType };
     });
-    const record: ImageRecord = {
-      id,
-      repoTags: [],
-      created: parsed.created ?? opts.now().toISOString(),
-      size,
-      config: parsed.config,
-      layers: layerRecords,
-      ...(parsed.os ? { os: parsed.os } : {}),
-      ...(parsed.architecture ? { architecture: parsed.architecture } : {}),
-      ...(parsed.variant ? { variant: parsed.variant } : {}),
-    };
+    const record = layeredImageRecord(id, parsed, size, layerRecords, opts.now);
     const [committed] = await opts.commit([{ dir, record, tags, repoDigest, blobs }]);
     if (!committed) throw new MinictrError('E_PULL', 'nothing was recorded');
     progress.line(`Digest: ${top.digest}`);
