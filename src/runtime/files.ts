@@ -2,7 +2,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export function hostsFile(hostname: string, ip?: string): string {
+/** Another container on the same user-defined network, resolvable by name (Docker's embedded DNS, as hosts lines). */
+export interface HostsPeer {
+  ip: string;
+  names: string[];
+}
+
+export function hostsFile(hostname: string, ip?: string, peers: HostsPeer[] = []): string {
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -12,6 +18,7 @@ export function hostsFile(hostname: string, ip?: string): string {
     'ff02::2\tip6-allrouters',
   ];
   if (ip) lines.push(`${ip}\t${hostname}`);
+  for (const peer of peers) lines.push(`${peer.ip}\t${peer.names.join(' ')}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -52,4 +59,12 @@ export async function writeContainerEtc(dir: string, hostname: string, ip: strin
       : writeFile(join(dir, 'hosts'), hostsFile(hostname, ip)),
     writeFile(join(dir, 'resolv.conf'), hostNetwork ? hostResolv : containerResolvConf(hostResolv)),
   ]);
+}
+
+/**
+ * Rewrite a container's hosts file in place: it is bind-mounted into the container, so the
+ * same inode must change (a rename would leave the container with the old file).
+ */
+export async function rewriteHosts(dir: string, content: string): Promise<void> {
+  await writeFile(join(dir, 'hosts'), content);
 }

@@ -15,7 +15,8 @@ import { resolveUser } from '../image/user.js';
 import { checkCommand } from './lookup.js';
 import { envValue, generateName, mergeEnv, newContainerId, validateHostname, validateName, validateWorkdir } from './options.js';
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from './proc.js';
-import { writeContainerEtc } from './files.js';
+import { hostsFile, rewriteHosts, writeContainerEtc } from './files.js';
+import { DEFAULT_NETWORK } from '../network/names.js';
 import { ContainerNetworking } from './network.js';
 import { checkpoint } from './checkpoint.js';
 import { findStaticBusybox } from '../image/busybox.js';
@@ -153,6 +154,7 @@ export class Runtime {
       const dir = paths.container(id);
       const mode = record.hostConfig.networkMode;
       await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
+      if (attachment) await this.syncHosts(attachment.network);
       const spec = await this.initSpec(record, attachment?.netns);
       await requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
       const init = initCommand(spec);
@@ -216,6 +218,23 @@ export class Runtime {
     return { record, ...(monitor ? { monitor } : {}) };
   }
 
+  /**
+   * On a user-defined network every container finds the others by name, as with Docker's
+   * embedded DNS; here through /etc/hosts lines (the default bridge has none, as in Docker).
+   */
+  async syncHosts(network: string): Promise<void> {
+    if (network === DEFAULT_NETWORK.name) return;
+    const members = (await this.store.listContainers()).filter((r) => r.network?.network === network);
+    await Promise.all(
+      members.map((r) => {
+        const peers = members
+          .filter((o) => o.id !== r.id && o.network)
+          .map((o) => ({ ip: o.network?.ip ?? '', names: [...new Set([o.name, o.config.hostname])] }));
+        return rewriteHosts(this.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, peers)).catch(() => undefined);
+      }),
+    );
+  }
+
   /** Everything the container's init needs to know, from its record (also used by --dry-run). */
   async initSpec(record: ContainerRecord, netns: string | undefined): Promise<InitSpec> {
     const paths = this.store.paths;
@@ -276,6 +295,7 @@ export class Runtime {
     if (record.network) {
       await this.network.detach(record);
       await this.update(id, (r) => { delete r.network; });
+      await this.syncHosts(record.network.network);
     }
     if (record.hostConfig.autoRemove) {
       await this.removeRecord(record);
@@ -398,6 +418,7 @@ export class Runtime {
     const current = (await this.store.loadContainer(record.id)) ?? record;
     if (current.network) await this.network.detach(current);
     await this.store.lock('containers', () => this.store.removeContainer(record.id));
+    if (current.network) await this.syncHosts(current.network.network);
   }
 
   // ---------------------------------------------------------------- helpers

@@ -52,6 +52,20 @@ describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await mc('exec', 'b1', 'ping', '-c1', '-W2', WAN_IP)).code, 0, 'the outside world is reachable');
   });
 
+  it('on a user-defined network containers find each other by name; on the default bridge they do not', async () => {
+    const byName = await mc('exec', 'a2', 'timeout', '5', 'wget', '-qO-', 'http://a1/hostname');
+    assert.equal(byName.code, 0, byName.stderr);
+    assert.equal(byName.stdout.trim(), (await mc('inspect', '-f', '{{.Config.Hostname}}', 'a1')).stdout.trim());
+    assert.equal((await mc('exec', 'a1', 'ping', '-c1', '-W2', 'a2')).code, 0);
+    assert.notEqual((await mc('exec', 'c1', 'ping', '-c1', '-W1', 'a1')).code, 0, 'the default bridge has no name resolution');
+    assert.notEqual((await mc('exec', 'b1', 'ping', '-c1', '-W1', 'a1')).code, 0, 'another network cannot resolve a1');
+    // A container that leaves is forgotten by the others.
+    assert.equal((await mc('run', '-d', '--name', 'a3', '--network', 'neta', 'busybox', 'sleep', '300')).code, 0);
+    assert.match((await mc('exec', 'a2', 'cat', '/etc/hosts')).stdout, /\sa3(\s|$)/m);
+    assert.equal((await mc('rm', '-f', 'a3')).code, 0);
+    assert.doesNotMatch((await mc('exec', 'a2', 'cat', '/etc/hosts')).stdout, /\sa3(\s|$)/m);
+  });
+
   it('a network in use cannot be removed; afterwards the host is as before', async () => {
     const busy = await mc('network', 'rm', 'neta');
     assert.notEqual(busy.code, 0);
