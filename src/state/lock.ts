@@ -1,6 +1,6 @@
 // The one importer of proper-lockfile: short critical sections around state changes.
 import lockfile from 'proper-lockfile';
-import { access, constants, mkdir } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MinictrError } from '../errors.js';
 import type { Paths } from './paths.js';
@@ -29,8 +29,55 @@ async function writeProblem(dir: string, code: string | undefined): Promise<stri
   return code;
 }
 
-/** How long to wait for a lock another minictr holds (a crashed holder's goes stale in 5 s). */
+/** How long to wait for a lock another minictr holds. */
 const LOCK_WAIT_MS = 60_000;
+/**
+ * A lock whose holder stopped refreshing it this long ago is stale. Generous, because a
+ * busy 2-core machine can delay the refresh timer by seconds; a holder that died is found at
+ * once by its pid instead (see holderIsDead).
+ */
+const STALE_MS = 60_000;
+
+/**
+ * Who holds a lock: pid and start time, plus the lock dir's inode and birth time so a file
+ * left by an earlier holder is never mistaken for the current one's. Beside the lock dir,
+ * not in it (proper-lockfile removes the dir with rmdir).
+ */
+function ownerFile(lockDir: string): string {
+  return `${lockDir}.owner`;
+}
+
+function lockIdentity(st: { ino: number; birthtimeMs: number }): string {
+  return `${st.ino}:${Math.round(st.birthtimeMs)}`;
+}
+
+async function processStart(pid: number): Promise<string | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' ? undefined : fields[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the current lock's recorded holder no longer runs (killed with -9, rebooted). */
+async function holderIsDead(lockDir: string): Promise<boolean> {
+  const st = await stat(lockDir).catch(() => undefined);
+  if (!st) return false;
+  const owner = await readFile(ownerFile(lockDir), 'utf8').catch(() => '');
+  const [pid, start, identity] = owner.trim().split(' ');
+  // Not yet written by the new holder, or left by an earlier one: not ours to judge.
+  if (!pid || !start || identity !== lockIdentity(st)) return false;
+  return (await processStart(Number(pid))) !== start;
+}
+
+async function recordOwner(lockDir: string): Promise<void> {
+  const st = await stat(lockDir);
+  const tmp = `${ownerFile(lockDir)}.${process.pid}.tmp`;
+  await writeFile(tmp, `${process.pid} ${(await processStart(process.pid)) ?? ''} ${lockIdentity(st)}\n`);
+  await rename(tmp, ownerFile(lockDir));
+}
 
 export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promise<T>): Promise<T> {
   // A state dir we cannot write fails at once and says why (the lock would only retry).
@@ -50,14 +97,15 @@ export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promis
       release = await lockfile.lock(target, {
         realpath: false,
         lockfilePath: `${target}.lock`,
-        // A minictr killed while holding the lock frees it after `stale` ms.
-        stale: 5_000,
-        update: 1_000,
+        stale: STALE_MS,
+        update: 5_000,
         retries: 0,
+        // Not a throw: an exception from a timer would kill minictr halfway through a change.
         onCompromised: (err) => {
-          throw new MinictrError('E_LOCK_COMPROMISED', `lost the ${name} lock: ${err.message}`);
+          process.stderr.write(`minictr: warning: the ${name} lock was taken over (${err.message})\n`);
         },
       });
+      await recordOwner(`${target}.lock`).catch(() => undefined);
       break;
     } catch (err) {
       if (err instanceof MinictrError) throw err;
@@ -71,6 +119,11 @@ export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promis
             : `could not lock ${target}: ${(err as Error).message}; is the state dir writable and not full?`,
           { cause: err },
         );
+      }
+      // Its holder is gone: age the lock so proper-lockfile removes it as stale on the next try.
+      if (await holderIsDead(`${target}.lock`)) {
+        await utimes(`${target}.lock`, new Date(0), new Date(0)).catch(() => undefined);
+        continue;
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
     }
