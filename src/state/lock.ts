@@ -110,7 +110,9 @@ export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promis
     } catch (err) {
       if (err instanceof MinictrError) throw err;
       // Only "someone else holds it" is worth waiting for; a full or read-only disk is not.
-      const held = (err as NodeJS.ErrnoException).code === 'ELOCKED';
+      // (ENOENT: the holder released it between our mkdir and stat; just try again.)
+      const code = (err as NodeJS.ErrnoException).code;
+      const held = code === 'ELOCKED' || code === 'ENOENT';
       if (!held || Date.now() > deadline) {
         throw new MinictrError(
           'E_LOCK',
