@@ -1,5 +1,6 @@
 // `minictr doctor`: gathers facts about the host (through the Runner and /proc) and prints the
 // pure evaluation of src/explain/doctor.ts. Works without root too, reporting that as a blocker.
+import { pathExists } from '../path-exists.js';
 import type { Command } from 'commander';
 import { access, readFile, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
@@ -22,7 +23,6 @@ import {
 } from '../explain/doctor.js';
 
 const text = (path: string): Promise<string | undefined> => readFile(path, 'utf8').then((t) => t, () => undefined);
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
 
 async function onPath(name: string): Promise<string | undefined> {
   for (const dir of (process.env['PATH'] ?? '').split(delimiter).filter(Boolean)) {
@@ -79,7 +79,7 @@ async function firewalldRunning(runner: Runner): Promise<boolean> {
     if (state === 'active' || state === 'activating' || state === 'reloading') return true;
     if (state === 'inactive' || state === 'failed' || state === 'unknown') return false;
   }
-  return exists('/run/firewalld');
+  return pathExists('/run/firewalld');
 }
 
 async function networks(command: Command): Promise<DoctorFacts['networks']> {
@@ -115,7 +115,7 @@ export async function collectDoctorFacts(runner: Runner, command: Command): Prom
     Promise.all([...REQUIRED_TOOLS, ...OPTIONAL_TOOLS].map((t) => toolFact(runner, t))),
     busyboxFact(runner),
     text('/proc/sys/net/ipv4/ip_forward'),
-    exists('/proc/sys/net/bridge'),
+    pathExists('/proc/sys/net/bridge'),
     text('/proc/sys/net/bridge/bridge-nf-call-iptables'),
     firewalldRunning(runner),
     text('/etc/ufw/ufw.conf'),

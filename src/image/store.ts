@@ -1,4 +1,5 @@
 // The image store: resolve references, build the default busybox image, import tarballs, remove images.
+import { pathExists } from '../path-exists.js';
 import { access, chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
@@ -157,15 +158,6 @@ export interface Committed {
   moved: Map<string, string>;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export class ImageStore {
   readonly paths: Paths;
   private readonly runner: Runner;
@@ -216,7 +208,7 @@ export class ImageStore {
       const host = await findStaticBusybox(this.candidates ?? busyboxCandidates());
       const id = busyboxImageId(host.binary, recipe);
       const same = images.find((img) => img.id === id);
-      if (same && (await exists(this.paths.imageRootfs(id)))) {
+      if (same && (await pathExists(this.paths.imageRootfs(id)))) {
         retag(images, same, DEFAULT_IMAGE);
         return same;
       }
@@ -253,8 +245,8 @@ export class ImageStore {
       for (const p of prepared) {
         for (const [digest, file] of p.blobs) await storeBlob(this.paths, digest, file);
         const before = images.find((img) => img.id === p.record.id);
-        const existed = before !== undefined && (await exists(this.paths.imageRootfs(p.record.id)));
-        if (!existed && !(await exists(join(p.dir, 'rootfs')))) {
+        const existed = before !== undefined && (await pathExists(this.paths.imageRootfs(p.record.id)));
+        if (!existed && !(await pathExists(join(p.dir, 'rootfs')))) {
           throw new MinictrError('E_IMAGE_GONE', `image sha256:${p.record.id} was removed while it was being loaded; run the command again`);
         }
         const image = await this.commit(images, p.dir, p.record);
@@ -278,7 +270,7 @@ export class ImageStore {
 
   /** Whether the image with this id is in the store, unpacked. */
   async has(id: string): Promise<boolean> {
-    return (await readImageIndex(this.paths)).some((img) => img.id === id) && (await exists(this.paths.imageRootfs(id)));
+    return (await readImageIndex(this.paths)).some((img) => img.id === id) && (await pathExists(this.paths.imageRootfs(id)));
   }
 
   /** `docker load -i FILE|-`: docker save archives and OCI layouts. Returns the lines Docker prints. */
@@ -388,7 +380,7 @@ export class ImageStore {
   private async commit(images: ImageRecord[], scratch: string, record: ImageRecord, tag?: string): Promise<ImageRecord> {
     const dir = this.paths.imageDir(record.id);
     const existing = images.find((img) => img.id === record.id);
-    if (existing && (await exists(this.paths.imageRootfs(record.id)))) {
+    if (existing && (await pathExists(this.paths.imageRootfs(record.id)))) {
       retag(images, existing, tag);
       return existing;
     }

@@ -1,9 +1,10 @@
 // The runtime's side of networking: gathers facts from the host, allocates addresses and
 // host ports under the network lock, records the attachment, then applies the pure plans
 // of src/network. Teardown is always planned from the record.
-import { access, readFile } from 'node:fs/promises';
-import { randomBytes, randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { MinictrError } from '../errors.js';
+import { pathExists } from '../path-exists.js';
 import { checkpoint } from './checkpoint.js';
 import { applyPlan, applyPlanBestEffort, type StepReport } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
@@ -49,7 +50,8 @@ export function defaultNetworkRecord(): NetworkRecord {
   return {
     schemaVersion: 1,
     name: DEFAULT_NETWORK.name,
-    id: '0'.repeat(64).replace(/^0{6}/, 'b71d9e'),
+    // Stable across hosts and runs: the default network is always the same network.
+    id: createHash('sha256').update('minictr network bridge').digest('hex'),
     driver: 'bridge',
     bridge: DEFAULT_NETWORK.bridge,
     subnet: DEFAULT_NETWORK.subnet,
@@ -76,10 +78,6 @@ async function hostListeners(): Promise<HostBinding[]> {
     }),
   );
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
 }
 
 function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
@@ -119,7 +117,7 @@ export class ContainerNetworking {
   async facts(net: NetworkRecord): Promise<NetworkFacts> {
     const check = (rule: Rule | undefined): Promise<boolean> => this.checkRule(rule);
     const [bridgeExists, standingRulesExist, networkRulesExist] = await Promise.all([
-      exists(`/proc/sys/net/ipv4/conf/${net.bridge}`),
+      pathExists(`/proc/sys/net/ipv4/conf/${net.bridge}`),
       check(standingRules().find((r) => r.chain === 'FORWARD')),
       check(networkRules(net).find((r) => r.table === 'nat')),
     ]);

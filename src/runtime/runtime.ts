@@ -3,6 +3,7 @@
 // only from the record, so crashes and reboots are seen for what they are.
 import { access, constants, cp, mkdir, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { CLI_PATH } from '../install-paths.js';
+import { pathExists } from '../path-exists.js';
 import type { ChildProcess } from 'node:child_process';
 import { MinictrError, EXIT_RUNTIME_FAILURE } from '../errors.js';
 import { HostRunner, spawnProcess, type Runner } from '../exec/runner.js';
@@ -194,7 +195,7 @@ export class Runtime {
       await checkpoint(paths.root, 'spawned');
       record = started;
       // The container's init writes its host pid before it becomes the command.
-      await waitFor(async () => exited || (await fileExists(paths.containerPidFile(id))), 10_000, 2);
+      await waitFor(async () => exited || (await pathExists(paths.containerPidFile(id))), 10_000, 2);
       const pid = Number((await readFile(paths.containerPidFile(id), 'utf8').catch(() => '0')).trim());
       const startTime = await processStartTime(pid);
       record = (await this.update(id, (r) => {
@@ -278,11 +279,11 @@ export class Runtime {
     if (before.state.status === 'running') {
       // Give the monitor a moment to write the exit status if it is still alive.
       if (await isAlive(before.state.monitorPid)) {
-        await waitFor(() => fileExists(paths.containerExitFile(id)), 5_000, 5);
+        await waitFor(() => pathExists(paths.containerExitFile(id)), 5_000, 5);
       }
     }
     let code = Number((await readFile(paths.containerExitFile(id), 'utf8').catch(() => '')).trim() || NaN);
-    if (code === 1 && (await fileExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
+    if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
     const record = await this.update(id, (r) => {
       if (r.state.status !== 'running') return;
       r.state.status = 'exited';
@@ -457,14 +458,5 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
     process.kill(pid, signal);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
-
-async function fileExists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }
