@@ -36,7 +36,7 @@ import {
 } from '../network/plan.js';
 import {
   containerRules,
-  iptablesCommand,
+  iptablesCheck,
   missingFromSave,
   networkRules,
   standingChains,
@@ -222,8 +222,7 @@ export class ContainerNetworking {
 
   private async checkRule(rule: Rule | undefined): Promise<boolean> {
     if (!rule) return false;
-    const argv = iptablesCommand(rule, 'delete').map((a) => (a === '-D' ? '-C' : a));
-    return (await this.runner.run(argv, { allowFailure: true })).exitCode === 0;
+    return (await this.runner.run(iptablesCheck(rule), { allowFailure: true })).exitCode === 0;
   }
 
   /** Create the container's network objects; on failure, remove whatever was made. */

@@ -196,6 +196,11 @@ export function iptablesCommand(r: Rule, mode: Mode): Argv {
   return ['iptables', '-w', '-t', r.table, mode === 'add' ? r.op : '-D', r.chain, ...r.spec];
 }
 
+/** `iptables -C`: exits 0 when the rule is present (reads only). */
+export function iptablesCheck(r: Rule): Argv {
+  return ['iptables', '-w', '-t', r.table, '-C', r.chain, ...r.spec];
+}
+
 export function chainCommand(c: Chain, action: '-N' | '-F' | '-X'): Argv {
   return ['iptables', '-w', '-t', c.table, action, c.chain];
 }
