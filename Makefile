@@ -15,12 +15,15 @@ node_modules: package-lock.json
 	@touch node_modules
 
 # tsc type-checks and compiles (tests import dist/src); esbuild then bundles the CLI into one
-# file, which starts about 100 ms faster than loading ~150 separate modules.
+# CommonJS file, which starts about 100 ms faster than loading ~150 separate modules, and which
+# bin/minictr compiles with V8's code cache: the first run below writes dist/minictr.cache.
 build: node_modules
 	npx tsc -p tsconfig.json
-	npx esbuild dist/src/cli/main.js --bundle --platform=node --format=esm --target=node20 \
-	  --outfile=dist/minictr.mjs --log-level=warning \
-	  --banner:js="import { createRequire as __minictrRequire } from 'node:module'; const require = __minictrRequire(import.meta.url);"
+	npx esbuild dist/src/cli/main.js --bundle --platform=node --format=cjs --target=node20 \
+	  --outfile=dist/minictr.cjs --log-level=warning \
+	  --define:import.meta.url=__minictrUrl --banner:js="var __minictrUrl = require('node:url').pathToFileURL(__filename).href;"
+	rm -f dist/minictr.cache dist/minictr.mjs
+	node bin/minictr --version >/dev/null
 
 # Installs only what is missing; `make install` needs APT_PACKAGES, `make test` also TEST_PACKAGES.
 define apt_install

@@ -108,7 +108,8 @@ async function snapshotBuild(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), `${sb.prefix}-build-`));
   tempDirs.push(dir);
   await cp(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
-  await cp(join(REPO, 'dist', 'minictr.mjs'), join(dir, 'dist', 'minictr.mjs'));
+  // The code cache is stamped with the bundle's size and mtime: keep both as they are.
+  for (const f of ['minictr.cjs', 'minictr.cache']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
   await cp(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
   await cp(join(REPO, 'rootfs'), join(dir, 'rootfs'), { recursive: true });
   await cp(join(REPO, 'package.json'), join(dir, 'package.json'));
@@ -118,7 +119,7 @@ async function snapshotBuild(): Promise<void> {
     filter: (src) => !/\/node_modules\/(typescript|@types|\.bin)(\/|$)/.test(src),
   });
   await mkdir(join(dir, 'dist', 'bench'), { recursive: true });
-  for (const f of ['trace-hook.js', 'trace-t0.js']) await cp(fileURLToPath(new URL(`./${f}`, import.meta.url)), join(dir, 'dist', 'bench', f));
+  for (const f of ['trace-hook.js']) await cp(fileURLToPath(new URL(`./${f}`, import.meta.url)), join(dir, 'dist', 'bench', f));
   BUILD = dir;
   MINICTR = join(dir, 'bin', 'minictr');
   HOOK = join(dir, 'dist', 'bench', 'trace-hook.js');
@@ -136,10 +137,27 @@ async function buildInfo(): Promise<Record<string, string>> {
   };
 }
 
+/**
+ * The environment `sudo` leaves (env_reset, the Debian default), since the main job is
+ * `sudo minictr run …`. minictr and the floors both run in it: a caller's shell can hold
+ * variables that slow every Node start (NODE_EXTRA_CA_CERTS makes Node read a CA bundle first).
+ */
+const SUDO_ENV: NodeJS.ProcessEnv = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  HOME: '/root',
+  LOGNAME: 'root',
+  USER: 'root',
+  SHELL: '/bin/sh',
+  TERM: process.env['TERM'] ?? 'dumb',
+  LANG: process.env['LANG'] ?? 'C.UTF-8',
+};
+/** The caller's variables that change how Node starts, which sudo would drop. */
+const CALLER_NODE_VARS = Object.keys(process.env).filter((k) => k.startsWith('NODE_'));
+
 /** minictr as the sandbox host runs it; `trace` loads the timing hook and names its output file. */
 function mc(args: string[], options: { trace?: string; hook?: boolean; timeoutMs?: number } = {}): Promise<Timed> {
   const node = options.hook || options.trace ? [process.execPath, '--import', HOOK] : [process.execPath];
-  const env = options.trace ? { ...process.env, MINICTR_BENCH_TRACE: options.trace } : process.env;
+  const env = options.trace ? { ...SUDO_ENV, MINICTR_BENCH_TRACE: options.trace } : SUDO_ENV;
   return timed(inHost([...node, MINICTR, '--root', sb.root, ...args]), { timeoutMs: options.timeoutMs ?? 60_000, env });
 }
 
@@ -266,6 +284,9 @@ interface Variant {
 const LATENCY: Variant[] = [
   { key: 'floorNode', label: 'floor: node -e 0', argv: [] },
   { key: 'floorUnshare', label: 'floor: unshare … chroot rootfs /bin/true', argv: [] },
+  ...(CALLER_NODE_VARS.length > 0
+    ? [{ key: 'callerNode', label: `node -e 0 with the caller's ${CALLER_NODE_VARS.join(', ')} (not a floor; sudo drops it)`, argv: [] }]
+    : []),
   { key: 'version', label: 'node bin/minictr --version', mc: ['--version'] },
   { key: 'none', label: 'run --rm --network none busybox true', mc: ['run', '--rm', '--network', 'none', 'busybox', 'true'] },
   { key: 'bridge', label: 'run --rm --network bridge busybox true', mc: ['run', '--rm', '--network', 'bridge', 'busybox', 'true'] },
@@ -291,8 +312,9 @@ async function latency(): Promise<void> {
     for (let i = 0; i < LATENCY.length; i++) {
       const v = LATENCY[(i + rep) % LATENCY.length] as Variant;
       let r: Timed;
-      if (v.key === 'floorNode') r = await timed(inHost([process.execPath, '-e', '0']));
-      else if (v.key === 'floorUnshare') r = await timed(floorUnshareArgv());
+      if (v.key === 'floorNode') r = await timed(inHost([process.execPath, '-e', '0']), { env: SUDO_ENV });
+      else if (v.key === 'callerNode') r = await timed(inHost([process.execPath, '-e', '0']));
+      else if (v.key === 'floorUnshare') r = await timed(floorUnshareArgv(), { env: SUDO_ENV });
       else r = await mc(v.mc ?? []);
       if (r.code === 0) samples[v.key]?.push(r.ms);
       else failures[v.key] ??= `exit ${r.code}: ${firstLine(r.stderr)}`;
@@ -307,7 +329,7 @@ async function latency(): Promise<void> {
   floorMs = (s['floorNode']?.median ?? NaN) + (s['floorUnshare']?.median ?? NaN);
   for (const v of LATENCY) {
     const sum = s[v.key];
-    const isFloor = v.key.startsWith('floor');
+    const isFloor = v.key.startsWith('floor') || v.key === 'callerNode';
     rows.push({
       section: 'start latency',
       item: v.label + (failures[v.key] ? ' (FAILURES)' : ''),
@@ -393,9 +415,10 @@ function analyseTrace(trace: Trace, wallMs: number): { phases: PhaseSet; command
   const lastEnd = Math.max(mEnd, ...post.map((s) => s.end));
   const sumDur = (list: typeof pre): number => list.reduce((a, s) => a + (s.end - s.start), 0);
   const phases: PhaseSet = {
-    'node bootstrap (process start → first module)': trace.hookLoaded,
-    'load minictr modules (→ CLI parse)': trace.parseStarted - trace.hookLoaded,
-    'prepare: parse, image, record, lazy imports (→ first host command)': firstSpawn - trace.parseStarted,
+    'node bootstrap (process start → launcher)': trace.hookLoaded,
+    'read + compile the bundle (with the code cache)': trace.compiled - trace.hookLoaded,
+    'evaluate its modules, parse argv, start main': trace.evaluated - trace.compiled,
+    'prepare: image, record, locks, lazy imports (→ first host command)': firstSpawn - trace.evaluated,
     'network setup (first host command → monitor spawned)': mStart - firstSpawn,
     '  of which in child processes (setup)': sumDur(pre),
     [detached ? 'container: monitor spawned → pid file seen, record updated' : 'container: monitor + init script + `true`']: mEnd - mStart,
@@ -1056,6 +1079,7 @@ function report(): string {
   const b = results['build'] as Record<string, string> | undefined;
   if (b) out.push(`build: ${b['commit']} (uncommitted src changes: ${b['srcChanges']}); dist built ${b['distBuilt']}; measured: ${b['measured']}`);
   out.push(`all minictr commands run as: nsenter --net=<sandbox host ns> node bin/minictr --root <tmp> …; floors go through the same nsenter`);
+  out.push(`environment: what sudo leaves (PATH, HOME, LANG, TERM), for minictr and the floors alike${CALLER_NODE_VARS.length ? `; the caller's ${CALLER_NODE_VARS.join(", ")} is left out` : ""}`);
   if (rootfsTrueNote) out.push(rootfsTrueNote);
   out.push('');
   out.push(printTable());

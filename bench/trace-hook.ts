@@ -1,14 +1,13 @@
 // Loaded with `node --import <this> bin/minictr …` by the benchmark only. It changes no
-// behaviour: it timestamps every child process minictr spawns (execa and the monitor both go
-// through node:child_process.spawn), the moment the CLI starts parsing (all modules loaded),
-// and every state lock (wait and hold), then writes them as JSON to $MINICTR_BENCH_TRACE
-// when the process exits. Without that variable it installs nothing.
-import './trace-t0.js';
+// behaviour: it timestamps the compile and evaluation of the bundle (bin/minictr runs it through
+// node:vm), every child process minictr spawns (execa and the monitor both go through
+// node:child_process.spawn) and every state lock (a mkdir of `*.lock`, by proper-lockfile),
+// then writes them as JSON to $MINICTR_BENCH_TRACE when the process exits. Without that
+// variable it installs nothing. It imports only Node's own modules, so it adds no load time.
 import childProcess, { type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { writeFileSync } from 'node:fs';
-import { Command } from 'commander';
-import lockfile from 'proper-lockfile';
+import vm from 'node:vm';
 
 export interface TraceSpawn {
   argv: string[];
@@ -26,7 +25,10 @@ export interface TraceLock {
 export interface Trace {
   /** All times in ms since this process started (performance.timeOrigin). */
   hookLoaded: number;
-  parseStarted: number;
+  /** The bundle compiled (with or without the code cache). */
+  compiled: number;
+  /** Its modules evaluated and main() run up to its first await. */
+  evaluated: number;
   exit: number;
   spawns: TraceSpawn[];
   locks: TraceLock[];
@@ -34,7 +36,7 @@ export interface Trace {
 
 const out = process.env['MINICTR_BENCH_TRACE'];
 if (out) {
-  const trace: Trace = { hookLoaded: (globalThis as { __minictrBenchT0?: number }).__minictrBenchT0 ?? performance.now(), parseStarted: -1, exit: -1, spawns: [], locks: [] };
+  const trace: Trace = { hookLoaded: performance.now(), compiled: -1, evaluated: -1, exit: -1, spawns: [], locks: [] };
 
   const originalSpawn = childProcess.spawn;
   const tracedSpawn = function (this: unknown, ...args: unknown[]): ChildProcess {
@@ -52,30 +54,57 @@ if (out) {
   (childProcess as { spawn: unknown }).spawn = tracedSpawn;
   syncBuiltinESMExports();
 
-  const originalParse = Command.prototype.parseAsync;
-  Command.prototype.parseAsync = function (this: Command, ...args: Parameters<Command['parseAsync']>) {
-    if (trace.parseStarted < 0) trace.parseStarted = performance.now();
-    return originalParse.apply(this, args);
-  };
+  const OriginalScript = vm.Script;
+  class TracedScript extends OriginalScript {
+    constructor(...args: ConstructorParameters<typeof vm.Script>) {
+      super(...args);
+      trace.compiled = performance.now();
+    }
+    override runInThisContext(...args: Parameters<vm.Script['runInThisContext']>): unknown {
+      const fn = super.runInThisContext(...args) as (...a: unknown[]) => unknown;
+      return function (this: unknown, ...a: unknown[]) {
+        const result = fn.apply(this, a);
+        trace.evaluated = performance.now();
+        return result;
+      };
+    }
+  }
+  (vm as { Script: unknown }).Script = TracedScript;
 
-  type LockFn = (file: string, options?: unknown) => Promise<() => Promise<void>>;
-  const lockModule = lockfile as unknown as { lock: LockFn };
-  const originalLock = lockModule.lock;
-  lockModule.lock = async (file: string, options?: unknown) => {
-    const entry: TraceLock = { name: file.split('/').pop() ?? file, requested: performance.now(), acquired: -1, released: -1 };
-    trace.locks.push(entry);
-    const release = await originalLock(file, options);
-    entry.acquired = performance.now();
-    return async () => {
-      entry.released = performance.now();
-      return release();
+  type Callback = (err: NodeJS.ErrnoException | null, ...rest: unknown[]) => void;
+  const open = new Map<string, TraceLock>();
+  const wrapDirCall = (name: 'mkdir' | 'rmdir', onDone: (path: string, ok: boolean) => void): void => {
+    const original = fs[name] as unknown as (...a: unknown[]) => void;
+    (fs as unknown as Record<string, unknown>)[name] = function (this: unknown, ...a: unknown[]) {
+      const path = String(a[0]);
+      const callback = a[a.length - 1];
+      if (!path.endsWith('.lock') || typeof callback !== 'function') return original.apply(this, a);
+      if (name === 'mkdir' && !open.has(path)) {
+        const entry: TraceLock = { name: path.split('/').pop() ?? path, requested: performance.now(), acquired: -1, released: -1 };
+        open.set(path, entry);
+        trace.locks.push(entry);
+      }
+      a[a.length - 1] = (err: NodeJS.ErrnoException | null, ...rest: unknown[]) => {
+        onDone(path, !err);
+        (callback as Callback)(err, ...rest);
+      };
+      return original.apply(this, a);
     };
   };
+  wrapDirCall('mkdir', (path, ok) => {
+    const entry = open.get(path);
+    if (ok && entry) entry.acquired = performance.now();
+  });
+  wrapDirCall('rmdir', (path) => {
+    const entry = open.get(path);
+    if (entry) entry.released = performance.now();
+    open.delete(path);
+  });
 
   process.once('exit', () => {
     trace.exit = performance.now();
     try {
-      writeFileSync(out, JSON.stringify(trace));
+      fs.writeFileSync(out, JSON.stringify(trace));
     } catch {
       // the benchmark reports a missing trace
     }

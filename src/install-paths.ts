@@ -1,5 +1,5 @@
 // Where minictr's own files are (package.json, bin/, rootfs/), found from this module's location
-// so it works both from dist/src/… and from the single-file bundle dist/minictr.mjs.
+// so it works both from dist/src/… and from the single-file bundle dist/minictr.cjs.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -26,5 +26,6 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv);
-process.exitCode = code;
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});
