@@ -38,8 +38,8 @@ function ipBatch(prefix: Argv, lines: Argv[], why: string, extra: Pick<CommandOp
   });
 }
 
-function addRulesOp(rules: Rule[], why: string, declareChains?: Chain[]): CommandOp {
-  const options = declareChains ? { declareChains } : {};
+function addRulesOp(rules: Rule[], why: string, declareChains?: Chain[], checks: Rule[] = []): CommandOp {
+  const options = { ...(declareChains ? { declareChains } : {}), ...(checks.length > 0 ? { checks } : {}) };
   return command(RESTORE_ARGV, why, {
     stdin: restoreText(rules, options, 'add'),
     shown: restoreShown(rules, options, 'add'),
@@ -149,21 +149,25 @@ function containerRulesWhy(att: NetworkAttachment): string {
   ].join('; ');
 }
 
-export function planContainerNetworkSetup(att: NetworkAttachment): Plan {
+/**
+ * The link half of a container's setup: its namespace, the veth pair into the bridge, and
+ * eth0's address and route. One `ip -batch` on the host side (`netns add` works in a batch and
+ * leaves ip in the host's namespace), one inside the new namespace.
+ */
+export function planContainerLinkSetup(att: NetworkAttachment): Plan {
   const { netns: ns, hostVeth: veth, bridge: br } = att;
-  const rules = containerRules(att);
   const ops: Op[] = [
-    command(['ip', 'netns', 'add', ns], 'give the container its own network stack (a network namespace)'),
     ipBatch(
       ['ip'],
       [
+        ['netns', 'add', ns],
         ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', att.mac, 'netns', ns],
         ['link', 'set', veth, 'master', br],
         ['link', 'set', veth, 'up'],
         ['link', 'set', veth, 'type', 'bridge_slave', 'hairpin', 'on'],
       ],
-      `connect the namespace to the host with a veth pair: eth0 inside, ${veth} plugged into ${br} ` +
-        '(hairpin on: the container can reach itself through a published port)',
+      `give the container its own network stack (a network namespace) and connect it to the host with a veth pair: ` +
+        `eth0 inside, ${veth} plugged into ${br} (hairpin on: the container can reach itself through a published port)`,
     ),
     ipBatch(
       ['ip', '-n', ns],
@@ -177,8 +181,35 @@ export function planContainerNetworkSetup(att: NetworkAttachment): Plan {
         `and a default route via the gateway ${att.gateway}`,
     ),
   ];
-  if (rules.length > 0) ops.push(addRulesOp(rules, containerRulesWhy(att)));
-  return { title: `set up network for container ${ns} on ${att.network} (${att.ip})`, ops };
+  return { title: `connect container ${ns} to ${att.bridge} (${att.ip})`, ops };
+}
+
+/**
+ * The firewall half: the container's own rules, in one iptables-restore. `checks` are rules of
+ * the network that must already be there (see firewallChecks); when one is missing the restore
+ * fails and the caller repairs the ruleset. Independent of the links, so it can run beside them.
+ */
+export function planContainerFirewallSetup(att: NetworkAttachment, checks: Rule[] = []): Plan {
+  const rules = containerRules(att);
+  const ops: Op[] = rules.length > 0 ? [addRulesOp(rules, containerRulesWhy(att), undefined, checks)] : [];
+  return { title: `firewall rules of container ${att.netns} (${att.ip})`, ops };
+}
+
+/**
+ * Two rules whose absence shows minictr's rules were wiped (a firewall reload, `iptables -F`):
+ * the jump from FORWARD into minictr's chains, and the network's MASQUERADE.
+ */
+export function firewallChecks(net: NetworkRecord): Rule[] {
+  return [standingRules().find((r) => r.chain === 'FORWARD'), networkRules(net).find((r) => r.table === 'nat')].filter(
+    (r): r is Rule => r !== undefined,
+  );
+}
+
+export function planContainerNetworkSetup(att: NetworkAttachment, checks: Rule[] = []): Plan {
+  return {
+    title: `set up network for container ${att.netns} on ${att.network} (${att.ip})`,
+    ops: [...planContainerLinkSetup(att).ops, ...planContainerFirewallSetup(att, checks).ops],
+  };
 }
 
 /** The firewall half of a container's teardown: its rules, then its UDP flows. */

@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { MinictrError } from '../errors.js';
 import { pathExists } from '../path-exists.js';
 import { checkpoint } from './checkpoint.js';
-import { applyPlan, applyPlanBestEffort, type StepReport } from '../exec/apply.js';
+import { applyPlan, applyPlanBestEffort, type ApplyOptions, type StepReport } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
 import { concatPlans, type Plan } from '../plan/types.js';
 import type { Store } from '../state/store.js';
@@ -24,7 +24,9 @@ import {
   type PortRequest,
 } from '../network/ports.js';
 import {
-  planContainerNetworkSetup,
+  firewallChecks,
+  planContainerFirewallSetup,
+  planContainerLinkSetup,
   planContainerNetworkTeardown,
   planContainerFirewallTeardown,
   planContainerLinkTeardown,
@@ -78,6 +80,15 @@ async function hostListeners(): Promise<HostBinding[]> {
     }),
   );
   return out;
+}
+
+export interface AttachPlans {
+  attachment: NetworkAttachment;
+  net: NetworkRecord;
+  prepare: Plan;
+  links: Plan;
+  firewall: Plan;
+  plan: Plan;
 }
 
 function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
@@ -152,32 +163,33 @@ export class ContainerNetworking {
     };
   }
 
-  /** The whole plan for attaching a container: network setup (only what is missing) + the container's own steps. */
-  async planAttach(record: ContainerRecord, records: ContainerRecord[]): Promise<{ attachment: NetworkAttachment; plan: Plan; net: NetworkRecord } | undefined> {
+  /**
+   * The whole plan for attaching a container, in three parts: what the network needs first
+   * (sysctls; on first use the bridge and whatever rules iptables-save lacks), then the
+   * container's links and its firewall rules, which are independent and run side by side.
+   * `plan` is all of it in order, for --dry-run.
+   */
+  async planAttach(record: ContainerRecord, records: ContainerRecord[]): Promise<AttachPlans | undefined> {
     if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
     const net = await this.resolveNetwork(record.hostConfig.networkMode);
     const attachment = await this.planAttachment(record, net, records);
-    const facts = await this.facts(net);
-    if (!facts.bridgeExists) {
+    const bridgeExists = await this.bridgeExists(net);
+    if (!bridgeExists) {
       // First use of this network on this host: its subnet must not shadow a route the host has.
       const others = (await this.store.listNetworks()).filter((n) => n.name !== net.name);
       checkSubnetFree(net.subnet, others, await this.hostRoutes(), net.bridge);
     }
-    const intact = facts.standingRulesExist && facts.networkRulesExist;
-    // The bridge and sysctls as needed; the rules, when a probe finds any missing, by comparing
-    // the whole ruleset with what every network and attached container should have.
-    const setup = planNetworkSetup(net, { ...facts, standingRulesExist: true, networkRulesExist: true });
-    const rebuild = intact ? [] : [await this.planRepair(records, [net])];
-    // A bridge deleted by hand while containers were attached: plug their veths back in.
-    const reattach = facts.bridgeExists ? [] : [planReattachVeths(net.bridge, attachedTo(records, net.name))];
-    const plan = concatPlans(
-      `connect container ${record.name} to network ${net.name}`,
-      setup,
-      ...reattach,
-      ...rebuild,
-      planContainerNetworkSetup(attachment),
-    );
-    return { attachment, plan, net };
+    const setup = planNetworkSetup(net, { bridgeExists, standingRulesExist: true, networkRulesExist: true });
+    // A new bridge (first use, a reboot, deleted by hand): compare the rules with iptables-save,
+    // and plug back the veths of containers that were on it. A standing bridge: assume the rules
+    // are there, and let the container's own restore check two of them (no extra process).
+    const prepare = bridgeExists
+      ? setup
+      : concatPlans(setup.title, setup, planReattachVeths(net.bridge, attachedTo(records, net.name)), await this.planRepair(records, [net]));
+    const links = planContainerLinkSetup(attachment);
+    const firewall = planContainerFirewallSetup(attachment, bridgeExists ? firewallChecks(net) : []);
+    const plan = concatPlans(`connect container ${record.name} to network ${net.name}`, prepare, links, firewall);
+    return { attachment, net, prepare, links, firewall, plan };
   }
 
   /** The rules every network and attached container should have, minus those present. */
@@ -220,6 +232,10 @@ export class ContainerNetworking {
     });
   }
 
+  private bridgeExists(net: NetworkRecord): Promise<boolean> {
+    return pathExists(`/proc/sys/net/ipv4/conf/${net.bridge}`);
+  }
+
   private async checkRule(rule: Rule | undefined): Promise<boolean> {
     if (!rule) return false;
     return (await this.runner.run(iptablesCheck(rule), { allowFailure: true })).exitCode === 0;
@@ -232,7 +248,7 @@ export class ContainerNetworking {
       const records = await this.store.listContainers();
       const planned = await this.planAttach(record, records);
       if (!planned) return undefined;
-      const { attachment, plan, net } = planned;
+      const { attachment, net } = planned;
       if (!(await this.store.loadNetwork(net.name))) await this.store.saveNetwork(net);
       // Written down before anything is created, so teardown can always find it.
       const saved = await this.store.lock('containers', async () => {
@@ -246,13 +262,20 @@ export class ContainerNetworking {
       await checkpoint(this.store.paths.root, 'network-recorded');
       try {
         let step = 0;
-        await applyPlan(plan, this.runner, {
-          onStep: async (report) => {
+        const options = {
+          onStep: async (report: StepReport) => {
             this.onStep?.(report);
             step++;
             await checkpoint(this.store.paths.root, `network-step-${step}`);
           },
-        });
+        };
+        await applyPlan(planned.prepare, this.runner, options);
+        const withThis = [...records.filter((r) => r.id !== record.id), { ...record, network: attachment }];
+        const results = await Promise.allSettled([
+          applyPlan(planned.links, this.runner, options),
+          this.applyFirewall(planned.firewall, withThis, options),
+        ]);
+        for (const r of results) if (r.status === 'rejected') throw r.reason;
       } catch (err) {
         await applyPlanBestEffort(planContainerNetworkTeardown(attachment), this.runner);
         await this.store.lock('containers', async () => {
@@ -266,6 +289,20 @@ export class ContainerNetworking {
       }
       return attachment;
     });
+  }
+
+  /**
+   * The container's rules; when their restore fails (a check found minictr's rules wiped),
+   * put back everything missing, this container's rules included, from iptables-save.
+   */
+  private async applyFirewall(firewall: Plan, records: ContainerRecord[], options: ApplyOptions): Promise<void> {
+    try {
+      await applyPlan(firewall, this.runner, options);
+    } catch (err) {
+      const repair = await this.planRepair(records);
+      if (repair.ops.length === 0) throw err;
+      await applyPlan(repair, this.runner, options);
+    }
   }
 
   /** Undo a container's network objects as recorded; anything already gone counts as removed. */

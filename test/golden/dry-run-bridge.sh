@@ -34,9 +34,8 @@ iptables -w -t nat -A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment m
 iptables -w -t nat -A POSTROUTING -s 172.18.0.0/16 '!' -o minictr0 -m comment --comment minictr:bridge -j MASQUERADE
 iptables -w -t nat -A POSTROUTING -o minictr0 -m addrtype --src-type LOCAL -m comment --comment minictr:bridge -j MASQUERADE
 iptables -w -t raw -A PREROUTING -d 127.0.0.0/8 -i minictr0 -m comment --comment minictr:bridge -j DROP
-# give the container its own network stack (a network namespace)
+# give the container its own network stack (a network namespace) and connect it to the host with a veth pair: eth0 inside, vethabcdef0 plugged into minictr0 (hairpin on: the container can reach itself through a published port)
 ip netns add minictr-abcdef012345
-# connect the namespace to the host with a veth pair: eth0 inside, vethabcdef0 plugged into minictr0 (hairpin on: the container can reach itself through a published port)
 ip link add vethabcdef0 type veth peer name eth0 address 02:42:ac:12:00:02 netns minictr-abcdef012345
 ip link set vethabcdef0 master minictr0
 ip link set vethabcdef0 up

@@ -557,6 +557,22 @@ describe('minictr networking, with real traffic in a sandbox', { skip: !isRoot &
     assertSameRuleSet(await iptablesSave(), before, 'reload after `iptables -t nat -F` did not restore exactly the rules that were there');
   });
 
+  test('a run after a firewall flush notices it and puts back every minictr rule, its own and the others\'', async () => {
+    assert.ok(reloaded !== '', 'the reload test did not get this far');
+    const before = await iptablesSave();
+    await must(sb.host(['iptables', '-w', '-t', 'nat', '-F']), 'nat -F');
+    await must(sb.host(['iptables', '-w', '-F']), 'filter -F');
+    await must(sb.host(['iptables', '-w', '-A', 'INPUT', '-i', 'lo', '-j', 'ACCEPT']), 'host rule');
+    await must(sb.host(['iptables', '-w', '-A', 'FORWARD', '-s', '192.0.2.0/24', '-j', 'ACCEPT']), 'host rule');
+    await must(sb.host(['iptables', '-w', '-t', 'nat', '-A', 'POSTROUTING', '-s', '192.0.2.0/24', '-j', 'RETURN']), 'host rule');
+    ids.rl2 = await runDetached(['--name', 'rl2', '-p', '5007:5000', 'busybox', 'httpd', '-f', '-p', '5000', '-h', '/etc']);
+    assert.equal(await eventuallyGet('wan', `http://${HOST_IP}:5007/hostname`), ids.rl2.slice(0, 12));
+    const old = await sb.wan(wget(`http://${HOST_IP}:5005/hostname`));
+    assert.equal(old.stdout.trim(), ids.rl?.slice(0, 12), `wan -> 5005 (the older container) after the run: ${describeResult(old)}`);
+    await mcOk(['rm', '-f', 'rl2']);
+    assertSameRuleSet(await iptablesSave(), before, 'run + rm after a flush did not leave exactly the rules that were there');
+  });
+
   test('after reload, removing the container and the network still puts the host back as it was', async () => {
     await mcOk(['rm', '-f', 'rl']);
     await mcOk(['network', 'rm', 'bridge']);

@@ -167,6 +167,11 @@ export interface RestoreOptions {
   declareChains?: Chain[];
   /** Flushed (-F) then deleted (-X) after the rules: removing minictr's chains for good. */
   removeChains?: Chain[];
+  /**
+   * Checked (-C) before the rules of their table: if one is missing, the table's batch fails
+   * whole and nothing of it is applied. Costs no extra process.
+   */
+  checks?: Rule[];
 }
 
 /**
@@ -178,11 +183,13 @@ export function restoreText(rules: Rule[], options: RestoreOptions, mode: Mode):
   for (const table of TABLE_ORDER) {
     const declared = (options.declareChains ?? []).filter((c) => c.table === table);
     const removed = (options.removeChains ?? []).filter((c) => c.table === table);
+    const checks = (options.checks ?? []).filter((r) => r.table === table);
     const own = rules.filter((r) => r.table === table);
     if (mode === 'delete') own.reverse();
-    if (declared.length + removed.length + own.length === 0) continue;
+    if (declared.length + removed.length + own.length + checks.length === 0) continue;
     lines.push(`*${table}`);
     for (const c of declared) lines.push(`:${c.chain} - [0:0]`);
+    for (const r of checks) lines.push(`-C ${r.chain} ${specText(r.spec)}`);
     for (const r of own) lines.push(ruleLine(r, mode));
     for (const c of removed) lines.push(`-F ${c.chain}`);
     for (const c of removed) lines.push(`-X ${c.chain}`);
@@ -212,6 +219,7 @@ export function restoreShown(rules: Rule[], options: RestoreOptions, mode: Mode)
     const own = rules.filter((r) => r.table === table);
     if (mode === 'delete') own.reverse();
     for (const c of options.declareChains ?? []) if (c.table === table) out.push(chainCommand(c, '-N'));
+    for (const r of options.checks ?? []) if (r.table === table) out.push(iptablesCheck(r));
     for (const r of own) out.push(iptablesCommand(r, mode));
     const removed = (options.removeChains ?? []).filter((c) => c.table === table);
     for (const c of removed) out.push(chainCommand(c, '-F'));

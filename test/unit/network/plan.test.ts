@@ -2,12 +2,14 @@ import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import type { CommandOp, Op } from '../../../src/plan/types.js';
 import {
+  firewallChecks,
+  planContainerFirewallSetup,
   planContainerNetworkSetup,
   planContainerNetworkTeardown,
   planNetworkSetup,
   planNetworkTeardown,
 } from '../../../src/network/plan.js';
-import { containerRules, networkRules, restoreText, standingChains, standingRules } from '../../../src/network/firewall/iptables.js';
+import { containerRules, networkRules, restoreText, specText, standingChains, standingRules } from '../../../src/network/firewall/iptables.js';
 import { ATT, C, NET } from './fixtures.js';
 
 function asCommand(op: Op | undefined): CommandOp {
@@ -20,20 +22,21 @@ const line = (op: Op): string => (op.kind === 'command' ? op.argv.join(' ') : `w
 test('container setup: the article\'s steps, batched, each with a reason', () => {
   const plan = planContainerNetworkSetup(ATT);
   assert.deepEqual(plan.ops.map(line), [
-    'ip netns add minictr-abcdef012345',
     'ip -batch -',
     'ip -n minictr-abcdef012345 -batch -',
     'iptables-restore -w --noflush',
   ]);
-  const [, host, inside, rules] = plan.ops.map(asCommand);
+  const [host, inside, rules] = plan.ops.map(asCommand);
   assert.equal(
     host!.stdin,
-    'link add vethabcdef0 type veth peer name eth0 address 02:42:ac:12:00:02 netns minictr-abcdef012345\n' +
+    'netns add minictr-abcdef012345\n' +
+      'link add vethabcdef0 type veth peer name eth0 address 02:42:ac:12:00:02 netns minictr-abcdef012345\n' +
       'link set vethabcdef0 master minictr0\n' +
       'link set vethabcdef0 up\n' +
       'link set vethabcdef0 type bridge_slave hairpin on\n',
   );
   assert.deepEqual(host!.shown, [
+    ['ip', 'netns', 'add', 'minictr-abcdef012345'],
     ['ip', 'link', 'add', 'vethabcdef0', 'type', 'veth', 'peer', 'name', 'eth0', 'address', '02:42:ac:12:00:02', 'netns', 'minictr-abcdef012345'],
     ['ip', 'link', 'set', 'vethabcdef0', 'master', 'minictr0'],
     ['ip', 'link', 'set', 'vethabcdef0', 'up'],
@@ -58,6 +61,23 @@ test('container setup: the article\'s steps, batched, each with a reason', () =>
   );
   assert.match(plan.ops[0]!.why, /own network stack/);
   for (const op of plan.ops) assert.ok(op.why.length > 10 && !op.why.includes('\n'));
+});
+
+test('container rules on a standing bridge check, in the same restore, that the network\'s rules are still there', () => {
+  const checks = firewallChecks(NET);
+  assert.deepEqual(checks.map((r) => `${r.table} ${r.chain}`), ['filter FORWARD', 'nat POSTROUTING']);
+  const [op] = planContainerFirewallSetup(ATT, checks).ops.map(asCommand);
+  const lines = (op!.stdin ?? '').split('\n');
+  // Each check comes first in its table's block, so a wiped ruleset fails the block before any rule is added.
+  for (const check of checks) {
+    const at = lines.indexOf(`-C ${check.chain} ${specText(check.spec)}`);
+    assert.ok(at > 0, `a -C line for ${check.chain} in ${op!.stdin}`);
+    assert.equal(lines[at - 1], `*${check.table}`);
+  }
+  assert.ok(op!.shown?.some((argv) => argv.includes('-C') && argv.includes('FORWARD')));
+  assert.equal(op!.shown?.length, containerRules(ATT).length + checks.length);
+  // No checks asked for: exactly the container's rules.
+  assert.equal(asCommand(planContainerFirewallSetup(ATT).ops[0]).stdin, restoreText(containerRules(ATT), {}, 'add'));
 });
 
 test('container teardown: rules (with per-rule fallback), UDP conntrack by host port, veth, netns', () => {
