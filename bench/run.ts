@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Sandbox, HOST_IP, isRoot } from '../test/integration/sandbox.js';
 import { findPrivilegeTools } from '../src/runtime/privileges.js';
 import { initCommand } from '../src/runtime/init-script.js';
+import { mountTools } from '../src/runtime/kernel-paths.js';
 import {
   fmtMs,
   killLive,
@@ -486,13 +487,13 @@ async function initScript(): Promise<void> {
     note('init-script micro-benchmark skipped: no image rootfs');
     return;
   }
-  progress(`init script: ${cfg.reps} rounds, /bin/sh vs busybox sh`);
+  progress(`init script: ${cfg.reps} rounds`);
   const busybox = await realpath((await exists('/bin/busybox')) ? '/bin/busybox' : '/usr/bin/busybox');
-  const variants = ['host /bin/sh (as minictr runs it)', 'busybox sh (what-if)'] as const;
+  const variants = ['the init script (as minictr runs it)'] as const;
   const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
   const failures: Record<string, string> = {};
   const work = await mkdtemp(join(sb.root, 'bench-init-'));
-  const build = async (n: number, variant: (typeof variants)[number]): Promise<{ argv: string[]; env: Record<string, string> }> => {
+  const build = async (n: number, _variant: (typeof variants)[number]): Promise<{ argv: string[]; env: Record<string, string> }> => {
     const d = join(work, String(n));
     const merged = join(d, 'merged');
     const upper = join(d, 'upper');
@@ -509,14 +510,10 @@ async function initScript(): Promise<void> {
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
       command: ['true'],
       busybox,
+      ...(await mountTools()),
       privileges: await findPrivilegeTools(),
     });
-    let argv = [...ic.argv];
-    if (variant.startsWith('busybox')) {
-      const at = argv.indexOf('/bin/sh');
-      if (at >= 0) argv = [...argv.slice(0, at), busybox, 'sh', ...argv.slice(at + 1)];
-    }
-    return { argv, env: ic.env };
+    return { argv: [...ic.argv], env: ic.env };
   };
   let n = 0;
   for (let rep = 0; rep < cfg.reps && timeLeft() > 0; rep++) {

@@ -15,23 +15,14 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 R=$MINICTR_MERGED
 read -r pid _ < /proc/self/stat
 echo "$pid" > "$MINICTR_PIDFILE.tmp" && mv "$MINICTR_PIDFILE.tmp" "$MINICTR_PIDFILE"
-if [ -n "$MINICTR_LOWER" ]; then
-  mount -t overlay overlay -o "lowerdir=$MINICTR_LOWER,upperdir=$MINICTR_UPPER,workdir=$MINICTR_WORK" "$R"
-else
-  mount --bind "$R" "$R"
-fi
-mkdir -p "$R/proc" "$R/dev" "$R/sys"
-mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
-mount -t tmpfs -o nosuid,mode=755,size=65536k tmpfs "$R/dev"
+# libmount reads an fstab only from a regular file; this one stays beside the container's record.
+printf '%s\n' "$MINICTR_FSTAB" > "$MINICTR_DIR/fstab"
+"$MINICTR_MOUNT" --all --fstab "$MINICTR_DIR/fstab"
 mknod -m 666 "$R/dev/null" c 1 3; mknod -m 666 "$R/dev/zero" c 1 5; mknod -m 666 "$R/dev/full" c 1 7
 mknod -m 666 "$R/dev/random" c 1 8; mknod -m 666 "$R/dev/urandom" c 1 9; mknod -m 666 "$R/dev/tty" c 5 0
-mkdir -m 755 "$R/dev/pts" "$R/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$R/dev/pts"
 ln -s pts/ptmx "$R/dev/ptmx"
-mount -t tmpfs -o nosuid,nodev,noexec,mode=1777,size=65536k shm "$R/dev/shm"
 ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"
 ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
-mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys"
 if [ "$MINICTR_NET" = none ]; then ip link set lo up; fi
 if [ -n "$MINICTR_HOSTNAME" ]; then hostname "$MINICTR_HOSTNAME"; fi
 mkdir -p "$R/.oldroot"
@@ -49,20 +40,12 @@ for f in hosts hostname resolv.conf; do
     $B mount --bind "/.oldroot$MINICTR_DIR/$f" "/etc/$f"
   fi
 done
-$B mkdir -p "$MINICTR_WORKDIR"
-# Docker's masked and read-only kernel files.
-for p in $MINICTR_MASKED; do
-  if [ -d "$p" ]; then $B mount -t tmpfs -o ro,nosuid,nodev,noexec,size=0 tmpfs "$p" 2>/dev/null || true
-  elif [ -e "$p" ]; then $B mount --bind /dev/null "$p" 2>/dev/null || true; fi
-done
-for p in $MINICTR_READONLY; do
-  if [ -e "$p" ]; then $B mount --bind "$p" "$p" && $B mount -o remount,bind,ro "$p" || true; fi
-done
+# mkdir and rmdir are busybox applets that run inside this shell: no process.
+mkdir -p "$MINICTR_WORKDIR"
 # The host's root stays reachable through fd 9 just long enough to start setpriv.
 exec 9</.oldroot
 $B umount -l /.oldroot
-# The busybox binary is reachable now only as this shell's own executable.
-(exec -a busybox /proc/self/exe rmdir /.oldroot)
+rmdir /.oldroot
 cd "$MINICTR_WORKDIR"
 set +e
 if [ -n "$MINICTR_PATH" ]; then export PATH="$MINICTR_PATH"; else unset PATH; fi
@@ -70,10 +53,9 @@ exec "$@"`;
 
 /** Every variable minictr's own scripts use; none of them reaches the container. */
 const INTERNAL_VARS = [
-  'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_LOWER',
-  'MINICTR_UPPER', 'MINICTR_WORK', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
+  'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
-  'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MASKED', 'MINICTR_READONLY',
+  'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -83,6 +65,44 @@ export const MASKED_PATHS = [
 ];
 /** Kernel files Docker makes read-only. */
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/** A kernel file or directory of MASKED_PATHS/READONLY_PATHS, as the host has it (the same kernel). */
+export interface KernelPath {
+  path: string;
+  dir: boolean;
+}
+
+/** fstab(5) escapes space, tab, newline and backslash in a field as octal. */
+function fstabField(text: string): string {
+  return text.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
+ * Every filesystem of the container, in mount order, as one fstab for a single `mount --all`
+ * (util-linux: X-mount.mkdir makes the mount points, `bind,ro` also remounts read-only).
+ * The kernel paths lie inside the container's own fresh /proc and /sys, so no path of the
+ * image is followed; the image's /etc files are bind-mounted by stage 2, after pivot_root.
+ */
+export function containerFstab(spec: Pick<InitSpec, 'merged' | 'overlay' | 'masked' | 'readonly'>): string {
+  const r = spec.merged;
+  const entries: string[][] = [
+    spec.overlay
+      ? ['overlay', r, 'overlay', `lowerdir=${spec.overlay.lower},upperdir=${spec.overlay.upper},workdir=${spec.overlay.work}`]
+      : [r, r, 'none', 'bind'],
+    ['proc', `${r}/proc`, 'proc', 'nosuid,nodev,noexec,X-mount.mkdir'],
+    ['tmpfs', `${r}/dev`, 'tmpfs', 'nosuid,mode=755,size=65536k,X-mount.mkdir'],
+    ['devpts', `${r}/dev/pts`, 'devpts', 'newinstance,ptmxmode=0666,mode=620,X-mount.mkdir'],
+    ['shm', `${r}/dev/shm`, 'tmpfs', 'nosuid,nodev,noexec,mode=1777,size=65536k,X-mount.mkdir'],
+    ['sysfs', `${r}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir'],
+    // Docker's masked kernel files: an empty read-only tmpfs over a directory, /dev/null over a file.
+    ...spec.masked.map((k) =>
+      k.dir ? ['tmpfs', `${r}${k.path}`, 'tmpfs', 'ro,nosuid,nodev,noexec,size=0'] : ['/dev/null', `${r}${k.path}`, 'none', 'bind'],
+    ),
+    // Docker's read-only kernel files.
+    ...spec.readonly.map((k) => [`${r}${k.path}`, `${r}${k.path}`, 'none', 'bind,ro']),
+  ];
+  return entries.map((e) => `${e.map(fstabField).join(' ')} 0 0`).join('\n');
+}
 
 /** Where the monitor and stage 1 look for the host's unshare, nsenter, mount, ip, pivot_root. */
 export const HOST_TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
@@ -103,6 +123,11 @@ export interface InitSpec {
   command: string[];
   /** Host path of the static busybox stage 2 runs from. */
   busybox: string;
+  /** Host path of util-linux mount (busybox's has no X-mount.mkdir and no read-only binds). */
+  mount: string;
+  /** The entries of MASKED_PATHS and READONLY_PATHS this kernel has. */
+  masked: KernelPath[];
+  readonly: KernelPath[];
   privileges: PrivilegeTools;
   /** Absent: root. */
   user?: ProcessUser;
@@ -134,17 +159,14 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_DIR: spec.dir,
     MINICTR_PIDFILE: spec.pidFile,
     MINICTR_MERGED: spec.merged,
-    MINICTR_LOWER: spec.overlay?.lower ?? '',
-    MINICTR_UPPER: spec.overlay?.upper ?? '',
-    MINICTR_WORK: spec.overlay?.work ?? '',
     MINICTR_NET: spec.networkMode,
     MINICTR_HOSTNAME: spec.networkMode === 'host' ? '' : spec.hostname,
     MINICTR_BUSYBOX: spec.busybox,
     MINICTR_STAGE2: STAGE2,
     MINICTR_WORKDIR: spec.workdir || '/',
     MINICTR_UNSET: INTERNAL_VARS.map((v) => `-u ${v}`).join(' '),
-    MINICTR_MASKED: MASKED_PATHS.join(' '),
-    MINICTR_READONLY: READONLY_PATHS.join(' '),
+    MINICTR_MOUNT: spec.mount,
+    MINICTR_FSTAB: containerFstab(spec),
   });
   return { argv, env };
 }

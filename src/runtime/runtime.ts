@@ -12,6 +12,7 @@ import type { Store } from '../state/store.js';
 import { NULL_TIME, type ContainerRecord, type ContainerConfig, type HostConfig } from '../state/records.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand, type InitSpec } from './init-script.js';
 import { findPrivilegeTools, type ProcessUser } from './privileges.js';
+import { mountTools } from './kernel-paths.js';
 import { resolveUser } from '../image/user.js';
 import { checkCommand } from './lookup.js';
 import { envValue, generateName, mergeEnv, newContainerId, validateHostname, validateName, validateWorkdir } from './options.js';
@@ -255,6 +256,7 @@ export class Runtime {
       env: record.config.env,
       command: [...record.config.entrypoint, ...record.config.cmd],
       busybox: await hostBusybox(),
+      ...(await mountTools()),
       privileges: await findPrivilegeTools(),
       ...(record.config.user ? { user: await this.processUser(record) } : {}),
     };

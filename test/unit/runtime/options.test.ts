@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
-import { initCommand, monitorCommand } from '../../../src/runtime/init-script.js';
+import { containerFstab, initCommand, monitorCommand } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
 import { parseSignal } from '../../../src/runtime/proc.js';
 import { containerResolvConf, hostsFile } from '../../../src/runtime/files.js';
@@ -53,6 +53,9 @@ describe('container start commands', () => {
     overlay: { lower: '/r/i/rootfs', upper: '/r/c/1/upper', work: '/r/c/1/work' },
     hostname: 'abc', workdir: '/', env: ['PATH=/bin', 'A=1'], command: ['sh', '-c', 'echo hi'], busybox: '/usr/bin/busybox',
     privileges: { setpriv: '/usr/bin/setpriv', loader: '/lib/ld.so', libraryDirs: ['/lib', '/usr/lib'] },
+    mount: '/usr/bin/mount',
+    masked: [{ path: '/proc/kcore', dir: false }, { path: '/proc/acpi', dir: true }],
+    readonly: [{ path: '/proc/sys', dir: true }],
   };
 
   it('bridge mode joins the named netns, then unshares the rest', () => {
@@ -68,7 +71,7 @@ describe('container start commands', () => {
     assert.match(argv[setpriv + 2] ?? '', /^-all,\+chown,.*\+net_raw,.*\+audit_write$/);
     assert.equal(env['MINICTR_PATH'], '/bin');
     assert.equal(env['A'], '1');
-    assert.equal(env['MINICTR_LOWER'], '/r/i/rootfs');
+    assert.match(env['MINICTR_FSTAB'] ?? '', /^overlay \/r\/c\/1\/merged overlay lowerdir=\/r\/i\/rootfs,upperdir=\/r\/c\/1\/upper,workdir=\/r\/c\/1\/work 0 0$/m);
   });
 
   it('none mode gets its own empty netns; host mode shares net and uts', () => {
@@ -77,6 +80,25 @@ describe('container start commands', () => {
     assert.equal(host.argv[0], 'unshare');
     assert.ok(!host.argv.includes('--net') && !host.argv.includes('--uts'));
     assert.equal(host.env['MINICTR_HOSTNAME'], '');
+  });
+
+  it('mounts everything from one fstab: root first, then /proc, /dev, /sys, then masked and read-only kernel paths', () => {
+    const lines = containerFstab(base).split('\n');
+    assert.deepEqual(lines.map((l) => l.split(' ')[1]), [
+      '/r/c/1/merged', '/r/c/1/merged/proc', '/r/c/1/merged/dev', '/r/c/1/merged/dev/pts', '/r/c/1/merged/dev/shm',
+      '/r/c/1/merged/sys', '/r/c/1/merged/proc/kcore', '/r/c/1/merged/proc/acpi', '/r/c/1/merged/proc/sys',
+    ]);
+    assert.ok(lines.every((l) => l.split(' ').length === 6 && l.endsWith(' 0 0')));
+    assert.match(lines[1] ?? '', /^proc \S+ proc nosuid,nodev,noexec,X-mount\.mkdir 0 0$/);
+    assert.match(lines[5] ?? '', /^sysfs \S+ sysfs ro,/);
+    assert.equal(lines[6], '/dev/null /r/c/1/merged/proc/kcore none bind 0 0');
+    assert.equal(lines[7], 'tmpfs /r/c/1/merged/proc/acpi tmpfs ro,nosuid,nodev,noexec,size=0 0 0');
+    assert.equal(lines[8], '/r/c/1/merged/proc/sys /r/c/1/merged/proc/sys none bind,ro 0 0');
+  });
+
+  it('escapes blanks in fstab fields, and binds a copied root onto itself', () => {
+    const spaced = containerFstab({ merged: '/my root/m', masked: [], readonly: [] });
+    assert.equal(spaced.split('\n')[0], '/my\\040root/m /my\\040root/m none bind 0 0');
   });
 
   it('the monitor wraps the init and knows how to report the exit', () => {
