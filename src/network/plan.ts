@@ -187,7 +187,7 @@ export function planContainerLinkSetup(att: NetworkAttachment): Plan {
 /**
  * The firewall half: the container's own rules, in one iptables-restore. `checks` are rules of
  * the network that must already be there (see firewallChecks); when one is missing the restore
- * fails and the caller repairs the ruleset. Independent of the links, so it can run beside them.
+ * fails and the caller repairs the ruleset.
  */
 export function planContainerFirewallSetup(att: NetworkAttachment, checks: Rule[] = []): Plan {
   const rules = containerRules(att);

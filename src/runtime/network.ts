@@ -165,9 +165,8 @@ export class ContainerNetworking {
 
   /**
    * The whole plan for attaching a container, in three parts: what the network needs first
-   * (sysctls; on first use the bridge and whatever rules iptables-save lacks), then the
-   * container's links and its firewall rules, which are independent and run side by side.
-   * `plan` is all of it in order, for --dry-run.
+   * (sysctls; on first use the bridge and whatever rules iptables-save lacks), the container's
+   * links, then its firewall rules. `plan` is all of it in order, for --dry-run.
    */
   async planAttach(record: ContainerRecord, records: ContainerRecord[]): Promise<AttachPlans | undefined> {
     if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
@@ -270,12 +269,11 @@ export class ContainerNetworking {
           },
         };
         await applyPlan(planned.prepare, this.runner, options);
+        await applyPlan(planned.links, this.runner, options);
+        // Only after the links: a DNAT rule to an address nobody answers yet would drop a
+        // client's SYN (a 1 s retransmit) instead of refusing it until the process listens.
         const withThis = [...records.filter((r) => r.id !== record.id), { ...record, network: attachment }];
-        const results = await Promise.allSettled([
-          applyPlan(planned.links, this.runner, options),
-          this.applyFirewall(planned.firewall, withThis, options),
-        ]);
-        for (const r of results) if (r.status === 'rejected') throw r.reason;
+        await this.applyFirewall(planned.firewall, withThis, options);
       } catch (err) {
         await applyPlanBestEffort(planContainerNetworkTeardown(attachment), this.runner);
         await this.store.lock('containers', async () => {
