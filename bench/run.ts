@@ -404,6 +404,14 @@ function spawnLabel(argv: string[], afterMonitor: boolean): string {
   return `${phase}: ${file ?? '?'}`;
 }
 
+/** Phases of a traced run, also the column keys of the scale detail. */
+const PHASE = {
+  boot: 'node bootstrap (process start → launcher)',
+  compile: 'read + compile the bundle (with the code cache)',
+  evaluate: 'evaluate its modules, parse argv, start main',
+  prepare: 'prepare: image, record, locks, lazy imports (→ first host command)',
+} as const;
+
 function analyseTrace(trace: Trace, wallMs: number): { phases: PhaseSet; commands: Record<string, number>; counts: Record<string, number>; locks: Record<string, number> } {
   const monitor = trace.spawns.find((s) => s.argv[0] === '/bin/sh');
   const mStart = monitor?.start ?? NaN;
@@ -416,10 +424,10 @@ function analyseTrace(trace: Trace, wallMs: number): { phases: PhaseSet; command
   const lastEnd = Math.max(mEnd, ...post.map((s) => s.end));
   const sumDur = (list: typeof pre): number => list.reduce((a, s) => a + (s.end - s.start), 0);
   const phases: PhaseSet = {
-    'node bootstrap (process start → launcher)': trace.hookLoaded,
-    'read + compile the bundle (with the code cache)': trace.compiled - trace.hookLoaded,
-    'evaluate its modules, parse argv, start main': trace.evaluated - trace.compiled,
-    'prepare: image, record, locks, lazy imports (→ first host command)': firstSpawn - trace.evaluated,
+    [PHASE.boot]: trace.hookLoaded,
+    [PHASE.compile]: trace.compiled - trace.hookLoaded,
+    [PHASE.evaluate]: trace.evaluated - trace.compiled,
+    [PHASE.prepare]: firstSpawn - trace.evaluated,
     'network setup (first host command → monitor spawned)': mStart - firstSpawn,
     '  of which in child processes (setup)': sumDur(pre),
     [detached ? 'container: monitor spawned → pid file seen, record updated' : 'container: monitor + init script + `true`']: mEnd - mStart,
@@ -1106,10 +1114,10 @@ function report(): string {
     out.push('');
     out.push(`scale detail (traced starts in each window, medians): where a detached start spends its time as containers accumulate`);
     const ph = (p: (typeof sc.points)[number], k: string): string => fmtMs(p.tracedStartPhases[k]?.median).padStart(9);
-    out.push(`  ${'count'.padStart(5)} ${'start'.padStart(9)} ${'load'.padStart(9)} ${'prepare'.padStart(9)} ${'net setup'.padStart(9)} ${'children'.padStart(9)} ${'pid wait'.padStart(9)} ${'lockwait'.padStart(9)} ${'ipt-save'.padStart(9)} ${'ps -a'.padStart(9)} ${'rm -f'.padStart(9)} ${'settled'.padStart(9)}`);
+    out.push(`  ${'count'.padStart(5)} ${'start'.padStart(9)} ${'evaluate'.padStart(9)} ${'prepare'.padStart(9)} ${'net setup'.padStart(9)} ${'children'.padStart(9)} ${'pid wait'.padStart(9)} ${'lockwait'.padStart(9)} ${'ipt-save'.padStart(9)} ${'ps -a'.padStart(9)} ${'rm -f'.padStart(9)} ${'settled'.padStart(9)}`);
     for (const p of sc.points) {
       out.push(
-        `  ${String(p.count).padStart(5)} ${fmtMs(p.start?.median).padStart(9)} ${ph(p, 'load minictr modules (→ CLI parse)')} ${ph(p, 'prepare: parse, image, record, lazy imports (→ first host command)')} ${ph(p, 'network setup (first host command → monitor spawned)')} ${ph(p, '  of which in child processes (setup)')} ${ph(p, 'container: monitor spawned → pid file seen, record updated')} ${fmtMs(p.tracedLockWait?.median).padStart(9)} ${fmtMs(p.iptablesSaveMs).padStart(9)} ${fmtMs(p.psMs).padStart(9)} ${fmtMs(p.removal?.median).padStart(9)} ${fmtMs(p.settled?.median).padStart(9)}`,
+        `  ${String(p.count).padStart(5)} ${fmtMs(p.start?.median).padStart(9)} ${ph(p, PHASE.evaluate)} ${ph(p, PHASE.prepare)} ${ph(p, 'network setup (first host command → monitor spawned)')} ${ph(p, '  of which in child processes (setup)')} ${ph(p, 'container: monitor spawned → pid file seen, record updated')} ${fmtMs(p.tracedLockWait?.median).padStart(9)} ${fmtMs(p.iptablesSaveMs).padStart(9)} ${fmtMs(p.psMs).padStart(9)} ${fmtMs(p.removal?.median).padStart(9)} ${fmtMs(p.settled?.median).padStart(9)}`,
       );
     }
     out.push('  (settled = rm -f start → the monitor, which execs `node … _on-exit` after the kill, has exited)');

@@ -295,14 +295,15 @@ export class Runtime {
       r.state.pidStartTime = 0;
     });
     if (!record) return undefined;
+    if (record.hostConfig.autoRemove) {
+      // removeRecord tears the network down from the record, then forgets both at once.
+      await this.removeRecord(record);
+      return { ...record, network: undefined } as ContainerRecord;
+    }
     if (record.network) {
       await this.network.detach(record);
       await this.update(id, (r) => { delete r.network; });
       await this.syncHosts(record.network.network);
-    }
-    if (record.hostConfig.autoRemove) {
-      await this.removeRecord(record);
-      return { ...record, network: undefined } as ContainerRecord;
     }
     return (await this.store.loadContainer(id)) ?? record;
   }

@@ -72,22 +72,31 @@ async function holderIsDead(lockDir: string): Promise<boolean> {
   return (await processStart(Number(pid))) !== start;
 }
 
+let ownStart: Promise<string | undefined> | undefined;
+
 async function recordOwner(lockDir: string): Promise<void> {
-  const st = await stat(lockDir);
+  ownStart ??= processStart(process.pid);
+  const [st, start] = await Promise.all([stat(lockDir), ownStart]);
   const tmp = `${ownerFile(lockDir)}.${process.pid}.tmp`;
-  await writeFile(tmp, `${process.pid} ${(await processStart(process.pid)) ?? ''} ${lockIdentity(st)}\n`);
+  await writeFile(tmp, `${process.pid} ${start ?? ''} ${lockIdentity(st)}\n`);
   await rename(tmp, ownerFile(lockDir));
 }
 
+/** Lock dirs this process has already found writable (a command takes several locks). */
+const writableLockDirs = new Set<string>();
+
 export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promise<T>): Promise<T> {
   // A state dir we cannot write fails at once and says why (the lock would only retry).
-  try {
-    await mkdir(paths.locks, { recursive: true });
-    await access(paths.locks, constants.W_OK);
-  } catch (err) {
-    const code = await writeProblem(paths.root, (err as NodeJS.ErrnoException).code);
-    const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'ENOSPC' ? 'is on a full disk' : `cannot be written (${code ?? 'error'})`;
-    throw new MinictrError('E_STATE_DIR', `the state dir ${paths.root} ${why}; use a writable --root or free some space`, { cause: err });
+  if (!writableLockDirs.has(paths.locks)) {
+    try {
+      await mkdir(paths.locks, { recursive: true });
+      await access(paths.locks, constants.W_OK);
+      writableLockDirs.add(paths.locks);
+    } catch (err) {
+      const code = await writeProblem(paths.root, (err as NodeJS.ErrnoException).code);
+      const why = code === 'EROFS' ? 'is on a read-only file system' : code === 'ENOSPC' ? 'is on a full disk' : `cannot be written (${code ?? 'error'})`;
+      throw new MinictrError('E_STATE_DIR', `the state dir ${paths.root} ${why}; use a writable --root or free some space`, { cause: err });
+    }
   }
   const target = paths.lock(name);
   let release: () => Promise<void> = async () => undefined;

@@ -1,7 +1,7 @@
 // The one home of container and network records. Nothing else reads or writes them.
 import { readdir, rm } from 'node:fs/promises';
 import { MinictrError } from '../errors.js';
-import { readJson, writeJsonAtomic } from './files.js';
+import { readJson, readJsonSync, writeJsonAtomic } from './files.js';
 import { withLock, type LockName } from './lock.js';
 import { Paths } from './paths.js';
 import type { ContainerRecord, NetworkRecord } from './records.js';
@@ -30,9 +30,9 @@ export class Store {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const records = await Promise.all(
-      ids.filter((id) => ID_PATTERN.test(id)).map((id) => this.loadContainer(id)),
-    );
+    const records = ids
+      .filter((id) => ID_PATTERN.test(id))
+      .map((id) => readJsonSync<ContainerRecord>(this.paths.containerRecord(id)));
     return records
       .filter((r): r is ContainerRecord => r !== undefined)
       .sort((a, b) => b.created.localeCompare(a.created));
