@@ -150,6 +150,15 @@ function containerRulesWhy(att: NetworkAttachment): string {
 }
 
 /**
+ * The veth pair's MTU. Traffic between the host and its containers never leaves the machine,
+ * so it can move in frames as large as lo's; a 1500-byte MTU costs such a TCP stream ~15% of
+ * its throughput (segments 45x smaller, an ACK every two). Only the subnet route uses it:
+ */
+const LOCAL_MTU = '65535';
+/** …the default route keeps Docker's 1500, so nothing larger is sent towards the outside world. */
+const OUTSIDE_MTU = '1500';
+
+/**
  * The link half of a container's setup: its namespace, the veth pair into the bridge, and
  * eth0's address and route. One `ip -batch` on the host side (`netns add` works in a batch and
  * leaves ip in the host's namespace), one inside the new namespace.
@@ -161,13 +170,14 @@ export function planContainerLinkSetup(att: NetworkAttachment): Plan {
       ['ip'],
       [
         ['netns', 'add', ns],
-        ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', att.mac, 'netns', ns],
+        ['link', 'add', veth, 'mtu', LOCAL_MTU, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', LOCAL_MTU, 'address', att.mac, 'netns', ns],
         ['link', 'set', veth, 'master', br],
         ['link', 'set', veth, 'up'],
         ['link', 'set', veth, 'type', 'bridge_slave', 'hairpin', 'on'],
       ],
       `give the container its own network stack (a network namespace) and connect it to the host with a veth pair: ` +
-        `eth0 inside, ${veth} plugged into ${br} (hairpin on: the container can reach itself through a published port)`,
+        `eth0 inside, ${veth} plugged into ${br} (hairpin on: the container can reach itself through a published port; ` +
+        `MTU ${LOCAL_MTU}: traffic that stays on this host moves in 64 KiB frames, as over lo)`,
     ),
     ipBatch(
       ['ip', '-n', ns],
@@ -175,10 +185,10 @@ export function planContainerLinkSetup(att: NetworkAttachment): Plan {
         ['link', 'set', 'lo', 'up'],
         ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', 'eth0'],
         ['link', 'set', 'eth0', 'up'],
-        ['route', 'add', 'default', 'via', att.gateway],
+        ['route', 'add', 'default', 'via', att.gateway, 'mtu', OUTSIDE_MTU],
       ],
       `give the container eth0 an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
-        `and a default route via the gateway ${att.gateway}`,
+        `and a default route via the gateway ${att.gateway} (MTU ${OUTSIDE_MTU} towards the outside world, as Docker's)`,
     ),
   ];
   return { title: `connect container ${ns} to ${att.bridge} (${att.ip})`, ops };

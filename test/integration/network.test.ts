@@ -249,6 +249,18 @@ describe('minictr networking, with real traffic in a sandbox', { skip: !isRoot &
     assert.match(r.stdout, /1 packets received/);
   });
 
+  test('eth0 carries 64 KiB frames on the host, while the route to the outside world keeps MTU 1500', async () => {
+    assert.equal((await must(mc(['exec', 'web', 'cat', '/sys/class/net/eth0/mtu']), 'eth0 mtu')).trim(), '65535');
+    // busybox's ip does not print route metrics; the host's ip reads the container's netns.
+    const routes = await must(sb.host(['ip', '-n', `minictr-${ids.web?.slice(0, 12)}`, 'route']), 'ip route');
+    assert.match(routes, /^default via 172\.18\.0\.1 dev eth0 .*mtu 1500/m);
+    // 4000 bytes: one frame to the gateway, fragments towards the outside world; both answer.
+    for (const to of [GATEWAY, WAN_IP]) {
+      const r = await mc(['exec', 'web', 'ping', '-c1', '-W2', '-s', '4000', to]);
+      assert.match(r.stdout, /1 packets received/, `ping -s 4000 ${to}: ${describeResult(r)}`);
+    }
+  });
+
   test('container -> outside world: the server sees the host address (MASQUERADE)', async () => {
     const out = await must(mc(['exec', 'web', ...wgetIn(WAN_URL)]), 'web -> wan');
     assert.equal(ipIn(out), HOST_IP);

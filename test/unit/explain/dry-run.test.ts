@@ -26,7 +26,7 @@ describe('--dry-run script', () => {
     const text = renderShell(fullPlan({ bridgeExists: true, standingRulesExist: true, networkRulesExist: true }));
     assert.doesNotMatch(text, /ip link add minictr0 type bridge/);
     assert.doesNotMatch(text, /-N MINICTR/);
-    assert.match(text, /ip link add vethabcdef0 type veth peer name eth0/);
+    assert.match(text, /ip link add vethabcdef0 mtu 65535 type veth peer name eth0 mtu 65535/);
     assert.match(text, /-j DNAT --to-destination 172\.18\.0\.2:5000/);
   });
 });

@@ -30,27 +30,27 @@ test('container setup: the article\'s steps, batched, each with a reason', () =>
   assert.equal(
     host!.stdin,
     'netns add minictr-abcdef012345\n' +
-      'link add vethabcdef0 type veth peer name eth0 address 02:42:ac:12:00:02 netns minictr-abcdef012345\n' +
+      'link add vethabcdef0 mtu 65535 type veth peer name eth0 mtu 65535 address 02:42:ac:12:00:02 netns minictr-abcdef012345\n' +
       'link set vethabcdef0 master minictr0\n' +
       'link set vethabcdef0 up\n' +
       'link set vethabcdef0 type bridge_slave hairpin on\n',
   );
   assert.deepEqual(host!.shown, [
     ['ip', 'netns', 'add', 'minictr-abcdef012345'],
-    ['ip', 'link', 'add', 'vethabcdef0', 'type', 'veth', 'peer', 'name', 'eth0', 'address', '02:42:ac:12:00:02', 'netns', 'minictr-abcdef012345'],
+    ['ip', 'link', 'add', 'vethabcdef0', 'mtu', '65535', 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', '65535', 'address', '02:42:ac:12:00:02', 'netns', 'minictr-abcdef012345'],
     ['ip', 'link', 'set', 'vethabcdef0', 'master', 'minictr0'],
     ['ip', 'link', 'set', 'vethabcdef0', 'up'],
     ['ip', 'link', 'set', 'vethabcdef0', 'type', 'bridge_slave', 'hairpin', 'on'],
   ]);
   assert.equal(
     inside!.stdin,
-    'link set lo up\naddr add 172.18.0.2/16 dev eth0\nlink set eth0 up\nroute add default via 172.18.0.1\n',
+    'link set lo up\naddr add 172.18.0.2/16 dev eth0\nlink set eth0 up\nroute add default via 172.18.0.1 mtu 1500\n',
   );
   assert.deepEqual(inside!.shown, [
     ['ip', '-n', 'minictr-abcdef012345', 'link', 'set', 'lo', 'up'],
     ['ip', '-n', 'minictr-abcdef012345', 'addr', 'add', '172.18.0.2/16', 'dev', 'eth0'],
     ['ip', '-n', 'minictr-abcdef012345', 'link', 'set', 'eth0', 'up'],
-    ['ip', '-n', 'minictr-abcdef012345', 'route', 'add', 'default', 'via', '172.18.0.1'],
+    ['ip', '-n', 'minictr-abcdef012345', 'route', 'add', 'default', 'via', '172.18.0.1', 'mtu', '1500'],
   ]);
   assert.equal(rules!.stdin, restoreText(containerRules(ATT), {}, 'add'));
   assert.equal(rules!.shown?.length, 8);
