@@ -420,7 +420,12 @@ export class Runtime {
     // Teardown from state: whatever network objects the record names are removed,
     // whether or not they still exist.
     const current = (await this.store.loadContainer(record.id)) ?? record;
-    if (current.network) await this.network.detach(current);
+    // The files go while the network is torn down (mostly a wait on the kernel); the record
+    // goes last, so a crash in between still leaves it to tear down from.
+    await Promise.all([
+      current.network ? this.network.detach(current) : undefined,
+      this.store.removeContainerRootfs(record.id),
+    ]);
     await this.store.lock('containers', () => this.store.removeContainer(record.id));
     if (current.network) await this.syncHosts(current.network.network);
   }

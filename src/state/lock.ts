@@ -1,6 +1,6 @@
 // The one importer of proper-lockfile: short critical sections around state changes.
 import lockfile from 'proper-lockfile';
-import { access, constants, mkdir, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MinictrError } from '../errors.js';
 import type { Paths } from './paths.js';
@@ -47,8 +47,13 @@ function ownerFile(lockDir: string): string {
   return `${lockDir}.owner`;
 }
 
-function lockIdentity(st: { ino: number; birthtimeMs: number }): string {
-  return `${st.ino}:${Math.round(st.birthtimeMs)}`;
+/**
+ * In nanoseconds: a lock dir made again within the same millisecond can get the same inode,
+ * and a dead holder's leftover owner file would then pass for the new holder's.
+ */
+async function lockIdentity(lockDir: string): Promise<string | undefined> {
+  const st = await stat(lockDir, { bigint: true }).catch(() => undefined);
+  return st ? `${st.ino}:${st.birthtimeNs}` : undefined;
 }
 
 async function processStart(pid: number): Promise<string | undefined> {
@@ -63,12 +68,12 @@ async function processStart(pid: number): Promise<string | undefined> {
 
 /** True when the current lock's recorded holder no longer runs (killed with -9, rebooted). */
 async function holderIsDead(lockDir: string): Promise<boolean> {
-  const st = await stat(lockDir).catch(() => undefined);
-  if (!st) return false;
+  const current = await lockIdentity(lockDir);
+  if (!current) return false;
   const owner = await readFile(ownerFile(lockDir), 'utf8').catch(() => '');
   const [pid, start, identity] = owner.trim().split(' ');
   // Not yet written by the new holder, or left by an earlier one: not ours to judge.
-  if (!pid || !start || identity !== lockIdentity(st)) return false;
+  if (!pid || !start || identity !== current) return false;
   return (await processStart(Number(pid))) !== start;
 }
 
@@ -76,9 +81,10 @@ let ownStart: Promise<string | undefined> | undefined;
 
 async function recordOwner(lockDir: string): Promise<void> {
   ownStart ??= processStart(process.pid);
-  const [st, start] = await Promise.all([stat(lockDir), ownStart]);
+  const [identity, start] = await Promise.all([lockIdentity(lockDir), ownStart]);
+  if (!identity) return;
   const tmp = `${ownerFile(lockDir)}.${process.pid}.tmp`;
-  await writeFile(tmp, `${process.pid} ${start ?? ''} ${lockIdentity(st)}\n`);
+  await writeFile(tmp, `${process.pid} ${start ?? ''} ${identity}\n`);
   await rename(tmp, ownerFile(lockDir));
 }
 
@@ -142,6 +148,8 @@ export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promis
   try {
     return await fn();
   } finally {
+    // The owner file goes first: once the lock dir is gone, nobody may judge a holder by it.
+    await rm(ownerFile(`${target}.lock`), { force: true }).catch(() => undefined);
     await release().catch(() => undefined);
   }
 }

@@ -47,6 +47,13 @@ export class Store {
     return writeJsonAtomic(this.paths.containerRecord(record.id), record);
   }
 
+  /** Remove the container's filesystem (overlay layers or copy), keeping its record. */
+  async removeContainerRootfs(id: string): Promise<void> {
+    if (!ID_PATTERN.test(id)) throw new MinictrError('E_INTERNAL', `bad container id ${id}`);
+    const fs = this.paths.containerRootfs(id);
+    await Promise.all([fs.upper, fs.work, fs.merged].map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+
   /** Remove the record and everything in the container's directory. */
   async removeContainer(id: string): Promise<void> {
     if (!ID_PATTERN.test(id)) throw new MinictrError('E_INTERNAL', `bad container id ${id}`);

@@ -169,7 +169,8 @@ const CATALOGUE: BadInput[] = [
   { args: ['rmi', 'nosuchimage'], code: 1, message: /No such image: nosuchimage:latest/ },
   // ---- the host is missing a tool
   { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"ip" was not found on PATH/, via: { kind: 'path-without', tool: 'ip' } },
-  { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"iptables" was not found on PATH/, via: { kind: 'path-without', tool: 'iptables' } },
+  // (a run needs only iptables-restore; reload checks rules one by one with iptables -C)
+  { args: ['network', 'reload'], code: 125, message: /"iptables" was not found on PATH/, via: { kind: 'path-without', tool: 'iptables' } },
   { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"iptables-restore" was not found on PATH/, via: { kind: 'path-without', tool: 'iptables-restore' } },
   { args: run('--network', 'none', 'busybox', 'true'), code: 125, message: /^minictr: .*unshare.*not found/, via: { kind: 'hidden', tool: 'unshare' } },
   { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /^minictr: .*unshare.*not found/, via: { kind: 'hidden', tool: 'unshare' } },
