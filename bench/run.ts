@@ -1008,9 +1008,22 @@ async function scale(): Promise<void> {
 
 // ---- Docker / Podman
 
+/**
+ * Flags some machines need for podman: crun refuses a host in cgroup hybrid mode (runc does
+ * not), and podman's default ulimits exceed what a sandboxed host allows. Tried when a plain
+ * run fails; the table says when they were used.
+ */
+const PODMAN_WORKAROUND = ['--runtime', 'runc'];
+const PODMAN_RUN_WORKAROUND = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+
+/**
+ * docker and podman, when they work. podman is daemonless: it runs in the sandbox host's
+ * network namespace like minictr, so its bridge rows touch only the sandbox. docker's daemon
+ * lives in the real host's namespace, so its bridge rows are measured only on request.
+ */
 async function otherEngines(): Promise<void> {
   const found: string[] = [];
-  for (const engine of ['docker', 'podman']) {
+  for (const engine of ['docker', 'podman'] as const) {
     const bin = await which(engine);
     if (!bin) {
       found.push(`${engine}: not installed`);
@@ -1021,27 +1034,56 @@ async function otherEngines(): Promise<void> {
       found.push(`${engine}: client only, no working engine (\`${engine} info\` failed): not measured`);
       continue;
     }
-    // The engine changes the real host's network; only --network none unless asked.
-    const variants: [string, string[]][] = [['none', ['run', '--rm', '--network', 'none', 'busybox', 'true']]];
-    if (cfg.dockerNetwork) {
-      variants.push(['bridge', ['run', '--rm', '--network', 'bridge', 'busybox', 'true']]);
-      variants.push(['bridge -p', ['run', '--rm', '--network', 'bridge', '-p', '5005:5000', 'busybox', 'true']]);
-    }
-    const warm = await timed([bin, ...(variants[0]?.[1] ?? [])], { timeoutMs: 300_000 });
-    if (warm.code !== 0) {
-      found.push(`${engine}: engine works but busybox did not run (${firstLine(warm.stderr)}): not measured`);
-      continue;
-    }
-    for (const [label, args] of variants) {
-      const xs: number[] = [];
-      for (let i = 0; i < cfg.reps && timeLeft() > 0; i++) {
-        const r = await timed([bin, ...args], { timeoutMs: 60_000 });
-        if (r.code === 0) xs.push(r.ms);
+    const sandboxed = engine === 'podman';
+    const wrap = (argv: string[]): string[] => (sandboxed ? inHost(argv) : argv);
+    // The same busybox minictr runs, loaded from `minictr save` when the engine lacks it.
+    let loaded = false;
+    if ((await timed(wrap([bin, 'image', 'inspect', 'busybox']), { timeoutMs: 30_000 })).code !== 0) {
+      const tar = join(sb.root, `busybox-for-${engine}.tar`);
+      const saved = await mc(['save', '-o', tar, 'busybox']);
+      const load = saved.code === 0 ? await timed(wrap([bin, 'load', '-i', tar]), { timeoutMs: 120_000 }) : saved;
+      await rm(tar, { force: true });
+      if (load.code !== 0) {
+        found.push(`${engine}: could not load busybox (${firstLine(load.stderr)}): not measured`);
+        continue;
       }
-      const s = summarize(xs);
-      rows.push({ section: 'start latency', item: `${engine} run --rm --network ${label} busybox true`, unit: 'ms', summary: s, ref: s ? `${(s.median / floorMs).toFixed(2)}x floor` : '-' });
+      loaded = true;
     }
-    found.push(`${engine}: measured${cfg.dockerNetwork ? '' : ' (--network none only; BENCH_DOCKER_NETWORK=1 adds bridge rows, which change the real host network)'}`);
+    const withNetwork = sandboxed || cfg.dockerNetwork;
+    const variants: [string, string[]][] = [['none', ['--network', 'none']]];
+    if (withNetwork) {
+      variants.push(['bridge', ['--network', 'bridge']]);
+      variants.push(['bridge -p 5005:5000', ['--network', 'bridge', '-p', '5005:5000']]);
+    }
+    let global: string[] = [];
+    let runFlags: string[] = [];
+    const argv = (net: string[]): string[] => wrap([bin, ...global, 'run', '--rm', ...net, ...runFlags, 'busybox', 'true']);
+    let warm = await timed(argv(['--network', 'none']), { timeoutMs: 300_000 });
+    if (warm.code !== 0 && engine === 'podman') {
+      global = PODMAN_WORKAROUND;
+      runFlags = PODMAN_RUN_WORKAROUND;
+      warm = await timed(argv(['--network', 'none']), { timeoutMs: 300_000 });
+    }
+    if (warm.code === 0) {
+      for (const [label, net] of variants) {
+        const xs: number[] = [];
+        for (let i = 0; i < cfg.reps && timeLeft() > 0; i++) {
+          const r = await timed(argv(net), { timeoutMs: 60_000 });
+          if (r.code === 0) xs.push(r.ms);
+          else note(`${engine} ${label}: exit ${r.code}: ${firstLine(r.stderr)}`);
+        }
+        const s = summarize(xs);
+        rows.push({ section: 'start latency', item: `${engine} run --rm --network ${label} busybox true`, unit: 'ms', summary: s, ref: s ? `${(s.median / floorMs).toFixed(2)}x floor` : '-' });
+      }
+      const flags = [...global, ...runFlags].join(' ');
+      found.push(
+        `${engine}: measured${sandboxed ? ' in the sandbox host namespace' : ''}${flags ? ` (with ${flags}: this machine needs them)` : ''}` +
+          (withNetwork ? '' : ' (--network none only; BENCH_DOCKER_NETWORK=1 adds bridge rows, which change the real host network)'),
+      );
+    } else {
+      found.push(`${engine}: engine works but busybox did not run (${firstLine(warm.stderr)}): not measured`);
+    }
+    if (loaded) await timed(wrap([bin, 'rmi', 'busybox']), { timeoutMs: 60_000 });
   }
   results['otherEngines'] = found;
 }
