@@ -37,8 +37,20 @@ export interface RuntimeOptions {
 
 /** The host's static busybox, which runs stage 2 after pivot_root (resolved: an absolute
  * symlink, as on merged-/usr hosts, would point into the container after the pivot). */
-export async function hostBusybox(): Promise<string> {
-  return realpath((await findStaticBusybox()).path);
+let busyboxPath: Promise<string> | undefined;
+
+export function hostBusybox(): Promise<string> {
+  busyboxPath ??= findStaticBusybox().then((found) => realpath(found.path));
+  return busyboxPath;
+}
+
+/**
+ * Start looking up the host programs a start needs (looked up once per process) and go on:
+ * it is all waiting on the disk, done while the network is set up. Errors surface where the
+ * results are used.
+ */
+function prefetchHostTools(): void {
+  Promise.all([hostBusybox(), mountTools(), findPrivilegeTools()]).catch(() => undefined);
 }
 
 function overlaySupported(): Promise<boolean> {
@@ -145,6 +157,7 @@ export class Runtime {
     record = await this.refresh(record);
     if (record.state.status === 'running') return { record };
     const paths = this.store.paths;
+    prefetchHostTools();
     await rm(paths.containerExitFile(id), { force: true });
     await rm(paths.containerPidFile(id), { force: true });
     await rm(paths.containerKillMark(id), { force: true });
