@@ -12,9 +12,15 @@ async function present(paths: readonly string[]): Promise<KernelPath[]> {
   return found.filter((k): k is KernelPath => k !== undefined);
 }
 
-let cached: Promise<{ mount: string; masked: KernelPath[]; readonly: KernelPath[] }> | undefined;
+export interface MountTools {
+  mount: string;
+  masked: KernelPath[];
+  readonly: KernelPath[];
+}
 
-async function find(): Promise<{ mount: string; masked: KernelPath[]; readonly: KernelPath[] }> {
+let cached: Promise<MountTools> | undefined;
+
+async function find(): Promise<MountTools> {
   let mount: string | undefined;
   for (const candidate of ['/usr/bin/mount', '/bin/mount']) {
     const real = await realpath(candidate).catch(() => undefined);
@@ -29,7 +35,7 @@ async function find(): Promise<{ mount: string; masked: KernelPath[]; readonly: 
 }
 
 /** Looked up once per process. */
-export function mountTools(): Promise<{ mount: string; masked: KernelPath[]; readonly: KernelPath[] }> {
+export function mountTools(): Promise<MountTools> {
   cached ??= find();
   return cached;
 }
