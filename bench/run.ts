@@ -12,9 +12,8 @@ import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Sandbox, HOST_IP, isRoot } from '../test/integration/sandbox.js';
-import { findPrivilegeTools } from '../src/runtime/privileges.js';
 import { initCommand } from '../src/runtime/init-script.js';
-import { mountTools } from '../src/runtime/kernel-paths.js';
+import { hostTools } from '../src/runtime/host-tools.js';
 import {
   fmtMs,
   killLive,
@@ -496,7 +495,6 @@ async function initScript(): Promise<void> {
     return;
   }
   progress(`init script: ${cfg.reps} rounds`);
-  const busybox = await realpath((await exists('/bin/busybox')) ? '/bin/busybox' : '/usr/bin/busybox');
   const variants = ['the init script (as minictr runs it)'] as const;
   const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
   const failures: Record<string, string> = {};
@@ -517,9 +515,7 @@ async function initScript(): Promise<void> {
       workdir: '/',
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
       command: ['true'],
-      busybox,
-      ...(await mountTools()),
-      privileges: await findPrivilegeTools(),
+      ...(await hostTools()),
     });
     return { argv: [...ic.argv], env: ic.env };
   };

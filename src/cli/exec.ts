@@ -4,8 +4,7 @@ import { spawnProcess } from '../exec/runner.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { mergeEnv, parseEnvFlag } from '../runtime/options.js';
 import { execArgv } from '../runtime/exec-argv.js';
-import { findPrivilegeTools } from '../runtime/privileges.js';
-import { hostBusybox } from '../runtime/runtime.js';
+import { hostTools } from '../runtime/host-tools.js';
 import { openSync, closeSync } from 'node:fs';
 
 export interface ExecFlags {
@@ -21,7 +20,8 @@ export async function execInContainer(runtime: Runtime, ref: string, command: st
     throw new MinictrError('E_NOT_RUNNING', `container ${record.id.slice(0, 12)} is not running`);
   }
   const env = mergeEnv(record.config.env, flags.env.map((e) => parseEnvFlag(e)).filter((e): e is string => e !== undefined));
-  const argv = execArgv(record.state.pid, flags.workdir ?? record.config.workdir, command, await findPrivilegeTools(), await hostBusybox(), await runtime.processUser(record));
+  const tools = await hostTools();
+  const argv = execArgv(record.state.pid, flags.workdir ?? record.config.workdir, command, tools.privileges, tools.busybox, await runtime.processUser(record));
   const envObject = Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const hostRoot = openSync('/', 'r');
   const child = spawnProcess(argv, {

@@ -206,20 +206,13 @@ export function planContainerFirewallSetup(att: NetworkAttachment, checks: Rule[
 }
 
 /**
- * Two rules whose absence shows minictr's rules were wiped (a firewall reload, `iptables -F`):
- * the jump from FORWARD into minictr's chains, and the network's MASQUERADE.
+ * Two rules whose absence shows minictr's rules were wiped (a firewall reload, `iptables -F`),
+ * in this order: the jump from FORWARD into minictr's chains, and the network's MASQUERADE.
  */
 export function firewallChecks(net: NetworkRecord): Rule[] {
   return [standingRules().find((r) => r.chain === 'FORWARD'), networkRules(net).find((r) => r.table === 'nat')].filter(
     (r): r is Rule => r !== undefined,
   );
-}
-
-export function planContainerNetworkSetup(att: NetworkAttachment, checks: Rule[] = []): Plan {
-  return {
-    title: `set up network for container ${att.netns} on ${att.network} (${att.ip})`,
-    ops: [...planContainerLinkSetup(att).ops, ...planContainerFirewallSetup(att, checks).ops],
-  };
 }
 
 /** The firewall half of a container's teardown: its rules, then its UDP flows. */

@@ -126,11 +126,12 @@ export class ContainerNetworking {
 
   /** What already exists on the host, so the plan holds only the missing steps. */
   async facts(net: NetworkRecord): Promise<NetworkFacts> {
-    const check = (rule: Rule | undefined): Promise<boolean> => this.checkRule(rule);
+    // The same two rules a container's restore checks, probed one by one (read only).
+    const [standing, network] = firewallChecks(net);
     const [bridgeExists, standingRulesExist, networkRulesExist] = await Promise.all([
-      pathExists(`/proc/sys/net/ipv4/conf/${net.bridge}`),
-      check(standingRules().find((r) => r.chain === 'FORWARD')),
-      check(networkRules(net).find((r) => r.table === 'nat')),
+      this.bridgeExists(net),
+      this.checkRule(standing),
+      this.checkRule(network),
     ]);
     return { bridgeExists, standingRulesExist, networkRulesExist };
   }

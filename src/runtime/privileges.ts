@@ -28,15 +28,8 @@ const LIBRARY_DIRS = [
   `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`,
 ];
 
-let found: Promise<PrivilegeTools> | undefined;
-
-/** setpriv, its ELF loader and the library dirs it may need (looked up once per process). */
-export function findPrivilegeTools(): Promise<PrivilegeTools> {
-  found ??= lookUpPrivilegeTools();
-  return found;
-}
-
-async function lookUpPrivilegeTools(): Promise<PrivilegeTools> {
+/** setpriv, its ELF loader and the library dirs it may need. */
+export async function findPrivilegeTools(): Promise<PrivilegeTools> {
   let setpriv: string;
   try {
     setpriv = await realpath('/usr/bin/setpriv');

@@ -1,7 +1,7 @@
 // Container lifecycle: create, start, wait, stop, kill, remove — over the state store,
 // the runner and the network. Status comes from the kernel (is the pid alive?), not
 // only from the record, so crashes and reboots are seen for what they are.
-import { access, constants, cp, mkdir, open, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { access, constants, cp, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { CLI_PATH } from '../install-paths.js';
 import { pathExists } from '../path-exists.js';
 import type { ChildProcess } from 'node:child_process';
@@ -11,8 +11,8 @@ import type { StepReport } from '../exec/apply.js';
 import type { Store } from '../state/store.js';
 import { NULL_TIME, type ContainerRecord, type ContainerConfig, type HostConfig } from '../state/records.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand, type InitSpec } from './init-script.js';
-import { findPrivilegeTools, type ProcessUser } from './privileges.js';
-import { mountTools } from './kernel-paths.js';
+import type { ProcessUser } from './privileges.js';
+import { hostTools } from './host-tools.js';
 import { resolveUser } from '../image/user.js';
 import { checkCommand } from './lookup.js';
 import { envValue, generateName, mergeEnv, newContainerId, validateHostname, validateName, validateWorkdir } from './options.js';
@@ -21,7 +21,6 @@ import { hostsFile, rewriteHosts, writeContainerEtc } from './files.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { ContainerNetworking } from './network.js';
 import { checkpoint } from './checkpoint.js';
-import { findStaticBusybox } from '../image/busybox.js';
 
 export interface CreateRequest {
   name?: string;
@@ -33,24 +32,6 @@ export interface RuntimeOptions {
   runner?: Runner;
   /** Reports each host change as it is made (--explain). */
   onStep?: (report: StepReport) => void;
-}
-
-/** The host's static busybox, which runs stage 2 after pivot_root (resolved: an absolute
- * symlink, as on merged-/usr hosts, would point into the container after the pivot). */
-let busyboxPath: Promise<string> | undefined;
-
-export function hostBusybox(): Promise<string> {
-  busyboxPath ??= findStaticBusybox().then((found) => realpath(found.path));
-  return busyboxPath;
-}
-
-/**
- * Start looking up the host programs a start needs (looked up once per process) and go on:
- * it is all waiting on the disk, done while the network is set up. Errors surface where the
- * results are used.
- */
-function prefetchHostTools(): void {
-  Promise.all([hostBusybox(), mountTools(), findPrivilegeTools()]).catch(() => undefined);
 }
 
 function overlaySupported(): Promise<boolean> {
@@ -157,7 +138,9 @@ export class Runtime {
     record = await this.refresh(record);
     if (record.state.status === 'running') return { record };
     const paths = this.store.paths;
-    prefetchHostTools();
+    // Begun now, awaited in initSpec: the lookups are all waits on the disk, done while the
+    // network is set up. Errors surface where the result is used.
+    hostTools().catch(() => undefined);
     await rm(paths.containerExitFile(id), { force: true });
     await rm(paths.containerPidFile(id), { force: true });
     await rm(paths.containerKillMark(id), { force: true });
@@ -268,9 +251,7 @@ export class Runtime {
       workdir: record.config.workdir,
       env: record.config.env,
       command: [...record.config.entrypoint, ...record.config.cmd],
-      busybox: await hostBusybox(),
-      ...(await mountTools()),
-      privileges: await findPrivilegeTools(),
+      ...(await hostTools()),
       ...(record.config.user ? { user: await this.processUser(record) } : {}),
     };
   }

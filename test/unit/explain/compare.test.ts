@@ -11,10 +11,10 @@ import {
   type CompareRow,
 } from '../../../src/explain/compare.js';
 import { specText, type Rule } from '../../../src/network/firewall/iptables.js';
-import { planContainerNetworkSetup, planNetworkSetup } from '../../../src/network/plan.js';
+import { planNetworkSetup } from '../../../src/network/plan.js';
 import { concatPlans } from '../../../src/plan/types.js';
 import type { NetworkAttachment } from '../../../src/state/records.js';
-import { ATT, NET } from '../network/fixtures.js';
+import { ATT, NET, containerSetupPlan } from '../network/fixtures.js';
 
 const lines = (rules: Rule[]): string[] => rules.map((r) => `${r.table} -A ${r.chain} ${specText(r.spec)}`);
 
@@ -219,7 +219,7 @@ test('a user network: docker0\'s rules show as Docker-only, nothing mis-paired',
 });
 
 test('renderCompare: shell comments, marks, and which rules this run adds', () => {
-  const plan = planContainerNetworkSetup(ATT);
+  const plan = containerSetupPlan();
   const text = renderCompare({ net: NET, attachment: ATT, plan }, 28);
   const out = text.split('\n').filter(Boolean);
   assert.ok(out.every((l) => l.startsWith('#')), 'the dry-run output stays a runnable script');
@@ -237,7 +237,7 @@ test('renderCompare: shell comments, marks, and which rules this run adds', () =
 });
 
 test('renderCompare on a first run: every minictr rule is added by the plan', () => {
-  const plan = concatPlans('run', planNetworkSetup(NET, { bridgeExists: false, standingRulesExist: false, networkRulesExist: false }), planContainerNetworkSetup(ATT));
+  const plan = concatPlans('run', planNetworkSetup(NET, { bridgeExists: false, standingRulesExist: false, networkRulesExist: false }), containerSetupPlan());
   const minictrLines = renderCompare({ net: NET, attachment: ATT, plan }, 29).split('\n').filter((l) => /^# [=~+] minictr/.test(l));
   assert.equal(minictrLines.length, minictrRules(NET, ATT).length);
   assert.ok(minictrLines.every((l) => /^# [=~+] minictr\* /.test(l)), minictrLines.join('\n'));

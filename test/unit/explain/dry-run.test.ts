@@ -4,17 +4,17 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { concatPlans } from '../../../src/plan/types.js';
-import { planContainerNetworkSetup, planNetworkSetup } from '../../../src/network/plan.js';
+import { planNetworkSetup } from '../../../src/network/plan.js';
 import { renderShell, formatStep } from '../../../src/explain/render.js';
 import { applyPlan } from '../../../src/exec/apply.js';
 import { RecordingRunner } from '../../../src/exec/runner.js';
-import { ATT, NET } from '../network/fixtures.js';
+import { NET, containerSetupPlan } from '../network/fixtures.js';
 
 const GOLDEN = fileURLToPath(new URL('../../../../test/golden/dry-run-bridge.sh', import.meta.url));
 const firstRun = { bridgeExists: false, standingRulesExist: false, networkRulesExist: false };
 
 function fullPlan(facts = firstRun) {
-  return concatPlans('connect container web to network bridge', planNetworkSetup(NET, facts), planContainerNetworkSetup(ATT));
+  return concatPlans('connect container web to network bridge', planNetworkSetup(NET, facts), containerSetupPlan());
 }
 
 describe('--dry-run script', () => {

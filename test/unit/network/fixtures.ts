@@ -1,5 +1,7 @@
 // Shared test data: one container on the default network, publishing 5005:5000 and 127.0.0.1:8080:80/udp.
 import type { NetworkAttachment, NetworkRecord } from '../../../src/state/records.js';
+import { concatPlans, type Plan } from '../../../src/plan/types.js';
+import { planContainerFirewallSetup, planContainerLinkSetup } from '../../../src/network/plan.js';
 
 export const ID = 'abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789';
 export const C = 'minictr:abcdef012345';
@@ -29,3 +31,8 @@ export const NET: NetworkRecord = {
   gateway: '172.18.0.1',
   created: '2025-01-01T00:00:00Z',
 };
+
+/** A container's own setup steps in the order the runtime applies them: its links, then its rules. */
+export function containerSetupPlan(att: NetworkAttachment = ATT): Plan {
+  return concatPlans(`set up network for container ${att.netns}`, planContainerLinkSetup(att), planContainerFirewallSetup(att));
+}

@@ -4,13 +4,12 @@ import type { CommandOp, Op } from '../../../src/plan/types.js';
 import {
   firewallChecks,
   planContainerFirewallSetup,
-  planContainerNetworkSetup,
   planContainerNetworkTeardown,
   planNetworkSetup,
   planNetworkTeardown,
 } from '../../../src/network/plan.js';
 import { containerRules, networkRules, restoreText, specText, standingChains, standingRules } from '../../../src/network/firewall/iptables.js';
-import { ATT, C, NET } from './fixtures.js';
+import { ATT, C, NET, containerSetupPlan } from './fixtures.js';
 
 function asCommand(op: Op | undefined): CommandOp {
   assert.ok(op && op.kind === 'command', `expected a command op, got ${JSON.stringify(op)}`);
@@ -20,7 +19,7 @@ function asCommand(op: Op | undefined): CommandOp {
 const line = (op: Op): string => (op.kind === 'command' ? op.argv.join(' ') : `write ${op.path}=${op.content}`);
 
 test('container setup: the article\'s steps, batched, each with a reason', () => {
-  const plan = planContainerNetworkSetup(ATT);
+  const plan = containerSetupPlan();
   assert.deepEqual(plan.ops.map(line), [
     'ip -batch -',
     'ip -n minictr-abcdef012345 -batch -',
