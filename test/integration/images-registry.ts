@@ -5,11 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from './sandbox.js';
+import { LocalHttpServer } from '../http-server.js';
 
 async function freePort(): Promise<number> {
   const server = createNetServer();
@@ -109,42 +110,22 @@ export interface ProxyOptions {
 }
 
 /** In front of a registry: answers /token, demands auth on /v2/…, corrupts chosen blobs, forwards the rest. */
-export class AuthProxy {
+export class AuthProxy extends LocalHttpServer {
   readonly requests: { url: string; authorization?: string }[] = [];
   private readonly tokens = new Map<string, string>();
-  private server: Server | undefined;
-  port = 0;
 
   constructor(
     private readonly upstream: string,
     private readonly options: ProxyOptions = {},
-  ) {}
-
-  get host(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  ) {
+    super();
   }
 
   private userOk(header: string | undefined): boolean {
-    if (!header?.startsWith('Basic ')) return false;
-    const decoded = Buffer.from(header.slice(6), 'base64').toString();
-    const colon = decoded.indexOf(':');
-    return this.options.users?.[decoded.slice(0, colon)] === decoded.slice(colon + 1);
+    return this.basicAuthOk(header, this.options.users);
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', `http://${this.host}`);
     this.requests.push({ url: url.pathname + url.search, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
     if (url.pathname === '/token') {

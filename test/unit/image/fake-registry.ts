@@ -1,10 +1,10 @@
 // A small registry for tests, in this process on 127.0.0.1: the distribution API's /v2/, manifests
 // (by tag or digest) and blobs, with optional bearer-token or basic auth and deliberately corrupted
 // blobs. Every request is recorded so tests can check what the client asked for.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { buildIndex, sha256, type BuiltImage } from './oci-fixtures.js';
+import { LocalHttpServer } from '../../http-server.js';
 
 export interface FakeRegistryOptions {
   auth?: 'none' | 'bearer' | 'basic';
@@ -20,19 +20,14 @@ export interface Recorded {
   authorization?: string;
 }
 
-export class FakeRegistry {
+export class FakeRegistry extends LocalHttpServer {
   readonly requests: Recorded[] = [];
   readonly blobs = new Map<string, Buffer>();
   /** repository → tag or digest → [bytes, media type] */
   readonly manifests = new Map<string, Map<string, [Buffer, string]>>();
   readonly tokens = new Set<string>();
-  private server: Server | undefined;
-  port = 0;
-
-  constructor(readonly options: FakeRegistryOptions = {}) {}
-
-  get host(): string {
-    return `127.0.0.1:${this.port}`;
+  constructor(readonly options: FakeRegistryOptions = {}) {
+    super();
   }
 
   /** Serve an image under repo:tag (and by its manifest digest). */
@@ -58,26 +53,11 @@ export class FakeRegistry {
     this.manifests.set(repo, m);
   }
 
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
   private checkUser(header: string | undefined): boolean {
-    if (!header?.startsWith('Basic ')) return false;
-    const [user = '', ...rest] = Buffer.from(header.slice(6), 'base64').toString().split(':');
-    return this.options.users?.[user] === rest.join(':');
+    return this.basicAuthOk(header, this.options.users);
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', `http://${this.host}`);
     this.requests.push({ method: req.method ?? '', url: url.pathname + url.search, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) });
     const auth = this.options.auth ?? 'none';
