@@ -34,7 +34,7 @@ const LOCK_WAIT_MS = 60_000;
 /**
  * A lock whose holder stopped refreshing it this long ago is stale. Generous, because a
  * busy 2-core machine can delay the refresh timer by seconds; a holder that died is found at
- * once by its pid instead (see holderIsDead).
+ * once by its pid instead (see deadHolderLock).
  */
 const STALE_MS = 60_000;
 
@@ -66,15 +66,19 @@ async function processStart(pid: number): Promise<string | undefined> {
   }
 }
 
-/** True when the current lock's recorded holder no longer runs (killed with -9, rebooted). */
-async function holderIsDead(lockDir: string): Promise<boolean> {
-  const current = await lockIdentity(lockDir);
-  if (!current) return false;
+/**
+ * The identity of the lock dir when its recorded holder no longer runs (killed with -9,
+ * rebooted); undefined while it lives, or when the dir is not the one the owner file names.
+ */
+async function deadHolderLock(lockDir: string): Promise<string | undefined> {
   const owner = await readFile(ownerFile(lockDir), 'utf8').catch(() => '');
   const [pid, start, identity] = owner.trim().split(' ');
-  // Not yet written by the new holder, or left by an earlier one: not ours to judge.
-  if (!pid || !start || identity !== current) return false;
-  return (await processStart(Number(pid))) !== start;
+  if (!pid || !start || !identity) return undefined;
+  if ((await processStart(Number(pid))) === start) return undefined;
+  // Compared only now that the holder is known dead: compared first, the holder could have
+  // released and exited in between (a busy machine stretches that to tens of ms), and the dir
+  // would be a live newcomer's. A dead holder releases nothing, so a match now is its lock.
+  return (await lockIdentity(lockDir)) === identity ? identity : undefined;
 }
 
 let ownStart: Promise<string | undefined> | undefined;
@@ -138,8 +142,13 @@ export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promis
         );
       }
       // Its holder is gone: age the lock so proper-lockfile removes it as stale on the next try.
-      if (await holderIsDead(`${target}.lock`)) {
+      const dead = await deadHolderLock(`${target}.lock`);
+      if (dead) {
         await utimes(`${target}.lock`, new Date(0), new Date(0)).catch(() => undefined);
+        // Another waiter may have cleared it and taken the lock just before: never leave a live lock aged.
+        if ((await lockIdentity(`${target}.lock`)) !== dead) {
+          await utimes(`${target}.lock`, new Date(), new Date()).catch(() => undefined);
+        }
         continue;
       }
       await new Promise((resolve) => setTimeout(resolve, delay));

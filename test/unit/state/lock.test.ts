@@ -58,6 +58,25 @@ test('six processes taking one lock in turn never overlap inside it', async () =
   });
 });
 
+test('holders that exit right after releasing are never taken for dead ones', async () => {
+  // A waiter that checks a holder's pid after it released and exited must not steal the lock
+  // the next holder has taken meanwhile.
+  await withRoot(async (root) => {
+    const body = `appendFileSync(log, 'begin ' + process.pid + '\\n');
+      await new Promise((r) => setTimeout(r, 1));
+      appendFileSync(log, 'end ' + process.pid + '\\n');`;
+    for (let wave = 0; wave < 4; wave++) {
+      const codes = await Promise.all(Array.from({ length: 16 }, () => holder(root, 1, body)));
+      assert.deepEqual(codes, Array(16).fill(0));
+    }
+    const lines = (await readFile(join(root, 'log'), 'utf8')).trim().split('\n');
+    assert.equal(lines.length, 4 * 16 * 2);
+    for (let i = 0; i < lines.length; i += 2) {
+      assert.equal(lines[i + 1], (lines[i] ?? '').replace('begin', 'end'), `line ${i + 2}: another holder got in between`);
+    }
+  });
+});
+
 test('a holder killed with -9 is found dead at once, not after the stale timeout', async () => {
   await withRoot(async (root) => {
     assert.equal(await holder(root, 1, `process.kill(process.pid, 'SIGKILL');`), 137);
