@@ -515,7 +515,7 @@ async function initScript(): Promise<void> {
       workdir: '/',
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
       command: ['true'],
-      ...(await hostTools()),
+      ...hostTools(),
     });
     return { argv: [...ic.argv], env: ic.env };
   };

@@ -60,8 +60,12 @@ async function busyboxFact(runner: Runner): Promise<BusyboxFact | undefined> {
   let dynamic: BusyboxFact | undefined;
   for (const path of candidates) {
     if (!(await access(path, constants.X_OK).then(() => true, () => false))) continue;
-    const elf = await readElf(path).catch(() => undefined);
-    if (!elf) continue;
+    let elf;
+    try {
+      elf = readElf(path);
+    } catch {
+      continue;
+    }
     const help = await runner.run([path, '--help'], { allowFailure: true }).catch(() => undefined);
     const version = help ? `${help.stdout}\n${help.stderr}`.split('\n').find((l) => l.startsWith('BusyBox'))?.trim() : undefined;
     const fact: BusyboxFact = version ? { path, static: elf.interpreter === undefined, version } : { path, static: elf.interpreter === undefined };

@@ -20,7 +20,7 @@ export async function execInContainer(runtime: Runtime, ref: string, command: st
     throw new MinictrError('E_NOT_RUNNING', `container ${record.id.slice(0, 12)} is not running`);
   }
   const env = mergeEnv(record.config.env, flags.env.map((e) => parseEnvFlag(e)).filter((e): e is string => e !== undefined));
-  const tools = await hostTools();
+  const tools = hostTools();
   const argv = execArgv(record.state.pid, flags.workdir ?? record.config.workdir, command, tools.privileges, tools.busybox, await runtime.processUser(record));
   const envObject = Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
   const hostRoot = openSync('/', 'r');

@@ -1,13 +1,13 @@
 // The default image: a rootfs made from the host's static busybox, following rootfs/busybox/recipe.json.
 import { PROJECT_ROOT } from '../install-paths.js';
-import { access, chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { accessSync, constants } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { delimiter, dirname, join } from 'node:path';
 import { MinictrError, errorMessage } from '../errors.js';
 import type { Runner } from '../exec/runner.js';
 import type { ImageConfig } from '../state/images.js';
-import { parseElf } from './elf.js';
+import { readElf } from './elf.js';
 
 export const DEFAULT_IMAGE = 'busybox:latest';
 
@@ -123,18 +123,23 @@ export interface HostBusybox {
   binary: Buffer;
 }
 
-/** The first executable, statically linked busybox among the candidates. */
+/** The first executable, statically linked busybox among the candidates, with its bytes. */
 export async function findStaticBusybox(candidates: string[] = busyboxCandidates()): Promise<HostBusybox> {
+  const path = staticBusyboxPath(candidates);
+  return { path, binary: await readFile(path) };
+}
+
+/** The path of the first executable, statically linked busybox among the candidates (headers read only). */
+export function staticBusyboxPath(candidates: string[] = busyboxCandidates()): string {
   let dynamic: MinictrError | undefined;
   for (const path of candidates) {
     try {
-      await access(path, constants.X_OK);
+      accessSync(path, constants.X_OK);
     } catch {
       continue;
     }
-    const binary = await readFile(path);
-    const elf = parseElf(binary, path);
-    if (elf.interpreter === undefined) return { path, binary };
+    const elf = readElf(path);
+    if (elf.interpreter === undefined) return path;
     dynamic ??= new MinictrError(
       'E_BUSYBOX_DYNAMIC',
       `${path} is dynamically linked (needs ${elf.interpreter}) and cannot run inside a container; apt-get install busybox-static`,

@@ -1,5 +1,5 @@
 // Just enough ELF reading to tell a static binary from one that needs a dynamic loader (PT_INTERP).
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { MinictrError } from '../errors.js';
 
 const PT_INTERP = 3;
@@ -43,14 +43,14 @@ export function parseElf(bytes: Buffer, label = 'file'): ElfInfo {
   return { bits, interpreter };
 }
 
-/** Read the start of an executable and parse its ELF headers. */
-export async function readElf(path: string): Promise<ElfInfo> {
-  const fh = await open(path, 'r');
+/** Read the start of an executable and parse its ELF headers (one small blocking read). */
+export function readElf(path: string): ElfInfo {
+  const fd = openSync(path, 'r');
   try {
     const buf = Buffer.alloc(MAX_HEADER_BYTES);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    const bytesRead = readSync(fd, buf, 0, buf.length, 0);
     return parseElf(buf.subarray(0, bytesRead), path);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }

@@ -1,9 +1,12 @@
 // The host programs a container's start runs, looked up once per process: the static busybox
 // stage 2 runs from, util-linux mount with the kernel paths it masks, and setpriv with its loader.
-import { realpath, stat } from 'node:fs/promises';
+// Blocking calls on purpose: ~30 tiny stat/realpath/header reads take well under a millisecond
+// this way, while as many asynchronous ones would queue in Node's 4-thread pool ahead of the
+// container's own record and lock I/O.
+import { realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { MinictrError } from '../errors.js';
-import { findStaticBusybox } from '../image/busybox.js';
+import { staticBusyboxPath } from '../image/busybox.js';
 import { MASKED_PATHS, READONLY_PATHS, type KernelPath } from './init-script.js';
 import { findPrivilegeTools, type PrivilegeTools } from './privileges.js';
 
@@ -18,36 +21,39 @@ export interface HostTools {
   privileges: PrivilegeTools;
 }
 
-async function present(paths: readonly string[]): Promise<KernelPath[]> {
-  const found = await Promise.all(
-    paths.map((path) => stat(path).then((st) => ({ path, dir: st.isDirectory() }), () => undefined)),
-  );
-  return found.filter((k): k is KernelPath => k !== undefined);
+function present(paths: readonly string[]): KernelPath[] {
+  return paths.flatMap((path) => {
+    try {
+      return [{ path, dir: statSync(path).isDirectory() }];
+    } catch {
+      return []; // not on this kernel
+    }
+  });
 }
 
-async function findMount(): Promise<string> {
+function findMount(): string {
   for (const candidate of ['/usr/bin/mount', '/bin/mount']) {
-    const real = await realpath(candidate).catch(() => undefined);
-    if (real && basename(real) === 'mount') return real;
+    let real: string;
+    try {
+      real = realpathSync(candidate);
+    } catch {
+      continue;
+    }
+    if (basename(real) === 'mount') return real;
   }
   throw new MinictrError('E_MISSING_TOOL', 'util-linux mount not found; install the "mount" package (sudo make install does)');
 }
 
-async function lookUp(): Promise<HostTools> {
-  const [busybox, mount, masked, readonly, privileges] = await Promise.all([
-    findStaticBusybox().then((found) => realpath(found.path)),
-    findMount(),
-    present(MASKED_PATHS),
-    present(READONLY_PATHS),
-    findPrivilegeTools(),
-  ]);
-  return { busybox, mount, masked, readonly, privileges };
-}
-
-let found: Promise<HostTools> | undefined;
+let found: HostTools | undefined;
 
 /** Looked up on first use, then kept for the rest of the process. */
-export function hostTools(): Promise<HostTools> {
-  found ??= lookUp();
+export function hostTools(): HostTools {
+  found ??= {
+    busybox: realpathSync(staticBusyboxPath()),
+    mount: findMount(),
+    masked: present(MASKED_PATHS),
+    readonly: present(READONLY_PATHS),
+    privileges: findPrivilegeTools(),
+  };
   return found;
 }

@@ -1,11 +1,13 @@
 // Finds a container's command inside its root filesystem before starting it, so a missing
 // command fails at once with Docker's 127 (or 126) instead of inside a half-started container.
-import { lstat, readlink, stat } from 'node:fs/promises';
+// Blocking calls on purpose: a PATH search is a chain of ~20 lstat()s, each one a thread-pool
+// round trip when asynchronous (~4 ms in all), and nothing else runs meanwhile.
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { MinictrError, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../errors.js';
 
 /** Resolve `path` (absolute, inside the container) against layered roots, following symlinks inside them. */
-async function resolveIn(roots: string[], path: string, depth = 0): Promise<{ host: string } | undefined> {
+function resolveIn(roots: string[], path: string, depth = 0): { host: string } | undefined {
   if (depth > 40) return undefined;
   const parts = posix.normalize(path).split('/').filter(Boolean);
   let current = '/';
@@ -15,7 +17,7 @@ async function resolveIn(roots: string[], path: string, depth = 0): Promise<{ ho
     for (const root of roots) {
       const host = join(root, next);
       try {
-        const st = await lstat(host);
+        const st = lstatSync(host);
         found = { host, isLink: st.isSymbolicLink() };
         break;
       } catch {
@@ -24,7 +26,7 @@ async function resolveIn(roots: string[], path: string, depth = 0): Promise<{ ho
     }
     if (!found) return undefined;
     if (found.isLink) {
-      const target = await readlink(found.host);
+      const target = readlinkSync(found.host);
       const rest = parts.slice(i + 1).join('/');
       const base = target.startsWith('/') ? target : posix.join(current, target);
       return resolveIn(roots, posix.join(base, rest), depth + 1);
@@ -33,7 +35,7 @@ async function resolveIn(roots: string[], path: string, depth = 0): Promise<{ ho
   }
   for (const root of roots) {
     try {
-      await lstat(join(root, current));
+      lstatSync(join(root, current));
       return { host: join(root, current) };
     } catch {
       // next layer
@@ -46,15 +48,15 @@ async function resolveIn(roots: string[], path: string, depth = 0): Promise<{ ho
  * Check the command exists and is executable in the container's filesystem.
  * `roots` are searched in order (overlay upper first, then the image).
  */
-export async function checkCommand(roots: string[], command: string, pathEnv: string): Promise<void> {
+export function checkCommand(roots: string[], command: string, pathEnv: string): void {
   const candidates = command.includes('/')
     ? [posix.isAbsolute(command) ? command : posix.join('/', command)]
     : pathEnv.split(':').filter(Boolean).map((dir) => posix.join(dir, command));
   let sawNonExecutable = false;
   for (const candidate of candidates) {
-    const found = await resolveIn(roots, candidate);
+    const found = resolveIn(roots, candidate);
     if (!found) continue;
-    const st = await stat(found.host).catch(() => undefined);
+    const st = statSync(found.host, { throwIfNoEntry: false });
     if (!st) continue;
     if (st.isFile() && (st.mode & 0o111) !== 0) return;
     sawNonExecutable = true;

@@ -1,7 +1,7 @@
 // What a container may do as root: Docker's default capability set, applied with util-linux
 // setpriv. setpriv is a host binary that cannot run from inside the container's root, so it
 // is started through its loader from an open descriptor of the host's root directory.
-import { access, realpath } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
 import { readElf } from '../image/elf.js';
 import { MinictrError } from '../errors.js';
 
@@ -29,19 +29,17 @@ const LIBRARY_DIRS = [
 ];
 
 /** setpriv, its ELF loader and the library dirs it may need. */
-export async function findPrivilegeTools(): Promise<PrivilegeTools> {
+export function findPrivilegeTools(): PrivilegeTools {
   let setpriv: string;
   try {
-    setpriv = await realpath('/usr/bin/setpriv');
+    setpriv = realpathSync('/usr/bin/setpriv');
   } catch {
     throw new MinictrError('E_MISSING_TOOL', 'setpriv not found; install util-linux (sudo make install does)');
   }
-  const elf = await readElf(setpriv);
-  const loader = elf.interpreter ? await realpath(elf.interpreter) : '';
-  const dirs = await Promise.all(
-    LIBRARY_DIRS.map(async (d) => (await access(d).then(() => true, () => false)) ? realpath(d) : undefined),
-  );
-  return { setpriv, loader, libraryDirs: [...new Set(dirs.filter((d): d is string => d !== undefined))] };
+  const elf = readElf(setpriv);
+  const loader = elf.interpreter ? realpathSync(elf.interpreter) : '';
+  const dirs = LIBRARY_DIRS.filter((d) => existsSync(d)).map((d) => realpathSync(d));
+  return { setpriv, loader, libraryDirs: [...new Set(dirs)] };
 }
 
 /**

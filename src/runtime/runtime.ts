@@ -67,7 +67,7 @@ export class Runtime {
       throw new MinictrError('E_NO_COMMAND', 'no command specified: give one after the image name');
     }
     const imageRoot = this.store.paths.imageRootfs(request.config.imageId);
-    await checkCommand([imageRoot], command[0] ?? '', envValue(request.config.env, 'PATH') ?? '');
+    checkCommand([imageRoot], command[0] ?? '', envValue(request.config.env, 'PATH') ?? '');
     // An unknown user fails here, before anything exists; HOME follows the user, as Docker's.
     const user = request.config.user ? await resolveUser(imageRoot, request.config.user) : undefined;
     const id = newContainerId();
@@ -138,13 +138,7 @@ export class Runtime {
     record = await this.refresh(record);
     if (record.state.status === 'running') return { record };
     const paths = this.store.paths;
-    // Begun now, awaited in initSpec: the lookups are all waits on the disk, done while the
-    // network is set up. Errors surface where the result is used.
-    hostTools().catch(() => undefined);
-    await rm(paths.containerExitFile(id), { force: true });
-    await rm(paths.containerPidFile(id), { force: true });
-    await rm(paths.containerKillMark(id), { force: true });
-
+    await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
     const attachment = await this.network.attach(record);
     record = await this.mustLoad(id);
     let monitor: ChildProcess | undefined;
@@ -251,7 +245,7 @@ export class Runtime {
       workdir: record.config.workdir,
       env: record.config.env,
       command: [...record.config.entrypoint, ...record.config.cmd],
-      ...(await hostTools()),
+      ...hostTools(),
       ...(record.config.user ? { user: await this.processUser(record) } : {}),
     };
   }

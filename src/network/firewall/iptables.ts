@@ -32,7 +32,13 @@ export const CHAINS = {
   user: 'MINICTR-USER',
 } as const;
 
-const TABLE_ORDER: readonly Table[] = ['filter', 'nat', 'raw'];
+// Adds: filter before nat, so a port's ACCEPT is in place before the DNAT that sends traffic to it.
+// Deletes: nat first, the mirror of that, and ~12 ms faster: iptables-nft checks an extension's
+// revision on a fresh netlink socket the first time a rule names it, and once a table with
+// deletions has committed, closing that socket waits for an RCU grace period. A container's nat
+// block names every extension its other tables use (tcp/udp, comment, DNAT, MASQUERADE), so with
+// nat first no such check comes after a commit.
+const TABLE_ORDER: Record<Mode, readonly Table[]> = { add: ['filter', 'nat', 'raw'], delete: ['nat', 'filter', 'raw'] };
 
 function rule(table: Table, chain: string, spec: string[], op: '-A' | '-I' = '-A'): Rule {
   return { table, chain, op, spec };
@@ -180,7 +186,7 @@ export interface RestoreOptions {
  */
 export function restoreText(rules: Rule[], options: RestoreOptions, mode: Mode): string {
   const lines: string[] = [];
-  for (const table of TABLE_ORDER) {
+  for (const table of TABLE_ORDER[mode]) {
     const declared = (options.declareChains ?? []).filter((c) => c.table === table);
     const removed = (options.removeChains ?? []).filter((c) => c.table === table);
     const checks = (options.checks ?? []).filter((r) => r.table === table);
@@ -215,7 +221,7 @@ export function chainCommand(c: Chain, action: '-N' | '-F' | '-X'): Argv {
 /** The one-command-per-line equivalent of restoreText(), in the order iptables-restore applies it. */
 export function restoreShown(rules: Rule[], options: RestoreOptions, mode: Mode): Argv[] {
   const out: Argv[] = [];
-  for (const table of TABLE_ORDER) {
+  for (const table of TABLE_ORDER[mode]) {
     const own = rules.filter((r) => r.table === table);
     if (mode === 'delete') own.reverse();
     for (const c of options.declareChains ?? []) if (c.table === table) out.push(chainCommand(c, '-N'));

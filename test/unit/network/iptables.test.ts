@@ -84,15 +84,16 @@ COMMIT
 COMMIT
 `;
 
-const CONTAINER_DELETE = `*filter
--D MINICTR -d 172.18.0.2/32 ! -i minictr0 -o minictr0 -p udp -m udp --dport 80 -m comment --comment "${C}" -j ACCEPT
--D MINICTR -d 172.18.0.2/32 ! -i minictr0 -o minictr0 -p tcp -m tcp --dport 5000 -m comment --comment "${C}" -j ACCEPT
-COMMIT
-*nat
+// Deletes start with nat (see TABLE_ORDER in src/network/firewall/iptables.ts).
+const CONTAINER_DELETE = `*nat
 -D POSTROUTING -s 172.18.0.2/32 -d 172.18.0.2/32 -p udp -m udp --dport 80 -m comment --comment "${C}" -j MASQUERADE
 -D POSTROUTING -s 172.18.0.2/32 -d 172.18.0.2/32 -p tcp -m tcp --dport 5000 -m comment --comment "${C}" -j MASQUERADE
 -D MINICTR -d 127.0.0.1/32 -p udp -m udp --dport 8080 -m comment --comment "${C}" -j DNAT --to-destination 172.18.0.2:80
 -D MINICTR -p tcp -m tcp --dport 5005 -m comment --comment "${C}" -j DNAT --to-destination 172.18.0.2:5000
+COMMIT
+*filter
+-D MINICTR -d 172.18.0.2/32 ! -i minictr0 -o minictr0 -p udp -m udp --dport 80 -m comment --comment "${C}" -j ACCEPT
+-D MINICTR -d 172.18.0.2/32 ! -i minictr0 -o minictr0 -p tcp -m tcp --dport 5000 -m comment --comment "${C}" -j ACCEPT
 COMMIT
 *raw
 -D PREROUTING -d 172.18.0.2/32 ! -i minictr0 -m comment --comment "${C}" -j DROP

@@ -183,12 +183,13 @@ test('network teardown, last network: also unhooks and removes the MINICTR chain
   assert.equal(standing!.stdin, restoreText(standingRules(), {}, 'delete'));
   assert.equal(
     chains!.stdin,
-    '*filter\n' +
+    '*nat\n-F MINICTR\n-X MINICTR\nCOMMIT\n' +
+      '*filter\n' +
       '-F MINICTR\n-F MINICTR-BRIDGE\n-F MINICTR-CT\n-F MINICTR-FORWARD\n' +
       '-F MINICTR-ISOLATION-STAGE-1\n-F MINICTR-ISOLATION-STAGE-2\n-F MINICTR-USER\n' +
       '-X MINICTR\n-X MINICTR-BRIDGE\n-X MINICTR-CT\n-X MINICTR-FORWARD\n' +
       '-X MINICTR-ISOLATION-STAGE-1\n-X MINICTR-ISOLATION-STAGE-2\n-X MINICTR-USER\n' +
-      'COMMIT\n*nat\n-F MINICTR\n-X MINICTR\nCOMMIT\n',
+      'COMMIT\n',
   );
   const fb = (chains!.fallback ?? []).map(line);
   assert.equal(fb.length, 16);
