@@ -1,10 +1,9 @@
 // The runtime's side of networking: gathers facts from the host, allocates addresses and
 // host ports under the network lock, records the attachment, then applies the pure plans
 // of src/network. Teardown is always planned from the record.
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { MinictrError } from '../errors.js';
-import { pathExists } from '../path-exists.js';
 import { checkpoint } from './checkpoint.js';
 import { applyPlan, applyPlanBestEffort, type ApplyOptions, type StepReport } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
@@ -62,24 +61,28 @@ export function defaultNetworkRecord(): NetworkRecord {
   };
 }
 
+/** A small kernel file, read blocking: asynchronously, a /proc file (size 0) costs five thread-pool round trips. */
+function readProc(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
 /** Docker picks ephemeral host ports from the kernel's local port range. */
-async function ephemeralRange(): Promise<[number, number]> {
-  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '32768\t60999');
+function ephemeralRange(): [number, number] {
+  const text = readProc('/proc/sys/net/ipv4/ip_local_port_range', '32768\t60999');
   const [lo, hi] = text.trim().split(/\s+/).map(Number);
   return [lo && lo > 0 ? lo : 32768, hi && hi > 0 ? hi : 60999];
 }
 
 /** Sockets bound on the host (in minictr's network namespace), from /proc/net. */
-async function hostListeners(): Promise<HostBinding[]> {
-  const out: HostBinding[] = [];
+function hostListeners(): HostBinding[] {
   const files: [string, Protocol][] = [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']];
-  await Promise.all(
-    files.map(async ([file, proto]) => {
-      const text = await readFile(`/proc/net/${file}`, 'utf8').catch(() => '');
-      for (const l of parseProcNetListeners(text, proto)) out.push({ ip: l.ip, port: l.port, proto });
-    }),
+  return files.flatMap(([file, proto]) =>
+    parseProcNetListeners(readProc(`/proc/net/${file}`, ''), proto).map((l) => ({ ip: l.ip, port: l.port, proto })),
   );
-  return out;
 }
 
 export interface AttachPlans {
@@ -148,8 +151,8 @@ export class ContainerNetworking {
     const occupied: HostBinding[] = others.flatMap((r) =>
       (r.network?.ports ?? []).map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
     );
-    if (requests.length > 0) occupied.push(...(await hostListeners()));
-    const [lo, hi] = await ephemeralRange();
+    if (requests.length > 0) occupied.push(...hostListeners());
+    const [lo, hi] = ephemeralRange();
     const ports = assignHostPorts(requests, takenBy(occupied), () => randomInt(lo, hi + 1));
     return {
       network: net.name,
@@ -232,8 +235,8 @@ export class ContainerNetworking {
     });
   }
 
-  private bridgeExists(net: NetworkRecord): Promise<boolean> {
-    return pathExists(`/proc/sys/net/ipv4/conf/${net.bridge}`);
+  private async bridgeExists(net: NetworkRecord): Promise<boolean> {
+    return existsSync(`/proc/sys/net/ipv4/conf/${net.bridge}`);
   }
 
   private async checkRule(rule: Rule | undefined): Promise<boolean> {

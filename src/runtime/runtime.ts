@@ -274,20 +274,25 @@ export class Runtime {
     }
     let code = Number((await readFile(paths.containerExitFile(id), 'utf8').catch(() => '')).trim() || NaN);
     if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
-    const record = await this.update(id, (r) => {
+    const exited = (r: ContainerRecord): void => {
       if (r.state.status !== 'running') return;
       r.state.status = 'exited';
       r.state.exitCode = Number.isFinite(code) ? code : 128 + signalNumber('SIGKILL');
       r.state.finishedAt = new Date().toISOString();
       r.state.pid = 0;
       r.state.pidStartTime = 0;
-    });
-    if (!record) return undefined;
-    if (record.hostConfig.autoRemove) {
-      // removeRecord tears the network down from the record, then forgets both at once.
+    };
+    if (before.hostConfig.autoRemove) {
+      // Not saved as exited first: removeRecord tears the network down from the record, then
+      // forgets both. A crash in between leaves a "running" record with a dead process, which
+      // the next look at it finalizes (and removes) again.
+      const record: ContainerRecord = { ...before, state: { ...before.state } };
+      exited(record);
       await this.removeRecord(record);
       return { ...record, network: undefined } as ContainerRecord;
     }
+    const record = await this.update(id, exited);
+    if (!record) return undefined;
     if (record.network) {
       await this.network.detach(record);
       await this.update(id, (r) => { delete r.network; });

@@ -1,5 +1,6 @@
 // The one home of container and network records. Nothing else reads or writes them.
-import { readdir, rm } from 'node:fs/promises';
+import { readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { MinictrError } from '../errors.js';
 import { readJson, readJsonSync, writeJsonAtomic } from './files.js';
 import { withLock, type LockName } from './lock.js';
@@ -25,7 +26,7 @@ export class Store {
   async listContainers(): Promise<ContainerRecord[]> {
     let ids: string[];
     try {
-      ids = await readdir(this.paths.containers);
+      ids = readdirSync(this.paths.containers);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
@@ -54,10 +55,10 @@ export class Store {
     await Promise.all([fs.upper, fs.work, fs.merged].map((dir) => rm(dir, { recursive: true, force: true })));
   }
 
-  /** Remove the record and everything in the container's directory. */
+  /** Remove the record and everything in the container's directory (small files by then: the rootfs goes first). */
   async removeContainer(id: string): Promise<void> {
     if (!ID_PATTERN.test(id)) throw new MinictrError('E_INTERNAL', `bad container id ${id}`);
-    await rm(this.paths.container(id), { recursive: true, force: true });
+    rmSync(this.paths.container(id), { recursive: true, force: true });
   }
 
   /** Find by full id, unique id prefix, or name (Docker's order). */
@@ -80,7 +81,7 @@ export class Store {
   async listNetworks(): Promise<NetworkRecord[]> {
     let files: string[];
     try {
-      files = await readdir(this.paths.networks);
+      files = readdirSync(this.paths.networks);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
