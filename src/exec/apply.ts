@@ -1,5 +1,7 @@
 // Runs a plan, op by op, and reports each step as it goes (for --explain).
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailedError, MinictrError, errorMessage } from '../errors.js';
 import type { Op, Plan } from '../plan/types.js';
 import type { Runner } from './runner.js';
@@ -26,7 +28,18 @@ async function applyOp(op: Op, runner: Runner): Promise<void> {
   await applyOne(op, runner);
 }
 
+/** How often a wait-gone op looks again: the kernel takes a few ms. */
+const WAIT_POLL_MS = 1;
+
 async function applyOne(op: Op, runner: Runner): Promise<void> {
+  if (op.kind === 'wait-gone') {
+    const deadline = performance.now() + op.timeoutMs;
+    while (existsSync(op.path)) {
+      if (performance.now() > deadline) throw new MinictrError('E_STILL_THERE', `${op.path} is still there after ${op.timeoutMs} ms`);
+      await sleep(WAIT_POLL_MS);
+    }
+    return;
+  }
   if (op.kind === 'write') {
     try {
       await writeFile(op.path, op.content);

@@ -12,9 +12,17 @@ export function shellLine(argv: Argv): string {
   return argv.map(shellQuote).join(' ');
 }
 
+/** A wait for the kernel as one shell line, with what is done by hand when it times out. */
+function waitLine(op: Extract<Op, { kind: 'wait-gone' }>): string {
+  const wait = `timeout ${op.timeoutMs / 1000} sh -c 'while [ -e ${op.path} ]; do sleep 0.001; done'`;
+  const byHand = (op.fallback ?? []).flatMap((alt) => opCommands(alt));
+  return byHand.length > 0 ? `${wait} || ${byHand.join(' && ')}` : wait;
+}
+
 /** The commands a person would type for one op (a batch shows its one-per-line form). */
 export function opCommands(op: Op): string[] {
   if (op.kind === 'write') return [`echo ${shellQuote(op.content)} > ${shellQuote(op.path)}`];
+  if (op.kind === 'wait-gone') return [waitLine(op)];
   if (op.shown && op.shown.length > 0) return op.shown.map(shellLine);
   const line = shellLine(op.argv);
   return op.stdin === undefined ? [line] : [`${line} <<'EOF'\n${op.stdin.replace(/\n$/, '')}\nEOF`];
@@ -36,6 +44,7 @@ export function renderShell(plan: Plan): string {
 /** The exact command an op ran (a batch with its input), for --explain. */
 export function executedText(op: Op): string {
   if (op.kind === 'write') return `echo ${shellQuote(op.content)} > ${op.path}`;
+  if (op.kind === 'wait-gone') return waitLine(op);
   const line = shellLine(op.argv);
   if (op.stdin === undefined) return line;
   return `${line} <<'EOF'\n${op.stdin.replace(/\n$/, '')}\nEOF`;

@@ -1,5 +1,5 @@
 // Plans for bridge networks and container attachments, built from records alone (pure).
-import { command, write, type Argv, type CommandOp, type Op, type Plan } from '../plan/types.js';
+import { command, waitGone, write, type Argv, type CommandOp, type Op, type Plan } from '../plan/types.js';
 import type { NetworkAttachment, NetworkRecord, PortMapping } from '../state/records.js';
 import {
   RESTORE_ARGV,
@@ -232,15 +232,28 @@ export function planContainerFirewallTeardown(att: NetworkAttachment): Plan {
   return { title: `remove firewall rules of container ${att.netns} (${att.ip})`, ops };
 }
 
-/** The link half: veth pair and network namespace (independent of the rules, so it can run beside them). */
+/** How long the kernel gets to remove a veth with its namespace (it takes ~5 ms) before minictr does it. */
+export const VETH_GONE_TIMEOUT_MS = 250;
+
+/**
+ * The link half: network namespace and veth pair (independent of the rules, so it can run
+ * beside them). The namespace goes first and takes the veth with it: the kernel unlists both
+ * ends at once and frees them in the background, where `ip link del` waits ~30 ms for the
+ * freeing. If something still holds the namespace (a process, an open socket), the veth stays,
+ * and is removed by hand after the wait.
+ */
 export function planContainerLinkTeardown(att: NetworkAttachment): Plan {
   return {
     title: `remove links of container ${att.netns}`,
     ops: [
-      command(['ip', 'link', 'del', att.hostVeth], `remove the veth pair ${att.hostVeth} (its eth0 end goes with it)`, {
-        tolerate: GONE_LINK,
+      command(['ip', 'netns', 'del', att.netns], "remove the container's network namespace: its eth0, and with it the veth pair, go too", {
+        tolerate: /No such file/,
       }),
-      command(['ip', 'netns', 'del', att.netns], "remove the container's network namespace", { tolerate: /No such file/ }),
+      waitGone(`/proc/sys/net/ipv4/conf/${att.hostVeth}`, VETH_GONE_TIMEOUT_MS, `wait until the kernel has removed the veth pair ${att.hostVeth}`, [
+        command(['ip', 'link', 'del', att.hostVeth], `remove the veth pair ${att.hostVeth} (its eth0 end goes with it)`, {
+          tolerate: GONE_LINK,
+        }),
+      ]),
     ],
   };
 }

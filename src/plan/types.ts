@@ -35,7 +35,18 @@ export interface WriteOp extends OpBase {
   content: string;
 }
 
-export type Op = CommandOp | WriteOp;
+/**
+ * Wait for the kernel to remove something by itself (a veth goes with its namespace): done
+ * once `path` is gone. Still there after `timeoutMs`, the op fails and its fallback removes
+ * the thing by hand.
+ */
+export interface WaitGoneOp extends OpBase {
+  kind: 'wait-gone';
+  path: string;
+  timeoutMs: number;
+}
+
+export type Op = CommandOp | WriteOp | WaitGoneOp;
 
 export interface Plan {
   /** What the plan does, e.g. "set up network for container 3f2a…". */
@@ -49,6 +60,10 @@ export function command(argv: Argv, why: string, extra: Partial<Omit<CommandOp, 
 
 export function write(path: string, content: string, why: string): WriteOp {
   return { kind: 'write', path, content, why };
+}
+
+export function waitGone(path: string, timeoutMs: number, why: string, fallback: Op[]): WaitGoneOp {
+  return { kind: 'wait-gone', path, timeoutMs, why, fallback };
 }
 
 export function concatPlans(title: string, ...plans: Plan[]): Plan {

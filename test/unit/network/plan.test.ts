@@ -16,7 +16,8 @@ function asCommand(op: Op | undefined): CommandOp {
   return op;
 }
 
-const line = (op: Op): string => (op.kind === 'command' ? op.argv.join(' ') : `write ${op.path}=${op.content}`);
+const line = (op: Op): string =>
+  op.kind === 'command' ? op.argv.join(' ') : op.kind === 'write' ? `write ${op.path}=${op.content}` : `wait until ${op.path} is gone`;
 
 test('container setup: the article\'s steps, batched, each with a reason', () => {
   const plan = containerSetupPlan();
@@ -79,15 +80,20 @@ test('container rules on a standing bridge check, in the same restore, that the 
   assert.equal(asCommand(planContainerFirewallSetup(ATT).ops[0]).stdin, restoreText(containerRules(ATT), {}, 'add'));
 });
 
-test('container teardown: rules (with per-rule fallback), UDP conntrack by host port, veth, netns', () => {
+test('container teardown: rules (with per-rule fallback), UDP conntrack by host port, netns, then the veth goes with it', () => {
   const plan = planContainerNetworkTeardown(ATT);
   assert.deepEqual(plan.ops.map(line), [
     'iptables-restore -w --noflush',
     'conntrack -D -p udp --dport 8080',
-    'ip link del vethabcdef0',
     'ip netns del minictr-abcdef012345',
+    'wait until /proc/sys/net/ipv4/conf/vethabcdef0 is gone',
   ]);
-  const [rules, ct, veth, ns] = plan.ops.map(asCommand);
+  const [rules, ct, ns] = plan.ops.slice(0, 3).map(asCommand);
+  const wait = plan.ops[3];
+  assert.ok(wait?.kind === 'wait-gone');
+  // Still there after the wait (something holds the namespace): removed by hand.
+  assert.deepEqual(wait.fallback?.map(line), ['ip link del vethabcdef0']);
+  const veth = asCommand(wait.fallback?.[0]);
   assert.equal(rules!.stdin, restoreText(containerRules(ATT), {}, 'delete'));
   const fallback = (rules!.fallback ?? []).map(asCommand);
   assert.equal(fallback.length, 8);
@@ -101,13 +107,17 @@ test('container teardown: rules (with per-rule fallback), UDP conntrack by host 
     assert.ok(op.tolerate?.test('iptables: No chain/target/match by that name.'));
   }
   assert.ok(ct!.tolerate?.test('conntrack v1.4.7 (conntrack-tools): 0 flow entries have been deleted.'));
-  assert.ok(veth!.tolerate?.test('Cannot find device "vethabcdef0"'));
+  assert.ok(veth.tolerate?.test('Cannot find device "vethabcdef0"'));
   assert.ok(ns!.tolerate?.test('Cannot remove namespace file "/run/netns/minictr-abcdef012345": No such file or directory'));
 });
 
 test('container teardown without UDP ports has no conntrack step', () => {
   const plan = planContainerNetworkTeardown({ ...ATT, ports: [ATT.ports[0]!] });
-  assert.deepEqual(plan.ops.map(line), ['iptables-restore -w --noflush', 'ip link del vethabcdef0', 'ip netns del minictr-abcdef012345']);
+  assert.deepEqual(plan.ops.map(line), [
+    'iptables-restore -w --noflush',
+    'ip netns del minictr-abcdef012345',
+    'wait until /proc/sys/net/ipv4/conf/vethabcdef0 is gone',
+  ]);
 });
 
 const SYSCTLS = [
