@@ -1,7 +1,7 @@
 // Loaded with `node --import <this> bin/minictr …` by the benchmark only. It changes no
 // behaviour: it timestamps the compile and evaluation of the bundle (bin/minictr runs it through
 // node:vm), every child process minictr spawns (execa and the monitor both go through
-// node:child_process.spawn) and every state lock (a mkdir of `*.lock`, by proper-lockfile),
+// node:child_process.spawn) and every state lock (a mkdir or mkdirSync of `*.lock`, by proper-lockfile),
 // then writes them as JSON to $MINICTR_BENCH_TRACE when the process exits. Without that
 // variable it installs nothing. It imports only Node's own modules, so it adds no load time.
 import childProcess, { type ChildProcess } from 'node:child_process';
@@ -91,15 +91,40 @@ if (out) {
       return original.apply(this, a);
     };
   };
-  wrapDirCall('mkdir', (path, ok) => {
+  const acquired = (path: string, ok: boolean): void => {
     const entry = open.get(path);
     if (ok && entry) entry.acquired = performance.now();
-  });
-  wrapDirCall('rmdir', (path) => {
+  };
+  const released = (path: string): void => {
     const entry = open.get(path);
     if (entry) entry.released = performance.now();
     open.delete(path);
-  });
+  };
+  wrapDirCall('mkdir', acquired);
+  wrapDirCall('rmdir', released);
+  // A free lock is taken with proper-lockfile's lockSync (mkdirSync / rmdirSync).
+  const wrapDirCallSync = (name: 'mkdirSync' | 'rmdirSync', onDone: (path: string, ok: boolean) => void): void => {
+    const original = fs[name] as unknown as (...a: unknown[]) => unknown;
+    (fs as unknown as Record<string, unknown>)[name] = function (this: unknown, ...a: unknown[]) {
+      const path = String(a[0]);
+      if (!path.endsWith('.lock')) return original.apply(this, a);
+      if (name === 'mkdirSync' && !open.has(path)) {
+        const entry: TraceLock = { name: path.split('/').pop() ?? path, requested: performance.now(), acquired: -1, released: -1 };
+        open.set(path, entry);
+        trace.locks.push(entry);
+      }
+      try {
+        const result = original.apply(this, a);
+        onDone(path, true);
+        return result;
+      } catch (err) {
+        onDone(path, false);
+        throw err;
+      }
+    };
+  };
+  wrapDirCallSync('mkdirSync', acquired);
+  wrapDirCallSync('rmdirSync', released);
 
   process.once('exit', () => {
     trace.exit = performance.now();
