@@ -3,7 +3,7 @@
 // tiny file operations, which cost ~0.2 ms this way and ~2 ms as a chain of thread-pool round
 // trips, and a run takes six locks. Waiting for a held lock stays asynchronous.
 import lockfile from 'proper-lockfile';
-import { accessSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { access, constants, readFile, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MinictrError } from '../errors.js';
@@ -55,9 +55,13 @@ function ownerFile(lockDir: string): string {
  * In nanoseconds: a lock dir made again within the same millisecond can get the same inode,
  * and a dead holder's leftover owner file would then pass for the new holder's.
  */
+function identityOf(st: BigIntStats): string {
+  return `${st.ino}:${st.birthtimeNs}`;
+}
+
 async function lockIdentity(lockDir: string): Promise<string | undefined> {
   const st = await stat(lockDir, { bigint: true }).catch(() => undefined);
-  return st ? `${st.ino}:${st.birthtimeNs}` : undefined;
+  return st ? identityOf(st) : undefined;
 }
 
 /** The start time field of a /proc/PID/stat line; undefined for a zombie. */
@@ -92,7 +96,7 @@ function recordOwner(lockDir: string): void {
   const st = statSync(lockDir, { bigint: true, throwIfNoEntry: false });
   if (!st) return;
   const tmp = `${ownerFile(lockDir)}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${process.pid} ${ownStart ?? ''} ${st.ino}:${st.birthtimeNs}\n`);
+  writeFileSync(tmp, `${process.pid} ${ownStart ?? ''} ${identityOf(st)}\n`);
   renameSync(tmp, ownerFile(lockDir));
 }
 

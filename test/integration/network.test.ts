@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile, readdir } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readlink, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST_IP, WAN_IP, Sandbox, eventually, isRoot, type Result } from './sandbox.js';
@@ -496,6 +496,28 @@ describe('minictr networking, with real traffic in a sandbox', { skip: !isRoot &
       assert.equal(ipIn(udp), WAN_IP);
     } finally {
       await sb.host(['iptables', '-w', '-P', 'FORWARD', 'ACCEPT']);
+    }
+  });
+
+  test('rm -f of a container whose namespace another process still holds removes its veth as well', async () => {
+    // Removing the namespace normally takes the veth with it; while a process holds it, minictr
+    // must remove the veth itself (after a bounded wait), or the old address would stay on the bridge.
+    const id = await runDetached(['--name', 'held', 'busybox', 'sleep', '1000']);
+    const nsPath = `/run/netns/minictr-${id.slice(0, 12)}`;
+    const holder = backgroundInNetns(nsPath, ['sleep', '60']);
+    try {
+      const nsInode = (await stat(nsPath)).ino;
+      await eventually(
+        async () => holder.pid !== undefined && (await readlink(`/proc/${holder.pid}/ns/net`).catch(() => '')) === `net:[${nsInode}]`,
+        5_000,
+        'the holder to enter the container\'s namespace',
+      );
+      await mcOk(['rm', '-f', 'held']);
+      assert.ok(!(await linkNames()).includes(`veth${id.slice(0, 7)}`), 'the veth of a held namespace was left on the bridge');
+      assert.ok(!(await readdir('/run/netns')).includes(`minictr-${id.slice(0, 12)}`), 'the netns name was left');
+      assert.equal(await psRow('held'), undefined, 'the record was left');
+    } finally {
+      killChild(holder);
     }
   });
 
