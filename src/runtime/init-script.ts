@@ -55,7 +55,7 @@ exec "$@"`;
 const INTERNAL_VARS = [
   'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
-  'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB',
+  'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_KILLMARK',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -175,16 +175,22 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
  * The monitor: a small shell that waits for the container, records its exit status,
  * and (when nobody else is waiting) runs minictr's exit handling. A shell, not a Node
  * process, so an idle detached container costs about a megabyte on the host.
+ * Nobody else is waiting: no foreground `run` lives, and no `rm -f`, `kill` or `stop` marked
+ * the kill before sending it (they handle the exit themselves; a second Node process doing the
+ * same would only compete with them for the CPU and the locks).
  */
 export const MONITOR_SCRIPT = String.raw`trap : INT TERM HUP QUIT
 "$@"
 code=$?
 echo "$code" > "$MINICTR_EXITFILE.tmp" && mv "$MINICTR_EXITFILE.tmp" "$MINICTR_EXITFILE"
 if [ -n "$MINICTR_WAITER" ] && kill -0 "$MINICTR_WAITER" 2>/dev/null; then exit "$code"; fi
+if [ -e "$MINICTR_KILLMARK" ]; then exit "$code"; fi
 exec "$MINICTR_NODE" -- "$MINICTR_CLI" --root "$MINICTR_ROOTDIR" _on-exit "$MINICTR_ID"`;
 
 export interface MonitorSpec {
   exitFile: string;
+  /** Written by the minictr command that kills the container, which then handles the exit. */
+  killMark: string;
   /** Pid of a foreground `minictr run` that handles the exit itself while it lives. */
   waiterPid?: number;
   node: string;
@@ -202,6 +208,7 @@ export function monitorCommand(init: { argv: Argv; env: Record<string, string> }
     env: {
       ...init.env,
       MINICTR_EXITFILE: spec.exitFile,
+      MINICTR_KILLMARK: spec.killMark,
       MINICTR_WAITER: spec.waiterPid === undefined ? '' : String(spec.waiterPid),
       MINICTR_NODE: spec.node,
       MINICTR_CLI: spec.cli,

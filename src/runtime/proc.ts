@@ -1,11 +1,12 @@
 // What the kernel says about a process: is it alive, and is it still the one we started.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 
 /** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; 0 if gone. */
 export async function processStartTime(pid: number): Promise<number> {
   if (!Number.isInteger(pid) || pid <= 0) return 0;
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Blocking: a /proc read takes microseconds, an asynchronous one several thread-pool round trips.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may contain spaces.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     if (fields[0] === 'Z') return 0; // a zombie has finished
@@ -26,13 +27,18 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Poll a condition until it holds or the deadline passes; returns whether it held. */
+/**
+ * Poll a condition until it holds or the deadline passes; returns whether it held. The pause
+ * starts at 1 ms and doubles up to `intervalMs`: what is awaited (a killed process gone, a
+ * file its monitor writes) usually takes a millisecond or two, and a fixed 10 ms pause made
+ * `rm -f` wait for nothing.
+ */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 10): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  for (let pause = Math.min(1, intervalMs); ; pause = Math.min(pause * 2, intervalMs)) {
     if (await check()) return true;
     if (Date.now() >= deadline) return false;
-    await sleep(intervalMs);
+    await sleep(pause);
   }
 }
 

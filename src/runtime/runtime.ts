@@ -152,6 +152,7 @@ export class Runtime {
       const init = initCommand(spec);
       const mon = monitorCommand(init, {
         exitFile: paths.containerExitFile(id),
+        killMark: paths.containerKillMark(id),
         ...(io.foreground ? { waiterPid: process.pid } : {}),
         node: process.execPath,
         cli: CLI_PATH,

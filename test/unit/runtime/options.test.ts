@@ -1,5 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
 import { containerFstab, initCommand, monitorCommand } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
@@ -103,11 +107,47 @@ describe('container start commands', () => {
 
   it('the monitor wraps the init and knows how to report the exit', () => {
     const init = initCommand({ ...base, networkMode: 'none' });
-    const mon = monitorCommand(init, { exitFile: '/x/exit', node: '/n', cli: '/c.js', root: '/r', id: 'i', waiterPid: 42 });
+    const mon = monitorCommand(init, { exitFile: '/x/exit', killMark: '/x/killed', node: '/n', cli: '/c.js', root: '/r', id: 'i', waiterPid: 42 });
     assert.deepEqual(mon.argv.slice(0, 2), ['/bin/sh', '-c']);
     assert.deepEqual(mon.argv.slice(4), [...init.argv]);
     assert.equal(mon.env['MINICTR_WAITER'], '42');
+    assert.equal(mon.env['MINICTR_KILLMARK'], '/x/killed');
     assert.ok((mon.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_WAITER'), 'monitor variables never reach the container');
+    assert.ok((mon.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_KILLMARK'), 'monitor variables never reach the container');
+  });
+
+  it('the monitor records the exit, and runs _on-exit only when nobody else handles it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'minictr-monitor-'));
+    try {
+      // A stand-in for node that notes it was asked to run the exit handling.
+      const fakeNode = join(dir, 'node');
+      await writeFile(fakeNode, `#!/bin/sh\necho "$@" > ${dir}/on-exit\n`, { mode: 0o755 });
+      const run = async (killed: boolean): Promise<{ code: number | null; exit: string; onExit: string }> => {
+        await rm(join(dir, 'on-exit'), { force: true });
+        if (killed) await writeFile(join(dir, 'killed'), '9\n');
+        else await rm(join(dir, 'killed'), { force: true });
+        const mon = monitorCommand({ argv: ['sh', '-c', 'exit 3'], env: {} }, {
+          exitFile: join(dir, 'exit-code'), killMark: join(dir, 'killed'), node: fakeNode, cli: '/c.js', root: '/r', id: 'abc',
+        });
+        const [file, ...args] = mon.argv;
+        const child = spawn(file ?? '', args, { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...mon.env }, stdio: 'ignore' });
+        const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+        return {
+          code,
+          exit: await readFile(join(dir, 'exit-code'), 'utf8'),
+          onExit: await readFile(join(dir, 'on-exit'), 'utf8').catch(() => ''),
+        };
+      };
+      const alone = await run(false);
+      assert.equal(alone.exit, '3\n');
+      assert.equal(alone.onExit, '-- /c.js --root /r _on-exit abc\n', 'nobody waits: the monitor runs the exit handling');
+      const killed = await run(true);
+      assert.equal(killed.exit, '3\n');
+      assert.equal(killed.code, 3);
+      assert.equal(killed.onExit, '', 'the command that killed the container handles its exit itself');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('exec joins every namespace and resolves -w inside the container root', () => {
