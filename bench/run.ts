@@ -876,7 +876,7 @@ async function scale(): Promise<void> {
   }
 
   // Removal, oldest first, timing each `rm -f`; around the points also how long until the
-  // monitor's own exit handling (it execs `node … _on-exit`) has finished in the background.
+  // container's monitor is gone (it records the exit status, then leaves the rest to rm -f).
   progress(`scale: removing ${n} containers`);
   const removals: { count: number; ms: number; settledMs?: number }[] = [];
   const removalStart = performance.now();
@@ -942,7 +942,7 @@ async function scale(): Promise<void> {
       item: `rm -f while ${row.count} exist (window of ${cfg.window})`,
       unit: 'ms',
       summary: row.removal,
-      ref: `until monitor's _on-exit ends: ${fmtMs(row.settled?.median)}`,
+      ref: `until the monitor is gone: ${fmtMs(row.settled?.median)}`,
     });
   }
   const sumRm = removals.reduce((a, r) => a + r.ms, 0);
@@ -1158,7 +1158,7 @@ function report(): string {
         `  ${String(p.count).padStart(5)} ${fmtMs(p.start?.median).padStart(9)} ${ph(p, PHASE.evaluate)} ${ph(p, PHASE.prepare)} ${ph(p, 'network setup (first host command → monitor spawned)')} ${ph(p, '  of which in child processes (setup)')} ${ph(p, 'container: monitor spawned → pid file seen, record updated')} ${fmtMs(p.tracedLockWait?.median).padStart(9)} ${fmtMs(p.iptablesSaveMs).padStart(9)} ${fmtMs(p.psMs).padStart(9)} ${fmtMs(p.removal?.median).padStart(9)} ${fmtMs(p.settled?.median).padStart(9)}`,
       );
     }
-    out.push('  (settled = rm -f start → the monitor, which execs `node … _on-exit` after the kill, has exited)');
+    out.push('  (settled = rm -f start → the monitor, which records the exit status and leaves the rest to rm -f, has exited)');
   }
   out.push('');
   out.push('targets (printed, not enforced):');
