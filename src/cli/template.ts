@@ -1,6 +1,7 @@
 // A small subset of Go templates for --format: {{json .}}, {{.A.B}}, {{json .A.B}},
 // {{.A.B}} inside text, and \t / \n escapes. Enough for `inspect -f` and `ps --format`.
 import { MinictrError } from '../errors.js';
+import { byCodeUnits } from '../compare.js';
 
 function lookup(value: unknown, path: string): unknown {
   if (path === '.' || path === '') return value;
@@ -17,7 +18,7 @@ function show(value: unknown): string {
   if (value === null) return '<nil>';
   if (Array.isArray(value)) return `[${value.map(show).join(' ')}]`;
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => byCodeUnits(a, b));
     return `map[${entries.map(([k, v]) => `${k}:${show(v)}`).join(' ')}]`;
   }
   return String(value);

@@ -28,6 +28,7 @@ import type { Platform } from './formats.js';
 import { discardDir, makeScratch, sweepScratch } from './scratch.js';
 import { pruneBlobs, storeBlob } from './blobs.js';
 import { settleTree } from './tree.js';
+import { byCodeUnits } from '../compare.js';
 
 /** tar is loaded only by `import`: every other command starts faster without it. */
 const loadArchive = () => import('./archive.js');
@@ -178,7 +179,7 @@ export class ImageStore {
   /** All images, newest first. */
   async list(): Promise<ImageRecord[]> {
     const images = await readImageIndex(this.paths);
-    return images.sort((a, b) => b.created.localeCompare(a.created));
+    return images.sort((a, b) => byCodeUnits(b.created, a.created));
   }
 
   rootfsOf(img: ImageRecord): string {

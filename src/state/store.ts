@@ -6,6 +6,7 @@ import { readJson, readJsonSync, writeJsonAtomic } from './files.js';
 import { withLock, type LockName } from './lock.js';
 import { Paths } from './paths.js';
 import type { ContainerRecord, NetworkRecord } from './records.js';
+import { byCodeUnits } from '../compare.js';
 
 const ID_PATTERN = /^[0-9a-f]{64}$/;
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
@@ -36,7 +37,7 @@ export class Store {
       .map((id) => readJsonSync<ContainerRecord>(this.paths.containerRecord(id)));
     return records
       .filter((r): r is ContainerRecord => r !== undefined)
-      .sort((a, b) => b.created.localeCompare(a.created));
+      .sort((a, b) => byCodeUnits(b.created, a.created));
   }
 
   loadContainer(id: string): Promise<ContainerRecord | undefined> {
@@ -63,9 +64,10 @@ export class Store {
 
   /** Find by full id, unique id prefix, or name (Docker's order). */
   async findContainer(ref: string): Promise<ContainerRecord> {
+    // A full id wins over names and prefixes, so it is looked up alone (no listing of every record).
+    const exact = await this.loadContainer(ref);
+    if (exact) return exact;
     const all = await this.listContainers();
-    const byId = all.find((c) => c.id === ref);
-    if (byId) return byId;
     const byName = all.find((c) => c.name === ref || `/${c.name}` === ref);
     if (byName) return byName;
     const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
@@ -89,7 +91,7 @@ export class Store {
     const records = await Promise.all(
       files.filter((f) => f.endsWith('.json')).map((f) => this.loadNetwork(f.slice(0, -'.json'.length))),
     );
-    return records.filter((r): r is NetworkRecord => r !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+    return records.filter((r): r is NetworkRecord => r !== undefined).sort((a, b) => byCodeUnits(a.name, b.name));
   }
 
   loadNetwork(name: string): Promise<NetworkRecord | undefined> {
