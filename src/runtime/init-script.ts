@@ -14,7 +14,8 @@ const STAGE1 = String.raw`set -e
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 R=$MINICTR_MERGED
 read -r pid _ < /proc/self/stat
-echo "$pid" > "$MINICTR_PIDFILE.tmp" && mv "$MINICTR_PIDFILE.tmp" "$MINICTR_PIDFILE"
+# One small write; minictr reads it once the whole line is there.
+echo "$pid" > "$MINICTR_PIDFILE"
 # libmount reads an fstab only from a regular file; this one stays beside the container's record.
 printf '%s\n' "$MINICTR_FSTAB" > "$MINICTR_DIR/fstab"
 "$MINICTR_MOUNT" --all --fstab "$MINICTR_DIR/fstab"
@@ -182,7 +183,8 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
 export const MONITOR_SCRIPT = String.raw`trap : INT TERM HUP QUIT
 "$@"
 code=$?
-echo "$code" > "$MINICTR_EXITFILE.tmp" && mv "$MINICTR_EXITFILE.tmp" "$MINICTR_EXITFILE"
+# One small write, read once the whole line is there (a rename would cost this shell an exec of mv).
+echo "$code" > "$MINICTR_EXITFILE"
 if [ -n "$MINICTR_WAITER" ] && kill -0 "$MINICTR_WAITER" 2>/dev/null; then exit "$code"; fi
 if [ -e "$MINICTR_KILLMARK" ]; then exit "$code"; fi
 exec "$MINICTR_NODE" -- "$MINICTR_CLI" --root "$MINICTR_ROOTDIR" _on-exit "$MINICTR_ID"`;

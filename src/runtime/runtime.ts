@@ -1,7 +1,8 @@
 // Container lifecycle: create, start, wait, stop, kill, remove — over the state store,
 // the runner and the network. Status comes from the kernel (is the pid alive?), not
 // only from the record, so crashes and reboots are seen for what they are.
-import { access, constants, cp, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { cp, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { CLI_PATH } from '../install-paths.js';
 import { pathExists } from '../path-exists.js';
 import type { ChildProcess } from 'node:child_process';
@@ -148,7 +149,7 @@ export class Runtime {
       await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
       if (attachment) await this.syncHosts(attachment.network);
       const spec = await this.initSpec(record, attachment?.netns);
-      await requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
+      requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
       const init = initCommand(spec);
       const mon = monitorCommand(init, {
         exitFile: paths.containerExitFile(id),
@@ -187,8 +188,8 @@ export class Runtime {
       await checkpoint(paths.root, 'spawned');
       record = started;
       // The container's init writes its host pid before it becomes the command.
-      await waitFor(async () => exited || (await pathExists(paths.containerPidFile(id))), 10_000, 2);
-      const pid = Number((await readFile(paths.containerPidFile(id), 'utf8').catch(() => '0')).trim());
+      await waitFor(async () => exited || writtenNumber(paths.containerPidFile(id)) !== undefined, 10_000, 2);
+      const pid = writtenNumber(paths.containerPidFile(id)) ?? 0;
       const startTime = await processStartTime(pid);
       record = (await this.update(id, (r) => {
         if (r.state.status === 'running' && r.state.monitorPid === monitorPid) {
@@ -270,10 +271,10 @@ export class Runtime {
     if (before.state.status === 'running') {
       // Give the monitor a moment to write the exit status if it is still alive.
       if (await isAlive(before.state.monitorPid)) {
-        await waitFor(() => pathExists(paths.containerExitFile(id)), 5_000, 5);
+        await waitFor(async () => writtenNumber(paths.containerExitFile(id)) !== undefined, 5_000, 5);
       }
     }
-    let code = Number((await readFile(paths.containerExitFile(id), 'utf8').catch(() => '')).trim() || NaN);
+    let code = writtenNumber(paths.containerExitFile(id)) ?? NaN;
     if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
     const exited = (r: ContainerRecord): void => {
       if (r.state.status !== 'running') return;
@@ -313,7 +314,7 @@ export class Runtime {
     }
     if (await isAlive(record.state.monitorPid)) {
       // The monitor will record the exit itself; show the container as exited meanwhile.
-      const code = Number((await readFile(this.store.paths.containerExitFile(record.id), 'utf8').catch(() => '')).trim() || NaN);
+      const code = writtenNumber(this.store.paths.containerExitFile(record.id)) ?? NaN;
       return { ...record, state: { ...record.state, status: 'exited', exitCode: Number.isFinite(code) ? code : 0, finishedAt: new Date().toISOString() } };
     }
     return (await this.finalizeExit(record.id)) ?? { ...record, state: { ...record.state, status: 'exited' } };
@@ -398,7 +399,7 @@ export class Runtime {
       }
       if (record.state.pid === 0) {
         // minictr died between starting the monitor and recording the pid: the init wrote it.
-        const pid = Number((await readFile(this.store.paths.containerPidFile(record.id), 'utf8').catch(() => '0')).trim());
+        const pid = writtenNumber(this.store.paths.containerPidFile(record.id)) ?? 0;
         if (pid > 0) record = { ...record, state: { ...record.state, pid, pidStartTime: await processStartTime(pid) } };
       }
       if (record.state.pid !== 0) await this.signal(record, 'SIGKILL');
@@ -445,14 +446,35 @@ export class Runtime {
 }
 
 /** The monitor runs host tools from a fixed PATH; a missing one is minictr's failure (125), said before anything starts. */
-async function requireHostTools(names: string[]): Promise<void> {
+function requireHostTools(names: string[]): void {
+  const executable = (path: string): boolean => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   for (const name of names) {
-    const dirs = HOST_TOOL_PATH.split(':');
-    const found = await Promise.all(dirs.map((d) => access(`${d}/${name}`, constants.X_OK).then(() => true, () => false)));
-    if (!found.includes(true)) {
+    if (!HOST_TOOL_PATH.split(':').some((d) => executable(`${d}/${name}`))) {
       throw new MinictrError('E_MISSING_TOOL', `${name} not found in ${HOST_TOOL_PATH}; install util-linux (sudo make install does)`);
     }
   }
+}
+
+/**
+ * The number the init (pid file) or the monitor (exit status) wrote, once the whole line is
+ * there; undefined before. They write with plain shell redirection, one small write(2), so a
+ * reader can find the file created but still empty, never half a number.
+ */
+function writtenNumber(path: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return /^\d+\n$/.test(text) ? Number(text) : undefined;
 }
 
 function signalPid(pid: number, signal: NodeJS.Signals): void {
