@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Sandbox, HOST_IP, isRoot } from '../test/integration/sandbox.js';
 import { initCommand } from '../src/runtime/init-script.js';
 import { hostTools } from '../src/runtime/host-tools.js';
+import { writeContainerEtc } from '../src/runtime/files.js';
 import {
   fmtMs,
   killLive,
@@ -505,6 +506,8 @@ async function initScript(): Promise<void> {
     const upper = join(d, 'upper');
     const workdir = join(d, 'work');
     await Promise.all([mkdir(merged, { recursive: true }), mkdir(upper, { recursive: true }), mkdir(workdir, { recursive: true })]);
+    // The files minictr writes before every start, which stage 2 bind-mounts over the image's.
+    await writeContainerEtc(d, 'benchinit', undefined, false);
     const ic = initCommand({
       dir: d,
       pidFile: join(d, 'pid'),

@@ -16,8 +16,9 @@ R=$MINICTR_MERGED
 read -r pid _ < /proc/self/stat
 # One small write; minictr reads it once the whole line is there.
 echo "$pid" > "$MINICTR_PIDFILE"
-# libmount reads an fstab only from a regular file; this one stays beside the container's record.
+# util-linux and busybox mount read an fstab only from a file: both stay beside the container's record.
 printf '%s\n' "$MINICTR_FSTAB" > "$MINICTR_DIR/fstab"
+printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
 "$MINICTR_MOUNT" --all --fstab "$MINICTR_DIR/fstab"
 mknod -m 666 "$R/dev/null" c 1 3; mknod -m 666 "$R/dev/zero" c 1 5; mknod -m 666 "$R/dev/full" c 1 7
 mknod -m 666 "$R/dev/random" c 1 8; mknod -m 666 "$R/dev/urandom" c 1 9; mknod -m 666 "$R/dev/tty" c 5 0
@@ -31,17 +32,18 @@ cd "$R"
 pivot_root . .oldroot
 exec /.oldroot$MINICTR_BUSYBOX sh -c "$MINICTR_STAGE2" minictr-init "$@"`;
 
+/** The container's own /etc files, written by minictr into its directory and bind-mounted by stage 2. */
+const ETC_FILES = ['hosts', 'hostname', 'resolv.conf'] as const;
+
 // Paths are resolved after pivot_root, so a symlink in the image cannot point a
 // mount or mkdir at the host's files.
 const STAGE2 = String.raw`set -e
 B=/.oldroot$MINICTR_BUSYBOX
-for f in hosts hostname resolv.conf; do
-  if [ -f "/.oldroot$MINICTR_DIR/$f" ]; then
-    [ -e "/etc/$f" ] || { $B mkdir -p /etc; : > "/etc/$f"; }
-    $B mount --bind "/.oldroot$MINICTR_DIR/$f" "/etc/$f"
-  fi
-done
 # mkdir and rmdir are busybox applets that run inside this shell: no process.
+for f in ${ETC_FILES.join(' ')}; do
+  [ -e "/etc/$f" ] || { mkdir -p /etc; : > "/etc/$f"; }
+done
+$B mount -a -T "/.oldroot$MINICTR_DIR/etc.fstab"
 mkdir -p "$MINICTR_WORKDIR"
 # The host's root stays reachable through fd 9 just long enough to start setpriv.
 exec 9</.oldroot
@@ -56,7 +58,7 @@ exec "$@"`;
 const INTERNAL_VARS = [
   'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
-  'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_KILLMARK',
+  'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -134,6 +136,14 @@ export interface InitSpec {
   user?: ProcessUser;
 }
 
+/**
+ * The binds of the container's /etc files, for busybox `mount -a` in stage 2: after
+ * pivot_root, where the container directory is under /.oldroot and /etc is the image's.
+ */
+export function etcFstab(dir: string): string {
+  return ETC_FILES.map((f) => `${fstabField(`/.oldroot${dir}/${f}`)} /etc/${f} none bind 0 0`).join('\n');
+}
+
 /** argv that starts the container's first process, and the environment to give it. */
 export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, string> } {
   const namespaces = ['--pid', '--fork', '--mount', '--ipc', '--kill-child=SIGKILL'];
@@ -168,6 +178,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_UNSET: INTERNAL_VARS.map((v) => `-u ${v}`).join(' '),
     MINICTR_MOUNT: spec.mount,
     MINICTR_FSTAB: containerFstab(spec),
+    MINICTR_ETC_FSTAB: etcFstab(spec.dir),
   });
   return { argv, env };
 }

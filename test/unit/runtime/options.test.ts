@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
-import { containerFstab, initCommand, monitorCommand } from '../../../src/runtime/init-script.js';
+import { containerFstab, etcFstab, initCommand, monitorCommand } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
 import { parseSignal } from '../../../src/runtime/proc.js';
 import { containerResolvConf, hostsFile } from '../../../src/runtime/files.js';
@@ -98,6 +98,18 @@ describe('container start commands', () => {
     assert.equal(lines[6], '/dev/null /r/c/1/merged/proc/kcore none bind 0 0');
     assert.equal(lines[7], 'tmpfs /r/c/1/merged/proc/acpi tmpfs ro,nosuid,nodev,noexec,size=0 0 0');
     assert.equal(lines[8], '/r/c/1/merged/proc/sys /r/c/1/merged/proc/sys none bind,ro 0 0');
+  });
+
+  it('binds the container\'s /etc files from the old root in stage 2, one busybox mount -a', () => {
+    assert.equal(
+      etcFstab('/r/c 1'),
+      [
+        '/.oldroot/r/c\\0401/hosts /etc/hosts none bind 0 0',
+        '/.oldroot/r/c\\0401/hostname /etc/hostname none bind 0 0',
+        '/.oldroot/r/c\\0401/resolv.conf /etc/resolv.conf none bind 0 0',
+      ].join('\n'),
+    );
+    assert.equal(initCommand({ ...base, networkMode: 'none' }).env['MINICTR_ETC_FSTAB'], etcFstab(base.dir));
   });
 
   it('escapes blanks in fstab fields, and binds a copied root onto itself', () => {
