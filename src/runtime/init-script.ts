@@ -39,7 +39,8 @@ const ETC_FILES = ['hosts', 'hostname', 'resolv.conf'] as const;
 // mount or mkdir at the host's files.
 const STAGE2 = String.raw`set -e
 B=/.oldroot$MINICTR_BUSYBOX
-# mkdir and rmdir are busybox applets that run inside this shell: no process.
+# mkdir and rmdir run as this busybox's own applets whatever PATH says (Debian's static busybox
+# prefers its applets): never the image's binaries, and no exec.
 for f in ${ETC_FILES.join(' ')}; do
   [ -e "/etc/$f" ] || { mkdir -p /etc; : > "/etc/$f"; }
 done
