@@ -1,10 +1,10 @@
 // Runs a plan, op by op, and reports each step as it goes (for --explain).
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CommandFailedError, MinictrError, errorMessage } from '../errors.js';
 import type { Op, Plan } from '../plan/types.js';
 import type { Runner } from './runner.js';
+import { waitFor } from '../runtime/proc.js';
 
 export interface StepReport {
   op: Op;
@@ -33,10 +33,8 @@ const WAIT_POLL_MS = 1;
 
 async function applyOne(op: Op, runner: Runner): Promise<void> {
   if (op.kind === 'wait-gone') {
-    const deadline = performance.now() + op.timeoutMs;
-    while (existsSync(op.path)) {
-      if (performance.now() > deadline) throw new MinictrError('E_STILL_THERE', `${op.path} is still there after ${op.timeoutMs} ms`);
-      await sleep(WAIT_POLL_MS);
+    if (!(await waitFor(async () => !existsSync(op.path), op.timeoutMs, WAIT_POLL_MS))) {
+      throw new MinictrError('E_STILL_THERE', `${op.path} is still there after ${op.timeoutMs} ms`);
     }
     return;
   }

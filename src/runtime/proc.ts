@@ -3,6 +3,11 @@ import { readFileSync } from 'node:fs';
 
 /** Field 22 of /proc/<pid>/stat: start time in clock ticks since boot; 0 if gone. */
 export async function processStartTime(pid: number): Promise<number> {
+  return startTimeOf(pid);
+}
+
+/** The same, blocking (it takes microseconds). */
+export function startTimeOf(pid: number): number {
   if (!Number.isInteger(pid) || pid <= 0) return 0;
   try {
     // Blocking: a /proc read takes microseconds, an asynchronous one several thread-pool round trips.

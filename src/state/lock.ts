@@ -3,10 +3,11 @@
 // tiny file operations, which cost ~0.2 ms this way and ~2 ms as a chain of thread-pool round
 // trips, and a run takes six locks. Waiting for a held lock stays asynchronous.
 import lockfile from 'proper-lockfile';
-import { accessSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
+import { accessSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { access, constants, readFile, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { MinictrError } from '../errors.js';
+import { startTimeOf } from '../runtime/proc.js';
 import type { Paths } from './paths.js';
 
 /**
@@ -64,16 +65,6 @@ async function lockIdentity(lockDir: string): Promise<string | undefined> {
   return st ? identityOf(st) : undefined;
 }
 
-/** The start time field of a /proc/PID/stat line; undefined for a zombie. */
-function startField(stat: string): string | undefined {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return fields[0] === 'Z' ? undefined : fields[19];
-}
-
-async function processStart(pid: number): Promise<string | undefined> {
-  return startField(await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => ''));
-}
-
 /**
  * The identity of the lock dir when its recorded holder no longer runs (killed with -9,
  * rebooted); undefined while it lives, or when the dir is not the one the owner file names.
@@ -82,21 +73,21 @@ async function deadHolderLock(lockDir: string): Promise<string | undefined> {
   const owner = await readFile(ownerFile(lockDir), 'utf8').catch(() => '');
   const [pid, start, identity] = owner.trim().split(' ');
   if (!pid || !start || !identity) return undefined;
-  if ((await processStart(Number(pid))) === start) return undefined;
+  if (String(startTimeOf(Number(pid))) === start) return undefined;
   // Compared only now that the holder is known dead: compared first, the holder could have
   // released and exited in between (a busy machine stretches that to tens of ms), and the dir
   // would be a live newcomer's. A dead holder releases nothing, so a match now is its lock.
   return (await lockIdentity(lockDir)) === identity ? identity : undefined;
 }
 
-let ownStart: string | undefined;
+let ownStart: number | undefined;
 
 function recordOwner(lockDir: string): void {
-  ownStart ??= startField(readFileSync('/proc/self/stat', 'utf8'));
+  ownStart ??= startTimeOf(process.pid);
   const st = statSync(lockDir, { bigint: true, throwIfNoEntry: false });
   if (!st) return;
   const tmp = `${ownerFile(lockDir)}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${process.pid} ${ownStart ?? ''} ${identityOf(st)}\n`);
+  writeFileSync(tmp, `${process.pid} ${ownStart || ''} ${identityOf(st)}\n`);
   renameSync(tmp, ownerFile(lockDir));
 }
 
