@@ -1,6 +1,6 @@
 // Container commands: run, create, start, restart, stop, kill, rm, wait, ps, logs, exec, inspect, port.
 import { Option, type Command } from 'commander';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { print, runtimeFor } from './context.js';
 import { runContainer, createFromFlags, type RunFlags } from './run.js';
@@ -10,7 +10,7 @@ import { execInContainer } from './exec.js';
 import { renderTemplate } from './template.js';
 import { explainStep } from '../explain/render.js';
 import { inspectContainer } from '../runtime/inspect.js';
-import { parseSignal } from '../runtime/proc.js';
+import { parseSignal } from '../base/proc.js';
 import { formatPortCommand } from '../network/ports.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

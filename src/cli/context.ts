@@ -1,6 +1,6 @@
 // What every command needs: where state lives, a runtime over it, and how to talk to the user.
 import type { Command } from 'commander';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { Store } from '../state/store.js';
 import { resolveRoot } from '../state/paths.js';
 import { Runtime, type RuntimeOptions } from '../runtime/runtime.js';

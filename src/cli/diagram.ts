@@ -3,7 +3,7 @@
 // (src/explain/diagram.ts); this file gathers and writes.
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import { print, runtimeFor } from './context.js';
 import { collectKnown } from './net-inspect.js';
 import { buildTopology, renderTopologySvg, renderTopologyText } from '../explain/diagram.js';

@@ -1,6 +1,6 @@
 // `minictr doctor`: gathers facts about the host (through the Runner and /proc) and prints the
 // pure evaluation of src/explain/doctor.ts. Works without root too, reporting that as a blocker.
-import { pathExists } from '../path-exists.js';
+import { pathExists } from '../base/path-exists.js';
 import type { Command } from 'commander';
 import { access, readFile, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';

@@ -1,5 +1,5 @@
 // `exec`: run a command inside a running container by joining its namespaces with nsenter.
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { spawnProcess } from '../exec/runner.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { mergeEnv, parseEnvFlag } from '../runtime/options.js';

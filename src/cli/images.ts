@@ -1,6 +1,6 @@
 // `images`, `import`, `rmi` (and `image ls|import|rm`): the image store on the command line.
 import type { Command } from 'commander';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import { ImageStore, shortId, type ImageRecord } from '../image/store.js';
 import { parseNamed, parseRemote, splitRepoTag } from '../image/reference.js';
 import type { Platform } from '../image/formats.js';

@@ -1,7 +1,7 @@
 // `logs [-f]`: the detached container's stdout and stderr, as the monitor recorded them.
 import { open, stat } from 'node:fs/promises';
 import type { Runtime } from '../runtime/runtime.js';
-import { sleep } from '../runtime/proc.js';
+import { sleep } from '../base/proc.js';
 
 /** Copy what was appended to `path` since `offset` into `out`; returns the new offset. */
 async function copyFrom(path: string, offset: number, out: NodeJS.WritableStream): Promise<number> {

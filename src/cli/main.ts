@@ -1,6 +1,6 @@
 // minictr's entry point: build the program, run it, turn errors into one line and an exit code.
 import { CommanderError } from 'commander';
-import { MinictrError, EXIT_RUNTIME_FAILURE } from '../errors.js';
+import { MinictrError, EXIT_RUNTIME_FAILURE } from '../base/errors.js';
 import { createProgram } from './program.js';
 
 async function main(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@
 // This file only gathers: it runs the commands through the Runner and reads the records; the
 // parsing, checking and rendering are pure (src/explain/inspect-net.ts).
 import type { Command } from 'commander';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import type { Runner } from '../exec/runner.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { print, runtimeFor } from './context.js';

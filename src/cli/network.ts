@@ -1,6 +1,6 @@
 // `network ls|inspect|rm|prune|reload`: bridge networks and minictr's firewall rules.
 import type { Command } from 'commander';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { print, runtimeFor } from './context.js';
 import { formatTable } from './table.js';
 import { inspectNetwork } from '../runtime/inspect.js';

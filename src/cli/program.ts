@@ -1,6 +1,6 @@
 // The commander tree: global options and one registration per command group.
 import { Command } from 'commander';
-import { packageVersion } from '../install-paths.js';
+import { packageVersion } from '../base/install-paths.js';
 import { registerContainerCommands } from './containers.js';
 import { registerNetworkCommands } from './network.js';
 import { registerImageCommands } from './images.js';

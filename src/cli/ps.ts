@@ -1,5 +1,5 @@
 // `ps`: Docker's columns, statuses and truncation, from container records (pure).
-import type { ContainerRecord } from '../state/records.js';
+import type { ContainerRecord } from '../base/records.js';
 import { formatPortsColumn } from '../network/ports.js';
 import { formatTable, humanDuration, timeAgo } from './table.js';
 import { renderTemplate } from './template.js';

@@ -2,10 +2,10 @@
 // foreground) stream it, forward signals and return its exit status.
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import { ImageStore, type PullPolicy } from '../image/store.js';
 import type { CreateRequest, Runtime } from '../runtime/runtime.js';
-import type { ContainerRecord } from '../state/records.js';
+import type { ContainerRecord } from '../base/records.js';
 import { DEFAULT_PATH, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand } from '../runtime/options.js';
 import { print, runtimeFor } from './context.js';
 import { explainStep } from '../explain/render.js';

@@ -1,7 +1,7 @@
 // A small subset of Go templates for --format: {{json .}}, {{.A.B}}, {{json .A.B}},
 // {{.A.B}} inside text, and \t / \n escapes. Enough for `inspect -f` and `ps --format`.
-import { MinictrError } from '../errors.js';
-import { byCodeUnits } from '../compare.js';
+import { MinictrError } from '../base/errors.js';
+import { byCodeUnits } from '../base/compare.js';
 
 function lookup(value: unknown, path: string): unknown {
   if (path === '.' || path === '') return value;

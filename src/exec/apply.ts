@@ -1,10 +1,10 @@
 // Runs a plan, op by op, and reports each step as it goes (for --explain).
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { CommandFailedError, MinictrError, errorMessage } from '../errors.js';
-import type { Op, Plan } from '../plan/types.js';
+import { CommandFailedError, MinictrError, errorMessage } from '../base/errors.js';
+import type { Op, Plan } from '../base/plan.js';
 import type { Runner } from './runner.js';
-import { waitFor } from '../runtime/proc.js';
+import { waitFor } from '../base/proc.js';
 
 export interface StepReport {
   op: Op;

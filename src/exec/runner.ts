@@ -1,8 +1,8 @@
 // The one place minictr starts host processes (ip, iptables, mount, unshare …).
 // Everything else asks a Runner, so tests can swap in the RecordingRunner.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { CommandFailedError, MinictrError } from '../errors.js';
-import type { Argv } from '../plan/types.js';
+import { CommandFailedError, MinictrError } from '../base/errors.js';
+import type { Argv } from '../base/plan.js';
 
 export interface RunResult {
   exitCode: number;

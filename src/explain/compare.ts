@@ -4,12 +4,12 @@
 // (src/network/firewall/iptables.ts); Docker's side is generated from the layouts documented in
 // research/anchors.md §2.2 (≤27), §2.3 (28.2+) and §2.4 (29), with the default userland proxy on.
 // Pure: records in, rows out.
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { byContainerPort, containerRules, networkRules, protoMatch, specText, standingRules, type Rule, type Table } from '../network/firewall/iptables.js';
 import { intToIp, ipToInt, parseSubnet } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
-import type { Plan } from '../plan/types.js';
-import type { NetworkAttachment, NetworkRecord, PortMapping } from '../state/records.js';
+import type { Plan } from '../base/plan.js';
+import type { NetworkAttachment, NetworkRecord, PortMapping } from '../base/records.js';
 
 export type DockerVersion = 27 | 28 | 29;
 

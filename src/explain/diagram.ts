@@ -1,6 +1,6 @@
 // `network diagram`: the live topology (records + the host's `ip -j addr`) as a box-drawing tree
 // and as an SVG in the spirit of the article's figures. Pure: data in, text out.
-import type { PortMapping } from '../state/records.js';
+import type { PortMapping } from '../base/records.js';
 import { parseJsonArray, type Known } from './inspect-net.js';
 import { columns } from './text.js';
 

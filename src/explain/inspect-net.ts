@@ -2,11 +2,11 @@
 // and the iptables rules minictr owns (from `iptables-save`), each labelled with what it is for.
 // The rules are checked against the very rule data the runtime installs (src/network/firewall),
 // so a missing or left-over rule shows up. Everything here is pure: text in, data and text out.
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import { containerRules, networkRules, specText, standingRules, type Rule } from '../network/firewall/iptables.js';
 import { COMMENT_PREFIX } from '../network/names.js';
 import { contains } from '../network/ipam.js';
-import type { NetworkAttachment } from '../state/records.js';
+import type { NetworkAttachment } from '../base/records.js';
 import { columns, plural } from './text.js';
 
 // ------------------------------------------------------------------ ip -j parsing

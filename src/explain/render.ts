@@ -1,5 +1,5 @@
 // Renders plans for people: a shell script for --dry-run, a live step log for --explain.
-import type { Argv, Op, Plan } from '../plan/types.js';
+import type { Argv, Op, Plan } from '../base/plan.js';
 import type { StepReport } from '../exec/apply.js';
 
 /** Quote one word for a POSIX shell, only when it needs it. */

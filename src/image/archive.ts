@@ -9,7 +9,7 @@ import { join, posix, relative } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Parser, Unpack, create as createTar, type ReadEntry } from 'tar';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import type { SymlinkSpec } from './tree.js';
 
 const BLOCK = 512;

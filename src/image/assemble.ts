@@ -1,7 +1,7 @@
 // Building a rootfs from verified layer files: the part of load and pull that touches tar.
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { extractLayer, hashFile } from './archive.js';
 import { mergeLayer } from './layers.js';
 import { settleTree } from './tree.js';

@@ -2,7 +2,7 @@
 // config.json ({"auths": {"HOST": {"auth": base64("user:password")}}}).
 import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { readJson, writeJsonAtomic } from '../state/files.js';
 import { withLock } from '../state/lock.js';
 import type { Paths } from '../state/paths.js';

@@ -1,10 +1,10 @@
 // The default image: a rootfs made from the host's static busybox, following rootfs/busybox/recipe.json.
-import { PROJECT_ROOT } from '../install-paths.js';
+import { PROJECT_ROOT } from '../base/install-paths.js';
 import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { accessSync, constants } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { delimiter, dirname, join } from 'node:path';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import type { Runner } from '../exec/runner.js';
 import type { ImageConfig } from '../state/images.js';
 import { readElf } from './elf.js';

@@ -1,5 +1,5 @@
 // `import --change` instructions (CMD, ENTRYPOINT, ENV, EXPOSE, USER, WORKDIR) applied to an image config.
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import type { ImageConfig } from '../state/images.js';
 
 function badChange(change: string, why: string): MinictrError {

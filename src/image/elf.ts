@@ -1,6 +1,6 @@
 // Just enough ELF reading to tell a static binary from one that needs a dynamic loader (PT_INTERP).
 import { closeSync, openSync, readSync } from 'node:fs';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 
 const PT_INTERP = 3;
 const MAX_HEADER_BYTES = 64 * 1024;

@@ -1,6 +1,6 @@
 // Image formats, pure: OCI and Docker manifests and indexes, image configs, docker-save's
 // manifest.json, and choosing the host's platform from a manifest list. No I/O here.
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import type { ImageConfig, ImageRecord, LayerRecord } from '../state/images.js';
 
 export const MEDIA = {

@@ -3,7 +3,7 @@
 import { chmod, lchown, lstat, readdir, readlink, rename, rm, utimes } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 /** `.wh..wh.` names are the whiteout format's own metadata (aufs); only the opaque marker means anything. */

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import type { ImageRecord, LayerRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';
 import { cleanMemberName, hashFile, readTarMembers, sniffArchive, sniffCompression, spoolToFile, type Member } from './archive.js';

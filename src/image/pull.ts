@@ -3,7 +3,7 @@
 // between images), unpacked in scratch and recorded only when complete.
 import { link, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import type { ImageRecord, LayerRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';
 import { assembleRootfs } from './assemble.js';

@@ -1,5 +1,5 @@
 // Image references the way Docker reads them: busybox = busybox:latest = docker.io/library/busybox:latest.
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 
 /** A parsed NAME[:TAG] in Docker's familiar form. */
 export interface NamedRef {

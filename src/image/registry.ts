@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import { MANIFEST_ACCEPT } from './formats.js';
 import { registryHost } from './reference.js';
 

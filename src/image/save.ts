@@ -9,7 +9,7 @@ import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { once } from 'node:events';
 import { createGunzip } from 'node:zlib';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import type { ImageRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';
 import { hashFile, packTree, sniffCompression } from './archive.js';

@@ -1,11 +1,11 @@
 // The image store: resolve references, build the default busybox image, import tarballs, remove images.
-import { pathExists } from '../path-exists.js';
+import { pathExists } from '../base/path-exists.js';
 import { access, chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { MinictrError, errorMessage } from '../errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import { HostRunner, type Runner } from '../exec/runner.js';
 import { changeImageIndex, readImageIndex, type ImageConfig, type ImageRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';
@@ -28,7 +28,7 @@ import type { Platform } from './formats.js';
 import { discardDir, makeScratch, sweepScratch } from './scratch.js';
 import { pruneBlobs, storeBlob } from './blobs.js';
 import { settleTree } from './tree.js';
-import { byCodeUnits } from '../compare.js';
+import { byCodeUnits } from '../base/compare.js';
 
 /** tar is loaded only by `import`: every other command starts faster without it. */
 const loadArchive = () => import('./archive.js');

@@ -2,7 +2,7 @@
 // /etc/passwd and /etc/group, as Docker resolves it when a container starts.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 
 export interface ResolvedUser {
   uid: number;

@@ -1,7 +1,7 @@
 // IPv4 subnets and addresses: validation, overlap, and handing out the lowest free address.
 // The only importer of ip-cidr; everything else here is plain 32-bit arithmetic.
 import IPCIDR from 'ip-cidr';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 
 export interface Subnet {
   /** Normalised "a.b.c.d/n". */

@@ -1,6 +1,6 @@
 // Names minictr gives kernel objects and firewall rules, derived from ids so a leftover traces back.
 import { ipToInt } from './ipam.js';
-import type { NetworkAttachment } from '../state/records.js';
+import type { NetworkAttachment } from '../base/records.js';
 
 export const DEFAULT_NETWORK = {
   name: 'bridge',

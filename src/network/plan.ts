@@ -1,6 +1,6 @@
 // Plans for bridge networks and container attachments, built from records alone (pure).
-import { command, waitGone, write, type Argv, type CommandOp, type Op, type Plan } from '../plan/types.js';
-import type { NetworkAttachment, NetworkRecord, PortMapping } from '../state/records.js';
+import { command, waitGone, write, type Argv, type CommandOp, type Op, type Plan } from '../base/plan.js';
+import type { NetworkAttachment, NetworkRecord, PortMapping } from '../base/records.js';
 import {
   RESTORE_ARGV,
   chainCommand,

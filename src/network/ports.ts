@@ -1,7 +1,7 @@
 // Docker's `-p` specs: parsing, choosing host ports, and the docker ps / docker port text.
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { isIPv4 } from './ipam.js';
-import type { PortMapping, Protocol } from '../state/records.js';
+import type { PortMapping, Protocol } from '../base/records.js';
 
 /** A parsed `-p` entry before host ports are chosen: hostPort 0 means "pick a free one". */
 export interface PortRequest {

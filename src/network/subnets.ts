@@ -1,5 +1,5 @@
 // Choosing and checking a network's subnet against other networks and the host's routes (pure).
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { contains, parseSubnet, subnetsOverlap } from './ipam.js';
 
 /** A route of the host, as `ip -j route` reports it ("default" or "10.0.0.0/8" or "10.1.2.3"). */

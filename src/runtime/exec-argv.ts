@@ -1,5 +1,5 @@
 // The nsenter command that joins a running container (pure).
-import type { Argv } from '../plan/types.js';
+import type { Argv } from '../base/plan.js';
 import { dropCapabilitiesArgv, type PrivilegeTools, type ProcessUser } from './privileges.js';
 
 /** nsenter is given the host's / as this descriptor; setpriv is reached through it. */

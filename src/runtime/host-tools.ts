@@ -5,7 +5,7 @@
 // container's own record and lock I/O.
 import { realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { staticBusyboxPath } from '../image/busybox.js';
 import { MASKED_PATHS, READONLY_PATHS, type KernelPath } from './init-script.js';
 import { findPrivilegeTools, type PrivilegeTools } from './privileges.js';

@@ -1,7 +1,7 @@
 // How a container's process is started: the argv of unshare/nsenter and the small shell
 // script that runs inside the new namespaces, mounts the container's filesystems,
 // pivot_roots into them and becomes the container's command. Pure: builds data only.
-import type { Argv } from '../plan/types.js';
+import type { Argv } from '../base/plan.js';
 import { dropCapabilitiesArgv, type PrivilegeTools, type ProcessUser } from './privileges.js';
 
 /**

@@ -1,5 +1,5 @@
 // Docker-shaped `inspect` documents, built from records (pure).
-import type { ContainerRecord, NetworkRecord, PortMapping } from '../state/records.js';
+import type { ContainerRecord, NetworkRecord, PortMapping } from '../base/records.js';
 
 function portKey(p: { containerPort: number; proto: string }): string {
   return `${p.containerPort}/${p.proto}`;

@@ -4,7 +4,7 @@
 // round trip when asynchronous (~4 ms in all), and nothing else runs meanwhile.
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { MinictrError, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../errors.js';
+import { MinictrError, EXIT_CANNOT_INVOKE, EXIT_NOT_FOUND } from '../base/errors.js';
 
 /** Resolve `path` (absolute, inside the container) against layered roots, following symlinks inside them. */
 function resolveIn(roots: string[], path: string, depth = 0): { host: string } | undefined {

@@ -3,13 +3,13 @@
 // of src/network. Teardown is always planned from the record.
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { checkpoint } from './checkpoint.js';
 import { applyPlan, applyPlanBestEffort, type ApplyOptions, type StepReport } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
-import { concatPlans, type Plan } from '../plan/types.js';
+import { concatPlans, type Plan } from '../base/plan.js';
 import type { Store } from '../state/store.js';
-import type { ContainerRecord, HostConfig, NetworkAttachment, NetworkRecord, Protocol } from '../state/records.js';
+import type { ContainerRecord, HostConfig, NetworkAttachment, NetworkRecord, Protocol } from '../base/records.js';
 import { allocateIp, parseSubnet } from '../network/ipam.js';
 import { checkGateway, checkSubnetFree, pickSubnet, type HostRoute } from '../network/subnets.js';
 import { NAME_PATTERN } from '../state/store.js';

@@ -1,6 +1,6 @@
 // Pure checks and conversions of `run`/`create` flags into a container's configuration.
 import { randomBytes } from 'node:crypto';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { NAME_PATTERN } from '../state/store.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

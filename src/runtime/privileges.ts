@@ -3,7 +3,7 @@
 // is started through its loader from an open descriptor of the host's root directory.
 import { existsSync, realpathSync } from 'node:fs';
 import { readElf } from '../image/elf.js';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 
 /** Docker's default capabilities (no NET_ADMIN, no SYS_ADMIN, …). */
 export const DEFAULT_CAPABILITIES = [

@@ -3,21 +3,21 @@
 // only from the record, so crashes and reboots are seen for what they are.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { cp, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
-import { CLI_PATH } from '../install-paths.js';
-import { pathExists } from '../path-exists.js';
+import { CLI_PATH } from '../base/install-paths.js';
+import { pathExists } from '../base/path-exists.js';
 import type { ChildProcess } from 'node:child_process';
-import { MinictrError, EXIT_RUNTIME_FAILURE } from '../errors.js';
+import { MinictrError, EXIT_RUNTIME_FAILURE } from '../base/errors.js';
 import { HostRunner, spawnProcess, type Runner } from '../exec/runner.js';
 import type { StepReport } from '../exec/apply.js';
 import type { Store } from '../state/store.js';
-import { NULL_TIME, type ContainerRecord, type ContainerConfig, type HostConfig } from '../state/records.js';
+import { NULL_TIME, type ContainerRecord, type ContainerConfig, type HostConfig } from '../base/records.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand, type InitSpec } from './init-script.js';
 import type { ProcessUser } from './privileges.js';
 import { hostTools } from './host-tools.js';
 import { resolveUser } from '../image/user.js';
 import { checkCommand } from './lookup.js';
 import { envValue, generateName, mergeEnv, newContainerId, validateHostname, validateName, validateWorkdir } from './options.js';
-import { isAlive, processStartTime, sleep, waitFor, signalNumber } from './proc.js';
+import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base/proc.js';
 import { hostsFile, rewriteHosts, writeContainerEtc } from './files.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { ContainerNetworking } from './network.js';

@@ -1,5 +1,5 @@
 // The image index: which images exist, their tags and configs. The one reader/writer of index.json.
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { readJson, writeJsonAtomic } from './files.js';
 import { withLock } from './lock.js';
 import type { Paths } from './paths.js';

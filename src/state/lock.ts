@@ -6,8 +6,8 @@ import lockfile from 'proper-lockfile';
 import { accessSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { access, constants, readFile, stat, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { MinictrError } from '../errors.js';
-import { startTimeOf } from '../runtime/proc.js';
+import { MinictrError } from '../base/errors.js';
+import { startTimeOf } from '../base/proc.js';
 import type { Paths } from './paths.js';
 
 /**

@@ -1,12 +1,12 @@
 // The one home of container and network records. Nothing else reads or writes them.
 import { readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { MinictrError } from '../errors.js';
+import { MinictrError } from '../base/errors.js';
 import { readJson, readJsonSync, writeJsonAtomic } from './files.js';
 import { withLock, type LockName } from './lock.js';
 import { Paths } from './paths.js';
-import type { ContainerRecord, NetworkRecord } from './records.js';
-import { byCodeUnits } from '../compare.js';
+import type { ContainerRecord, NetworkRecord } from '../base/records.js';
+import { byCodeUnits } from '../base/compare.js';
 
 const ID_PATTERN = /^[0-9a-f]{64}$/;
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

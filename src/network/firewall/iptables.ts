@@ -1,7 +1,7 @@
 // minictr's iptables rules as data, in Docker 28's layout with MINICTR where Docker writes DOCKER.
 // Each rule is written exactly as iptables-save prints it back, so a dump can be diffed with the plan.
-import type { NetworkAttachment, PortMapping } from '../../state/records.js';
-import type { Argv } from '../../plan/types.js';
+import type { NetworkAttachment, PortMapping } from '../../base/records.js';
+import type { Argv } from '../../base/plan.js';
 import { attachmentScope, ruleComment } from '../names.js';
 
 export type Table = 'filter' | 'nat' | 'raw';

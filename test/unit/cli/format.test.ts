@@ -4,8 +4,8 @@ import { renderTemplate } from '../../../src/cli/template.js';
 import { formatPsTable, statusText } from '../../../src/cli/ps.js';
 import { renderShell, shellQuote } from '../../../src/explain/render.js';
 import { inspectContainer } from '../../../src/runtime/inspect.js';
-import type { ContainerRecord } from '../../../src/state/records.js';
-import { command, write } from '../../../src/plan/types.js';
+import type { ContainerRecord } from '../../../src/base/records.js';
+import { command, write } from '../../../src/base/plan.js';
 
 const record: ContainerRecord = {
   schemaVersion: 1,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPlan } from '../../../src/exec/apply.js';
 import { RecordingRunner } from '../../../src/exec/runner.js';
-import { command, waitGone } from '../../../src/plan/types.js';
+import { command, waitGone } from '../../../src/base/plan.js';
 import { renderShell } from '../../../src/explain/render.js';
 import { planContainerLinkTeardown } from '../../../src/network/plan.js';
 import { ATT } from '../network/fixtures.js';

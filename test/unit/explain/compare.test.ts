@@ -12,8 +12,8 @@ import {
 } from '../../../src/explain/compare.js';
 import { specText, type Rule } from '../../../src/network/firewall/iptables.js';
 import { planNetworkSetup } from '../../../src/network/plan.js';
-import { concatPlans } from '../../../src/plan/types.js';
-import type { NetworkAttachment } from '../../../src/state/records.js';
+import { concatPlans } from '../../../src/base/plan.js';
+import type { NetworkAttachment } from '../../../src/base/records.js';
 import { ATT, NET, containerSetupPlan } from '../network/fixtures.js';
 
 const lines = (rules: Rule[]): string[] => rules.map((r) => `${r.table} -A ${r.chain} ${specText(r.spec)}`);

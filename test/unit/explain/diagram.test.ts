@@ -10,7 +10,7 @@ import {
   type Rect,
 } from '../../../src/explain/diagram.js';
 import type { Known } from '../../../src/explain/inspect-net.js';
-import type { NetworkAttachment } from '../../../src/state/records.js';
+import type { NetworkAttachment } from '../../../src/base/records.js';
 import { ATT } from '../network/fixtures.js';
 import { HOST_ADDR, KNOWN } from './fixtures.js';
 

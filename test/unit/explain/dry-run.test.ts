@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { concatPlans } from '../../../src/plan/types.js';
+import { concatPlans } from '../../../src/base/plan.js';
 import { planNetworkSetup } from '../../../src/network/plan.js';
 import { renderShell, formatStep } from '../../../src/explain/render.js';
 import { applyPlan } from '../../../src/exec/apply.js';

@@ -12,7 +12,7 @@ import {
 } from '../../../src/image/formats.js';
 import { classifyName } from '../../../src/image/layers.js';
 import { isInsecureHost, parseChallenge } from '../../../src/image/registry.js';
-import { MinictrError } from '../../../src/errors.js';
+import { MinictrError } from '../../../src/base/errors.js';
 
 const D = (n: number): string => `sha256:${String(n).repeat(64).slice(0, 64)}`;
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { MinictrError } from '../../../src/errors.js';
+import { MinictrError } from '../../../src/base/errors.js';
 import { ImageStore } from '../../../src/image/store.js';
 import { isTarHeader, spoolToFile } from '../../../src/image/archive.js';
 import { readImageIndex } from '../../../src/state/images.js';

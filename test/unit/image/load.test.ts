@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { MinictrError } from '../../../src/errors.js';
+import { MinictrError } from '../../../src/base/errors.js';
 import { ImageStore } from '../../../src/image/store.js';
 import { blobPath } from '../../../src/image/blobs.js';
 import { hostPlatform } from '../../../src/image/formats.js';

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { MinictrError } from '../../../src/errors.js';
+import { MinictrError } from '../../../src/base/errors.js';
 import { ImageStore } from '../../../src/image/store.js';
 import { blobDir, blobPath } from '../../../src/image/blobs.js';
 import { authFile } from '../../../src/image/auth.js';

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { parseImageRef, parseNamed, parseRemote, registryHost, registryKey, shortName, splitRepoTag } from '../../../src/image/reference.js';
-import { MinictrError } from '../../../src/errors.js';
+import { MinictrError } from '../../../src/base/errors.js';
 
 const ID = 'a'.repeat(64);
 

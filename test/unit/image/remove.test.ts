@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MinictrError } from '../../../src/errors.js';
+import { MinictrError } from '../../../src/base/errors.js';
 import { ImageStore } from '../../../src/image/store.js';
 import { readImageIndex } from '../../../src/state/images.js';
 import { makeTar, tempRoot, type TempRoot } from './fixtures.js';

@@ -1,6 +1,6 @@
 // Shared test data: one container on the default network, publishing 5005:5000 and 127.0.0.1:8080:80/udp.
-import type { NetworkAttachment, NetworkRecord } from '../../../src/state/records.js';
-import { concatPlans, type Plan } from '../../../src/plan/types.js';
+import type { NetworkAttachment, NetworkRecord } from '../../../src/base/records.js';
+import { concatPlans, type Plan } from '../../../src/base/plan.js';
 import { planContainerFirewallSetup, planContainerLinkSetup } from '../../../src/network/plan.js';
 
 export const ID = 'abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import type { CommandOp, Op } from '../../../src/plan/types.js';
+import type { CommandOp, Op } from '../../../src/base/plan.js';
 import {
   firewallChecks,
   planContainerFirewallSetup,

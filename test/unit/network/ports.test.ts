@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { MinictrError } from '../../../src/errors.js';
+import { MinictrError } from '../../../src/base/errors.js';
 import {
   assignHostPorts,
   bindingsConflict,
@@ -12,7 +12,7 @@ import {
   takenBy,
   type PortRequest,
 } from '../../../src/network/ports.js';
-import type { PortMapping } from '../../../src/state/records.js';
+import type { PortMapping } from '../../../src/base/records.js';
 
 const req = (hostIp: string, hostPort: number, containerPort: number, proto: 'tcp' | 'udp' = 'tcp'): PortRequest => ({
   hostIp,

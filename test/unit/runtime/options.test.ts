@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
 import { containerFstab, etcFstab, initCommand, monitorCommand } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
-import { parseSignal } from '../../../src/runtime/proc.js';
+import { parseSignal } from '../../../src/base/proc.js';
 import { containerResolvConf, hostsFile } from '../../../src/runtime/files.js';
 
 describe('run flags', () => {
