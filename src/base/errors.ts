@@ -10,6 +10,8 @@ export const EXIT_NOT_FOUND = 127;
 export class MinictrError extends Error {
   readonly code: string;
   readonly exitCode: number;
+  /** Said before the error: what a failed command could not clean up, and how to. */
+  readonly warnings: string[] = [];
 
   constructor(code: string, message: string, options: { exitCode?: number; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
@@ -39,4 +41,15 @@ export class CommandFailedError extends MinictrError {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The error a command fails with, carrying warnings about what its clean-up left behind
+ * (an error that is not minictr's own is wrapped, so the warnings are not lost).
+ */
+export function withWarnings(err: unknown, warnings: string[]): unknown {
+  if (warnings.length === 0) return err;
+  const carrier = err instanceof MinictrError ? err : new MinictrError('E_FAILED', errorMessage(err), { cause: err });
+  carrier.warnings.push(...warnings);
+  return carrier;
 }

@@ -1,6 +1,6 @@
 // A plan is what minictr will do to the host, as data: ordered operations, each with
 // the exact command, a reason a learner can read, and (where it applies) what undoes it.
-// Planning is pure; src/exec/apply.ts runs a plan, src/explain/ renders it.
+// Planning is pure; src/exec/apply.ts runs a plan (every op through the Runner), src/explain/ renders it.
 
 export type Argv = readonly string[];
 
@@ -14,6 +14,11 @@ interface OpBase {
   shown?: Argv[];
   /** Failures whose stderr matches are success: the op is idempotent (e.g. "File exists"). */
   tolerate?: RegExp;
+  /**
+   * Said as a warning when a teardown op is tolerated this way: what the records said was
+   * there and someone else removed first (a rule deleted by hand, a firewall reload).
+   */
+  goneNote?: string;
   /**
    * Run instead when this op fails: a batch that failed as a whole (one rule already
    * gone) is retried as separate, individually tolerant ops.
@@ -47,6 +52,12 @@ export interface WaitGoneOp extends OpBase {
 }
 
 export type Op = CommandOp | WriteOp | WaitGoneOp;
+
+/** One op done, with how long it took (what --explain prints). */
+export interface StepReport {
+  op: Op;
+  ms: number;
+}
 
 export interface Plan {
   /** What the plan does, e.g. "set up network for container 3f2a…". */

@@ -68,3 +68,8 @@ export function parseSignal(input: string): NodeJS.Signals | undefined {
 export function signalNumber(signal: NodeJS.Signals): number {
   return SIGNALS[signal.slice(3)] ?? 0;
 }
+
+/** A process's exit status as a shell reports it: its code, or 128 + the signal that ended it. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  return code ?? 128 + signalNumber(signal ?? 'SIGKILL');
+}

@@ -82,6 +82,8 @@ export interface NetworkRecord {
   name: string;
   id: string;
   driver: 'bridge';
+  /** The firewall driver that owns its rules; absent in records made before there was a choice (iptables). */
+  firewall?: 'iptables';
   bridge: string;
   subnet: string;
   gateway: string;

@@ -2,15 +2,12 @@
 import { Option, type Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { print, runtimeFor } from './context.js';
-import { runContainer, createFromFlags, type RunFlags } from './run.js';
+import { print, runtimeFor, warn } from './context.js';
+import { runContainer, createContainer, type RunFlags } from './run.js';
 import { formatPsTable, type PsFlags } from './ps.js';
-import { showLogs } from './logs.js';
-import { execInContainer } from './exec.js';
 import { renderTemplate } from './template.js';
-import { explainStep } from '../explain/render.js';
-import { inspectContainer } from '../runtime/inspect.js';
 import { parseSignal } from '../base/proc.js';
+import { parseEnvFlag } from '../runtime/options.js';
 import { formatPortCommand } from '../network/ports.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -42,7 +39,7 @@ function addContainerFlags(cmd: Command): Command {
 function withRuntime<A extends unknown[]>(fn: (rt: Runtime, ...args: A) => Promise<void>) {
   return async function (this: Command, ...args: A): Promise<void> {
     const explain = this.opts<{ explain?: boolean }>().explain === true;
-    await fn(await runtimeFor(this, explain ? { onStep: explainStep } : {}), ...args);
+    await fn(runtimeFor(this, { explain }), ...args);
   };
 }
 
@@ -74,8 +71,7 @@ export function registerContainerCommands(program: Command): void {
 
   addContainerFlags(program.command('create').description('create a container without starting it'))
     .action(async function (this: Command, image: string, command: string[]) {
-      const { record } = await createFromFlags(this, image, command, this.opts<RunFlags>());
-      print(record.id);
+      await createContainer(this, image, command, this.opts<RunFlags>());
     });
 
   program
@@ -85,7 +81,7 @@ export function registerContainerCommands(program: Command): void {
     .action(withRuntime(async (rt, refs: string[]) => {
       await eachRef(refs, async (ref) => {
         const record = await rt.find(ref);
-        await rt.start(record.id, { foreground: false, stdin: false });
+        await rt.start(record.id);
         print(ref);
       });
     }));
@@ -98,8 +94,9 @@ export function registerContainerCommands(program: Command): void {
     .action(withRuntime(async (rt, refs: string[], opts: { time: string }) => {
       const seconds = parseSeconds(opts.time);
       await eachRef(refs, async (ref) => {
-        const record = await rt.stop(ref, seconds);
-        await rt.start(record.id, { foreground: false, stdin: false });
+        const { record, warnings } = await rt.stop(ref, seconds);
+        warn(warnings);
+        await rt.start(record.id);
         print(ref);
       });
     }));
@@ -114,7 +111,7 @@ export function registerContainerCommands(program: Command): void {
       const signal = mustSignal(opts.signal);
       const seconds = parseSeconds(opts.time);
       await eachRef(refs, async (ref) => {
-        await rt.stop(ref, seconds, signal);
+        warn((await rt.stop(ref, seconds, signal)).warnings);
         print(ref);
       });
     }));
@@ -127,7 +124,7 @@ export function registerContainerCommands(program: Command): void {
     .action(withRuntime(async (rt, refs: string[], opts: { signal: string }) => {
       const signal = mustSignal(opts.signal);
       await eachRef(refs, async (ref) => {
-        await rt.kill(ref, signal);
+        warn((await rt.kill(ref, signal)).warnings);
         print(ref);
       });
     }));
@@ -141,7 +138,7 @@ export function registerContainerCommands(program: Command): void {
     .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean; explain?: boolean }) => {
       await eachRef(refs, async (ref) => {
         try {
-          await rt.remove(ref, opts.force ?? false);
+          warn((await rt.remove(ref, opts.force ?? false)).warnings);
         } catch (err) {
           // Docker: rm -f of a container that does not exist is not an error.
           if (opts.force && err instanceof MinictrError && err.code === 'E_NO_SUCH_CONTAINER') return;
@@ -171,7 +168,7 @@ export function registerContainerCommands(program: Command): void {
       const out = formatPsTable(records, opts, new Date());
       if (out) print(out);
       // Notice what running containers lost on the host, and say how to repair it.
-      for (const problem of await rt.network.problems(records)) {
+      for (const problem of await rt.networkProblems(records)) {
         process.stderr.write(`minictr: warning: ${problem}; run "minictr network reload" to repair\n`);
       }
     }));
@@ -182,7 +179,7 @@ export function registerContainerCommands(program: Command): void {
     .option('-f, --follow', 'keep printing new output until the container stops')
     .argument('<container>')
     .action(withRuntime(async (rt, ref: string, opts: { follow?: boolean }) => {
-      await showLogs(rt, ref, opts.follow ?? false);
+      await rt.logs(ref, opts.follow ?? false, { stdout: process.stdout, stderr: process.stderr });
     }));
 
   program
@@ -198,7 +195,8 @@ export function registerContainerCommands(program: Command): void {
     .argument('<command...>')
     .passThroughOptions()
     .action(withRuntime(async (rt, ref: string, command: string[], opts: { interactive?: boolean; detach?: boolean; env: string[]; workdir?: string }) => {
-      process.exitCode = await execInContainer(rt, ref, command, opts);
+      const env = opts.env.map((e) => parseEnvFlag(e)).filter((e): e is string => e !== undefined);
+      process.exitCode = await rt.exec(ref, command, { ...opts, env });
     }));
 
   program
@@ -211,7 +209,7 @@ export function registerContainerCommands(program: Command): void {
       // A template that does not parse is the command's error, not each container's.
       if (opts.format !== undefined) renderTemplate(opts.format, {});
       await eachRef(refs, async (ref) => {
-        const doc = inspectContainer(await rt.find(ref));
+        const doc = await rt.inspect(ref);
         if (opts.format !== undefined) print(renderTemplate(opts.format, doc));
         else docs.push(doc);
       });
@@ -239,15 +237,10 @@ export function registerContainerCommands(program: Command): void {
     .description('remove every stopped container and every network no container uses')
     .option('-f, --force', 'do not ask (minictr never asks)')
     .action(withRuntime(async (rt) => {
-      const removed: string[] = [];
-      for (const record of await rt.list(true)) {
-        if (record.state.status === 'running') continue;
-        await rt.remove(record.id, true);
-        removed.push(record.id);
-      }
-      const networks = await rt.network.pruneUnused();
-      if (removed.length > 0) print(`Deleted Containers:\n${removed.join('\n')}\n`);
-      if (networks.length > 0) print(`Deleted Networks:\n${networks.join('\n')}\n`);
+      const pruned = await rt.prune();
+      warn(pruned.warnings);
+      if (pruned.containers.length > 0) print(`Deleted Containers:\n${pruned.containers.join('\n')}\n`);
+      if (pruned.networks.length > 0) print(`Deleted Networks:\n${pruned.networks.join('\n')}\n`);
     }));
 
   program
@@ -255,7 +248,7 @@ export function registerContainerCommands(program: Command): void {
     .description('record a container exit and release its network (run by the monitor)')
     .argument('<id>')
     .action(withRuntime(async (rt, id: string) => {
-      await rt.finalizeExit(id);
+      warn((await rt.finalizeExit(id))?.warnings ?? []);
     }));
 
 }

@@ -1,9 +1,8 @@
-// What every command needs: where state lives, a runtime over it, and how to talk to the user.
+// What every command needs: a runtime over the state root the user chose, and how to talk to the user.
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
-import { Store } from '../state/store.js';
-import { resolveRoot } from '../state/paths.js';
-import { Runtime, type RuntimeOptions } from '../runtime/runtime.js';
+import { explainStep } from '../explain/render.js';
+import { Runtime } from '../runtime/runtime.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -15,19 +14,28 @@ export function requireRoot(): void {
   }
 }
 
-/** The store for the --root given on the top-level program (or MINICTR_ROOT, or the default). */
-export function storeFor(command: Command): Store {
-  requireRoot();
+function globalOptions(command: Command): GlobalOptions {
   let top: Command = command;
   while (top.parent) top = top.parent;
-  const opts = top.opts<GlobalOptions>();
-  return new Store(resolveRoot(opts.root));
+  return top.opts<GlobalOptions>();
 }
 
-export async function runtimeFor(command: Command, options: RuntimeOptions = {}): Promise<Runtime> {
-  return new Runtime(storeFor(command), options);
+/**
+ * The runtime for the --root given on the top-level program (or MINICTR_ROOT, or the default).
+ * `explain` prints each host change as it is made; `rootless` lets a command that can do
+ * without root (doctor) run without it.
+ */
+export function runtimeFor(command: Command, options: { explain?: boolean; rootless?: boolean } = {}): Runtime {
+  if (!options.rootless) requireRoot();
+  const { root } = globalOptions(command);
+  return new Runtime({ ...(root !== undefined ? { root } : {}), ...(options.explain ? { onStep: explainStep } : {}) });
 }
 
 export function print(line: string): void {
   process.stdout.write(`${line}\n`);
+}
+
+/** Docker prints what it could not clean up as warnings; the command still succeeds. */
+export function warn(warnings: readonly string[]): void {
+  for (const w of warnings) process.stderr.write(`minictr: warning: ${w}\n`);
 }

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import { print, runtimeFor } from './context.js';
-import { collectKnown } from './net-inspect.js';
 import { buildTopology, renderTopologySvg, renderTopologyText } from '../explain/diagram.js';
 
 /** Adds `diagram` to the existing `network` command group. */
@@ -17,12 +16,10 @@ export function registerDiagramCommand(program: Command): void {
     .argument('[network]', 'only this network')
     .option('--svg <file>', 'also write the picture as an SVG file')
     .action(async function (this: Command, name: string | undefined, opts: { svg?: string }) {
-      const rt = await runtimeFor(this);
-      const known = await collectKnown(rt);
+      const { known, addr } = await runtimeFor(this).topology();
       if (name !== undefined && !known.networks.some((n) => n.name === name)) {
         throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found (or not created yet); list networks with "minictr network ls"`, { exitCode: 1 });
       }
-      const addr = (await rt.runner.run(['ip', '-j', 'addr', 'show'])).stdout;
       const topo = buildTopology(known, addr, name);
       process.stdout.write(renderTopologyText(topo));
       if (opts.svg) {

@@ -1,13 +1,12 @@
 // `images`, `import`, `rmi` (and `image ls|import|rm`): the image store on the command line.
 import type { Command } from 'commander';
 import { MinictrError, errorMessage } from '../base/errors.js';
-import { ImageStore, shortId, type ImageRecord } from '../image/store.js';
+import { shortId, type ImageRecord } from '../image/store.js';
 import { parseNamed, parseRemote, splitRepoTag } from '../image/reference.js';
 import type { Platform } from '../image/formats.js';
 import { Writable } from 'node:stream';
 import { createInterface } from 'node:readline/promises';
-import type { Store } from '../state/store.js';
-import { print, storeFor } from './context.js';
+import { print, runtimeFor } from './context.js';
 import { goTimeString, humanSize, timeAgo } from './human.js';
 import { formatTable } from './table.js';
 import { renderTemplate } from './template.js';
@@ -106,31 +105,24 @@ export function formatImages(rows: ImageRow[], flags: ImagesFlags): string[] {
   return [formatTable(split(renderTemplate(body, HEADERS)), rows.map((row) => split(renderTemplate(body, row))))];
 }
 
-/** Short ids of the containers whose image is `imageId`. */
-function containersUsing(store: Store): (imageId: string) => Promise<string[]> {
-  return async (imageId) =>
-    (await store.listContainers()).filter((c) => c.config.imageId === imageId).map((c) => c.id.slice(0, 12));
-}
-
 async function listAction(filter: string | undefined, flags: ImagesFlags, cmd: Command): Promise<void> {
-  const images = await new ImageStore(storeFor(cmd)).list();
+  const images = await runtimeFor(cmd).images.list();
   const rows = imageRows(images, new Date(), flags.trunc !== false, filter);
   for (const line of formatImages(rows, flags)) if (line !== '') print(line);
 }
 
 async function importAction(source: string, name: string | undefined, flags: { change: string[] }, cmd: Command): Promise<void> {
-  const img = await new ImageStore(storeFor(cmd)).importTarball(source, name, flags.change);
+  const img = await runtimeFor(cmd).images.importTarball(source, name, flags.change);
   print(`sha256:${img.id}`);
 }
 
 /** Remove each image in turn; report every failure, exit 1 if any failed (as Docker does). */
 async function removeAction(refs: string[], flags: { force?: boolean }, cmd: Command): Promise<void> {
-  const store = storeFor(cmd);
-  const images = new ImageStore(store);
+  const rt = runtimeFor(cmd);
   const failures: MinictrError[] = [];
   for (const ref of refs) {
     try {
-      for (const line of await images.remove(ref, containersUsing(store), { force: flags.force === true })) print(line);
+      for (const line of await rt.removeImage(ref, flags.force === true)) print(line);
     } catch (err) {
       if (refs.length === 1) throw err;
       const failure = err instanceof MinictrError ? err : new MinictrError('E_RMI', errorMessage(err), { exitCode: 1 });
@@ -153,7 +145,7 @@ async function exitOne<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 async function loadAction(flags: { input?: string; quiet?: boolean }, cmd: Command): Promise<void> {
-  const lines = await exitOne(() => new ImageStore(storeFor(cmd)).load(flags.input ?? '-'));
+  const lines = await exitOne(() => runtimeFor(cmd).images.load(flags.input ?? '-'));
   for (const line of lines) print(line);
 }
 
@@ -163,7 +155,7 @@ async function saveAction(refs: string[], flags: { output?: string }, cmd: Comma
     if (output === process.stdout && process.stdout.isTTY) {
       throw new MinictrError('E_SAVE', 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
     }
-    await new ImageStore(storeFor(cmd)).save(refs, output);
+    await runtimeFor(cmd).images.save(refs, output);
   });
 }
 
@@ -188,7 +180,7 @@ function sink(): NodeJS.WritableStream {
 async function pullAction(ref: string, flags: PullCliFlags, cmd: Command): Promise<void> {
   await exitOne(async () => {
     if (flags.allTags) throw new MinictrError('E_BAD_FLAG', '--all-tags is not supported; pull one tag at a time');
-    const images = new ImageStore(storeFor(cmd));
+    const images = runtimeFor(cmd).images;
     const out = flags.quiet ? sink() : process.stdout;
     await images.pull(ref, {
       out,
@@ -228,7 +220,7 @@ interface LoginFlags {
 
 async function loginAction(server: string | undefined, flags: LoginFlags, cmd: Command): Promise<void> {
   await exitOne(async () => {
-    const images = new ImageStore(storeFor(cmd));
+    const images = runtimeFor(cmd).images;
     if (flags.password !== undefined && flags.passwordStdin) throw new MinictrError('E_BAD_FLAG', '--password and --password-stdin are mutually exclusive');
     if (flags.password !== undefined) process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
     const interactive = process.stdin.isTTY === true;
@@ -253,13 +245,13 @@ async function loginAction(server: string | undefined, flags: LoginFlags, cmd: C
 
 async function logoutAction(server: string | undefined, cmd: Command): Promise<void> {
   await exitOne(async () => {
-    const { key, removed } = await new ImageStore(storeFor(cmd)).logout(server);
+    const { key, removed } = await runtimeFor(cmd).images.logout(server);
     print(removed ? `Removing login credentials for ${key}` : `Not logged in to ${key}`);
   });
 }
 
 async function tagAction(source: string, target: string, cmd: Command): Promise<void> {
-  await exitOne(() => new ImageStore(storeFor(cmd)).tag(source, target));
+  await exitOne(() => runtimeFor(cmd).images.tag(source, target));
 }
 
 function collect(value: string, previous: string[]): string[] {

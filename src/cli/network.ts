@@ -3,9 +3,6 @@ import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
 import { print, runtimeFor } from './context.js';
 import { formatTable } from './table.js';
-import { inspectNetwork } from '../runtime/inspect.js';
-import { defaultNetworkRecord } from '../runtime/network.js';
-import { explainStep } from '../explain/render.js';
 import { renderTemplate } from './template.js';
 
 export function registerNetworkCommands(program: Command): void {
@@ -23,8 +20,8 @@ export function registerNetworkCommands(program: Command): void {
       if (opts.driver !== 'bridge') {
         throw new MinictrError('E_BAD_DRIVER', `network driver "${opts.driver}" is not supported; minictr has bridge only`);
       }
-      const rt = await runtimeFor(this, opts.explain ? { onStep: explainStep } : {});
-      const net = await rt.network.createNetwork({
+      const rt = runtimeFor(this, { explain: opts.explain ?? false });
+      const net = await rt.createNetwork({
         name,
         ...(opts.subnet ? { subnet: opts.subnet } : {}),
         ...(opts.gateway ? { gateway: opts.gateway } : {}),
@@ -38,10 +35,7 @@ export function registerNetworkCommands(program: Command): void {
     .description('list networks')
     .option('-q, --quiet', 'only print names')
     .action(async function (this: Command, opts: { quiet?: boolean }) {
-      const rt = await runtimeFor(this);
-      const recorded = await rt.store.listNetworks();
-      const names = new Set(recorded.map((n) => n.name));
-      const all = [...recorded, ...(names.has('bridge') ? [] : [defaultNetworkRecord()])];
+      const all = await runtimeFor(this).listNetworks();
       const rows = [
         ...all.map((n) => [n.id.slice(0, 12), n.name, n.driver, 'local', n.bridge, n.subnet]),
         ['host', 'host', 'host', 'local', '', ''],
@@ -57,10 +51,9 @@ export function registerNetworkCommands(program: Command): void {
     .option('-f, --format <template>', 'Go-style template')
     .argument('<network...>')
     .action(async function (this: Command, names: string[], opts: { format?: string }) {
-      const rt = await runtimeFor(this);
-      const containers = await rt.list(false);
+      const rt = runtimeFor(this);
       const docs = [];
-      for (const name of names) docs.push(inspectNetwork(await rt.network.resolveNetwork(name), containers));
+      for (const name of names) docs.push(await rt.inspectNetwork(name));
       if (opts.format !== undefined) for (const d of docs) print(renderTemplate(opts.format, d));
       else print(JSON.stringify(docs, null, 4));
     });
@@ -72,12 +65,9 @@ export function registerNetworkCommands(program: Command): void {
     .option('--explain', 'print each host command as it runs')
     .argument('<network...>')
     .action(async function (this: Command, names: string[], opts: { explain?: boolean }) {
-      const rt = await runtimeFor(this, opts.explain ? { onStep: explainStep } : {});
+      const rt = runtimeFor(this, { explain: opts.explain ?? false });
       for (const name of names) {
-        if (name === 'host' || name === 'none') {
-          throw new MinictrError('E_BUILTIN_NETWORK', `${name} is a pre-defined network and cannot be removed`, { exitCode: 1 });
-        }
-        await rt.network.removeNetwork(name);
+        await rt.removeNetwork(name);
         print(name);
       }
     });
@@ -87,9 +77,7 @@ export function registerNetworkCommands(program: Command): void {
     .description('remove every network no container uses')
     .option('-f, --force', 'do not ask (minictr never asks)')
     .action(async function (this: Command) {
-      const rt = await runtimeFor(this);
-      await rt.list(true); // settles containers whose process has ended, releasing their networks
-      const removed = await rt.network.pruneUnused();
+      const removed = await runtimeFor(this).pruneNetworks();
       if (removed.length > 0) print(`Deleted Networks:\n${removed.join('\n')}\n`);
     });
 
@@ -98,9 +86,7 @@ export function registerNetworkCommands(program: Command): void {
     .description("re-apply every network's and running container's firewall rules (after a firewall reload wiped them)")
     .option('--explain', 'print each host command as it runs')
     .action(async function (this: Command, opts: { explain?: boolean }) {
-      const rt = await runtimeFor(this, opts.explain ? { onStep: explainStep } : {});
-      await rt.list(true);
-      const count = await rt.network.reload();
+      const count = await runtimeFor(this, { explain: opts.explain ?? false }).reloadNetworks();
       print(count === 0 ? 'all minictr rules are in place' : `put back ${count} missing rule${count === 1 ? '' : 's'}`);
     });
 }

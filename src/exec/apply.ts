@@ -1,46 +1,44 @@
 // Runs a plan, op by op, and reports each step as it goes (for --explain).
-import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { CommandFailedError, MinictrError, errorMessage } from '../base/errors.js';
-import type { Op, Plan } from '../base/plan.js';
+import type { Op, Plan, StepReport } from '../base/plan.js';
 import type { Runner } from './runner.js';
-import { waitFor } from '../base/proc.js';
 
-export interface StepReport {
-  op: Op;
-  ms: number;
-}
 
 export interface ApplyOptions {
   /** Called after each op has run, with its duration. */
   onStep?: (report: StepReport) => void | Promise<void>;
 }
 
-async function applyOp(op: Op, runner: Runner): Promise<void> {
+/** What a best-effort apply could not do, and what it found already undone. */
+export interface BestEffortReport {
+  /** Ops that failed (their fallbacks too): what they remove may be left on the host. */
+  failures: { op: Op; error: Error }[];
+  /** The `goneNote` of each tolerated op that has one: things someone removed before us. */
+  gone: string[];
+}
+
+async function applyOp(op: Op, runner: Runner, gone: string[]): Promise<void> {
   if (op.fallback) {
     try {
-      await applyOne(op, runner);
+      await applyOne(op, runner, gone);
     } catch {
-      for (const alt of op.fallback) await applyOp(alt, runner);
+      for (const alt of op.fallback) await applyOp(alt, runner, gone);
     }
     return;
   }
-  await applyOne(op, runner);
+  await applyOne(op, runner, gone);
 }
 
-/** How often a wait-gone op looks again: the kernel takes a few ms. */
-const WAIT_POLL_MS = 1;
-
-async function applyOne(op: Op, runner: Runner): Promise<void> {
+async function applyOne(op: Op, runner: Runner, gone: string[]): Promise<void> {
   if (op.kind === 'wait-gone') {
-    if (!(await waitFor(async () => !existsSync(op.path), op.timeoutMs, WAIT_POLL_MS))) {
+    if (!(await runner.waitGone(op.path, op.timeoutMs))) {
       throw new MinictrError('E_STILL_THERE', `${op.path} is still there after ${op.timeoutMs} ms`);
     }
     return;
   }
   if (op.kind === 'write') {
     try {
-      await writeFile(op.path, op.content);
+      await runner.write(op.path, op.content);
     } catch (err) {
       if (op.tolerate?.test(errorMessage(err))) return;
       throw new MinictrError('E_WRITE_FAILED', `could not write ${op.path}: ${errorMessage(err)}`, { cause: err });
@@ -52,7 +50,10 @@ async function applyOne(op: Op, runner: Runner): Promise<void> {
     allowFailure: true,
   });
   if (result.exitCode === 0) return;
-  if (op.tolerate && op.tolerate.test(result.stderr)) return;
+  if (op.tolerate && op.tolerate.test(result.stderr)) {
+    if (op.goneNote) gone.push(op.goneNote);
+    return;
+  }
   throw new CommandFailedError(op.argv, result.exitCode, result.stderr);
 }
 
@@ -60,25 +61,25 @@ async function applyOne(op: Op, runner: Runner): Promise<void> {
 export async function applyPlan(plan: Plan, runner: Runner, options: ApplyOptions = {}): Promise<void> {
   for (const op of plan.ops) {
     const started = performance.now();
-    await applyOp(op, runner);
+    await applyOp(op, runner, []);
     await options.onStep?.({ op, ms: performance.now() - started });
   }
 }
 
 /**
  * Apply every op even when some fail (teardown: an object already gone counts as removed).
- * Returns the failures that were not tolerated.
+ * Reports the failures that were not tolerated, and what was found already gone.
  */
-export async function applyPlanBestEffort(plan: Plan, runner: Runner, options: ApplyOptions = {}): Promise<Error[]> {
-  const failures: Error[] = [];
+export async function applyPlanBestEffort(plan: Plan, runner: Runner, options: ApplyOptions = {}): Promise<BestEffortReport> {
+  const report: BestEffortReport = { failures: [], gone: [] };
   for (const op of plan.ops) {
     const started = performance.now();
     try {
-      await applyOp(op, runner);
+      await applyOp(op, runner, report.gone);
     } catch (err) {
-      failures.push(err instanceof Error ? err : new Error(String(err)));
+      report.failures.push({ op, error: err instanceof Error ? err : new Error(String(err)) });
     }
-    options.onStep?.({ op, ms: performance.now() - started });
+    await options.onStep?.({ op, ms: performance.now() - started });
   }
-  return failures;
+  return report;
 }

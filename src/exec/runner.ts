@@ -1,8 +1,12 @@
-// The one place minictr starts host processes (ip, iptables, mount, unshare …).
-// Everything else asks a Runner, so tests can swap in the RecordingRunner.
+// The one place minictr changes the host: it starts host processes (ip, iptables, mount,
+// unshare …), writes kernel settings and waits for the kernel. Everything else asks a Runner,
+// so unit tests can swap in a recording fake (test/unit/fakes/recording-runner.ts) that sees
+// every effect of a plan.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { CommandFailedError, MinictrError } from '../base/errors.js';
 import type { Argv } from '../base/plan.js';
+import { waitFor } from '../base/proc.js';
 
 export interface RunResult {
   exitCode: number;
@@ -19,7 +23,17 @@ export interface RunOptions {
 
 export interface Runner {
   run(argv: Argv, options?: RunOptions): Promise<RunResult>;
+  /** Write a small file, a sysctl under /proc/sys: done in-process, no extra process. */
+  write(path: string, content: string): Promise<void>;
+  /**
+   * Wait until the kernel has removed `path` by itself (a veth goes with its namespace);
+   * false when it is still there after `timeoutMs`.
+   */
+  waitGone(path: string, timeoutMs: number): Promise<boolean>;
 }
+
+/** How often a wait looks again: the kernel takes a few ms. */
+const WAIT_POLL_MS = 1;
 
 function splitArgv(argv: Argv): [string, string[]] {
   const [file, ...args] = argv;
@@ -57,31 +71,14 @@ export class HostRunner implements Runner {
     }
     return out;
   }
-}
 
-export interface Recorded {
-  argv: Argv;
-  input?: string;
-}
-
-/** A fake for unit tests: records every command and answers from a script. */
-export class RecordingRunner implements Runner {
-  readonly calls: Recorded[] = [];
-  private readonly answers: { match: (argv: Argv) => boolean; result: RunResult }[] = [];
-
-  answer(match: (argv: Argv) => boolean, result: Partial<RunResult>): this {
-    this.answers.push({ match, result: { exitCode: 0, stdout: '', stderr: '', ...result } });
-    return this;
+  async write(path: string, content: string): Promise<void> {
+    // Blocking: a /proc/sys write takes microseconds, an asynchronous one a thread-pool round trip.
+    writeFileSync(path, content);
   }
 
-  async run(argv: Argv, options: RunOptions = {}): Promise<RunResult> {
-    this.calls.push(options.input === undefined ? { argv } : { argv, input: options.input });
-    const found = this.answers.find((a) => a.match(argv));
-    const result = found?.result ?? { exitCode: 0, stdout: '', stderr: '' };
-    if (result.exitCode !== 0 && !options.allowFailure) {
-      throw new CommandFailedError(argv, result.exitCode, result.stderr);
-    }
-    return result;
+  waitGone(path: string, timeoutMs: number): Promise<boolean> {
+    return waitFor(async () => !existsSync(path), timeoutMs, WAIT_POLL_MS);
   }
 }
 

@@ -2,7 +2,8 @@
 // a fix. The facts are gathered elsewhere (src/cli/doctor.ts); this evaluation is pure.
 import { contains, isIPv4, subnetsOverlap } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
-import { isMinictrRule, parseIptablesSave, type Route } from './inspect-net.js';
+import { isMinictrRule, type Route } from './inspect-net.js';
+import { parseIptablesSave } from '../network/firewall/iptables-save.js';
 import { columns } from './text.js';
 
 export type Status = 'ok' | 'warn' | 'blocker';

@@ -3,7 +3,8 @@
 // The rules are checked against the very rule data the runtime installs (src/network/firewall),
 // so a missing or left-over rule shows up. Everything here is pure: text in, data and text out.
 import { MinictrError, errorMessage } from '../base/errors.js';
-import { containerRules, networkRules, specText, standingRules, type Rule } from '../network/firewall/iptables.js';
+import type { DumpedChain, DumpedRule, ExpectedRule, FirewallDriver, FirewallDump } from '../network/driver.js';
+import { STANDING_OWNER, iptablesDriver } from '../network/firewall/iptables-driver.js';
 import { COMMENT_PREFIX } from '../network/names.js';
 import { contains } from '../network/ipam.js';
 import type { NetworkAttachment } from '../base/records.js';
@@ -151,49 +152,6 @@ export function parseNeighbours(text: string): Neighbour[] {
   });
 }
 
-// ------------------------------------------------------------------ iptables-save parsing
-
-export interface SavedChain {
-  table: string;
-  chain: string;
-  /** ACCEPT/DROP for built-in chains, '-' for user chains. */
-  policy: string;
-}
-
-export interface SavedRule {
-  table: string;
-  chain: string;
-  /** As iptables-save prints it: `-A CHAIN matches… -j TARGET`. */
-  line: string;
-}
-
-export interface IptablesDump {
-  chains: SavedChain[];
-  rules: SavedRule[];
-}
-
-/** Tables, chains with their policies, and rules in order; comments and COMMIT lines dropped. */
-export function parseIptablesSave(text: string): IptablesDump {
-  const dump: IptablesDump = { chains: [], rules: [] };
-  let table = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line === 'COMMIT') continue;
-    if (line.startsWith('*')) {
-      table = line.slice(1);
-      continue;
-    }
-    const chainDecl = /^:(\S+)\s+(\S+)/.exec(line);
-    if (chainDecl) {
-      dump.chains.push({ table, chain: chainDecl[1] ?? '', policy: chainDecl[2] ?? '-' });
-      continue;
-    }
-    const ruleLine = /^-A\s+(\S+)/.exec(line);
-    if (ruleLine) dump.rules.push({ table, chain: ruleLine[1] ?? '', line: line.replace(/\s+/g, ' ') });
-  }
-  return dump;
-}
-
 /** minictr's rules are the ones that mention it: its chains (MINICTR…) or its comment (minictr…). */
 export function isMinictrRule(line: string): boolean {
   return /minictr/i.test(line);
@@ -231,44 +189,23 @@ export type InspectScope =
   | { kind: 'host' }
   | { kind: 'container'; name: string; id: string; mode: 'bridge' | 'none' | 'host'; netns?: string; pid?: number };
 
-export interface ExpectedRule {
-  table: string;
-  chain: string;
-  line: string;
-  owner: string;
-}
-
-/** A Rule as iptables-save prints it back (an -I rule is listed as -A too). */
-export function savedLine(r: Rule): string {
-  return `-A ${r.chain} ${specText(r.spec)}`;
-}
-
-function expect(rules: Rule[], owner: string): ExpectedRule[] {
-  return rules.map((r) => ({ table: r.table, chain: r.chain, line: savedLine(r), owner }));
-}
-
 /**
- * The rules that should be in place, computed by the same functions the runtime installs them
- * with: for the host, the standing rules, each network's and each attached container's; for a
- * container, its own.
+ * The rules that should be in place, computed by the firewall driver that installs them: for
+ * the host, the standing rules, each network's and each attached container's; for a container,
+ * its own.
  */
-export function expectedRules(known: Known, scope: InspectScope): ExpectedRule[] {
+export function expectedRules(known: Known, scope: InspectScope, firewall: FirewallDriver = iptablesDriver): ExpectedRule[] {
   if (scope.kind === 'container' && scope.mode !== 'host') {
     const c = known.containers.find((k) => k.id === scope.id);
-    return c?.attachment ? expect(containerRules(c.attachment), `container ${c.name}`) : [];
+    return c?.attachment ? firewall.expectedRules({ networks: [], containers: [c] }) : [];
   }
-  if (known.networks.length === 0) return [];
-  return [
-    ...expect(standingRules(), 'minictr (its chains and the jumps into them)'),
-    ...known.networks.flatMap((n) => expect(networkRules(n), `network ${n.name}`)),
-    ...known.containers.flatMap((c) => (c.attachment ? expect(containerRules(c.attachment), `container ${c.name}`) : [])),
-  ];
+  return known.networks.length === 0 ? [] : firewall.expectedRules(known);
 }
 
 /** Who a comment scope names: the standing rules, a network, or a container. */
 export function ownerOf(scope: string | undefined, known: Known): string | undefined {
   if (scope === undefined) return undefined;
-  if (scope === '') return 'minictr (its chains and the jumps into them)';
+  if (scope === '') return STANDING_OWNER;
   const c = known.containers.find((k) => k.id.startsWith(scope) && scope.length >= 12);
   if (c) return `container ${c.name}`;
   const n = known.networks.find((k) => k.name === scope);
@@ -278,7 +215,7 @@ export function ownerOf(scope: string | undefined, known: Known): string | undef
 
 export type RuleStatus = 'planned' | 'unplanned' | 'duplicate' | 'other';
 
-export interface RuleView extends SavedRule {
+export interface RuleView extends DumpedRule {
   /**
    * planned: exactly as minictr's plan for its records; unplanned: minictr's, but no record
    * plans it (a leftover, or changed by hand); duplicate: a second copy; other: not minictr's.
@@ -289,7 +226,7 @@ export interface RuleView extends SavedRule {
 
 export interface FirewallView {
   /** Built-in chains' policies (FORWARD DROP matters). */
-  policies: SavedChain[];
+  policies: DumpedChain[];
   rules: RuleView[];
   /** Planned rules that are not in place (a firewall reload wiped them?). */
   missing: ExpectedRule[];
@@ -299,7 +236,7 @@ export interface FirewallView {
  * Label each rule of a dump. `keep` decides which of minictr's rules belong to this view
  * (a container's view keeps only its own); `all` keeps the others too, as 'other'.
  */
-export function firewallView(dump: IptablesDump, expected: ExpectedRule[], known: Known, options: { all: boolean; keep?: (r: SavedRule) => boolean }): FirewallView {
+export function firewallView(dump: FirewallDump, expected: ExpectedRule[], known: Known, options: { all: boolean; keep?: (r: DumpedRule) => boolean }): FirewallView {
   const wanted = new Map<string, ExpectedRule>();
   for (const e of expected) wanted.set(`${e.table} ${e.line}`, e);
   const seen = new Set<string>();
@@ -435,12 +372,12 @@ export function buildNetView(input: NetViewInput): NetView {
     hiddenAddresses: addresses.length - shown.length,
     routes: parseRoutes(input.stack.route).map((r) => withNote({ ...r, text: routeText(r) }, routeNote(r, scope, known))),
     neighbours: parseNeighbours(input.stack.neigh).map((n) => withNote(n, neighbourNote(n, known))),
-    firewall: firewallView(parseIptablesSave(input.hostRules), expected, known, {
+    firewall: firewallView(iptablesDriver.parseDump(input.hostRules), expected, known, {
       all: all && hostLike,
-      ...(scopeId ? { keep: (r: SavedRule) => commentScope(r.line) === scopeId } : {}),
+      ...(scopeId ? { keep: (r: DumpedRule) => commentScope(r.line) === scopeId } : {}),
     }),
   };
-  if (input.insideRules !== undefined) view.inside = firewallView(parseIptablesSave(input.insideRules), [], known, { all });
+  if (input.insideRules !== undefined) view.inside = firewallView(iptablesDriver.parseDump(input.insideRules), [], known, { all });
   return view;
 }
 

@@ -1,6 +1,5 @@
 // Renders plans for people: a shell script for --dry-run, a live step log for --explain.
-import type { Argv, Op, Plan } from '../base/plan.js';
-import type { StepReport } from '../exec/apply.js';
+import type { Argv, Op, Plan, StepReport } from '../base/plan.js';
 
 /** Quote one word for a POSIX shell, only when it needs it. */
 export function shellQuote(word: string): string {

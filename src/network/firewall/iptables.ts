@@ -235,25 +235,3 @@ export function restoreShown(rules: Rule[], options: RestoreOptions, mode: Mode)
 }
 
 export const RESTORE_ARGV: Argv = ['iptables-restore', '-w', '--noflush'];
-
-/** `table|chain` of every chain in an iptables-save dump, and `table|-A chain spec` of every rule. */
-export function parseSave(save: string): { chains: Set<string>; rules: Set<string> } {
-  const chains = new Set<string>();
-  const rules = new Set<string>();
-  let table = '';
-  for (const line of save.split('\n')) {
-    if (line.startsWith('*')) table = line.slice(1).trim();
-    else if (line.startsWith(':')) chains.add(`${table}|${line.slice(1).split(' ')[0] ?? ''}`);
-    else if (line.startsWith('-A ')) rules.add(`${table}|${line.trim()}`);
-  }
-  return { chains, rules };
-}
-
-/** What of `wanted` an iptables-save dump lacks: chains to declare and rules to add. */
-export function missingFromSave(save: string, wantedChains: Chain[], wantedRules: Rule[]): { chains: Chain[]; rules: Rule[] } {
-  const present = parseSave(save);
-  return {
-    chains: wantedChains.filter((c) => !present.chains.has(`${c.table}|${c.chain}`)),
-    rules: wantedRules.filter((r) => !present.rules.has(`${r.table}|-A ${r.chain} ${specText(r.spec)}`)),
-  };
-}

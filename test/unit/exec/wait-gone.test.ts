@@ -5,10 +5,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPlan } from '../../../src/exec/apply.js';
-import { RecordingRunner } from '../../../src/exec/runner.js';
+import { HostRunner } from '../../../src/exec/runner.js';
+import { RecordingRunner } from '../fakes/recording-runner.js';
 import { command, waitGone } from '../../../src/base/plan.js';
 import { renderShell } from '../../../src/explain/render.js';
-import { planContainerLinkTeardown } from '../../../src/network/plan.js';
+import { bridgeDriver } from '../../../src/network/bridge.js';
 import { ATT } from '../network/fixtures.js';
 
 async function withTempFile(fn: (path: string) => Promise<void>): Promise<void> {
@@ -25,27 +26,36 @@ async function withTempFile(fn: (path: string) => Promise<void>): Promise<void> 
 const byHand = command(['ip', 'link', 'del', 'veth0'], 'remove it by hand');
 
 test('a wait-gone op ends when the path goes, without its fallback', async () => {
+  const runner = new RecordingRunner(() => true);
+  await applyPlan({ title: 't', ops: [waitGone('/proc/sys/net/ipv4/conf/veth0', 5_000, 'wait', [byHand])] }, runner);
+  assert.deepEqual(runner.effects, [{ kind: 'wait-gone', path: '/proc/sys/net/ipv4/conf/veth0', timeoutMs: 5_000 }], 'nothing is removed by hand when the kernel did it');
+});
+
+test('a wait-gone op whose path stays runs its fallback', async () => {
+  const runner = new RecordingRunner(() => false);
+  await applyPlan({ title: 't', ops: [waitGone('/proc/sys/net/ipv4/conf/veth0', 30, 'wait', [byHand])] }, runner);
+  assert.deepEqual(runner.calls.map((c) => c.argv.join(' ')), ['ip link del veth0']);
+});
+
+test('the host runner waits until the path goes', async () => {
   await withTempFile(async (path) => {
-    const runner = new RecordingRunner();
     const removal = new Promise<void>((resolve) => setTimeout(() => void rm(path).then(resolve), 20));
-    await applyPlan({ title: 't', ops: [waitGone(path, 5_000, 'wait', [byHand])] }, runner);
+    assert.equal(await new HostRunner().waitGone(path, 5_000), true);
     await removal;
-    assert.deepEqual(runner.calls, [], 'nothing is removed by hand when the kernel did it');
   });
 });
 
-test('a wait-gone op whose path stays runs its fallback after the timeout', async () => {
+test('the host runner gives up after the timeout when the path stays', async () => {
   await withTempFile(async (path) => {
-    const runner = new RecordingRunner();
     const started = performance.now();
-    await applyPlan({ title: 't', ops: [waitGone(path, 30, 'wait', [byHand])] }, runner);
-    assert.ok(performance.now() - started >= 30, 'it waited the whole timeout first');
-    assert.deepEqual(runner.calls.map((c) => c.argv.join(' ')), ['ip link del veth0']);
+    assert.equal(await new HostRunner().waitGone(path, 30), false);
+    // The deadline is kept in whole milliseconds (Date.now), so allow one for rounding.
+    assert.ok(performance.now() - started >= 29, 'it waited the whole timeout first');
   });
 });
 
 test('--dry-run shows the wait and the removal by hand after it', () => {
-  const script = renderShell(planContainerLinkTeardown(ATT));
+  const script = renderShell(bridgeDriver.planContainerTeardown(ATT));
   assert.match(script, /^ip netns del minictr-abcdef012345 \|\| true$/m);
   assert.match(
     script,

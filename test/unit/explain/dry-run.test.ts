@@ -7,7 +7,7 @@ import { concatPlans } from '../../../src/base/plan.js';
 import { planNetworkSetup } from '../../../src/network/plan.js';
 import { renderShell, formatStep } from '../../../src/explain/render.js';
 import { applyPlan } from '../../../src/exec/apply.js';
-import { RecordingRunner } from '../../../src/exec/runner.js';
+import { RecordingRunner, type Effect } from '../fakes/recording-runner.js';
 import { NET, containerSetupPlan } from '../network/fixtures.js';
 
 const GOLDEN = fileURLToPath(new URL('../../../../test/golden/dry-run-bridge.sh', import.meta.url));
@@ -32,18 +32,21 @@ describe('--dry-run script', () => {
 });
 
 describe('--explain', () => {
-  it('reports every command the runner executed, in order, with its input', async () => {
+  it('reports every effect the runner saw, writes included, in order, with its input', async () => {
     const runner = new RecordingRunner();
     const lines: string[] = [];
     const plan = fullPlan();
-    // Writes are done in-process, not by the runner; only commands are compared.
-    const commands = { ...plan, ops: plan.ops.filter((op) => op.kind === 'command') };
-    await applyPlan(commands, runner, { onStep: (r) => { lines.push(formatStep(r)); } });
-    assert.equal(lines.length, runner.calls.length);
-    runner.calls.forEach((call, i) => {
+    await applyPlan(plan, runner, { onStep: (r) => { lines.push(formatStep(r)); } });
+    assert.equal(lines.length, plan.ops.length);
+    assert.equal(runner.effects.length, plan.ops.length, 'one effect per op: nothing bypasses the runner');
+    const shownAs = (e: Effect): string[] =>
+      e.kind === 'command' ? [e.argv.join(' '), ...(e.input ?? '').split('\n').filter(Boolean)]
+        : e.kind === 'write' ? [`echo ${e.content} > ${e.path}`]
+          : [e.path];
+    runner.effects.forEach((effect, i) => {
       const shown = lines[i] ?? '';
-      assert.ok(shown.includes(call.argv.join(' ')), `step ${i} shows ${call.argv.join(' ')}`);
-      for (const line of (call.input ?? '').split('\n').filter(Boolean)) assert.ok(shown.includes(line), `step ${i} shows its input line ${line}`);
+      for (const part of shownAs(effect)) assert.ok(shown.includes(part), `step ${i} shows ${part}`);
     });
+    assert.ok(runner.effects.some((e) => e.kind === 'write' && e.path === '/proc/sys/net/ipv4/ip_forward'), 'the ip_forward write is seen');
   });
 });

@@ -6,7 +6,6 @@ import {
   expectedRules,
   firewallSummary,
   parseAddresses,
-  parseIptablesSave,
   parseLinks,
   parseNeighbours,
   parseRoutes,
@@ -15,6 +14,7 @@ import {
   type InspectScope,
 } from '../../../src/explain/inspect-net.js';
 import { ID } from '../network/fixtures.js';
+import { parseIptablesSave } from '../../../src/network/firewall/iptables-save.js';
 import { CTR_ADDR, CTR_LINK, CTR_ROUTE, HOST_ADDR, HOST_LINK, HOST_NEIGH, HOST_ROUTE, HOST_SAVE, KNOWN } from './fixtures.js';
 
 const HOST: InspectScope = { kind: 'host' };

@@ -12,12 +12,11 @@ import { readImageIndex } from '../../../src/state/images.js';
 import { tempRoot, type TempRoot } from './fixtures.js';
 
 /** The real runner, counting `busybox --list` calls (one per build). */
-class CountingRunner implements Runner {
+class CountingRunner extends HostRunner implements Runner {
   lists = 0;
-  private readonly real = new HostRunner();
-  run(argv: Argv, options?: RunOptions): Promise<RunResult> {
+  override run(argv: Argv, options?: RunOptions): Promise<RunResult> {
     if (argv[1] === '--list') this.lists++;
-    return this.real.run(argv, options);
+    return super.run(argv, options);
   }
 }
 

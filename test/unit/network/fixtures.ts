@@ -1,7 +1,8 @@
 // Shared test data: one container on the default network, publishing 5005:5000 and 127.0.0.1:8080:80/udp.
 import type { NetworkAttachment, NetworkRecord } from '../../../src/base/records.js';
 import { concatPlans, type Plan } from '../../../src/base/plan.js';
-import { planContainerFirewallSetup, planContainerLinkSetup } from '../../../src/network/plan.js';
+import { bridgeDriver } from '../../../src/network/bridge.js';
+import { iptablesDriver } from '../../../src/network/firewall/iptables-driver.js';
 
 export const ID = 'abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789';
 export const C = 'minictr:abcdef012345';
@@ -34,5 +35,5 @@ export const NET: NetworkRecord = {
 
 /** A container's own setup steps in the order the runtime applies them: its links, then its rules. */
 export function containerSetupPlan(att: NetworkAttachment = ATT): Plan {
-  return concatPlans(`set up network for container ${att.netns}`, planContainerLinkSetup(att), planContainerFirewallSetup(att));
+  return concatPlans(`set up network for container ${att.netns}`, bridgeDriver.planContainerSetup(att), iptablesDriver.planContainerSetup(att));
 }

@@ -1,13 +1,8 @@
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import type { CommandOp, Op } from '../../../src/base/plan.js';
-import {
-  firewallChecks,
-  planContainerFirewallSetup,
-  planContainerNetworkTeardown,
-  planNetworkSetup,
-  planNetworkTeardown,
-} from '../../../src/network/plan.js';
+import { planContainerNetworkTeardown, planNetworkSetup, planNetworkTeardown } from '../../../src/network/plan.js';
+import { firewallChecks, iptablesDriver } from '../../../src/network/firewall/iptables-driver.js';
 import { containerRules, networkRules, restoreText, specText, standingChains, standingRules } from '../../../src/network/firewall/iptables.js';
 import { ATT, C, NET, containerSetupPlan } from './fixtures.js';
 
@@ -66,7 +61,7 @@ test('container setup: the article\'s steps, batched, each with a reason', () =>
 test('container rules on a standing bridge check, in the same restore, that the network\'s rules are still there', () => {
   const checks = firewallChecks(NET);
   assert.deepEqual(checks.map((r) => `${r.table} ${r.chain}`), ['filter FORWARD', 'nat POSTROUTING']);
-  const [op] = planContainerFirewallSetup(ATT, checks).ops.map(asCommand);
+  const [op] = iptablesDriver.planContainerSetup(ATT, NET).ops.map(asCommand);
   const lines = (op!.stdin ?? '').split('\n');
   // Each check comes first in its table's block, so a wiped ruleset fails the block before any rule is added.
   for (const check of checks) {
@@ -77,7 +72,7 @@ test('container rules on a standing bridge check, in the same restore, that the 
   assert.ok(op!.shown?.some((argv) => argv.includes('-C') && argv.includes('FORWARD')));
   assert.equal(op!.shown?.length, containerRules(ATT).length + checks.length);
   // No checks asked for: exactly the container's rules.
-  assert.equal(asCommand(planContainerFirewallSetup(ATT).ops[0]).stdin, restoreText(containerRules(ATT), {}, 'add'));
+  assert.equal(asCommand(iptablesDriver.planContainerSetup(ATT).ops[0]).stdin, restoreText(containerRules(ATT), {}, 'add'));
 });
 
 test('container teardown: rules (with per-rule fallback), UDP conntrack by host port, netns, then the veth goes with it', () => {

@@ -1,7 +1,13 @@
-// `logs [-f]`: the detached container's stdout and stderr, as the monitor recorded them.
+// `logs [-f]`: the container's stdout and stderr, as its monitor recorded them.
 import { open, stat } from 'node:fs/promises';
-import type { Runtime } from '../runtime/runtime.js';
 import { sleep } from '../base/proc.js';
+import type { RuntimeContext } from './context.js';
+import { find, refresh } from './lifecycle.js';
+
+export interface LogTargets {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
 
 /** Copy what was appended to `path` since `offset` into `out`; returns the new offset. */
 async function copyFrom(path: string, offset: number, out: NodeJS.WritableStream): Promise<number> {
@@ -18,19 +24,20 @@ async function copyFrom(path: string, offset: number, out: NodeJS.WritableStream
   }
 }
 
-export async function showLogs(runtime: Runtime, ref: string, follow: boolean): Promise<void> {
-  const record = await runtime.find(ref);
-  const paths = runtime.store.paths;
+/** Write the logs into `to`; with `follow`, keep writing until the container stops. */
+export async function streamLogs(ctx: RuntimeContext, ref: string, follow: boolean, to: LogTargets): Promise<void> {
+  const record = await find(ctx, ref);
+  const paths = ctx.store.paths;
   const out = paths.containerLog(record.id, 'stdout');
   const err = paths.containerLog(record.id, 'stderr');
-  let outOffset = await copyFrom(out, 0, process.stdout);
-  let errOffset = await copyFrom(err, 0, process.stderr);
+  let outOffset = await copyFrom(out, 0, to.stdout);
+  let errOffset = await copyFrom(err, 0, to.stderr);
   if (!follow) return;
   for (;;) {
-    const current = await runtime.store.loadContainer(record.id);
-    const running = current ? (await runtime.refresh(current)).state.status === 'running' : false;
-    outOffset = await copyFrom(out, outOffset, process.stdout);
-    errOffset = await copyFrom(err, errOffset, process.stderr);
+    const current = await ctx.store.loadContainer(record.id);
+    const running = current ? (await refresh(ctx, current)).state.status === 'running' : false;
+    outOffset = await copyFrom(out, outOffset, to.stdout);
+    errOffset = await copyFrom(err, errOffset, to.stderr);
     if (!running) return;
     await sleep(100);
   }

@@ -1,0 +1,81 @@
+// The two seams of networking, as interfaces. A network driver owns how a container's network
+// namespace is connected (bridge today; pasta/slirp4netns next); a firewall driver owns the
+// rules of a network and of a container, their repair from a dump, and how they read back in a
+// dump (iptables today; nftables next). Both only plan: they return Plans, pure data, and never
+// run anything. Which driver serves a network is decided in one place: ./drivers.ts.
+import type { Argv, Plan } from '../base/plan.js';
+import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
+
+export interface NetworkDriver {
+  readonly name: string;
+  /**
+   * The network's own device and kernel settings (a bridge holding the gateway, ip_forward…).
+   * The device is left out when the host already has it.
+   */
+  planNetworkSetup(net: NetworkRecord, facts: { bridgeExists: boolean }): Plan;
+  /** Remove the network's device. */
+  planNetworkTeardown(net: NetworkRecord): Plan;
+  /** Connect one container's namespace: its links, address and routes. */
+  planContainerSetup(att: NetworkAttachment): Plan;
+  /** Undo planContainerSetup; anything already gone counts as removed. */
+  planContainerTeardown(att: NetworkAttachment): Plan;
+  /** Plug recorded containers back into a network device that was re-created. */
+  planReattach(net: NetworkRecord, atts: NetworkAttachment[]): Plan;
+}
+
+/** A chain of a firewall dump, with its policy ('-' for chains minictr made). */
+export interface DumpedChain {
+  table: string;
+  chain: string;
+  policy: string;
+}
+
+/** A rule of a firewall dump, as the firewall prints it back. */
+export interface DumpedRule {
+  table: string;
+  chain: string;
+  line: string;
+}
+
+/** The live ruleset, parsed once by the driver that dumped it. */
+export interface FirewallDump {
+  chains: DumpedChain[];
+  rules: DumpedRule[];
+}
+
+/** A rule minictr's records say should be in place, as it reads back in a dump, and whose it is. */
+export interface ExpectedRule extends DumpedRule {
+  owner: string;
+}
+
+/** What the records hold that has rules: networks, and containers with their attachments. */
+export interface RuleOwners {
+  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet'>[];
+  containers: { name: string; attachment?: NetworkAttachment }[];
+}
+
+export interface FirewallDriver {
+  readonly name: string;
+  /** The read-only command whose output is the live ruleset (gathered as a fact). */
+  readonly dumpArgv: Argv;
+  parseDump(text: string): FirewallDump;
+  /**
+   * Read-only probes, in order, whose success shows a network's rules are in place: the
+   * first for the rules every network shares, the second for the network's own.
+   */
+  presenceProbes(net: NetworkRecord): Argv[];
+  /** The shared rules (when missing) and the network's own (when missing). */
+  planNetworkSetup(net: NetworkRecord, facts: { standingRulesExist: boolean; networkRulesExist: boolean }): Plan;
+  /** The network's rules; with the last network also minictr's shared chains. */
+  planNetworkTeardown(net: NetworkRecord, facts: { lastNetwork: boolean }): Plan;
+  /**
+   * A container's rules. With `checkNetwork`, the plan fails whole when that network's rules
+   * are gone (a firewall reload), so the caller can repair instead of adding rules that lead nowhere.
+   */
+  planContainerSetup(att: NetworkAttachment, checkNetwork?: NetworkRecord): Plan;
+  planContainerTeardown(att: NetworkAttachment): Plan;
+  /** What the records plan, in dump form, each with its owner (for `net inspect`). */
+  expectedRules(owners: RuleOwners): ExpectedRule[];
+  /** Put back only what the dump lacks of what the records plan. */
+  planRepair(dump: FirewallDump, owners: RuleOwners): Plan;
+}

@@ -1,0 +1,117 @@
+// A container's network, attached and detached: gather the facts, plan (pure, src/network),
+// record the attachment, apply; on failure roll back from the same attachment. Teardown is
+// always planned from the record.
+import { randomInt } from 'node:crypto';
+import { MinictrError, withWarnings } from '../base/errors.js';
+import type { StepReport } from '../base/plan.js';
+import type { ContainerRecord, NetworkAttachment } from '../base/records.js';
+import { applyPlan, applyPlanBestEffort, type ApplyOptions, type BestEffortReport } from '../exec/apply.js';
+import { planAttach, planContainerNetworkTeardown, planContainerTeardown, planRepair, type AttachPlans } from '../network/plan.js';
+import { checkpoint } from './checkpoint.js';
+import { stepOptions, type RuntimeContext } from './context.js';
+import { attachFacts, firewallDump } from './gather.js';
+import { BUILTIN_MODES, resolveNetwork } from './networks.js';
+
+/** The whole attach plan for a container on its network (undefined for none/host), without changing anything. */
+export async function planContainerAttach(ctx: RuntimeContext, record: ContainerRecord, records: ContainerRecord[]): Promise<AttachPlans | undefined> {
+  if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
+  const net = await resolveNetwork(ctx.store, record.hostConfig.networkMode);
+  const facts = await attachFacts(ctx.runner, record, net);
+  const networks = facts.bridgeExists ? [] : await ctx.store.listNetworks();
+  return planAttach({ record, net, records, networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1) });
+}
+
+/** Create the container's network objects; on failure, remove whatever was made. */
+export async function attach(ctx: RuntimeContext, record: ContainerRecord): Promise<NetworkAttachment | undefined> {
+  if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
+  const { store, runner } = ctx;
+  return store.lock('network', async () => {
+    const records = await store.listContainers();
+    const planned = await planContainerAttach(ctx, record, records);
+    if (!planned) return undefined;
+    const { attachment, net } = planned;
+    if (!(await store.loadNetwork(net.name))) await store.saveNetwork(net);
+    // Written down before anything is created, so teardown can always find it.
+    const saved = await store.lock('containers', async () => {
+      const current = await store.loadContainer(record.id);
+      if (!current) return false;
+      current.network = attachment;
+      await store.saveContainer(current);
+      return true;
+    });
+    if (!saved) throw new MinictrError('E_GONE', `container ${record.id.slice(0, 12)} was removed while starting`);
+    await checkpoint(store.paths.root, 'network-recorded');
+    try {
+      let step = 0;
+      const options: ApplyOptions = {
+        onStep: async (report: StepReport) => {
+          ctx.onStep?.(report);
+          step++;
+          await checkpoint(store.paths.root, `network-step-${step}`);
+        },
+      };
+      await applyPlan(planned.prepare, runner, options);
+      await applyPlan(planned.links, runner, options);
+      // Only after the links: a DNAT rule to an address nobody answers yet would drop a
+      // client's SYN (a 1 s retransmit) instead of refusing it until the process listens.
+      const withThis = [...records.filter((r) => r.id !== record.id), { ...record, network: attachment }];
+      await applyFirewall(ctx, planned, withThis, options);
+    } catch (err) {
+      const undo = await applyPlanBestEffort(planContainerNetworkTeardown(attachment, net), runner);
+      await store.lock('containers', async () => {
+        const current = await store.loadContainer(record.id);
+        if (current) {
+          delete current.network;
+          await store.saveContainer(current);
+        }
+      });
+      throw withWarnings(err, teardownWarnings({ failures: undo.failures, gone: [] }, record));
+    }
+    return attachment;
+  });
+}
+
+/**
+ * The container's rules; when their restore fails (a check found minictr's rules wiped),
+ * put back everything missing, this container's rules included, from the firewall dump.
+ */
+async function applyFirewall(ctx: RuntimeContext, planned: AttachPlans, records: ContainerRecord[], options: ApplyOptions): Promise<void> {
+  try {
+    await applyPlan(planned.firewall, ctx.runner, options);
+  } catch (err) {
+    const networks = await ctx.store.listNetworks();
+    const repair = planRepair(await firewallDump(ctx.runner, planned.net), networks, records);
+    if (repair.ops.length === 0) throw err;
+    await applyPlan(repair, ctx.runner, options);
+  }
+}
+
+/**
+ * Undo a container's network objects as recorded; anything already gone counts as removed.
+ * Returns warnings: what could not be removed (left on the host), and what someone else had
+ * removed first.
+ */
+export async function detach(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
+  const attachment = record.network;
+  if (!attachment) return [];
+  return ctx.store.lock('network', async () => {
+    const net = await ctx.store.loadNetwork(attachment.network);
+    const { firewall, links } = planContainerTeardown(attachment, net);
+    // Rules and links are independent: removing them side by side saves a few tens of ms.
+    const reports = await Promise.all([
+      applyPlanBestEffort(firewall, ctx.runner, stepOptions(ctx)),
+      applyPlanBestEffort(links, ctx.runner, stepOptions(ctx)),
+    ]);
+    return reports.flatMap((r) => teardownWarnings(r, record));
+  });
+}
+
+export function teardownWarnings(report: BestEffortReport, record: Pick<ContainerRecord, 'name' | 'id'>): string[] {
+  const who = `container ${record.name || record.id.slice(0, 12)}`;
+  return [
+    ...report.failures.map(
+      ({ op, error }) => `${who}: could not ${op.why}: ${error.message}; it is left on the host: "minictr system prune" removes it`,
+    ),
+    ...report.gone.map((note) => `${who}: ${note}; "minictr network reload" puts back what other containers lost`),
+  ];
+}

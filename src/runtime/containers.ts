@@ -1,0 +1,207 @@
+// Creating a container: from what the user asked (image, command, flags) to a checked record
+// and a writable root. Nothing here starts a process; see ./lifecycle.ts.
+import { cp, mkdir, readFile } from 'node:fs/promises';
+import { MinictrError } from '../base/errors.js';
+import { NULL_TIME, type ContainerConfig, type ContainerRecord, type HostConfig } from '../base/records.js';
+import { ImageStore, type PullPolicy } from '../image/store.js';
+import { resolveUser } from '../image/user.js';
+import { DEFAULT_NETWORK } from '../network/names.js';
+import { checkpoint } from './checkpoint.js';
+import type { RuntimeContext } from './context.js';
+import { hostsFile, rewriteHosts } from './files.js';
+import { hostTools } from './host-tools.js';
+import type { InitSpec } from './init-script.js';
+import { checkCommand } from './lookup.js';
+import { DEFAULT_PATH, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
+import type { ProcessUser } from './privileges.js';
+import { validateNetworking } from './networks.js';
+
+/** A container as a user asks for one (`docker run`'s flags, the Engine API's create body). */
+export interface ContainerSpec {
+  image: string;
+  name?: string;
+  /** Arguments after the image: the command, or the entrypoint's arguments. */
+  command: string[];
+  /** Replaces the image's entrypoint ('' clears it). */
+  entrypoint?: string;
+  /** `K=V` entries, in order; later ones win. */
+  env: string[];
+  workdir?: string;
+  hostname?: string;
+  user?: string;
+  tty?: boolean;
+  interactive?: boolean;
+  /** bridge (default), none, host or a network's name. */
+  network?: string;
+  /** `-p` specs as given. */
+  publish: string[];
+  /** `-P`: every port the image exposes, on a free host port. */
+  publishAll?: boolean;
+  autoRemove?: boolean;
+  pull?: PullPolicy;
+}
+
+/** A spec resolved against its image: what create records. */
+export interface CreateRequest {
+  name?: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+}
+
+export interface CreateOptions {
+  /** Where pull progress goes. */
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+function overlaySupported(): Promise<boolean> {
+  return readFile('/proc/filesystems', 'utf8').then(
+    (text) => /\toverlay$/m.test(text),
+    () => false,
+  );
+}
+
+/** Resolve the image (pulling it per the spec's policy) and merge its config with the spec. */
+export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, options: CreateOptions = {}): Promise<CreateRequest> {
+  const image = await new ImageStore(ctx.store, { runner: ctx.runner }).ensure(spec.image, spec.pull ?? 'missing', {
+    out: options.progress ?? process.stderr,
+  });
+  const exposed = spec.publishAll ? Object.keys(image.config.ExposedPorts ?? {}) : [];
+  const { entrypoint, cmd } = resolveCommand(image.config, spec.entrypoint, spec.command);
+  const env = mergeEnv([DEFAULT_PATH], image.config.Env ?? [], spec.tty ? ['TERM=xterm'] : [], spec.env);
+  const user = spec.user ?? image.config.User;
+  return {
+    ...(spec.name !== undefined ? { name: spec.name } : {}),
+    config: {
+      image: spec.image,
+      imageId: image.id,
+      cmd,
+      entrypoint,
+      env,
+      workdir: spec.workdir ?? (image.config.WorkingDir || '/'),
+      hostname: spec.hostname ?? '',
+      tty: spec.tty ?? false,
+      interactive: spec.interactive ?? false,
+      ...(user ? { user } : {}),
+    },
+    hostConfig: { networkMode: spec.network ?? 'bridge', autoRemove: spec.autoRemove ?? false, portSpecs: [...spec.publish, ...exposed] },
+  };
+}
+
+/** Check a request and build its record, without writing anything (also used by --dry-run). */
+export async function prepare(ctx: RuntimeContext, request: CreateRequest): Promise<ContainerRecord> {
+  const { store } = ctx;
+  if (request.name !== undefined) validateName(request.name);
+  validateWorkdir(request.config.workdir);
+  if (request.config.hostname) validateHostname(request.config.hostname);
+  await validateNetworking(store, request.hostConfig);
+  const command = [...request.config.entrypoint, ...request.config.cmd];
+  if (command.length === 0) {
+    throw new MinictrError('E_NO_COMMAND', 'no command specified: give one after the image name');
+  }
+  const imageRoot = store.paths.imageRootfs(request.config.imageId);
+  checkCommand([imageRoot], command[0] ?? '', envValue(request.config.env, 'PATH') ?? '');
+  // An unknown user fails here, before anything exists; HOME follows the user, as Docker's.
+  const user = request.config.user ? await resolveUser(imageRoot, request.config.user) : undefined;
+  const id = newContainerId();
+  const hostname = request.config.hostname || id.slice(0, 12);
+  return {
+    schemaVersion: 1,
+    id,
+    name: request.name?.replace(/^\//, '') ?? '',
+    created: new Date().toISOString(),
+    config: {
+      ...request.config,
+      hostname,
+      env: mergeEnv(
+        [`HOSTNAME=${hostname}`],
+        request.config.env,
+        envValue(request.config.env, 'HOME') === undefined ? [`HOME=${user ? user.home : '/root'}`] : [],
+      ),
+    },
+    hostConfig: request.hostConfig,
+    state: {
+      status: 'created', pid: 0, pidStartTime: 0, monitorPid: 0, exitCode: 0,
+      startedAt: NULL_TIME, finishedAt: NULL_TIME, error: '',
+    },
+    rootfsMode: (await overlaySupported()) ? 'overlay' : 'copy',
+  };
+}
+
+/** Record the container (a free name, under the lock) and make its writable root. */
+export async function create(ctx: RuntimeContext, request: CreateRequest): Promise<ContainerRecord> {
+  const { store } = ctx;
+  const record = await prepare(ctx, request);
+  const { id, rootfsMode: mode } = record;
+  const imageRoot = store.paths.imageRootfs(record.config.imageId);
+  await store.lock('containers', async () => {
+    const all = await store.listContainers();
+    const holder = record.name ? all.find((c) => c.name === record.name) : undefined;
+    if (holder) {
+      throw new MinictrError(
+        'E_NAME_IN_USE',
+        `the container name "/${record.name}" is already in use by container "${holder.id}"; remove it or choose another name`,
+      );
+    }
+    record.name ||= generateName(new Set(all.map((c) => c.name)));
+    await store.saveContainer(record);
+  });
+  await checkpoint(store.paths.root, 'created');
+  try {
+    const fs = store.paths.containerRootfs(id);
+    if (mode === 'overlay') {
+      await Promise.all([mkdir(fs.upper, { recursive: true }), mkdir(fs.work, { recursive: true }), mkdir(fs.merged, { recursive: true })]);
+    } else {
+      await cp(imageRoot, fs.merged, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    }
+  } catch (err) {
+    await store.lock('containers', () => store.removeContainer(id));
+    throw err;
+  }
+  return record;
+}
+
+/**
+ * On a user-defined network every container finds the others by name, as with Docker's
+ * embedded DNS; here through /etc/hosts lines (the default bridge has none, as in Docker).
+ */
+export async function syncHosts(ctx: RuntimeContext, network: string): Promise<void> {
+  if (network === DEFAULT_NETWORK.name) return;
+  const members = (await ctx.store.listContainers()).filter((r) => r.network?.network === network);
+  await Promise.all(
+    members.map((r) => {
+      const peers = members
+        .filter((o) => o.id !== r.id && o.network)
+        .map((o) => ({ ip: o.network?.ip ?? '', names: [...new Set([o.name, o.config.hostname])] }));
+      return rewriteHosts(ctx.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, peers)).catch(() => undefined);
+    }),
+  );
+}
+
+/** Everything the container's init needs to know, from its record (also used by --dry-run). */
+export async function initSpec(ctx: RuntimeContext, record: ContainerRecord, netns: string | undefined): Promise<InitSpec> {
+  const paths = ctx.store.paths;
+  const fs = paths.containerRootfs(record.id);
+  const mode = record.hostConfig.networkMode;
+  return {
+    dir: paths.container(record.id),
+    pidFile: paths.containerPidFile(record.id),
+    merged: fs.merged,
+    ...(record.rootfsMode === 'overlay'
+      ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
+      : {}),
+    ...(netns ? { netns } : {}),
+    networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : 'netns',
+    hostname: record.config.hostname,
+    workdir: record.config.workdir,
+    env: record.config.env,
+    command: [...record.config.entrypoint, ...record.config.cmd],
+    ...hostTools(),
+    ...(record.config.user ? { user: await processUser(ctx, record) } : {}),
+  };
+}
+
+/** The container's --user (or image User), resolved against its own /etc/passwd and /etc/group. */
+export async function processUser(ctx: RuntimeContext, record: ContainerRecord): Promise<ProcessUser | undefined> {
+  if (!record.config.user) return undefined;
+  return resolveUser(ctx.store.paths.imageRootfs(record.config.imageId), record.config.user);
+}

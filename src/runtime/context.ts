@@ -1,0 +1,16 @@
+// What every part of the runtime library works with: the state store, the runner that makes
+// every host change, and who wants to hear about each step (--explain, an API's event stream).
+import type { StepReport } from '../base/plan.js';
+import type { ApplyOptions } from '../exec/apply.js';
+import type { Runner } from '../exec/runner.js';
+import type { Store } from '../state/store.js';
+
+export interface RuntimeContext {
+  readonly store: Store;
+  readonly runner: Runner;
+  readonly onStep?: (report: StepReport) => void;
+}
+
+export function stepOptions(ctx: RuntimeContext): ApplyOptions {
+  return ctx.onStep ? { onStep: ctx.onStep } : {};
+}

@@ -1,0 +1,84 @@
+// The fact gatherer: everything the network planners need to know of the host, read in one
+// place, so the planners (src/network/plan.ts) stay pure. Reads only; what it runs goes
+// through the Runner. Small kernel files are read blocking: asynchronously, a /proc file
+// (size 0) costs five thread-pool round trips.
+import { existsSync, readFileSync } from 'node:fs';
+import type { Protocol, NetworkRecord, ContainerRecord } from '../base/records.js';
+import type { Runner } from '../exec/runner.js';
+import type { FirewallDump } from '../network/driver.js';
+import { firewallDriverFor } from '../network/drivers.js';
+import type { AttachFacts, NetworkFacts } from '../network/plan.js';
+import { parseProcNetListeners, type HostBinding } from '../network/ports.js';
+import type { HostRoute } from '../network/subnets.js';
+
+function readProc(path: string, fallback: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/** Is the network's device there? /proc/sys follows the network namespace minictr runs in. */
+export function bridgeExists(net: Pick<NetworkRecord, 'bridge'>): boolean {
+  return existsSync(`/proc/sys/net/ipv4/conf/${net.bridge}`);
+}
+
+/** Docker picks ephemeral host ports from the kernel's local port range. */
+export function ephemeralRange(): [number, number] {
+  const text = readProc('/proc/sys/net/ipv4/ip_local_port_range', '32768\t60999');
+  const [lo, hi] = text.trim().split(/\s+/).map(Number);
+  return [lo && lo > 0 ? lo : 32768, hi && hi > 0 ? hi : 60999];
+}
+
+/** Sockets bound on the host (in minictr's network namespace), from /proc/net. */
+export function hostListeners(): HostBinding[] {
+  const files: [string, Protocol][] = [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']];
+  return files.flatMap(([file, proto]) =>
+    parseProcNetListeners(readProc(`/proc/net/${file}`, ''), proto).map((l) => ({ ip: l.ip, port: l.port, proto })),
+  );
+}
+
+/** The main routing table (`ip -j route`); empty when ip says nothing useful. */
+export async function hostRoutes(runner: Runner): Promise<HostRoute[]> {
+  const out = await runner.run(['ip', '-j', 'route', 'show', 'table', 'main'], { allowFailure: true });
+  try {
+    return (JSON.parse(out.stdout || '[]') as HostRoute[]).map((r) => ({ dst: r.dst, ...(r.dev ? { dev: r.dev } : {}) }));
+  } catch {
+    return [];
+  }
+}
+
+/** The live ruleset, dumped and parsed by the network's firewall driver. */
+export async function firewallDump(runner: Runner, net?: NetworkRecord): Promise<FirewallDump> {
+  const driver = firewallDriverFor(net);
+  return driver.parseDump((await runner.run(driver.dumpArgv)).stdout);
+}
+
+/** Whether the network's bridge and its rules are in place (the rules by two read-only probes). */
+export async function networkFacts(runner: Runner, net: NetworkRecord): Promise<NetworkFacts> {
+  const [standing, own] = firewallDriverFor(net).presenceProbes(net);
+  const probe = async (argv: readonly string[] | undefined): Promise<boolean> =>
+    argv !== undefined && (await runner.run(argv, { allowFailure: true })).exitCode === 0;
+  const [standingRulesExist, networkRulesExist] = await Promise.all([probe(standing), probe(own)]);
+  return { bridgeExists: bridgeExists(net), standingRulesExist, networkRulesExist };
+}
+
+/**
+ * What attaching `record` to `net` needs: cheap facts always; the listeners only when it
+ * publishes ports; routes and the firewall dump only when the bridge must be made.
+ */
+export async function attachFacts(runner: Runner, record: ContainerRecord, net: NetworkRecord): Promise<AttachFacts> {
+  const exists = bridgeExists(net);
+  const facts: AttachFacts = {
+    bridgeExists: exists,
+    listeners: record.hostConfig.portSpecs.length > 0 ? hostListeners() : [],
+    portRange: ephemeralRange(),
+  };
+  if (!exists) {
+    const [routes, dump] = await Promise.all([hostRoutes(runner), firewallDump(runner, net)]);
+    facts.routes = routes;
+    facts.firewallDump = dump;
+  }
+  return facts;
+}

@@ -1,0 +1,345 @@
+// Container lifecycle after create: start, exit, refresh, kill/stop/wait, remove. Status comes
+// from the kernel (is the pid alive?), not only from the record, so crashes and reboots are
+// seen for what they are. Teardown is planned from the record, and what it could not undo is
+// returned as warnings.
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { open, rm, writeFile } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
+import { CLI_PATH } from '../base/install-paths.js';
+import { pathExists } from '../base/path-exists.js';
+import { MinictrError, EXIT_RUNTIME_FAILURE, withWarnings } from '../base/errors.js';
+import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base/proc.js';
+import { NULL_TIME, type ContainerRecord } from '../base/records.js';
+import { spawnProcess } from '../exec/runner.js';
+import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
+import { attach, detach } from './attach.js';
+import { checkpoint } from './checkpoint.js';
+import { initSpec, syncHosts } from './containers.js';
+import type { RuntimeContext } from './context.js';
+import { writeContainerEtc } from './files.js';
+
+export interface StartOptions {
+  /** Attached: the caller waits on the returned monitor and handles the exit itself. */
+  foreground: boolean;
+  /** Hand the caller's stdin to the container (foreground only). */
+  stdin: boolean;
+}
+
+export interface Started {
+  record: ContainerRecord;
+  /** The monitor process; none when the container was already running. Detached monitors are unref'd. */
+  monitor?: ChildProcess;
+}
+
+/** What a removal or exit could not clean up, said as warnings (the container is gone all the same). */
+export interface Removed {
+  record: ContainerRecord;
+  warnings: string[];
+}
+
+export async function mustLoad(ctx: RuntimeContext, id: string): Promise<ContainerRecord> {
+  const record = await ctx.store.loadContainer(id);
+  if (!record) throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${id}`, { exitCode: 1 });
+  return record;
+}
+
+/** Read-modify-write of one record under the lock; undefined if it no longer exists. */
+export async function update(ctx: RuntimeContext, id: string, change: (record: ContainerRecord) => void): Promise<ContainerRecord | undefined> {
+  const { store } = ctx;
+  return store.lock('containers', async () => {
+    const record = await store.loadContainer(id);
+    if (!record) return undefined;
+    change(record);
+    await store.saveContainer(record);
+    return record;
+  });
+}
+
+/** Wire the network, then start the monitor (which starts the container). */
+export async function start(ctx: RuntimeContext, id: string, io: StartOptions): Promise<Started> {
+  let record = await refresh(ctx, await mustLoad(ctx, id));
+  if (record.state.status === 'running') return { record };
+  const paths = ctx.store.paths;
+  await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
+  const attachment = await attach(ctx, record);
+  record = await mustLoad(ctx, id);
+  let monitor: ChildProcess | undefined;
+  try {
+    const dir = paths.container(id);
+    const mode = record.hostConfig.networkMode;
+    await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
+    if (attachment) await syncHosts(ctx, attachment.network);
+    const spec = await initSpec(ctx, record, attachment?.netns);
+    requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
+    const mon = monitorCommand(initCommand(spec), {
+      exitFile: paths.containerExitFile(id),
+      killMark: paths.containerKillMark(id),
+      ...(io.foreground ? { waiterPid: process.pid } : {}),
+      node: process.execPath,
+      cli: CLI_PATH,
+      root: paths.root,
+      id,
+    });
+    // In its own session either way: the monitor must outlive a closed terminal or a killed minictr.
+    if (io.foreground) {
+      monitor = spawnProcess(mon.argv, { stdio: [io.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true, env: mon.env });
+    } else {
+      const out = await open(paths.containerLog(id, 'stdout'), 'a');
+      const err = await open(paths.containerLog(id, 'stderr'), 'a');
+      try {
+        monitor = spawnProcess(mon.argv, { stdio: ['ignore', out.fd, err.fd], detached: true, env: mon.env });
+      } finally {
+        await out.close();
+        await err.close();
+      }
+    }
+    const child = monitor;
+    // Listen at once: a monitor that dies immediately must not be waited for.
+    let exited = false;
+    child.once('exit', () => { exited = true; });
+    const monitorPid = child.pid ?? 0;
+    const started = await update(ctx, id, (r) => {
+      r.state = {
+        ...r.state, status: 'running', pid: 0, pidStartTime: 0, monitorPid, exitCode: 0,
+        startedAt: new Date().toISOString(), finishedAt: NULL_TIME, error: '',
+      };
+    });
+    if (!started) throw new MinictrError('E_GONE', `container ${id.slice(0, 12)} was removed while starting`);
+    await checkpoint(paths.root, 'spawned');
+    record = started;
+    // The container's init writes its host pid before it becomes the command.
+    await waitFor(async () => exited || writtenNumber(paths.containerPidFile(id)) !== undefined, 10_000, 2);
+    const pid = writtenNumber(paths.containerPidFile(id)) ?? 0;
+    const startTime = await processStartTime(pid);
+    record = (await update(ctx, id, (r) => {
+      if (r.state.status === 'running' && r.state.monitorPid === monitorPid) {
+        r.state.pid = pid;
+        r.state.pidStartTime = startTime;
+      }
+    })) ?? record;
+    if (!io.foreground) child.unref();
+    await checkpoint(paths.root, 'started');
+  } catch (err) {
+    const warnings = await detach(ctx, record);
+    await update(ctx, id, (r) => {
+      r.state.status = r.state.status === 'running' ? 'exited' : r.state.status;
+      r.state.exitCode = EXIT_RUNTIME_FAILURE;
+      r.state.error = err instanceof Error ? err.message : String(err);
+      delete r.network;
+    });
+    throw withWarnings(err, warnings);
+  }
+  return { record, ...(monitor ? { monitor } : {}) };
+}
+
+/**
+ * Record that the container's process has ended and release what it held (network objects;
+ * everything for --rm). Safe to call more than once, from anywhere.
+ */
+export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Removed | undefined> {
+  const paths = ctx.store.paths;
+  const before = await ctx.store.loadContainer(id);
+  if (!before) return undefined;
+  if (before.state.status === 'running') {
+    // Give the monitor a moment to write the exit status if it is still alive.
+    if (await isAlive(before.state.monitorPid)) {
+      await waitFor(async () => writtenNumber(paths.containerExitFile(id)) !== undefined, 5_000, 5);
+    }
+  }
+  let code = writtenNumber(paths.containerExitFile(id)) ?? NaN;
+  if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
+  const exited = (r: ContainerRecord): void => {
+    if (r.state.status !== 'running') return;
+    r.state.status = 'exited';
+    r.state.exitCode = Number.isFinite(code) ? code : 128 + signalNumber('SIGKILL');
+    r.state.finishedAt = new Date().toISOString();
+    r.state.pid = 0;
+    r.state.pidStartTime = 0;
+  };
+  if (before.hostConfig.autoRemove) {
+    // Not saved as exited first: removeRecord tears the network down from the record, then
+    // forgets both. A crash in between leaves a "running" record with a dead process, which
+    // the next look at it finalizes (and removes) again.
+    const record: ContainerRecord = { ...before, state: { ...before.state } };
+    exited(record);
+    const warnings = await removeRecord(ctx, record);
+    const { network: _gone, ...rest } = record;
+    return { record: rest, warnings };
+  }
+  const record = await update(ctx, id, exited);
+  if (!record) return undefined;
+  let warnings: string[] = [];
+  if (record.network) {
+    warnings = await detach(ctx, record);
+    await update(ctx, id, (r) => { delete r.network; });
+    await syncHosts(ctx, record.network.network);
+  }
+  return { record: (await ctx.store.loadContainer(id)) ?? record, warnings };
+}
+
+/** Bring a record in line with the kernel: a "running" container whose process is gone has exited. */
+export async function refresh(ctx: RuntimeContext, record: ContainerRecord): Promise<ContainerRecord> {
+  if (record.state.status !== 'running') return record;
+  if (record.state.pid === 0) {
+    // Still starting (pid not yet recorded) while the monitor lives.
+    if (await isAlive(record.state.monitorPid)) return record;
+  } else if (await isAlive(record.state.pid, record.state.pidStartTime)) {
+    return record;
+  }
+  if (await isAlive(record.state.monitorPid)) {
+    // The monitor will record the exit itself; show the container as exited meanwhile.
+    const code = writtenNumber(ctx.store.paths.containerExitFile(record.id)) ?? NaN;
+    return { ...record, state: { ...record.state, status: 'exited', exitCode: Number.isFinite(code) ? code : 0, finishedAt: new Date().toISOString() } };
+  }
+  return (await finalizeExit(ctx, record.id))?.record ?? { ...record, state: { ...record.state, status: 'exited' } };
+}
+
+export async function list(ctx: RuntimeContext, all: boolean): Promise<ContainerRecord[]> {
+  const records = await Promise.all((await ctx.store.listContainers()).map((r) => refresh(ctx, r)));
+  const present = [];
+  for (const r of records) {
+    if (r.hostConfig.autoRemove && r.state.status === 'exited' && !(await ctx.store.loadContainer(r.id))) continue;
+    present.push(r);
+  }
+  return all ? present : present.filter((r) => r.state.status === 'running');
+}
+
+export async function find(ctx: RuntimeContext, ref: string): Promise<ContainerRecord> {
+  return refresh(ctx, await ctx.store.findContainer(ref));
+}
+
+export async function kill(ctx: RuntimeContext, ref: string, signal: NodeJS.Signals): Promise<Removed> {
+  const record = await find(ctx, ref);
+  if (record.state.status !== 'running' || record.state.pid === 0) {
+    throw new MinictrError('E_NOT_RUNNING', `cannot kill container ${ref}: container ${record.id.slice(0, 12)} is not running`, { exitCode: 1 });
+  }
+  await sendSignal(ctx, record, signal);
+  if (signal === 'SIGKILL') {
+    await waitForExit(record, 10_000);
+    return (await finalizeExit(ctx, record.id)) ?? { record, warnings: [] };
+  }
+  return { record, warnings: [] };
+}
+
+/** SIGTERM, then SIGKILL after `timeoutSeconds`, as `docker stop`. */
+export async function stop(ctx: RuntimeContext, ref: string, timeoutSeconds: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<Removed> {
+  const record = await find(ctx, ref);
+  if (record.state.status !== 'running') return { record, warnings: [] };
+  if (record.state.pid !== 0) {
+    await sendSignal(ctx, record, signal);
+    if (!(await waitForExit(record, timeoutSeconds * 1000))) {
+      await sendSignal(ctx, record, 'SIGKILL');
+      await waitForExit(record, 10_000);
+    }
+  }
+  return (await finalizeExit(ctx, record.id)) ?? { record, warnings: [] };
+}
+
+async function sendSignal(ctx: RuntimeContext, record: ContainerRecord, signal: NodeJS.Signals): Promise<void> {
+  if (signal === 'SIGKILL') await writeFile(ctx.store.paths.containerKillMark(record.id), '9\n').catch(() => undefined);
+  signalPid(record.state.pid, signal);
+}
+
+async function waitForExit(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
+  return waitFor(async () => !(await isAlive(record.state.pid, record.state.pidStartTime)), timeoutMs, 10);
+}
+
+/** Send a signal to the container's process (what a foreground run forwards). */
+export async function signalContainer(ctx: RuntimeContext, id: string, signal: NodeJS.Signals): Promise<void> {
+  const record = await ctx.store.loadContainer(id);
+  if (record && record.state.pid > 0) signalPid(record.state.pid, signal);
+}
+
+/** Block until the container is no longer running; returns its exit code (`docker wait`). */
+export async function wait(ctx: RuntimeContext, ref: string): Promise<number> {
+  const first = await find(ctx, ref);
+  for (;;) {
+    let current = await ctx.store.loadContainer(first.id);
+    if (!current) return first.state.exitCode;
+    current = await refresh(ctx, current);
+    if (current.state.status !== 'running') return current.state.exitCode;
+    await sleep(25);
+  }
+}
+
+export async function remove(ctx: RuntimeContext, ref: string, force: boolean): Promise<Removed> {
+  let record = await find(ctx, ref);
+  const warnings: string[] = [];
+  if (record.state.status === 'running') {
+    if (!force) {
+      throw new MinictrError('E_RUNNING', `cannot remove container "${record.name}": container is running; stop it first or use rm -f`, { exitCode: 1 });
+    }
+    if (record.state.pid === 0) {
+      // minictr died between starting the monitor and recording the pid: the init wrote it.
+      const pid = writtenNumber(ctx.store.paths.containerPidFile(record.id)) ?? 0;
+      if (pid > 0) record = { ...record, state: { ...record.state, pid, pidStartTime: await processStartTime(pid) } };
+    }
+    if (record.state.pid !== 0) await sendSignal(ctx, record, 'SIGKILL');
+    else if (record.state.monitorPid !== 0) signalPid(record.state.monitorPid, 'SIGKILL');
+    await waitForExit(record, 10_000);
+    const exited = await finalizeExit(ctx, record.id);
+    if (exited) {
+      record = exited.record;
+      warnings.push(...exited.warnings);
+    }
+  }
+  warnings.push(...(await removeRecord(ctx, record)));
+  return { record, warnings };
+}
+
+/**
+ * Teardown from state: whatever network objects the record names are removed, whether or not
+ * they still exist. The files go while the network is torn down (mostly a wait on the kernel);
+ * the record goes last, so a crash in between still leaves it to tear down from.
+ */
+async function removeRecord(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
+  const { store } = ctx;
+  const current = (await store.loadContainer(record.id)) ?? record;
+  const [warnings] = await Promise.all([
+    current.network ? detach(ctx, current) : Promise.resolve([]),
+    store.removeContainerRootfs(record.id),
+  ]);
+  await store.lock('containers', () => store.removeContainer(record.id));
+  if (current.network) await syncHosts(ctx, current.network.network);
+  return warnings;
+}
+
+/** The monitor runs host tools from a fixed PATH; a missing one is minictr's failure (125), said before anything starts. */
+function requireHostTools(names: string[]): void {
+  const executable = (path: string): boolean => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const name of names) {
+    if (!HOST_TOOL_PATH.split(':').some((d) => executable(`${d}/${name}`))) {
+      throw new MinictrError('E_MISSING_TOOL', `${name} not found in ${HOST_TOOL_PATH}; install util-linux (sudo make install does)`);
+    }
+  }
+}
+
+/**
+ * The number the init (pid file) or the monitor (exit status) wrote, once the whole line is
+ * there; undefined before. They write with plain shell redirection, one small write(2), so a
+ * reader can find the file created but still empty, never half a number.
+ */
+function writtenNumber(path: string): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return /^\d+\n$/.test(text) ? Number(text) : undefined;
+}
+
+function signalPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}

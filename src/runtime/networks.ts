@@ -1,0 +1,200 @@
+// Network lifecycle: resolve, create, remove, prune, reload, and what running containers lost.
+// Container attach/detach lives in ./attach.ts; planning is pure (src/network/plan.ts).
+import { createHash, randomBytes } from 'node:crypto';
+import { MinictrError } from '../base/errors.js';
+import { concatPlans, type Plan } from '../base/plan.js';
+import type { ContainerRecord, HostConfig, NetworkAttachment, NetworkRecord } from '../base/records.js';
+import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
+import { DEFAULT_FIREWALL, networkDriverFor } from '../network/drivers.js';
+import { parseSubnet } from '../network/ipam.js';
+import { DEFAULT_NETWORK } from '../network/names.js';
+import { planNetworkSetup, planNetworkTeardown, planRepair } from '../network/plan.js';
+import { parsePortSpec } from '../network/ports.js';
+import { checkGateway, checkSubnetFree, pickSubnet } from '../network/subnets.js';
+import { NAME_PATTERN, type Store } from '../state/store.js';
+import { stepOptions, type RuntimeContext } from './context.js';
+import { bridgeExists, firewallDump, hostRoutes, networkFacts } from './gather.js';
+
+export const BUILTIN_MODES = new Set(['none', 'host']);
+
+export function defaultNetworkRecord(): NetworkRecord {
+  return {
+    schemaVersion: 1,
+    name: DEFAULT_NETWORK.name,
+    // Stable across hosts and runs: the default network is always the same network.
+    id: createHash('sha256').update('minictr network bridge').digest('hex'),
+    driver: 'bridge',
+    bridge: DEFAULT_NETWORK.bridge,
+    subnet: DEFAULT_NETWORK.subnet,
+    gateway: DEFAULT_NETWORK.gateway,
+    created: new Date().toISOString(),
+  };
+}
+
+export async function resolveNetwork(store: Store, name: string): Promise<NetworkRecord> {
+  const found = await store.loadNetwork(name);
+  if (found) return found;
+  if (name === DEFAULT_NETWORK.name) return defaultNetworkRecord();
+  throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found; list networks with "minictr network ls"`);
+}
+
+/** Every network `network ls` shows: the recorded ones, and the default bridge even before its first use. */
+export async function listNetworks(store: Store): Promise<NetworkRecord[]> {
+  const recorded = await store.listNetworks();
+  return recorded.some((n) => n.name === DEFAULT_NETWORK.name) ? recorded : [...recorded, defaultNetworkRecord()];
+}
+
+/** Refuse a bad network mode or -p before anything is created. */
+export async function validateNetworking(store: Store, host: HostConfig): Promise<void> {
+  for (const spec of host.portSpecs) parsePortSpec(spec);
+  if (BUILTIN_MODES.has(host.networkMode)) {
+    if (host.portSpecs.length > 0) {
+      throw new MinictrError(
+        'E_CONFLICTING_OPTIONS',
+        `conflicting options: port publishing and --network ${host.networkMode}; ports are published only on bridge networks`,
+      );
+    }
+    return;
+  }
+  await resolveNetwork(store, host.networkMode);
+}
+
+function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
+  return records.flatMap((r) => (r.network?.network === network ? [r.network] : []));
+}
+
+/** The rules every network and attached container should have, minus those present. */
+async function planRepairNow(ctx: RuntimeContext, records: ContainerRecord[], extra: NetworkRecord[] = []): Promise<Plan> {
+  const recorded = await ctx.store.listNetworks();
+  const nets = [...recorded, ...extra.filter((n) => !recorded.some((r) => r.name === n.name))];
+  return planRepair(await firewallDump(ctx.runner, nets[0]), nets, records);
+}
+
+/**
+ * Put back whatever minictr rules are missing (after a firewall reload), for every network
+ * and every attached container, and bridges deleted by hand with their containers plugged back
+ * in. Idempotent: what is present is left alone. Returns how many rules were re-added.
+ */
+export async function reloadNetworks(ctx: RuntimeContext): Promise<number> {
+  const { store, runner } = ctx;
+  return store.lock('network', async () => {
+    const records = (await store.listContainers()).filter((r) => r.network);
+    const networks = await store.listNetworks();
+    if (networks.length === 0) return 0;
+    const bridges: Plan[] = [];
+    for (const net of networks) {
+      if (bridgeExists(net)) continue;
+      bridges.push(
+        planNetworkSetup(net, { bridgeExists: false, standingRulesExist: true, networkRulesExist: true }),
+        networkDriverFor(net).planReattach(net, attachedTo(records, net.name)),
+      );
+    }
+    await applyPlan(concatPlans('re-create bridges', ...bridges), runner, stepOptions(ctx));
+    const plan = await planRepairNow(ctx, records);
+    await applyPlan(plan, runner, stepOptions(ctx));
+    const op = plan.ops[0];
+    return op?.kind === 'command' ? (op.stdin ?? '').split('\n').filter((l) => l.startsWith('-')).length : 0;
+  });
+}
+
+/** Remove a network: its rules, its bridge, and (if it was the last) minictr's chains. */
+export async function removeNetwork(ctx: RuntimeContext, name: string): Promise<void> {
+  const { store, runner } = ctx;
+  if (BUILTIN_MODES.has(name)) {
+    throw new MinictrError('E_BUILTIN_NETWORK', `${name} is a pre-defined network and cannot be removed`, { exitCode: 1 });
+  }
+  await store.lock('network', async () => {
+    const net = await store.loadNetwork(name);
+    if (!net) throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found`, { exitCode: 1 });
+    const users = (await store.listContainers()).filter((c) => c.network?.network === name);
+    if (users.length > 0) {
+      throw new MinictrError(
+        'E_NETWORK_IN_USE',
+        `error while removing network: network ${name} has active endpoints (${users.map((u) => u.name).join(', ')}); remove them first`,
+        { exitCode: 1 },
+      );
+    }
+    const last = (await store.listNetworks()).every((n) => n.name === name);
+    const { failures } = await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: last }), runner, stepOptions(ctx));
+    if (failures[0]) throw failures[0].error;
+    await store.removeNetwork(name);
+  });
+}
+
+export interface CreateNetworkRequest {
+  name: string;
+  subnet?: string;
+  gateway?: string;
+}
+
+/** `network create`: a new bridge network with its own subnet, bridge device and rules. */
+export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkRequest): Promise<NetworkRecord> {
+  const { store, runner } = ctx;
+  const { name } = request;
+  if (!NAME_PATTERN.test(name)) {
+    throw new MinictrError('E_BAD_NAME', `invalid network name "${name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  if (BUILTIN_MODES.has(name) || name === DEFAULT_NETWORK.name) {
+    throw new MinictrError('E_NETWORK_EXISTS', `network with name ${name} already exists (it is pre-defined)`);
+  }
+  return store.lock('network', async () => {
+    if (await store.loadNetwork(name)) {
+      throw new MinictrError('E_NETWORK_EXISTS', `network with name ${name} already exists`);
+    }
+    const others = await listNetworks(store);
+    const routes = await hostRoutes(runner);
+    const subnet = request.subnet ? parseSubnet(request.subnet).cidr : pickSubnet(others, routes);
+    const gateway = request.gateway ?? parseSubnet(subnet).gateway;
+    checkGateway(subnet, gateway);
+    const id = randomBytes(32).toString('hex');
+    const net: NetworkRecord = {
+      schemaVersion: 1, name, id, driver: 'bridge', firewall: DEFAULT_FIREWALL, bridge: `minictr-${id.slice(0, 7)}`,
+      subnet, gateway, created: new Date().toISOString(),
+    };
+    checkSubnetFree(subnet, others, routes, net.bridge);
+    await store.saveNetwork(net);
+    try {
+      const facts = await networkFacts(runner, net);
+      const plan = concatPlans(
+        `create network ${name}`,
+        planNetworkSetup(net, { ...facts, standingRulesExist: true, networkRulesExist: true }),
+        facts.standingRulesExist && facts.networkRulesExist ? { title: '', ops: [] } : await planRepairNow(ctx, [], [net]),
+      );
+      await applyPlan(plan, runner, stepOptions(ctx));
+    } catch (err) {
+      await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: false }), runner);
+      await store.removeNetwork(name);
+      throw err;
+    }
+    return net;
+  });
+}
+
+/**
+ * What running containers are missing on the host (a bridge deleted by hand, minictr's rules
+ * wiped by a firewall reload): one line each, for commands to report. Reads only.
+ */
+export async function networkProblems(ctx: RuntimeContext, records: ContainerRecord[]): Promise<string[]> {
+  const names = [...new Set(records.flatMap((r) => (r.state.status === 'running' && r.network ? [r.network.network] : [])))];
+  const out: string[] = [];
+  for (const name of names) {
+    const net = await ctx.store.loadNetwork(name);
+    if (!net) continue;
+    const facts = await networkFacts(ctx.runner, net);
+    if (!facts.bridgeExists) out.push(`the bridge ${net.bridge} of network ${name} is gone; containers on it are cut off`);
+    else if (!facts.standingRulesExist || !facts.networkRulesExist) out.push(`minictr's firewall rules for network ${name} are missing (a firewall reload?)`);
+  }
+  return out;
+}
+
+/** Remove every network no container is attached to; returns their names. */
+export async function pruneNetworks(ctx: RuntimeContext): Promise<string[]> {
+  const inUse = new Set((await ctx.store.listContainers()).map((c) => c.network?.network));
+  const removed: string[] = [];
+  for (const net of await ctx.store.listNetworks()) {
+    if (inUse.has(net.name)) continue;
+    await removeNetwork(ctx, net.name);
+    removed.push(net.name);
+  }
+  return removed;
+}

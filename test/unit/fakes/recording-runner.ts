@@ -1,0 +1,52 @@
+// A Runner for unit tests: records every effect a plan has on the host, in order (commands,
+// writes, waits), and answers commands from a script. Nothing is run, written or waited for.
+import { CommandFailedError } from '../../../src/base/errors.js';
+import type { Argv } from '../../../src/base/plan.js';
+import type { Runner, RunOptions, RunResult } from '../../../src/exec/runner.js';
+
+export interface Recorded {
+  argv: Argv;
+  input?: string;
+}
+
+export type Effect =
+  | { kind: 'command'; argv: Argv; input?: string }
+  | { kind: 'write'; path: string; content: string }
+  | { kind: 'wait-gone'; path: string; timeoutMs: number };
+
+export class RecordingRunner implements Runner {
+  /** The commands, as before: argv and stdin. */
+  readonly calls: Recorded[] = [];
+  /** Every effect, commands included, in the order they happened. */
+  readonly effects: Effect[] = [];
+  private readonly answers: { match: (argv: Argv) => boolean; result: RunResult }[] = [];
+
+  /** `gone(path)` answers a wait: by default everything the kernel should remove is gone at once. */
+  constructor(private readonly gone: (path: string) => boolean | Promise<boolean> = () => true) {}
+
+  answer(match: (argv: Argv) => boolean, result: Partial<RunResult>): this {
+    this.answers.push({ match, result: { exitCode: 0, stdout: '', stderr: '', ...result } });
+    return this;
+  }
+
+  async run(argv: Argv, options: RunOptions = {}): Promise<RunResult> {
+    const call = options.input === undefined ? { argv } : { argv, input: options.input };
+    this.calls.push(call);
+    this.effects.push({ kind: 'command', ...call });
+    const found = this.answers.find((a) => a.match(argv));
+    const result = found?.result ?? { exitCode: 0, stdout: '', stderr: '' };
+    if (result.exitCode !== 0 && !options.allowFailure) {
+      throw new CommandFailedError(argv, result.exitCode, result.stderr);
+    }
+    return result;
+  }
+
+  async write(path: string, content: string): Promise<void> {
+    this.effects.push({ kind: 'write', path, content });
+  }
+
+  async waitGone(path: string, timeoutMs: number): Promise<boolean> {
+    this.effects.push({ kind: 'wait-gone', path, timeoutMs });
+    return this.gone(path);
+  }
+}
