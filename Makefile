@@ -1,4 +1,4 @@
-# minictr — build, install, test.
+# minictr — demo, build, install, test.
 PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, conntrack, unshare/nsenter/mount,
 # the static busybox the default image is built from; socat and iperf3 are for tests and bench,
@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps
 TEST_PACKAGES := socat iperf3 docker-registry skopeo
 
-.PHONY: all build deps test-deps install uninstall test test-unit test-integration bench clean
+.PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean
 
 all: build
 
@@ -40,6 +40,11 @@ deps:
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
 	@if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+
+# The front door: what is missing, the build, then one container with a published port, shown
+# step by step and removed (bin/minictr-demo; DEMO_PORT=N for another host port than 5005).
+demo: deps build
+	@./bin/minictr-demo
 
 install: deps build
 	ln -sf $(CURDIR)/bin/minictr $(PREFIX)/bin/minictr

@@ -92,18 +92,22 @@ async function applyFirewall(ctx: RuntimeContext, planned: AttachPlans, records:
  * removed first.
  */
 export async function detach(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
+  if (!record.network) return [];
+  return ctx.store.lock('network', () => detachLocked(ctx, record));
+}
+
+/** detach, for a caller that holds the network lock already (and re-read the record under it). */
+export async function detachLocked(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
   const attachment = record.network;
   if (!attachment) return [];
-  return ctx.store.lock('network', async () => {
-    const net = await ctx.store.loadNetwork(attachment.network);
-    const { firewall, links } = planContainerTeardown(attachment, net);
-    // Rules and links are independent: removing them side by side saves a few tens of ms.
-    const reports = await Promise.all([
-      applyPlanBestEffort(firewall, ctx.runner, stepOptions(ctx)),
-      applyPlanBestEffort(links, ctx.runner, stepOptions(ctx)),
-    ]);
-    return reports.flatMap((r) => teardownWarnings(r, record));
-  });
+  const net = await ctx.store.loadNetwork(attachment.network);
+  const { firewall, links } = planContainerTeardown(attachment, net);
+  // Rules and links are independent: removing them side by side saves a few tens of ms.
+  const reports = await Promise.all([
+    applyPlanBestEffort(firewall, ctx.runner, stepOptions(ctx)),
+    applyPlanBestEffort(links, ctx.runner, stepOptions(ctx)),
+  ]);
+  return reports.flatMap((r) => teardownWarnings(r, record));
 }
 
 export function teardownWarnings(report: BestEffortReport, record: Pick<ContainerRecord, 'name' | 'id'>): string[] {

@@ -1,5 +1,6 @@
-// Fault injection for crash tests: with MINICTR_PAUSE_AT=<step>, minictr announces that it
-// reached the step (a file under the state root) and stops there until it is killed.
+// TEST SEAM, for the crash tests only: with MINICTR_PAUSE_AT=<step>, minictr announces that it
+// reached the step (a file under the state root) and stops there until it is killed. Unset (always,
+// outside tests), each call is one environment lookup.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 

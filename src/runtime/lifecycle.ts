@@ -12,7 +12,7 @@ import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base
 import { NULL_TIME, type ContainerRecord } from '../base/records.js';
 import { spawnProcess } from '../exec/runner.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
-import { attach, detach } from './attach.js';
+import { attach, detach, detachLocked } from './attach.js';
 import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
 import type { RuntimeContext } from './context.js';
@@ -62,9 +62,10 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   const paths = ctx.store.paths;
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
   const attachment = await attach(ctx, record);
-  record = await mustLoad(ctx, id);
   let monitor: ChildProcess | undefined;
   try {
+    // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
+    record = await mustLoad(ctx, id);
     const dir = paths.container(id);
     const mode = record.hostConfig.networkMode;
     await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
@@ -120,13 +121,16 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     if (!io.foreground) child.unref();
     await checkpoint(paths.root, 'started');
   } catch (err) {
-    const warnings = await detach(ctx, record);
-    await update(ctx, id, (r) => {
+    // Torn down from the attachment made here, whatever the record says by now.
+    const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
+    const still = await update(ctx, id, (r) => {
       r.state.status = r.state.status === 'running' ? 'exited' : r.state.status;
       r.state.exitCode = EXIT_RUNTIME_FAILURE;
       r.state.error = err instanceof Error ? err.message : String(err);
       delete r.network;
     });
+    // Removed while starting: nobody will ever stop what the monitor started.
+    if (!still && monitor?.pid) signalPid(-monitor.pid, 'SIGKILL');
     throw withWarnings(err, warnings);
   }
   return { record, ...(monitor ? { monitor } : {}) };
@@ -167,13 +171,18 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
     return { record: rest, warnings };
   }
   const record = await update(ctx, id, exited);
-  if (!record) return undefined;
-  let warnings: string[] = [];
-  if (record.network) {
-    warnings = await detach(ctx, record);
+  if (!record?.network) return record ? { record, warnings: [] } : undefined;
+  // Re-read under the network lock: a start of the same container may have attached it anew
+  // meanwhile, and that attachment is not ours to remove or forget.
+  const network = record.network.network;
+  const warnings = await ctx.store.lock('network', async () => {
+    const current = await ctx.store.loadContainer(id);
+    if (!current?.network || current.state.status === 'running') return [];
+    const left = await detachLocked(ctx, current);
     await update(ctx, id, (r) => { delete r.network; });
-    await syncHosts(ctx, record.network.network);
-  }
+    return left;
+  });
+  await syncHosts(ctx, network);
   return { record: (await ctx.store.loadContainer(id)) ?? record, warnings };
 }
 
@@ -294,13 +303,19 @@ export async function remove(ctx: RuntimeContext, ref: string, force: boolean): 
  */
 async function removeRecord(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
   const { store } = ctx;
-  const current = (await store.loadContainer(record.id)) ?? record;
-  const [warnings] = await Promise.all([
-    current.network ? detach(ctx, current) : Promise.resolve([]),
-    store.removeContainerRootfs(record.id),
-  ]);
-  await store.lock('containers', () => store.removeContainer(record.id));
-  if (current.network) await syncHosts(ctx, current.network.network);
+  const rootfs = store.removeContainerRootfs(record.id);
+  rootfs.catch(() => undefined);
+  // Read, torn down and forgotten under the network lock, in attach's lock order (network, then
+  // containers): an attach of this container either finished first, and its attachment is in the
+  // record read here, or comes after, finds no record and creates nothing.
+  const { warnings, network } = await store.lock('network', async () => {
+    const current = (await store.loadContainer(record.id)) ?? record;
+    const left = await detachLocked(ctx, current);
+    await rootfs;
+    await store.lock('containers', () => store.removeContainer(record.id));
+    return { warnings: left, network: current.network?.network };
+  });
+  if (network) await syncHosts(ctx, network);
   return warnings;
 }
 

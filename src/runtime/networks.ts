@@ -13,7 +13,7 @@ import { parsePortSpec } from '../network/ports.js';
 import { checkGateway, checkSubnetFree, pickSubnet } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
 import { stepOptions, type RuntimeContext } from './context.js';
-import { bridgeExists, firewallDump, hostRoutes, networkFacts } from './gather.js';
+import { firewallDump, hostRoutes, networkFacts } from './gather.js';
 
 export const BUILTIN_MODES = new Set(['none', 'host']);
 
@@ -83,7 +83,7 @@ export async function reloadNetworks(ctx: RuntimeContext): Promise<number> {
     if (networks.length === 0) return 0;
     const bridges: Plan[] = [];
     for (const net of networks) {
-      if (bridgeExists(net)) continue;
+      if ((await networkFacts(runner, net)).bridgeExists) continue;
       bridges.push(
         planNetworkSetup(net, { bridgeExists: false, standingRulesExist: true, networkRulesExist: true }),
         networkDriverFor(net).planReattach(net, attachedTo(records, net.name)),
