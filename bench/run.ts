@@ -1194,6 +1194,13 @@ function cleanup(): Promise<void> {
     } catch {
       // the sandbox cleanup below kills recorded pids and deletes namespaces anyway
     }
+    // A namespace no record leads back to is a leak (issue #12): say so, and fail the bench.
+    const leaked = sb.root ? await sb.leakedNamespaces().catch(() => [] as string[]) : [];
+    if (leaked.length > 0) {
+      process.stderr.write(`bench: LEAK: network namespaces with no record: ${leaked.join(' ')}\n`);
+      process.exitCode = 1;
+      for (const ns of leaked) await sb.host(['ip', 'netns', 'del', ns]).catch(() => undefined);
+    }
     await sb.cleanup().catch((err) => process.stderr.write(`bench: sandbox cleanup: ${String(err)}\n`));
     for (const d of tempDirs) await rm(d, { recursive: true, force: true }).catch(() => undefined);
   })();

@@ -234,13 +234,15 @@ export function registerContainerCommands(program: Command): void {
     .command('system')
     .description('minictr-wide housekeeping')
     .command('prune')
-    .description('remove every stopped container and every network no container uses')
+    .description('remove every stopped container, every network no container uses, and leftovers no record holds')
     .option('-f, --force', 'do not ask (minictr never asks)')
     .action(withRuntime(async (rt) => {
       const pruned = await rt.prune();
       warn(pruned.warnings);
       if (pruned.containers.length > 0) print(`Deleted Containers:\n${pruned.containers.join('\n')}\n`);
       if (pruned.networks.length > 0) print(`Deleted Networks:\n${pruned.networks.join('\n')}\n`);
+      if (pruned.orphanNamespaces.length > 0) print(`Deleted network namespaces no record held:\n${pruned.orphanNamespaces.join('\n')}\n`);
+      if (pruned.orphanRules > 0) print(`Deleted ${pruned.orphanRules} firewall rule(s) of containers no record held\n`);
     }));
 
   program

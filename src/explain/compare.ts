@@ -13,7 +13,6 @@ import type { NetworkAttachment, NetworkRecord, PortMapping } from '../base/reco
 
 export type DockerVersion = 27 | 28 | 29;
 
-export const DOCKER_VERSIONS: readonly DockerVersion[] = [27, 28, 29];
 
 /** The engine spelled on the command line: docker (= 28), docker@27, docker@28.5, docker@29 … */
 export function parseCompareEngine(spec: string): DockerVersion {

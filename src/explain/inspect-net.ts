@@ -4,7 +4,7 @@
 // so a missing or left-over rule shows up. Everything here is pure: text in, data and text out.
 import { MinictrError, errorMessage } from '../base/errors.js';
 import type { DumpedChain, DumpedRule, ExpectedRule, FirewallDriver, FirewallDump } from '../network/driver.js';
-import { STANDING_OWNER, iptablesDriver } from '../network/firewall/iptables-driver.js';
+import { STANDING_OWNER, commentScope, iptablesDriver } from '../network/firewall/iptables-driver.js';
 import { COMMENT_PREFIX } from '../network/names.js';
 import { contains } from '../network/ipam.js';
 import type { NetworkAttachment } from '../base/records.js';
@@ -157,12 +157,7 @@ export function isMinictrRule(line: string): boolean {
   return /minictr/i.test(line);
 }
 
-/** The scope in a rule's `--comment minictr:SCOPE` ('' for plain "minictr"), or undefined without one. */
-export function commentScope(line: string): string | undefined {
-  const m = new RegExp(`--comment "?${COMMENT_PREFIX}(?::([^"\\s]+))?"?(?:\\s|$)`).exec(line);
-  if (!m) return undefined;
-  return m[1] ?? '';
-}
+export { commentScope };
 
 // ------------------------------------------------------------------ what minictr's records say
 

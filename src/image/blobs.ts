@@ -14,14 +14,6 @@ export function blobPath(paths: Paths, digest: string): string {
   return join(blobDir(paths), digest.replace(/^sha256:/, ''));
 }
 
-export async function hasBlob(paths: Paths, digest: string): Promise<boolean> {
-  try {
-    return (await stat(blobPath(paths, digest))).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** Put a verified file into the blob store (a hard link; a copy across filesystems). Present already: nothing to do. */
 export async function storeBlob(paths: Paths, digest: string, file: string): Promise<void> {
   await mkdir(blobDir(paths), { recursive: true, mode: 0o700 });

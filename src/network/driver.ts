@@ -78,4 +78,8 @@ export interface FirewallDriver {
   expectedRules(owners: RuleOwners): ExpectedRule[];
   /** Put back only what the dump lacks of what the records plan. */
   planRepair(dump: FirewallDump, owners: RuleOwners): Plan;
+  /** Whose a dumped rule is: '' for minictr's shared rules, a network name or a 12-hex container id; undefined if not minictr's. */
+  scopeOf(rule: DumpedRule): string | undefined;
+  /** Delete dumped rules exactly as they read (leftovers no record plans any more). */
+  planRemoveDumped(rules: DumpedRule[], why: string): Plan;
 }

@@ -160,3 +160,33 @@ export function planAttach(input: AttachInput): AttachPlans {
   const plan = concatPlans(`connect container ${record.name} to network ${net.name}`, prepare, links, rules);
   return { attachment, net, prepare, links, firewall: rules, plan };
 }
+
+/**
+ * Leftovers no record leads back to (a crash, a hand-run --dry-run script): namespaces made
+ * from this host that nothing uses, and rules whose comment names a container no record holds.
+ * A namespace with a process in it, or one whose veth is in another host namespace (another
+ * minictr root's), is not ours to remove.
+ */
+export function planOrphanCleanup(
+  held: Set<string>,
+  namespaces: { name: string; id12: string; pids: number; links: number; vethHere: boolean }[],
+  dump: FirewallDump,
+): { plan: Plan; namespaces: string[]; rules: number } {
+  const orphans = namespaces.filter((n) => !held.has(n.id12) && n.pids === 0 && (n.vethHere || n.links === 0));
+  const firewall = firewallDriverFor();
+  const rules = dump.rules.filter((r) => {
+    const scope = firewall.scopeOf(r);
+    return scope !== undefined && /^[0-9a-f]{12}$/.test(scope) && !held.has(scope);
+  });
+  const links = networkDriverFor({ driver: 'bridge', name: 'bridge' });
+  const plan = concatPlans(
+    'remove leftovers no record holds',
+    firewall.planRemoveDumped(rules, `remove ${rules.length} firewall rule(s) of containers no record holds`),
+    ...orphans.map((n) =>
+      links.planContainerTeardown({
+        network: '', bridge: '', netns: n.name, hostVeth: hostVethName(n.id12), ip: '', prefixLength: 0, gateway: '', mac: '', ports: [],
+      }),
+    ),
+  );
+  return { plan, namespaces: orphans.map((n) => n.name), rules: rules.length };
+}

@@ -6,6 +6,7 @@ import { NULL_TIME, type ContainerConfig, type ContainerRecord, type HostConfig 
 import { ImageStore, type PullPolicy } from '../image/store.js';
 import { resolveUser } from '../image/user.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
+import { overlaySupported } from '../explain/doctor.js';
 import { checkpoint } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hostsFile, rewriteHosts } from './files.js';
@@ -53,11 +54,8 @@ export interface CreateOptions {
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
 }
 
-function overlaySupported(): Promise<boolean> {
-  return readFile('/proc/filesystems', 'utf8').then(
-    (text) => /\toverlay$/m.test(text),
-    () => false,
-  );
+function overlayHere(): Promise<boolean> {
+  return readFile('/proc/filesystems', 'utf8').then(overlaySupported, () => false);
 }
 
 /** Resolve the image (pulling it per the spec's policy) and merge its config with the spec. */
@@ -123,7 +121,7 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
       status: 'created', pid: 0, pidStartTime: 0, monitorPid: 0, exitCode: 0,
       startedAt: NULL_TIME, finishedAt: NULL_TIME, error: '',
     },
-    rootfsMode: (await overlaySupported()) ? 'overlay' : 'copy',
+    rootfsMode: (await overlayHere()) ? 'overlay' : 'copy',
   };
 }
 

@@ -8,7 +8,7 @@ import type { RuntimeContext } from './context.js';
 import { execArgv } from './exec-argv.js';
 import { hostTools } from './host-tools.js';
 import { find } from './lifecycle.js';
-import { mergeEnv } from './options.js';
+import { envObject, mergeEnv } from './options.js';
 import { exitStatus } from '../base/proc.js';
 
 export interface ExecOptions {
@@ -30,14 +30,13 @@ export async function execInContainer(ctx: RuntimeContext, ref: string, command:
   const env = mergeEnv(record.config.env, options.env);
   const tools = hostTools();
   const argv = execArgv(record.state.pid, options.workdir ?? record.config.workdir, command, tools.privileges, tools.busybox, await processUser(ctx, record));
-  const envObject = Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  const hostRoot = openSync('/', 'r');
+    const hostRoot = openSync('/', 'r');
   const child = spawnProcess(argv, {
     stdio: options.detach
       ? ['ignore', 'ignore', 'ignore', hostRoot]
       : [options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', hostRoot],
     detached: options.detach ?? false,
-    env: envObject,
+    env: envObject(env),
   });
   closeSync(hostRoot);
   if (options.detach) {

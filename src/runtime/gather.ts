@@ -2,7 +2,7 @@
 // place, so the planners (src/network/plan.ts) stay pure. Reads only; what it runs goes
 // through the Runner. Small kernel files are read blocking: asynchronously, a /proc file
 // (size 0) costs five thread-pool round trips.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Protocol, NetworkRecord, ContainerRecord } from '../base/records.js';
 import type { Runner } from '../exec/runner.js';
 import type { FirewallDump } from '../network/driver.js';
@@ -81,4 +81,52 @@ export async function attachFacts(runner: Runner, record: ContainerRecord, net: 
     facts.firewallDump = dump;
   }
   return facts;
+}
+
+/** A minictr-named network namespace, and whether anything still uses it. */
+export interface NamedNetns {
+  name: string;
+  /** The 12 hex of the container id in its name. */
+  id12: string;
+  /** Processes inside it. */
+  pids: number;
+  /** Interfaces inside it other than lo. */
+  links: number;
+  /** Its veth's host end is in the namespace minictr runs in (so it was made from here). */
+  vethHere: boolean;
+}
+
+/** Every `minictr-<12 hex>` namespace in /run/netns, with what uses it. */
+export async function namedNamespaces(runner: Runner): Promise<NamedNetns[]> {
+  let names: string[];
+  try {
+    names = readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
+  const found = names.flatMap((name) => {
+    const m = /^minictr-([0-9a-f]{12})$/.exec(name);
+    return m?.[1] ? [{ name, id12: m[1] }] : [];
+  });
+  return Promise.all(
+    found.map(async ({ name, id12 }) => {
+      const [pids, links] = await Promise.all([
+        runner.run(['ip', 'netns', 'pids', name], { allowFailure: true }),
+        runner.run(['ip', '-n', name, '-j', 'link', 'show'], { allowFailure: true }),
+      ]);
+      let count = 0;
+      try {
+        count = (JSON.parse(links.stdout || '[]') as { ifname?: string }[]).filter((l) => l.ifname !== 'lo').length;
+      } catch {
+        count = 0;
+      }
+      return {
+        name,
+        id12,
+        pids: pids.stdout.split('\n').filter((l) => l.trim() !== '').length,
+        links: count,
+        vethHere: existsSync(`/proc/sys/net/ipv4/conf/veth${id12.slice(0, 7)}`),
+      };
+    }),
+  );
 }

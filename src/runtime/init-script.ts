@@ -1,6 +1,7 @@
 // How a container's process is started: the argv of unshare/nsenter and the small shell
 // script that runs inside the new namespaces, mounts the container's filesystems,
 // pivot_roots into them and becomes the container's command. Pure: builds data only.
+import { envObject } from './options.js';
 import type { Argv } from '../base/plan.js';
 import { dropCapabilitiesArgv, type PrivilegeTools, type ProcessUser } from './privileges.js';
 
@@ -158,11 +159,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
   const unshare = ['unshare', ...namespaces, '--', spec.busybox, 'sh', '-c', STAGE1, 'minictr-init', ...final];
   const argv = spec.netns ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare] : unshare;
 
-  const env: Record<string, string> = {};
-  for (const entry of spec.env) {
-    const eq = entry.indexOf('=');
-    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
-  }
+  const env = envObject(spec.env);
   const containerPath = env['PATH'] ?? '';
   delete env['PATH'];
   Object.assign(env, {

@@ -311,10 +311,12 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord): Promi
   const { warnings, network } = await store.lock('network', async () => {
     const current = (await store.loadContainer(record.id)) ?? record;
     const left = await detachLocked(ctx, current);
-    await rootfs;
-    await store.lock('containers', () => store.removeContainer(record.id));
+    await store.lock('containers', async () => store.forgetContainer(record.id));
     return { warnings: left, network: current.network?.network };
   });
+  // The files go after the record: nobody looks for a container without one.
+  await rootfs;
+  await store.removeContainer(record.id);
   if (network) await syncHosts(ctx, network);
   return warnings;
 }

@@ -114,3 +114,13 @@ export function validateHostname(hostname: string): void {
     throw new MinictrError('E_BAD_HOSTNAME', `invalid hostname "${hostname}": use at most 64 letters, digits, dots and dashes`);
   }
 }
+
+/** `K=V` entries as an environment object (entries without a name are left out; later ones win). */
+export function envObject(entries: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
+  }
+  return env;
+}

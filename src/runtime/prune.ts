@@ -1,22 +1,45 @@
-// `system prune`: every stopped container, every network no container uses.
-import type { RuntimeContext } from './context.js';
+// `system prune`: every stopped container, every network no container uses, and leftovers no
+// record leads back to (namespaces and firewall rules of containers minictr no longer knows).
+import { applyPlanBestEffort } from '../exec/apply.js';
+import { planOrphanCleanup } from '../network/plan.js';
+import { stepOptions, type RuntimeContext } from './context.js';
+import { firewallDump, namedNamespaces } from './gather.js';
 import { list, remove } from './lifecycle.js';
 import { pruneNetworks } from './networks.js';
 
 export interface Pruned {
   containers: string[];
   networks: string[];
+  /** Leftovers no record held: network namespaces, and how many firewall rules. */
+  orphanNamespaces: string[];
+  orphanRules: number;
   warnings: string[];
 }
 
+/** Remove what no record leads back to, under the network lock (an attach records before it creates). */
+async function pruneOrphans(ctx: RuntimeContext): Promise<Pick<Pruned, 'orphanNamespaces' | 'orphanRules' | 'warnings'>> {
+  return ctx.store.lock('network', async () => {
+    const held = new Set((await ctx.store.listContainers()).map((c) => c.id.slice(0, 12)));
+    const [namespaces, dump] = await Promise.all([namedNamespaces(ctx.runner), firewallDump(ctx.runner)]);
+    const found = planOrphanCleanup(held, namespaces, dump);
+    const { failures } = await applyPlanBestEffort(found.plan, ctx.runner, stepOptions(ctx));
+    return {
+      orphanNamespaces: found.namespaces,
+      orphanRules: found.rules,
+      warnings: failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`),
+    };
+  });
+}
+
 export async function systemPrune(ctx: RuntimeContext): Promise<Pruned> {
-  const pruned: Pruned = { containers: [], networks: [], warnings: [] };
+  const pruned: Pruned = { containers: [], networks: [], orphanNamespaces: [], orphanRules: 0, warnings: [] };
   for (const record of await list(ctx, true)) {
     if (record.state.status === 'running') continue;
     const { warnings } = await remove(ctx, record.id, true);
     pruned.containers.push(record.id);
     pruned.warnings.push(...warnings);
   }
+  const orphans = await pruneOrphans(ctx);
   pruned.networks = await pruneNetworks(ctx);
-  return pruned;
+  return { ...pruned, ...orphans, warnings: [...pruned.warnings, ...orphans.warnings] };
 }

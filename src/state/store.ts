@@ -56,6 +56,12 @@ export class Store {
     await Promise.all([fs.upper, fs.work, fs.merged].map((dir) => rm(dir, { recursive: true, force: true })));
   }
 
+  /** Forget the container: its record goes, at once; its directory is left for removeContainer. */
+  forgetContainer(id: string): void {
+    if (!ID_PATTERN.test(id)) throw new MinictrError('E_INTERNAL', `bad container id ${id}`);
+    rmSync(this.paths.containerRecord(id), { force: true });
+  }
+
   /** Remove the record and everything in the container's directory (small files by then: the rootfs goes first). */
   async removeContainer(id: string): Promise<void> {
     if (!ID_PATTERN.test(id)) throw new MinictrError('E_INTERNAL', `bad container id ${id}`);

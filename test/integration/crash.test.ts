@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, MINICTR_BIN, HOST_IP } from './sandbox.js';
+import { Sandbox, eventually, isRoot, sh, MINICTR_BIN, HOST_IP } from './sandbox.js';
 
 const STEPS = ['created', 'network-recorded', 'network-step-1', 'network-step-4', 'network-step-6', 'spawned', 'started'];
 
@@ -20,6 +20,13 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
     baselineRules = (await box.host(['iptables-save'])).stdout.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
   });
   after(() => box.cleanup());
+
+  // Last, after every test above: no namespace was left that no record leads back to (issue #12).
+  after(async () => {
+    const leaked = await box.leakedNamespaces();
+    for (const ns of leaked) await sh(['ip', 'netns', 'del', ns]);
+    assert.deepEqual(leaked, [], `network namespaces left with no record: ${leaked.join(' ')}`);
+  });
 
   for (const step of STEPS) {
     it(`killed at "${step}": ps -a shows it, rm -f leaves nothing`, async () => {

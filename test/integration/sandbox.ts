@@ -38,14 +38,22 @@ export function sh(argv: string[], options: { input?: string; timeoutMs?: number
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+/** The minictr-* network namespaces listed in /run/netns (shared by every network namespace). */
+export async function minictrNamespaces(): Promise<string[]> {
+  return (await readdir('/run/netns').catch(() => [] as string[])).filter((n) => /^minictr-[0-9a-f]{12}$/.test(n));
+}
+
 export class Sandbox {
   readonly prefix = `mt${randomBytes(3).toString('hex')}`;
   readonly hostNs = `${this.prefix}-host`;
   readonly wanNs = `${this.prefix}-wan`;
   root = '';
   private readonly started: ChildProcess[] = [];
+  /** The minictr-* namespaces that existed before this sandbox (another run's, not ours to judge). */
+  private netnsBefore = new Set<string>();
 
   async setup(): Promise<void> {
+    this.netnsBefore = new Set(await minictrNamespaces());
     this.root = await mkdtemp(join(tmpdir(), `${this.prefix}-root-`));
     const hv = `${this.prefix}h`;
     const wv = `${this.prefix}w`;
@@ -65,6 +73,17 @@ export class Sandbox {
       const r = await sh(step);
       if (r.code !== 0) throw new Error(`sandbox setup failed: ${step.join(' ')}: ${r.stderr}`);
     }
+  }
+
+  /**
+   * minictr-* namespaces that appeared since setup and that no container record of this
+   * sandbox's root holds: leaks (a namespace left with no record leading back to it).
+   */
+  async leakedNamespaces(): Promise<string[]> {
+    const recorded = new Set<string>();
+    const dir = join(this.root, 'containers');
+    for (const id of await readdir(dir).catch(() => [] as string[])) recorded.add(`minictr-${id.slice(0, 12)}`);
+    return (await minictrNamespaces()).filter((ns) => !this.netnsBefore.has(ns) && !recorded.has(ns));
   }
 
   /** Run minictr as the sandbox host would. */

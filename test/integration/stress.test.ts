@@ -147,6 +147,13 @@ describe('stress: concurrency and soak', { skip: !isRoot && 'needs root' }, () =
 
   after(() => box.cleanup());
 
+  // Last, after every test above: no namespace was left that no record leads back to (issue #12).
+  after(async () => {
+    const leaked = await box.leakedNamespaces();
+    for (const ns of leaked) await sh(['ip', 'netns', 'del', ns]);
+    assert.deepEqual(leaked, [], `network namespaces left with no record: ${leaked.join(' ')}`);
+  });
+
   describe(`${CONTAINERS} containers at once on one network`, () => {
     const BASE_PORT = 21000;
     const ids: string[] = [];

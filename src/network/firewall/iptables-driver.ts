@@ -3,7 +3,8 @@
 // a delete batch that fails (one rule already gone) is retried rule by rule, tolerantly.
 import { command, type CommandOp, type Plan, type Op } from '../../base/plan.js';
 import type { NetworkAttachment, NetworkRecord, PortMapping } from '../../base/records.js';
-import type { ExpectedRule, FirewallDriver, FirewallDump, RuleOwners } from '../driver.js';
+import type { DumpedRule, ExpectedRule, FirewallDriver, FirewallDump, RuleOwners } from '../driver.js';
+import { COMMENT_PREFIX } from '../names.js';
 import {
   RESTORE_ARGV,
   chainCommand,
@@ -99,6 +100,13 @@ function wantedRules(owners: RuleOwners): Rule[] {
   ];
 }
 
+/** The scope in a rule's `--comment minictr:SCOPE` ('' for plain "minictr"), or undefined without one. */
+export function commentScope(line: string): string | undefined {
+  const m = new RegExp(`--comment "?${COMMENT_PREFIX}(?::([^"\\s]+))?"?(?:\\s|$)`).exec(line);
+  if (!m) return undefined;
+  return m[1] ?? '';
+}
+
 export const iptablesDriver: FirewallDriver = {
   name: 'iptables',
   dumpArgv: ['iptables-save'],
@@ -168,6 +176,22 @@ export const iptablesDriver: FirewallDriver = {
       ...owners.networks.flatMap((n) => expect(networkRules(n), `network ${n.name}`)),
       ...owners.containers.flatMap((c) => (c.attachment ? expect(containerRules(c.attachment), `container ${c.name}`) : [])),
     ];
+  },
+
+  scopeOf(rule: DumpedRule): string | undefined {
+    return commentScope(rule.line);
+  },
+
+  /** One restore, nat first as every delete; each rule as iptables-save printed it, -A made -D. */
+  planRemoveDumped(rules: DumpedRule[], why: string): Plan {
+    if (rules.length === 0) return { title: 'no leftover rules', ops: [] };
+    const lines: string[] = [];
+    for (const table of ['nat', 'filter', 'raw', 'mangle']) {
+      const own = rules.filter((r) => r.table === table);
+      if (own.length === 0) continue;
+      lines.push(`*${table}`, ...own.map((r) => r.line.replace(/^-A /, '-D ')), 'COMMIT');
+    }
+    return { title: 'remove leftover rules', ops: [command(RESTORE_ARGV, why, { stdin: `${lines.join('\n')}\n` })] };
   },
 
   /**
