@@ -196,9 +196,11 @@ export async function refresh(ctx: RuntimeContext, record: ContainerRecord): Pro
     return record;
   }
   if (await isAlive(record.state.monitorPid)) {
-    // The monitor will record the exit itself; show the container as exited meanwhile.
-    const code = writtenNumber(ctx.store.paths.containerExitFile(record.id)) ?? NaN;
-    return { ...record, state: { ...record.state, status: 'exited', exitCode: Number.isFinite(code) ? code : 0, finishedAt: new Date().toISOString() } };
+    // The monitor will record the exit itself; show the container as exited meanwhile, once its
+    // status is written (before that, an exit code of 0 would be a guess `wait` could return).
+    const code = writtenNumber(ctx.store.paths.containerExitFile(record.id));
+    if (code === undefined) return record;
+    return { ...record, state: { ...record.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() } };
   }
   return (await finalizeExit(ctx, record.id))?.record ?? { ...record, state: { ...record.state, status: 'exited' } };
 }

@@ -250,19 +250,22 @@ describe('container state machine: created → running → exited → removed', 
     assert.deepEqual(w.runner.effects, []);
   });
 
-  it('the process ends: shown as exited at once, then the exit is recorded with its code and the network torn down', async (t) => {
+  it('the process ends: shown as exited once its status is written, then the exit is recorded and the network torn down', async (t) => {
     const w = await world(t);
     const { record, pid, monitorPid } = await running(w, 'web', { monitor: 'alive' });
 
     await killPid(pid);
-    // The monitor lives and has not written the status yet: shown as exited, nothing torn down by a look.
+    // The monitor lives and has not written the status yet: no exit code is guessed (wait would return it).
+    assert.equal((await refresh(w.ctx, record)).state.status, 'running');
+    // Written: shown as exited with that code, and a look tears nothing down (the monitor will).
+    await writeExit(w, record.id, '42\n');
     const meanwhile = await refresh(w.ctx, record);
     assert.equal(meanwhile.state.status, 'exited');
+    assert.equal(meanwhile.state.exitCode, 42);
     assert.equal((await w.store.loadContainer(record.id))?.state.status, 'running', 'a look finalized what the monitor will');
     assert.deepEqual(w.runner.effects, []);
 
-    // The monitor writes the status and finalizes, as it does when the process ends.
-    await writeExit(w, record.id, '42\n');
+    // The monitor finalizes, as it does when the process ends.
     const final = await finalizeExit(w.ctx, record.id);
     assert.ok(final);
     assert.deepEqual(final.warnings, []);
