@@ -51,6 +51,7 @@ async function eachRef(refs: string[], fn: (ref: string) => Promise<void>): Prom
       await fn(ref);
     } catch (err) {
       if (!(err instanceof MinictrError)) throw err;
+      warn(err.warnings);
       process.stderr.write(`minictr: ${err.message}\n`);
       failed = true;
     }

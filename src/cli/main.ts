@@ -2,6 +2,7 @@
 import { CommanderError } from 'commander';
 import { MinictrError, EXIT_RUNTIME_FAILURE } from '../base/errors.js';
 import { createProgram } from './program.js';
+import { warn } from './context.js';
 
 async function main(argv: string[]): Promise<number> {
   const program = createProgram();
@@ -15,6 +16,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT_RUNTIME_FAILURE;
     }
     if (err instanceof MinictrError) {
+      warn(err.warnings);
       process.stderr.write(`minictr: ${err.message}\n`);
       if (process.env['MINICTR_DEBUG'] && err.cause) process.stderr.write(`${String(err.cause)}\n`);
       return err.exitCode;

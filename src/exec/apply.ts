@@ -3,7 +3,6 @@ import { CommandFailedError, MinictrError, errorMessage } from '../base/errors.j
 import type { Op, Plan, StepReport } from '../base/plan.js';
 import type { Runner } from './runner.js';
 
-
 export interface ApplyOptions {
   /** Called after each op has run, with its duration. */
   onStep?: (report: StepReport) => void | Promise<void>;
@@ -22,7 +21,16 @@ async function applyOp(op: Op, runner: Runner, gone: string[]): Promise<void> {
     try {
       await applyOne(op, runner, gone);
     } catch {
-      for (const alt of op.fallback) await applyOp(alt, runner, gone);
+      // Every alternative is tried (a teardown removes all it can); the first failure is reported.
+      let failure: unknown;
+      for (const alt of op.fallback) {
+        try {
+          await applyOp(alt, runner, gone);
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+      if (failure !== undefined) throw failure;
     }
     return;
   }

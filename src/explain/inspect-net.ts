@@ -157,8 +157,6 @@ export function isMinictrRule(line: string): boolean {
   return /minictr/i.test(line);
 }
 
-export { commentScope };
-
 // ------------------------------------------------------------------ what minictr's records say
 
 export interface KnownNetwork {

@@ -126,7 +126,7 @@ export const bridgeDriver: NetworkDriver = {
    * something still holds the namespace (a process, an open socket), the veth stays, and is
    * removed by hand after the wait.
    */
-  planContainerTeardown(att: NetworkAttachment): Plan {
+  planContainerTeardown(att: Pick<NetworkAttachment, 'netns' | 'hostVeth'>): Plan {
     return {
       title: `remove links of container ${att.netns}`,
       ops: [

@@ -17,8 +17,11 @@ export interface NetworkDriver {
   planNetworkTeardown(net: NetworkRecord): Plan;
   /** Connect one container's namespace: its links, address and routes. */
   planContainerSetup(att: NetworkAttachment): Plan;
-  /** Undo planContainerSetup; anything already gone counts as removed. */
-  planContainerTeardown(att: NetworkAttachment): Plan;
+  /**
+   * Undo planContainerSetup; anything already gone counts as removed. Named objects only, so a
+   * leftover no record describes (a namespace and its veth) is removed the same way.
+   */
+  planContainerTeardown(att: Pick<NetworkAttachment, 'netns' | 'hostVeth'>): Plan;
   /** Plug recorded containers back into a network device that was re-created. */
   planReattach(net: NetworkRecord, atts: NetworkAttachment[]): Plan;
 }

@@ -38,8 +38,8 @@ export function planNetworkTeardown(net: NetworkRecord, facts: { lastNetwork: bo
 
 /** The two halves of a container's teardown, independent of each other: its rules, and its links. */
 export function planContainerTeardown(att: NetworkAttachment, net?: NetworkRecord): { firewall: Plan; links: Plan } {
-  const kind = net ?? { driver: 'bridge' as const, name: att.network };
-  return { firewall: firewallDriverFor(net).planContainerTeardown(att), links: networkDriverFor(kind).planContainerTeardown(att) };
+  const links = networkDriverFor(net ?? { driver: 'bridge', name: att.network });
+  return { firewall: firewallDriverFor(net).planContainerTeardown(att), links: links.planContainerTeardown(att) };
 }
 
 /** The whole teardown as one plan: rules first, then links (a failed start's rollback). */
@@ -161,6 +161,19 @@ export function planAttach(input: AttachInput): AttachPlans {
   return { attachment, net, prepare, links, firewall: rules, plan };
 }
 
+/** A minictr-named network namespace, and whether anything still uses it. */
+export interface NamedNetns {
+  name: string;
+  /** The 12 hex of the container id in its name. */
+  id12: string;
+  /** Processes inside it. */
+  pids: number;
+  /** Interfaces inside it other than lo. */
+  links: number;
+  /** Its veth's host end is in the namespace minictr runs in (so it was made from here). */
+  vethHere: boolean;
+}
+
 /**
  * Leftovers no record leads back to (a crash, a hand-run --dry-run script): namespaces made
  * from this host that nothing uses, and rules whose comment names a container no record holds.
@@ -169,7 +182,7 @@ export function planAttach(input: AttachInput): AttachPlans {
  */
 export function planOrphanCleanup(
   held: Set<string>,
-  namespaces: { name: string; id12: string; pids: number; links: number; vethHere: boolean }[],
+  namespaces: NamedNetns[],
   dump: FirewallDump,
 ): { plan: Plan; namespaces: string[]; rules: number } {
   const orphans = namespaces.filter((n) => !held.has(n.id12) && n.pids === 0 && (n.vethHere || n.links === 0));
@@ -182,11 +195,7 @@ export function planOrphanCleanup(
   const plan = concatPlans(
     'remove leftovers no record holds',
     firewall.planRemoveDumped(rules, `remove ${rules.length} firewall rule(s) of containers no record holds`),
-    ...orphans.map((n) =>
-      links.planContainerTeardown({
-        network: '', bridge: '', netns: n.name, hostVeth: hostVethName(n.id12), ip: '', prefixLength: 0, gateway: '', mac: '', ports: [],
-      }),
-    ),
+    ...orphans.map((n) => links.planContainerTeardown({ netns: n.name, hostVeth: hostVethName(n.id12) })),
   );
   return { plan, namespaces: orphans.map((n) => n.name), rules: rules.length };
 }

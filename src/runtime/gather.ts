@@ -7,7 +7,7 @@ import type { Protocol, NetworkRecord, ContainerRecord } from '../base/records.j
 import type { Runner } from '../exec/runner.js';
 import type { FirewallDump } from '../network/driver.js';
 import { firewallDriverFor } from '../network/drivers.js';
-import type { AttachFacts, NetworkFacts } from '../network/plan.js';
+import type { AttachFacts, NamedNetns, NetworkFacts } from '../network/plan.js';
 import { parseProcNetListeners, type HostBinding } from '../network/ports.js';
 import type { HostRoute } from '../network/subnets.js';
 
@@ -81,19 +81,6 @@ export async function attachFacts(runner: Runner, record: ContainerRecord, net: 
     facts.firewallDump = dump;
   }
   return facts;
-}
-
-/** A minictr-named network namespace, and whether anything still uses it. */
-export interface NamedNetns {
-  name: string;
-  /** The 12 hex of the container id in its name. */
-  id12: string;
-  /** Processes inside it. */
-  pids: number;
-  /** Interfaces inside it other than lo. */
-  links: number;
-  /** Its veth's host end is in the namespace minictr runs in (so it was made from here). */
-  vethHere: boolean;
 }
 
 /** Every `minictr-<12 hex>` namespace in /run/netns, with what uses it. */

@@ -10,7 +10,7 @@ import type { DoctorFacts } from '../explain/doctor.js';
 import type { Known, NetViewInput } from '../explain/inspect-net.js';
 import { resolveRoot } from '../state/paths.js';
 import { Store } from '../state/store.js';
-import { create, prepare, resolveSpec, type ContainerSpec, type CreateOptions, type CreateRequest } from './containers.js';
+import { create, resolveSpec, type ContainerSpec, type CreateOptions, type CreateRequest } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { collectDoctorFacts } from './doctor-facts.js';
 import { planRun, type RunPlan } from './dry-run.js';
@@ -63,14 +63,6 @@ export class Runtime implements RuntimeContext {
 
   // ---- containers
 
-  /** Resolve a spec against its image (pulling per its policy) into what create records. */
-  resolve(spec: ContainerSpec, options?: CreateOptions): Promise<CreateRequest> {
-    return resolveSpec(this, spec, options);
-  }
-  /** Check a request and build its record, writing nothing. */
-  prepare(request: CreateRequest): Promise<ContainerRecord> {
-    return prepare(this, request);
-  }
   async create(spec: ContainerSpec, options?: CreateOptions): Promise<ContainerRecord> {
     return create(this, await resolveSpec(this, spec, options));
   }

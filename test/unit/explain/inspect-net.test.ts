@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import {
   buildNetView,
-  commentScope,
   expectedRules,
   firewallSummary,
   parseAddresses,
@@ -15,6 +14,7 @@ import {
 } from '../../../src/explain/inspect-net.js';
 import { ID } from '../network/fixtures.js';
 import { parseIptablesSave } from '../../../src/network/firewall/iptables-save.js';
+import { commentScope } from '../../../src/network/firewall/iptables-driver.js';
 import { CTR_ADDR, CTR_LINK, CTR_ROUTE, HOST_ADDR, HOST_LINK, HOST_NEIGH, HOST_ROUTE, HOST_SAVE, KNOWN } from './fixtures.js';
 
 const HOST: InspectScope = { kind: 'host' };
