@@ -65,7 +65,9 @@ export async function attach(ctx: RuntimeContext, record: ContainerRecord): Prom
           await store.saveContainer(current);
         }
       });
-      throw withWarnings(err, teardownWarnings({ failures: undo.failures, gone: [] }, record));
+      // A tool missing now made nothing moments ago in this attach: its failures leave nothing behind.
+      const failures = undo.failures.filter(({ error }) => !(error instanceof MinictrError && error.code === 'E_MISSING_TOOL'));
+      throw withWarnings(err, teardownWarnings({ failures, gone: [] }, record));
     }
     return attachment;
   });
