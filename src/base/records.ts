@@ -47,6 +47,58 @@ export interface HostConfig {
   autoRemove: boolean;
   /** As given on the command line (ports are resolved at start). */
   portSpecs: string[];
+  /** `-v` specs as given (Docker's HostConfig.Binds). Absent in records made before volumes. */
+  binds?: string[];
+  /** `--tmpfs` path → options (Docker's HostConfig.Tmpfs). */
+  tmpfs?: Record<string, string>;
+  /** `--read-only`. */
+  readonlyRootfs?: boolean;
+  /** `--volumes-from` as given. */
+  volumesFrom?: string[];
+  /** Limits; absent (or all zero) means none, as in Docker. */
+  resources?: Resources;
+}
+
+/** Docker's resource limits, in Docker's units (bytes, nano-CPUs); 0 / '' means unset. */
+export interface Resources {
+  /** --memory, bytes. */
+  memory: number;
+  /** --memory-swap, bytes of memory + swap; -1 unlimited swap, 0 unset. */
+  memorySwap: number;
+  /** --memory-reservation, bytes (a soft limit). */
+  memoryReservation: number;
+  /** --cpus × 1e9. */
+  nanoCpus: number;
+  /** --cpu-shares (relative weight, 1024 = default). */
+  cpuShares: number;
+  /** --cpuset-cpus, e.g. "0-1" or "0,2". */
+  cpusetCpus: string;
+  /** --pids-limit; 0 or -1 unlimited (Docker shows null for 0). */
+  pidsLimit: number;
+}
+
+/**
+ * One filesystem mounted into a container, resolved (Docker's top-level `Mounts` entry).
+ * Made inside the container's mount namespace after pivot_root, so its destination is
+ * resolved within the container's root and never on the host.
+ */
+export interface MountPoint {
+  type: 'bind' | 'volume' | 'tmpfs';
+  /** The volume's name (volumes only). */
+  name?: string;
+  /** Host path: a bind's source with symlinks resolved on the host, a volume's data dir; '' for tmpfs. */
+  source: string;
+  /** Absolute path inside the container. */
+  destination: string;
+  readOnly: boolean;
+  /** Bind propagation (rprivate unless asked), '' for others. */
+  propagation: string;
+  /** tmpfs mount options (size=…, mode=…), '' for others. */
+  options: string;
+  /** A volume made for this container alone (image VOLUME, `-v /path`): `rm -v` and `--rm` remove it. */
+  anonymous?: boolean;
+  /** Fill an empty volume from the image's content at `destination` when it is first mounted. */
+  copyUp?: boolean;
 }
 
 export interface ContainerState {
@@ -58,6 +110,8 @@ export interface ContainerState {
   /** Host pid of the monitor that waits for the container. */
   monitorPid: number;
   exitCode: number;
+  /** The kernel's OOM killer ended the container's process (a memory limit was hit). */
+  oomKilled?: boolean;
   startedAt: string;
   finishedAt: string;
   error: string;
@@ -75,6 +129,32 @@ export interface ContainerRecord {
   network?: NetworkAttachment;
   /** How the writable root is made. */
   rootfsMode: 'overlay' | 'copy';
+  /** Resolved mounts (binds, volumes, tmpfs), in mount order. Absent in records made before volumes. */
+  mounts?: MountPoint[];
+  /**
+   * The container's cgroup, recorded before it is made so teardown finds it from state:
+   * `<parent>/<id>` under each controller (v1) or the unified tree (v2).
+   */
+  cgroup?: CgroupRecord;
+}
+
+export interface CgroupRecord {
+  version: 1 | 2;
+  /** Relative path below the cgroup mounts, e.g. "minictr/3f2a…". */
+  path: string;
+}
+
+/** A named or anonymous volume, kept under the state dir (Docker's `volume inspect`). */
+export interface VolumeRecord {
+  schemaVersion: 1;
+  name: string;
+  driver: 'local';
+  /** Host path of the data: <root>/volumes/<name>/_data. */
+  mountpoint: string;
+  created: string;
+  labels: Record<string, string>;
+  /** Made for one container (image VOLUME or `-v /path`). */
+  anonymous: boolean;
 }
 
 export interface NetworkRecord {

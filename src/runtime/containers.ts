@@ -2,7 +2,7 @@
 // and a writable root. Nothing here starts a process; see ./lifecycle.ts.
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import { MinictrError } from '../base/errors.js';
-import { NULL_TIME, type ContainerConfig, type ContainerRecord, type HostConfig } from '../base/records.js';
+import { NULL_TIME, type ContainerConfig, type ContainerRecord, type HostConfig, type Resources } from '../base/records.js';
 import { ImageStore, type PullPolicy } from '../image/store.js';
 import { resolveUser } from '../image/user.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
@@ -40,6 +40,18 @@ export interface ContainerSpec {
   publishAll?: boolean;
   autoRemove?: boolean;
   pull?: PullPolicy;
+  /** `-v` specs as given: `/host:/ctr[:ro]`, `name:/ctr`, `/ctr` (anonymous). */
+  volumes?: string[];
+  /** `--mount` specs as given: `type=bind|volume|tmpfs,src=…,dst=…[,readonly]…`. */
+  mounts?: string[];
+  /** `--tmpfs` specs as given: `/path[:opts]`. */
+  tmpfs?: string[];
+  /** `--read-only`: the container's root is mounted read-only. */
+  readOnly?: boolean;
+  /** `--volumes-from` container[:ro|rw]. */
+  volumesFrom?: string[];
+  /** Limits, already in Docker's units (parsed by the face: cgroup/limits.ts). */
+  resources?: Partial<Resources>;
 }
 
 /** A spec resolved against its image: what create records. */
