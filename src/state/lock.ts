@@ -12,9 +12,10 @@ import type { Paths } from './paths.js';
 
 /**
  * Lock names: "containers" guards names and records, "network" guards IPAM,
- * bridges and firewall rules, "images" guards the image index.
+ * bridges and firewall rules, "images" guards the image index, "volumes" guards volume
+ * records and data dirs. Taken in that order: network, containers, volumes.
  */
-export type LockName = 'containers' | 'network' | 'images';
+export type LockName = 'containers' | 'network' | 'images' | 'volumes';
 
 /**
  * Why the state dir cannot be written: mkdir -p on a read-only file system can say ENOENT,

@@ -49,6 +49,20 @@ export class Paths {
     return join(this.networks, `${name}.json`);
   }
 
+  get volumes(): string {
+    return join(this.root, 'volumes');
+  }
+  volume(name: string): string {
+    return join(this.volumes, name);
+  }
+  volumeRecord(name: string): string {
+    return join(this.volume(name), 'volume.json');
+  }
+  /** The data a volume holds, as Docker's local driver keeps it. */
+  volumeData(name: string): string {
+    return join(this.volume(name), '_data');
+  }
+
   get images(): string {
     return join(this.root, 'images');
   }

@@ -1,11 +1,11 @@
-// The one home of container and network records. Nothing else reads or writes them.
-import { readdirSync, rmSync } from 'node:fs';
+// The one home of container, network and volume records. Nothing else reads or writes them.
+import { chmodSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { MinictrError } from '../base/errors.js';
 import { readJson, readJsonSync, writeJsonAtomic } from './files.js';
 import { withLock, type LockName } from './lock.js';
 import { Paths } from './paths.js';
-import type { ContainerRecord, NetworkRecord } from '../base/records.js';
+import type { ContainerRecord, NetworkRecord, VolumeRecord } from '../base/records.js';
 import { byCodeUnits } from '../base/compare.js';
 
 const ID_PATTERN = /^[0-9a-f]{64}$/;
@@ -111,5 +111,45 @@ export class Store {
 
   async removeNetwork(name: string): Promise<void> {
     await rm(this.paths.networkRecord(name), { force: true });
+  }
+
+  // ---- volumes ----
+
+  async listVolumes(): Promise<VolumeRecord[]> {
+    let names: string[];
+    try {
+      names = readdirSync(this.paths.volumes);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    const records = names
+      .filter((name) => NAME_PATTERN.test(name))
+      .map((name) => readJsonSync<VolumeRecord>(this.paths.volumeRecord(name)));
+    return records.filter((r): r is VolumeRecord => r !== undefined).sort((a, b) => byCodeUnits(a.name, b.name));
+  }
+
+  loadVolume(name: string): Promise<VolumeRecord | undefined> {
+    if (!NAME_PATTERN.test(name)) return Promise.resolve(undefined);
+    return readJson<VolumeRecord>(this.paths.volumeRecord(name));
+  }
+
+  /**
+   * Write the record, making the data dir first (0755, as Docker's local driver), so a
+   * listed volume always has its data.
+   */
+  async saveVolume(record: VolumeRecord): Promise<void> {
+    if (!NAME_PATTERN.test(record.name)) throw new MinictrError('E_INTERNAL', `bad volume name ${record.name}`);
+    const data = this.paths.volumeData(record.name);
+    mkdirSync(data, { recursive: true });
+    chmodSync(data, 0o755);
+    await writeJsonAtomic(this.paths.volumeRecord(record.name), record);
+  }
+
+  /** The record goes first (the volume is no longer listed), then its data. */
+  async removeVolume(name: string): Promise<void> {
+    if (!NAME_PATTERN.test(name)) throw new MinictrError('E_INTERNAL', `bad volume name ${name}`);
+    rmSync(this.paths.volumeRecord(name), { force: true });
+    await rm(this.paths.volume(name), { recursive: true, force: true });
   }
 }
