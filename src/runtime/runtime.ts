@@ -3,7 +3,7 @@
 // server and a CNI plugin next). One Runtime can serve many calls in a long-lived process.
 // Each method is a thin door into the module that does the work.
 import type { StepReport } from '../base/plan.js';
-import type { ContainerRecord, NetworkRecord } from '../base/records.js';
+import type { ContainerRecord, NetworkRecord, VolumeRecord } from '../base/records.js';
 import { HostRunner, type Runner } from '../exec/runner.js';
 import { ImageStore } from '../image/store.js';
 import type { DoctorFacts } from '../explain/doctor.js';
@@ -31,8 +31,9 @@ import {
 } from './networks.js';
 import { systemPrune, type Pruned } from './prune.js';
 import { run, type RunOptions, type RunResult } from './run.js';
+import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, type PrunedVolumes, type VolumeFilter } from './volumes.js';
 
-export type { ContainerSpec, CreateRequest, Removed, RunOptions, RunResult, Started, StartOptions, Pruned, RunPlan, ExecOptions, LogTargets };
+export type { ContainerSpec, CreateRequest, Removed, RunOptions, RunResult, Started, StartOptions, Pruned, RunPlan, ExecOptions, LogTargets, PrunedVolumes, VolumeFilter };
 
 export interface RuntimeOptions {
   /** The state root (default: $MINICTR_ROOT, or /var/lib/minictr). */
@@ -145,6 +146,27 @@ export class Runtime implements RuntimeContext {
   /** What running containers lost on the host, one line each (reads only). */
   networkProblems(records: ContainerRecord[]): Promise<string[]> {
     return networkProblems(this, records);
+  }
+
+  // ---- volumes ----
+
+  /** No name: a random 64-hex one; an existing name is returned as it is (Docker's behaviour). */
+  createVolume(name?: string, labels: Record<string, string> = {}): Promise<VolumeRecord> {
+    return createVolume(this, name, labels);
+  }
+  inspectVolume(name: string): Promise<VolumeRecord> {
+    return inspectVolume(this, name);
+  }
+  listVolumes(filter: VolumeFilter = {}): Promise<VolumeRecord[]> {
+    return listVolumes(this, filter);
+  }
+  /** Refused while a container mounts it; `force` only forgives a missing volume. */
+  removeVolume(name: string, force: boolean): Promise<void> {
+    return removeVolume(this, name, force);
+  }
+  /** Unused anonymous volumes, or every unused one with `all`. */
+  pruneVolumes(all: boolean): Promise<PrunedVolumes> {
+    return pruneVolumes(this, all);
   }
 
   // ---- looking at the host
