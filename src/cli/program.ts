@@ -5,6 +5,7 @@ import { registerContainerCommands } from './containers.js';
 import { registerNetworkCommands } from './network.js';
 import { registerImageCommands } from './images.js';
 import { registerShowWorkCommands } from './show-work.js';
+import { registerVolumeCommands } from './volumes.js';
 
 export function createProgram(): Command {
   const program = new Command('minictr');
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   registerContainerCommands(program);
   registerImageCommands(program);
   registerNetworkCommands(program);
+  registerVolumeCommands(program);
   registerShowWorkCommands(program);
   // Every subcommand reports errors the same way and never exits on its own.
   for (const cmd of program.commands) {
