@@ -46,7 +46,7 @@ async function createLocked(
 }
 
 /** `volume create [NAME]`: no name makes a random 64-hex one; an existing name is returned unchanged, as Docker does. */
-export function createVolume(
+export async function createVolume(
   ctx: RuntimeContext,
   name?: string,
   labels: Record<string, string> = {},
