@@ -139,6 +139,26 @@ export async function removeVolumes(ctx: RuntimeContext, names: string[]): Promi
   });
 }
 
+/**
+ * `rm -v` and `--rm`: remove the container's anonymous volumes that no other container
+ * mounts. Call it once the container's record is gone; it takes only the volumes lock, so the
+ * caller may hold the containers lock. Returns the names removed.
+ */
+export async function releaseVolumes(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
+  const mine = (record.mounts ?? []).flatMap((m) => (m.type === 'volume' && m.anonymous && m.name ? [m.name] : []));
+  if (mine.length === 0) return [];
+  return ctx.store.lock('volumes', async () => {
+    const others = volumeUsers((await ctx.store.listContainers()).filter((c) => c.id !== record.id));
+    const removed: string[] = [];
+    for (const name of mine) {
+      if (others.has(name) || !(await ctx.store.loadVolume(name))) continue;
+      await ctx.store.removeVolume(name);
+      removed.push(name);
+    }
+    return removed;
+  });
+}
+
 /** Bytes of the files under a directory, hard links counted once (Docker's directory.Size). */
 export async function directorySize(dir: string, seen = new Set<string>()): Promise<number> {
   let entries: string[];

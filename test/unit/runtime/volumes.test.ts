@@ -17,6 +17,7 @@ import {
   inspectVolume,
   listVolumes,
   pruneVolumes,
+  releaseVolumes,
   removeVolume,
   removeVolumes,
   resolveMounts,
@@ -108,6 +109,18 @@ describe('volumes', () => {
     assert.deepEqual(await pruneVolumes(ctx, false), { names: [anon.name], reclaimed: 1024 });
     assert.deepEqual(await pruneVolumes(ctx, true), { names: ['named'], reclaimed: 0 });
     assert.deepEqual((await listVolumes(ctx)).map((v) => v.name), [usedAnon.name]);
+  });
+});
+
+describe('releaseVolumes', () => {
+  it("removes a container's anonymous volumes that no other container mounts", async () => {
+    const { mounts } = await resolveMounts(ctx, parseMountRequests({ volumes: ['/a', '/b', 'named:/n'] }), [], []);
+    const gone = container('e', mounts);
+    const [a, b] = mounts.map((m) => m.name ?? '');
+    // Another container mounts /b's volume by name: it stays.
+    await ctx.store.saveContainer(container('f', [volumeMount(b ?? '', '/x')]));
+    assert.deepEqual(await releaseVolumes(ctx, gone), [a]);
+    assert.deepEqual((await listVolumes(ctx)).map((v) => v.name).sort(), [b, 'named'].sort());
   });
 });
 
