@@ -112,8 +112,8 @@ export function parseCgroupCounters(version: 1 | 2, texts: Map<string, string>, 
     };
   }
   // The throttle file counts every device; the other one is only filled by the CFQ scheduler.
-  const throttle = texts.get('blkio.throttle.io_service_bytes_recursive') ?? '';
-  const blkio = parseBlkioV1(/\d/.test(throttle) ? throttle : (texts.get('blkio.io_service_bytes_recursive') ?? ''));
+  const throttle = parseBlkioV1(texts.get('blkio.throttle.io_service_bytes_recursive') ?? '');
+  const blkio = throttle.read + throttle.write > 0 ? throttle : parseBlkioV1(texts.get('blkio.io_service_bytes_recursive') ?? '');
   return {
     cpuNanos: integer(texts.get('cpuacct.usage')),
     memUsage: withoutCache(integer(texts.get('memory.usage_in_bytes')), memStat.total_inactive_file),
