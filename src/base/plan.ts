@@ -51,7 +51,19 @@ export interface WaitGoneOp extends OpBase {
   timeoutMs: number;
 }
 
-export type Op = CommandOp | WriteOp | WaitGoneOp;
+/** Make one directory (not its parents): a cgroup, which the kernel fills with its files. */
+export interface MkdirOp extends OpBase {
+  kind: 'mkdir';
+  path: string;
+}
+
+/** Remove one empty directory: a cgroup, which the kernel removes once no process is in it. */
+export interface RmdirOp extends OpBase {
+  kind: 'rmdir';
+  path: string;
+}
+
+export type Op = CommandOp | WriteOp | WaitGoneOp | MkdirOp | RmdirOp;
 
 /** One op done, with how long it took (what --explain prints). */
 export interface StepReport {
@@ -69,8 +81,19 @@ export function command(argv: Argv, why: string, extra: Partial<Omit<CommandOp, 
   return { kind: 'command', argv, why, ...extra };
 }
 
-export function write(path: string, content: string, why: string): WriteOp {
-  return { kind: 'write', path, content, why };
+/** The optional fields of a file op (tolerate, goneNote, fallback …). */
+type Extra<T extends Op> = Partial<Omit<T, 'kind' | 'path' | 'content' | 'why'>>;
+
+export function write(path: string, content: string, why: string, extra: Extra<WriteOp> = {}): WriteOp {
+  return { kind: 'write', path, content, why, ...extra };
+}
+
+export function mkdirOp(path: string, why: string, extra: Extra<MkdirOp> = {}): MkdirOp {
+  return { kind: 'mkdir', path, why, ...extra };
+}
+
+export function rmdirOp(path: string, why: string, extra: Extra<RmdirOp> = {}): RmdirOp {
+  return { kind: 'rmdir', path, why, ...extra };
 }
 
 export function waitGone(path: string, timeoutMs: number, why: string, fallback: Op[]): WaitGoneOp {

@@ -1,29 +1,6 @@
 // Human-readable sizes and durations, worded exactly like Docker's go-units (HumanSize, HumanDuration).
 
-const DECIMAL_UNITS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-
-/** Go's fmt "%.<precision>g": shortest of fixed or exponent form, trailing zeros dropped. */
-export function goFormatG(value: number, precision: number): string {
-  if (value === 0) return '0';
-  const text = value.toPrecision(precision);
-  const [mantissa = text, exponent] = text.split('e');
-  const trimmed = mantissa.includes('.') ? mantissa.replace(/0+$/, '').replace(/\.$/, '') : mantissa;
-  if (exponent === undefined) return trimmed;
-  const exp = Number(exponent);
-  if (exp >= -4 && exp < precision) return trimmed;
-  return `${trimmed}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
-}
-
-/** go-units HumanSizeWithPrecision: decimal units, `precision` significant digits ("1.98MB", "4.1kB", "0B"). */
-export function humanSize(bytes: number, precision = 3): string {
-  let size = bytes;
-  let unit = 0;
-  while (size >= 1000 && unit < DECIMAL_UNITS.length - 1) {
-    size /= 1000;
-    unit++;
-  }
-  return `${goFormatG(size, precision)}${DECIMAL_UNITS[unit] ?? 'B'}`;
-}
+export { goFormatG, humanSize } from '../base/go-units.js';
 
 /** go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks" … */
 export function humanDuration(ms: number): string {

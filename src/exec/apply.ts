@@ -1,6 +1,6 @@
 // Runs a plan, op by op, and reports each step as it goes (for --explain).
 import { CommandFailedError, MinictrError, errorMessage } from '../base/errors.js';
-import type { Op, Plan, StepReport } from '../base/plan.js';
+import type { MkdirOp, Op, Plan, RmdirOp, StepReport, WriteOp } from '../base/plan.js';
 import type { Runner } from './runner.js';
 
 export interface ApplyOptions {
@@ -37,6 +37,11 @@ async function applyOp(op: Op, runner: Runner, gone: string[]): Promise<void> {
   await applyOne(op, runner, gone);
 }
 
+function fileEffect(op: WriteOp | MkdirOp | RmdirOp, runner: Runner): Promise<void> {
+  if (op.kind === 'write') return runner.write(op.path, op.content);
+  return op.kind === 'mkdir' ? runner.mkdir(op.path) : runner.rmdir(op.path);
+}
+
 async function applyOne(op: Op, runner: Runner, gone: string[]): Promise<void> {
   if (op.kind === 'wait-gone') {
     if (!(await runner.waitGone(op.path, op.timeoutMs))) {
@@ -44,12 +49,17 @@ async function applyOne(op: Op, runner: Runner, gone: string[]): Promise<void> {
     }
     return;
   }
-  if (op.kind === 'write') {
+  if (op.kind === 'write' || op.kind === 'mkdir' || op.kind === 'rmdir') {
     try {
-      await runner.write(op.path, op.content);
+      await fileEffect(op, runner);
     } catch (err) {
-      if (op.tolerate?.test(errorMessage(err))) return;
-      throw new MinictrError('E_WRITE_FAILED', `could not write ${op.path}: ${errorMessage(err)}`, { cause: err });
+      // Node's fs errors say their errno code ("EEXIST: file already exists, mkdir …").
+      if (op.tolerate?.test(errorMessage(err))) {
+        if (op.goneNote) gone.push(op.goneNote);
+        return;
+      }
+      const code = op.kind === 'write' ? 'E_WRITE_FAILED' : 'E_DIR_FAILED';
+      throw new MinictrError(code, `could not ${op.kind === 'write' ? 'write' : op.kind} ${op.path}: ${errorMessage(err)}`, { cause: err });
     }
     return;
   }

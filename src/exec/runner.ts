@@ -3,7 +3,7 @@
 // so unit tests can swap in a recording fake (test/unit/fakes/recording-runner.ts) that sees
 // every effect of a plan.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { CommandFailedError, MinictrError } from '../base/errors.js';
 import type { Argv } from '../base/plan.js';
 import { waitFor } from '../base/proc.js';
@@ -30,6 +30,10 @@ export interface Runner {
    * false when it is still there after `timeoutMs`.
    */
   waitGone(path: string, timeoutMs: number): Promise<boolean>;
+  /** Make one directory, not its parents (a cgroup): an existing one is an error (EEXIST). */
+  mkdir(path: string): Promise<void>;
+  /** Remove one empty directory (a cgroup): a missing one is an error (ENOENT). */
+  rmdir(path: string): Promise<void>;
 }
 
 /** How often a wait looks again: the kernel takes a few ms. */
@@ -75,6 +79,15 @@ export class HostRunner implements Runner {
   async write(path: string, content: string): Promise<void> {
     // Blocking: a /proc/sys write takes microseconds, an asynchronous one a thread-pool round trip.
     writeFileSync(path, content);
+  }
+
+  async mkdir(path: string): Promise<void> {
+    // Blocking, as write: a cgroup mkdir or rmdir takes microseconds.
+    mkdirSync(path);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    rmdirSync(path);
   }
 
   waitGone(path: string, timeoutMs: number): Promise<boolean> {

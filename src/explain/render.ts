@@ -21,6 +21,7 @@ function waitLine(op: Extract<Op, { kind: 'wait-gone' }>): string {
 /** The commands a person would type for one op (a batch shows its one-per-line form). */
 export function opCommands(op: Op): string[] {
   if (op.kind === 'write') return [`echo ${shellQuote(op.content)} > ${shellQuote(op.path)}`];
+  if (op.kind === 'mkdir' || op.kind === 'rmdir') return [`${op.kind} ${shellQuote(op.path)}`];
   if (op.kind === 'wait-gone') return [waitLine(op)];
   if (op.shown && op.shown.length > 0) return op.shown.map(shellLine);
   const line = shellLine(op.argv);
@@ -43,6 +44,7 @@ export function renderShell(plan: Plan): string {
 /** The exact command an op ran (a batch with its input), for --explain. */
 export function executedText(op: Op): string {
   if (op.kind === 'write') return `echo ${shellQuote(op.content)} > ${op.path}`;
+  if (op.kind === 'mkdir' || op.kind === 'rmdir') return `${op.kind} ${op.path}`;
   if (op.kind === 'wait-gone') return waitLine(op);
   const line = shellLine(op.argv);
   if (op.stdin === undefined) return line;

@@ -59,9 +59,10 @@ export const RULES: Rule[] = [
   { floor: 'state', may: ['base'], never: PROCESSES, why: 'state stores records; it knows no lifecycle and plans nothing' },
   { floor: 'network', may: ['base'], never: new RegExp(`${PROCESSES.source}|${FILES.source}`), why: 'planners are pure: facts and records come in, plans go out' },
   { floor: 'image', may: ['base', 'state', 'exec'], why: 'the image store stands on state and the runner' },
+  { floor: 'cgroup', may: ['base'], never: new RegExp(`${PROCESSES.source}|${FILES.source}`), why: 'cgroup planners are pure: mounts and records come in, plans and parsed counters go out' },
   { floor: 'explain', may: ['base', 'network'], never: new RegExp(`${PROCESSES.source}|${FILES.source}`), why: 'renderers are pure: they show plans and facts, they gather nothing' },
-  { floor: 'runtime', may: ['base', 'exec', 'state', 'network', 'image', 'explain'], why: 'the library stands on everything below the faces, and never on a face' },
-  { floor: 'cli', may: ['base', 'runtime', 'explain', 'network', 'image'], never: PROCESSES, why: 'a face parses, calls the library and prints: it runs no host command and touches no state' },
+  { floor: 'runtime', may: ['base', 'exec', 'state', 'network', 'cgroup', 'image', 'explain'], why: 'the library stands on everything below the faces, and never on a face' },
+  { floor: 'cli', may: ['base', 'runtime', 'explain', 'network', 'cgroup', 'image'], never: PROCESSES, why: 'a face parses, calls the library and prints: it runs no host command and touches no state' },
 ];
 
 export interface Breach {

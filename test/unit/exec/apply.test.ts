@@ -1,8 +1,8 @@
 // Applying plans: a failed batch falls back to its alternatives, and a teardown tries them all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyPlanBestEffort } from '../../../src/exec/apply.js';
-import { command } from '../../../src/base/plan.js';
+import { applyPlan, applyPlanBestEffort } from '../../../src/exec/apply.js';
+import { command, mkdirOp, rmdirOp } from '../../../src/base/plan.js';
 import { RecordingRunner } from '../fakes/recording-runner.js';
 
 test('a failed batch tries every alternative, reports the first failure and the rules found gone', async () => {
@@ -18,4 +18,31 @@ test('a failed batch tries every alternative, reports the first failure and the 
   assert.equal(report.failures.length, 1);
   assert.match(report.failures[0]?.error.message ?? '', /del a failed \(exit 4\): Permission denied/);
   assert.deepEqual(report.gone, ['rule b was gone']);
+});
+
+test('mkdir and rmdir ops go through the runner, and a matching errno is tolerated', async () => {
+  const runner = new RecordingRunner()
+    .failDir('mkdir', '/cg/minictr', "EEXIST: file already exists, mkdir '/cg/minictr'")
+    .failDir('rmdir', '/cg/minictr/b', "ENOENT: no such file or directory, rmdir '/cg/minictr/b'")
+    .failDir('rmdir', '/cg/minictr/c', "EBUSY: resource busy or locked, rmdir '/cg/minictr/c'");
+  await applyPlan({ title: 't', ops: [mkdirOp('/cg/minictr', 'parent', { tolerate: /EEXIST/ }), mkdirOp('/cg/minictr/a', 'child')] }, runner);
+  const report = await applyPlanBestEffort(
+    { title: 't', ops: ['a', 'b', 'c'].map((d) => rmdirOp(`/cg/minictr/${d}`, 'remove', { tolerate: /ENOENT/ })) },
+    runner,
+  );
+  assert.deepEqual(runner.effects, [
+    { kind: 'mkdir', path: '/cg/minictr' },
+    { kind: 'mkdir', path: '/cg/minictr/a' },
+    { kind: 'rmdir', path: '/cg/minictr/a' },
+    { kind: 'rmdir', path: '/cg/minictr/b' },
+    { kind: 'rmdir', path: '/cg/minictr/c' },
+  ]);
+  assert.equal(report.failures.length, 1, 'only the busy cgroup is a failure');
+  assert.match(report.failures[0]?.error.message ?? '', /^could not rmdir \/cg\/minictr\/c: EBUSY/);
+});
+
+test('an untolerated mkdir failure stops the plan', async () => {
+  const runner = new RecordingRunner().failDir('mkdir', '/cg/x', "EACCES: permission denied, mkdir '/cg/x'");
+  await assert.rejects(applyPlan({ title: 't', ops: [mkdirOp('/cg/x', 'x'), mkdirOp('/cg/y', 'y')] }, runner), /could not mkdir \/cg\/x: EACCES/);
+  assert.deepEqual(runner.effects, [{ kind: 'mkdir', path: '/cg/x' }]);
 });

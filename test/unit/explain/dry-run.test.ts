@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { concatPlans } from '../../../src/base/plan.js';
+import { concatPlans, mkdirOp, rmdirOp, write } from '../../../src/base/plan.js';
 import { planNetworkSetup } from '../../../src/network/plan.js';
 import { renderShell, formatStep } from '../../../src/explain/render.js';
 import { applyPlan } from '../../../src/exec/apply.js';
@@ -48,5 +48,32 @@ describe('--explain', () => {
       for (const part of shownAs(effect)) assert.ok(shown.includes(part), `step ${i} shows ${part}`);
     });
     assert.ok(runner.effects.some((e) => e.kind === 'write' && e.path === '/proc/sys/net/ipv4/ip_forward'), 'the ip_forward write is seen');
+  });
+});
+
+describe('cgroup directories', () => {
+  it('show as mkdir and rmdir lines, a tolerant one with || true', () => {
+    const plan = {
+      title: 'cgroup of c1',
+      ops: [
+        mkdirOp('/sys/fs/cgroup/memory/minictr', 'the parent of every minictr cgroup', { tolerate: /EEXIST/ }),
+        write('/sys/fs/cgroup/memory/minictr/c1/memory.limit_in_bytes', '33554432', 'cap memory'),
+        rmdirOp('/sys/fs/cgroup/memory/minictr/c1', 'remove the cgroup', { tolerate: /ENOENT/ }),
+      ],
+    };
+    assert.equal(
+      renderShell(plan),
+      [
+        '# cgroup of c1',
+        '# the parent of every minictr cgroup',
+        'mkdir /sys/fs/cgroup/memory/minictr || true',
+        '# cap memory',
+        'echo 33554432 > /sys/fs/cgroup/memory/minictr/c1/memory.limit_in_bytes',
+        '# remove the cgroup',
+        'rmdir /sys/fs/cgroup/memory/minictr/c1 || true',
+        '',
+      ].join('\n'),
+    );
+    assert.match(formatStep({ op: plan.ops[0]!, ms: 0.1 }), /mkdir \/sys\/fs\/cgroup\/memory\/minictr$/);
   });
 });

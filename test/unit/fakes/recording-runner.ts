@@ -1,5 +1,5 @@
 // A Runner for unit tests: records every effect a plan has on the host, in order (commands,
-// writes, waits), and answers commands from a script. Nothing is run, written or waited for.
+// writes, waits, directories), and answers commands from a script. Nothing is run, written or waited for.
 import { CommandFailedError } from '../../../src/base/errors.js';
 import type { Argv } from '../../../src/base/plan.js';
 import type { Runner, RunOptions, RunResult } from '../../../src/exec/runner.js';
@@ -12,7 +12,9 @@ export interface Recorded {
 export type Effect =
   | { kind: 'command'; argv: Argv; input?: string }
   | { kind: 'write'; path: string; content: string }
-  | { kind: 'wait-gone'; path: string; timeoutMs: number };
+  | { kind: 'wait-gone'; path: string; timeoutMs: number }
+  | { kind: 'mkdir'; path: string }
+  | { kind: 'rmdir'; path: string };
 
 export class RecordingRunner implements Runner {
   /** The commands, as before: argv and stdin. */
@@ -20,6 +22,7 @@ export class RecordingRunner implements Runner {
   /** Every effect, commands included, in the order they happened. */
   readonly effects: Effect[] = [];
   private readonly answers: { match: (argv: Argv) => boolean; result: RunResult }[] = [];
+  private readonly dirErrors: { kind: 'mkdir' | 'rmdir'; path: string; message: string }[] = [];
 
   /** `gone(path)` answers a wait: by default everything the kernel should remove is gone at once. */
   constructor(private readonly gone: (path: string) => boolean | Promise<boolean> = () => true) {}
@@ -43,6 +46,24 @@ export class RecordingRunner implements Runner {
 
   async write(path: string, content: string): Promise<void> {
     this.effects.push({ kind: 'write', path, content });
+  }
+
+  async mkdir(path: string): Promise<void> {
+    this.effects.push({ kind: 'mkdir', path });
+    const error = this.dirErrors.find((e) => e.kind === 'mkdir' && e.path === path);
+    if (error) throw new Error(error.message);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    this.effects.push({ kind: 'rmdir', path });
+    const error = this.dirErrors.find((e) => e.kind === 'rmdir' && e.path === path);
+    if (error) throw new Error(error.message);
+  }
+
+  /** Make a later mkdir or rmdir of `path` fail with `message`, as node:fs says it ("EEXIST: file already exists, mkdir '…'"). */
+  failDir(kind: 'mkdir' | 'rmdir', path: string, message: string): this {
+    this.dirErrors.push({ kind, path, message });
+    return this;
   }
 
   async waitGone(path: string, timeoutMs: number): Promise<boolean> {
