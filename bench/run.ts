@@ -518,6 +518,10 @@ async function initScript(): Promise<void> {
       workdir: '/',
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
       command: ['true'],
+      oldroot: `.minictr-oldroot-${n}`,
+      mounts: [],
+      readonlyRoot: false,
+      cgroupProcs: [],
       ...hostTools(),
     });
     return { argv: [...ic.argv], env: ic.env };

@@ -31,6 +31,18 @@ function addContainerFlags(cmd: Command): Command {
     .option('-u, --user <user[:group]>', 'run as this user (name or uid, from the image\'s /etc/passwd)')
     .option('-P, --publish-all', 'publish every port the image exposes on a free host port')
     .option('--pull <policy>', 'pull the image: missing (default), always or never')
+    .option('-v, --volume <spec>', 'bind mount or volume: /host:/ctr[:ro], name:/ctr[:ro], /ctr (anonymous) (repeatable)', collect, [])
+    .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly] (repeatable)', collect, [])
+    .option('--tmpfs <path[:opts]>', 'mount an empty tmpfs, e.g. /run:size=64m (repeatable)', collect, [])
+    .option('--read-only', "mount the container's root read-only")
+    .option('--volumes-from <container[:ro|rw]>', "mount another container's volumes and binds (repeatable)", collect, [])
+    .option('-m, --memory <bytes>', 'memory limit, e.g. 32m or 1g')
+    .option('--memory-swap <bytes>', 'memory + swap limit; -1 unlimited swap')
+    .option('--memory-reservation <bytes>', 'memory soft limit')
+    .option('--cpus <number>', 'number of CPUs, e.g. 0.5')
+    .option('-c, --cpu-shares <n>', 'CPU shares (relative weight, default 1024)')
+    .option('--cpuset-cpus <list>', 'CPUs the container may use, e.g. 0-1 or 0,2')
+    .option('--pids-limit <n>', 'most processes at once (-1 or 0: unlimited)')
     .argument('<image>', 'image to run (e.g. busybox)')
     .argument('[command...]', 'command and arguments (default: the image\'s)')
     .passThroughOptions();
@@ -134,12 +146,13 @@ export function registerContainerCommands(program: Command): void {
     .command('rm')
     .description('remove containers (and everything they set up on the host)')
     .option('-f, --force', 'kill a running container first')
+    .option('-v, --volumes', 'remove its anonymous volumes too')
     .option('--explain', 'print each host command of the teardown as it runs, with its time')
     .argument('<container...>')
-    .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean; explain?: boolean }) => {
+    .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean; volumes?: boolean; explain?: boolean }) => {
       await eachRef(refs, async (ref) => {
         try {
-          warn((await rt.remove(ref, opts.force ?? false)).warnings);
+          warn((await rt.remove(ref, { force: opts.force ?? false, volumes: opts.volumes ?? false })).warnings);
         } catch (err) {
           // Docker: rm -f of a container that does not exist is not an error.
           if (opts.force && err instanceof MinictrError && err.code === 'E_NO_SUCH_CONTAINER') return;

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import type { PullPolicy } from '../image/store.js';
+import type { Resources } from '../base/records.js';
+import { parseBytes, parseCpus, parseCpuShares, parseCpuset, parseMemorySwap, parsePidsLimit } from '../cgroup/limits.js';
 import type { ContainerSpec } from '../runtime/runtime.js';
 import { parseEnvFile, parseEnvFlag } from '../runtime/options.js';
 import { print, runtimeFor, warn } from './context.js';
@@ -29,6 +31,18 @@ export interface RunFlags {
   pull?: string;
   user?: string;
   publishAll?: boolean;
+  volume: string[];
+  mount: string[];
+  tmpfs: string[];
+  readOnly?: boolean;
+  volumesFrom: string[];
+  memory?: string;
+  memorySwap?: string;
+  memoryReservation?: string;
+  cpus?: string;
+  cpuShares?: string;
+  cpusetCpus?: string;
+  pidsLimit?: string;
 }
 
 const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
@@ -57,6 +71,19 @@ async function envFromFlags(flags: RunFlags): Promise<string[]> {
   return [...fromFiles, ...fromFlags];
 }
 
+/** The limit flags in Docker's units; each bad value is refused with Docker's message. */
+function resourcesFromFlags(flags: RunFlags): Partial<Resources> {
+  const r: Partial<Resources> = {};
+  if (flags.memory !== undefined) r.memory = parseBytes(flags.memory, '-m, --memory');
+  if (flags.memorySwap !== undefined) r.memorySwap = parseMemorySwap(flags.memorySwap);
+  if (flags.memoryReservation !== undefined) r.memoryReservation = parseBytes(flags.memoryReservation, '--memory-reservation');
+  if (flags.cpus !== undefined) r.nanoCpus = parseCpus(flags.cpus);
+  if (flags.cpuShares !== undefined) r.cpuShares = parseCpuShares(flags.cpuShares);
+  if (flags.cpusetCpus !== undefined) r.cpusetCpus = parseCpuset(flags.cpusetCpus);
+  if (flags.pidsLimit !== undefined) r.pidsLimit = parsePidsLimit(flags.pidsLimit);
+  return r;
+}
+
 /** The container the flags describe. */
 export async function specFromFlags(image: string, command: string[], flags: RunFlags): Promise<ContainerSpec> {
   const network = flags.network ?? flags.net;
@@ -76,6 +103,12 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     interactive: flags.interactive ?? false,
     publishAll: flags.publishAll ?? false,
     autoRemove: flags.rm ?? false,
+    volumes: flags.volume,
+    mounts: flags.mount,
+    tmpfs: flags.tmpfs,
+    readOnly: flags.readOnly ?? false,
+    volumesFrom: flags.volumesFrom,
+    resources: resourcesFromFlags(flags),
   };
 }
 

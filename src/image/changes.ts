@@ -1,4 +1,4 @@
-// `import --change` instructions (CMD, ENTRYPOINT, ENV, EXPOSE, USER, WORKDIR) applied to an image config.
+// `import --change` instructions (CMD, ENTRYPOINT, ENV, EXPOSE, USER, VOLUME, WORKDIR) applied to an image config.
 import { MinictrError } from '../base/errors.js';
 import type { ImageConfig } from '../state/images.js';
 
@@ -62,6 +62,12 @@ export function applyChanges(base: ImageConfig, changes: string[]): ImageConfig 
           config.ExposedPorts = { ...config.ExposedPorts, [port.includes('/') ? port : `${port}/tcp`]: {} };
         }
         break;
+      case 'VOLUME': {
+        const paths = rest.startsWith('[') ? commandForm(change, rest) : rest.split(/\s+/).filter(Boolean);
+        if (paths.length === 0 || !paths.every((p) => p.startsWith('/'))) throw badChange(change, 'VOLUME needs absolute paths');
+        config.Volumes = { ...config.Volumes, ...Object.fromEntries(paths.map((p) => [p, {}])) };
+        break;
+      }
       case 'USER':
         config.User = rest;
         break;
@@ -70,7 +76,7 @@ export function applyChanges(base: ImageConfig, changes: string[]): ImageConfig 
         config.WorkingDir = rest;
         break;
       default:
-        throw badChange(change, `${keyword} is not supported; use CMD, ENTRYPOINT, ENV, EXPOSE, USER or WORKDIR`);
+        throw badChange(change, `${keyword} is not supported; use CMD, ENTRYPOINT, ENV, EXPOSE, USER, VOLUME or WORKDIR`);
     }
   }
   return config;

@@ -247,6 +247,9 @@ export function parseImageConfig(bytes: Buffer | string, what: string): ParsedCo
     for (const port of Object.keys(c['ExposedPorts'])) ports[port] = {};
     config.ExposedPorts = ports;
   }
+  if (isObject(c['Volumes']) && Object.keys(c['Volumes']).length > 0) {
+    config.Volumes = Object.fromEntries(Object.keys(c['Volumes']).map((path) => [path, {}]));
+  }
   const parsed: ParsedConfig = {
     config,
     diffIds,

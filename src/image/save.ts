@@ -83,6 +83,7 @@ async function writeFlattened(item: SaveItem, opts: SaveOptions, staging: string
     config: {
       ...(c.User ? { User: c.User } : {}),
       ...(c.ExposedPorts ? { ExposedPorts: c.ExposedPorts } : {}),
+      ...(c.Volumes ? { Volumes: c.Volumes } : {}),
       Env: c.Env,
       ...(c.Entrypoint.length > 0 ? { Entrypoint: c.Entrypoint } : {}),
       ...(c.Cmd.length > 0 ? { Cmd: c.Cmd } : {}),

@@ -1,8 +1,10 @@
 // Creating a container: from what the user asked (image, command, flags) to a checked record
 // and a writable root. Nothing here starts a process; see ./lifecycle.ts.
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { cp, mkdir, readFile } from 'node:fs/promises';
 import { MinictrError } from '../base/errors.js';
-import { NULL_TIME, type ContainerConfig, type ContainerRecord, type HostConfig, type Resources } from '../base/records.js';
+import { NULL_TIME, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint, type Resources } from '../base/records.js';
 import { ImageStore, type PullPolicy } from '../image/store.js';
 import { resolveUser } from '../image/user.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
@@ -11,11 +13,14 @@ import { checkpoint } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hostsFile, rewriteHosts } from './files.js';
 import { hostTools } from './host-tools.js';
-import type { InitSpec } from './init-script.js';
+import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
 import { DEFAULT_PATH, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
 import type { ProcessUser } from './privileges.js';
 import { validateNetworking } from './networks.js';
+import { cgroupFor, checkedResources } from './cgroup-life.js';
+import { parseMountRequests, parseVolumesFromFlag, type MountRequest } from './mount-specs.js';
+import { removeVolumes, resolveMounts } from './volumes.js';
 
 /** A container as a user asks for one (`docker run`'s flags, the Engine API's create body). */
 export interface ContainerSpec {
@@ -59,6 +64,10 @@ export interface CreateRequest {
   name?: string;
   config: ContainerConfig;
   hostConfig: HostConfig;
+  /** -v, --mount and --tmpfs, parsed (resolved on the host by create). */
+  mountRequests?: MountRequest[];
+  /** The image's VOLUME paths. */
+  imageVolumes?: string[];
 }
 
 export interface CreateOptions {
@@ -72,6 +81,10 @@ function overlayHere(): Promise<boolean> {
 
 /** Resolve the image (pulling it per the spec's policy) and merge its config with the spec. */
 export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, options: CreateOptions = {}): Promise<CreateRequest> {
+  // Flags are checked before an image is pulled, as Docker's CLI does.
+  const mountRequests = parseMountRequests(spec);
+  for (const from of spec.volumesFrom ?? []) parseVolumesFromFlag(from);
+  const resources = await checkedResources(spec.resources);
   const image = await new ImageStore(ctx.store, { runner: ctx.runner }).ensure(spec.image, spec.pull ?? 'missing', {
     out: options.progress ?? process.stderr,
   });
@@ -79,7 +92,10 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
   const { entrypoint, cmd } = resolveCommand(image.config, spec.entrypoint, spec.command);
   const env = mergeEnv([DEFAULT_PATH], image.config.Env ?? [], spec.tty ? ['TERM=xterm'] : [], spec.env);
   const user = spec.user ?? image.config.User;
+  const tmpfs = mountRequests.filter((m) => m.type === 'tmpfs').map((m) => [m.destination, m.options] as const);
   return {
+    mountRequests,
+    imageVolumes: Object.keys(image.config.Volumes ?? {}),
     ...(spec.name !== undefined ? { name: spec.name } : {}),
     config: {
       image: spec.image,
@@ -93,7 +109,16 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       interactive: spec.interactive ?? false,
       ...(user ? { user } : {}),
     },
-    hostConfig: { networkMode: spec.network ?? 'bridge', autoRemove: spec.autoRemove ?? false, portSpecs: [...spec.publish, ...exposed] },
+    hostConfig: {
+      networkMode: spec.network ?? 'bridge',
+      autoRemove: spec.autoRemove ?? false,
+      portSpecs: [...spec.publish, ...exposed],
+      binds: spec.volumes ?? [],
+      tmpfs: Object.fromEntries(tmpfs),
+      readonlyRootfs: spec.readOnly ?? false,
+      volumesFrom: spec.volumesFrom ?? [],
+      resources,
+    },
   };
 }
 
@@ -134,7 +159,16 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
       startedAt: NULL_TIME, finishedAt: NULL_TIME, error: '',
     },
     rootfsMode: (await overlayHere()) ? 'overlay' : 'copy',
+    cgroup: await cgroupFor(id),
   };
+}
+
+/** --volumes-from: the named containers, each with its :ro/:rw override. */
+async function volumesFromOf(ctx: RuntimeContext, specs: string[]): Promise<{ record: ContainerRecord; readOnly?: boolean }[]> {
+  return Promise.all(specs.map(async (text) => {
+    const { ref, readOnly } = parseVolumesFromFlag(text);
+    return { record: await ctx.store.findContainer(ref), readOnly };
+  }));
 }
 
 /** Record the container (a free name, under the lock) and make its writable root. */
@@ -143,6 +177,9 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
   const record = await prepare(ctx, request);
   const { id, rootfsMode: mode } = record;
   const imageRoot = store.paths.imageRootfs(record.config.imageId);
+  const from = await volumesFromOf(ctx, request.hostConfig.volumesFrom ?? []);
+  let created: string[] = [];
+  const undoVolumes = (): Promise<void> => removeVolumes(ctx, created).catch(() => undefined);
   await store.lock('containers', async () => {
     const all = await store.listContainers();
     const holder = record.name ? all.find((c) => c.name === record.name) : undefined;
@@ -153,7 +190,17 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
       );
     }
     record.name ||= generateName(new Set(all.map((c) => c.name)));
-    await store.saveContainer(record);
+    // Under the containers lock: no `volume rm` can take a volume between here and the saved
+    // record that makes it "in use". A refused bind source fails before any record exists.
+    const resolved = await resolveMounts(ctx, request.mountRequests ?? [], request.imageVolumes ?? [], from);
+    record.mounts = resolved.mounts;
+    created = resolved.created;
+    try {
+      await store.saveContainer(record);
+    } catch (err) {
+      await undoVolumes();
+      throw err;
+    }
   });
   await checkpoint(store.paths.root, 'created');
   try {
@@ -165,6 +212,7 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
     }
   } catch (err) {
     await store.lock('containers', () => store.removeContainer(id));
+    await undoVolumes();
     throw err;
   }
   return record;
@@ -187,8 +235,35 @@ export async function syncHosts(ctx: RuntimeContext, network: string): Promise<v
   );
 }
 
+/** A mount of the record as stage 2 makes it; a bind of a file is made over a file. */
+function initMount(m: MountPoint): InitMount {
+  let file = false;
+  if (m.type === 'bind') {
+    try {
+      file = !statSync(m.source).isDirectory();
+    } catch {
+      // Gone since create: the mount fails in stage 2, as Docker's start does.
+    }
+  }
+  return {
+    kind: m.type === 'tmpfs' ? 'tmpfs' : 'bind',
+    source: m.source,
+    destination: m.destination,
+    readOnly: m.readOnly,
+    propagation: m.propagation,
+    options: m.options,
+    file,
+    copyUp: m.copyUp === true,
+  };
+}
+
 /** Everything the container's init needs to know, from its record (also used by --dry-run). */
-export async function initSpec(ctx: RuntimeContext, record: ContainerRecord, netns: string | undefined): Promise<InitSpec> {
+export async function initSpec(
+  ctx: RuntimeContext,
+  record: ContainerRecord,
+  netns: string | undefined,
+  cgroupProcs: string[] = [],
+): Promise<InitSpec> {
   const paths = ctx.store.paths;
   const fs = paths.containerRootfs(record.id);
   const mode = record.hostConfig.networkMode;
@@ -207,6 +282,10 @@ export async function initSpec(ctx: RuntimeContext, record: ContainerRecord, net
     command: [...record.config.entrypoint, ...record.config.cmd],
     ...hostTools(),
     ...(record.config.user ? { user: await processUser(ctx, record) } : {}),
+    oldroot: `.minictr-oldroot-${randomBytes(8).toString('hex')}`,
+    mounts: (record.mounts ?? []).map(initMount),
+    readonlyRoot: record.hostConfig.readonlyRootfs === true,
+    cgroupProcs,
   };
 }
 

@@ -28,29 +28,36 @@ ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"
 ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
 if [ "$MINICTR_NET" = none ]; then ip link set lo up; fi
 if [ -n "$MINICTR_HOSTNAME" ]; then hostname "$MINICTR_HOSTNAME"; fi
-mkdir -p "$R/.oldroot"
+O=$MINICTR_OLDROOT
+mkdir -p "$R/$O"
 cd "$R"
-pivot_root . .oldroot
-exec /.oldroot$MINICTR_BUSYBOX sh -c "$MINICTR_STAGE2" minictr-init "$@"`;
+pivot_root . "$O"
+exec "/$O$MINICTR_BUSYBOX" sh -c "$MINICTR_STAGE2" minictr-init "$@"`;
 
 /** The container's own /etc files, written by minictr into its directory and bind-mounted by stage 2. */
 const ETC_FILES = ['hosts', 'hostname', 'resolv.conf'] as const;
 
 // Paths are resolved after pivot_root, so a symlink in the image cannot point a
 // mount or mkdir at the host's files.
+// The old root's name is random for each start: a symlink in the image (or left in the
+// container's writable layer by an earlier run) cannot name it, so no mkdir, mount or copy-up
+// below can be steered onto the host's files.
 const STAGE2 = String.raw`set -e
-B=/.oldroot$MINICTR_BUSYBOX
+O=/$MINICTR_OLDROOT
+B=$O$MINICTR_BUSYBOX
 # mkdir and rmdir run as this busybox's own applets whatever PATH says (Debian's static busybox
 # prefers its applets): never the image's binaries, and no exec.
 for f in ${ETC_FILES.join(' ')}; do
   [ -e "/etc/$f" ] || { mkdir -p /etc; : > "/etc/$f"; }
 done
-$B mount -a -T "/.oldroot$MINICTR_DIR/etc.fstab"
+$B mount -a -T "$O$MINICTR_DIR/etc.fstab"
+eval "$MINICTR_MOUNTS"
 mkdir -p "$MINICTR_WORKDIR"
+if [ -n "$MINICTR_READONLY" ]; then $B mount -o remount,bind,ro /; fi
 # The host's root stays reachable through fd 9 just long enough to start setpriv.
-exec 9</.oldroot
-$B umount -l /.oldroot
-rmdir /.oldroot
+exec 9<"$O"
+$B umount -l "$O"
+rmdir "$O"
 cd "$MINICTR_WORKDIR"
 set +e
 if [ -n "$MINICTR_PATH" ]; then export PATH="$MINICTR_PATH"; else unset PATH; fi
@@ -61,6 +68,7 @@ const INTERNAL_VARS = [
   'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
+  'MINICTR_OLDROOT', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_PROCS',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -136,14 +144,79 @@ export interface InitSpec {
   privileges: PrivilegeTools;
   /** Absent: root. */
   user?: ProcessUser;
+  /** Name of the directory the host's root is moved to by pivot_root: random per start. */
+  oldroot: string;
+  /** Binds, volumes and tmpfs, in mount order. */
+  mounts: InitMount[];
+  /** --read-only: the root is remounted read-only once everything is mounted. */
+  readonlyRoot: boolean;
+  /** cgroup.procs files the container's first process enters before it starts (and a cgroup namespace with them). */
+  cgroupProcs: string[];
+}
+
+/** One mount as stage 2 makes it: after pivot_root, the host's files under the old root. */
+export interface InitMount {
+  kind: 'bind' | 'tmpfs';
+  /** Host path (bind, volume data); '' for tmpfs. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+  /** '' or rprivate leaves unshare's private propagation; shared, slave … are applied. */
+  propagation: string;
+  /** tmpfs options. */
+  options: string;
+  /** The source is a file: the destination is made as an empty file, not a directory. */
+  file: boolean;
+  /** Fill the (empty) source from the image's content at destination first: a new volume. */
+  copyUp: boolean;
+}
+
+/** POSIX shell single quotes: safe for any path in an eval'd line. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+function parentOf(path: string): string {
+  const cut = path.replace(/\/+$/, '').lastIndexOf('/');
+  return cut <= 0 ? '/' : path.slice(0, cut);
+}
+
+/**
+ * Stage 2's mount lines for the container's binds, volumes and tmpfs. They run after pivot_root,
+ * so each destination (and any symlink on its way) is resolved inside the container's root; a
+ * source is reached through the old root ($O), and was resolved on the host when the container
+ * was created. Copy-up happens only into an empty volume, with busybox `cp -a` (symlinks copied
+ * as symlinks, owners and modes kept).
+ */
+export function mountScript(mounts: readonly InitMount[]): string {
+  const lines: string[] = [];
+  for (const m of mounts) {
+    const dst = shellQuote(m.destination);
+    if (m.kind === 'tmpfs') {
+      lines.push(`mkdir -p ${dst}`, `$B mount -t tmpfs -o ${shellQuote(m.options || 'rw')} tmpfs ${dst}`);
+      continue;
+    }
+    const src = `"$O"${shellQuote(m.source)}`;
+    if (m.file) {
+      lines.push(`mkdir -p ${shellQuote(parentOf(m.destination))}`, `[ -e ${dst} ] || : > ${dst}`);
+    } else {
+      lines.push(`mkdir -p ${dst}`);
+      if (m.copyUp) lines.push(`if [ -z "$($B ls -A ${src})" ]; then $B cp -a ${dst}/. ${src}/; fi`);
+    }
+    lines.push(`$B mount -o rbind ${src} ${dst}`);
+    if (m.readOnly) lines.push(`$B mount -o remount,bind,ro ${dst}`);
+    const propagation = m.propagation.replace(/^r?private$/, '');
+    if (propagation) lines.push(`$B mount --make-${propagation} ${dst}`);
+  }
+  return lines.join('\n');
 }
 
 /**
  * The binds of the container's /etc files, for busybox `mount -a` in stage 2: after
  * pivot_root, where the container directory is under /.oldroot and /etc is the image's.
  */
-export function etcFstab(dir: string): string {
-  return ETC_FILES.map((f) => `${fstabField(`/.oldroot${dir}/${f}`)} /etc/${f} none bind 0 0`).join('\n');
+export function etcFstab(dir: string, oldroot: string): string {
+  return ETC_FILES.map((f) => `${fstabField(`/${oldroot}${dir}/${f}`)} /etc/${f} none bind 0 0`).join('\n');
 }
 
 /** argv that starts the container's first process, and the environment to give it. */
@@ -152,6 +225,8 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
   // --network host shares the host's UTS namespace too, as Docker does.
   if (spec.networkMode !== 'host') namespaces.push('--uts');
   if (spec.networkMode === 'none') namespaces.push('--net');
+  // Made once the process is in its cgroup (the monitor puts it there): the container sees its cgroup as /.
+  if (spec.cgroupProcs.length > 0) namespaces.push('--cgroup');
   // Stage 2 ends by exec'ing this: setpriv (Docker's capabilities) → busybox env (clean environment) → the command.
   const final = dropCapabilitiesArgv(spec.privileges, spec.busybox, 9, spec.command,
     'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user);
@@ -176,7 +251,11 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_UNSET: INTERNAL_VARS.map((v) => `-u ${v}`).join(' '),
     MINICTR_MOUNT: spec.mount,
     MINICTR_FSTAB: containerFstab(spec),
-    MINICTR_ETC_FSTAB: etcFstab(spec.dir),
+    MINICTR_ETC_FSTAB: etcFstab(spec.dir, spec.oldroot),
+    MINICTR_OLDROOT: spec.oldroot,
+    MINICTR_MOUNTS: mountScript(spec.mounts),
+    MINICTR_READONLY: spec.readonlyRoot ? '1' : '',
+    MINICTR_CGROUP_PROCS: spec.cgroupProcs.join(' '),
   });
   return { argv, env };
 }
@@ -190,7 +269,14 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
  * same would only compete with them for the CPU and the locks).
  */
 export const MONITOR_SCRIPT = String.raw`trap : INT TERM HUP QUIT
-"$@"
+if [ -n "$MINICTR_CGROUP_PROCS" ]; then
+  # A subshell is a fork, as "$@" alone would be: it enters the container's cgroups, then becomes unshare.
+  ( read -r pid _ < /proc/self/stat
+    for f in $MINICTR_CGROUP_PROCS; do echo "$pid" > "$f" || exit 125; done
+    exec "$@" )
+else
+  "$@"
+fi
 code=$?
 # One small write, read once the whole line is there (a rename would cost this shell an exec of mv).
 echo "$code" > "$MINICTR_EXITFILE"

@@ -1,5 +1,5 @@
 // Docker-shaped `inspect` documents, built from records (pure).
-import type { ContainerRecord, NetworkRecord, PortMapping } from '../base/records.js';
+import type { ContainerRecord, MountPoint, NetworkRecord, PortMapping, Resources } from '../base/records.js';
 
 function portKey(p: { containerPort: number; proto: string }): string {
   return `${p.containerPort}/${p.proto}`;
@@ -11,6 +11,33 @@ function portBindings(ports: PortMapping[]): Record<string, { HostIp: string; Ho
     (out[portKey(p)] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
   }
   return out;
+}
+
+/** Docker's top-level `Mounts` entry. */
+function dockerMount(m: MountPoint): Record<string, unknown> {
+  return {
+    Type: m.type,
+    ...(m.name !== undefined ? { Name: m.name } : {}),
+    Source: m.source,
+    Destination: m.destination,
+    ...(m.type === 'volume' ? { Driver: 'local' } : {}),
+    Mode: m.type === 'bind' ? (m.readOnly ? 'ro' : '') : m.type === 'volume' ? (m.readOnly ? 'ro' : 'z') : '',
+    RW: !m.readOnly,
+    Propagation: m.type === 'bind' ? m.propagation || 'rprivate' : '',
+  };
+}
+
+/** Docker's HostConfig limit fields (0 = unset; PidsLimit null when unlimited). */
+function dockerResources(r: Partial<Resources> | undefined): Record<string, unknown> {
+  return {
+    Memory: r?.memory ?? 0,
+    MemorySwap: r?.memorySwap ?? 0,
+    MemoryReservation: r?.memoryReservation ?? 0,
+    NanoCpus: r?.nanoCpus ?? 0,
+    CpuShares: r?.cpuShares ?? 0,
+    CpusetCpus: r?.cpusetCpus ?? '',
+    PidsLimit: r?.pidsLimit ? r.pidsLimit : null,
+  };
 }
 
 function dockerStatus(record: ContainerRecord): string {
@@ -43,7 +70,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Running: s.status === 'running',
       Paused: false,
       Restarting: false,
-      OOMKilled: false,
+      OOMKilled: s.oomKilled === true,
       Dead: false,
       Pid: s.status === 'running' ? s.pid : 0,
       ExitCode: s.exitCode,
@@ -58,7 +85,13 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       NetworkMode: mode,
       AutoRemove: record.hostConfig.autoRemove,
       PortBindings: portBindings(net?.ports ?? []),
+      Binds: record.hostConfig.binds?.length ? record.hostConfig.binds : null,
+      Tmpfs: record.hostConfig.tmpfs && Object.keys(record.hostConfig.tmpfs).length ? record.hostConfig.tmpfs : null,
+      ReadonlyRootfs: record.hostConfig.readonlyRootfs === true,
+      VolumesFrom: record.hostConfig.volumesFrom?.length ? record.hostConfig.volumesFrom : null,
+      ...dockerResources(record.hostConfig.resources),
     },
+    Mounts: (record.mounts ?? []).map(dockerMount),
     Config: {
       Hostname: record.config.hostname,
       Env: record.config.env,

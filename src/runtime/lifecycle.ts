@@ -17,6 +17,8 @@ import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { writeContainerEtc } from './files.js';
+import { makeCgroup, releaseCgroup } from './cgroup-life.js';
+import { releaseVolumes } from './volumes.js';
 
 export interface StartOptions {
   /** Attached: the caller waits on the returned monitor and handles the exit itself. */
@@ -63,6 +65,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
   const attachment = await attach(ctx, record);
   let monitor: ChildProcess | undefined;
+  let cgroupProcs: string[] = [];
   try {
     // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
     record = await mustLoad(ctx, id);
@@ -70,7 +73,8 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     const mode = record.hostConfig.networkMode;
     await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
     if (attachment) await syncHosts(ctx, attachment.network);
-    const spec = await initSpec(ctx, record, attachment?.netns);
+    cgroupProcs = await makeCgroup(ctx, record);
+    const spec = await initSpec(ctx, record, attachment?.netns, cgroupProcs);
     requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
     const mon = monitorCommand(initCommand(spec), {
       exitFile: paths.containerExitFile(id),
@@ -123,6 +127,8 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   } catch (err) {
     // Torn down from the attachment made here, whatever the record says by now.
     const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
+    if (monitor?.pid) await waitFor(async () => !(await isAlive(monitor?.pid ?? 0)), 2_000, 5);
+    if (cgroupProcs.length > 0) warnings.push(...(await releaseCgroup(ctx, record)).warnings);
     const still = await update(ctx, id, (r) => {
       r.state.status = r.state.status === 'running' ? 'exited' : r.state.status;
       r.state.exitCode = EXIT_RUNTIME_FAILURE;
@@ -152,13 +158,22 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
   }
   let code = writtenNumber(paths.containerExitFile(id)) ?? NaN;
   if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
+  // The cgroup goes with the process; first it tells whether the OOM killer ended it.
+  const cgroup = before.state.status === 'running' || before.hostConfig.autoRemove ? await releaseCgroup(ctx, before) : { oomKilled: false, warnings: [] };
+  if (cgroup.oomKilled) code = 128 + signalNumber('SIGKILL');
   const exited = (r: ContainerRecord): void => {
+    // A concurrent finalize may have found the cgroup gone and recorded the exit first.
+    if (cgroup.oomKilled) {
+      r.state.oomKilled = true;
+      r.state.exitCode = code;
+    }
     if (r.state.status !== 'running') return;
     r.state.status = 'exited';
     r.state.exitCode = Number.isFinite(code) ? code : 128 + signalNumber('SIGKILL');
     r.state.finishedAt = new Date().toISOString();
     r.state.pid = 0;
     r.state.pidStartTime = 0;
+    if (!cgroup.oomKilled) delete r.state.oomKilled;
   };
   if (before.hostConfig.autoRemove) {
     // Not saved as exited first: removeRecord tears the network down from the record, then
@@ -166,12 +181,12 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
     // the next look at it finalizes (and removes) again.
     const record: ContainerRecord = { ...before, state: { ...before.state } };
     exited(record);
-    const warnings = await removeRecord(ctx, record);
+    const warnings = [...cgroup.warnings, ...(await removeRecord(ctx, record, { volumes: true }))];
     const { network: _gone, ...rest } = record;
     return { record: rest, warnings };
   }
   const record = await update(ctx, id, exited);
-  if (!record?.network) return record ? { record, warnings: [] } : undefined;
+  if (!record?.network) return record ? { record, warnings: cgroup.warnings } : undefined;
   // Re-read under the network lock: a start of the same container may have attached it anew
   // meanwhile, and that attachment is not ours to remove or forget.
   const network = record.network.network;
@@ -183,7 +198,7 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
     return left;
   });
   await syncHosts(ctx, network);
-  return { record: (await ctx.store.loadContainer(id)) ?? record, warnings };
+  return { record: (await ctx.store.loadContainer(id)) ?? record, warnings: [...cgroup.warnings, ...warnings] };
 }
 
 /** Bring a record in line with the kernel: a "running" container whose process is gone has exited. */
@@ -273,7 +288,15 @@ export async function wait(ctx: RuntimeContext, ref: string): Promise<number> {
   }
 }
 
-export async function remove(ctx: RuntimeContext, ref: string, force: boolean): Promise<Removed> {
+export interface RemoveOptions {
+  /** Kill a running container first (rm -f). */
+  force: boolean;
+  /** Remove its anonymous volumes too (rm -v). */
+  volumes?: boolean;
+}
+
+export async function remove(ctx: RuntimeContext, ref: string, options: RemoveOptions): Promise<Removed> {
+  const { force } = options;
   let record = await find(ctx, ref);
   const warnings: string[] = [];
   if (record.state.status === 'running') {
@@ -294,7 +317,7 @@ export async function remove(ctx: RuntimeContext, ref: string, force: boolean): 
       warnings.push(...exited.warnings);
     }
   }
-  warnings.push(...(await removeRecord(ctx, record)));
+  warnings.push(...(await removeRecord(ctx, record, { volumes: options.volumes ?? false })));
   return { record, warnings };
 }
 
@@ -303,8 +326,10 @@ export async function remove(ctx: RuntimeContext, ref: string, force: boolean): 
  * they still exist. The files go while the network is torn down (mostly a wait on the kernel);
  * the record goes last, so a crash in between still leaves it to tear down from.
  */
-async function removeRecord(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
+async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, options: { volumes: boolean }): Promise<string[]> {
   const { store } = ctx;
+  // A crash between exit and finalize leaves the cgroup: it goes with the record.
+  const cgroup = await releaseCgroup(ctx, record);
   const rootfs = store.removeContainerRootfs(record.id);
   rootfs.catch(() => undefined);
   // Read, torn down and forgotten under the network lock, in attach's lock order (network, then
@@ -320,7 +345,9 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord): Promi
   await rootfs;
   await store.removeContainer(record.id);
   if (network) await syncHosts(ctx, network);
-  return warnings;
+  // Anonymous volumes go with their container (rm -v, --rm), unless another still uses one (--volumes-from).
+  if (options.volumes) await releaseVolumes(ctx, record);
+  return [...cgroup.warnings, ...warnings];
 }
 
 /** The monitor runs host tools from a fixed PATH; a missing one is minictr's failure (125), said before anything starts. */

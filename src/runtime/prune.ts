@@ -35,7 +35,7 @@ export async function systemPrune(ctx: RuntimeContext): Promise<Pruned> {
   const pruned: Pruned = { containers: [], networks: [], orphanNamespaces: [], orphanRules: 0, warnings: [] };
   for (const record of await list(ctx, true)) {
     if (record.state.status === 'running') continue;
-    const { warnings } = await remove(ctx, record.id, true);
+    const { warnings } = await remove(ctx, record.id, { force: true });
     pruned.containers.push(record.id);
     pruned.warnings.push(...warnings);
   }

@@ -32,7 +32,7 @@ export async function run(ctx: RuntimeContext, spec: ContainerSpec, options: Run
     started = await start(ctx, record.id, { foreground: !options.detach, stdin: (spec.interactive ?? false) && !options.detach });
   } catch (err) {
     // A run that failed to start leaves nothing behind: no record, no network objects.
-    const cleanup = await remove(ctx, record.id, true).then((r) => r.warnings, () => []);
+    const cleanup = await remove(ctx, record.id, { force: true, volumes: true }).then((r) => r.warnings, () => []);
     throw withWarnings(err, cleanup);
   }
   const { monitor } = started;

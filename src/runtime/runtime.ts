@@ -16,7 +16,7 @@ import { collectDoctorFacts } from './doctor-facts.js';
 import { planRun, type RunPlan } from './dry-run.js';
 import { execInContainer, type ExecOptions } from './exec.js';
 import { inspectContainer, inspectNetwork } from './inspect.js';
-import { finalizeExit, find, kill, list, remove, start, stop, wait, type Removed, type StartOptions, type Started } from './lifecycle.js';
+import { finalizeExit, find, kill, list, remove, start, stop, wait, type RemoveOptions, type Removed, type StartOptions, type Started } from './lifecycle.js';
 import { streamLogs, type LogTargets } from './logs.js';
 import { gatherNetView, gatherTopology } from './net-stack.js';
 import {
@@ -86,8 +86,8 @@ export class Runtime implements RuntimeContext {
   kill(ref: string, signal: NodeJS.Signals): Promise<Removed> {
     return kill(this, ref, signal);
   }
-  remove(ref: string, force: boolean): Promise<Removed> {
-    return remove(this, ref, force);
+  remove(ref: string, options: RemoveOptions): Promise<Removed> {
+    return remove(this, ref, options);
   }
   wait(ref: string): Promise<number> {
     return wait(this, ref);

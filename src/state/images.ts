@@ -12,6 +12,8 @@ export interface ImageConfig {
   WorkingDir: string;
   User: string;
   ExposedPorts?: Record<string, object>;
+  /** VOLUME paths: each becomes an anonymous volume unless a mount covers it. */
+  Volumes?: Record<string, object>;
 }
 
 /** One layer of an image that came from a registry or an image archive, kept as a blob. */

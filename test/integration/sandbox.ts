@@ -2,7 +2,7 @@
 // (minictr runs there, with its own --root) and one that plays the outside world,
 // joined by a veth pair. Nothing touches the real host's network.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -43,6 +43,27 @@ export async function minictrNamespaces(): Promise<string[]> {
   return (await readdir('/run/netns').catch(() => [] as string[])).filter((n) => /^minictr-[0-9a-f]{12}$/.test(n));
 }
 
+/** Where minictr makes containers' cgroups: under each v1 controller, or the unified tree. */
+const CGROUP_PARENTS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'freezer', 'blkio', 'devices']
+  .map((c) => `/sys/fs/cgroup/${c}/minictr`)
+  .concat(['/sys/fs/cgroup/minictr']);
+
+/** Every container cgroup minictr has on this machine, as paths. */
+export async function minictrCgroups(): Promise<string[]> {
+  const out: string[] = [];
+  for (const parent of CGROUP_PARENTS) {
+    for (const entry of await readdir(parent, { withFileTypes: true }).catch(() => [])) {
+      if (entry.isDirectory() && /^[0-9a-f]{64}$/.test(entry.name)) out.push(join(parent, entry.name));
+    }
+  }
+  return out;
+}
+
+/** The host's mount table lines that name `text` (a container's root or volume path). */
+export async function hostMountsNaming(text: string): Promise<string[]> {
+  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(text));
+}
+
 export class Sandbox {
   readonly prefix = `mt${randomBytes(3).toString('hex')}`;
   readonly hostNs = `${this.prefix}-host`;
@@ -51,9 +72,11 @@ export class Sandbox {
   private readonly started: ChildProcess[] = [];
   /** The minictr-* namespaces that existed before this sandbox (another run's, not ours to judge). */
   private netnsBefore = new Set<string>();
+  private cgroupsBefore = new Set<string>();
 
   async setup(): Promise<void> {
     this.netnsBefore = new Set(await minictrNamespaces());
+    this.cgroupsBefore = new Set(await minictrCgroups());
     this.root = await mkdtemp(join(tmpdir(), `${this.prefix}-root-`));
     const hv = `${this.prefix}h`;
     const wv = `${this.prefix}w`;
@@ -84,6 +107,12 @@ export class Sandbox {
     const dir = join(this.root, 'containers');
     for (const id of await readdir(dir).catch(() => [] as string[])) recorded.add(`minictr-${id.slice(0, 12)}`);
     return (await minictrNamespaces()).filter((ns) => !this.netnsBefore.has(ns) && !recorded.has(ns));
+  }
+
+  /** Container cgroups that appeared since setup and whose container is no longer recorded here: leaks. */
+  async leakedCgroups(): Promise<string[]> {
+    const recorded = new Set(await readdir(join(this.root, 'containers')).catch(() => [] as string[]));
+    return (await minictrCgroups()).filter((p) => !this.cgroupsBefore.has(p) && !recorded.has(p.slice(-64)));
   }
 
   /** Run minictr as the sandbox host would. */
@@ -126,6 +155,8 @@ export class Sandbox {
       for (const id of ids.stdout.split('\n').filter(Boolean)) await this.minictr(['rm', '-f', id]);
       await this.minictr(['network', 'prune', '-f']);
       await this.killRecordedProcesses();
+      // Belt and braces: a cgroup this sandbox's containers left (each is empty by now).
+      for (const path of (await minictrCgroups()).filter((p) => !this.cgroupsBefore.has(p))) await rmdir(path).catch(() => undefined);
     }
     await sh(['ip', 'netns', 'del', this.hostNs]);
     await sh(['ip', 'netns', 'del', this.wanNs]);

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
-import { containerFstab, etcFstab, initCommand, monitorCommand } from '../../../src/runtime/init-script.js';
+import { containerFstab, etcFstab, initCommand, monitorCommand, mountScript, type InitMount } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
 import { parseSignal } from '../../../src/base/proc.js';
 import { containerResolvConf, hostsFile } from '../../../src/runtime/files.js';
@@ -60,6 +60,7 @@ describe('container start commands', () => {
     mount: '/usr/bin/mount',
     masked: [{ path: '/proc/kcore', dir: false }, { path: '/proc/acpi', dir: true }],
     readonly: [{ path: '/proc/sys', dir: true }],
+    oldroot: '.minictr-oldroot-1234', mounts: [], readonlyRoot: false, cgroupProcs: [],
   };
 
   it('bridge mode joins the named netns, then unshares the rest', () => {
@@ -102,14 +103,40 @@ describe('container start commands', () => {
 
   it('binds the container\'s /etc files from the old root in stage 2, one busybox mount -a', () => {
     assert.equal(
-      etcFstab('/r/c 1'),
+      etcFstab('/r/c 1', '.old'),
       [
-        '/.oldroot/r/c\\0401/hosts /etc/hosts none bind 0 0',
-        '/.oldroot/r/c\\0401/hostname /etc/hostname none bind 0 0',
-        '/.oldroot/r/c\\0401/resolv.conf /etc/resolv.conf none bind 0 0',
+        '/.old/r/c\\0401/hosts /etc/hosts none bind 0 0',
+        '/.old/r/c\\0401/hostname /etc/hostname none bind 0 0',
+        '/.old/r/c\\0401/resolv.conf /etc/resolv.conf none bind 0 0',
       ].join('\n'),
     );
-    assert.equal(initCommand({ ...base, networkMode: 'none' }).env['MINICTR_ETC_FSTAB'], etcFstab(base.dir));
+    assert.equal(initCommand({ ...base, networkMode: 'none' }).env['MINICTR_ETC_FSTAB'], etcFstab(base.dir, base.oldroot));
+  });
+
+  it('makes binds, volumes and tmpfs after pivot_root: destinations inside the root, sources through the old root', () => {
+    const m = (over: Partial<InitMount>): InitMount => ({
+      kind: 'bind', source: '/h', destination: '/d', readOnly: false, propagation: '', options: '', file: false, copyUp: false, ...over,
+    });
+    assert.equal(mountScript([m({ source: "/host/it's", destination: '/data', readOnly: true })]), [
+      "mkdir -p '/data'",
+      `$B mount -o rbind "$O"'/host/it'\\''s' '/data'`,
+      "$B mount -o remount,bind,ro '/data'",
+    ].join('\n'));
+    assert.equal(mountScript([m({ destination: '/etc/app.conf', file: true, propagation: 'rprivate' })]), [
+      "mkdir -p '/etc'", "[ -e '/etc/app.conf' ] || : > '/etc/app.conf'", `$B mount -o rbind "$O"'/h' '/etc/app.conf'`,
+    ].join('\n'));
+    assert.match(mountScript([m({ copyUp: true, source: '/v/_data' })]), /if \[ -z "\$\(\$B ls -A "\$O"'\/v\/_data'\)" \]; then \$B cp -a '\/d'\/\. "\$O"'\/v\/_data'\/; fi/);
+    assert.match(mountScript([m({ propagation: 'rshared' })]), /\$B mount --make-rshared '\/d'$/);
+    assert.equal(mountScript([m({ kind: 'tmpfs', source: '', options: 'rw,noexec,nosuid,nodev,size=1m' })]),
+      "mkdir -p '/d'\n$B mount -t tmpfs -o 'rw,noexec,nosuid,nodev,size=1m' tmpfs '/d'");
+  });
+
+  it('puts the process in its cgroups from the monitor and gives it a cgroup namespace', () => {
+    const init = initCommand({ ...base, networkMode: 'none', cgroupProcs: ['/sys/fs/cgroup/memory/minictr/x/cgroup.procs'] });
+    assert.ok(init.argv.includes('--cgroup'));
+    assert.ok(!initCommand({ ...base, networkMode: 'none' }).argv.includes('--cgroup'));
+    assert.equal(init.env['MINICTR_CGROUP_PROCS'], '/sys/fs/cgroup/memory/minictr/x/cgroup.procs');
+    assert.ok((init.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_CGROUP_PROCS'));
   });
 
   it('escapes blanks in fstab fields, and binds a copied root onto itself', () => {

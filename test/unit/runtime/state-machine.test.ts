@@ -228,11 +228,11 @@ describe('container state machine: created → running → exited → removed', 
     assert.equal((await find(w.ctx, 'quiet')).id, none.id);
     assert.equal((await find(w.ctx, none.id.slice(0, 12))).state.status, 'created');
 
-    const removed = await remove(w.ctx, 'quiet', false);
+    const removed = await remove(w.ctx, 'quiet', { force: false });
     assert.deepEqual(removed.warnings, []);
     await assertGone(w, none.id);
     // Bridge mode but never started: no attachment recorded, so nothing to tear down either.
-    assert.deepEqual((await remove(w.ctx, bridged.id, false)).warnings, []);
+    assert.deepEqual((await remove(w.ctx, bridged.id, { force: false })).warnings, []);
     await assertGone(w, bridged.id);
     assert.deepEqual(w.runner.effects, []);
     await assert.rejects(find(w.ctx, 'quiet'), { code: 'E_NO_SUCH_CONTAINER', exitCode: 1 });
@@ -295,7 +295,7 @@ describe('container state machine: created → running → exited → removed', 
     assert.equal((await find(w.ctx, 'web')).state.status, 'exited');
     assertTornDown(w.runner.effects, record.id);
 
-    const removed = await remove(w.ctx, 'web', false);
+    const removed = await remove(w.ctx, 'web', { force: false });
     assert.deepEqual(removed.warnings, []);
     assert.equal(removed.record.state.exitCode, 0);
     await assertGone(w, record.id);
@@ -376,7 +376,7 @@ describe('container state machine: crashes between the steps', () => {
     const w = await world(t);
     const record = await saved(w, 'half-started', { attached: true });
 
-    const removed = await remove(w.ctx, 'half-started', false);
+    const removed = await remove(w.ctx, 'half-started', { force: false });
     assert.deepEqual(removed.warnings, []);
     await assertGone(w, record.id);
     assertTornDown(w.runner.effects, record.id);
@@ -419,7 +419,7 @@ describe('container state machine: crashes between the steps', () => {
     const w = await world(t);
     const { record, pid } = await running(w, 'web', { monitor: 'alive' });
 
-    await assert.rejects(remove(w.ctx, 'web', false), (err: unknown) => {
+    await assert.rejects(remove(w.ctx, 'web', { force: false }), (err: unknown) => {
       assert.ok(err instanceof MinictrError);
       assert.equal(err.code, 'E_RUNNING');
       assert.equal(err.exitCode, 1);
@@ -439,7 +439,7 @@ describe('container state machine: crashes between the steps', () => {
     const w = await world(t, runner);
     const { record, pid } = await running(w, 'web', { monitor: 'dead' });
 
-    const removed = await remove(w.ctx, 'web', true);
+    const removed = await remove(w.ctx, 'web', { force: true });
     assert.equal(startTimeOf(pid), 0, 'rm -f left the process running');
     await assertGone(w, record.id);
     assert.equal(removed.warnings.length, 1, removed.warnings.join('\n'));
@@ -462,7 +462,7 @@ describe('container state machine: crashes between the steps', () => {
     // An exited record still holding its attachment: a finalize that crashed before detaching.
     const record = await saved(w, 'web', { status: 'exited', attached: true });
 
-    const removed = await remove(w.ctx, record.id, true);
+    const removed = await remove(w.ctx, record.id, { force: true });
     await assertGone(w, record.id);
     const deletes = commandLines(runner.effects).filter((c) => c.startsWith('iptables -w -t ') && c.includes(' -D '));
     assert.ok(deletes.length > 1, 'the rules were not deleted one by one');
