@@ -228,3 +228,21 @@ export function parseOomKills(text: string): number {
   const m = /^oom_kill (\d+)$/m.exec(text);
   return m ? Number(m[1]) : 0;
 }
+
+/**
+ * The cgroup.procs files that put a process back where another one is, from that process's
+ * /proc/PID/cgroup ("N:controllers:/path" per v1 hierarchy, "0::/path" for v2), limited to the
+ * hierarchies minictr uses.
+ */
+export function procsFilesLike(facts: CgroupFacts, procCgroup: string): string[] {
+  const files: string[] = [];
+  for (const line of procCgroup.split('\n')) {
+    const match = /^\d+:([^:]*):(\/.*)$/.exec(line);
+    if (!match) continue;
+    const [, controllers = '', path = '/'] = match;
+    const dir = controllers === '' ? (facts.version === 2 ? facts.unified : undefined)
+      : facts.v1 && controllers.split(',').map((c) => facts.v1?.[c]).find((d) => d !== undefined);
+    if (dir) files.push(`${dir}${path === '/' ? '' : path}/cgroup.procs`);
+  }
+  return [...new Set(files)];
+}

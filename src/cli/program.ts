@@ -6,6 +6,7 @@ import { registerNetworkCommands } from './network.js';
 import { registerImageCommands } from './images.js';
 import { registerShowWorkCommands } from './show-work.js';
 import { registerVolumeCommands } from './volumes.js';
+import { registerStatsCommand } from './stats.js';
 
 export function createProgram(): Command {
   const program = new Command('minictr');
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerImageCommands(program);
   registerNetworkCommands(program);
   registerVolumeCommands(program);
+  registerStatsCommand(program);
   registerShowWorkCommands(program);
   // Every subcommand reports errors the same way and never exits on its own.
   for (const cmd of program.commands) {

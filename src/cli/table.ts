@@ -1,5 +1,6 @@
 // Docker's table layout (Go tabwriter: min width 10, padding 3, last column unpadded).
 import { columns } from '../explain/text.js';
+import { renderTemplate } from './template.js';
 export { humanDuration, humanSize, timeAgo } from './human.js';
 
 /**
@@ -8,4 +9,19 @@ export { humanDuration, humanSize, timeAgo } from './human.js';
  */
 export function formatTable(headers: string[], rows: string[][]): string {
   return columns([headers, ...rows], { gap: 3, minWidth: 10, trim: false }).join('\n');
+}
+
+/**
+ * Rows as Docker prints them: the default columns, or a --format template per row, where a
+ * `table ` prefix aligns the template's tab-separated cells under the same template rendered
+ * with the headers.
+ */
+export function formatRows<Row extends object>(rows: Row[], headers: Row, columns: (keyof Row)[], format?: string): string {
+  const cells = (row: Row): string[] => columns.map((c) => String(row[c]));
+  if (format === undefined || format === '' || format === 'table') return formatTable(cells(headers), rows.map(cells));
+  const table = /^table\s+/.exec(format);
+  if (!table) return rows.map((row) => renderTemplate(format, row)).join('\n');
+  const body = format.slice(table[0].length);
+  const split = (line: string): string[] => line.split('\t');
+  return formatTable(split(renderTemplate(body, headers)), rows.map((row) => split(renderTemplate(body, row))));
 }

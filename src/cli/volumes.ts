@@ -5,7 +5,7 @@ import type { VolumeRecord } from '../base/records.js';
 import type { VolumeFilter } from '../runtime/runtime.js';
 import { volumeDocument } from '../runtime/volumes.js';
 import { print, runtimeFor, warn } from './context.js';
-import { formatTable, humanSize } from './table.js';
+import { formatRows, humanSize } from './table.js';
 import { renderTemplate } from './template.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -98,15 +98,7 @@ function volumeRow(v: VolumeRecord): VolumeRow {
 export function formatVolumes(volumes: VolumeRecord[], flags: { quiet?: boolean; format?: string }): string[] {
   const rows = volumes.map(volumeRow);
   if (flags.quiet) return rows.map((r) => r.Name);
-  const format = flags.format;
-  if (format === undefined || format === '' || format === 'table') {
-    return [formatTable(['DRIVER', 'VOLUME NAME'], rows.map((r) => [r.Driver, r.Name]))];
-  }
-  const table = /^table\s+/.exec(format);
-  if (!table) return rows.map((row) => renderTemplate(format, row));
-  const body = format.slice(table[0].length);
-  const split = (line: string): string[] => line.split('\t');
-  return [formatTable(split(renderTemplate(body, HEADERS)), rows.map((row) => split(renderTemplate(body, row))))];
+  return [formatRows(rows, HEADERS, ['Driver', 'Name'], flags.format)];
 }
 
 /** Docker's prune report: the names, a blank line, the space reclaimed. */

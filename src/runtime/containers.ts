@@ -282,7 +282,7 @@ export async function initSpec(
     command: [...record.config.entrypoint, ...record.config.cmd],
     ...hostTools(),
     ...(record.config.user ? { user: await processUser(ctx, record) } : {}),
-    oldroot: `.minictr-oldroot-${randomBytes(8).toString('hex')}`,
+    oldroot: `dev/.minictr-oldroot-${randomBytes(8).toString('hex')}`,
     mounts: (record.mounts ?? []).map(initMount),
     readonlyRoot: record.hostConfig.readonlyRootfs === true,
     cgroupProcs,

@@ -8,6 +8,7 @@ import type { RuntimeContext } from './context.js';
 import { execArgv } from './exec-argv.js';
 import { hostTools } from './host-tools.js';
 import { find } from './lifecycle.js';
+import { cgroupProcsOf } from './cgroup-life.js';
 import { envObject, mergeEnv } from './options.js';
 import { exitStatus } from '../base/proc.js';
 
@@ -29,8 +30,11 @@ export async function execInContainer(ctx: RuntimeContext, ref: string, command:
   }
   const env = mergeEnv(record.config.env, options.env);
   const tools = hostTools();
-  const argv = execArgv(record.state.pid, options.workdir ?? record.config.workdir, command, tools.privileges, tools.busybox, await processUser(ctx, record));
-    const hostRoot = openSync('/', 'r');
+  const argv = execArgv(
+    record.state.pid, options.workdir ?? record.config.workdir, command, tools.privileges, tools.busybox,
+    await processUser(ctx, record), await cgroupProcsOf(record),
+  );
+  const hostRoot = openSync('/', 'r');
   const child = spawnProcess(argv, {
     stdio: options.detach
       ? ['ignore', 'ignore', 'ignore', hostRoot]

@@ -37,11 +37,34 @@ exec "/$O$MINICTR_BUSYBOX" sh -c "$MINICTR_STAGE2" minictr-init "$@"`;
 /** The container's own /etc files, written by minictr into its directory and bind-mounted by stage 2. */
 const ETC_FILES = ['hosts', 'hostname', 'resolv.conf'] as const;
 
+/** A shell function stage 2 defines (a plain string: its ${…} are the shell's). */
+const MKDIRS = [
+  '# mkdir -p that follows a dangling symlink on the way (inside this root) and makes its target,',
+  '# as Docker resolves a mount point within the container\'s root and creates it.',
+  'mkdirs() {',
+  '  p= rest=${1#/} hops=0',
+  '  while [ -n "$rest" ]; do',
+  '    c=${rest%%/*}',
+  '    if [ "$c" = "$rest" ]; then rest=; else rest=${rest#*/}; fi',
+  '    [ -n "$c" ] || continue',
+  '    p=$p/$c',
+  '    if [ -L "$p" ] && [ ! -e "$p" ]; then',
+  '      hops=$((hops + 1)); [ $hops -le 40 ] || { echo "mkdir: $1: too many levels of symbolic links" >&2; return 1; }',
+  '      t=$($B readlink "$p")',
+  '      case $t in /*) ;; *) t=${p%/*}/$t ;; esac',
+  '      rest=${t#/}${rest:+/$rest} p=',
+  '      continue',
+  '    fi',
+  '    [ -d "$p" ] || mkdir "$p"',
+  '  done',
+  '}',
+].join('\n');
+
 // Paths are resolved after pivot_root, so a symlink in the image cannot point a
-// mount or mkdir at the host's files.
-// The old root's name is random for each start: a symlink in the image (or left in the
+// mount or mkdir at the host's files. The old root's name is random for each start: a symlink in the image (or left in the
 // container's writable layer by an earlier run) cannot name it, so no mkdir, mount or copy-up
-// below can be steered onto the host's files.
+// below can be steered onto the host's files. It lies in the container's /dev tmpfs, which
+// stays writable when --read-only remounts the root.
 const STAGE2 = String.raw`set -e
 O=/$MINICTR_OLDROOT
 B=$O$MINICTR_BUSYBOX
@@ -51,8 +74,9 @@ for f in ${ETC_FILES.join(' ')}; do
   [ -e "/etc/$f" ] || { mkdir -p /etc; : > "/etc/$f"; }
 done
 $B mount -a -T "$O$MINICTR_DIR/etc.fstab"
+${MKDIRS}
 eval "$MINICTR_MOUNTS"
-mkdir -p "$MINICTR_WORKDIR"
+mkdirs "$MINICTR_WORKDIR"
 if [ -n "$MINICTR_READONLY" ]; then $B mount -o remount,bind,ro /; fi
 # The host's root stays reachable through fd 9 just long enough to start setpriv.
 exec 9<"$O"
@@ -144,7 +168,10 @@ export interface InitSpec {
   privileges: PrivilegeTools;
   /** Absent: root. */
   user?: ProcessUser;
-  /** Name of the directory the host's root is moved to by pivot_root: random per start. */
+  /**
+   * Where pivot_root moves the host's root, relative to the container's root: a random name per
+   * start, under the container's own /dev tmpfs (so it can be removed under a --read-only root).
+   */
   oldroot: string;
   /** Binds, volumes and tmpfs, in mount order. */
   mounts: InitMount[];
@@ -193,14 +220,14 @@ export function mountScript(mounts: readonly InitMount[]): string {
   for (const m of mounts) {
     const dst = shellQuote(m.destination);
     if (m.kind === 'tmpfs') {
-      lines.push(`mkdir -p ${dst}`, `$B mount -t tmpfs -o ${shellQuote(m.options || 'rw')} tmpfs ${dst}`);
+      lines.push(`mkdirs ${dst}`, `$B mount -t tmpfs -o ${shellQuote(m.options || 'rw')} tmpfs ${dst}`);
       continue;
     }
     const src = `"$O"${shellQuote(m.source)}`;
     if (m.file) {
-      lines.push(`mkdir -p ${shellQuote(parentOf(m.destination))}`, `[ -e ${dst} ] || : > ${dst}`);
+      lines.push(`mkdirs ${shellQuote(parentOf(m.destination))}`, `[ -e ${dst} ] || : > ${dst}`);
     } else {
-      lines.push(`mkdir -p ${dst}`);
+      lines.push(`mkdirs ${dst}`);
       if (m.copyUp) lines.push(`if [ -z "$($B ls -A ${src})" ]; then $B cp -a ${dst}/. ${src}/; fi`);
     }
     lines.push(`$B mount -o rbind ${src} ${dst}`);
@@ -213,7 +240,7 @@ export function mountScript(mounts: readonly InitMount[]): string {
 
 /**
  * The binds of the container's /etc files, for busybox `mount -a` in stage 2: after
- * pivot_root, where the container directory is under /.oldroot and /etc is the image's.
+ * pivot_root, where the container directory is under the old root and /etc is the image's.
  */
 export function etcFstab(dir: string, oldroot: string): string {
   return ETC_FILES.map((f) => `${fstabField(`/${oldroot}${dir}/${f}`)} /etc/${f} none bind 0 0`).join('\n');

@@ -17,7 +17,7 @@ import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { writeContainerEtc } from './files.js';
-import { makeCgroup, releaseCgroup } from './cgroup-life.js';
+import { makeCgroup, releaseCgroup, releaseStarter } from './cgroup-life.js';
 import { releaseVolumes } from './volumes.js';
 
 export interface StartOptions {
@@ -115,6 +115,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     // The container's init writes its host pid before it becomes the command.
     await waitFor(async () => exited || writtenNumber(paths.containerPidFile(id)) !== undefined, 10_000, 2);
     const pid = writtenNumber(paths.containerPidFile(id)) ?? 0;
+    if (cgroupProcs.length > 0) await releaseStarter(record, pid, monitorPid);
     const startTime = await processStartTime(pid);
     record = (await update(ctx, id, (r) => {
       if (r.state.status === 'running' && r.state.monitorPid === monitorPid) {

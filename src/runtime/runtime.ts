@@ -16,6 +16,8 @@ import { collectDoctorFacts } from './doctor-facts.js';
 import { planRun, type RunPlan } from './dry-run.js';
 import { execInContainer, type ExecOptions } from './exec.js';
 import { inspectContainer, inspectNetwork } from './inspect.js';
+import { sampleStats, statsTargets } from './stats.js';
+import type { StatsSample } from '../cgroup/stats.js';
 import { finalizeExit, find, kill, list, remove, start, stop, wait, type RemoveOptions, type Removed, type StartOptions, type Started } from './lifecycle.js';
 import { streamLogs, type LogTargets } from './logs.js';
 import { gatherNetView, gatherTopology } from './net-stack.js';
@@ -146,6 +148,18 @@ export class Runtime implements RuntimeContext {
   /** What running containers lost on the host, one line each (reads only). */
   networkProblems(records: ContainerRecord[]): Promise<string[]> {
     return networkProblems(this, records);
+  }
+
+  // ---- stats ----
+
+  /** The containers `stats` shows: those named, else the running ones (every one with `all`). */
+  statsTargets(refs: string[], all: boolean): Promise<ContainerRecord[]> {
+    return statsTargets(this, refs, all);
+  }
+
+  /** One sample of a container's cgroup and network counters. */
+  sampleStats(record: ContainerRecord): Promise<StatsSample> {
+    return sampleStats(record);
   }
 
   // ---- volumes ----

@@ -160,11 +160,12 @@ describe('volumes and bind mounts', { skip: !isRoot && 'needs root' }, () => {
     await ok('import', tarball, 'crafted:1');
 
     const r = await ok('run', '--rm', '-v', 'crafted-abs:/abs', '-v', 'crafted-rel:/rel/sub', 'crafted:1', '/bin/sh', '-c', 'ls -A /abs; echo end');
-    assert.equal(r.stdout, 'end\n', 'the volume is empty: nothing of the host was copied up');
+    // Both links lead to the same directory inside the container: /rel/sub is made in the first volume.
+    assert.equal(r.stdout, 'sub\nend\n', 'nothing of the host was copied up');
     assert.deepEqual((await readdir(hostDir)).sort(), ['secret'], 'no directory was made on the host');
-    for (const name of ['crafted-abs', 'crafted-rel']) {
+    for (const [name, holds] of [['crafted-abs', ['sub']], ['crafted-rel', []]] as const) {
       const [vol] = JSON.parse((await ok('volume', 'inspect', name)).stdout) as { Mountpoint: string }[];
-      assert.deepEqual(await readdir(vol?.Mountpoint ?? '/nonexistent'), [], `${name} holds nothing of the host`);
+      assert.deepEqual(await readdir(vol?.Mountpoint ?? '/nonexistent'), holds, `${name} holds nothing of the host`);
       await ok('volume', 'rm', name);
     }
     await ok('rmi', 'crafted:1');

@@ -12,6 +12,7 @@ import {
   parseOomKills,
   planCgroupCreate,
   planCgroupRemove,
+  procsFilesLike,
   sharesToWeight,
   type CgroupFacts,
 } from '../../../src/cgroup/plan.js';
@@ -200,5 +201,13 @@ describe('applied through the runner', () => {
     await applyPlan(planCgroupCreate(V1, REC1, NO_RESOURCES), runner);
     const report = await applyPlanBestEffort(planCgroupRemove(V1, REC1), runner);
     assert.deepEqual(report.failures, []);
+  });
+});
+
+describe('putting a process back where another one is', () => {
+  it('maps /proc/PID/cgroup lines to cgroup.procs files of the hierarchies minictr uses', () => {
+    const text = '9:name=systemd:/\n4:memory:/process_api/8d4e\n1:cpu,cpuacct:/\n0::/\n';
+    assert.deepEqual(procsFilesLike(V1, text), [`${CG}/memory/process_api/8d4e/cgroup.procs`, `${CG}/cpu/cgroup.procs`]);
+    assert.deepEqual(procsFilesLike(V2, '0::/user.slice/session-1.scope\n'), [`${CG}/user.slice/session-1.scope/cgroup.procs`]);
   });
 });

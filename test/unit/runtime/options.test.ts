@@ -118,17 +118,17 @@ describe('container start commands', () => {
       kind: 'bind', source: '/h', destination: '/d', readOnly: false, propagation: '', options: '', file: false, copyUp: false, ...over,
     });
     assert.equal(mountScript([m({ source: "/host/it's", destination: '/data', readOnly: true })]), [
-      "mkdir -p '/data'",
+      "mkdirs '/data'",
       `$B mount -o rbind "$O"'/host/it'\\''s' '/data'`,
       "$B mount -o remount,bind,ro '/data'",
     ].join('\n'));
     assert.equal(mountScript([m({ destination: '/etc/app.conf', file: true, propagation: 'rprivate' })]), [
-      "mkdir -p '/etc'", "[ -e '/etc/app.conf' ] || : > '/etc/app.conf'", `$B mount -o rbind "$O"'/h' '/etc/app.conf'`,
+      "mkdirs '/etc'", "[ -e '/etc/app.conf' ] || : > '/etc/app.conf'", `$B mount -o rbind "$O"'/h' '/etc/app.conf'`,
     ].join('\n'));
     assert.match(mountScript([m({ copyUp: true, source: '/v/_data' })]), /if \[ -z "\$\(\$B ls -A "\$O"'\/v\/_data'\)" \]; then \$B cp -a '\/d'\/\. "\$O"'\/v\/_data'\/; fi/);
     assert.match(mountScript([m({ propagation: 'rshared' })]), /\$B mount --make-rshared '\/d'$/);
     assert.equal(mountScript([m({ kind: 'tmpfs', source: '', options: 'rw,noexec,nosuid,nodev,size=1m' })]),
-      "mkdir -p '/d'\n$B mount -t tmpfs -o 'rw,noexec,nosuid,nodev,size=1m' tmpfs '/d'");
+      "mkdirs '/d'\n$B mount -t tmpfs -o 'rw,noexec,nosuid,nodev,size=1m' tmpfs '/d'");
   });
 
   it('puts the process in its cgroups from the monitor and gives it a cgroup namespace', () => {
