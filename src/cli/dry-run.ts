@@ -4,6 +4,7 @@ import { runtimeFor, print } from './context.js';
 import { specFromFlags, type RunFlags } from './run.js';
 import { renderShell, shellLine, shellQuote } from '../explain/render.js';
 import { parseCompareEngine, renderCompare } from '../explain/compare.js';
+import { describeMounts } from '../explain/mounts.js';
 
 export async function dryRun(cmd: Command, image: string, args: string[], flags: RunFlags): Promise<number> {
   // A misspelled engine fails before anything else.
@@ -17,6 +18,8 @@ export async function dryRun(cmd: Command, image: string, args: string[], flags:
     'set -e',
   ];
   if (network) out.push(renderShell(network.plan));
+  if (planned.cgroup) out.push(renderShell(planned.cgroup));
+  out.push(...describeMounts(record.mounts ?? [], record.hostConfig.readonlyRootfs === true));
   out.push(
     `# start the container's process in new pid, mount, ipc${mode === 'host' ? '' : ', uts'}${mode === 'none' ? ', net' : ''} namespaces` +
       (network ? ` inside ${network.attachment.netns}` : mode === 'host' ? " (sharing the host's network)" : '') +

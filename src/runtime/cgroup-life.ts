@@ -17,7 +17,11 @@ export const CGROUP_PARENT = 'minictr';
 /** The spec's limits completed with Docker's zeros, checked against this host as the daemon checks them. */
 export async function checkedResources(wanted: Partial<Resources> | undefined): Promise<Resources> {
   const resources = { ...NO_RESOURCES, ...wanted };
-  validateResources(resources, hostCpus(await cgroupFacts()));
+  const facts = await cgroupFacts();
+  validateResources(resources, hostCpus(facts));
+  // Docker's defaults: swap as large as the memory limit (memory + swap = twice it), or
+  // unlimited where the kernel does not account swap.
+  if (resources.memory > 0 && resources.memorySwap === 0) resources.memorySwap = facts.swapLimit === false ? -1 : resources.memory * 2;
   return resources;
 }
 

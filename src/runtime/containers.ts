@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { cp, mkdir, readFile } from 'node:fs/promises';
-import { MinictrError } from '../base/errors.js';
+import { EXIT_RUNTIME_FAILURE, MinictrError } from '../base/errors.js';
 import { NULL_TIME, type ContainerConfig, type ContainerRecord, type HostConfig, type MountPoint, type Resources } from '../base/records.js';
 import { ImageStore, type PullPolicy } from '../image/store.js';
 import { resolveUser } from '../image/user.js';
@@ -167,7 +167,13 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
 async function volumesFromOf(ctx: RuntimeContext, specs: string[]): Promise<{ record: ContainerRecord; readOnly?: boolean }[]> {
   return Promise.all(specs.map(async (text) => {
     const { ref, readOnly } = parseVolumesFromFlag(text);
-    return { record: await ctx.store.findContainer(ref), readOnly };
+    try {
+      return { record: await ctx.store.findContainer(ref), readOnly };
+    } catch (err) {
+      // The daemon's error, so 125 as for every failed create (Docker's "No such container").
+      if (err instanceof MinictrError) throw new MinictrError(err.code, err.message, { exitCode: EXIT_RUNTIME_FAILURE });
+      throw err;
+    }
   }));
 }
 

@@ -1,29 +1,59 @@
 // `run --dry-run`: everything a run would do to the host, planned and changing nothing (the
 // image must already be there: a dry run pulls nothing; the default busybox image is built
 // from the host on first use, as for a real run).
-import type { ContainerRecord } from '../base/records.js';
+import type { Plan } from '../base/plan.js';
+import type { ContainerRecord, MountPoint } from '../base/records.js';
 import type { AttachPlans } from '../network/plan.js';
 import { prepare, resolveSpec, initSpec, type ContainerSpec } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { initCommand } from './init-script.js';
 import { planContainerAttach } from './attach.js';
+import { cgroupProcsOf, planCgroup } from './cgroup-life.js';
+import type { MountRequest } from './mount-specs.js';
+import type { Paths } from '../state/paths.js';
 
 export interface RunPlan {
   record: ContainerRecord;
   /** The network part (none for --network none/host). */
   network?: AttachPlans;
+  /** The container's cgroup: its directories and limits. */
+  cgroup?: Plan;
   /** Directories the container's writable root needs. */
   dirs: string[];
   /** The container's init, as the monitor would start it. */
   init: { argv: readonly string[]; env: Record<string, string> };
 }
 
-export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise<RunPlan> {
-  const record = await prepare(ctx, await resolveSpec(ctx, { ...spec, pull: 'never' }));
-  if (!record.name) record.name = '<generated>';
-  const network = await planContainerAttach(ctx, record, await ctx.store.listContainers());
-  const fs = ctx.store.paths.containerRootfs(record.id);
-  const init = initCommand(await initSpec(ctx, record, network?.attachment.netns));
-  return { record, ...(network ? { network } : {}), dirs: [fs.upper, fs.work, fs.merged], init };
+/** A name for what a dry run would create: an anonymous volume has no name before it exists. */
+export const NEW_ANONYMOUS_VOLUME = '<new anonymous volume>';
+
+/**
+ * The mounts create would resolve, without making anything: binds as given (create resolves
+ * their symlinks on the host), volumes where the store keeps them.
+ */
+export function plannedMounts(paths: Paths, requests: MountRequest[], imageVolumes: string[]): MountPoint[] {
+  const covered = new Set(requests.map((r) => r.destination));
+  const volume = (name: string, destination: string, readOnly: boolean): MountPoint => ({
+    type: 'volume', name, source: paths.volumeData(name), destination, readOnly, propagation: '', options: '', copyUp: true,
+    ...(name === NEW_ANONYMOUS_VOLUME ? { anonymous: true } : {}),
+  });
+  return [
+    ...requests.map((r): MountPoint => {
+      if (r.type === 'volume') return volume(r.source || NEW_ANONYMOUS_VOLUME, r.destination, r.readOnly);
+      return { type: r.type, source: r.source, destination: r.destination, readOnly: r.readOnly, propagation: r.propagation, options: r.options };
+    }),
+    ...imageVolumes.filter((d) => !covered.has(d)).map((d) => volume(NEW_ANONYMOUS_VOLUME, d, false)),
+  ];
 }
 
+export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise<RunPlan> {
+  const request = await resolveSpec(ctx, { ...spec, pull: 'never' });
+  const record = await prepare(ctx, request);
+  if (!record.name) record.name = '<generated>';
+  record.mounts = plannedMounts(ctx.store.paths, request.mountRequests ?? [], request.imageVolumes ?? []);
+  const network = await planContainerAttach(ctx, record, await ctx.store.listContainers());
+  const fs = ctx.store.paths.containerRootfs(record.id);
+  const cgroup = await planCgroup(record);
+  const init = initCommand(await initSpec(ctx, record, network?.attachment.netns, await cgroupProcsOf(record)));
+  return { record, ...(network ? { network } : {}), ...(cgroup ? { cgroup } : {}), dirs: [fs.upper, fs.work, fs.merged], init };
+}

@@ -26,6 +26,7 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
     const leaked = await box.leakedNamespaces();
     for (const ns of leaked) await sh(['ip', 'netns', 'del', ns]);
     assert.deepEqual(leaked, [], `network namespaces left with no record: ${leaked.join(' ')}`);
+    assert.deepEqual(await box.leakedCgroups(), [], 'no cgroup was left with no record');
   });
 
   for (const step of STEPS) {

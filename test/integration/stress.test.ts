@@ -9,9 +9,10 @@
 //   MINICTR_SOAK_SEED          seed of the soak's random flags       (default: random, printed)
 import { describe, it, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, sh, HOST_IP, type Result } from './sandbox.js';
+import { Sandbox, eventually, hostMountsNaming, isRoot, sh, HOST_IP, type Result } from './sandbox.js';
 
 function envInt(name: string, fallback: number): number {
   const value = Number(process.env[name]);
@@ -334,7 +335,9 @@ describe('stress: concurrency and soak', { skip: !isRoot && 'needs root' }, () =
   it(`soak: ${SOAK_CYCLES} run/rm cycles with random flags leave the host exactly as it was`, async (t: TestContext) => {
     const random = prng(SOAK_SEED);
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
-    const counts = { none: 0, host: 0, bridge: 0, published: 0, detached: 0, foreground: 0, autoRemove: 0, env: 0 };
+    const counts = { none: 0, host: 0, bridge: 0, published: 0, detached: 0, foreground: 0, autoRemove: 0, env: 0, bind: 0, volume: 0, tmpfs: 0, memory: 0 };
+    const bindDir = await mkdtemp(join(tmpdir(), 'minictr-soak-bind-'));
+    const volumesBefore = (await mc(['volume', 'ls', '-q'])).stdout;
     t.diagnostic(`soak seed ${SOAK_SEED} (replay with MINICTR_SOAK_SEED=${SOAK_SEED})`);
     const started = Date.now();
 
@@ -345,10 +348,17 @@ describe('stress: concurrency and soak', { skip: !isRoot && 'needs root' }, () =
       const detach = random() < 0.5;
       const env = random() < 0.5;
       const name = `soak-${i}`;
+      // Issue #18's flags: a bind, an anonymous volume, a tmpfs, a memory limit, each at random.
+      const storage = pick(['none', 'bind', 'volume', 'tmpfs'] as const);
+      const memory = random() < 0.5;
       const flags = [
         ...(detach ? ['-d'] : []), ...(autoRemove ? ['--rm'] : []), '--name', name, '--network', net,
         ...(port ? ['-p', `${port}:80`] : []), ...(env ? ['-e', `SOAK=${i}`] : []),
+        ...(storage === 'bind' ? ['-v', `${bindDir}:/data`] : storage === 'volume' ? ['-v', '/data'] : storage === 'tmpfs' ? ['--tmpfs', '/data'] : []),
+        ...(memory ? ['--memory', '64m'] : []),
       ];
+      if (storage !== 'none') counts[storage]++;
+      if (memory) counts.memory++;
       const cycle = `cycle ${i}: run ${flags.join(' ')}`;
       counts[net]++;
       if (port) counts.published++;
@@ -377,10 +387,10 @@ describe('stress: concurrency and soak', { skip: !isRoot && 'needs root' }, () =
         if (autoRemove) {
           assert.equal((await mc(['kill', name])).code, 0, cycle);
         } else if (random() < 0.5) {
-          assert.equal((await mc(['rm', '-f', name])).code, 0, cycle);
+          assert.equal((await mc(['rm', '-f', '-v', name])).code, 0, cycle);
         } else {
           assert.equal((await mc(['kill', name])).code, 0, cycle);
-          const rm = await mc(['rm', name]);
+          const rm = await mc(['rm', '-v', name]);
           assert.equal(rm.code, 0, `${cycle}: ${rm.stderr}`);
         }
       } else {
@@ -395,7 +405,7 @@ describe('stress: concurrency and soak', { skip: !isRoot && 'needs root' }, () =
         if (!autoRemove) {
           const id = (await mc(['inspect', '-f', '{{.Id}}', name])).stdout.trim();
           everyId.add(id);
-          const rm = await mc(['rm', name]);
+          const rm = await mc(['rm', '-v', name]);
           assert.equal(rm.code, 0, `${cycle}: ${rm.stderr}`);
         }
       }
@@ -412,6 +422,10 @@ describe('stress: concurrency and soak', { skip: !isRoot && 'needs root' }, () =
     assert.deepEqual(await records(), [], 'containers/ is empty');
     assert.deepEqual(await netnsOf(everyId), [], 'no network namespace of any container');
     assert.deepEqual(rulesOf((await box.host(['iptables-save'])).stdout, everyId), [], 'no rule of any container');
+    assert.deepEqual(await box.leakedCgroups(), [], 'no cgroup of any container');
+    assert.deepEqual(await hostMountsNaming(bindDir), [], 'no bind reached the host namespace');
+    assert.equal((await mc(['volume', 'ls', '-q'])).stdout, volumesBefore, 'no anonymous volume is left');
+    await rm(bindDir, { recursive: true, force: true });
   });
 
   it('network prune returns the host to before minictr ever ran', async (t: TestContext) => {
