@@ -15,6 +15,12 @@ import { Sandbox, HOST_IP, isRoot } from '../test/integration/sandbox.js';
 import { initCommand } from '../src/runtime/init-script.js';
 import { hostTools } from '../src/runtime/host-tools.js';
 import { writeContainerEtc } from '../src/runtime/files.js';
+import { cgroupFacts } from '../src/runtime/cgroups.js';
+import { cgroupPath, planCgroupCreate, planCgroupRemove } from '../src/cgroup/plan.js';
+import { NO_RESOURCES } from '../src/cgroup/limits.js';
+import { applyPlan } from '../src/exec/apply.js';
+import { HostRunner } from '../src/exec/runner.js';
+import { randomBytes } from 'node:crypto';
 import {
   fmtMs,
   killLive,
@@ -486,6 +492,39 @@ async function breakdown(): Promise<void> {
   const steps: { ms: number; why: string }[] = [];
   for (const m of ex.stderr.matchAll(/^\[\s*([\d.]+) ms\] # (.*)$/gm)) steps.push({ ms: Number(m[1]), why: m[2] ?? '' });
   results['breakdown'] = { runs: analysed.length, wall, phases, commands, counts, locks, explainSteps: steps, explainWallMs: ex.ms };
+}
+
+// ---- what a container's own cgroup adds to its start (issue #18)
+
+async function cgroupCost(): Promise<void> {
+  progress(`cgroup: ${cfg.reps} rounds of run --rm with and without limits, and the cgroup's own ops`);
+  const plain = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
+  const limited = ['run', '--rm', '--network', 'none', '--memory', '64m', '--cpus', '1', '--pids-limit', '100', 'busybox', 'true'];
+  const samples = { plain: [] as number[], limited: [] as number[], create: [] as number[], remove: [] as number[] };
+  const facts = await cgroupFacts();
+  const runner = new HostRunner();
+  const limits = { ...NO_RESOURCES, memory: 64 * 1024 * 1024, memorySwap: 128 * 1024 * 1024, nanoCpus: 1e9, pidsLimit: 100 };
+  for (let rep = 0; rep < cfg.reps && timeLeft() > 0; rep++) {
+    for (const [key, args] of (rep % 2 ? [['limited', limited], ['plain', plain]] : [['plain', plain], ['limited', limited]]) as [keyof typeof samples, string[]][]) {
+      const r = await mc(args);
+      if (r.code === 0) samples[key].push(r.ms);
+      else note(`cgroup: ${args.join(' ')} failed: ${firstLine(r.stderr)}`);
+    }
+    // The same mkdirs, limit writes and rmdirs minictr applies, for a cgroup no process enters.
+    const record = { version: facts.version, path: cgroupPath('minictr', randomBytes(32).toString('hex')) };
+    let t = performance.now();
+    await applyPlan(planCgroupCreate(facts, record, limits), runner);
+    samples.create.push(performance.now() - t);
+    t = performance.now();
+    await applyPlan(planCgroupRemove(facts, record), runner);
+    samples.remove.push(performance.now() - t);
+  }
+  const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+  rows.push({ section: 'cgroup', item: 'run --rm --network none busybox true (a cgroup, no limits)', unit: 'ms', summary: s['plain'] });
+  rows.push({ section: 'cgroup', item: 'same with --memory 64m --cpus 1 --pids-limit 100', unit: 'ms', summary: s['limited'] });
+  rows.push({ section: 'cgroup', item: `the cgroup's mkdirs and limit writes (v${facts.version}), in-process`, unit: 'ms', summary: s['create'] });
+  rows.push({ section: 'cgroup', item: "the cgroup's rmdirs, in-process", unit: 'ms', summary: s['remove'] });
+  results['cgroup'] = { samples, summaries: s, version: facts.version };
 }
 
 // ---- the init script alone, and a what-if with busybox sh
@@ -1232,6 +1271,7 @@ async function main(): Promise<number> {
     ['modules', modules],
     ['breakdown', breakdown],
     ['init', initScript],
+    ['cgroup', cgroupCost],
     ['serving', serving],
     ['iperf', dataPath],
     ['scale', scale],

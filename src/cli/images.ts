@@ -273,7 +273,7 @@ function addImport(cmd: Command): Command {
   return cmd
     .argument('<file>', 'a tar archive (plain or gzip) of a root filesystem, or - for stdin')
     .argument('[reference]', 'REPOSITORY[:TAG] to give the new image')
-    .option('-c, --change <instruction>', 'apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, USER, WORKDIR', collect, [])
+    .option('-c, --change <instruction>', 'apply a Dockerfile instruction: CMD, ENTRYPOINT, ENV, EXPOSE, USER, VOLUME, WORKDIR', collect, [])
     .action((source: string, name: string | undefined, flags: { change: string[] }, c: Command) =>
       importAction(source, name, flags, c),
     );

@@ -2,6 +2,7 @@
 // daemon's checks), into MountRequests. Pure: the host is looked at in ./volumes.ts.
 import { posix } from 'node:path';
 import { MinictrError } from '../base/errors.js';
+import { parseBytes } from '../cgroup/limits.js';
 
 export interface MountRequest {
   type: 'bind' | 'volume' | 'tmpfs';
@@ -153,14 +154,6 @@ function boolValue(key: string, value: string | undefined, cliError: (m: string)
   throw cliError(`invalid value for '${key}': invalid boolean value ("${value}"): must be one of "true", "1", "false", or "0" (default "true")`);
 }
 
-/** go-units RAMInBytes: a number with an optional binary unit (k, m, g, t, p; b/ib allowed). */
-export function ramInBytes(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp])?(?:i?b)?$/i.exec(text.trim());
-  if (!m) return undefined;
-  const power = m[2] ? 'kmgtp'.indexOf(m[2].toLowerCase()) + 1 : 0;
-  return Math.floor(Number(m[1]) * 1024 ** power);
-}
-
 /** Docker's size= form: the largest unit that divides the bytes exactly. */
 function sizeOption(bytes: number): string {
   for (const [suffix, divisor] of [['g', 2 ** 30], ['m', 2 ** 20], ['k', 2 ** 10]] as const) {
@@ -216,9 +209,11 @@ export function parseMountFlag(text: string, cwd: string = process.cwd()): Mount
         kinds.add('volume');
         break;
       case 'tmpfs-size': {
-        const bytes = ramInBytes(value ?? '');
-        if (bytes === undefined) throw cliError(`invalid value for ${key}: ${value ?? ''}`);
-        sizeBytes = bytes;
+        try {
+          sizeBytes = parseBytes(value ?? '', key);
+        } catch {
+          throw cliError(`invalid value for ${key}: ${value ?? ''}`);
+        }
         kinds.add('tmpfs');
         break;
       }

@@ -171,6 +171,33 @@ describe('volumes and bind mounts', { skip: !isRoot && 'needs root' }, () => {
     await ok('rmi', 'crafted:1');
   });
 
+  it("an image's VOLUME becomes an anonymous volume, filled from the image, unless a mount covers it", async () => {
+    const rootfs = join(work, 'with-volume');
+    await mkdir(join(rootfs, 'bin'), { recursive: true });
+    await mkdir(join(rootfs, 'data'));
+    await writeFile(join(rootfs, 'data', 'seed'), 'from the image\n');
+    await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
+    await symlink('busybox', join(rootfs, 'bin', 'sh'));
+    const tarball = join(work, 'with-volume.tar');
+    execFileSync('tar', ['-C', rootfs, '-cf', tarball, '.']);
+    await ok('import', '--change', 'VOLUME /data', tarball, 'withvol:1');
+    const before = new Set((await ok('volume', 'ls', '-q')).stdout.split('\n').filter(Boolean));
+
+    await ok('run', '--name', 'iv', 'withvol:1', '/bin/sh', '-c', 'cat /data/seed; echo more > /data/more');
+    const [doc] = JSON.parse((await ok('inspect', 'iv')).stdout) as { Mounts: { Type: string; Name: string; Destination: string; Source: string }[] }[];
+    const mount = doc?.Mounts.find((m) => m.Destination === '/data');
+    assert.equal(mount?.Type, 'volume');
+    assert.match(mount?.Name ?? '', /^[0-9a-f]{64}$/);
+    assert.deepEqual((await readdir(mount?.Source ?? '/nonexistent')).sort(), ['more', 'seed'], 'copied up, then written');
+    await ok('rm', '-v', 'iv');
+    assert.deepEqual((await ok('volume', 'ls', '-q')).stdout.split('\n').filter((v) => v && !before.has(v)), []);
+
+    const covered = await ok('run', '--rm', '--tmpfs', '/data', 'withvol:1', '/bin/sh', '-c', 'ls -A /data | wc -l');
+    assert.equal(covered.stdout.trim(), '0', 'a --tmpfs on the path replaces the image volume');
+    await ok('rmi', 'withvol:1');
+  });
+
   it('leaves no mount in the host namespace and no volume of a removed --rm container', async () => {
     assert.deepEqual(await hostMountsNaming(box.root), []);
     const anon = (await ok('volume', 'ls', '-q')).stdout.split('\n').filter((v) => /^[0-9a-f]{64}$/.test(v));

@@ -8,7 +8,6 @@ import {
   parseTmpfsFlag,
   parseVolumeFlag,
   parseVolumesFromFlag,
-  ramInBytes,
   validateVolumeName,
   type MountRequest,
 } from '../../../src/runtime/mount-specs.js';
@@ -121,12 +120,10 @@ describe('--mount', () => {
     assert.throws(() => parseMountFlag('src=a/b,dst=/c'), /"a\/b" includes invalid characters/);
   });
 
-  it('reads sizes as go-units does', () => {
-    assert.equal(ramInBytes('64m'), 64 * 2 ** 20);
-    assert.equal(ramInBytes('1GiB'), 2 ** 30);
-    assert.equal(ramInBytes('512'), 512);
-    assert.equal(ramInBytes('1.5k'), 1536);
-    assert.equal(ramInBytes('-1'), undefined);
+  it('reads tmpfs-size as go-units does, and refuses a size it cannot read', () => {
+    assert.match(parseMountFlag('type=tmpfs,dst=/t,tmpfs-size=64m').options, /size=67108864|size=64m/);
+    assert.match(parseMountFlag('type=tmpfs,dst=/t,tmpfs-size=1.5k').options, /size=1536|size=2k/);
+    assert.throws(() => parseMountFlag('type=tmpfs,dst=/t,tmpfs-size=-1'), /invalid value for tmpfs-size: -1/);
   });
 });
 
