@@ -32,5 +32,11 @@ describe('import --change', () => {
     assert.throws(() => applyChanges(BASE, ['CMD ["sh", 1]']), { code: 'E_BAD_CHANGE' });
     assert.throws(() => applyChanges(BASE, ['WORKDIR relative']), /absolute path/);
     assert.throws(() => applyChanges(BASE, ['EXPOSE http']), /bad port/);
+    assert.throws(() => applyChanges(BASE, ['VOLUME data']), /VOLUME needs absolute paths/);
+  });
+
+  it('VOLUME in shell and JSON form adds to the image volumes', () => {
+    const config = applyChanges(BASE, ['VOLUME /data /logs', 'VOLUME ["/cache"]']);
+    assert.deepEqual(config.Volumes, { '/data': {}, '/logs': {}, '/cache': {} });
   });
 });
