@@ -560,7 +560,7 @@ async function initScript(): Promise<void> {
       oldroot: `.minictr-oldroot-${n}`,
       mounts: [],
       readonlyRoot: false,
-      cgroupProcs: [],
+      cgroupJoin: [],
       ...hostTools(),
     });
     return { argv: [...ic.argv], env: ic.env };

@@ -211,9 +211,11 @@ export function planCgroupRemove(facts: CgroupFacts, record: CgroupRecord): Plan
   };
 }
 
-/** The files a process writes its pid into to enter the container's cgroup (v1: one per mount). */
-export function cgroupProcsFiles(facts: CgroupFacts, record: CgroupRecord): string[] {
-  return cgroupDirs(facts, record).map((dir) => `${dir}/cgroup.procs`);
+/** The files a process writes "0" into to enter the container's cgroup itself (v1: one per mount). */
+export function cgroupJoinFiles(facts: CgroupFacts, record: CgroupRecord): string[] {
+  // v1: the task file, to which "0" moves the writing thread alone, without the kernel's global
+  // threadgroup lock (whose first writer waits an RCU grace period, ~10 ms here); v2: cgroup.procs.
+  return cgroupDirs(facts, record).map((dir) => `${dir}/${facts.version === 1 ? 'tasks' : 'cgroup.procs'}`);
 }
 
 /** Where the kernel counts the OOM kills in the cgroup: v1 memory.oom_control, v2 memory.events. */
@@ -227,22 +229,4 @@ export function oomKillFile(facts: CgroupFacts, record: CgroupRecord): string | 
 export function parseOomKills(text: string): number {
   const m = /^oom_kill (\d+)$/m.exec(text);
   return m ? Number(m[1]) : 0;
-}
-
-/**
- * The cgroup.procs files that put a process back where another one is, from that process's
- * /proc/PID/cgroup ("N:controllers:/path" per v1 hierarchy, "0::/path" for v2), limited to the
- * hierarchies minictr uses.
- */
-export function procsFilesLike(facts: CgroupFacts, procCgroup: string): string[] {
-  const files: string[] = [];
-  for (const line of procCgroup.split('\n')) {
-    const match = /^\d+:([^:]*):(\/.*)$/.exec(line);
-    if (!match) continue;
-    const [, controllers = '', path = '/'] = match;
-    const dir = controllers === '' ? (facts.version === 2 ? facts.unified : undefined)
-      : facts.v1 && controllers.split(',').map((c) => facts.v1?.[c]).find((d) => d !== undefined);
-    if (dir) files.push(`${dir}${path === '/' ? '' : path}/cgroup.procs`);
-  }
-  return [...new Set(files)];
 }

@@ -1,12 +1,11 @@
 // A container's cgroup over its life: checked with the record, made (limits written) before
 // the process starts, read for an OOM kill when it exits, removed at exit and at rm. Planned by
 // cgroup/plan.ts and applied through the runner, so --explain shows every mkdir and write.
-import { readFileSync, writeFileSync } from 'node:fs';
 import { errorMessage } from '../base/errors.js';
 import type { Plan } from '../base/plan.js';
 import type { CgroupRecord, ContainerRecord, Resources } from '../base/records.js';
 import { NO_RESOURCES, validateResources } from '../cgroup/limits.js';
-import { cgroupPath, cgroupProcsFiles, planCgroupCreate, planCgroupRemove, procsFilesLike } from '../cgroup/plan.js';
+import { cgroupJoinFiles, cgroupPath, planCgroupCreate, planCgroupRemove } from '../cgroup/plan.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { cgroupFacts, hostCpus, readOomKills } from './cgroups.js';
 import { stepOptions, type RuntimeContext } from './context.js';
@@ -37,7 +36,7 @@ export async function planCgroup(record: ContainerRecord): Promise<Plan | undefi
   return planCgroupCreate(await cgroupFacts(), record.cgroup, { ...NO_RESOURCES, ...record.hostConfig.resources });
 }
 
-/** Make the cgroup and write its limits; returns the cgroup.procs files the process enters. */
+/** Make the cgroup and write its limits; returns the files the container's init enters it through. */
 export async function makeCgroup(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
   if (!record.cgroup) return [];
   const facts = await cgroupFacts();
@@ -48,7 +47,7 @@ export async function makeCgroup(ctx: RuntimeContext, record: ContainerRecord): 
     await applyPlanBestEffort(planCgroupRemove(facts, record.cgroup), ctx.runner);
     throw err;
   }
-  return cgroupProcsFiles(facts, record.cgroup);
+  return cgroupJoinFiles(facts, record.cgroup);
 }
 
 /**
@@ -64,27 +63,7 @@ export async function releaseCgroup(ctx: RuntimeContext, record: ContainerRecord
   return { oomKilled, warnings };
 }
 
-/** The cgroup.procs files of a container's cgroup (where `exec` puts its command); none without one. */
-export async function cgroupProcsOf(record: ContainerRecord): Promise<string[]> {
-  return record.cgroup ? cgroupProcsFiles(await cgroupFacts(), record.cgroup) : [];
-}
-
-/**
- * The util-linux unshare that forked the container's init entered the container's cgroup only
- * so the cgroup namespace it made is rooted there. It goes back beside the monitor, so `stats`
- * and --pids-limit count the container's own processes, as Docker's do. Best effort: left where
- * it is, it costs one pid of the limit and a few hundred kilobytes.
- */
-export async function releaseStarter(record: ContainerRecord, pid: number, monitorPid: number): Promise<void> {
-  if (!record.cgroup || pid <= 0) return;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const starter = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    if (!(starter > 0) || starter === monitorPid) return;
-    for (const file of procsFilesLike(await cgroupFacts(), readFileSync(`/proc/${monitorPid}/cgroup`, 'utf8'))) {
-      writeFileSync(file, `${starter}\n`);
-    }
-  } catch {
-    // The container (or the monitor) is already gone.
-  }
+/** The files through which a process enters a container's cgroup (as `exec` does); none without one. */
+export async function cgroupJoinOf(record: ContainerRecord): Promise<string[]> {
+  return record.cgroup ? cgroupJoinFiles(await cgroupFacts(), record.cgroup) : [];
 }

@@ -268,7 +268,7 @@ export async function initSpec(
   ctx: RuntimeContext,
   record: ContainerRecord,
   netns: string | undefined,
-  cgroupProcs: string[] = [],
+  cgroupJoin: string[] = [],
 ): Promise<InitSpec> {
   const paths = ctx.store.paths;
   const fs = paths.containerRootfs(record.id);
@@ -291,7 +291,7 @@ export async function initSpec(
     oldroot: `dev/.minictr-oldroot-${randomBytes(8).toString('hex')}`,
     mounts: (record.mounts ?? []).map(initMount),
     readonlyRoot: record.hostConfig.readonlyRootfs === true,
-    cgroupProcs,
+    cgroupJoin,
   };
 }
 

@@ -8,7 +8,7 @@ import { prepare, resolveSpec, initSpec, type ContainerSpec } from './containers
 import type { RuntimeContext } from './context.js';
 import { initCommand } from './init-script.js';
 import { planContainerAttach } from './attach.js';
-import { cgroupProcsOf, planCgroup } from './cgroup-life.js';
+import { cgroupJoinOf, planCgroup } from './cgroup-life.js';
 import type { MountRequest } from './mount-specs.js';
 import type { Paths } from '../state/paths.js';
 
@@ -54,6 +54,6 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const network = await planContainerAttach(ctx, record, await ctx.store.listContainers());
   const fs = ctx.store.paths.containerRootfs(record.id);
   const cgroup = await planCgroup(record);
-  const init = initCommand(await initSpec(ctx, record, network?.attachment.netns, await cgroupProcsOf(record)));
+  const init = initCommand(await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record)));
   return { record, ...(network ? { network } : {}), ...(cgroup ? { cgroup } : {}), dirs: [fs.upper, fs.work, fs.merged], init };
 }

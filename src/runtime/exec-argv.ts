@@ -11,22 +11,21 @@ export const EXEC_ROOT_FD = 3;
  * /proc/PID/root to land inside the container.
  */
 export function execArgv(
-  pid: number, workdir: string, command: string[], tools: PrivilegeTools, busybox: string, user?: ProcessUser, cgroupProcs: string[] = [],
+  pid: number, workdir: string, command: string[], tools: PrivilegeTools, busybox: string, user?: ProcessUser, cgroupJoin: string[] = [],
 ): Argv {
   const nsenter = [
-    'nsenter', `--target=${pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', ...(cgroupProcs.length > 0 ? ['--cgroup'] : []),
+    'nsenter', `--target=${pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', ...(cgroupJoin.length > 0 ? ['--cgroup'] : []),
     '--root', `--wd=/proc/${pid}/root${workdir && workdir !== '/' ? workdir : ''}`, '--',
     // The same capabilities as the container's own process.
     ...dropCapabilitiesArgv(tools, busybox, EXEC_ROOT_FD, command, undefined, user),
   ];
-  if (cgroupProcs.length === 0) return nsenter;
+  if (cgroupJoin.length === 0) return nsenter;
   // Into the container's cgroups first (its limits count the exec'd command too, as Docker's do),
   // so the cgroup namespace nsenter joins shows the container's cgroup as /.
-  return ['/bin/sh', '-c', JOIN_CGROUPS, 'minictr-exec', String(cgroupProcs.length), ...cgroupProcs, ...nsenter];
+  return ['/bin/sh', '-c', JOIN_CGROUPS, 'minictr-exec', String(cgroupJoin.length), ...cgroupJoin, ...nsenter];
 }
 
-/** `JOIN_CGROUPS N file… command…`: write this process's pid into N cgroup.procs files, then exec the command. */
+/** `JOIN_CGROUPS N file… command…`: enter the cgroup through N files ("0": this task), then exec the command. */
 const JOIN_CGROUPS = String.raw`n=$1; shift
-read -r pid _ < /proc/self/stat
-while [ "$n" -gt 0 ]; do echo "$pid" > "$1" || exit 126; shift; n=$((n - 1)); done
+while [ "$n" -gt 0 ]; do echo 0 > "$1" || exit 126; shift; n=$((n - 1)); done
 exec "$@"`;

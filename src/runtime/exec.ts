@@ -8,7 +8,7 @@ import type { RuntimeContext } from './context.js';
 import { execArgv } from './exec-argv.js';
 import { hostTools } from './host-tools.js';
 import { find } from './lifecycle.js';
-import { cgroupProcsOf } from './cgroup-life.js';
+import { cgroupJoinOf } from './cgroup-life.js';
 import { envObject, mergeEnv } from './options.js';
 import { exitStatus } from '../base/proc.js';
 
@@ -32,7 +32,7 @@ export async function execInContainer(ctx: RuntimeContext, ref: string, command:
   const tools = hostTools();
   const argv = execArgv(
     record.state.pid, options.workdir ?? record.config.workdir, command, tools.privileges, tools.busybox,
-    await processUser(ctx, record), await cgroupProcsOf(record),
+    await processUser(ctx, record), await cgroupJoinOf(record),
   );
   const hostRoot = openSync('/', 'r');
   const child = spawnProcess(argv, {

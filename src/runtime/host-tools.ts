@@ -15,6 +15,8 @@ export interface HostTools {
   busybox: string;
   /** util-linux mount (busybox's has no X-mount.mkdir and no read-only binds). */
   mount: string;
+  /** util-linux unshare, by path: stage 1's busybox would run its own applet, which has no --cgroup. */
+  unshare: string;
   /** Which of Docker's masked and read-only kernel paths this kernel has (a container's fresh /proc and /sys show the same). */
   masked: KernelPath[];
   readonly: KernelPath[];
@@ -31,17 +33,18 @@ function present(paths: readonly string[]): KernelPath[] {
   });
 }
 
-function findMount(): string {
-  for (const candidate of ['/usr/bin/mount', '/bin/mount']) {
+/** A util-linux program by its real path (not busybox's applet of the same name). */
+function findUtilLinux(name: string, pkg: string): string {
+  for (const candidate of [`/usr/bin/${name}`, `/bin/${name}`]) {
     let real: string;
     try {
       real = realpathSync(candidate);
     } catch {
       continue;
     }
-    if (basename(real) === 'mount') return real;
+    if (basename(real) === name) return real;
   }
-  throw new MinictrError('E_MISSING_TOOL', 'util-linux mount not found; install the "mount" package (sudo make install does)');
+  throw new MinictrError('E_MISSING_TOOL', `util-linux ${name} not found; install the "${pkg}" package (sudo make install does)`);
 }
 
 let found: HostTools | undefined;
@@ -50,7 +53,8 @@ let found: HostTools | undefined;
 export function hostTools(): HostTools {
   found ??= {
     busybox: realpathSync(staticBusyboxPath()),
-    mount: findMount(),
+    mount: findUtilLinux('mount', 'mount'),
+    unshare: findUtilLinux('unshare', 'util-linux'),
     masked: present(MASKED_PATHS),
     readonly: present(READONLY_PATHS),
     privileges: findPrivilegeTools(),

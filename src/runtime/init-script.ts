@@ -13,6 +13,12 @@ import { dropCapabilitiesArgv, type PrivilegeTools, type ProcessUser } from './p
  */
 const STAGE1 = String.raw`set -e
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
+if [ -n "$MINICTR_CGROUP_JOIN" ]; then
+  # Into the container's cgroup first ("0": this very task), then a cgroup namespace rooted there,
+  # so the container sees its cgroup as /; every process of the container descends from here.
+  for f in $MINICTR_CGROUP_JOIN; do echo 0 > "$f"; done
+  MINICTR_CGROUP_JOIN= exec "$MINICTR_UNSHARE" --cgroup -- "$MINICTR_BUSYBOX" sh -c "$MINICTR_STAGE1" minictr-init "$@"
+fi
 R=$MINICTR_MERGED
 read -r pid _ < /proc/self/stat
 # One small write; minictr reads it once the whole line is there.
@@ -92,7 +98,7 @@ const INTERNAL_VARS = [
   'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
-  'MINICTR_OLDROOT', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_PROCS',
+  'MINICTR_OLDROOT', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -162,6 +168,8 @@ export interface InitSpec {
   busybox: string;
   /** Host path of util-linux mount (busybox's has no X-mount.mkdir and no read-only binds). */
   mount: string;
+  /** Host path of util-linux unshare (stage 1 makes the cgroup namespace with it). */
+  unshare: string;
   /** The entries of MASKED_PATHS and READONLY_PATHS this kernel has. */
   masked: KernelPath[];
   readonly: KernelPath[];
@@ -177,8 +185,8 @@ export interface InitSpec {
   mounts: InitMount[];
   /** --read-only: the root is remounted read-only once everything is mounted. */
   readonlyRoot: boolean;
-  /** cgroup.procs files the container's first process enters before it starts (and a cgroup namespace with them). */
-  cgroupProcs: string[];
+  /** The files the container's init writes "0" into to enter its cgroup (then it makes a cgroup namespace). */
+  cgroupJoin: string[];
 }
 
 /** One mount as stage 2 makes it: after pivot_root, the host's files under the old root. */
@@ -252,8 +260,6 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
   // --network host shares the host's UTS namespace too, as Docker does.
   if (spec.networkMode !== 'host') namespaces.push('--uts');
   if (spec.networkMode === 'none') namespaces.push('--net');
-  // Made once the process is in its cgroup (the monitor puts it there): the container sees its cgroup as /.
-  if (spec.cgroupProcs.length > 0) namespaces.push('--cgroup');
   // Stage 2 ends by exec'ing this: setpriv (Docker's capabilities) → busybox env (clean environment) → the command.
   const final = dropCapabilitiesArgv(spec.privileges, spec.busybox, 9, spec.command,
     'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user);
@@ -282,7 +288,9 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_OLDROOT: spec.oldroot,
     MINICTR_MOUNTS: mountScript(spec.mounts),
     MINICTR_READONLY: spec.readonlyRoot ? '1' : '',
-    MINICTR_CGROUP_PROCS: spec.cgroupProcs.join(' '),
+    MINICTR_CGROUP_JOIN: spec.cgroupJoin.join(' '),
+    MINICTR_STAGE1: STAGE1,
+    MINICTR_UNSHARE: spec.unshare,
   });
   return { argv, env };
 }
@@ -296,14 +304,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
  * same would only compete with them for the CPU and the locks).
  */
 export const MONITOR_SCRIPT = String.raw`trap : INT TERM HUP QUIT
-if [ -n "$MINICTR_CGROUP_PROCS" ]; then
-  # A subshell is a fork, as "$@" alone would be: it enters the container's cgroups, then becomes unshare.
-  ( read -r pid _ < /proc/self/stat
-    for f in $MINICTR_CGROUP_PROCS; do echo "$pid" > "$f" || exit 125; done
-    exec "$@" )
-else
-  "$@"
-fi
+"$@"
 code=$?
 # One small write, read once the whole line is there (a rename would cost this shell an exec of mv).
 echo "$code" > "$MINICTR_EXITFILE"

@@ -17,7 +17,7 @@ import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { writeContainerEtc } from './files.js';
-import { makeCgroup, releaseCgroup, releaseStarter } from './cgroup-life.js';
+import { makeCgroup, releaseCgroup } from './cgroup-life.js';
 import { releaseVolumes } from './volumes.js';
 
 export interface StartOptions {
@@ -65,7 +65,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
   const attachment = await attach(ctx, record);
   let monitor: ChildProcess | undefined;
-  let cgroupProcs: string[] = [];
+  let cgroupJoin: string[] = [];
   try {
     // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
     record = await mustLoad(ctx, id);
@@ -73,8 +73,8 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     const mode = record.hostConfig.networkMode;
     await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
     if (attachment) await syncHosts(ctx, attachment.network);
-    cgroupProcs = await makeCgroup(ctx, record);
-    const spec = await initSpec(ctx, record, attachment?.netns, cgroupProcs);
+    cgroupJoin = await makeCgroup(ctx, record);
+    const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
     requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
     const mon = monitorCommand(initCommand(spec), {
       exitFile: paths.containerExitFile(id),
@@ -115,7 +115,6 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     // The container's init writes its host pid before it becomes the command.
     await waitFor(async () => exited || writtenNumber(paths.containerPidFile(id)) !== undefined, 10_000, 2);
     const pid = writtenNumber(paths.containerPidFile(id)) ?? 0;
-    if (cgroupProcs.length > 0) await releaseStarter(record, pid, monitorPid);
     const startTime = await processStartTime(pid);
     record = (await update(ctx, id, (r) => {
       if (r.state.status === 'running' && r.state.monitorPid === monitorPid) {
@@ -129,7 +128,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     // Torn down from the attachment made here, whatever the record says by now.
     const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
     if (monitor?.pid) await waitFor(async () => !(await isAlive(monitor?.pid ?? 0)), 2_000, 5);
-    if (cgroupProcs.length > 0) warnings.push(...(await releaseCgroup(ctx, record)).warnings);
+    if (cgroupJoin.length > 0) warnings.push(...(await releaseCgroup(ctx, record)).warnings);
     const still = await update(ctx, id, (r) => {
       r.state.status = r.state.status === 'running' ? 'exited' : r.state.status;
       r.state.exitCode = EXIT_RUNTIME_FAILURE;

@@ -7,12 +7,11 @@ import { NO_RESOURCES } from '../../../src/cgroup/limits.js';
 import { parseCgroupMounts, cgroupVersion } from '../../../src/cgroup/mounts.js';
 import {
   cgroupPath,
-  cgroupProcsFiles,
+  cgroupJoinFiles,
   oomKillFile,
   parseOomKills,
   planCgroupCreate,
   planCgroupRemove,
-  procsFilesLike,
   sharesToWeight,
   type CgroupFacts,
 } from '../../../src/cgroup/plan.js';
@@ -94,7 +93,7 @@ describe('cgroup v1 (hybrid)', () => {
     ]);
     const noSwap = planCgroupCreate({ ...V1, swapLimit: false }, REC1, FULL).ops.map(line);
     assert.ok(!noSwap.some((l) => l.includes('memsw')));
-    assert.deepEqual(cgroupProcsFiles(shared, REC1), [`${CG}/cpu,cpuacct/minictr/abc123/cgroup.procs`, `${CG}/memory/minictr/abc123/cgroup.procs`]);
+    assert.deepEqual(cgroupJoinFiles(shared, REC1), [`${CG}/cpu,cpuacct/minictr/abc123/tasks`, `${CG}/memory/minictr/abc123/tasks`]);
   });
 
   it('removes the container dir under every controller, tolerating its absence; the shared parent stays', () => {
@@ -102,8 +101,8 @@ describe('cgroup v1 (hybrid)', () => {
   });
 
   it('enters by one cgroup.procs per controller; OOM kills are counted in memory.oom_control', () => {
-    assert.equal(cgroupProcsFiles(V1, REC1).length, 8);
-    assert.equal(cgroupProcsFiles(V1, REC1)[0], `${CG}/cpu/minictr/abc123/cgroup.procs`);
+    assert.equal(cgroupJoinFiles(V1, REC1).length, 8);
+    assert.equal(cgroupJoinFiles(V1, REC1)[0], `${CG}/cpu/minictr/abc123/tasks`);
     assert.equal(oomKillFile(V1, REC1), `${CG}/memory/minictr/abc123/memory.oom_control`);
     assert.equal(oomKillFile({ version: 1, v1: {} }, REC1), undefined);
   });
@@ -135,7 +134,7 @@ describe('cgroup v2', () => {
 
   it('removes one dir; enters by one cgroup.procs; OOM kills are in memory.events', () => {
     assert.deepEqual(planCgroupRemove(V2, REC2).ops.map(line), [`rmdir ${CG}/minictr/abc123 (tolerates ENOENT)`]);
-    assert.deepEqual(cgroupProcsFiles(V2, REC2), [`${CG}/minictr/abc123/cgroup.procs`]);
+    assert.deepEqual(cgroupJoinFiles(V2, REC2), [`${CG}/minictr/abc123/cgroup.procs`]);
     assert.equal(oomKillFile(V2, REC2), `${CG}/minictr/abc123/memory.events`);
   });
 
@@ -204,10 +203,3 @@ describe('applied through the runner', () => {
   });
 });
 
-describe('putting a process back where another one is', () => {
-  it('maps /proc/PID/cgroup lines to cgroup.procs files of the hierarchies minictr uses', () => {
-    const text = '9:name=systemd:/\n4:memory:/process_api/8d4e\n1:cpu,cpuacct:/\n0::/\n';
-    assert.deepEqual(procsFilesLike(V1, text), [`${CG}/memory/process_api/8d4e/cgroup.procs`, `${CG}/cpu/cgroup.procs`]);
-    assert.deepEqual(procsFilesLike(V2, '0::/user.slice/session-1.scope\n'), [`${CG}/user.slice/session-1.scope/cgroup.procs`]);
-  });
-});

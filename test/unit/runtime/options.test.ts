@@ -57,10 +57,10 @@ describe('container start commands', () => {
     overlay: { lower: '/r/i/rootfs', upper: '/r/c/1/upper', work: '/r/c/1/work' },
     hostname: 'abc', workdir: '/', env: ['PATH=/bin', 'A=1'], command: ['sh', '-c', 'echo hi'], busybox: '/usr/bin/busybox',
     privileges: { setpriv: '/usr/bin/setpriv', loader: '/lib/ld.so', libraryDirs: ['/lib', '/usr/lib'] },
-    mount: '/usr/bin/mount',
+    mount: '/usr/bin/mount', unshare: '/usr/bin/unshare',
     masked: [{ path: '/proc/kcore', dir: false }, { path: '/proc/acpi', dir: true }],
     readonly: [{ path: '/proc/sys', dir: true }],
-    oldroot: '.minictr-oldroot-1234', mounts: [], readonlyRoot: false, cgroupProcs: [],
+    oldroot: '.minictr-oldroot-1234', mounts: [], readonlyRoot: false, cgroupJoin: [],
   };
 
   it('bridge mode joins the named netns, then unshares the rest', () => {
@@ -131,12 +131,12 @@ describe('container start commands', () => {
       "mkdirs '/d'\n$B mount -t tmpfs -o 'rw,noexec,nosuid,nodev,size=1m' tmpfs '/d'");
   });
 
-  it('puts the process in its cgroups from the monitor and gives it a cgroup namespace', () => {
-    const init = initCommand({ ...base, networkMode: 'none', cgroupProcs: ['/sys/fs/cgroup/memory/minictr/x/cgroup.procs'] });
-    assert.ok(init.argv.includes('--cgroup'));
-    assert.ok(!initCommand({ ...base, networkMode: 'none' }).argv.includes('--cgroup'));
-    assert.equal(init.env['MINICTR_CGROUP_PROCS'], '/sys/fs/cgroup/memory/minictr/x/cgroup.procs');
-    assert.ok((init.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_CGROUP_PROCS'));
+  it('the init enters its cgroup itself, then makes a cgroup namespace: unshare (the starter) stays out', () => {
+    const init = initCommand({ ...base, networkMode: 'none', cgroupJoin: ['/sys/fs/cgroup/memory/minictr/x/tasks'] });
+    assert.ok(!init.argv.includes('--cgroup'), 'the outer unshare makes no cgroup namespace');
+    assert.equal(init.env['MINICTR_CGROUP_JOIN'], '/sys/fs/cgroup/memory/minictr/x/tasks');
+    assert.match(init.env['MINICTR_STAGE1'] ?? '', /echo 0 > "\$f"; done\n\s+MINICTR_CGROUP_JOIN= exec "\$MINICTR_UNSHARE" --cgroup --/);
+    assert.ok((init.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_CGROUP_JOIN'));
   });
 
   it('escapes blanks in fstab fields, and binds a copied root onto itself', () => {
