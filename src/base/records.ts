@@ -24,6 +24,11 @@ export interface NetworkAttachment {
   gateway: string;
   mac: string;
   ports: PortMapping[];
+  /**
+   * Recorded (address and ports taken) while the links and rules are still being made, outside
+   * the network lock: a repair or reload leaves it to its own attach until this is cleared.
+   */
+  pending?: boolean;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';

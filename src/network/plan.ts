@@ -52,7 +52,8 @@ export function planContainerNetworkTeardown(att: NetworkAttachment, net?: Netwo
 export function ruleOwners(networks: NetworkRecord[], records: ContainerRecord[]): RuleOwners {
   return {
     networks,
-    containers: records.map((r) => (r.network ? { name: r.name, attachment: r.network } : { name: r.name })),
+    // An attach still in progress makes its own rules.
+    containers: records.map((r) => (r.network && !r.network.pending ? { name: r.name, attachment: r.network } : { name: r.name })),
   };
 }
 
@@ -124,8 +125,9 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
   };
 }
 
-function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
-  return records.flatMap((r) => (r.network?.network === network ? [r.network] : []));
+/** The attachments a network's bridge holds (one still being made plugs itself in). */
+export function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
+  return records.flatMap((r) => (r.network?.network === network && !r.network.pending ? [r.network] : []));
 }
 
 /**

@@ -21,70 +21,118 @@ export async function planContainerAttach(ctx: RuntimeContext, record: Container
   return planAttach({ record, net, records, networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1) });
 }
 
-/** Create the container's network objects; on failure, remove whatever was made. */
+/** The lock of one container record's read-modify-write. */
+export function recordLock(id: string): `record-${string}` {
+  return `record-${id}`;
+}
+
+/** The lock of one container's network objects while they are made or removed. */
+export function containerLock(id: string): `container-${string}` {
+  return `container-${id}`;
+}
+
+/**
+ * Create the container's network objects; on failure, remove whatever was made.
+ * Under the `network` lock only what must be decided one at a time: the address and host
+ * ports (IPAM), the record of the attachment, and a missing bridge. The links and rules are
+ * then made under the container's own lock, side by side with other containers' starts: that
+ * part waits on the kernel (namespace creation, RCU grace periods of each rule commit), not on
+ * the CPU. A removal of this container takes its lock first, so it never tears down half an
+ * attach.
+ */
 export async function attach(ctx: RuntimeContext, record: ContainerRecord): Promise<NetworkAttachment | undefined> {
   if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
   const { store, runner } = ctx;
-  return store.lock('network', async () => {
-    const records = await store.listContainers();
-    const planned = await planContainerAttach(ctx, record, records);
-    if (!planned) return undefined;
-    const { attachment, net } = planned;
-    if (!(await store.loadNetwork(net.name))) await store.saveNetwork(net);
-    // Written down before anything is created, so teardown can always find it.
-    const saved = await store.lock('containers', async () => {
-      const current = await store.loadContainer(record.id);
-      if (!current) return false;
-      current.network = attachment;
-      await store.saveContainer(current);
-      return true;
+  let step = 0;
+  const options: ApplyOptions = {
+    onStep: async (report: StepReport) => {
+      ctx.onStep?.(report);
+      step++;
+      await checkpoint(store.paths.root, `network-step-${step}`);
+    },
+  };
+  return store.lock(containerLock(record.id), async () => {
+    const reserved = await store.lock('network', async () => {
+      const records = await store.listContainers();
+      const planned = await planContainerAttach(ctx, record, records);
+      if (!planned) return undefined;
+      const { attachment, net } = planned;
+      if (!(await store.loadNetwork(net.name))) await store.saveNetwork(net);
+      // Written down before anything is created, so teardown can always find it; from here the
+      // address and ports are taken for every other planner.
+      const saved = await store.lock(recordLock(record.id), async () => {
+        const current = await store.loadContainer(record.id);
+        if (!current) return false;
+        current.network = { ...attachment, pending: true };
+        await store.saveContainer(current);
+        return true;
+      });
+      if (!saved) throw new MinictrError('E_GONE', `container ${record.id.slice(0, 12)} was removed while starting`);
+      await checkpoint(store.paths.root, 'network-recorded');
+      try {
+        // The network's own setup (a bridge made once, its sysctls and standing rules) stays one at a time.
+        await applyPlan(planned.prepare, runner, options);
+      } catch (err) {
+        throw withWarnings(err, await undoAttach(ctx, record, planned));
+      }
+      return planned;
     });
-    if (!saved) throw new MinictrError('E_GONE', `container ${record.id.slice(0, 12)} was removed while starting`);
-    await checkpoint(store.paths.root, 'network-recorded');
+    if (!reserved) return undefined;
+    const planned = reserved;
     try {
-      let step = 0;
-      const options: ApplyOptions = {
-        onStep: async (report: StepReport) => {
-          ctx.onStep?.(report);
-          step++;
-          await checkpoint(store.paths.root, `network-step-${step}`);
-        },
-      };
-      await applyPlan(planned.prepare, runner, options);
       await applyPlan(planned.links, runner, options);
       // Only after the links: a DNAT rule to an address nobody answers yet would drop a
       // client's SYN (a 1 s retransmit) instead of refusing it until the process listens.
-      const withThis = [...records.filter((r) => r.id !== record.id), { ...record, network: attachment }];
-      await applyFirewall(ctx, planned, withThis, options);
-    } catch (err) {
-      const undo = await applyPlanBestEffort(planContainerNetworkTeardown(attachment, net), runner);
-      await store.lock('containers', async () => {
+      await applyFirewall(ctx, planned, options);
+      await store.lock(recordLock(record.id), async () => {
         const current = await store.loadContainer(record.id);
-        if (current) {
-          delete current.network;
+        if (current?.network) {
+          delete current.network.pending;
           await store.saveContainer(current);
         }
       });
-      // A tool missing now made nothing moments ago in this attach: its failures leave nothing behind.
-      const failures = undo.failures.filter(({ error }) => !(error instanceof MinictrError && error.code === 'E_MISSING_TOOL'));
-      throw withWarnings(err, teardownWarnings({ failures, gone: [] }, record));
+    } catch (err) {
+      throw withWarnings(err, await undoAttach(ctx, record, planned));
     }
-    return attachment;
+    return planned.attachment;
   });
+}
+
+/** A failed attach removes what it made, from the attachment it recorded, and forgets it. */
+async function undoAttach(ctx: RuntimeContext, record: ContainerRecord, planned: AttachPlans): Promise<string[]> {
+  const { store } = ctx;
+  const undo = await applyPlanBestEffort(planContainerNetworkTeardown(planned.attachment, planned.net), ctx.runner);
+  await store.lock(recordLock(record.id), async () => {
+    const current = await store.loadContainer(record.id);
+    if (current) {
+      delete current.network;
+      await store.saveContainer(current);
+    }
+  });
+  // A tool missing now made nothing moments ago in this attach: its failures leave nothing behind.
+  const failures = undo.failures.filter(({ error }) => !(error instanceof MinictrError && error.code === 'E_MISSING_TOOL'));
+  return teardownWarnings({ failures, gone: [] }, record);
 }
 
 /**
  * The container's rules; when their restore fails (a check found minictr's rules wiped),
  * put back everything missing, this container's rules included, from the firewall dump.
  */
-async function applyFirewall(ctx: RuntimeContext, planned: AttachPlans, records: ContainerRecord[], options: ApplyOptions): Promise<void> {
+async function applyFirewall(ctx: RuntimeContext, planned: AttachPlans, options: ApplyOptions): Promise<void> {
   try {
     await applyPlan(planned.firewall, ctx.runner, options);
   } catch (err) {
-    const networks = await ctx.store.listNetworks();
-    const repair = planRepair(await firewallDump(ctx.runner, planned.net), networks, records);
-    if (repair.ops.length === 0) throw err;
-    await applyPlan(repair, ctx.runner, options);
+    // A repair reads the whole ruleset and writes what is missing (this container's rules among
+    // them), one at a time. Records are read afresh: containers started or removed since this
+    // plan count as they are now; others still attaching make their own rules.
+    await ctx.store.lock('network', async () => {
+      const networks = await ctx.store.listNetworks();
+      const records = (await ctx.store.listContainers()).map((r) =>
+        r.network?.netns === planned.attachment.netns ? { ...r, network: planned.attachment } : r);
+      const repair = planRepair(await firewallDump(ctx.runner, planned.net), networks, records);
+      if (repair.ops.length === 0) throw err;
+      await applyPlan(repair, ctx.runner, options);
+    });
   }
 }
 
@@ -95,7 +143,7 @@ async function applyFirewall(ctx: RuntimeContext, planned: AttachPlans, records:
  */
 export async function detach(ctx: RuntimeContext, record: ContainerRecord): Promise<string[]> {
   if (!record.network) return [];
-  return ctx.store.lock('network', () => detachLocked(ctx, record));
+  return ctx.store.lock(containerLock(record.id), () => ctx.store.lock('network', () => detachLocked(ctx, record)));
 }
 
 /** detach, for a caller that holds the network lock already (and re-read the record under it). */

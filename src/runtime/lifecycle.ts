@@ -12,7 +12,7 @@ import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base
 import { NULL_TIME, type ContainerRecord } from '../base/records.js';
 import { spawnProcess } from '../exec/runner.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
-import { attach, detach, detachLocked } from './attach.js';
+import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
 import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
 import type { RuntimeContext } from './context.js';
@@ -48,7 +48,7 @@ export async function mustLoad(ctx: RuntimeContext, id: string): Promise<Contain
 /** Read-modify-write of one record under the lock; undefined if it no longer exists. */
 export async function update(ctx: RuntimeContext, id: string, change: (record: ContainerRecord) => void): Promise<ContainerRecord | undefined> {
   const { store } = ctx;
-  return store.lock('containers', async () => {
+  return store.lock(recordLock(id), async () => {
     const record = await store.loadContainer(id);
     if (!record) return undefined;
     change(record);
@@ -190,13 +190,13 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
   // Re-read under the network lock: a start of the same container may have attached it anew
   // meanwhile, and that attachment is not ours to remove or forget.
   const network = record.network.network;
-  const warnings = await ctx.store.lock('network', async () => {
+  const warnings = await ctx.store.lock(containerLock(id), () => ctx.store.lock('network', async () => {
     const current = await ctx.store.loadContainer(id);
     if (!current?.network || current.state.status === 'running') return [];
     const left = await detachLocked(ctx, current);
     await update(ctx, id, (r) => { delete r.network; });
     return left;
-  });
+  }));
   await syncHosts(ctx, network);
   return { record: (await ctx.store.loadContainer(id)) ?? record, warnings: [...cgroup.warnings, ...warnings] };
 }
@@ -332,15 +332,16 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, option
   const cgroup = await releaseCgroup(ctx, record);
   const rootfs = store.removeContainerRootfs(record.id);
   rootfs.catch(() => undefined);
-  // Read, torn down and forgotten under the network lock, in attach's lock order (network, then
-  // containers): an attach of this container either finished first, and its attachment is in the
-  // record read here, or comes after, finds no record and creates nothing.
-  const { warnings, network } = await store.lock('network', async () => {
+  // Read, torn down and forgotten under the container's lock and the network lock, in attach's
+  // lock order (the container, network, then containers): an attach of this container either
+  // finished first, and its attachment is in the record read here, or comes after, finds no
+  // record and creates nothing.
+  const { warnings, network } = await store.lock(containerLock(record.id), () => store.lock('network', async () => {
     const current = (await store.loadContainer(record.id)) ?? record;
     const left = await detachLocked(ctx, current);
-    await store.lock('containers', async () => store.forgetContainer(record.id));
+    await store.lock('containers', () => store.lock(recordLock(record.id), async () => store.forgetContainer(record.id)));
     return { warnings: left, network: current.network?.network };
-  });
+  }));
   // The files go after the record: nobody looks for a container without one.
   await rootfs;
   await store.removeContainer(record.id);

@@ -8,7 +8,7 @@ import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { DEFAULT_FIREWALL, networkDriverFor } from '../network/drivers.js';
 import { parseSubnet } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
-import { planNetworkSetup, planNetworkTeardown, planRepair } from '../network/plan.js';
+import { attachedTo, planNetworkSetup, planNetworkTeardown, planRepair } from '../network/plan.js';
 import { parsePortSpec } from '../network/ports.js';
 import { checkGateway, checkSubnetFree, pickSubnet } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
@@ -57,10 +57,6 @@ export async function validateNetworking(store: Store, host: HostConfig): Promis
     return;
   }
   await resolveNetwork(store, host.networkMode);
-}
-
-function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
-  return records.flatMap((r) => (r.network?.network === network ? [r.network] : []));
 }
 
 /** The rules every network and attached container should have, minus those present. */

@@ -277,7 +277,10 @@ export async function resolveMounts(
   for (const r of requests) if (r.type === 'bind') binds.set(r, await bindSource(r));
 
   const created: string[] = [];
-  const mounts = await ctx.store.lock('volumes', async () => {
+  // Most containers have no volume: no lock to queue for.
+  const volumes = requests.some((r) => r.type === 'volume') || fromImage.length > 0;
+  const lockIfVolumes = <T>(fn: () => Promise<T>): Promise<T> => (volumes ? ctx.store.lock('volumes', fn) : fn());
+  const mounts = await lockIfVolumes(async () => {
     const volume = async (name: string | undefined, noCopy: boolean): Promise<{ record: VolumeRecord; copyUp: boolean }> => {
       const { record, made } = await createLocked(ctx, name, {}, name === undefined);
       if (made) created.push(record.name);

@@ -13,9 +13,24 @@ import type { Paths } from './paths.js';
 /**
  * Lock names: "containers" guards names and records, "network" guards IPAM,
  * bridges and firewall rules, "images" guards the image index, "volumes" guards volume
- * records and data dirs. Taken in that order: network, containers, volumes.
+ * records and data dirs. Taken in that order: a container's own lock, network, containers, volumes,
+ * a record's lock.
  */
-export type LockName = 'containers' | 'network' | 'images' | 'volumes';
+export type LockName = 'containers' | 'network' | 'images' | 'volumes' | ContainerLockName | RecordLockName;
+
+/**
+ * One container's network objects while they are made or removed (`container-<id>`): taken
+ * before `network`, so an attach can make the links and rules without holding `network`, and a
+ * removal of the same container waits for it.
+ */
+export type ContainerLockName = `container-${string}`;
+
+/**
+ * One container record's read-modify-write (`record-<id>`): a leaf, taken last. Twenty starts
+ * at once then update their own records side by side instead of queueing on "containers",
+ * which stays for what spans records: names at create, and forgetting a record.
+ */
+export type RecordLockName = `record-${string}`;
 
 /**
  * Why the state dir cannot be written: mkdir -p on a read-only file system can say ENOENT,
@@ -111,7 +126,9 @@ export async function withLock<T>(paths: Paths, name: LockName, fn: () => Promis
   const target = paths.lock(name);
   let release: () => void = () => undefined;
   const deadline = Date.now() + LOCK_WAIT_MS;
-  for (let delay = 2; ; delay = Math.min(delay * 1.5, 50)) {
+  // Short polls: with twenty starts at once, a waiter asleep long after the lock came free is
+  // time nobody uses.
+  for (let delay = 2; ; delay = Math.min(delay * 1.5, 10)) {
     try {
       release = lockfile.lockSync(target, {
         realpath: false,
