@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { print, runtimeFor, warn } from './context.js';
+import { eachArgument, print, runtimeFor, warn } from './context.js';
 import { runContainer, createContainer, type RunFlags } from './run.js';
 import { formatPsTable, type PsFlags } from './ps.js';
 import { renderTemplate } from './template.js';
@@ -55,22 +55,6 @@ function withRuntime<A extends unknown[]>(fn: (rt: Runtime, ...args: A) => Promi
   };
 }
 
-async function eachRef(refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
-  // Docker: act on every argument, report each failure, exit 1 if any failed.
-  let failed = false;
-  for (const ref of refs) {
-    try {
-      await fn(ref);
-    } catch (err) {
-      if (!(err instanceof MinictrError)) throw err;
-      warn(err.warnings);
-      process.stderr.write(`minictr: ${err.message}\n`);
-      failed = true;
-    }
-  }
-  if (failed) process.exitCode = 1;
-}
-
 export function registerContainerCommands(program: Command): void {
   addContainerFlags(program.command('run').description('create and start a container'))
     .option('-d, --detach', 'run in the background and print the container id')
@@ -92,7 +76,7 @@ export function registerContainerCommands(program: Command): void {
     .description('start one or more stopped containers')
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[]) => {
-      await eachRef(refs, async (ref) => {
+      await eachArgument(refs, async (ref) => {
         const record = await rt.find(ref);
         await rt.start(record.id);
         print(ref);
@@ -106,7 +90,7 @@ export function registerContainerCommands(program: Command): void {
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { time: string }) => {
       const seconds = parseSeconds(opts.time);
-      await eachRef(refs, async (ref) => {
+      await eachArgument(refs, async (ref) => {
         const { record, warnings } = await rt.stop(ref, seconds);
         warn(warnings);
         await rt.start(record.id);
@@ -123,7 +107,7 @@ export function registerContainerCommands(program: Command): void {
     .action(withRuntime(async (rt, refs: string[], opts: { time: string; signal: string }) => {
       const signal = mustSignal(opts.signal);
       const seconds = parseSeconds(opts.time);
-      await eachRef(refs, async (ref) => {
+      await eachArgument(refs, async (ref) => {
         warn((await rt.stop(ref, seconds, signal)).warnings);
         print(ref);
       });
@@ -136,7 +120,7 @@ export function registerContainerCommands(program: Command): void {
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { signal: string }) => {
       const signal = mustSignal(opts.signal);
-      await eachRef(refs, async (ref) => {
+      await eachArgument(refs, async (ref) => {
         warn((await rt.kill(ref, signal)).warnings);
         print(ref);
       });
@@ -150,7 +134,7 @@ export function registerContainerCommands(program: Command): void {
     .option('--explain', 'print each host command of the teardown as it runs, with its time')
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean; volumes?: boolean; explain?: boolean }) => {
-      await eachRef(refs, async (ref) => {
+      await eachArgument(refs, async (ref) => {
         try {
           warn((await rt.remove(ref, { force: opts.force ?? false, volumes: opts.volumes ?? false })).warnings);
         } catch (err) {
@@ -167,7 +151,7 @@ export function registerContainerCommands(program: Command): void {
     .description('wait for containers to stop, then print their exit codes')
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[]) => {
-      await eachRef(refs, async (ref) => print(String(await rt.wait(ref))));
+      await eachArgument(refs, async (ref) => print(String(await rt.wait(ref))));
     }));
 
   program
@@ -222,7 +206,7 @@ export function registerContainerCommands(program: Command): void {
       const docs: unknown[] = [];
       // A template that does not parse is the command's error, not each container's.
       if (opts.format !== undefined) renderTemplate(opts.format, {});
-      await eachRef(refs, async (ref) => {
+      await eachArgument(refs, async (ref) => {
         const doc = await rt.inspect(ref);
         if (opts.format !== undefined) print(renderTemplate(opts.format, doc));
         else docs.push(doc);

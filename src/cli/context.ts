@@ -39,3 +39,19 @@ export function print(line: string): void {
 export function warn(warnings: readonly string[]): void {
   for (const w of warnings) process.stderr.write(`minictr: warning: ${w}\n`);
 }
+
+/** Docker's way with several arguments: act on each, report each failure, exit 1 if any failed. */
+export async function eachArgument(args: string[], fn: (arg: string) => Promise<void>): Promise<void> {
+  let failed = false;
+  for (const arg of args) {
+    try {
+      await fn(arg);
+    } catch (err) {
+      if (!(err instanceof MinictrError)) throw err;
+      warn(err.warnings);
+      process.stderr.write(`minictr: ${err.message}\n`);
+      failed = true;
+    }
+  }
+  if (failed) process.exitCode = 1;
+}

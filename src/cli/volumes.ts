@@ -4,7 +4,7 @@ import { MinictrError, EXIT_RUNTIME_FAILURE } from '../base/errors.js';
 import type { VolumeRecord } from '../base/records.js';
 import type { VolumeFilter } from '../runtime/runtime.js';
 import { volumeDocument } from '../runtime/volumes.js';
-import { print, runtimeFor, warn } from './context.js';
+import { eachArgument, print, runtimeFor } from './context.js';
 import { formatRows, humanSize } from './table.js';
 import { renderTemplate } from './template.js';
 
@@ -20,22 +20,6 @@ async function asDaemon<T>(fn: () => Promise<T>): Promise<T> {
     again.warnings.push(...err.warnings);
     throw again;
   }
-}
-
-/** Act on every name, report each failure, exit 1 if any failed (as Docker's rm and inspect). */
-async function eachName(names: string[], fn: (name: string) => Promise<void>): Promise<void> {
-  let failed = false;
-  for (const name of names) {
-    try {
-      await fn(name);
-    } catch (err) {
-      if (!(err instanceof MinictrError)) throw err;
-      warn(err.warnings);
-      process.stderr.write(`minictr: ${err.message}\n`);
-      failed = true;
-    }
-  }
-  if (failed) process.exitCode = 1;
 }
 
 /** `k=v` pairs (a bare `k` is an empty value), as Docker's --label. */
@@ -149,7 +133,7 @@ export function registerVolumeCommands(program: Command): void {
     .action(async function (this: Command, names: string[], opts: { format?: string }) {
       const rt = runtimeFor(this);
       const docs: Record<string, unknown>[] = [];
-      await eachName(names, async (name) => {
+      await eachArgument(names, async (name) => {
         docs.push(volumeDocument(await rt.inspectVolume(name)));
       });
       if (opts.format !== undefined) for (const d of docs) print(renderTemplate(opts.format, d));
@@ -164,7 +148,7 @@ export function registerVolumeCommands(program: Command): void {
     .argument('<volume...>')
     .action(async function (this: Command, names: string[], opts: { force?: boolean }) {
       const rt = runtimeFor(this);
-      await eachName(names, async (name) => {
+      await eachArgument(names, async (name) => {
         await rt.removeVolume(name, opts.force === true);
         print(name);
       });

@@ -6,7 +6,6 @@ import { MinictrError, errorMessage } from '../base/errors.js';
 import type { DumpedChain, DumpedRule, ExpectedRule, FirewallDriver, FirewallDump } from '../network/driver.js';
 import { STANDING_OWNER, commentScope, iptablesDriver } from '../network/firewall/iptables-driver.js';
 import { COMMENT_PREFIX } from '../network/names.js';
-import { contains } from '../network/ipam.js';
 import type { NetworkAttachment } from '../base/records.js';
 import { columns, plural } from './text.js';
 

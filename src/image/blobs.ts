@@ -1,6 +1,6 @@
 // Content-addressed blobs (configs and layers of pulled and loaded images), stored once per
 // digest under images/blobs/sha256/.
-import { copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';

@@ -6,7 +6,7 @@ import { lstat, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises
 import { join, posix, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { MinictrError, errorMessage } from '../base/errors.js';
-import type { ImageRecord, LayerRecord } from '../state/images.js';
+import type { LayerRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';
 import { cleanMemberName, hashFile, readTarMembers, sniffArchive, sniffCompression, spoolToFile, type Member } from './archive.js';
 import { assembleRootfs, verifyFile, type LayerFile } from './assemble.js';
@@ -18,7 +18,6 @@ import {
   hostPlatform,
   parseImageConfig,
   layeredImageRecord,
-  parseJson,
   parseManifest,
   parseSaveManifest,
   platformScore,

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { MinictrError } from '../base/errors.js';
 import { concatPlans, type Plan } from '../base/plan.js';
-import type { ContainerRecord, HostConfig, NetworkAttachment, NetworkRecord } from '../base/records.js';
+import type { ContainerRecord, HostConfig, NetworkRecord } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { DEFAULT_FIREWALL, networkDriverFor } from '../network/drivers.js';
 import { parseSubnet } from '../network/ipam.js';

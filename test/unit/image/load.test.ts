@@ -1,6 +1,6 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { lstat, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
