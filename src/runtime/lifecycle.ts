@@ -160,12 +160,15 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
   if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
   // The cgroup goes with the process; first it tells whether the OOM killer ended it.
   const cgroup = before.state.status === 'running' || before.hostConfig.autoRemove ? await releaseCgroup(ctx, before) : { oomKilled: false, warnings: [] };
-  if (cgroup.oomKilled) code = 128 + signalNumber('SIGKILL');
+  // The OOM killer's SIGKILL of the first process reads as unshare's 1, as a kill mark's does.
+  // A child killed by it while the process lives on leaves the process's own status (OOMKilled
+  // is still true, as in Docker).
+  if (cgroup.oomKilled && code === 1) code = 128 + signalNumber('SIGKILL');
   const exited = (r: ContainerRecord): void => {
     // A concurrent finalize may have found the cgroup gone and recorded the exit first.
     if (cgroup.oomKilled) {
       r.state.oomKilled = true;
-      r.state.exitCode = code;
+      if (Number.isFinite(code)) r.state.exitCode = code;
     }
     if (r.state.status !== 'running') return;
     r.state.status = 'exited';

@@ -45,6 +45,14 @@ describe('resource limits', { skip: !isRoot && 'needs root' }, () => {
     await ok('rm', 'oom');
   });
 
+  it('a child killed by the OOM killer leaves the process its own exit status, with OOMKilled true', async () => {
+    const r = await mc('run', '--name', 'oomchild', '--memory', '32m', 'busybox', 'sh', '-c', 'dd if=/dev/zero of=/dev/null bs=64M count=1; echo survived; exit 3');
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, 'survived\n');
+    assert.equal((await ok('inspect', '-f', '{{.State.OOMKilled}} {{.State.ExitCode}}', 'oomchild')).stdout, 'true 3\n');
+    await ok('rm', 'oomchild');
+  });
+
   it('the limits are in the kernel, inspect shows them under HostConfig, and the container sees its cgroup as /', async () => {
     const id = (await ok('run', '-d', '--memory', '64m', '--memory-reservation', '32m', '--cpus', '1.5', '--cpu-shares', '512',
       '--cpuset-cpus', '0', '--pids-limit', '100', 'busybox', 'sleep', '300')).stdout.trim();
