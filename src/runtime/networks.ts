@@ -13,7 +13,7 @@ import { parsePortSpec } from '../network/ports.js';
 import { checkGateway, checkSubnetFree, pickSubnet } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
 import { stepOptions, type RuntimeContext } from './context.js';
-import { firewallDump, hostRoutes, networkFacts } from './gather.js';
+import { bridgeExists, firewallDump, hostRoutes, networkFacts } from './gather.js';
 
 export const BUILTIN_MODES = new Set(['none', 'host']);
 
@@ -170,13 +170,14 @@ export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkR
  * What running containers are missing on the host (a bridge deleted by hand, minictr's rules
  * wiped by a firewall reload): one line each, for commands to report. Reads only.
  */
-export async function networkProblems(ctx: RuntimeContext, records: ContainerRecord[]): Promise<string[]> {
+export async function networkProblems(ctx: RuntimeContext, records: ContainerRecord[], options: { rules: boolean }): Promise<string[]> {
   const names = [...new Set(records.flatMap((r) => (r.state.status === 'running' && r.network ? [r.network.network] : [])))];
   const out: string[] = [];
   for (const name of names) {
     const net = await ctx.store.loadNetwork(name);
     if (!net) continue;
-    const facts = await networkFacts(ctx.runner, net);
+    // The bridge is a file under /proc/sys; the rules take two firewall processes, so only when asked.
+    const facts = options.rules ? await networkFacts(ctx.runner, net) : { bridgeExists: bridgeExists(net), standingRulesExist: true, networkRulesExist: true };
     if (!facts.bridgeExists) out.push(`the bridge ${net.bridge} of network ${name} is gone; containers on it are cut off`);
     else if (!facts.standingRulesExist || !facts.networkRulesExist) out.push(`minictr's firewall rules for network ${name} are missing (a firewall reload?)`);
   }

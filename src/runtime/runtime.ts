@@ -145,9 +145,9 @@ export class Runtime implements RuntimeContext {
     await list(this, true);
     return reloadNetworks(this);
   }
-  /** What running containers lost on the host, one line each (reads only). */
-  networkProblems(records: ContainerRecord[]): Promise<string[]> {
-    return networkProblems(this, records);
+  /** What running containers lost on the host, one line each (reads only); their rules only with `rules`. */
+  networkProblems(records: ContainerRecord[], options: { rules: boolean } = { rules: true }): Promise<string[]> {
+    return networkProblems(this, records, options);
   }
 
   // ---- stats ----
