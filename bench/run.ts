@@ -35,6 +35,7 @@ import {
   type Timed,
 } from './lib.js';
 import { lineChart } from './svg.js';
+import { sandboxedDocker, sandboxedPodman } from './engines.js';
 import type { Trace } from './trace-hook.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -492,6 +493,139 @@ async function breakdown(): Promise<void> {
   const steps: { ms: number; why: string }[] = [];
   for (const m of ex.stderr.matchAll(/^\[\s*([\d.]+) ms\] # (.*)$/gm)) steps.push({ ms: Number(m[1]), why: m[2] ?? '' });
   results['breakdown'] = { runs: analysed.length, wall, phases, commands, counts, locks, explainSteps: steps, explainWallMs: ex.ms };
+}
+
+// ---- many at once (issue #20): 20 run -d one after another and all at once, one rm -f of
+// the 20, and ps -a with 30 beside --version; Docker and Podman in the same run, in the sandbox.
+
+const MANY = 20;
+const RUN_D = ['run', '-d', '--network', 'bridge', 'busybox', 'sleep', '1000'];
+
+interface ManyFigures {
+  sequential: number;
+  concurrent: number;
+  rmAll: number;
+  failures: number;
+}
+
+/** 20 detached starts one after another, removed with one rm -f, then 20 all at once, removed likewise. */
+async function startMany(run: (args: string[], trace?: string) => Promise<Timed>, traceDir?: string): Promise<ManyFigures & { traces: string[] }> {
+  const ids = (rs: Timed[]): string[] => rs.filter((r) => r.code === 0).map((r) => r.stdout.trim().split('\n').pop() ?? '');
+  let failures = 0;
+  let t = performance.now();
+  const seq: Timed[] = [];
+  for (let i = 0; i < MANY; i++) seq.push(await run(RUN_D));
+  const sequential = performance.now() - t;
+  failures += seq.filter((r) => r.code !== 0).length;
+  await run(['rm', '-f', ...ids(seq)]);
+  const traces = traceDir ? Array.from({ length: MANY }, (_, i) => join(traceDir, `conc-${i}.json`)) : [];
+  t = performance.now();
+  const conc = await Promise.all(Array.from({ length: MANY }, (_, i) => run(RUN_D, traces[i])));
+  const concurrent = performance.now() - t;
+  failures += conc.filter((r) => r.code !== 0).length;
+  const rm = await run(['rm', '-f', ...ids(conc)]);
+  return { sequential, concurrent, rmAll: rm.ms, failures: failures + (rm.code === 0 ? 0 : 1), traces };
+}
+
+/** Where the concurrent starts waited: per lock kind, the median over the starts of their summed waits. */
+async function lockWaits(traces: string[]): Promise<Record<string, Summary | undefined>> {
+  const per: Record<string, number[]> = {};
+  for (const file of traces) {
+    const trace = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as Trace | null;
+    if (!trace) continue;
+    const sums: Record<string, number> = {};
+    for (const l of trace.locks) {
+      const kind = l.name.replace(/\.lock$/, '').replace(/-[0-9a-f]{64}$/, '-<id>');
+      sums[kind] = (sums[kind] ?? 0) + (l.acquired - l.requested);
+    }
+    for (const [k, v] of Object.entries(sums)) (per[k] ??= []).push(v);
+  }
+  return Object.fromEntries(Object.entries(per).map(([k, v]) => [k, summarize(v)]));
+}
+
+async function many(): Promise<void> {
+  progress(`many: ${MANY} run -d one after another and at once, per engine`);
+  const traceDir = await mkdtemp(join(tmpdir(), `${sb.prefix}-many-`));
+  tempDirs.push(traceDir);
+  const figures: Record<string, ManyFigures> = {};
+  const mine = await startMany((args, trace) => mc(args, trace ? { trace } : {}), traceDir);
+  figures['minictr'] = mine;
+  const waits = await lockWaits(mine.traces);
+
+  // ps -a with 30 containers beside --version, alternated.
+  const ids: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    const r = await mc(RUN_D);
+    if (r.code === 0) ids.push(r.stdout.trim());
+  }
+  const ps: number[] = [];
+  const version: number[] = [];
+  for (let i = 0; i < cfg.reps; i++) {
+    version.push((await mc(['--version'])).ms);
+    ps.push((await mc(['ps', '-a'])).ms);
+  }
+  await mc(['rm', '-f', ...ids]);
+
+  const notes: string[] = [];
+  const engineWork = await mkdtemp(join(sb.root, 'engines-'));
+  for (const make of [
+    () => sandboxedDocker(inHost, engineWork, SUDO_ENV),
+    () => sandboxedPodman(inHost, engineWork, SUDO_ENV, PODMAN_WORKAROUND),
+  ]) {
+    if (timeLeft() < 0) break;
+    const engine = await make();
+    if (typeof engine === 'string') {
+      notes.push(engine);
+      continue;
+    }
+    try {
+      const tar = join(sb.root, `busybox-for-${engine.name}.tar`);
+      await mc(['save', '-o', tar, 'busybox']);
+      const load = await timed(engine.argv(['load', '-i', tar]), { env: engine.env, timeoutMs: 120_000 });
+      await rm(tar, { force: true });
+      if (load.code !== 0) {
+        notes.push(`${engine.name}: could not load busybox (${firstLine(load.stderr)}): not measured`);
+        continue;
+      }
+      const runFlags = engine.name === 'podman' ? PODMAN_RUN_WORKAROUND : [];
+      const run = (args: string[]): Promise<Timed> =>
+        timed(engine.argv(args[0] === 'run' ? ['run', ...runFlags, ...args.slice(1)] : args), { env: engine.env, timeoutMs: 120_000 });
+      await run(['run', '--rm', '--network', 'none', 'busybox', 'true']);
+      figures[engine.name] = await startMany(run);
+      notes.push(`${engine.name}: measured in the sandbox host namespace, with its own state dirs`);
+    } finally {
+      await engine.stop();
+    }
+  }
+
+  for (const [name, f] of Object.entries(figures)) {
+    rows.push({ section: 'many at once', item: `${name}: ${MANY} × run -d, one after another`, unit: 'ms', value: f.sequential });
+    rows.push({ section: 'many at once', item: `${name}: ${MANY} × run -d, all at once`, unit: 'ms', value: f.concurrent, ref: `${(f.sequential / f.concurrent).toFixed(2)}x faster` });
+    rows.push({ section: 'many at once', item: `${name}: one rm -f of the ${MANY}`, unit: 'ms', value: f.rmAll });
+    if (f.failures > 0) note(`many: ${name}: ${f.failures} command(s) failed`);
+  }
+  for (const [lock, sum] of Object.entries(waits)) {
+    rows.push({ section: 'many at once', item: `minictr, all at once: wait for lock ${lock}, per start`, unit: 'ms', summary: sum });
+  }
+  const psSum = summarize(ps);
+  const versionSum = summarize(version);
+  rows.push({ section: 'many at once', item: 'ps -a with 30 containers', unit: 'ms', summary: psSum, ref: psSum && versionSum ? `${(psSum.median / versionSum.median).toFixed(2)}x --version` : '-' });
+  rows.push({ section: 'many at once', item: 'minictr --version', unit: 'ms', summary: versionSum });
+
+  const m = mine;
+  const d = figures['docker'];
+  const p = figures['podman'];
+  targets.push({ target: `${MANY} concurrent run -d ≥ 2x faster than ${MANY} sequential`, measured: `${(m.sequential / m.concurrent).toFixed(2)}x (${fmtMs(m.sequential)} vs ${fmtMs(m.concurrent)})`, met: m.sequential >= 2 * m.concurrent });
+  for (const [kind, key] of [['sequential', 'sequential'], ['concurrent', 'concurrent']] as const) {
+    if (d) targets.push({ target: `${MANY} run -d ${kind} ≤ 1/3 of Docker's`, measured: `${fmtMs(m[key])} vs ${fmtMs(d[key])} = ${(m[key] / d[key]).toFixed(2)}`, met: m[key] <= d[key] / 3 });
+    if (p) targets.push({ target: `${MANY} run -d ${kind} ≤ 1/2 of Podman's`, measured: `${fmtMs(m[key])} vs ${fmtMs(p[key])} = ${(m[key] / p[key]).toFixed(2)}`, met: m[key] <= p[key] / 2 });
+  }
+  if (d) targets.push({ target: `one rm -f of ${MANY} ≤ 1/3 of Docker's`, measured: `${fmtMs(m.rmAll)} vs ${fmtMs(d.rmAll)} = ${(m.rmAll / d.rmAll).toFixed(2)}`, met: m.rmAll <= d.rmAll / 3 });
+  if (psSum && versionSum) {
+    targets.push({ target: 'ps -a with 30 containers ≤ 1.3x minictr --version', measured: `${fmtMs(psSum.median)} vs ${fmtMs(versionSum.median)} = ${(psSum.median / versionSum.median).toFixed(2)}x`, met: psSum.median <= 1.3 * versionSum.median });
+  }
+  for (const n of notes) note(`many: ${n}`);
+  results['many'] = { figures, lockWaits: waits, ps, version, engines: notes };
 }
 
 // ---- what a container's own cgroup adds to its start (issue #18)
@@ -1272,6 +1406,7 @@ async function main(): Promise<number> {
     ['breakdown', breakdown],
     ['init', initScript],
     ['cgroup', cgroupCost],
+    ['many', many],
     ['serving', serving],
     ['iperf', dataPath],
     ['scale', scale],
