@@ -27,15 +27,12 @@ echo "$pid" > "$MINICTR_PIDFILE"
 printf '%s\n' "$MINICTR_FSTAB" > "$MINICTR_DIR/fstab"
 printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
 "$MINICTR_MOUNT" --all --fstab "$MINICTR_DIR/fstab"
-mknod -m 666 "$R/dev/null" c 1 3; mknod -m 666 "$R/dev/zero" c 1 5; mknod -m 666 "$R/dev/full" c 1 7
-mknod -m 666 "$R/dev/random" c 1 8; mknod -m 666 "$R/dev/urandom" c 1 9; mknod -m 666 "$R/dev/tty" c 5 0
-ln -s pts/ptmx "$R/dev/ptmx"
-ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"
-ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
+# /dev's device nodes and links, made once per state root: one process, not one per entry.
+cp -a "$MINICTR_DEVDIR"/* "$R/dev/"
 if [ "$MINICTR_NET" = none ]; then ip link set lo up; fi
 if [ -n "$MINICTR_HOSTNAME" ]; then hostname "$MINICTR_HOSTNAME"; fi
 O=$MINICTR_OLDROOT
-mkdir -p "$R/$O"
+mkdir "$R/$O"
 cd "$R"
 pivot_root . "$O"
 exec "/$O$MINICTR_BUSYBOX" sh -c "$MINICTR_STAGE2" minictr-init "$@"`;
@@ -98,7 +95,7 @@ const INTERNAL_VARS = [
   'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
-  'MINICTR_OLDROOT', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
+  'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -170,6 +167,8 @@ export interface InitSpec {
   mount: string;
   /** Host path of util-linux unshare (stage 1 makes the cgroup namespace with it). */
   unshare: string;
+  /** Host directory of /dev's device nodes and links (runtime/dev-template.ts), copied into the container's /dev. */
+  devTemplate: string;
   /** The entries of MASKED_PATHS and READONLY_PATHS this kernel has. */
   masked: KernelPath[];
   readonly: KernelPath[];
@@ -286,6 +285,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_FSTAB: containerFstab(spec),
     MINICTR_ETC_FSTAB: etcFstab(spec.dir, spec.oldroot),
     MINICTR_OLDROOT: spec.oldroot,
+    MINICTR_DEVDIR: spec.devTemplate,
     MINICTR_MOUNTS: mountScript(spec.mounts),
     MINICTR_READONLY: spec.readonlyRoot ? '1' : '',
     MINICTR_CGROUP_JOIN: spec.cgroupJoin.join(' '),
