@@ -30,7 +30,11 @@ printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
 # /dev's device nodes and links, made once per state root: one process, not one per entry.
 cp -a "$MINICTR_DEVDIR"/* "$R/dev/"
 if [ "$MINICTR_NET" = none ]; then ip link set lo up; fi
-if [ -n "$MINICTR_HOSTNAME" ]; then hostname "$MINICTR_HOSTNAME"; fi
+# A builtin's write sets the hostname of the writer's UTS namespace, without a process;
+# hostname(1) only where /proc/sys is read-only.
+if [ -n "$MINICTR_HOSTNAME" ]; then
+  { printf '%s' "$MINICTR_HOSTNAME" > /proc/sys/kernel/hostname; } 2>/dev/null || hostname "$MINICTR_HOSTNAME"
+fi
 O=$MINICTR_OLDROOT
 mkdir "$R/$O"
 cd "$R"

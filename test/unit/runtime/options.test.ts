@@ -139,13 +139,14 @@ describe('container start commands', () => {
     assert.ok((init.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_CGROUP_JOIN'));
   });
 
-  it('stage 1 fills /dev from the template with one cp', () => {
+  it('stage 1 fills /dev from the template with one cp and sets the hostname without a process', () => {
     const init = initCommand({ ...base, networkMode: 'none' });
     const stage1 = init.env['MINICTR_STAGE1'] ?? '';
     assert.equal(init.env['MINICTR_DEVDIR'], '/r/dev');
     assert.ok((init.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_DEVDIR'));
     assert.match(stage1, /^cp -a "\$MINICTR_DEVDIR"\/\* "\$R\/dev\/"$/m);
     assert.doesNotMatch(stage1, /\bmknod\b|\bln -s\b/);
+    assert.match(stage1, /printf '%s' "\$MINICTR_HOSTNAME" > \/proc\/sys\/kernel\/hostname; \} 2>\/dev\/null \|\| hostname /);
     // The mounts come first: the cp lands in the fresh /dev tmpfs, pivot_root after it.
     const at = (text: string): number => stage1.indexOf(text);
     assert.ok(at('--all --fstab') < at('cp -a') && at('cp -a') < at('mkdir "$R/$O"') && at('mkdir "$R/$O"') < at('pivot_root'));
