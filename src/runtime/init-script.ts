@@ -76,9 +76,9 @@ const STAGE2 = String.raw`set -e
 O=/$MINICTR_OLDROOT
 B=$O$MINICTR_BUSYBOX
 # mkdir and rmdir run as this busybox's own applets whatever PATH says (Debian's static busybox
-# prefers its applets): never the image's binaries, and no exec.
+# prefers its applets): never the image's binaries, and no exec. Each is still a fork: tested first.
 for f in ${ETC_FILES.join(' ')}; do
-  [ -e "/etc/$f" ] || { mkdir -p /etc; : > "/etc/$f"; }
+  [ -e "/etc/$f" ] || { [ -d /etc ] || mkdir -p /etc; : > "/etc/$f"; }
 done
 $B mount -a -T "$O$MINICTR_DIR/etc.fstab"
 ${MKDIRS}
