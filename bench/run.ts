@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Sandbox, HOST_IP, isRoot } from '../test/integration/sandbox.js';
 import { initCommand } from '../src/runtime/init-script.js';
 import { hostTools } from '../src/runtime/host-tools.js';
+import { ensureDevTemplate } from '../src/runtime/dev-template.js';
 import { writeContainerEtc } from '../src/runtime/files.js';
 import { cgroupFacts } from '../src/runtime/cgroups.js';
 import { cgroupPath, planCgroupCreate, planCgroupRemove } from '../src/cgroup/plan.js';
@@ -673,6 +674,9 @@ async function initScript(): Promise<void> {
   const samples: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
   const failures: Record<string, string> = {};
   const work = await mkdtemp(join(sb.root, 'bench-init-'));
+  // Made once, as for a state root: not part of any timed start.
+  const devTemplate = join(work, 'dev');
+  await ensureDevTemplate(new HostRunner(), hostTools().busybox, devTemplate);
   const build = async (n: number, _variant: (typeof variants)[number]): Promise<{ argv: string[]; env: Record<string, string> }> => {
     const d = join(work, String(n));
     const merged = join(d, 'merged');
@@ -696,6 +700,7 @@ async function initScript(): Promise<void> {
       readonlyRoot: false,
       cgroupJoin: [],
       ...hostTools(),
+      devTemplate,
     });
     return { argv: [...ic.argv], env: ic.env };
   };

@@ -287,6 +287,7 @@ export async function initSpec(
     env: record.config.env,
     command: [...record.config.entrypoint, ...record.config.cmd],
     ...hostTools(),
+    devTemplate: paths.devTemplate,
     ...(record.config.user ? { user: await processUser(ctx, record) } : {}),
     oldroot: `dev/.minictr-oldroot-${randomBytes(8).toString('hex')}`,
     mounts: (record.mounts ?? []).map(initMount),

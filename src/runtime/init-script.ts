@@ -27,15 +27,16 @@ echo "$pid" > "$MINICTR_PIDFILE"
 printf '%s\n' "$MINICTR_FSTAB" > "$MINICTR_DIR/fstab"
 printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
 "$MINICTR_MOUNT" --all --fstab "$MINICTR_DIR/fstab"
-mknod -m 666 "$R/dev/null" c 1 3; mknod -m 666 "$R/dev/zero" c 1 5; mknod -m 666 "$R/dev/full" c 1 7
-mknod -m 666 "$R/dev/random" c 1 8; mknod -m 666 "$R/dev/urandom" c 1 9; mknod -m 666 "$R/dev/tty" c 5 0
-ln -s pts/ptmx "$R/dev/ptmx"
-ln -s /proc/self/fd "$R/dev/fd"; ln -s /proc/self/fd/0 "$R/dev/stdin"
-ln -s /proc/self/fd/1 "$R/dev/stdout"; ln -s /proc/self/fd/2 "$R/dev/stderr"
+# /dev's device nodes and links, made once per state root: one process, not one per entry.
+cp -a "$MINICTR_DEVDIR"/* "$R/dev/"
 if [ "$MINICTR_NET" = none ]; then ip link set lo up; fi
-if [ -n "$MINICTR_HOSTNAME" ]; then hostname "$MINICTR_HOSTNAME"; fi
+# A builtin's write sets the hostname of the writer's UTS namespace, without a process;
+# hostname(1) only where /proc/sys is read-only.
+if [ -n "$MINICTR_HOSTNAME" ]; then
+  { printf '%s' "$MINICTR_HOSTNAME" > /proc/sys/kernel/hostname; } 2>/dev/null || hostname "$MINICTR_HOSTNAME"
+fi
 O=$MINICTR_OLDROOT
-mkdir -p "$R/$O"
+mkdir "$R/$O"
 cd "$R"
 pivot_root . "$O"
 exec "/$O$MINICTR_BUSYBOX" sh -c "$MINICTR_STAGE2" minictr-init "$@"`;
@@ -75,9 +76,9 @@ const STAGE2 = String.raw`set -e
 O=/$MINICTR_OLDROOT
 B=$O$MINICTR_BUSYBOX
 # mkdir and rmdir run as this busybox's own applets whatever PATH says (Debian's static busybox
-# prefers its applets): never the image's binaries, and no exec.
+# prefers its applets): never the image's binaries, and no exec. Each is still a fork: tested first.
 for f in ${ETC_FILES.join(' ')}; do
-  [ -e "/etc/$f" ] || { mkdir -p /etc; : > "/etc/$f"; }
+  [ -e "/etc/$f" ] || { [ -d /etc ] || mkdir -p /etc; : > "/etc/$f"; }
 done
 $B mount -a -T "$O$MINICTR_DIR/etc.fstab"
 ${MKDIRS}
@@ -98,7 +99,7 @@ const INTERNAL_VARS = [
   'MINICTR_PATH', 'MINICTR_DIR', 'MINICTR_PIDFILE', 'MINICTR_MERGED', 'MINICTR_NET', 'MINICTR_HOSTNAME', 'MINICTR_BUSYBOX',
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
-  'MINICTR_OLDROOT', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
+  'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -170,6 +171,8 @@ export interface InitSpec {
   mount: string;
   /** Host path of util-linux unshare (stage 1 makes the cgroup namespace with it). */
   unshare: string;
+  /** Host directory of /dev's device nodes and links (runtime/dev-template.ts), copied into the container's /dev. */
+  devTemplate: string;
   /** The entries of MASKED_PATHS and READONLY_PATHS this kernel has. */
   masked: KernelPath[];
   readonly: KernelPath[];
@@ -286,6 +289,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_FSTAB: containerFstab(spec),
     MINICTR_ETC_FSTAB: etcFstab(spec.dir, spec.oldroot),
     MINICTR_OLDROOT: spec.oldroot,
+    MINICTR_DEVDIR: spec.devTemplate,
     MINICTR_MOUNTS: mountScript(spec.mounts),
     MINICTR_READONLY: spec.readonlyRoot ? '1' : '',
     MINICTR_CGROUP_JOIN: spec.cgroupJoin.join(' '),

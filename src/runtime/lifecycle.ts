@@ -17,6 +17,7 @@ import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { writeContainerEtc } from './files.js';
+import { ensureDevTemplate } from './dev-template.js';
 import { makeCgroup, releaseCgroup } from './cgroup-life.js';
 import { releaseVolumes } from './volumes.js';
 
@@ -75,6 +76,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     if (attachment) await syncHosts(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
+    await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate);
     requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
     const mon = monitorCommand(initCommand(spec), {
       exitFile: paths.containerExitFile(id),

@@ -80,6 +80,11 @@ export class Paths {
     return join(this.images, 'tmp');
   }
 
+  /** The device nodes and links every container's /dev starts with (runtime/dev-template.ts). */
+  get devTemplate(): string {
+    return join(this.root, 'dev');
+  }
+
   get locks(): string {
     return join(this.root, 'locks');
   }

@@ -57,7 +57,7 @@ describe('container start commands', () => {
     overlay: { lower: '/r/i/rootfs', upper: '/r/c/1/upper', work: '/r/c/1/work' },
     hostname: 'abc', workdir: '/', env: ['PATH=/bin', 'A=1'], command: ['sh', '-c', 'echo hi'], busybox: '/usr/bin/busybox',
     privileges: { setpriv: '/usr/bin/setpriv', loader: '/lib/ld.so', libraryDirs: ['/lib', '/usr/lib'] },
-    mount: '/usr/bin/mount', unshare: '/usr/bin/unshare',
+    mount: '/usr/bin/mount', unshare: '/usr/bin/unshare', devTemplate: '/r/dev',
     masked: [{ path: '/proc/kcore', dir: false }, { path: '/proc/acpi', dir: true }],
     readonly: [{ path: '/proc/sys', dir: true }],
     oldroot: '.minictr-oldroot-1234', mounts: [], readonlyRoot: false, cgroupJoin: [],
@@ -137,6 +137,19 @@ describe('container start commands', () => {
     assert.equal(init.env['MINICTR_CGROUP_JOIN'], '/sys/fs/cgroup/memory/minictr/x/tasks');
     assert.match(init.env['MINICTR_STAGE1'] ?? '', /echo 0 > "\$f"; done\n\s+MINICTR_CGROUP_JOIN= exec "\$MINICTR_UNSHARE" --cgroup --/);
     assert.ok((init.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_CGROUP_JOIN'));
+  });
+
+  it('stage 1 fills /dev from the template with one cp and sets the hostname without a process', () => {
+    const init = initCommand({ ...base, networkMode: 'none' });
+    const stage1 = init.env['MINICTR_STAGE1'] ?? '';
+    assert.equal(init.env['MINICTR_DEVDIR'], '/r/dev');
+    assert.ok((init.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_DEVDIR'));
+    assert.match(stage1, /^cp -a "\$MINICTR_DEVDIR"\/\* "\$R\/dev\/"$/m);
+    assert.doesNotMatch(stage1, /\bmknod\b|\bln -s\b/);
+    assert.match(stage1, /printf '%s' "\$MINICTR_HOSTNAME" > \/proc\/sys\/kernel\/hostname; \} 2>\/dev\/null \|\| hostname /);
+    // The mounts come first: the cp lands in the fresh /dev tmpfs, pivot_root after it.
+    const at = (text: string): number => stage1.indexOf(text);
+    assert.ok(at('--all --fstab') < at('cp -a') && at('cp -a') < at('mkdir "$R/$O"') && at('mkdir "$R/$O"') < at('pivot_root'));
   });
 
   it('escapes blanks in fstab fields, and binds a copied root onto itself', () => {
