@@ -103,3 +103,25 @@ export function waitGone(path: string, timeoutMs: number, why: string, fallback:
 export function concatPlans(title: string, ...plans: Plan[]): Plan {
   return { title, ops: plans.flatMap((p) => p.ops) };
 }
+
+/** One owner's part of a batch (the owner is a container id). */
+export interface OwnedPlan {
+  owner: string;
+  plan: Plan;
+}
+
+/**
+ * Many owners' teardown done together: each shared op does several owners' work in one process
+ * (one iptables-restore per table, one ip -batch). When a shared op fails, each owner's share of
+ * it is applied instead, so what is left or already gone is said of its owner. Then each owner's
+ * own ops (waits on the kernel, flow flushes), side by side.
+ */
+export interface BatchPlan {
+  title: string;
+  shared: { op: Op; shares: OwnedPlan[] }[];
+  own: OwnedPlan[];
+}
+
+export function concatBatches(title: string, ...batches: BatchPlan[]): BatchPlan {
+  return { title, shared: batches.flatMap((b) => b.shared), own: batches.flatMap((b) => b.own) };
+}

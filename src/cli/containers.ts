@@ -134,16 +134,26 @@ export function registerContainerCommands(program: Command): void {
     .option('--explain', 'print each host command of the teardown as it runs, with its time')
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { force?: boolean; volumes?: boolean; explain?: boolean }) => {
-      await eachArgument(refs, async (ref) => {
-        try {
-          warn((await rt.remove(ref, { force: opts.force ?? false, volumes: opts.volumes ?? false })).warnings);
-        } catch (err) {
-          // Docker: rm -f of a container that does not exist is not an error.
-          if (opts.force && err instanceof MinictrError && err.code === 'E_NO_SUCH_CONTAINER') return;
-          throw err;
+      const force = opts.force ?? false;
+      const { removed, failed } = await rt.removeMany(refs, { force, volumes: opts.volumes ?? false });
+      // Said in argument order, as one removal per argument would: each argument is in one of the two lists, in order.
+      let r = 0;
+      let f = 0;
+      for (const ref of refs) {
+        const done = removed[r];
+        if (done?.ref === ref) {
+          r++;
+          warn(done.warnings);
+          print(ref);
+          continue;
         }
-        print(ref);
-      });
+        const error = failed[f++]?.error;
+        // Docker: rm -f of a container that does not exist is not an error.
+        if (!error || (force && error.code === 'E_NO_SUCH_CONTAINER')) continue;
+        warn(error.warnings);
+        process.stderr.write(`minictr: ${error.message}\n`);
+        process.exitCode = 1;
+      }
     }));
 
   program

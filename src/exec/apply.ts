@@ -1,6 +1,6 @@
 // Runs a plan, op by op, and reports each step as it goes (for --explain).
 import { CommandFailedError, MinictrError, errorMessage } from '../base/errors.js';
-import type { MkdirOp, Op, Plan, RmdirOp, StepReport, WriteOp } from '../base/plan.js';
+import type { BatchPlan, MkdirOp, Op, Plan, RmdirOp, StepReport, WriteOp } from '../base/plan.js';
 import type { Runner } from './runner.js';
 
 export interface ApplyOptions {
@@ -100,4 +100,33 @@ export async function applyPlanBestEffort(plan: Plan, runner: Runner, options: A
     await options.onStep?.({ op, ms: performance.now() - started });
   }
   return report;
+}
+
+/**
+ * Apply a batch best-effort: each shared op once; when one fails, every owner's share of it
+ * instead. Then the owners' own ops side by side (mostly waits on the kernel). Reports by owner.
+ */
+export async function applyBatchBestEffort(batch: BatchPlan, runner: Runner, options: ApplyOptions = {}): Promise<Map<string, BestEffortReport>> {
+  const reports = new Map<string, BestEffortReport>();
+  const add = (owner: string, report: BestEffortReport): void => {
+    const into = reports.get(owner) ?? { failures: [], gone: [] };
+    into.failures.push(...report.failures);
+    into.gone.push(...report.gone);
+    reports.set(owner, into);
+  };
+  for (const { op, shares } of batch.shared) {
+    const started = performance.now();
+    let failed = false;
+    try {
+      await applyOp(op, runner, []);
+    } catch {
+      failed = true;
+    }
+    await options.onStep?.({ op, ms: performance.now() - started });
+    if (!failed) continue;
+    for (const share of shares) add(share.owner, await applyPlanBestEffort(share.plan, runner, options));
+  }
+  const own = await Promise.all(batch.own.map(async ({ owner, plan }) => ({ owner, report: await applyPlanBestEffort(plan, runner, options) })));
+  for (const { owner, report } of own) add(owner, report);
+  return reports;
 }

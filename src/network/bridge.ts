@@ -1,8 +1,8 @@
 // The bridge network driver: the article's recipe. A Linux bridge holding the gateway address,
 // and per container a network namespace joined to it by a veth pair (pure planning).
-import { command, waitGone, write, type Argv, type CommandOp, type Op, type Plan } from '../base/plan.js';
+import { command, waitGone, write, type Argv, type BatchPlan, type CommandOp, type Op, type Plan } from '../base/plan.js';
 import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
-import type { NetworkDriver } from './driver.js';
+import type { NetworkDriver, Owned } from './driver.js';
 import { parseSubnet } from './ipam.js';
 
 /** ip's complaints when what we delete is already gone, or what we add is already there. */
@@ -52,6 +52,24 @@ const OUTSIDE_MTU = '1500';
 
 /** How long the kernel gets to remove a veth with its namespace (it takes ~5 ms) before minictr does it. */
 export const VETH_GONE_TIMEOUT_MS = 250;
+
+/**
+ * The namespace goes first and takes the veth with it: the kernel unlists both ends at once
+ * and frees them in the background, where `ip link del` waits ~30 ms for the freeing. If
+ * something still holds the namespace (a process, an open socket), the veth stays, and is
+ * removed by hand after the wait.
+ */
+function netnsDelOp(netns: string): CommandOp {
+  return command(['ip', 'netns', 'del', netns], "remove the container's network namespace: its eth0, and with it the veth pair, go too", {
+    tolerate: /No such file/,
+  });
+}
+
+function vethGoneOp(hostVeth: string): Op {
+  return waitGone(`/proc/sys/net/ipv4/conf/${hostVeth}`, VETH_GONE_TIMEOUT_MS, `wait until the kernel has removed the veth pair ${hostVeth}`, [
+    command(['ip', 'link', 'del', hostVeth], `remove the veth pair ${hostVeth} (its eth0 end goes with it)`, { tolerate: GONE_LINK }),
+  ]);
+}
 
 export const bridgeDriver: NetworkDriver = {
   name: 'bridge',
@@ -120,25 +138,27 @@ export const bridgeDriver: NetworkDriver = {
     return { title: `connect container ${ns} to ${att.bridge} (${att.ip})`, ops };
   },
 
-  /**
-   * The namespace goes first and takes the veth with it: the kernel unlists both ends at once
-   * and frees them in the background, where `ip link del` waits ~30 ms for the freeing. If
-   * something still holds the namespace (a process, an open socket), the veth stays, and is
-   * removed by hand after the wait.
-   */
+  /** The namespace, then a wait for its veth (see netnsDelOp). */
   planContainerTeardown(att: Pick<NetworkAttachment, 'netns' | 'hostVeth'>): Plan {
+    return { title: `remove links of container ${att.netns}`, ops: [netnsDelOp(att.netns), vethGoneOp(att.hostVeth)] };
+  },
+
+  /**
+   * Every namespace in one `ip -force -batch` (it goes on past a namespace already gone, and
+   * then fails: each container's own tolerant delete runs instead), then the veth waits side by side.
+   */
+  planContainersTeardown(atts: Owned<Pick<NetworkAttachment, 'netns' | 'hostVeth'>>[]): BatchPlan {
+    const title = `remove links of ${atts.length} container(s)`;
+    if (atts.length === 0) return { title, shared: [], own: [] };
+    const lines = atts.map(({ attachment }): Argv => ['netns', 'del', attachment.netns]);
+    const op = command(['ip', '-force', '-batch', '-'], "remove the containers' network namespaces: their eth0s, and with them the veth pairs, go too", {
+      stdin: lines.map((l) => l.join(' ') + '\n').join(''),
+      shown: lines.map((l) => ['ip', ...l]),
+    });
     return {
-      title: `remove links of container ${att.netns}`,
-      ops: [
-        command(['ip', 'netns', 'del', att.netns], "remove the container's network namespace: its eth0, and with it the veth pair, go too", {
-          tolerate: /No such file/,
-        }),
-        waitGone(`/proc/sys/net/ipv4/conf/${att.hostVeth}`, VETH_GONE_TIMEOUT_MS, `wait until the kernel has removed the veth pair ${att.hostVeth}`, [
-          command(['ip', 'link', 'del', att.hostVeth], `remove the veth pair ${att.hostVeth} (its eth0 end goes with it)`, {
-            tolerate: GONE_LINK,
-          }),
-        ]),
-      ],
+      title,
+      shared: [{ op, shares: atts.map(({ owner, attachment }) => ({ owner, plan: { title, ops: [netnsDelOp(attachment.netns)] } })) }],
+      own: atts.map(({ owner, attachment }) => ({ owner, plan: { title, ops: [vethGoneOp(attachment.hostVeth)] } })),
     };
   },
 

@@ -3,8 +3,14 @@
 // rules of a network and of a container, their repair from a dump, and how they read back in a
 // dump (iptables today; nftables next). Both only plan: they return Plans, pure data, and never
 // run anything. Which driver serves a network is decided in one place: ./drivers.ts.
-import type { Argv, Plan } from '../base/plan.js';
+import type { Argv, BatchPlan, Plan } from '../base/plan.js';
 import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
+
+/** An attachment and whose it is (a container id), in a batch. */
+export interface Owned<T> {
+  owner: string;
+  attachment: T;
+}
 
 export interface NetworkDriver {
   readonly name: string;
@@ -22,6 +28,8 @@ export interface NetworkDriver {
    * leftover no record describes (a namespace and its veth) is removed the same way.
    */
   planContainerTeardown(att: Pick<NetworkAttachment, 'netns' | 'hostVeth'>): Plan;
+  /** planContainerTeardown of many containers at once (`rm -f a b c`), each share owned by its container id. */
+  planContainersTeardown(atts: Owned<Pick<NetworkAttachment, 'netns' | 'hostVeth'>>[]): BatchPlan;
   /** Plug recorded containers back into a network device that was re-created. */
   planReattach(net: NetworkRecord, atts: NetworkAttachment[]): Plan;
 }
@@ -77,6 +85,8 @@ export interface FirewallDriver {
    */
   planContainerSetup(att: NetworkAttachment, checkNetwork?: NetworkRecord): Plan;
   planContainerTeardown(att: NetworkAttachment): Plan;
+  /** planContainerTeardown of many containers at once, each share owned by its container id. */
+  planContainersTeardown(atts: Owned<NetworkAttachment>[]): BatchPlan;
   /** What the records plan, in dump form, each with its owner (for `net inspect`). */
   expectedRules(owners: RuleOwners): ExpectedRule[];
   /** Put back only what the dump lacks of what the records plan. */

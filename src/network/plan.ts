@@ -2,7 +2,7 @@
 // network driver and the firewall driver a network is served by (./drivers.ts); the facts are
 // gathered beforehand (src/runtime/gather.ts), so nothing here reads the host.
 import { MinictrError } from '../base/errors.js';
-import { concatPlans, type Plan } from '../base/plan.js';
+import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../base/records.js';
 import type { FirewallDump, RuleOwners } from './driver.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
@@ -40,6 +40,39 @@ export function planNetworkTeardown(net: NetworkRecord, facts: { lastNetwork: bo
 export function planContainerTeardown(att: NetworkAttachment, net?: NetworkRecord): { firewall: Plan; links: Plan } {
   const links = networkDriverFor(net ?? { driver: 'bridge', name: att.network });
   return { firewall: firewallDriverFor(net).planContainerTeardown(att), links: links.planContainerTeardown(att) };
+}
+
+/** A container in a batch teardown: its id, its attachment, and its network's record (if still there). */
+export interface TeardownItem {
+  owner: string;
+  attachment: NetworkAttachment;
+  net?: NetworkRecord;
+}
+
+/**
+ * planContainerTeardown of many containers together (`rm -f a b c`): each driver gets all of
+ * its containers at once, so their rules go in one restore per table and their namespaces in one batch.
+ */
+export function planContainersTeardown(items: TeardownItem[]): { firewall: BatchPlan; links: BatchPlan } {
+  const grouped = <D extends { name: string }>(driverOf: (item: TeardownItem) => D): { driver: D; items: TeardownItem[] }[] => {
+    const groups = new Map<string, { driver: D; items: TeardownItem[] }>();
+    for (const item of items) {
+      const driver = driverOf(item);
+      const group = groups.get(driver.name) ?? { driver, items: [] };
+      group.items.push(item);
+      groups.set(driver.name, group);
+    }
+    return [...groups.values()];
+  };
+  const owned = (group: TeardownItem[]) => group.map(({ owner, attachment }) => ({ owner, attachment }));
+  const title = `remove the networks of ${items.length} container(s)`;
+  return {
+    firewall: concatBatches(title, ...grouped((i) => firewallDriverFor(i.net)).map((g) => g.driver.planContainersTeardown(owned(g.items)))),
+    links: concatBatches(
+      title,
+      ...grouped((i) => networkDriverFor(i.net ?? { driver: 'bridge', name: i.attachment.network })).map((g) => g.driver.planContainersTeardown(owned(g.items))),
+    ),
+  };
 }
 
 /** The whole teardown as one plan: rules first, then links (a failed start's rollback). */

@@ -149,9 +149,42 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
  * everything for --rm). Safe to call more than once, from anywhere.
  */
 export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Removed | undefined> {
-  const paths = ctx.store.paths;
   const before = await ctx.store.loadContainer(id);
   if (!before) return undefined;
+  const { exited, cgroup } = await judgeExit(ctx, before);
+  if (before.hostConfig.autoRemove) {
+    // Not saved as exited first: removeRecord tears the network down from the record, then
+    // forgets both. A crash in between leaves a "running" record with a dead process, which
+    // the next look at it finalizes (and removes) again.
+    const record: ContainerRecord = { ...before, state: { ...before.state } };
+    exited(record);
+    const warnings = [...cgroup.warnings, ...(await removeRecord(ctx, record, { volumes: true }))];
+    const { network: _gone, ...rest } = record;
+    return { record: rest, warnings };
+  }
+  const record = await update(ctx, id, exited);
+  if (!record?.network) return record ? { record, warnings: cgroup.warnings } : undefined;
+  // Re-read under the network lock: a start of the same container may have attached it anew
+  // meanwhile, and that attachment is not ours to remove or forget.
+  const network = record.network.network;
+  const warnings = await ctx.store.lock(containerLock(id), () => ctx.store.lock('network', async () => {
+    const current = await ctx.store.loadContainer(id);
+    if (!current?.network || current.state.status === 'running') return [];
+    const left = await detachLocked(ctx, current);
+    await update(ctx, id, (r) => { delete r.network; });
+    return left;
+  }));
+  await syncHosts(ctx, network);
+  return { record: (await ctx.store.loadContainer(id)) ?? record, warnings: [...cgroup.warnings, ...warnings] };
+}
+
+/**
+ * How the container's process ended (its status, a kill mark, an OOM kill), with the cgroup
+ * released: `exited` writes it into a record, whichever copy the caller saves or drops.
+ */
+export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): Promise<{ exited: (r: ContainerRecord) => void; cgroup: { oomKilled: boolean; warnings: string[] } }> {
+  const paths = ctx.store.paths;
+  const id = before.id;
   if (before.state.status === 'running') {
     // Give the monitor a moment to write the exit status if it is still alive.
     if (await isAlive(before.state.monitorPid)) {
@@ -180,30 +213,7 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
     r.state.pidStartTime = 0;
     if (!cgroup.oomKilled) delete r.state.oomKilled;
   };
-  if (before.hostConfig.autoRemove) {
-    // Not saved as exited first: removeRecord tears the network down from the record, then
-    // forgets both. A crash in between leaves a "running" record with a dead process, which
-    // the next look at it finalizes (and removes) again.
-    const record: ContainerRecord = { ...before, state: { ...before.state } };
-    exited(record);
-    const warnings = [...cgroup.warnings, ...(await removeRecord(ctx, record, { volumes: true }))];
-    const { network: _gone, ...rest } = record;
-    return { record: rest, warnings };
-  }
-  const record = await update(ctx, id, exited);
-  if (!record?.network) return record ? { record, warnings: cgroup.warnings } : undefined;
-  // Re-read under the network lock: a start of the same container may have attached it anew
-  // meanwhile, and that attachment is not ours to remove or forget.
-  const network = record.network.network;
-  const warnings = await ctx.store.lock(containerLock(id), () => ctx.store.lock('network', async () => {
-    const current = await ctx.store.loadContainer(id);
-    if (!current?.network || current.state.status === 'running') return [];
-    const left = await detachLocked(ctx, current);
-    await update(ctx, id, (r) => { delete r.network; });
-    return left;
-  }));
-  await syncHosts(ctx, network);
-  return { record: (await ctx.store.loadContainer(id)) ?? record, warnings: [...cgroup.warnings, ...warnings] };
+  return { exited, cgroup };
 }
 
 /** Bring a record in line with the kernel: a "running" container whose process is gone has exited. */
@@ -266,12 +276,12 @@ export async function stop(ctx: RuntimeContext, ref: string, timeoutSeconds: num
   return (await finalizeExit(ctx, record.id)) ?? { record, warnings: [] };
 }
 
-async function sendSignal(ctx: RuntimeContext, record: ContainerRecord, signal: NodeJS.Signals): Promise<void> {
+export async function sendSignal(ctx: RuntimeContext, record: ContainerRecord, signal: NodeJS.Signals): Promise<void> {
   if (signal === 'SIGKILL') await writeFile(ctx.store.paths.containerKillMark(record.id), '9\n').catch(() => undefined);
   signalPid(record.state.pid, signal);
 }
 
-async function waitForExit(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
+export async function waitForExit(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
   return waitFor(async () => !(await isAlive(record.state.pid, record.state.pidStartTime)), timeoutMs, 10);
 }
 
@@ -378,7 +388,7 @@ function requireHostTools(names: string[]): void {
  * there; undefined before. They write with plain shell redirection, one small write(2), so a
  * reader can find the file created but still empty, never half a number.
  */
-function writtenNumber(path: string): number | undefined {
+export function writtenNumber(path: string): number | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -388,7 +398,7 @@ function writtenNumber(path: string): number | undefined {
   return /^\d+\n$/.test(text) ? Number(text) : undefined;
 }
 
-function signalPid(pid: number, signal: NodeJS.Signals): void {
+export function signalPid(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(pid, signal);
   } catch (err) {

@@ -4,7 +4,8 @@ import { applyPlanBestEffort } from '../exec/apply.js';
 import { planOrphanCleanup } from '../network/plan.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { firewallDump, namedNamespaces } from './gather.js';
-import { list, remove } from './lifecycle.js';
+import { list } from './lifecycle.js';
+import { removeMany } from './remove-many.js';
 import { pruneNetworks } from './networks.js';
 
 export interface Pruned {
@@ -33,9 +34,9 @@ async function pruneOrphans(ctx: RuntimeContext): Promise<Pick<Pruned, 'orphanNa
 
 export async function systemPrune(ctx: RuntimeContext): Promise<Pruned> {
   const pruned: Pruned = { containers: [], networks: [], orphanNamespaces: [], orphanRules: 0, warnings: [] };
-  for (const record of await list(ctx, true)) {
-    if (record.state.status === 'running') continue;
-    const { warnings } = await remove(ctx, record.id, { force: true });
+  const stopped = (await list(ctx, true)).filter((r) => r.state.status !== 'running');
+  const { removed } = await removeMany(ctx, stopped.map((r) => r.id), { force: true });
+  for (const { record, warnings } of removed) {
     pruned.containers.push(record.id);
     pruned.warnings.push(...warnings);
   }

@@ -32,10 +32,11 @@ import {
   type CreateNetworkRequest,
 } from './networks.js';
 import { systemPrune, type Pruned } from './prune.js';
+import { removeMany, type RemovedMany } from './remove-many.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, type PrunedVolumes, type VolumeFilter } from './volumes.js';
 
-export type { ContainerSpec, CreateRequest, Removed, RunOptions, RunResult, Started, StartOptions, Pruned, RunPlan, ExecOptions, LogTargets, PrunedVolumes, VolumeFilter };
+export type { ContainerSpec, CreateRequest, Removed, RemovedMany, RunOptions, RunResult, Started, StartOptions, Pruned, RunPlan, ExecOptions, LogTargets, PrunedVolumes, VolumeFilter };
 
 export interface RuntimeOptions {
   /** The state root (default: $MINICTR_ROOT, or /var/lib/minictr). */
@@ -90,6 +91,10 @@ export class Runtime implements RuntimeContext {
   }
   remove(ref: string, options: RemoveOptions): Promise<Removed> {
     return remove(this, ref, options);
+  }
+  /** `rm a b c`: one pass for all (one firewall transaction); each container fails or warns on its own. */
+  removeMany(refs: string[], options: RemoveOptions): Promise<RemovedMany> {
+    return removeMany(this, refs, options);
   }
   wait(ref: string): Promise<number> {
     return wait(this, ref);

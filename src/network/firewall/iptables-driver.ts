@@ -1,12 +1,13 @@
 // The iptables firewall driver: minictr's rules (./iptables.ts) turned into plans. Adds and
 // deletes go through one `iptables-restore --noflush`, which commits each table atomically;
 // a delete batch that fails (one rule already gone) is retried rule by rule, tolerantly.
-import { command, type CommandOp, type Plan, type Op } from '../../base/plan.js';
+import { command, type BatchPlan, type CommandOp, type Plan, type Op } from '../../base/plan.js';
 import type { NetworkAttachment, NetworkRecord, PortMapping } from '../../base/records.js';
-import type { DumpedRule, ExpectedRule, FirewallDriver, FirewallDump, RuleOwners } from '../driver.js';
+import type { DumpedRule, ExpectedRule, FirewallDriver, FirewallDump, Owned, RuleOwners } from '../driver.js';
 import { COMMENT_PREFIX } from '../names.js';
 import {
   RESTORE_ARGV,
+  TABLE_ORDER,
   chainCommand,
   containerRules,
   iptablesCheck,
@@ -88,6 +89,22 @@ function expect(rules: Rule[], owner: string): ExpectedRule[] {
   return rules.map((r) => ({ table: r.table, chain: r.chain, line: savedLine(r), owner }));
 }
 
+function rulesWhy(att: NetworkAttachment): string {
+  return `remove the firewall rules of ${att.ip}`;
+}
+
+/** By HOST port: those are the flows' original destinations (Docker flushes by container port). */
+function forgetUdpFlowsOps(att: NetworkAttachment): Op[] {
+  const udpHostPorts = [...new Set(att.ports.filter((p) => p.proto === 'udp').map((p) => p.hostPort))];
+  return udpHostPorts.map((port) =>
+    command(
+      ['conntrack', '-D', '-p', 'udp', '--dport', String(port)],
+      `forget UDP flows to host port ${port}, so new datagrams are not sent to the removed container`,
+      { tolerate: /0 flow entries|not found/ },
+    ),
+  );
+}
+
 export const STANDING_OWNER = 'minictr (its chains and the jumps into them)';
 
 /** Every rule the records plan: the standing rules, each network's and each attached container's. */
@@ -152,19 +169,39 @@ export const iptablesDriver: FirewallDriver = {
 
   /** The container's rules, then its UDP flows. */
   planContainerTeardown(att): Plan {
-    const ops: Op[] = [deleteRulesOp(containerRules(att), `remove the firewall rules of ${att.ip}`)];
-    // By HOST port: those are the flows' original destinations (Docker flushes by container port).
-    const udpHostPorts = [...new Set(att.ports.filter((p) => p.proto === 'udp').map((p) => p.hostPort))];
-    for (const port of udpHostPorts) {
-      ops.push(
-        command(
-          ['conntrack', '-D', '-p', 'udp', '--dport', String(port)],
-          `forget UDP flows to host port ${port}, so new datagrams are not sent to the removed container`,
-          { tolerate: /0 flow entries|not found/ },
-        ),
-      );
-    }
+    const ops: Op[] = [deleteRulesOp(containerRules(att), rulesWhy(att)), ...forgetUdpFlowsOps(att)];
     return { title: `remove firewall rules of container ${att.netns} (${att.ip})`, ops };
+  },
+
+  /**
+   * One restore per table with every container's deletions. Per table, not one restore for all:
+   * iptables-restore commits table by table and stops at the first that fails, so a failure
+   * leaves the tables before it done, and the containers' own deletes (the fallback) would
+   * report those rules as gone by someone else.
+   */
+  planContainersTeardown(atts: Owned<NetworkAttachment>[]): BatchPlan {
+    const owned = atts.map(({ owner, attachment }) => ({ owner, attachment, rules: containerRules(attachment) }));
+    const shared = TABLE_ORDER.delete.flatMap((table) => {
+      const parts = owned
+        .map((o) => ({ ...o, rules: o.rules.filter((r) => r.table === table) }))
+        .filter((o) => o.rules.length > 0);
+      if (parts.length === 0) return [];
+      const rules = parts.flatMap((o) => o.rules);
+      const op = command(RESTORE_ARGV, `remove the ${table} rules of ${parts.length} container(s)`, {
+        stdin: restoreText(rules, {}, 'delete'),
+        shown: restoreShown(rules, {}, 'delete'),
+      });
+      const shares = parts.map(({ owner, attachment, rules: own }) => ({
+        owner,
+        plan: { title: `remove the ${table} rules of ${attachment.ip}`, ops: [deleteRulesOp(own, rulesWhy(attachment))] },
+      }));
+      return [{ op, shares }];
+    });
+    const own = owned.flatMap(({ owner, attachment }) => {
+      const ops = forgetUdpFlowsOps(attachment);
+      return ops.length > 0 ? [{ owner, plan: { title: `forget the UDP flows of ${attachment.ip}`, ops } }] : [];
+    });
+    return { title: `remove firewall rules of ${atts.length} container(s)`, shared, own };
   },
 
   expectedRules(owners: RuleOwners): ExpectedRule[] {

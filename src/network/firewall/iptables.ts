@@ -38,7 +38,7 @@ export const CHAINS = {
 // deletions has committed, closing that socket waits for an RCU grace period. A container's nat
 // block names every extension its other tables use (tcp/udp, comment, DNAT, MASQUERADE), so with
 // nat first no such check comes after a commit.
-const TABLE_ORDER: Record<Mode, readonly Table[]> = { add: ['filter', 'nat', 'raw'], delete: ['nat', 'filter', 'raw'] };
+export const TABLE_ORDER: Record<Mode, readonly Table[]> = { add: ['filter', 'nat', 'raw'], delete: ['nat', 'filter', 'raw'] };
 
 function rule(table: Table, chain: string, spec: string[], op: '-A' | '-I' = '-A'): Rule {
   return { table, chain, op, spec };

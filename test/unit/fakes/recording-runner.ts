@@ -21,13 +21,14 @@ export class RecordingRunner implements Runner {
   readonly calls: Recorded[] = [];
   /** Every effect, commands included, in the order they happened. */
   readonly effects: Effect[] = [];
-  private readonly answers: { match: (argv: Argv) => boolean; result: RunResult }[] = [];
+  private readonly answers: { match: (argv: Argv, input?: string) => boolean; result: RunResult }[] = [];
   private readonly dirErrors: { kind: 'mkdir' | 'rmdir'; path: string; message: string }[] = [];
 
   /** `gone(path)` answers a wait: by default everything the kernel should remove is gone at once. */
   constructor(private readonly gone: (path: string) => boolean | Promise<boolean> = () => true) {}
 
-  answer(match: (argv: Argv) => boolean, result: Partial<RunResult>): this {
+  /** Answer the first command `match` picks (by its argv, or its stdin) with `result`. */
+  answer(match: (argv: Argv, input?: string) => boolean, result: Partial<RunResult>): this {
     this.answers.push({ match, result: { exitCode: 0, stdout: '', stderr: '', ...result } });
     return this;
   }
@@ -36,7 +37,7 @@ export class RecordingRunner implements Runner {
     const call = options.input === undefined ? { argv } : { argv, input: options.input };
     this.calls.push(call);
     this.effects.push({ kind: 'command', ...call });
-    const found = this.answers.find((a) => a.match(argv));
+    const found = this.answers.find((a) => a.match(argv, options.input));
     const result = found?.result ?? { exitCode: 0, stdout: '', stderr: '' };
     if (result.exitCode !== 0 && !options.allowFailure) {
       throw new CommandFailedError(argv, result.exitCode, result.stderr);

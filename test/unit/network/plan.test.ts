@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import type { CommandOp, Op } from '../../../src/base/plan.js';
-import { planContainerNetworkTeardown, planNetworkSetup, planNetworkTeardown } from '../../../src/network/plan.js';
+import { planContainerNetworkTeardown, planContainersTeardown, planNetworkSetup, planNetworkTeardown } from '../../../src/network/plan.js';
 import { firewallChecks, iptablesDriver } from '../../../src/network/firewall/iptables-driver.js';
 import { containerRules, networkRules, restoreText, specText, standingChains, standingRules } from '../../../src/network/firewall/iptables.js';
 import { ATT, C, NET, containerSetupPlan } from './fixtures.js';
@@ -201,4 +201,38 @@ test('network teardown, last network: also unhooks and removes the MINICTR chain
   assert.equal(fb[0], 'iptables -w -t filter -F MINICTR');
   assert.equal(fb[15], 'iptables -w -t nat -X MINICTR');
   assert.ok(chains!.fallback?.every((op) => op.tolerate?.test('iptables: No chain/target/match by that name.')));
+});
+
+test('many containers torn down together: one restore per table with all their rules, one namespace batch; each owns its share', () => {
+  const quiet = { ...ATT, netns: 'minictr-222222222222', hostVeth: 'veth2222222', ip: '172.18.0.3', ports: [] };
+  const { firewall, links } = planContainersTeardown([
+    { owner: 'one', attachment: ATT, net: NET },
+    { owner: 'two', attachment: quiet, net: NET },
+  ]);
+  // The one without ports has a raw rule only: nat and filter are the first one's alone.
+  assert.deepEqual(firewall.shared.map((s) => [asCommand(s.op).stdin?.split('\n')[0], s.shares.map((o) => o.owner)]), [
+    ['*nat', ['one']],
+    ['*filter', ['one']],
+    ['*raw', ['one', 'two']],
+  ]);
+  const raw = asCommand(firewall.shared[2]?.op).stdin ?? '';
+  assert.equal(raw.split('\n').filter((l) => l.startsWith('-D ')).length, containerRules(ATT).filter((r) => r.table === 'raw').length + 1);
+  // Each share is the container's own tolerant delete of that table's rules.
+  const share = firewall.shared[2]?.shares[1]?.plan.ops[0];
+  assert.equal(asCommand(share).stdin, restoreText(containerRules(quiet), {}, 'delete'));
+  assert.ok(share?.fallback && share.fallback.length === 1);
+  assert.deepEqual(firewall.own.map((o) => [o.owner, o.plan.ops.map(line)]), [['one', ['conntrack -D -p udp --dport 8080']]]);
+
+  assert.equal(links.shared.length, 1);
+  const batch = asCommand(links.shared[0]?.op);
+  assert.equal(line(batch), 'ip -force -batch -');
+  assert.equal(batch.stdin, `netns del ${ATT.netns}\nnetns del ${quiet.netns}\n`);
+  assert.deepEqual(links.shared[0]?.shares.map((o) => [o.owner, o.plan.ops.map(line)]), [
+    ['one', [`ip netns del ${ATT.netns}`]],
+    ['two', [`ip netns del ${quiet.netns}`]],
+  ]);
+  assert.deepEqual(links.own.map((o) => [o.owner, o.plan.ops.map(line)]), [
+    ['one', [`wait until /proc/sys/net/ipv4/conf/${ATT.hostVeth} is gone`]],
+    ['two', ['wait until /proc/sys/net/ipv4/conf/veth2222222 is gone']],
+  ]);
 });

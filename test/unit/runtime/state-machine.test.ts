@@ -3,178 +3,19 @@
 // the states written the way the monitor and the container's init (or a crash) leave them.
 // `start` is not called (it spawns the real monitor under unshare); a `sleep` stands in for the
 // container's process and another for its monitor.
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { MinictrError } from '../../../src/base/errors.js';
-import { startTimeOf, waitFor } from '../../../src/base/proc.js';
-import { NULL_TIME, type ContainerRecord, type NetworkAttachment } from '../../../src/base/records.js';
-import { hostVethName, netnsName } from '../../../src/network/names.js';
+import { startTimeOf } from '../../../src/base/proc.js';
+import { NULL_TIME } from '../../../src/base/records.js';
+import { netnsName } from '../../../src/network/names.js';
 import { finalizeExit, find, kill, list, refresh, remove } from '../../../src/runtime/lifecycle.js';
-import type { RuntimeContext } from '../../../src/runtime/context.js';
-import { Store } from '../../../src/state/store.js';
+import { commandLines, killPid, running, saved, world, writeExit, type World } from '../fakes/containers.js';
 import { RecordingRunner, type Effect } from '../fakes/recording-runner.js';
-import { ATT, NET } from '../network/fixtures.js';
-
-// ---- the harness: a state root, a recording runner, and the processes a test spawned ----
-
-interface World {
-  store: Store;
-  runner: RecordingRunner;
-  ctx: RuntimeContext;
-  /** A live process standing in for a container's process or its monitor: its pid and start time. */
-  live(): Promise<{ pid: number; startTime: number }>;
-  /** The pid of a process that has exited (and been reaped): what a crash leaves in a record. */
-  dead(): Promise<number>;
-}
-
-const processes = new Set<ChildProcess>();
-
-function gone(pid: number): Promise<boolean> {
-  return waitFor(async () => startTimeOf(pid) === 0, 5_000, 5);
-}
-
-/** Kill by pid and wait until the kernel says it is gone (Node reaps its children). */
-async function killPid(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-  assert.ok(await gone(pid), `process ${pid} is still there after SIGKILL`);
-}
-
-async function spawned(argv: [string, ...string[]]): Promise<ChildProcess> {
-  const child = spawn(argv[0], argv.slice(1), { stdio: 'ignore' });
-  processes.add(child);
-  await new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve);
-    child.once('error', reject);
-  });
-  child.once('exit', () => processes.delete(child));
-  return child;
-}
-
-async function world(t: TestContext, runner = new RecordingRunner()): Promise<World> {
-  const root = await mkdtemp(join(tmpdir(), 'minictr-sm-'));
-  const store = new Store(root);
-  await store.saveNetwork(NET);
-  const mine: number[] = [];
-  t.after(async () => {
-    for (const pid of mine) await killPid(pid);
-    await rm(root, { recursive: true, force: true });
-  });
-  return {
-    store,
-    runner,
-    ctx: { store, runner },
-    async live() {
-      const child = await spawned(['sleep', '60']);
-      const pid = child.pid ?? 0;
-      mine.push(pid);
-      const startTime = startTimeOf(pid);
-      assert.ok(startTime > 0, `no start time for the process ${pid} just spawned`);
-      return { pid, startTime };
-    },
-    async dead() {
-      const child = await spawned(['true']);
-      const pid = child.pid ?? 0;
-      assert.ok(await gone(pid), `process ${pid} did not exit`);
-      return pid;
-    },
-  };
-}
-
-function newId(): string {
-  return randomBytes(32).toString('hex');
-}
-
-/** The fixture's attachment (172.18.0.2, 5005:5000/tcp and 127.0.0.1:8080:80/udp) under the container's own names. */
-function attachmentOf(id: string): NetworkAttachment {
-  return { ...ATT, netns: netnsName(id), hostVeth: hostVethName(id) };
-}
-
-interface Shape {
-  status?: ContainerRecord['state']['status'];
-  networkMode?: string;
-  autoRemove?: boolean;
-  pid?: number;
-  pidStartTime?: number;
-  monitorPid?: number;
-  /** The fixture's attachment under the container's own names, as attach records it. */
-  attached?: boolean;
-}
-
-/** Write a record as create (and start) would, with its copied root, and return it. */
-async function saved(w: World, name: string, shape: Shape = {}): Promise<ContainerRecord> {
-  const id = newId();
-  const status = shape.status ?? 'created';
-  const record: ContainerRecord = {
-    schemaVersion: 1,
-    id,
-    name,
-    created: new Date().toISOString(),
-    config: {
-      image: 'busybox',
-      imageId: 'b'.repeat(64),
-      cmd: ['sleep', '60'],
-      entrypoint: [],
-      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${id.slice(0, 12)}`, 'HOME=/root'],
-      workdir: '/',
-      hostname: id.slice(0, 12),
-      tty: false,
-      interactive: false,
-    },
-    hostConfig: { networkMode: shape.networkMode ?? 'bridge', autoRemove: shape.autoRemove ?? false, portSpecs: [] },
-    state: {
-      status,
-      pid: shape.pid ?? 0,
-      pidStartTime: shape.pidStartTime ?? 0,
-      monitorPid: shape.monitorPid ?? 0,
-      exitCode: 0,
-      startedAt: status === 'created' ? NULL_TIME : new Date().toISOString(),
-      finishedAt: NULL_TIME,
-      error: '',
-    },
-    ...(shape.attached ? { network: attachmentOf(id) } : {}),
-    rootfsMode: 'copy',
-  };
-  await w.store.saveContainer(record);
-  await mkdir(join(w.store.paths.containerRootfs(id).merged, 'bin'), { recursive: true });
-  return record;
-}
-
-/** A running container on the default bridge: its own live process, a live (or dead) monitor, an attachment. */
-async function running(w: World, name: string, options: { monitor: 'alive' | 'dead'; autoRemove?: boolean }) {
-  const proc = await w.live();
-  const monitorPid = options.monitor === 'alive' ? (await w.live()).pid : await w.dead();
-  const record = await saved(w, name, {
-    status: 'running',
-    pid: proc.pid,
-    pidStartTime: proc.startTime,
-    monitorPid,
-    attached: true,
-    ...(options.autoRemove ? { autoRemove: true } : {}),
-  });
-  await writeFile(w.store.paths.containerPidFile(record.id), `${proc.pid}\n`);
-  return { record, pid: proc.pid, monitorPid };
-}
-
-/** What the monitor writes when the container's process ends. */
-function writeExit(w: World, id: string, text: string): Promise<void> {
-  return writeFile(w.store.paths.containerExitFile(id), text);
-}
 
 // ---- what the runner saw ----
-
-function commandLines(effects: readonly Effect[]): string[] {
-  return effects.flatMap((e) => (e.kind === 'command' ? [e.argv.join(' ')] : []));
-}
 
 /**
  * The teardown of one attachment, as effects: one iptables-restore deleting the container's
@@ -473,9 +314,4 @@ describe('container state machine: crashes between the steps', () => {
     }
     assert.ok(removed.warnings.some((w) => w.includes('--dport 5005') && w.includes('DNAT --to-destination 172.18.0.2:5000')));
   });
-});
-
-process.on('exit', () => {
-  // Belt and braces: a test that failed before its after hook ran must not leave a sleep behind.
-  for (const child of processes) if (child.pid) child.kill('SIGKILL');
 });
