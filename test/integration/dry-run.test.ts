@@ -2,7 +2,7 @@
 // working container network: the steps shown are the steps that work.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Sandbox, eventually, isRoot, HOST_IP, sh } from './sandbox.js';
@@ -14,7 +14,7 @@ async function listTree(dir: string): Promise<string[]> {
   for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) out.push(path, ...(await listTree(path)));
-    else out.push(`${path} ${(await stat(path)).size} ${entry.isFile() ? await readFile(path, 'utf8').catch(() => '') : ''}`);
+    else out.push(`${path} ${(await lstat(path)).size} ${entry.isFile() ? await readFile(path, 'utf8').catch(() => '') : ''}`);
   }
   return out.sort();
 }
