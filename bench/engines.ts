@@ -8,6 +8,9 @@ import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sleep, timed } from './lib.js';
 
+/** The v1 hierarchies an engine may leave a parent cgroup under. */
+const CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'net_cls', 'perf_event', 'hugetlb', 'systemd'];
+
 export interface Engine {
   name: string;
   /** The argv of `<engine> ARGS…` as the sandbox host would run it. */
@@ -67,7 +70,7 @@ export async function sandboxedDocker(
       await unmountUnder(data);
       await rm(data, { recursive: true, force: true }).catch(() => undefined);
       // dockerd makes a "docker" parent under each cgroup controller; empty, it goes.
-      for (const c of ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'net_cls', 'perf_event', 'hugetlb', 'systemd']) {
+      for (const c of CONTROLLERS) {
         await rmdir(`/sys/fs/cgroup/${c}/docker`).catch(() => undefined);
       }
     },
@@ -104,6 +107,11 @@ export async function sandboxedPodman(
       await unmountUnder(runroot);
       await rm(root, { recursive: true, force: true }).catch(() => undefined);
       await rm(runroot, { recursive: true, force: true }).catch(() => undefined);
+      // podman (cgroupfs) leaves libpod_parent/conmon under each controller; empty, they go.
+      for (const c of CONTROLLERS) {
+        await rmdir(`/sys/fs/cgroup/${c}/libpod_parent/conmon`).catch(() => undefined);
+        await rmdir(`/sys/fs/cgroup/${c}/libpod_parent`).catch(() => undefined);
+      }
     },
   };
   const info = await timed(engine.argv(['info']), { env, timeoutMs: 30_000 });
