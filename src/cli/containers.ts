@@ -157,6 +157,30 @@ export function registerContainerCommands(program: Command): void {
     }));
 
   program
+    .command('pause')
+    .description("freeze every process of running containers (their cgroup's freezer)")
+    .option('--explain', 'print each host command as it runs, with its time')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[]) => {
+      await eachArgument(refs, async (ref) => {
+        await rt.pause(ref);
+        print(ref);
+      });
+    }));
+
+  program
+    .command('unpause')
+    .description('thaw paused containers')
+    .option('--explain', 'print each host command as it runs, with its time')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[]) => {
+      await eachArgument(refs, async (ref) => {
+        await rt.unpause(ref);
+        print(ref);
+      });
+    }));
+
+  program
     .command('wait')
     .description('wait for containers to stop, then print their exit codes')
     .argument('<container...>')

@@ -31,6 +31,7 @@ import {
   resolveNetwork,
   type CreateNetworkRequest,
 } from './networks.js';
+import { pause, unpause } from './pause.js';
 import { systemPrune, type Pruned } from './prune.js';
 import { removeMany, type RemovedMany } from './remove-many.js';
 import { run, type RunOptions, type RunResult } from './run.js';
@@ -95,6 +96,14 @@ export class Runtime implements RuntimeContext {
   /** `rm a b c`: one pass for all (one firewall transaction); each container fails or warns on its own. */
   removeMany(refs: string[], options: RemoveOptions): Promise<RemovedMany> {
     return removeMany(this, refs, options);
+  }
+  /** Freeze every process of a running container (its cgroup's freezer), as `docker pause`. */
+  pause(ref: string): Promise<ContainerRecord> {
+    return pause(this, ref);
+  }
+  /** Thaw a paused container, as `docker unpause`. */
+  unpause(ref: string): Promise<ContainerRecord> {
+    return unpause(this, ref);
   }
   wait(ref: string): Promise<number> {
     return wait(this, ref);

@@ -1,6 +1,7 @@
 // pause/unpause as plans: which freezer file is written with what, v1 and v2, and how its state reads.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Plan } from '../../../src/base/plan.js';
 import { cgroupPath, freezerFiles, parseFreezerState, planFreeze, planThaw, procsFile, type CgroupFacts } from '../../../src/cgroup/plan.js';
 
 const CG = '/sys/fs/cgroup';
@@ -12,11 +13,10 @@ const V2: CgroupFacts = { version: 2, unified: CG };
 const REC1 = { version: 1 as const, path: cgroupPath('minictr', 'abc') };
 const REC2 = { version: 2 as const, path: cgroupPath('minictr', 'abc') };
 
-const writes = (plan: { ops: { kind: string }[] }): [string, string][] =>
+const writes = (plan: Plan): [string, string][] =>
   plan.ops.map((op) => {
     assert.equal(op.kind, 'write');
-    const w = op as { path: string; content: string };
-    return [w.path, w.content];
+    return op.kind === 'write' ? [op.path, op.content] : ['', ''];
   });
 
 describe('freezer plans', () => {
