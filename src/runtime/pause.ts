@@ -3,7 +3,7 @@
 // the runner (--explain shows them); the kernel's freezer state is the truth, and the record's
 // `state.paused` caches it for whoever reads the record alone.
 import { MinictrError } from '../base/errors.js';
-import { sleep } from '../base/proc.js';
+import { isAlive, sleep } from '../base/proc.js';
 import type { ContainerRecord } from '../base/records.js';
 import { planFreeze, planThaw } from '../cgroup/plan.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
@@ -14,6 +14,20 @@ import { find, update } from './lifecycle.js';
 
 /** How long the kernel may take to stop every process (runc waits as long, retrying the write). */
 const FREEZE_TIMEOUT_MS = 10_000;
+
+/**
+ * The record re-read under the container's lock, with `paused` as the kernel has it. Not `find`:
+ * its refresh may finalize an exit, which takes this very lock; a process gone meanwhile reads
+ * as not running and is left to the next look.
+ */
+async function current(ctx: RuntimeContext, found: ContainerRecord): Promise<ContainerRecord> {
+  const record = (await ctx.store.loadContainer(found.id)) ?? found;
+  const alive = record.state.status === 'running' && record.state.pid !== 0 && (await isAlive(record.state.pid, record.state.pidStartTime));
+  const state = { ...record.state, status: alive ? record.state.status : record.state.status === 'running' ? 'exited' as const : record.state.status };
+  if (alive && (await isFrozen(record))) state.paused = true;
+  else delete state.paused;
+  return { ...record, state };
+}
 
 function notRunning(record: ContainerRecord): MinictrError {
   return new MinictrError('E_NOT_RUNNING', `Container ${record.id} is not running`, { exitCode: 1 });
@@ -29,8 +43,8 @@ export async function isFrozen(record: ContainerRecord): Promise<boolean> {
 export async function pause(ctx: RuntimeContext, ref: string): Promise<ContainerRecord> {
   const found = await find(ctx, ref);
   return ctx.store.lock(containerLock(found.id), async () => {
-    const record = await find(ctx, found.id);
-    if (record.state.status !== 'running' || record.state.pid === 0) throw notRunning(record);
+    const record = await current(ctx, found);
+    if (record.state.status !== 'running') throw notRunning(record);
     if (record.state.paused) throw new MinictrError('E_PAUSED', `Container ${record.id} is already paused`, { exitCode: 1 });
     if (!record.cgroup) throw new MinictrError('E_NO_FREEZER', `Container ${record.id} has no cgroup to freeze (made before minictr had cgroups)`, { exitCode: 1 });
     const facts = await cgroupFacts();
@@ -59,7 +73,7 @@ export async function pause(ctx: RuntimeContext, ref: string): Promise<Container
 export async function unpause(ctx: RuntimeContext, ref: string): Promise<ContainerRecord> {
   const found = await find(ctx, ref);
   return ctx.store.lock(containerLock(found.id), async () => {
-    const record = await find(ctx, found.id);
+    const record = await current(ctx, found);
     if (record.state.status !== 'running' || !record.state.paused || !record.cgroup) {
       throw new MinictrError('E_NOT_PAUSED', `Container ${record.id} is not paused`, { exitCode: 1 });
     }
