@@ -44,6 +44,8 @@ export interface ContainerConfig {
   tty: boolean;
   interactive: boolean;
   user?: string;
+  /** `-l, --label` and the image's labels (Docker's Config.Labels); absent in records made before labels. */
+  labels?: Record<string, string>;
 }
 
 export interface HostConfig {
@@ -117,6 +119,11 @@ export interface ContainerState {
   exitCode: number;
   /** The kernel's OOM killer ended the container's process (a memory limit was hit). */
   oomKilled?: boolean;
+  /**
+   * Frozen by `pause` (its cgroup's freezer). The kernel's freezer is the truth: refresh reads
+   * it for a running container; this caches it for whoever reads the record alone.
+   */
+  paused?: boolean;
   startedAt: string;
   finishedAt: string;
   error: string;

@@ -230,3 +230,44 @@ export function parseOomKills(text: string): number {
   const m = /^oom_kill (\d+)$/m.exec(text);
   return m ? Number(m[1]) : 0;
 }
+
+/**
+ * Where the freezer is set and read: v1 the freezer controller's freezer.state (FROZEN/THAWED,
+ * FREEZING while the kernel gets there); v2 cgroup.freeze (1/0), reached when cgroup.events says
+ * `frozen 1`. Undefined when the freezer is not mounted.
+ */
+export function freezerFiles(facts: CgroupFacts, record: CgroupRecord): { set: string; state: string } | undefined {
+  const dir = controllerDir(facts, record, 'freezer');
+  if (dir === undefined) return undefined;
+  return record.version === 2 ? { set: `${dir}/cgroup.freeze`, state: `${dir}/cgroup.events` } : { set: `${dir}/freezer.state`, state: `${dir}/freezer.state` };
+}
+
+/** Freeze every process of the container's cgroup (`pause`): they stop where they are, holding their memory. */
+export function planFreeze(facts: CgroupFacts, record: CgroupRecord): Plan {
+  const files = freezerFiles(facts, record);
+  const why = "freeze every process of the container's cgroup: the scheduler skips them until they are thawed";
+  return { title: `freeze cgroup ${record.path}`, ops: files === undefined ? [] : [write(files.set, record.version === 2 ? '1' : 'FROZEN', why)] };
+}
+
+/** Thaw the container's cgroup (`unpause`, and before a stop or kill: a frozen process cannot die). */
+export function planThaw(facts: CgroupFacts, record: CgroupRecord): Plan {
+  const files = freezerFiles(facts, record);
+  const why = "thaw the container's cgroup: its processes run again from where they stopped";
+  return { title: `thaw cgroup ${record.path}`, ops: files === undefined ? [] : [write(files.set, record.version === 2 ? '0' : 'THAWED', why)] };
+}
+
+/**
+ * What the freezer's state file says: 'frozen' once the kernel has stopped every process,
+ * 'freezing' on the way (v1 FREEZING), 'thawed' otherwise.
+ */
+export function parseFreezerState(version: 1 | 2, text: string): 'frozen' | 'freezing' | 'thawed' {
+  if (version === 2) return /^frozen 1$/m.test(text) ? 'frozen' : 'thawed';
+  const state = text.trim();
+  return state === 'FROZEN' ? 'frozen' : state === 'FREEZING' ? 'freezing' : 'thawed';
+}
+
+/** The file listing the container's processes (host pids): v1 under the pids controller (or the first mounted), v2 the unified one. */
+export function procsFile(facts: CgroupFacts, record: CgroupRecord): string | undefined {
+  const dir = record.version === 2 ? controllerDir(facts, record, '') : (controllerDir(facts, record, 'pids') ?? cgroupDirs(facts, record)[0]);
+  return dir === undefined ? undefined : `${dir}/cgroup.procs`;
+}

@@ -9,6 +9,7 @@ import { renderTemplate } from './template.js';
 import { parseSignal } from '../base/proc.js';
 import { parseEnvFlag } from '../runtime/options.js';
 import { formatPortCommand } from '../network/ports.js';
+import { columns } from '../explain/text.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -17,6 +18,8 @@ function addContainerFlags(cmd: Command): Command {
   return cmd
     .helpOption('--help', 'show help for this command')
     .option('--name <name>', 'assign a name to the container')
+    .option('-l, --label <key=value>', 'set a label (repeatable)', collect, [])
+    .option('--label-file <file>', 'read labels from a file of key=value lines (repeatable)', collect, [])
     .option('-e, --env <NAME=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('--env-file <file>', 'read environment variables from a file (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
@@ -157,6 +160,52 @@ export function registerContainerCommands(program: Command): void {
     }));
 
   program
+    .command('pause')
+    .description("freeze every process of running containers (their cgroup's freezer)")
+    .option('--explain', 'print each host command as it runs, with its time')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[]) => {
+      await eachArgument(refs, async (ref) => {
+        await rt.pause(ref);
+        print(ref);
+      });
+    }));
+
+  program
+    .command('unpause')
+    .description('thaw paused containers')
+    .option('--explain', 'print each host command as it runs, with its time')
+    .argument('<container...>')
+    .action(withRuntime(async (rt, refs: string[]) => {
+      await eachArgument(refs, async (ref) => {
+        await rt.unpause(ref);
+        print(ref);
+      });
+    }));
+
+  program
+    .command('rename')
+    .description('rename a container')
+    .argument('<container>')
+    .argument('<new-name>')
+    .action(withRuntime(async (rt, ref: string, name: string) => {
+      await rt.rename(ref, name);
+    }));
+
+  program
+    .command('top')
+    .description("show a container's processes, as the host's ps prints them (default ps -ef)")
+    .argument('<container>')
+    .argument('[ps-options...]', 'options passed to ps, e.g. -o pid,comm')
+    .passThroughOptions()
+    .allowUnknownOption()
+    .action(withRuntime(async (rt, ref: string, psOptions: string[]) => {
+      const { titles, processes } = await rt.top(ref, psOptions.join(' '));
+      // Docker's tabwriter: min width 20, padding 3.
+      print(columns([titles, ...processes], { gap: 3, minWidth: 20, trim: false }).join('\n'));
+    }));
+
+  program
     .command('wait')
     .description('wait for containers to stop, then print their exit codes')
     .argument('<container...>')
@@ -171,9 +220,10 @@ export function registerContainerCommands(program: Command): void {
     .option('-q, --quiet', 'only print ids')
     .option('--no-trunc', 'do not truncate output')
     .option('--format <template>', 'Go-style template, e.g. {{.Names}} or {{json .}}')
+    .option('-f, --filter <key=value>', 'filter: status, name, id, label, ancestor, network, publish, expose, exited, volume, before, since (repeatable)', collect, [])
     .option('--check', "also probe each network's firewall rules (two iptables processes a network)")
-    .action(withRuntime(async (rt, opts: PsFlags & { check?: boolean }) => {
-      const records = await rt.list(opts.all ?? false);
+    .action(withRuntime(async (rt, opts: PsFlags & { check?: boolean; filter: string[] }) => {
+      const records = await rt.listFiltered(opts.all ?? false, opts.filter);
       const out = formatPsTable(records, opts, new Date());
       if (out) print(out);
       // Notice what running containers lost on the host, and say how to repair it: a missing

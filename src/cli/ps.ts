@@ -1,6 +1,7 @@
 // `ps`: Docker's columns, statuses and truncation, from container records (pure).
 import type { ContainerRecord } from '../base/records.js';
 import { formatPortsColumn } from '../network/ports.js';
+import { dockerStatus } from '../runtime/inspect.js';
 import { formatTable, humanDuration, timeAgo } from './table.js';
 import { renderTemplate } from './template.js';
 
@@ -17,7 +18,7 @@ function ellipsis(text: string, max: number): string {
 
 export function statusText(record: ContainerRecord, now: Date): string {
   const s = record.state;
-  if (s.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(s.startedAt))}`;
+  if (s.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(s.startedAt))}${s.paused ? ' (Paused)' : ''}`;
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${timeAgo(new Date(s.finishedAt), now)}`;
   return 'Created';
 }
@@ -46,7 +47,7 @@ export function psRow(record: ContainerRecord, now: Date, truncate: boolean): Ps
     Status: statusText(record, now),
     Ports: formatPortsColumn(record.network?.ports ?? []),
     Names: record.name,
-    State: record.state.status,
+    State: dockerStatus(record),
     Networks: record.hostConfig.networkMode,
   };
 }

@@ -7,12 +7,14 @@ import type { PullPolicy } from '../image/store.js';
 import type { Resources } from '../base/records.js';
 import { parseBytes, parseCpus, parseCpuShares, parseCpuset, parseMemorySwap, parsePidsLimit } from '../cgroup/limits.js';
 import type { ContainerSpec } from '../runtime/runtime.js';
-import { parseEnvFile, parseEnvFlag } from '../runtime/options.js';
+import { parseEnvFile, parseEnvFlag, parseLabels } from '../runtime/options.js';
 import { print, runtimeFor, warn } from './context.js';
 import { dryRun } from './dry-run.js';
 
 export interface RunFlags {
   name?: string;
+  label: string[];
+  labelFile: string[];
   env: string[];
   envFile: string[];
   workdir?: string;
@@ -71,6 +73,22 @@ async function envFromFlags(flags: RunFlags): Promise<string[]> {
   return [...fromFiles, ...fromFlags];
 }
 
+/** -l and --label-file as Docker's CLI reads them: files first, then flags; `key` alone is an empty value. */
+async function labelsFromFlags(flags: RunFlags): Promise<Record<string, string>> {
+  const entries: string[] = [];
+  for (const file of flags.labelFile ?? []) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw new MinictrError('E_BAD_LABEL_FILE', `cannot read label file ${file}: ${errorMessage(err)}`);
+    }
+    entries.push(...text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')));
+  }
+  entries.push(...(flags.label ?? []));
+  return parseLabels(entries);
+}
+
 /** The limit flags in Docker's units; each bad value is refused with Docker's message. */
 function resourcesFromFlags(flags: RunFlags): Partial<Resources> {
   const r: Partial<Resources> = {};
@@ -109,6 +127,7 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     readOnly: flags.readOnly ?? false,
     volumesFrom: flags.volumesFrom,
     resources: resourcesFromFlags(flags),
+    labels: await labelsFromFlags(flags),
   };
 }
 

@@ -6,7 +6,7 @@ import { MinictrError } from '../base/errors.js';
 import type { CgroupRecord } from '../base/records.js';
 import type { HostCpus } from '../cgroup/limits.js';
 import { cgroupVersion, parseCgroupMounts } from '../cgroup/mounts.js';
-import { oomKillFile, parseOomKills, type CgroupFacts } from '../cgroup/plan.js';
+import { freezerFiles, oomKillFile, parseFreezerState, parseOomKills, procsFile, type CgroupFacts } from '../cgroup/plan.js';
 import { parseCgroupCounters, parseNetDev, parseProcStat, statsFiles, type StatsSample } from '../cgroup/stats.js';
 
 function read(path: string): string {
@@ -81,4 +81,17 @@ export async function readStatsSample(facts: CgroupFacts, record: CgroupRecord, 
 export async function readOomKills(facts: CgroupFacts, record: CgroupRecord): Promise<number> {
   const file = oomKillFile(facts, record);
   return file === undefined ? 0 : parseOomKills(read(file));
+}
+
+/** The freezer's state of a container's cgroup, as the kernel has it ('thawed' when there is no freezer or no cgroup). */
+export function readFreezer(facts: CgroupFacts, record: CgroupRecord): 'frozen' | 'freezing' | 'thawed' {
+  const files = freezerFiles(facts, record);
+  return files === undefined ? 'thawed' : parseFreezerState(record.version, read(files.state));
+}
+
+/** The host pids of the container's processes (its cgroup's cgroup.procs); none when it has no cgroup. */
+export function readCgroupPids(facts: CgroupFacts, record: CgroupRecord): number[] {
+  const file = procsFile(facts, record);
+  if (file === undefined) return [];
+  return read(file).split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
 }

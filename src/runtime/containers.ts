@@ -57,6 +57,8 @@ export interface ContainerSpec {
   volumesFrom?: string[];
   /** Limits, already in Docker's units (parsed by the face: cgroup/limits.ts). */
   resources?: Partial<Resources>;
+  /** `-l, --label` (Docker's Config.Labels). */
+  labels?: Record<string, string>;
 }
 
 /** A spec resolved against its image: what create records. */
@@ -108,6 +110,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       tty: spec.tty ?? false,
       interactive: spec.interactive ?? false,
       ...(user ? { user } : {}),
+      labels: { ...spec.labels },
     },
     hostConfig: {
       networkMode: spec.network ?? 'bridge',

@@ -28,6 +28,7 @@ export async function execInContainer(ctx: RuntimeContext, ref: string, command:
   if (record.state.status !== 'running' || record.state.pid === 0) {
     throw new MinictrError('E_NOT_RUNNING', `container ${record.id.slice(0, 12)} is not running`);
   }
+  if (record.state.paused) throw new MinictrError('E_PAUSED', `Container ${record.id} is paused, unpause the container before exec`);
   const env = mergeEnv(record.config.env, options.env);
   const tools = hostTools();
   const argv = execArgv(

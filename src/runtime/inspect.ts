@@ -40,8 +40,9 @@ function dockerResources(r: Partial<Resources> | undefined): Record<string, unkn
   };
 }
 
-function dockerStatus(record: ContainerRecord): string {
-  return record.state.status;
+/** Docker's State.Status: a running container frozen by `pause` is "paused". */
+export function dockerStatus(record: ContainerRecord): string {
+  return record.state.status === 'running' && record.state.paused ? 'paused' : record.state.status;
 }
 
 export function inspectContainer(record: ContainerRecord): Record<string, unknown> {
@@ -68,7 +69,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     State: {
       Status: dockerStatus(record),
       Running: s.status === 'running',
-      Paused: false,
+      Paused: s.status === 'running' && s.paused === true,
       Restarting: false,
       OOMKilled: s.oomKilled === true,
       Dead: false,
@@ -101,6 +102,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       WorkingDir: record.config.workdir,
       Tty: record.config.tty,
       OpenStdin: record.config.interactive,
+      Labels: record.config.labels ?? {},
       ExposedPorts: Object.fromEntries((net?.ports ?? []).map((p) => [portKey(p), {}])),
     },
     NetworkSettings: {

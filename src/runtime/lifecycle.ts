@@ -15,10 +15,13 @@ import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
 import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
 import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
-import type { RuntimeContext } from './context.js';
 import { writeContainerEtc } from './files.js';
 import { ensureDevTemplate } from './dev-template.js';
 import { makeCgroup, releaseCgroup } from './cgroup-life.js';
+import { cgroupFacts, readFreezer } from './cgroups.js';
+import { planThaw } from '../cgroup/plan.js';
+import { applyPlanBestEffort } from '../exec/apply.js';
+import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
 
 export interface StartOptions {
@@ -61,6 +64,7 @@ export async function update(ctx: RuntimeContext, id: string, change: (record: C
 /** Wire the network, then start the monitor (which starts the container). */
 export async function start(ctx: RuntimeContext, id: string, io: StartOptions): Promise<Started> {
   let record = await refresh(ctx, await mustLoad(ctx, id));
+  if (record.state.paused) throw new MinictrError('E_PAUSED', 'cannot start a paused container, try unpause instead', { exitCode: 1 });
   if (record.state.status === 'running') return { record };
   const paths = ctx.store.paths;
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
@@ -211,6 +215,7 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
     r.state.finishedAt = new Date().toISOString();
     r.state.pid = 0;
     r.state.pidStartTime = 0;
+    delete r.state.paused;
     if (!cgroup.oomKilled) delete r.state.oomKilled;
   };
   return { exited, cgroup };
@@ -223,7 +228,7 @@ export async function refresh(ctx: RuntimeContext, record: ContainerRecord): Pro
     // Still starting (pid not yet recorded) while the monitor lives.
     if (await isAlive(record.state.monitorPid)) return record;
   } else if (await isAlive(record.state.pid, record.state.pidStartTime)) {
-    return record;
+    return withFreezer(record);
   }
   if (await isAlive(record.state.monitorPid)) {
     // The monitor will record the exit itself; show the container as exited meanwhile, once its
@@ -233,6 +238,17 @@ export async function refresh(ctx: RuntimeContext, record: ContainerRecord): Pro
     return { ...record, state: { ...record.state, status: 'exited', exitCode: code, finishedAt: new Date().toISOString() } };
   }
   return (await finalizeExit(ctx, record.id))?.record ?? { ...record, state: { ...record.state, status: 'exited' } };
+}
+
+/** A running record with `paused` as the kernel's freezer has it (the record only caches it). */
+async function withFreezer(record: ContainerRecord): Promise<ContainerRecord> {
+  if (!record.cgroup) return record;
+  const frozen = readFreezer(await cgroupFacts().catch(() => ({ version: record.cgroup?.version ?? 1 } as const)), record.cgroup) !== 'thawed';
+  if (frozen === (record.state.paused === true)) return record;
+  const state = { ...record.state };
+  if (frozen) state.paused = true;
+  else delete state.paused;
+  return { ...record, state };
 }
 
 export async function list(ctx: RuntimeContext, all: boolean): Promise<ContainerRecord[]> {
@@ -267,7 +283,7 @@ export async function stop(ctx: RuntimeContext, ref: string, timeoutSeconds: num
   const record = await find(ctx, ref);
   if (record.state.status !== 'running') return { record, warnings: [] };
   if (record.state.pid !== 0) {
-    await sendSignal(ctx, record, signal);
+    await sendSignal(ctx, record, signal, true);
     if (!(await waitForExit(record, timeoutSeconds * 1000))) {
       await sendSignal(ctx, record, 'SIGKILL');
       await waitForExit(record, 10_000);
@@ -276,9 +292,18 @@ export async function stop(ctx: RuntimeContext, ref: string, timeoutSeconds: num
   return (await finalizeExit(ctx, record.id)) ?? { record, warnings: [] };
 }
 
-export async function sendSignal(ctx: RuntimeContext, record: ContainerRecord, signal: NodeJS.Signals): Promise<void> {
+/**
+ * Signal the container's process. A paused one is thawed after a SIGKILL or SIGTERM (or when
+ * `thaw` says so: stop's own signal), as Docker does: a frozen process acts on no signal, and
+ * under cgroup v1 cannot even die of SIGKILL. Other signals wait, pending, for `unpause`.
+ */
+export async function sendSignal(ctx: RuntimeContext, record: ContainerRecord, signal: NodeJS.Signals, thaw = signal === 'SIGKILL' || signal === 'SIGTERM'): Promise<void> {
   if (signal === 'SIGKILL') await writeFile(ctx.store.paths.containerKillMark(record.id), '9\n').catch(() => undefined);
   signalPid(record.state.pid, signal);
+  if (thaw && record.state.paused && record.cgroup) {
+    await applyPlanBestEffort(planThaw(await cgroupFacts(), record.cgroup), ctx.runner, stepOptions(ctx));
+    await update(ctx, record.id, (r) => { delete r.state.paused; });
+  }
 }
 
 export async function waitForExit(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
@@ -316,6 +341,7 @@ export async function remove(ctx: RuntimeContext, ref: string, options: RemoveOp
   const warnings: string[] = [];
   if (record.state.status === 'running') {
     if (!force) {
+      if (record.state.paused) throw pausedRemoval(record);
       throw new MinictrError('E_RUNNING', `cannot remove container "${record.name}": container is running; stop it first or use rm -f`, { exitCode: 1 });
     }
     if (record.state.pid === 0) {
@@ -334,6 +360,11 @@ export async function remove(ctx: RuntimeContext, ref: string, options: RemoveOp
   }
   warnings.push(...(await removeRecord(ctx, record, { volumes: options.volumes ?? false })));
   return { record, warnings };
+}
+
+/** Docker's refusal to remove a paused container without -f. */
+export function pausedRemoval(record: ContainerRecord): MinictrError {
+  return new MinictrError('E_PAUSED', `cannot remove container "${record.name}": container is paused and must be unpaused first`, { exitCode: 1 });
 }
 
 /**

@@ -124,3 +124,15 @@ export function envObject(entries: readonly string[]): Record<string, string> {
   }
   return env;
 }
+
+/** `key=value` labels (`key` alone: an empty value, as Docker's CLI); later ones win. */
+export function parseLabels(entries: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const key = eq === -1 ? entry : entry.slice(0, eq);
+    if (key.trim() === '') throw new MinictrError('E_BAD_LABEL', `invalid label '${entry}': empty name`);
+    labels[key] = eq === -1 ? '' : entry.slice(eq + 1);
+  }
+  return labels;
+}

@@ -13,7 +13,7 @@ import { containerLock, recordLock, teardownWarnings } from './attach.js';
 import { releaseCgroup } from './cgroup-life.js';
 import { syncHosts } from './containers.js';
 import { stepOptions, type RuntimeContext } from './context.js';
-import { find, judgeExit, sendSignal, signalPid, waitForExit, writtenNumber, type RemoveOptions, type Removed } from './lifecycle.js';
+import { find, judgeExit, pausedRemoval, sendSignal, signalPid, waitForExit, writtenNumber, type RemoveOptions, type Removed } from './lifecycle.js';
 import { releaseVolumes } from './volumes.js';
 
 export interface RemovedMany {
@@ -38,6 +38,7 @@ export async function removeMany(ctx: RuntimeContext, refs: string[], options: R
       // Named twice: the second is removed already by then, as Docker's one-by-one says.
       if (seen.has(record.id)) throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${ref}`, { exitCode: 1 });
       if (record.state.status === 'running' && !options.force) {
+        if (record.state.paused) throw pausedRemoval(record);
         throw new MinictrError('E_RUNNING', `cannot remove container "${record.name}": container is running; stop it first or use rm -f`, { exitCode: 1 });
       }
       seen.add(record.id);

@@ -31,11 +31,16 @@ import {
   resolveNetwork,
   type CreateNetworkRequest,
 } from './networks.js';
+import { pause, unpause } from './pause.js';
+import { rename } from './rename.js';
+import { top, type TopResult } from './top.js';
+import { filterContainers, filtersImplyAll, parsePsFilters } from './ps-filter.js';
 import { systemPrune, type Pruned } from './prune.js';
 import { removeMany, type RemovedMany } from './remove-many.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, type PrunedVolumes, type VolumeFilter } from './volumes.js';
 
+export type { TopResult } from './top.js';
 export type { ContainerSpec, CreateRequest, Removed, RemovedMany, RunOptions, RunResult, Started, StartOptions, Pruned, RunPlan, ExecOptions, LogTargets, PrunedVolumes, VolumeFilter };
 
 export interface RuntimeOptions {
@@ -96,6 +101,22 @@ export class Runtime implements RuntimeContext {
   removeMany(refs: string[], options: RemoveOptions): Promise<RemovedMany> {
     return removeMany(this, refs, options);
   }
+  /** Freeze every process of a running container (its cgroup's freezer), as `docker pause`. */
+  pause(ref: string): Promise<ContainerRecord> {
+    return pause(this, ref);
+  }
+  /** Thaw a paused container, as `docker unpause`. */
+  unpause(ref: string): Promise<ContainerRecord> {
+    return unpause(this, ref);
+  }
+  /** `docker rename`: a free, valid name; peers on its network find it by the new one. */
+  rename(ref: string, newName: string): Promise<ContainerRecord> {
+    return rename(this, ref, newName);
+  }
+  /** `docker top`: the container's processes as the host's `ps` prints them (default `-ef`). */
+  top(ref: string, psArgs = ''): Promise<TopResult> {
+    return top(this, ref, psArgs);
+  }
   wait(ref: string): Promise<number> {
     return wait(this, ref);
   }
@@ -107,6 +128,24 @@ export class Runtime implements RuntimeContext {
   }
   list(all: boolean): Promise<ContainerRecord[]> {
     return list(this, all);
+  }
+  /**
+   * `ps [-a] --filter k=v …`: Docker's keys and errors (runtime/ps-filter.ts). A status, before
+   * or since filter shows stopped containers too, as in Docker.
+   */
+  async listFiltered(all: boolean, filterFlags: readonly string[]): Promise<ContainerRecord[]> {
+    const filters = parsePsFilters(filterFlags);
+    if (filters.size === 0) return list(this, all);
+    const every = await list(this, true);
+    const imageIds = new Map<string, string>();
+    for (const ref of filters.get('ancestor') ?? []) {
+      const image = await this.images.find(ref).catch(() => undefined);
+      if (image) imageIds.set(ref, image.id);
+    }
+    const networkIds = new Map<string, string>();
+    if (filters.has('network')) for (const n of await listNetworks(this.store)) networkIds.set(n.name, n.id);
+    const shown = all || filtersImplyAll(filters) ? every : every.filter((r) => r.state.status === 'running');
+    return filterContainers(shown, filters, { all: every, imageIds, networkIds });
   }
   async inspect(ref: string): Promise<ReturnType<typeof inspectContainer>> {
     return inspectContainer(await find(this, ref));

@@ -160,12 +160,25 @@ const CATALOGUE: BadInput[] = [
   noSuch('wait', 'nope'),
   noSuch('start', 'nope'),
   noSuch('restart', 'nope'),
+  noSuch('pause', 'nope'),
+  noSuch('unpause', 'nope'),
+  noSuch('rename', 'nope', 'other'),
+  noSuch('top', 'nope'),
   // ---- bad values for existing containers
   { args: ['kill', '-s', 'BOGUS', RESIDENT], code: 125, message: /invalid signal: BOGUS/ },
   { args: ['kill', '-s', '99', RESIDENT], code: 125, message: /invalid signal: 99/ },
   { args: ['stop', '-s', 'NOPE', RESIDENT], code: 125, message: /invalid signal: NOPE/ },
   // Docker: `invalid argument "abc" for "-t, --time" flag`, exit 125 (a flag error, before any container is touched).
   { args: ['stop', '-t', 'abc', RESIDENT], code: 125, message: /invalid.*"abc"/ },
+  // Docker: "Container <id> is not paused", exit 1 (pause of a stopped one: everyday.test.ts).
+  { args: ['unpause', RESIDENT], code: 1, message: /^minictr: Container [0-9a-f]{64} is not paused$/ },
+  { args: ['rename', RESIDENT, RESIDENT], code: 1, message: /Renaming a container with the same name as its current name/ },
+  { args: ['rename', RESIDENT, 'bad/name'], code: 1, message: /invalid container name "bad\/name"/ },
+  // Docker: `Error response from daemon: invalid filter 'foo'`, exit 1; a filter without '=' is the flag's error, 125.
+  { args: ['ps', '--filter', 'foo=bar'], code: 1, message: /invalid filter 'foo'/ },
+  { args: ['ps', '--filter', 'status=sleeping'], code: 1, message: /invalid filter 'status=sleeping'/ },
+  { args: ['ps', '--filter', 'foo'], code: 125, message: /bad format of filter \(expected name=value\)/ },
+  { args: ['top', RESIDENT, '-o', 'x=PID'], code: 1, message: /specifying "x=PID" is not allowed/ },
   { args: ['port', RESIDENT, 'abc'], code: 125, message: /invalid port "abc"/ },
   { args: ['port', RESIDENT, '80'], code: 1, message: /no public port '80' published for resident/ },
   // Docker: `template parsing error: template: :1: unclosed action`, exit 64.
