@@ -2,6 +2,8 @@
 // exec tests, over decoded JSON as docker inspect's data is) and of Docker's own functions.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { MinictrError } from '../../../src/base/errors.js';
 import { compileTemplate, renderTemplate } from '../../../src/cli/template.js';
 import { formatRows } from '../../../src/cli/table.js';
@@ -253,5 +255,17 @@ describe('templates in tables and commands', () => {
     assert.equal(sprintf('%z', [1]), '%!z(int=1)');
     assert.equal(sprintf('%', []), '%!(NOVERB)');
     assert.equal(sprintf('%s', [['a', 1]]), '[a %!s(int=1)]');
+  });
+});
+
+describe('cli/gotemplate is pure', () => {
+  it('imports only its own modules and base/: no files, no processes', async () => {
+    const dir = fileURLToPath(new URL('../../../../src/cli/gotemplate/', import.meta.url));
+    for (const name of (await readdir(dir)).filter((n) => n.endsWith('.ts'))) {
+      const text = await readFile(`${dir}${name}`, 'utf8');
+      for (const [, spec = ''] of text.matchAll(/(?:from\s+|import\s*\(?\s*)'([^']+)'/g)) {
+        assert.match(spec, /^\.\/[a-z-]+\.js$|^\.\.\/\.\.\/base\//, `${name} imports ${spec}`);
+      }
+    }
   });
 });
