@@ -5,7 +5,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { eachArgument, print, runtimeFor, warn } from './context.js';
 import { runContainer, createContainer, type RunFlags } from './run.js';
 import { formatPsTable, type PsFlags } from './ps.js';
-import { renderTemplate } from './template.js';
+import { compileTemplate } from './template.js';
 import { parseSignal } from '../base/proc.js';
 import { parseEnvFlag } from '../runtime/options.js';
 import { formatPortCommand } from '../network/ports.js';
@@ -266,11 +266,12 @@ export function registerContainerCommands(program: Command): void {
     .argument('<container...>')
     .action(withRuntime(async (rt, refs: string[], opts: { format?: string }) => {
       const docs: unknown[] = [];
-      // A template that does not parse is the command's error, not each container's.
-      if (opts.format !== undefined) renderTemplate(opts.format, {});
+      // A template that does not parse is the command's error (exit 64), not each container's;
+      // one that fails on a container (exit 1) is that container's, as Docker's.
+      const template = opts.format !== undefined ? compileTemplate(opts.format) : undefined;
       await eachArgument(refs, async (ref) => {
         const doc = await rt.inspect(ref);
-        if (opts.format !== undefined) print(renderTemplate(opts.format, doc));
+        if (template) print(template.execute(doc));
         else docs.push(doc);
       });
       if (opts.format === undefined) print(JSON.stringify(docs, null, 4));

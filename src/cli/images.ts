@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline/promises';
 import { print, runtimeFor } from './context.js';
 import { goTimeString, humanSize, timeAgo } from './human.js';
 import { formatTable } from './table.js';
-import { renderTemplate } from './template.js';
+import { compileTemplate } from './template.js';
 
 interface ImagesFlags {
   quiet?: boolean;
@@ -99,10 +99,13 @@ export function formatImages(rows: ImageRow[], flags: ImagesFlags): string[] {
     ];
   }
   const table = /^table\s+/.exec(format);
-  if (!table) return rows.map((row) => renderTemplate(format, row));
-  const body = format.slice(table[0].length);
+  if (!table) {
+    const template = compileTemplate(format);
+    return rows.map((row) => template.execute(row));
+  }
+  const template = compileTemplate(format.slice(table[0].length));
   const split = (line: string): string[] => line.split('\t');
-  return [formatTable(split(renderTemplate(body, HEADERS)), rows.map((row) => split(renderTemplate(body, row))))];
+  return [formatTable(split(template.execute(HEADERS, { header: true })), rows.map((row) => split(template.execute(row))))];
 }
 
 async function listAction(filter: string | undefined, flags: ImagesFlags, cmd: Command): Promise<void> {

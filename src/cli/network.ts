@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
 import { print, runtimeFor } from './context.js';
 import { formatTable } from './table.js';
-import { renderTemplate } from './template.js';
+import { compileTemplate } from './template.js';
 
 export function registerNetworkCommands(program: Command): void {
   const network = program.command('network').description('manage networks');
@@ -52,9 +52,10 @@ export function registerNetworkCommands(program: Command): void {
     .argument('<network...>')
     .action(async function (this: Command, names: string[], opts: { format?: string }) {
       const rt = runtimeFor(this);
+      const template = opts.format !== undefined ? compileTemplate(opts.format) : undefined;
       const docs = [];
       for (const name of names) docs.push(await rt.inspectNetwork(name));
-      if (opts.format !== undefined) for (const d of docs) print(renderTemplate(opts.format, d));
+      if (template) for (const d of docs) print(template.execute(d));
       else print(JSON.stringify(docs, null, 4));
     });
 

@@ -3,7 +3,7 @@ import type { ContainerRecord } from '../base/records.js';
 import { formatPortsColumn } from '../network/ports.js';
 import { dockerStatus } from '../runtime/inspect.js';
 import { formatTable, humanDuration, timeAgo } from './table.js';
-import { renderTemplate } from './template.js';
+import { compileTemplate } from './template.js';
 
 export interface PsFlags {
   all?: boolean;
@@ -56,7 +56,10 @@ export function formatPsTable(records: ContainerRecord[], flags: PsFlags, now: D
   const truncate = flags.trunc !== false;
   if (flags.quiet) return records.map((r) => (truncate ? r.id.slice(0, 12) : r.id)).join('\n');
   const rows = records.map((r) => psRow(r, now, truncate));
-  if (flags.format !== undefined) return rows.map((row) => renderTemplate(flags.format ?? '', row)).join('\n');
+  if (flags.format !== undefined) {
+    const template = compileTemplate(flags.format);
+    return rows.map((row) => template.execute(row)).join('\n');
+  }
   return formatTable(
     ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
     rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names]),

@@ -7,7 +7,7 @@ import { formatStatsRow, STATS_DEFAULT_COLUMNS, STATS_HEADERS, type StatsSample 
 import type { Runtime } from '../runtime/runtime.js';
 import { print, runtimeFor } from './context.js';
 import { formatRows } from './table.js';
-import { renderTemplate } from './template.js';
+import { compileTemplate } from './template.js';
 
 interface StatsFlags {
   all?: boolean;
@@ -45,7 +45,7 @@ export function registerStatsCommand(program: Command): void {
     .argument('[container...]')
     .action(async function (this: Command, refs: string[], flags: StatsFlags) {
       // A template that does not parse fails before any sampling.
-      if (flags.format !== undefined) renderTemplate(flags.format.replace(/^table\s+/, ''), STATS_HEADERS);
+      if (flags.format !== undefined) compileTemplate(flags.format.replace(/^table\s+/, ''));
       const rt = runtimeFor(this);
       let records = await rt.statsTargets(refs, flags.all ?? false);
       let prev = await samples(rt, records);

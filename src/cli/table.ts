@@ -1,6 +1,6 @@
 // Docker's table layout (Go tabwriter: min width 10, padding 3, last column unpadded).
 import { columns } from '../explain/text.js';
-import { renderTemplate } from './template.js';
+import { compileTemplate } from './template.js';
 export { humanDuration, humanSize, timeAgo } from './human.js';
 
 /**
@@ -20,8 +20,12 @@ export function formatRows<Row extends object>(rows: Row[], headers: Row, column
   const cells = (row: Row): string[] => columns.map((c) => String(row[c]));
   if (format === undefined || format === '' || format === 'table') return formatTable(cells(headers), rows.map(cells));
   const table = /^table\s+/.exec(format);
-  if (!table) return rows.map((row) => renderTemplate(format, row)).join('\n');
-  const body = format.slice(table[0].length);
+  if (!table) {
+    const template = compileTemplate(format);
+    return rows.map((row) => template.execute(row)).join('\n');
+  }
+  const template = compileTemplate(format.slice(table[0].length));
   const split = (line: string): string[] => line.split('\t');
-  return formatTable(split(renderTemplate(body, headers)), rows.map((row) => split(renderTemplate(body, row))));
+  // The header row through Docker's HeaderFunctions: `{{.Name | upper}}` still heads NAME.
+  return formatTable(split(template.execute(headers, { header: true })), rows.map((row) => split(template.execute(row))));
 }

@@ -1,43 +1,61 @@
-// A small subset of Go templates for --format: {{json .}}, {{.A.B}}, {{json .A.B}},
-// {{.A.B}} inside text, and \t / \n escapes. Enough for `inspect -f` and `ps --format`.
+// Go templates for --format and inspect -f, as Docker's CLI has them: Go's text/template
+// language (gotemplate/: lexer, parser, executor, Go's fmt) with Docker's functions (json,
+// join, split, upper, lower, title, truncate, pad). A literal \t or \n in the template's text is
+// a tab or a newline, as Docker's CLI makes it.
 import { MinictrError } from '../base/errors.js';
-import { byCodeUnits } from '../base/compare.js';
-
-function lookup(value: unknown, path: string): unknown {
-  if (path === '.' || path === '') return value;
-  let current: unknown = value;
-  for (const key of path.replace(/^\./, '').split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return '<no value>';
-  if (value === null) return '<nil>';
-  if (Array.isArray(value)) return `[${value.map(show).join(' ')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => byCodeUnits(a, b));
-    return `map[${entries.map(([k, v]) => `${k}:${show(v)}`).join(' ')}]`;
-  }
-  return String(value);
-}
+import { Executor, TemplateExecError } from './gotemplate/exec.js';
+import { BUILTINS, DOCKER_FUNCS, DOCKER_HEADER_FUNCS, type TemplateFunc } from './gotemplate/funcs.js';
+import { TemplateSyntaxError } from './gotemplate/lex.js';
+import { parse, type TemplateNode } from './gotemplate/parse.js';
 
 /** Docker exits 64 when a --format template does not parse. */
-const EXIT_TEMPLATE = 64;
+export const EXIT_TEMPLATE_PARSE = 64;
+/** …and 1 when it fails while running (docker inspect's status for a failed element). */
+export const EXIT_TEMPLATE_EXEC = 1;
 
-export function renderTemplate(template: string, value: unknown): string {
-  const text = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  const opened = (text.match(/\{\{/g) ?? []).length;
-  const closed = (text.match(/\}\}/g) ?? []).length;
-  if (opened !== closed) {
-    throw new MinictrError('E_BAD_TEMPLATE', `template parsing error: unclosed action in "${template}"`, { exitCode: EXIT_TEMPLATE });
+export interface RenderOptions {
+  /** A table's header row: Docker's HeaderFunctions keep the column names (upper, json … return their argument). */
+  header?: boolean;
+}
+
+export interface Template {
+  readonly source: string;
+  execute(value: unknown, options?: RenderOptions): string;
+}
+
+const FUNCS: Record<string, TemplateFunc> = { ...BUILTINS, ...DOCKER_FUNCS };
+const HEADER_FUNCS: Record<string, TemplateFunc> = { ...BUILTINS, ...DOCKER_HEADER_FUNCS };
+
+/**
+ * Parse a template once; throws a MinictrError (E_BAD_TEMPLATE, exit 64) with Go's message,
+ * `template parsing error: template: :1: unexpected "}" in operand`, when it does not parse.
+ */
+export function compileTemplate(source: string): Template {
+  let tree: TemplateNode[];
+  try {
+    tree = parse(source, (name) => Object.hasOwn(FUNCS, name));
+  } catch (err) {
+    if (err instanceof TemplateSyntaxError) {
+      throw new MinictrError('E_BAD_TEMPLATE', `template parsing error: ${err.message}`, { exitCode: EXIT_TEMPLATE_PARSE, cause: err });
+    }
+    throw err;
   }
-  return text.replace(/\{\{\s*(.*?)\s*\}\}/g, (_whole, expr: string) => {
-    const json = /^json\s+(\S+)$/.exec(expr);
-    if (json) return JSON.stringify(lookup(value, json[1] ?? '.'));
-    if (/^\.[A-Za-z0-9_.]*$/.test(expr) || expr === '.') return show(lookup(value, expr));
-    throw new MinictrError('E_BAD_TEMPLATE', `template: unsupported expression "{{${expr}}}"; use {{json .}} or {{.Field.Sub}}`, { exitCode: EXIT_TEMPLATE });
-  });
+  return {
+    source,
+    execute(value: unknown, options: RenderOptions = {}): string {
+      try {
+        return new Executor(source, options.header ? HEADER_FUNCS : FUNCS, value).run(tree, value);
+      } catch (err) {
+        if (err instanceof TemplateExecError) {
+          throw new MinictrError('E_TEMPLATE_FAILED', err.message, { exitCode: EXIT_TEMPLATE_EXEC, cause: err });
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+/** Render `value` through a template (parse errors exit 64, execution errors 1). */
+export function renderTemplate(source: string, value: unknown, options: RenderOptions = {}): string {
+  return compileTemplate(source).execute(value, options);
 }

@@ -6,7 +6,7 @@ import type { VolumeFilter } from '../runtime/runtime.js';
 import { volumeDocument } from '../runtime/volumes.js';
 import { eachArgument, print, runtimeFor } from './context.js';
 import { formatRows, humanSize } from './table.js';
-import { renderTemplate } from './template.js';
+import { compileTemplate } from './template.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -132,11 +132,12 @@ export function registerVolumeCommands(program: Command): void {
     .argument('<volume...>')
     .action(async function (this: Command, names: string[], opts: { format?: string }) {
       const rt = runtimeFor(this);
+      const template = opts.format !== undefined ? compileTemplate(opts.format) : undefined;
       const docs: Record<string, unknown>[] = [];
       await eachArgument(names, async (name) => {
         docs.push(volumeDocument(await rt.inspectVolume(name)));
       });
-      if (opts.format !== undefined) for (const d of docs) print(renderTemplate(opts.format, d));
+      if (template) for (const d of docs) print(template.execute(d));
       else print(JSON.stringify(docs, null, 4));
     });
 

@@ -26,7 +26,8 @@ describe('inspect and --format', () => {
     assert.equal(renderTemplate('{{.HostConfig.PortBindings}}', doc), 'map[5000/tcp:[map[HostIp:0.0.0.0 HostPort:5005]]]');
     assert.equal(renderTemplate('{{json .State.Running}} {{.Name}}', doc), 'true /web');
     assert.equal(renderTemplate('{{.NetworkSettings.MacAddress}}', doc), '02:42:ac:12:00:02');
-    assert.throws(() => renderTemplate('{{range .X}}', doc), /unsupported expression/);
+    assert.equal(renderTemplate('{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', doc), '172.18.0.2');
+    assert.throws(() => renderTemplate('{{range .X}}', doc), /template parsing error: template: :1: unexpected EOF/);
   });
 });
 
