@@ -2,8 +2,7 @@
 import type { ContainerRecord } from '../base/records.js';
 import { formatPortsColumn } from '../network/ports.js';
 import { dockerStatus } from '../runtime/inspect.js';
-import { formatTable, humanDuration, timeAgo } from './table.js';
-import { compileTemplate } from './template.js';
+import { formatRows, humanDuration, timeAgo } from './table.js';
 
 export interface PsFlags {
   all?: boolean;
@@ -52,16 +51,15 @@ export function psRow(record: ContainerRecord, now: Date, truncate: boolean): Ps
   };
 }
 
+/** Docker's column titles for `ps --format 'table …'`. */
+const PS_HEADERS: PsRow = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
+  Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', State: 'STATE', Networks: 'NETWORKS',
+};
+
 export function formatPsTable(records: ContainerRecord[], flags: PsFlags, now: Date): string {
   const truncate = flags.trunc !== false;
   if (flags.quiet) return records.map((r) => (truncate ? r.id.slice(0, 12) : r.id)).join('\n');
   const rows = records.map((r) => psRow(r, now, truncate));
-  if (flags.format !== undefined) {
-    const template = compileTemplate(flags.format);
-    return rows.map((row) => template.execute(row)).join('\n');
-  }
-  return formatTable(
-    ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'],
-    rows.map((r) => [r.ID, r.Image, r.Command, r.RunningFor, r.Status, r.Ports, r.Names]),
-  );
+  return formatRows(rows, PS_HEADERS, ['ID', 'Image', 'Command', 'RunningFor', 'Status', 'Ports', 'Names'], flags.format);
 }

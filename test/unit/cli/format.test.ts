@@ -44,6 +44,13 @@ describe('ps', () => {
     assert.equal(statusText({ ...record, state: { ...record.state, status: 'created' } }, now), 'Created');
     assert.equal(formatPsTable([record], { quiet: true }, now), 'abcdef012345');
   });
+  it('--format takes a template per row, and `table` puts Docker\'s titles over aligned columns', () => {
+    assert.equal(formatPsTable([record], { format: '{{.Names}} {{.State}}' }, now), 'web running');
+    assert.deepEqual(formatPsTable([record], { format: 'table {{.ID}}\t{{.Names | upper}}' }, now).split('\n'), [
+      'CONTAINER ID   NAMES',
+      'abcdef012345   WEB',
+    ]);
+  });
 });
 
 describe('--dry-run rendering', () => {
