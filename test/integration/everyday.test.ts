@@ -5,11 +5,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { Sandbox, eventually, isRoot } from './sandbox.js';
-
-async function cgroupV1(): Promise<boolean> {
-  return readFile('/sys/fs/cgroup/cpuacct/cpuacct.usage', 'utf8').then(() => true, () => false);
-}
+import { Sandbox, cgroupFile as cgroupFileOf, cgroupV1, eventually, isRoot } from './sandbox.js';
 
 describe('everyday lifecycle commands', { skip: !isRoot && 'needs root' }, () => {
   const box = new Sandbox();
@@ -30,13 +26,13 @@ describe('everyday lifecycle commands', { skip: !isRoot && 'needs root' }, () =>
   const idOf = async (name: string) => (await ok('inspect', '-f', '{{.Id}}', name)).stdout.trim();
   /** The container's CPU time so far, in ns, as its cgroup counts it. */
   const cpuNanos = async (id: string): Promise<number> => {
-    if (v1) return Number((await readFile(`/sys/fs/cgroup/cpuacct/minictr/${id}/cpuacct.usage`, 'utf8')).trim());
-    const m = /^usage_usec (\d+)$/m.exec(await readFile(`/sys/fs/cgroup/minictr/${id}/cpu.stat`, 'utf8'));
+    if (v1) return Number((await readFile(cgroupFileOf(v1, id, 'cpuacct', 'cpuacct.usage'), 'utf8')).trim());
+    const m = /^usage_usec (\d+)$/m.exec(await readFile(cgroupFileOf(v1, id, 'cpu', 'cpu.stat'), 'utf8'));
     return Number(m?.[1]) * 1000;
   };
   const freezerState = async (id: string): Promise<string> =>
-    v1 ? (await readFile(`/sys/fs/cgroup/freezer/minictr/${id}/freezer.state`, 'utf8')).trim()
-      : /^frozen 1$/m.test(await readFile(`/sys/fs/cgroup/minictr/${id}/cgroup.events`, 'utf8')) ? 'FROZEN' : 'THAWED';
+    v1 ? (await readFile(cgroupFileOf(v1, id, 'freezer', 'freezer.state'), 'utf8')).trim()
+      : /^frozen 1$/m.test(await readFile(cgroupFileOf(v1, id, '', 'cgroup.events'), 'utf8')) ? 'FROZEN' : 'THAWED';
   const grows = async (id: string): Promise<boolean> => {
     const a = await cpuNanos(id);
     await new Promise((r) => setTimeout(r, 300));

@@ -4,21 +4,15 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { Sandbox, eventually, isRoot, minictrCgroups } from './sandbox.js';
+import { Sandbox, cgroupFile as cgroupFileOf, cgroupV1, eventually, isRoot, minictrCgroups } from './sandbox.js';
 
-const V1 = '/sys/fs/cgroup/memory/memory.limit_in_bytes';
-
-async function cgroupV1(): Promise<boolean> {
-  return readFile(V1, 'utf8').then(() => true, () => false);
-}
 
 describe('resource limits', { skip: !isRoot && 'needs root' }, () => {
   const box = new Sandbox();
   const mc = (...args: string[]) => box.minictr(args);
   let v1 = false;
   /** A controller's file of a container's cgroup, as the kernel has it. */
-  const cgroupFile = (id: string, controller: string, file: string): string =>
-    v1 ? `/sys/fs/cgroup/${controller}/minictr/${id}/${file}` : `/sys/fs/cgroup/minictr/${id}/${file}`;
+  const cgroupFile = (id: string, controller: string, file: string): string => cgroupFileOf(v1, id, controller, file);
 
   before(async () => {
     await box.setup();

@@ -59,6 +59,16 @@ export async function minictrCgroups(): Promise<string[]> {
   return out;
 }
 
+/** True where the cgroup controllers are v1 hierarchies (a hybrid layout counts), false on a v2-only host. */
+export async function cgroupV1(): Promise<boolean> {
+  return readFile('/sys/fs/cgroup/memory/memory.limit_in_bytes', 'utf8').then(() => true, () => false);
+}
+
+/** A file of a container's own cgroup, as the kernel has it (`controller` is ignored on v2). */
+export function cgroupFile(v1: boolean, id: string, controller: string, file: string): string {
+  return v1 ? `/sys/fs/cgroup/${controller}/minictr/${id}/${file}` : `/sys/fs/cgroup/minictr/${id}/${file}`;
+}
+
 /** The host's mount table lines that name `text` (a container's root or volume path). */
 export async function hostMountsNaming(text: string): Promise<string[]> {
   return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(text));

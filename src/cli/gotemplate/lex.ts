@@ -66,6 +66,20 @@ function lexInto(input: string, items: Item[]): void {
   const fail = (at: number, detail: string): never => {
     throw new TemplateSyntaxError(lineAt(at), detail);
   };
+  /** Just past the quoted text opening at `start` (backslash escapes skipped); a newline or the end is an error. */
+  const endOfQuoted = (start: number, quote: string, unterminated: string): number => {
+    let p = start + 1;
+    for (;;) {
+      const d = input[p];
+      if (d === '\\') {
+        p += 2;
+        continue;
+      }
+      if (d === undefined || d === '\n') fail(start, unterminated);
+      p++;
+      if (d === quote) return p;
+    }
+  };
   /** A right delimiter at p: `}}` or ` -}}` (trims the text after it). */
   const rightDelimAt = (p: number): { length: number; trim: boolean } | undefined => {
     if (isSpace(input[p]) && input[p + 1] === '-' && input.startsWith('}}', p + 2)) return { length: 4, trim: true };
@@ -123,17 +137,7 @@ function lexInto(input: string, items: Item[]): void {
         pos++;
         emit('pipe', start, pos);
       } else if (c === '"') {
-        pos++;
-        for (;;) {
-          const d = input[pos];
-          if (d === '\\') {
-            pos += 2;
-            continue;
-          }
-          if (d === undefined || d === '\n') fail(start, 'unterminated quoted string');
-          pos++;
-          if (d === '"') break;
-        }
+        pos = endOfQuoted(pos, '"', 'unterminated quoted string');
         emit('string', start, pos);
       } else if (c === '`') {
         const close = input.indexOf('`', pos + 1);
@@ -141,17 +145,7 @@ function lexInto(input: string, items: Item[]): void {
         pos = close + 1;
         emit('rawString', start, pos);
       } else if (c === "'") {
-        pos++;
-        for (;;) {
-          const d = input[pos];
-          if (d === '\\') {
-            pos += 2;
-            continue;
-          }
-          if (d === undefined || d === '\n') fail(start, 'unterminated character constant');
-          pos++;
-          if (d === "'") break;
-        }
+        pos = endOfQuoted(pos, "'", 'unterminated character constant');
         emit('charConstant', start, pos);
       } else if (c === '$' || (c === '.' && !/[0-9]/.test(input[pos + 1] ?? ''))) {
         pos++;
