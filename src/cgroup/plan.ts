@@ -271,3 +271,24 @@ export function procsFile(facts: CgroupFacts, record: CgroupRecord): string | un
   const dir = record.version === 2 ? controllerDir(facts, record, '') : (controllerDir(facts, record, 'pids') ?? cgroupDirs(facts, record)[0]);
   return dir === undefined ? undefined : `${dir}/cgroup.procs`;
 }
+
+/** A container cgroup found under minictr's parent, with how long ago it was last touched. */
+export interface FoundCgroup {
+  id: string;
+  ageMs: number;
+}
+
+/**
+ * Removing container cgroups no record of this root names (a crash's leftovers), by their dirs
+ * under every controller. Only ones untouched for `minAgeMs`: another state root's container
+ * may be between making its cgroup and entering it. A cgroup with processes refuses rmdir
+ * (EBUSY): it belongs to a live container, and is left, silently.
+ */
+export function planOrphanCgroups(facts: CgroupFacts, parent: string, found: FoundCgroup[], held: ReadonlySet<string>, minAgeMs: number): { ids: string[]; plan: Plan } {
+  const ids = found.filter((c) => !held.has(c.id) && c.ageMs >= minAgeMs).map((c) => c.id).sort();
+  const ops = ids.flatMap((id) =>
+    cgroupDirs(facts, { version: facts.version, path: cgroupPath(parent, id) }).map((dir) =>
+      rmdirOp(dir, 'remove a container cgroup no record leads back to', { tolerate: /ENOENT|EBUSY/ })),
+  );
+  return { ids, plan: { title: 'remove cgroups no record holds', ops } };
+}

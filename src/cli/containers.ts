@@ -304,6 +304,7 @@ export function registerContainerCommands(program: Command): void {
       if (pruned.networks.length > 0) print(`Deleted Networks:\n${pruned.networks.join('\n')}\n`);
       if (pruned.orphanNamespaces.length > 0) print(`Deleted network namespaces no record held:\n${pruned.orphanNamespaces.join('\n')}\n`);
       if (pruned.orphanRules > 0) print(`Deleted ${pruned.orphanRules} firewall rule(s) of containers no record held\n`);
+      if (pruned.orphanCgroups.length > 0) print(`Deleted cgroups no record held:\n${pruned.orphanCgroups.join('\n')}\n`);
     }));
 
   program

@@ -1,12 +1,12 @@
 // The host side of cgroups: where they are mounted, and a container's counters read from its
 // cgroup's files. Small kernel files are read blocking, as gather.ts does.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { MinictrError } from '../base/errors.js';
 import type { CgroupRecord } from '../base/records.js';
 import type { HostCpus } from '../cgroup/limits.js';
 import { cgroupVersion, parseCgroupMounts } from '../cgroup/mounts.js';
-import { freezerFiles, oomKillFile, parseFreezerState, parseOomKills, procsFile, type CgroupFacts } from '../cgroup/plan.js';
+import { freezerFiles, oomKillFile, parseFreezerState, parseOomKills, procsFile, type CgroupFacts, type FoundCgroup } from '../cgroup/plan.js';
 import { parseCgroupCounters, parseNetDev, parseProcStat, statsFiles, type StatsSample } from '../cgroup/stats.js';
 
 function read(path: string): string {
@@ -94,4 +94,25 @@ export function readCgroupPids(facts: CgroupFacts, record: CgroupRecord): number
   const file = procsFile(facts, record);
   if (file === undefined) return [];
   return read(file).split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+}
+
+/** The container cgroups under `parent` (read in one hierarchy: every one holds the same ids), with their age. */
+export function listContainerCgroups(facts: CgroupFacts, parent: string): FoundCgroup[] {
+  const mount = facts.version === 2 ? facts.unified : facts.v1?.['memory'] ?? Object.values(facts.v1 ?? {})[0];
+  if (mount === undefined) return [];
+  const dir = `${mount}/${parent}`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const now = Date.now();
+  return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).flatMap((id) => {
+    try {
+      return [{ id, ageMs: now - statSync(`${dir}/${id}`).mtimeMs }];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -7,6 +7,9 @@ import { firewallDump, namedNamespaces } from './gather.js';
 import { list } from './lifecycle.js';
 import { removeMany } from './remove-many.js';
 import { pruneNetworks } from './networks.js';
+import { planOrphanCgroups } from '../cgroup/plan.js';
+import { CGROUP_PARENT } from './cgroup-life.js';
+import { cgroupFacts, listContainerCgroups } from './cgroups.js';
 
 export interface Pruned {
   containers: string[];
@@ -14,26 +17,37 @@ export interface Pruned {
   /** Leftovers no record held: network namespaces, and how many firewall rules. */
   orphanNamespaces: string[];
   orphanRules: number;
+  /** Container cgroups no record held (ids). */
+  orphanCgroups: string[];
   warnings: string[];
 }
 
+/** How long a cgroup must have stood untouched before it counts as left over: see planOrphanCgroups. */
+const ORPHAN_CGROUP_AGE_MS = 60_000;
+
 /** Remove what no record leads back to, under the network lock (an attach records before it creates). */
-async function pruneOrphans(ctx: RuntimeContext): Promise<Pick<Pruned, 'orphanNamespaces' | 'orphanRules' | 'warnings'>> {
+async function pruneOrphans(ctx: RuntimeContext): Promise<Pick<Pruned, 'orphanNamespaces' | 'orphanRules' | 'orphanCgroups' | 'warnings'>> {
   return ctx.store.lock('network', async () => {
-    const held = new Set((await ctx.store.listContainers()).map((c) => c.id.slice(0, 12)));
-    const [namespaces, dump] = await Promise.all([namedNamespaces(ctx.runner), firewallDump(ctx.runner)]);
+    const records = await ctx.store.listContainers();
+    const held = new Set(records.map((c) => c.id.slice(0, 12)));
+    const [namespaces, dump, facts] = await Promise.all([namedNamespaces(ctx.runner), firewallDump(ctx.runner), cgroupFacts()]);
     const found = planOrphanCleanup(held, namespaces, dump);
-    const { failures } = await applyPlanBestEffort(found.plan, ctx.runner, stepOptions(ctx));
+    const cgroups = planOrphanCgroups(facts, CGROUP_PARENT, listContainerCgroups(facts, CGROUP_PARENT), new Set(records.map((c) => c.id)), ORPHAN_CGROUP_AGE_MS);
+    const reports = await Promise.all([
+      applyPlanBestEffort(found.plan, ctx.runner, stepOptions(ctx)),
+      applyPlanBestEffort(cgroups.plan, ctx.runner, stepOptions(ctx)),
+    ]);
     return {
       orphanNamespaces: found.namespaces,
       orphanRules: found.rules,
-      warnings: failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`),
+      orphanCgroups: cgroups.ids,
+      warnings: reports.flatMap((r) => r.failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`)),
     };
   });
 }
 
 export async function systemPrune(ctx: RuntimeContext): Promise<Pruned> {
-  const pruned: Pruned = { containers: [], networks: [], orphanNamespaces: [], orphanRules: 0, warnings: [] };
+  const pruned: Pruned = { containers: [], networks: [], orphanNamespaces: [], orphanRules: 0, orphanCgroups: [], warnings: [] };
   const stopped = (await list(ctx, true)).filter((r) => r.state.status !== 'running');
   const { removed } = await removeMany(ctx, stopped.map((r) => r.id), { force: true });
   for (const { record, warnings } of removed) {

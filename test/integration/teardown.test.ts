@@ -4,8 +4,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
-import { Sandbox, isRoot, sh } from './sandbox.js';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rmdir, utimes } from 'node:fs/promises';
+import { Sandbox, cgroupFile, cgroupV1, isRoot, sh } from './sandbox.js';
 
 describe('teardown warnings and leftovers', { skip: !isRoot && 'needs root' }, () => {
   const box = new Sandbox();
@@ -68,5 +69,30 @@ describe('teardown warnings and leftovers', { skip: !isRoot && 'needs root' }, (
     assert.match(rules, new RegExp(`minictr:${kept}`), 'the running container keeps its rules');
     assert.equal((await box.host(['ip', 'link', 'show', `veth${orphan.slice(0, 7)}`])).code, 1, 'the leftover veth is gone');
     assert.equal((await mc('rm', '-f', 'keeper')).code, 0);
+  });
+
+  it('system prune removes container cgroups no record holds, once they have stood a minute, and nothing else', async () => {
+    const v1 = await cgroupV1();
+    const controllers = v1 ? ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'freezer', 'blkio', 'devices'] : [''];
+    const keep = await mc('run', '-d', '--name', 'cg-keeper', 'busybox', 'sleep', '300');
+    assert.equal(keep.code, 0, keep.stderr);
+    const kept = keep.stdout.trim();
+    // What a crash leaves: a cgroup with no record. One made a minute ago, one just now.
+    const [old, young] = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
+    const dirs = (id: string) => controllers.map((c) => cgroupFile(v1, id, c, '').replace(/\/$/, ''));
+    for (const id of [old, young]) for (const dir of dirs(id)) await mkdir(dir, { recursive: true });
+    const minuteAgo = new Date(Date.now() - 120_000);
+    for (const dir of dirs(old)) await utimes(dir, minuteAgo, minuteAgo);
+    try {
+      const prune = await mc('system', 'prune', '-f');
+      assert.equal(prune.code, 0, prune.stderr);
+      assert.match(prune.stdout, new RegExp(`Deleted cgroups no record held:\\n${old}\\n`));
+      for (const dir of dirs(old)) assert.equal(existsSync(dir), false, `${dir} is gone`);
+      for (const dir of dirs(young)) assert.equal(existsSync(dir), true, 'a young one may be a start of another state root');
+      for (const dir of dirs(kept)) assert.equal(existsSync(dir), true, 'the running container keeps its cgroup');
+    } finally {
+      for (const id of [old, young]) for (const dir of dirs(id)) await rmdir(dir).catch(() => undefined);
+      await mc('rm', '-f', 'cg-keeper');
+    }
   });
 });

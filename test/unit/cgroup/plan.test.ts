@@ -12,6 +12,7 @@ import {
   parseOomKills,
   planCgroupCreate,
   planCgroupRemove,
+  planOrphanCgroups,
   sharesToWeight,
   type CgroupFacts,
 } from '../../../src/cgroup/plan.js';
@@ -203,3 +204,17 @@ describe('applied through the runner', () => {
   });
 });
 
+
+describe('cgroups no record holds', () => {
+  const old = 'a'.repeat(64);
+  const young = 'b'.repeat(64);
+  const held = 'c'.repeat(64);
+  it('removes an old unrecorded one under every controller, tolerating a live one (EBUSY) and one already gone', () => {
+    const found = [{ id: old, ageMs: 120_000 }, { id: young, ageMs: 1_000 }, { id: held, ageMs: 120_000 }];
+    const { ids, plan } = planOrphanCgroups(V1, 'minictr', found, new Set([held]), 60_000);
+    assert.deepEqual(ids, [old], 'a young one may be another root\'s start; a held one is a container');
+    assert.equal(plan.ops.length, 8);
+    assert.ok(plan.ops.every((op) => op.kind === 'rmdir' && op.path.endsWith(`/minictr/${old}`) && op.tolerate?.test('EBUSY') && op.tolerate.test('ENOENT')));
+    assert.deepEqual(planOrphanCgroups(V2, 'minictr', found, new Set([held]), 60_000).plan.ops.map(line), [`rmdir ${CG}/minictr/${old} (tolerates ENOENT|EBUSY)`]);
+  });
+});
