@@ -1,3 +1,5 @@
+import type { RestartPolicy } from './restart-policy.js';
+
 // The shapes of what minictr writes down. Every created host object is recorded here
 // before (or as) it is made, so teardown can be planned from the record alone.
 
@@ -52,6 +54,8 @@ export interface HostConfig {
   /** none | host | bridge | a user-defined network name. */
   networkMode: string;
   autoRemove: boolean;
+  /** `--restart`; absent means `no`. */
+  restartPolicy?: RestartPolicy;
   /** As given on the command line (ports are resolved at start). */
   portSpecs: string[];
   /** `-v` specs as given (Docker's HostConfig.Binds). Absent in records made before volumes. */
@@ -127,6 +131,14 @@ export interface ContainerState {
   startedAt: string;
   finishedAt: string;
   error: string;
+  /** Exited, waiting out the restart policy's back-off (Docker's State.Restarting). */
+  restarting?: boolean;
+  /** The process that sleeps the back-off and then starts the container again (its own process group). */
+  restartWaiterPid?: number;
+  /** The back-off of the last restart, in ms (the next one doubles it). */
+  restartDelayMs?: number;
+  /** Stopped, killed or removed by hand: no policy restarts it until a manual start (Docker's HasBeenManuallyStopped). */
+  manuallyStopped?: boolean;
 }
 
 export interface ContainerRecord {
@@ -137,6 +149,8 @@ export interface ContainerRecord {
   config: ContainerConfig;
   hostConfig: HostConfig;
   state: ContainerState;
+  /** Restarts done by the restart policy since the last manual start (Docker's RestartCount). */
+  restartCount?: number;
   /** Set while the container holds network objects (veth, address, rules). */
   network?: NetworkAttachment;
   /** How the writable root is made. */

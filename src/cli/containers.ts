@@ -31,6 +31,7 @@ function addContainerFlags(cmd: Command): Command {
     .addOption(new Option('--net <mode>', 'same as --network').hideHelp())
     .option('-p, --publish <spec>', 'publish a port: [ip:][hostPort:]containerPort[/tcp|udp] (repeatable)', collect, [])
     .option('--rm', 'remove the container when it exits')
+    .option('--restart <policy>', 'restart policy: no (default), on-failure[:max-retries], always, unless-stopped')
     .option('-u, --user <user[:group]>', 'run as this user (name or uid, from the image\'s /etc/passwd)')
     .option('-P, --publish-all', 'publish every port the image exposes on a free host port')
     .option('--pull <policy>', 'pull the image: missing (default), always or never')
@@ -291,9 +292,20 @@ export function registerContainerCommands(program: Command): void {
       for (const line of lines) print(line);
     }));
 
-  program
+  const system = program
     .command('system')
-    .description('minictr-wide housekeeping')
+    .description('minictr-wide housekeeping');
+  system
+    .command('boot')
+    .description('after a reboot: start every container whose restart policy says so (always, unless-stopped not stopped by hand, on-failure after a failure)')
+    .action(withRuntime(async (rt) => {
+      const { started, failed } = await rt.boot();
+      for (const id of started) print(id);
+      if (failed.length > 0) {
+        throw new MinictrError('E_BOOT', failed.map((f) => `cannot start ${f.id.slice(0, 12)}: ${f.error instanceof Error ? f.error.message : String(f.error)}`).join('\n'));
+      }
+    }));
+  system
     .command('prune')
     .description('remove every stopped container, every network no container uses, and leftovers no record holds')
     .option('-f, --force', 'do not ask (minictr never asks)')
@@ -312,7 +324,15 @@ export function registerContainerCommands(program: Command): void {
     .description('record a container exit and release its network (run by the monitor)')
     .argument('<id>')
     .action(withRuntime(async (rt, id: string) => {
-      warn((await rt.finalizeExit(id))?.warnings ?? []);
+      warn((await rt.handleExit(id))?.warnings ?? []);
+    }));
+
+  program
+    .command('_restart', { hidden: true })
+    .description('start a container again after its restart back-off (run by the waiter the exit handling leaves)')
+    .argument('<id>')
+    .action(withRuntime(async (rt, id: string) => {
+      await rt.restartNow(id);
     }));
 
 }

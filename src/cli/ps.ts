@@ -18,6 +18,7 @@ function ellipsis(text: string, max: number): string {
 export function statusText(record: ContainerRecord, now: Date): string {
   const s = record.state;
   if (s.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(s.startedAt))}${s.paused ? ' (Paused)' : ''}`;
+  if (s.status === 'exited' && s.restarting) return `Restarting (${s.exitCode}) ${timeAgo(new Date(s.finishedAt), now)}`;
   if (s.status === 'exited') return `Exited (${s.exitCode}) ${timeAgo(new Date(s.finishedAt), now)}`;
   return 'Created';
 }

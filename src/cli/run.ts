@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import type { PullPolicy } from '../image/store.js';
 import type { Resources } from '../base/records.js';
+import { parseRestartPolicy } from '../base/restart-policy.js';
 import { parseBytes, parseCpus, parseCpuShares, parseCpuset, parseMemorySwap, parsePidsLimit } from '../cgroup/limits.js';
 import type { ContainerSpec } from '../runtime/runtime.js';
 import { parseEnvFile, parseEnvFlag, parseLabels } from '../runtime/options.js';
@@ -26,6 +27,7 @@ export interface RunFlags {
   net?: string;
   publish: string[];
   rm?: boolean;
+  restart?: string;
   detach?: boolean;
   dryRun?: boolean;
   explain?: boolean;
@@ -105,6 +107,8 @@ function resourcesFromFlags(flags: RunFlags): Partial<Resources> {
 /** The container the flags describe. */
 export async function specFromFlags(image: string, command: string[], flags: RunFlags): Promise<ContainerSpec> {
   const network = flags.network ?? flags.net;
+  const restartPolicy = parseRestartPolicy(flags.restart ?? '');
+  if (flags.rm && restartPolicy.name !== 'no') throw new MinictrError('E_BAD_FLAG', 'Conflicting options: --restart and --rm');
   return {
     image,
     command,
@@ -121,6 +125,7 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     interactive: flags.interactive ?? false,
     publishAll: flags.publishAll ?? false,
     autoRemove: flags.rm ?? false,
+    restartPolicy,
     volumes: flags.volume,
     mounts: flags.mount,
     tmpfs: flags.tmpfs,

@@ -1,5 +1,6 @@
 // Creating a container: from what the user asked (image, command, flags) to a checked record
 // and a writable root. Nothing here starts a process; see ./lifecycle.ts.
+import type { RestartPolicy } from '../base/restart-policy.js';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { cp, mkdir, readFile } from 'node:fs/promises';
@@ -44,6 +45,8 @@ export interface ContainerSpec {
   /** `-P`: every port the image exposes, on a free host port. */
   publishAll?: boolean;
   autoRemove?: boolean;
+  /** `--restart`, already parsed (base/restart-policy.ts). */
+  restartPolicy?: RestartPolicy;
   pull?: PullPolicy;
   /** `-v` specs as given: `/host:/ctr[:ro]`, `name:/ctr`, `/ctr` (anonymous). */
   volumes?: string[];
@@ -115,6 +118,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
     hostConfig: {
       networkMode: spec.network ?? 'bridge',
       autoRemove: spec.autoRemove ?? false,
+      ...(spec.restartPolicy && spec.restartPolicy.name !== 'no' ? { restartPolicy: spec.restartPolicy } : {}),
       portSpecs: [...spec.publish, ...exposed],
       binds: spec.volumes ?? [],
       tmpfs: Object.fromEntries(tmpfs),

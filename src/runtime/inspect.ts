@@ -40,8 +40,9 @@ function dockerResources(r: Partial<Resources> | undefined): Record<string, unkn
   };
 }
 
-/** Docker's State.Status: a running container frozen by `pause` is "paused". */
+/** Docker's State.Status: a running container frozen by `pause` is "paused"; one waiting out its restart back-off "restarting". */
 export function dockerStatus(record: ContainerRecord): string {
+  if (record.state.status !== 'running' && record.state.restarting) return 'restarting';
   return record.state.status === 'running' && record.state.paused ? 'paused' : record.state.status;
 }
 
@@ -70,7 +71,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Status: dockerStatus(record),
       Running: s.status === 'running',
       Paused: s.status === 'running' && s.paused === true,
-      Restarting: false,
+      Restarting: s.status !== 'running' && s.restarting === true,
       OOMKilled: s.oomKilled === true,
       Dead: false,
       Pid: s.status === 'running' ? s.pid : 0,
@@ -81,10 +82,12 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     },
     Image: `sha256:${record.config.imageId}`,
     Name: `/${record.name}`,
+    RestartCount: record.restartCount ?? 0,
     Driver: record.rootfsMode === 'overlay' ? 'overlay2' : 'vfs',
     HostConfig: {
       NetworkMode: mode,
       AutoRemove: record.hostConfig.autoRemove,
+      RestartPolicy: { Name: record.hostConfig.restartPolicy?.name ?? 'no', MaximumRetryCount: record.hostConfig.restartPolicy?.maximumRetryCount ?? 0 },
       PortBindings: portBindings(net?.ports ?? []),
       Binds: record.hostConfig.binds?.length ? record.hostConfig.binds : null,
       Tmpfs: record.hostConfig.tmpfs && Object.keys(record.hostConfig.tmpfs).length ? record.hostConfig.tmpfs : null,

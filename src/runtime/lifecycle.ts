@@ -29,6 +29,8 @@ export interface StartOptions {
   foreground: boolean;
   /** Hand the caller's stdin to the container (foreground only). */
   stdin: boolean;
+  /** Started again by the restart policy (not by hand): RestartCount and a manual stop are kept. */
+  restart?: boolean;
 }
 
 export interface Started {
@@ -66,6 +68,8 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   let record = await refresh(ctx, await mustLoad(ctx, id));
   if (record.state.paused) throw new MinictrError('E_PAUSED', 'cannot start a paused container, try unpause instead', { exitCode: 1 });
   if (record.state.status === 'running') return { record };
+  // Started by hand while a policy's back-off runs: the waiting restart is not needed.
+  if (!io.restart && record.state.restartWaiterPid) signalPid(-record.state.restartWaiterPid, 'SIGKILL');
   const paths = ctx.store.paths;
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
   const attachment = await attach(ctx, record);
@@ -114,6 +118,14 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
         ...r.state, status: 'running', pid: 0, pidStartTime: 0, monitorPid, exitCode: 0,
         startedAt: new Date().toISOString(), finishedAt: NULL_TIME, error: '',
       };
+      delete r.state.restarting;
+      delete r.state.restartWaiterPid;
+      if (!io.restart) {
+        // A start by hand, as Docker's: the count and the back-off begin again, a manual stop is forgotten.
+        delete r.state.manuallyStopped;
+        delete r.state.restartDelayMs;
+        if (r.restartCount !== undefined) r.restartCount = 0;
+      }
     });
     if (!started) throw new MinictrError('E_GONE', `container ${id.slice(0, 12)} was removed while starting`);
     await checkpoint(paths.root, 'spawned');
@@ -223,7 +235,7 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
 
 /** Bring a record in line with the kernel: a "running" container whose process is gone has exited. */
 export async function refresh(ctx: RuntimeContext, record: ContainerRecord): Promise<ContainerRecord> {
-  if (record.state.status !== 'running') return record;
+  if (record.state.status !== 'running') return withRestartWaiter(record);
   if (record.state.pid === 0) {
     // Still starting (pid not yet recorded) while the monitor lives.
     if (await isAlive(record.state.monitorPid)) return record;
@@ -267,6 +279,8 @@ export async function find(ctx: RuntimeContext, ref: string): Promise<ContainerR
 
 export async function kill(ctx: RuntimeContext, ref: string, signal: NodeJS.Signals): Promise<Removed> {
   const record = await find(ctx, ref);
+  // Killed by hand: its restart policy no longer applies; a pending restart is cancelled instead.
+  if (await markStopped(ctx, record)) return { record, warnings: [] };
   if (record.state.status !== 'running' || record.state.pid === 0) {
     throw new MinictrError('E_NOT_RUNNING', `cannot kill container ${ref}: container ${record.id.slice(0, 12)} is not running`, { exitCode: 1 });
   }
@@ -281,6 +295,8 @@ export async function kill(ctx: RuntimeContext, ref: string, signal: NodeJS.Sign
 /** SIGTERM, then SIGKILL after `timeoutSeconds`, as `docker stop`. */
 export async function stop(ctx: RuntimeContext, ref: string, timeoutSeconds: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<Removed> {
   const record = await find(ctx, ref);
+  // Marked before the signal: the exit handling it causes must not restart it.
+  await markStopped(ctx, record);
   if (record.state.status !== 'running') return { record, warnings: [] };
   if (record.state.pid !== 0) {
     await sendSignal(ctx, record, signal, true);
@@ -339,6 +355,8 @@ export async function remove(ctx: RuntimeContext, ref: string, options: RemoveOp
   const { force } = options;
   let record = await find(ctx, ref);
   const warnings: string[] = [];
+  if (record.state.restarting && !force) throw restartingRemoval(record);
+  if (force) await markStopped(ctx, record);
   if (record.state.status === 'running') {
     if (!force) {
       if (record.state.paused) throw pausedRemoval(record);
@@ -360,6 +378,11 @@ export async function remove(ctx: RuntimeContext, ref: string, options: RemoveOp
   }
   warnings.push(...(await removeRecord(ctx, record, { volumes: options.volumes ?? false })));
   return { record, warnings };
+}
+
+/** Docker's refusal to remove a container waiting out its restart back-off without -f. */
+export function restartingRemoval(record: ContainerRecord): MinictrError {
+  return new MinictrError('E_RESTARTING', `cannot remove container "${record.name}": container is restarting: stop the container before removing or force remove`, { exitCode: 1 });
 }
 
 /** Docker's refusal to remove a paused container without -f. */
@@ -395,6 +418,32 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, option
   // Anonymous volumes go with their container (rm -v, --rm), unless another still uses one (--volumes-from).
   if (options.volumes) await releaseVolumes(ctx, record);
   return [...cgroup.warnings, ...warnings];
+}
+
+/** `stop`, `kill`, `rm`: no policy restarts this container until it is started by hand; a pending restart is cancelled. */
+export async function markStopped(ctx: RuntimeContext, record: ContainerRecord): Promise<boolean> {
+  if (!record.hostConfig.restartPolicy) return false;
+  let waiter = 0;
+  let wasRestarting = false;
+  await update(ctx, record.id, (r) => {
+    r.state.manuallyStopped = true;
+    wasRestarting = r.state.restarting === true;
+    waiter = r.state.restartWaiterPid ?? 0;
+    delete r.state.restarting;
+    delete r.state.restartWaiterPid;
+  });
+  if (waiter > 0) signalPid(-waiter, 'SIGKILL');
+  return wasRestarting;
+}
+
+/** A record as it is now: restarting only while its waiter lives (a reboot ends the wait). */
+export async function withRestartWaiter(record: ContainerRecord): Promise<ContainerRecord> {
+  if (!record.state.restarting) return record;
+  if (record.state.restartWaiterPid && (await isAlive(record.state.restartWaiterPid))) return record;
+  const state = { ...record.state };
+  delete state.restarting;
+  delete state.restartWaiterPid;
+  return { ...record, state };
 }
 
 /** The monitor runs host tools from a fixed PATH; a missing one is minictr's failure (125), said before anything starts. */

@@ -73,6 +73,7 @@ export function parsePsFilters(flags: readonly string[]): PsFilters {
 
 /** Docker's State: a frozen running container is "paused". */
 export function psState(record: ContainerRecord): (typeof PS_STATUSES)[number] {
+  if (record.state.status !== 'running' && record.state.restarting) return 'restarting';
   return record.state.status === 'running' && record.state.paused ? 'paused' : record.state.status;
 }
 

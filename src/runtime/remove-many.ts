@@ -13,7 +13,7 @@ import { containerLock, recordLock, teardownWarnings } from './attach.js';
 import { releaseCgroup } from './cgroup-life.js';
 import { syncHosts } from './containers.js';
 import { stepOptions, type RuntimeContext } from './context.js';
-import { find, judgeExit, pausedRemoval, sendSignal, signalPid, waitForExit, writtenNumber, type RemoveOptions, type Removed } from './lifecycle.js';
+import { find, judgeExit, markStopped, pausedRemoval, restartingRemoval, sendSignal, signalPid, waitForExit, writtenNumber, type RemoveOptions, type Removed } from './lifecycle.js';
 import { releaseVolumes } from './volumes.js';
 
 export interface RemovedMany {
@@ -41,6 +41,9 @@ export async function removeMany(ctx: RuntimeContext, refs: string[], options: R
         if (record.state.paused) throw pausedRemoval(record);
         throw new MinictrError('E_RUNNING', `cannot remove container "${record.name}": container is running; stop it first or use rm -f`, { exitCode: 1 });
       }
+      if (record.state.restarting && !options.force) throw restartingRemoval(record);
+      // Removed by hand: a pending restart is cancelled before anything else.
+      if (options.force) await markStopped(ctx, record);
       seen.add(record.id);
       targets.push({ ref, record, warnings: [] });
     } catch (err) {

@@ -6,6 +6,7 @@ import type { ContainerRecord } from '../base/records.js';
 import { create, resolveSpec, type ContainerSpec, type CreateOptions } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { finalizeExit, remove, signalContainer, start } from './lifecycle.js';
+import { afterExit } from './restart.js';
 
 export interface RunOptions extends CreateOptions {
   /** Return once the container runs, leaving it to its monitor. */
@@ -45,5 +46,7 @@ export async function run(ctx: RuntimeContext, spec: ContainerSpec, options: Run
   });
   for (const signal of FORWARDED_SIGNALS) options.forward?.off(signal, forward);
   const final = await finalizeExit(ctx, record.id);
+  // As Docker's CLI: the first exit's status is returned, the policy restarts the container behind.
+  await afterExit(ctx, record.id);
   return { record: final?.record ?? started.record, exitCode: final?.record.state.exitCode ?? monitorCode, warnings: final?.warnings ?? [] };
 }

@@ -36,6 +36,7 @@ import { rename } from './rename.js';
 import { top, type TopResult } from './top.js';
 import { filterContainers, filtersImplyAll, parsePsFilters } from './ps-filter.js';
 import { systemPrune, type Pruned } from './prune.js';
+import { afterExit, boot, restartNow } from './restart.js';
 import { removeMany, type RemovedMany } from './remove-many.js';
 import { run, type RunOptions, type RunResult } from './run.js';
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, type PrunedVolumes, type VolumeFilter } from './volumes.js';
@@ -153,6 +154,20 @@ export class Runtime implements RuntimeContext {
   /** Record a container's exit and release what it held (the monitor calls this). */
   finalizeExit(id: string): Promise<Removed | undefined> {
     return finalizeExit(this, id);
+  }
+  /** The monitor's exit handling: the exit recorded and released, then the restart policy asked. */
+  async handleExit(id: string): Promise<Removed | undefined> {
+    const removed = await finalizeExit(this, id);
+    await afterExit(this, id);
+    return removed;
+  }
+  /** The end of a restart policy's back-off (the waiter shell calls this). */
+  restartNow(id: string): Promise<void> {
+    return restartNow(this, id);
+  }
+  /** `system boot`: after a reboot, start what the restart policies say, as Docker's daemon does when it starts. */
+  async boot(): Promise<{ started: string[]; failed: { id: string; error: unknown }[] }> {
+    return boot(this, await list(this, true));
   }
   prune(): Promise<Pruned> {
     return systemPrune(this);
