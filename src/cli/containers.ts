@@ -38,6 +38,7 @@ function addContainerFlags(cmd: Command): Command {
     .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly] (repeatable)', collect, [])
     .option('--tmpfs <path[:opts]>', 'mount an empty tmpfs, e.g. /run:size=64m (repeatable)', collect, [])
     .option('--read-only', "mount the container's root read-only")
+    .option('--init', 'run an init (tini) as PID 1 that forwards signals and reaps zombies')
     .option('--volumes-from <container[:ro|rw]>', "mount another container's volumes and binds (repeatable)", collect, [])
     .option('-m, --memory <bytes>', 'memory limit, e.g. 32m or 1g')
     .option('--memory-swap <bytes>', 'memory + swap limit; -1 unlimited swap')
