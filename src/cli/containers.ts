@@ -308,6 +308,28 @@ export function registerContainerCommands(program: Command): void {
     }));
 
   program
+    .command('cp')
+    .description("copy files between a container and the host: cp CONTAINER:SRC DEST|-, cp SRC|- CONTAINER:DEST")
+    .option('-a, --archive', 'keep owners and modes (always done)')
+    .argument('<src>')
+    .argument('<dest>')
+    .action(withRuntime(async (rt, src: string, dest: string) => {
+      process.exitCode = await rt.copy(src, dest, { stdin: process.stdin, stdout: process.stdout });
+    }));
+
+  program
+    .command('_cp-root', { hidden: true })
+    .description('copy with a container root mounted by cp (a stopped overlay container)')
+    .argument('<root>')
+    .argument('<ref>')
+    .argument('<direction>')
+    .argument('<container-path>')
+    .argument('<host-path>')
+    .action(withRuntime(async (rt, root: string, ref: string, direction: string, containerPath: string, hostPath: string) => {
+      await rt.copyWithRoot(root, ref, direction === 'in' ? 'in' : 'out', containerPath, hostPath, { stdin: process.stdin, stdout: process.stdout });
+    }));
+
+  program
     .command('_on-exit', { hidden: true })
     .description('record a container exit and release its network (run by the monitor)')
     .argument('<id>')

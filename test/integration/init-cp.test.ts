@@ -2,7 +2,8 @@
 // stopped containers, with no way out of the container's root through its symlinks.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, isRoot } from './sandbox.js';
@@ -65,5 +66,92 @@ describe('--init and cp', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(await zombies('z-init'), 0, 'tini reaped the orphan');
     assert.equal(await zombies('z-bare'), 1, 'without an init the orphan stays a zombie');
     await ok('rm', '-f', 'z-init', 'z-bare');
+  });
+
+  it('cp out of a running and a stopped container, to a directory, a new name and a tar stream: owners, modes and links kept', async () => {
+    await ok('run', '-d', '--name', 'cpsrc', '--network', 'none', 'busybox', 'sh', '-c',
+      'mkdir -p /d/sub && echo hi > /d/sub/f && chown 1234:56 /d/sub/f && chmod 4750 /d/sub/f && ln -s /etc/passwd /d/link && touch /ready; sleep 300');
+    for (let i = 0; i < 100 && (await mc('exec', 'cpsrc', 'test', '-e', '/ready')).code !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+    for (const state of ['running', 'stopped']) {
+      if (state === 'stopped') await ok('stop', '-t', '0', 'cpsrc');
+      const into = join(work, `out-${state}`);
+      await mkdir(into);
+      await ok('cp', 'cpsrc:/d', into);
+      const f = await stat(join(into, 'd', 'sub', 'f'));
+      assert.equal(f.uid, 1234, `${state}: owner kept`);
+      assert.equal(f.gid, 56);
+      assert.equal(f.mode & 0o7777, 0o4750, `${state}: mode kept, setuid included`);
+      assert.equal(await readlink(join(into, 'd', 'link')), '/etc/passwd', `${state}: a symlink stays a symlink`);
+      await ok('cp', 'cpsrc:/d/sub/f', join(into, 'renamed'));
+      assert.equal(await readFile(join(into, 'renamed'), 'utf8'), 'hi\n');
+      const listing = await mc('cp', 'cpsrc:/d/sub', '-');
+      assert.equal(listing.code, 0, listing.stderr);
+      assert.match(listing.stdout, /sub\/f\0/, `${state}: a tar stream on stdout`);
+      const missing = await mc('cp', 'cpsrc:/nope', into);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /Could not find the file \/nope in container cpsrc/);
+    }
+    await ok('rm', 'cpsrc');
+  });
+
+  it('cp into a running and a stopped container, from a file, a directory and a tar stream on stdin', async () => {
+    const src = join(work, 'in-src');
+    await mkdir(join(src, 'tree'), { recursive: true });
+    await writeFile(join(src, 'tree', 'a'), 'A\n');
+    await chmod(join(src, 'tree', 'a'), 0o640);
+    execFileSync('chown', ['4321:65', join(src, 'tree', 'a')]);
+    await writeFile(join(src, 'file'), 'F\n');
+    execFileSync('tar', ['-C', src, '-cf', join(src, 'stream.tar'), 'file']);
+    await ok('create', '--name', 'cpdst', '--network', 'none', 'busybox', 'sleep', '300');
+    await ok('cp', join(src, 'tree'), 'cpdst:/');
+    await ok('cp', join(src, 'file'), 'cpdst:/renamed');
+    await ok('start', 'cpdst');
+    await ok('cp', join(src, 'file'), 'cpdst:/tree/');
+    const fromStdin = await box.minictr(['cp', '-', 'cpdst:/tmp'], { input: (await readFile(join(src, 'stream.tar'))).toString('latin1') });
+    assert.equal(fromStdin.code, 0, fromStdin.stderr);
+    const seen = await ok('exec', 'cpdst', 'sh', '-c', 'stat -c "%u:%g %a %n" /tree/a; cat /renamed /tree/file /tmp/file');
+    assert.equal(seen.stdout, '4321:65 640 /tree/a\nF\nF\nF\n');
+    await ok('rm', '-f', 'cpdst');
+  });
+
+  it('cp never leaves the container root through its symlinks, absolute or relative, out or in', async () => {
+    const hostDir = join(work, 'host-secret');
+    await mkdir(hostDir);
+    await writeFile(join(hostDir, 'secret'), 'host only\n');
+    const rootfs = join(work, 'crafted');
+    await mkdir(join(rootfs, 'bin'), { recursive: true });
+    await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
+    await symlink('busybox', join(rootfs, 'bin', 'sh'));
+    await symlink('busybox', join(rootfs, 'bin', 'sleep'));
+    await symlink(hostDir, join(rootfs, 'abs'));
+    await symlink(`../../../../../../../..${hostDir}`, join(rootfs, 'rel'));
+    await symlink(join(hostDir, 'secret'), join(rootfs, 'secretlink'));
+    const tarball = join(work, 'crafted.tar');
+    execFileSync('tar', ['-C', rootfs, '-cf', tarball, '.']);
+    await ok('import', tarball, 'crafted:1');
+    const evil = join(work, 'evil');
+    await writeFile(evil, 'written\n');
+    const stream = join(work, 'evil.tar');
+    execFileSync('tar', ['-C', work, '-cf', stream, '--transform', 's,^evil$,abs/evil,', 'evil']);
+    await ok('create', '--name', 'crafted', '--network', 'none', 'crafted:1', '/bin/sleep', '300');
+    for (const state of ['stopped', 'running']) {
+      if (state === 'running') await ok('start', 'crafted');
+      for (const path of ['/abs/secret', '/rel/secret', `${hostDir}/secret`, '/../../..' + hostDir + '/secret']) {
+        const out = await mc('cp', `crafted:${path}`, '-');
+        assert.equal(out.code, 1, `${state}: ${path} is not read`);
+        assert.doesNotMatch(out.stdout, /host only/);
+      }
+      // A link copied out is the link, not the host file it names.
+      const link = await mc('cp', 'crafted:/secretlink', '-');
+      assert.doesNotMatch(link.stdout, /host only/);
+      for (const dest of ['/abs/', '/abs/evil', '/rel/evil', '/abs']) {
+        await mc('cp', evil, `crafted:${dest}`);
+      }
+      await box.minictr(['cp', '-', 'crafted:/'], { input: (await readFile(stream)).toString('latin1') });
+      assert.deepEqual(await readdir(hostDir), ['secret'], `${state}: nothing was written on the host`);
+    }
+    await ok('rm', '-f', 'crafted');
+    await ok('rmi', 'crafted:1');
   });
 });
