@@ -1,9 +1,9 @@
 # minictr — demo, build, install, test.
 PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, conntrack, unshare/nsenter/mount,
-# the static busybox the default image is built from; socat and iperf3 are for tests and bench,
+# the static busybox the default image is built from, the static tini --init bind-mounts; socat and iperf3 are for tests and bench,
 # docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests.
-APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps
+APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps tini
 TEST_PACKAGES := socat iperf3 docker-registry skopeo
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean

@@ -66,6 +66,8 @@ export interface HostConfig {
   readonlyRootfs?: boolean;
   /** `--volumes-from` as given. */
   volumesFrom?: string[];
+  /** `--init`: tini runs as PID 1 (/sbin/docker-init), reaping zombies and forwarding signals. */
+  init?: boolean;
   /** Limits; absent (or all zero) means none, as in Docker. */
   resources?: Resources;
 }

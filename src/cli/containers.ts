@@ -39,6 +39,7 @@ function addContainerFlags(cmd: Command): Command {
     .option('--mount <spec>', 'type=bind|volume|tmpfs,source=…,target=…[,readonly] (repeatable)', collect, [])
     .option('--tmpfs <path[:opts]>', 'mount an empty tmpfs, e.g. /run:size=64m (repeatable)', collect, [])
     .option('--read-only', "mount the container's root read-only")
+    .option('--init', 'run an init (tini) as PID 1 that forwards signals and reaps zombies')
     .option('--volumes-from <container[:ro|rw]>', "mount another container's volumes and binds (repeatable)", collect, [])
     .option('-m, --memory <bytes>', 'memory limit, e.g. 32m or 1g')
     .option('--memory-swap <bytes>', 'memory + swap limit; -1 unlimited swap')
@@ -317,6 +318,28 @@ export function registerContainerCommands(program: Command): void {
       if (pruned.orphanNamespaces.length > 0) print(`Deleted network namespaces no record held:\n${pruned.orphanNamespaces.join('\n')}\n`);
       if (pruned.orphanRules > 0) print(`Deleted ${pruned.orphanRules} firewall rule(s) of containers no record held\n`);
       if (pruned.orphanCgroups.length > 0) print(`Deleted cgroups no record held:\n${pruned.orphanCgroups.join('\n')}\n`);
+    }));
+
+  program
+    .command('cp')
+    .description("copy files between a container and the host: cp CONTAINER:SRC DEST|-, cp SRC|- CONTAINER:DEST")
+    .option('-a, --archive', 'keep owners and modes (always done)')
+    .argument('<src>')
+    .argument('<dest>')
+    .action(withRuntime(async (rt, src: string, dest: string) => {
+      process.exitCode = await rt.copy(src, dest, { stdin: process.stdin, stdout: process.stdout });
+    }));
+
+  program
+    .command('_cp-root', { hidden: true })
+    .description('copy with a container root mounted by cp (a stopped overlay container)')
+    .argument('<root>')
+    .argument('<ref>')
+    .argument('<direction>')
+    .argument('<container-path>')
+    .argument('<host-path>')
+    .action(withRuntime(async (rt, root: string, ref: string, direction: string, containerPath: string, hostPath: string) => {
+      await rt.copyWithRoot(root, ref, direction === 'in' ? 'in' : 'out', containerPath, hostPath, { stdin: process.stdin, stdout: process.stdout });
     }));
 
   program

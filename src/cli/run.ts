@@ -39,6 +39,7 @@ export interface RunFlags {
   mount: string[];
   tmpfs: string[];
   readOnly?: boolean;
+  init?: boolean;
   volumesFrom: string[];
   memory?: string;
   memorySwap?: string;
@@ -130,6 +131,7 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     mounts: flags.mount,
     tmpfs: flags.tmpfs,
     readOnly: flags.readOnly ?? false,
+    ...(flags.init ? { init: true } : {}),
     volumesFrom: flags.volumesFrom,
     resources: resourcesFromFlags(flags),
     labels: await labelsFromFlags(flags),

@@ -1,7 +1,7 @@
 // Reading and writing tarballs: recognise, hash, unpack rootfs tarballs and image layers safely,
 // read the members of an image archive, and pack trees. The one importer of `tar`.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, open, readdir, symlink, unlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { createGunzip } from 'node:zlib';
@@ -399,4 +399,115 @@ export async function packTree(dir: string, dest: string, portable = false): Pro
     return;
   }
   await createTar({ cwd: dir, file: dest, portable, noDirRecurse: false, mode: 0o600 } as Parameters<typeof createTar>[0] & { file: string }, names);
+}
+
+/**
+ * Stream a tar of `names` (entries of `cwd`) into `out` (`docker cp`): owners, modes, hard links,
+ * and symlinks as symlinks, never followed. `end: false` leaves `out` open (the process's stdout).
+ */
+export async function packEntries(cwd: string, names: string[], out: NodeJS.WritableStream, end = true): Promise<void> {
+  const pack = createTar({ cwd, portable: false, follow: false }, names);
+  await new Promise<void>((resolve, reject) => {
+    pack.on('error', reject);
+    out.on('error', reject);
+    if (end) out.on('finish', () => resolve());
+    else pack.on('end', () => resolve());
+    pack.pipe(out, { end });
+  });
+}
+
+/** The top entry renamed on the way in (`docker cp a c:/dir/b` makes b): `from` and below become `to`. */
+export interface Rename {
+  from: string;
+  to: string;
+}
+
+function renamed(path: string, rename: Rename | undefined): string {
+  const clean = path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+  if (!rename) return path;
+  if (clean === rename.from) return rename.to;
+  if (clean.startsWith(`${rename.from}/`)) return `${rename.to}${clean.slice(rename.from.length)}`;
+  return path;
+}
+
+/**
+ * Unpack a tar stream into the existing directory `dir` (`docker cp` into a container): owners
+ * (as root), exact modes and symlinks as in the archive. `..`, absolute names and writing
+ * through a symlink are refused by tar; symlinks are first made at a placeholder, so tar never
+ * judges or follows their targets, and put in place once every entry is written.
+ */
+export async function unpackInto(
+  feed: (sink: NodeJS.WritableStream) => void, dir: string, label: string, rename?: Rename,
+): Promise<void> {
+  const modes = new Map<string, number>();
+  const symlinks = new Map<string, SymlinkSpec>();
+  const asRead = new WeakMap<ReadEntry, { mode?: number; link?: SymlinkSpec }>();
+  const preserveOwner = process.getuid?.() === 0;
+  const refused: string[] = [];
+  const unpack = new Unpack({
+    cwd: dir,
+    preserveOwner,
+    preservePaths: false,
+    onwarn: (code, message, data) => {
+      if (code === 'TAR_ENTRY_INFO' || code === 'TAR_ENTRY_UNSUPPORTED') return;
+      const path = warnedPath(data);
+      refused.push(`${path === undefined ? '' : `entry ${JSON.stringify(path)}: `}${message}`);
+    },
+    onReadEntry: (entry) => {
+      entry.path = renamed(entry.path, rename);
+      const seen: { mode?: number; link?: SymlinkSpec } = {};
+      if (typeof entry.mode === 'number') seen.mode = entry.mode & 0o7777;
+      if (entry.type === 'SymbolicLink' && typeof entry.linkpath === 'string') {
+        seen.link = { target: entry.linkpath };
+        if (preserveOwner && typeof entry.uid === 'number' && typeof entry.gid === 'number') {
+          seen.link.owner = { uid: entry.uid, gid: entry.gid };
+        }
+        entry.linkpath = PENDING_SYMLINK_TARGET;
+      }
+      asRead.set(entry, seen);
+    },
+  });
+  unpack.on('entry', (entry: ReadEntry) => {
+    if (typeof entry.absolute !== 'string') return;
+    const rel = relative(dir, entry.absolute);
+    const seen = asRead.get(entry) ?? {};
+    if (seen.mode !== undefined && MODED_TYPES.has(entry.type)) modes.set(rel, seen.mode);
+    else modes.delete(rel);
+    if (seen.link !== undefined) symlinks.set(rel, seen.link);
+    else symlinks.delete(rel);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      unpack.on('error', reject);
+      unpack.on('close', () => resolve());
+      feed(unpack as unknown as NodeJS.WritableStream);
+    });
+  } catch (err) {
+    throw badArchive(label, `could not be unpacked: ${errorMessage(err)}`);
+  }
+  if (refused.length > 0) {
+    const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
+    throw badArchive(label, `was refused: ${refused[0]}${more}`);
+  }
+  // Only the entries written here: the rest of the directory (a container's whole root) is not walked.
+  for (const [rel, spec] of symlinks) {
+    const abs = join(dir, rel);
+    await unlink(abs);
+    await symlink(spec.target, abs);
+    if (spec.owner) await lchown(abs, spec.owner.uid, spec.owner.gid);
+  }
+  for (const [rel, mode] of modes) {
+    const abs = join(dir, rel);
+    const st = await lstat(abs);
+    if ((st.isFile() || st.isDirectory()) && (st.mode & 0o7777) !== mode) await chmod(abs, mode);
+  }
+}
+
+/** A tar of `names` in `cwd`, unpacked into `dir` (a copy out to the host, or from the host in). */
+export async function copyEntries(cwd: string, names: string[], dir: string, label: string, rename?: Rename): Promise<void> {
+  await unpackInto((sink) => {
+    const pack = createTar({ cwd, portable: false, follow: false }, names);
+    pack.on('error', (err: unknown) => sink.emit('error', err));
+    pack.pipe(sink);
+  }, dir, label, rename);
 }

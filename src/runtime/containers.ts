@@ -13,7 +13,7 @@ import { overlaySupported } from '../explain/doctor.js';
 import { checkpoint } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hostsFile, rewriteHosts } from './files.js';
-import { hostTools } from './host-tools.js';
+import { dockerInitPath, hostTools } from './host-tools.js';
 import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
 import { DEFAULT_PATH, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
@@ -56,6 +56,8 @@ export interface ContainerSpec {
   tmpfs?: string[];
   /** `--read-only`: the container's root is mounted read-only. */
   readOnly?: boolean;
+  /** `--init`: a tiny init (tini) as PID 1 that reaps zombies and forwards signals. */
+  init?: boolean;
   /** `--volumes-from` container[:ro|rw]. */
   volumesFrom?: string[];
   /** Limits, already in Docker's units (parsed by the face: cgroup/limits.ts). */
@@ -124,6 +126,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       tmpfs: Object.fromEntries(tmpfs),
       readonlyRootfs: spec.readOnly ?? false,
       volumesFrom: spec.volumesFrom ?? [],
+      ...(spec.init ? { init: true } : {}),
       resources,
     },
   };
@@ -136,6 +139,8 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
   validateWorkdir(request.config.workdir);
   if (request.config.hostname) validateHostname(request.config.hostname);
   await validateNetworking(store, request.hostConfig);
+  // A missing tini fails the create, before anything exists (start would find it missing too late).
+  if (request.hostConfig.init) dockerInitPath();
   const command = [...request.config.entrypoint, ...request.config.cmd];
   if (command.length === 0) {
     throw new MinictrError('E_NO_COMMAND', 'no command specified: give one after the image name');
@@ -270,6 +275,16 @@ function initMount(m: MountPoint): InitMount {
   };
 }
 
+/** Where --init's tini is found inside the container, as Docker's. */
+export const DOCKER_INIT = '/sbin/docker-init';
+
+/** The bind of the host's static tini over /sbin/docker-init (made first: a user's mount may cover /sbin). */
+function dockerInitMount(source: string): InitMount {
+  return {
+    kind: 'bind', source, destination: DOCKER_INIT, readOnly: true, propagation: '', options: '', file: true, copyUp: false,
+  };
+}
+
 /** Everything the container's init needs to know, from its record (also used by --dry-run). */
 export async function initSpec(
   ctx: RuntimeContext,
@@ -280,6 +295,13 @@ export async function initSpec(
   const paths = ctx.store.paths;
   const fs = paths.containerRootfs(record.id);
   const mode = record.hostConfig.networkMode;
+  const command = [...record.config.entrypoint, ...record.config.cmd];
+  const mounts = (record.mounts ?? []).map(initMount);
+  if (record.hostConfig.init) {
+    // As Docker: the static tini bind-mounted read-only at /sbin/docker-init, run as `docker-init -- CMD`.
+    mounts.unshift(dockerInitMount(dockerInitPath()));
+    command.unshift(DOCKER_INIT, '--');
+  }
   return {
     dir: paths.container(record.id),
     pidFile: paths.containerPidFile(record.id),
@@ -292,12 +314,12 @@ export async function initSpec(
     hostname: record.config.hostname,
     workdir: record.config.workdir,
     env: record.config.env,
-    command: [...record.config.entrypoint, ...record.config.cmd],
+    command,
     ...hostTools(),
     devTemplate: paths.devTemplate,
     ...(record.config.user ? { user: await processUser(ctx, record) } : {}),
     oldroot: `dev/.minictr-oldroot-${randomBytes(8).toString('hex')}`,
-    mounts: (record.mounts ?? []).map(initMount),
+    mounts,
     readonlyRoot: record.hostConfig.readonlyRootfs === true,
     cgroupJoin,
   };

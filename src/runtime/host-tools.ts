@@ -61,3 +61,25 @@ export function hostTools(): HostTools {
   };
   return found;
 }
+
+/** Static builds of an init Docker's --init can use, in order of preference (Debian's tini: /usr/bin/tini-static). */
+const DOCKER_INIT_CANDIDATES = ['/usr/bin/tini-static', '/usr/libexec/docker/docker-init'];
+
+let dockerInit: string | undefined;
+
+/**
+ * The static tini `--init` bind-mounts at /sbin/docker-init: static, because it runs inside the
+ * container's root, where the host's libraries are not. Looked up only when a container asks for it.
+ */
+export function dockerInitPath(): string {
+  if (dockerInit) return dockerInit;
+  for (const candidate of DOCKER_INIT_CANDIDATES) {
+    try {
+      const real = realpathSync(candidate);
+      if (statSync(real).isFile()) return (dockerInit = real);
+    } catch {
+      // not installed here
+    }
+  }
+  throw new MinictrError('E_MISSING_TOOL', 'a static tini for --init was not found (/usr/bin/tini-static); install the "tini" package (sudo make install does)');
+}

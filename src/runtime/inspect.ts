@@ -93,6 +93,8 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       Tmpfs: record.hostConfig.tmpfs && Object.keys(record.hostConfig.tmpfs).length ? record.hostConfig.tmpfs : null,
       ReadonlyRootfs: record.hostConfig.readonlyRootfs === true,
       VolumesFrom: record.hostConfig.volumesFrom?.length ? record.hostConfig.volumesFrom : null,
+      // Docker's *bool with omitempty: only there when --init was given.
+      ...(record.hostConfig.init ? { Init: true } : {}),
       ...dockerResources(record.hostConfig.resources),
     },
     Mounts: (record.mounts ?? []).map(dockerMount),

@@ -10,6 +10,7 @@ import type { DoctorFacts } from '../explain/doctor.js';
 import type { Known, NetViewInput } from '../explain/inspect-net.js';
 import { resolveRoot } from '../state/paths.js';
 import { Store } from '../state/store.js';
+import { copy, copyWithRoot } from './cp.js';
 import { create, resolveSpec, type ContainerSpec, type CreateOptions, type CreateRequest } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { collectDoctorFacts } from './doctor-facts.js';
@@ -85,6 +86,17 @@ export class Runtime implements RuntimeContext {
   /** Everything a run would do, planned, with nothing changed (`run --dry-run`). */
   planRun(spec: ContainerSpec): Promise<RunPlan> {
     return planRun(this, spec);
+  }
+  /** `cp SRC DEST`: exactly one side `container:path`; `-` is a tar stream on stdin/stdout. */
+  copy(src: string, dest: string, io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream }): Promise<number> {
+    return copy(this, src, dest, io);
+  }
+  /** The helper of `cp` on a stopped overlay container: `root` is mounted in its own mount namespace. */
+  copyWithRoot(
+    root: string, ref: string, direction: 'out' | 'in', containerPath: string, hostPath: string,
+    io: { stdin: NodeJS.ReadableStream; stdout: NodeJS.WritableStream },
+  ): Promise<void> {
+    return copyWithRoot(root, ref, direction, containerPath, hostPath, io);
   }
   exec(ref: string, command: string[], options: ExecOptions): Promise<number> {
     return execInContainer(this, ref, command, options);

@@ -216,6 +216,12 @@ const CATALOGUE: BadInput[] = [
   { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"iptables-restore" was not found on PATH/, via: { kind: 'path-without', tool: 'iptables-restore' } },
   { args: run('--network', 'none', 'busybox', 'true'), code: 125, message: /^minictr: .*unshare.*not found/, via: { kind: 'hidden', tool: 'unshare' } },
   { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /^minictr: .*unshare.*not found/, via: { kind: 'hidden', tool: 'unshare' } },
+  { args: run('--init', '--network', 'none', 'busybox', 'true'), code: 125, message: /^minictr: .*tini.*not found/, via: { kind: 'hidden', tool: 'tini-static' } },
+  { args: run('--init=maybe', 'busybox', 'true'), code: 125, message: /--init/ },
+  { args: ['cp', 'nope:/etc', '/tmp'], code: 1, message: /no such container: nope\b/ },
+  { args: ['cp', 'a:/x', 'b:/y'], code: 1, message: /^minictr: copying between containers is not supported$/ },
+  { args: ['cp', '/tmp', '/var/tmp'], code: 1, message: /^minictr: must specify at least one container source$/ },
+  { args: ['cp', `${RESIDENT}:/nope`, '-'], code: 1, message: new RegExp(`^minictr: Could not find the file /nope in container ${RESIDENT}$`) },
   // ---- the state dir is read-only or full
   { args: run('--network', 'none', 'busybox', 'true'), code: 125, message: /read-only|EROFS/i, via: { kind: 'state-dir', mode: 'ro', populated: false } },
   { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /read-only|EROFS/i, via: { kind: 'state-dir', mode: 'ro', populated: true } },
