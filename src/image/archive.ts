@@ -159,13 +159,29 @@ export async function extractArchive(archive: string, rootfs: string, label: str
 /** A tar stream (plain, or gzip that tar recognises itself) unpacked under the rules of extractArchive. */
 async function unpackStream(open: () => Readable, rootfs: string, label: string): Promise<Unpacked> {
   await mkdir(rootfs, { mode: 0o755 });
+  return unpackTracked((sink) => {
+    const input = open();
+    input.on('error', (err: unknown) => sink.emit('error', err));
+    input.pipe(sink);
+  }, rootfs, label);
+}
+
+/**
+ * The one unpack both an image layer and `cp` go through: tar's own refusals (`..`, absolute
+ * names, writing through a symlink) fail the whole unpack; each symlink is made at a placeholder
+ * (tar never judges or follows its target) and each entry's exact mode noted, for the caller to
+ * put in place once every entry is written. Later entries win. `rename` renames the top entry.
+ */
+async function unpackTracked(
+  feed: (sink: NodeJS.WritableStream) => void, cwd: string, label: string, rename?: Rename,
+): Promise<Unpacked> {
   const modes = new Map<string, number>();
   const symlinks = new Map<string, SymlinkSpec>();
   const asRead = new WeakMap<ReadEntry, { mode?: number; link?: SymlinkSpec }>();
   const preserveOwner = process.getuid?.() === 0;
   const refused: string[] = [];
   const unpack = new Unpack({
-    cwd: rootfs,
+    cwd,
     preserveOwner,
     preservePaths: false,
     onwarn: (code, message, data) => {
@@ -175,6 +191,7 @@ async function unpackStream(open: () => Readable, rootfs: string, label: string)
     },
     // Runs before Unpack's own handler, which widens directory modes and checks link targets.
     onReadEntry: (entry) => {
+      if (rename) entry.path = renamed(entry.path, rename);
       const seen: { mode?: number; link?: SymlinkSpec } = {};
       if (typeof entry.mode === 'number') seen.mode = entry.mode & 0o7777;
       if (entry.type === 'SymbolicLink' && typeof entry.linkpath === 'string') {
@@ -187,10 +204,10 @@ async function unpackStream(open: () => Readable, rootfs: string, label: string)
       asRead.set(entry, seen);
     },
   });
-  // Runs after Unpack's handler has checked and normalised the entry's path. Later entries win.
+  // Runs after Unpack's handler has checked and normalised the entry's path.
   unpack.on('entry', (entry: ReadEntry) => {
     if (typeof entry.absolute !== 'string') return;
-    const rel = relative(rootfs, entry.absolute);
+    const rel = relative(cwd, entry.absolute);
     const seen = asRead.get(entry) ?? {};
     if (seen.mode !== undefined && MODED_TYPES.has(entry.type)) modes.set(rel, seen.mode);
     else modes.delete(rel);
@@ -201,9 +218,7 @@ async function unpackStream(open: () => Readable, rootfs: string, label: string)
     await new Promise<void>((resolve, reject) => {
       unpack.on('error', reject);
       unpack.on('close', () => resolve());
-      const input = open();
-      input.on('error', reject);
-      input.pipe(unpack);
+      feed(unpack as unknown as NodeJS.WritableStream);
     });
   } catch (err) {
     throw badArchive(label, `could not be unpacked: ${errorMessage(err)}`);
@@ -439,56 +454,7 @@ function renamed(path: string, rename: Rename | undefined): string {
 export async function unpackInto(
   feed: (sink: NodeJS.WritableStream) => void, dir: string, label: string, rename?: Rename,
 ): Promise<void> {
-  const modes = new Map<string, number>();
-  const symlinks = new Map<string, SymlinkSpec>();
-  const asRead = new WeakMap<ReadEntry, { mode?: number; link?: SymlinkSpec }>();
-  const preserveOwner = process.getuid?.() === 0;
-  const refused: string[] = [];
-  const unpack = new Unpack({
-    cwd: dir,
-    preserveOwner,
-    preservePaths: false,
-    onwarn: (code, message, data) => {
-      if (code === 'TAR_ENTRY_INFO' || code === 'TAR_ENTRY_UNSUPPORTED') return;
-      const path = warnedPath(data);
-      refused.push(`${path === undefined ? '' : `entry ${JSON.stringify(path)}: `}${message}`);
-    },
-    onReadEntry: (entry) => {
-      entry.path = renamed(entry.path, rename);
-      const seen: { mode?: number; link?: SymlinkSpec } = {};
-      if (typeof entry.mode === 'number') seen.mode = entry.mode & 0o7777;
-      if (entry.type === 'SymbolicLink' && typeof entry.linkpath === 'string') {
-        seen.link = { target: entry.linkpath };
-        if (preserveOwner && typeof entry.uid === 'number' && typeof entry.gid === 'number') {
-          seen.link.owner = { uid: entry.uid, gid: entry.gid };
-        }
-        entry.linkpath = PENDING_SYMLINK_TARGET;
-      }
-      asRead.set(entry, seen);
-    },
-  });
-  unpack.on('entry', (entry: ReadEntry) => {
-    if (typeof entry.absolute !== 'string') return;
-    const rel = relative(dir, entry.absolute);
-    const seen = asRead.get(entry) ?? {};
-    if (seen.mode !== undefined && MODED_TYPES.has(entry.type)) modes.set(rel, seen.mode);
-    else modes.delete(rel);
-    if (seen.link !== undefined) symlinks.set(rel, seen.link);
-    else symlinks.delete(rel);
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      unpack.on('error', reject);
-      unpack.on('close', () => resolve());
-      feed(unpack as unknown as NodeJS.WritableStream);
-    });
-  } catch (err) {
-    throw badArchive(label, `could not be unpacked: ${errorMessage(err)}`);
-  }
-  if (refused.length > 0) {
-    const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
-    throw badArchive(label, `was refused: ${refused[0]}${more}`);
-  }
+  const { modes, symlinks } = await unpackTracked(feed, dir, label, rename);
   // Only the entries written here: the rest of the directory (a container's whole root) is not walked.
   for (const [rel, spec] of symlinks) {
     const abs = join(dir, rel);
