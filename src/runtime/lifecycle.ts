@@ -113,7 +113,13 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     let exited = false;
     child.once('exit', () => { exited = true; });
     const monitorPid = child.pid ?? 0;
+    let stoppedMeanwhile = false;
     const started = await update(ctx, id, (r) => {
+      // A restart the policy began, and a `stop` that came in since: the stop wins.
+      if (io.restart && r.state.manuallyStopped) {
+        stoppedMeanwhile = true;
+        return;
+      }
       r.state = {
         ...r.state, status: 'running', pid: 0, pidStartTime: 0, monitorPid, exitCode: 0,
         startedAt: new Date().toISOString(), finishedAt: NULL_TIME, error: '',
@@ -128,6 +134,11 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
       }
     });
     if (!started) throw new MinictrError('E_GONE', `container ${id.slice(0, 12)} was removed while starting`);
+    if (stoppedMeanwhile) {
+      // Its own process group: the monitor and the container it started.
+      if (monitorPid > 0) signalPid(-monitorPid, 'SIGKILL');
+      throw new MinictrError('E_STOPPED', `container ${id.slice(0, 12)} was stopped while restarting`, { exitCode: 1 });
+    }
     await checkpoint(paths.root, 'spawned');
     record = started;
     // The container's init writes its host pid before it becomes the command.
@@ -147,10 +158,14 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
     if (monitor?.pid) await waitFor(async () => !(await isAlive(monitor?.pid ?? 0)), 2_000, 5);
     if (cgroupJoin.length > 0) warnings.push(...(await releaseCgroup(ctx, record)).warnings);
+    // Stopped while the policy restarted it: it stays as the stop left it, with its last exit.
+    const stopped = err instanceof MinictrError && err.code === 'E_STOPPED';
     const still = await update(ctx, id, (r) => {
       r.state.status = r.state.status === 'running' ? 'exited' : r.state.status;
-      r.state.exitCode = EXIT_RUNTIME_FAILURE;
-      r.state.error = err instanceof Error ? err.message : String(err);
+      if (!stopped) {
+        r.state.exitCode = EXIT_RUNTIME_FAILURE;
+        r.state.error = err instanceof Error ? err.message : String(err);
+      }
       delete r.network;
     });
     // Removed while starting: nobody will ever stop what the monitor started.
@@ -294,10 +309,17 @@ export async function kill(ctx: RuntimeContext, ref: string, signal: NodeJS.Sign
 
 /** SIGTERM, then SIGKILL after `timeoutSeconds`, as `docker stop`. */
 export async function stop(ctx: RuntimeContext, ref: string, timeoutSeconds: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<Removed> {
-  const record = await find(ctx, ref);
+  let record = await find(ctx, ref);
   // Marked before the signal: the exit handling it causes must not restart it.
   await markStopped(ctx, record);
   if (record.state.status !== 'running') return { record, warnings: [] };
+  if (record.state.pid === 0) {
+    // Still starting: its init writes its host pid in a moment; without it there is nothing to signal.
+    const pidFile = ctx.store.paths.containerPidFile(record.id);
+    await waitFor(async () => writtenNumber(pidFile) !== undefined || !(await isAlive(record.state.monitorPid)), 5_000, 5);
+    const pid = writtenNumber(pidFile) ?? 0;
+    if (pid > 0) record = { ...record, state: { ...record.state, pid, pidStartTime: await processStartTime(pid) } };
+  }
   if (record.state.pid !== 0) {
     await sendSignal(ctx, record, signal, true);
     if (!(await waitForExit(record, timeoutSeconds * 1000))) {
