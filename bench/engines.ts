@@ -8,8 +8,8 @@ import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sleep, timed } from './lib.js';
 
-/** The v1 hierarchies an engine may leave a parent cgroup under. */
-const CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'net_cls', 'perf_event', 'hugetlb', 'systemd'];
+/** The hierarchies (v1, and the hybrid layout's cgroup2 at unified) an engine may leave a parent cgroup under. */
+const CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'net_cls', 'perf_event', 'hugetlb', 'systemd', 'unified'];
 
 export interface Engine {
   name: string;
