@@ -126,8 +126,8 @@ export interface ContainerState {
   /** The kernel's OOM killer ended the container's process (a memory limit was hit). */
   oomKilled?: boolean;
   /**
-   * Frozen by `pause` (its cgroup's freezer). The kernel's freezer is the truth: refresh reads
-   * it for a running container; this caches it for whoever reads the record alone.
+   * Frozen by `pause` (its cgroup's freezer). Never stored: the kernel's freezer is the truth,
+   * and refresh sets this on the running records it returns.
    */
   paused?: boolean;
   startedAt: string;

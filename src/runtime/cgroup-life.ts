@@ -7,7 +7,7 @@ import type { CgroupRecord, ContainerRecord, Resources } from '../base/records.j
 import { NO_RESOURCES, validateResources } from '../cgroup/limits.js';
 import { cgroupJoinFiles, cgroupPath, planCgroupCreate, planCgroupRemove } from '../cgroup/plan.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
-import { cgroupFacts, hostCpus, readOomKills } from './cgroups.js';
+import { cgroupFacts, hostCpus, readFreezer, readOomKills } from './cgroups.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 
 /** The parent of every container's cgroup, as Docker's is "docker". */
@@ -61,6 +61,13 @@ export async function releaseCgroup(ctx: RuntimeContext, record: ContainerRecord
   const report = await applyPlanBestEffort(planCgroupRemove(facts, record.cgroup), ctx.runner, stepOptions(ctx));
   const warnings = report.failures.map(({ op, error }) => `container ${record.id.slice(0, 12)}: could not remove ${'path' in op ? op.path : 'its cgroup'}: ${errorMessage(error)}`);
   return { oomKilled, warnings };
+}
+
+/** Whether the kernel has a running container's cgroup frozen (or on the way to it): the truth of `paused`. */
+export async function isFrozen(record: ContainerRecord): Promise<boolean> {
+  if (!record.cgroup || record.state.status !== 'running') return false;
+  const facts = await cgroupFacts().catch(() => undefined);
+  return facts !== undefined && readFreezer(facts, record.cgroup) !== 'thawed';
 }
 
 /** The files through which a process enters a container's cgroup (as `exec` does); none without one. */

@@ -17,8 +17,8 @@ import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
 import { writeContainerEtc } from './files.js';
 import { ensureDevTemplate } from './dev-template.js';
-import { makeCgroup, releaseCgroup } from './cgroup-life.js';
-import { cgroupFacts, readFreezer } from './cgroups.js';
+import { isFrozen, makeCgroup, releaseCgroup } from './cgroup-life.js';
+import { cgroupFacts } from './cgroups.js';
 import { planThaw } from '../cgroup/plan.js';
 import { applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
@@ -242,7 +242,6 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
     r.state.finishedAt = new Date().toISOString();
     r.state.pid = 0;
     r.state.pidStartTime = 0;
-    delete r.state.paused;
     if (!cgroup.oomKilled) delete r.state.oomKilled;
   };
   return { exited, cgroup };
@@ -267,10 +266,9 @@ export async function refresh(ctx: RuntimeContext, record: ContainerRecord): Pro
   return (await finalizeExit(ctx, record.id))?.record ?? { ...record, state: { ...record.state, status: 'exited' } };
 }
 
-/** A running record with `paused` as the kernel's freezer has it (the record only caches it). */
+/** A running record with `paused` as the kernel's freezer has it (never stored: derived at each look). */
 async function withFreezer(record: ContainerRecord): Promise<ContainerRecord> {
-  if (!record.cgroup) return record;
-  const frozen = readFreezer(await cgroupFacts().catch(() => ({ version: record.cgroup?.version ?? 1 } as const)), record.cgroup) !== 'thawed';
+  const frozen = await isFrozen(record);
   if (frozen === (record.state.paused === true)) return record;
   const state = { ...record.state };
   if (frozen) state.paused = true;
@@ -340,7 +338,6 @@ export async function sendSignal(ctx: RuntimeContext, record: ContainerRecord, s
   signalPid(record.state.pid, signal);
   if (thaw && record.state.paused && record.cgroup) {
     await applyPlanBestEffort(planThaw(await cgroupFacts(), record.cgroup), ctx.runner, stepOptions(ctx));
-    await update(ctx, record.id, (r) => { delete r.state.paused; });
   }
 }
 

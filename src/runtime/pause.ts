@@ -1,7 +1,7 @@
 // `pause` / `unpause`: every process of a container frozen (and thawed) through its cgroup's
 // freezer, as Docker's runc does. The writes are planned by cgroup/plan.ts and applied through
-// the runner (--explain shows them); the kernel's freezer state is the truth, and the record's
-// `state.paused` caches it for whoever reads the record alone.
+// the runner (--explain shows them); the kernel's freezer state is the truth: `state.paused` is
+// derived from it at each look (refresh), never stored.
 import { MinictrError } from '../base/errors.js';
 import { isAlive, sleep } from '../base/proc.js';
 import type { ContainerRecord } from '../base/records.js';
@@ -10,7 +10,8 @@ import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { cgroupFacts, readFreezer } from './cgroups.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { containerLock } from './attach.js';
-import { find, update } from './lifecycle.js';
+import { find } from './lifecycle.js';
+import { isFrozen } from './cgroup-life.js';
 
 /** How long the kernel may take to stop every process (runc waits as long, retrying the write). */
 const FREEZE_TIMEOUT_MS = 10_000;
@@ -31,12 +32,6 @@ async function current(ctx: RuntimeContext, found: ContainerRecord): Promise<Con
 
 function notRunning(record: ContainerRecord): MinictrError {
   return new MinictrError('E_NOT_RUNNING', `Container ${record.id} is not running`, { exitCode: 1 });
-}
-
-/** Whether the kernel has the container's cgroup frozen (or on the way to it). */
-export async function isFrozen(record: ContainerRecord): Promise<boolean> {
-  if (!record.cgroup || record.state.status !== 'running') return false;
-  return readFreezer(await cgroupFacts(), record.cgroup) !== 'thawed';
 }
 
 /** Freeze a running container's processes; Docker's errors for one not running or already paused. */
@@ -65,7 +60,7 @@ export async function pause(ctx: RuntimeContext, ref: string): Promise<Container
       await applyPlanBestEffort(planThaw(facts, cgroup), ctx.runner);
       throw err;
     }
-    return (await update(ctx, record.id, (r) => { r.state.paused = true; })) ?? { ...record, state: { ...record.state, paused: true } };
+    return { ...record, state: { ...record.state, paused: true } };
   });
 }
 
@@ -78,6 +73,7 @@ export async function unpause(ctx: RuntimeContext, ref: string): Promise<Contain
       throw new MinictrError('E_NOT_PAUSED', `Container ${record.id} is not paused`, { exitCode: 1 });
     }
     await applyPlan(planThaw(await cgroupFacts(), record.cgroup), ctx.runner, stepOptions(ctx));
-    return (await update(ctx, record.id, (r) => { delete r.state.paused; })) ?? record;
+    const { paused: _thawed, ...state } = record.state;
+    return { ...record, state };
   });
 }
