@@ -19,6 +19,7 @@ export async function dryRun(cmd: Command, image: string, args: string[], flags:
   ];
   if (network) out.push(renderShell(network.plan));
   if (planned.cgroup) out.push(renderShell(planned.cgroup));
+  if (planned.devTemplate) out.push(renderShell(planned.devTemplate));
   out.push(...describeMounts(record.mounts ?? [], record.hostConfig.readonlyRootfs === true));
   out.push(
     `# start the container's process in new pid, mount, ipc${mode === 'host' ? '' : ', uts'}${mode === 'none' ? ', net' : ''} namespaces` +

@@ -3,8 +3,10 @@
 // mknod or ln per entry on every start.
 import { randomBytes } from 'node:crypto';
 import { lstatSync, readlinkSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { MinictrError } from '../base/errors.js';
+import { command, type Plan } from '../base/plan.js';
+import { applyPlan, type ApplyOptions } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
 
 /** Docker's default character devices, each mode 0666. */
@@ -57,9 +59,26 @@ export function devTemplateProblem(dir: string): string | undefined {
   }
 }
 
-/** The one host command that makes the device nodes in "$1" (Node cannot mknod). */
-export function mknodScript(): string {
-  return DEV_NODES.map((n) => `mknod -m 666 "$1/${n.name}" c ${n.major} ${n.minor}`).join(' && ');
+/**
+ * The one host command (busybox sh: Node cannot mknod) that makes a whole template in the new
+ * directory "$1": the nodes, their exact modes whatever the umask, and the links.
+ */
+export function templateScript(): string {
+  return [
+    'mkdir -m 755 "$1"',
+    ...DEV_NODES.map((n) => `mknod -m 666 "$1/${n.name}" c ${n.major} ${n.minor}`),
+    `chmod 666 ${DEV_NODES.map((n) => `"$1/${n.name}"`).join(' ')}`,
+    ...DEV_LINKS.map(([name, target]) => `ln -s ${target} "$1/${name}"`),
+  ].join(' && ');
+}
+
+/** Making the template at `dir` as a plan step (what --dry-run prints, --explain times). */
+export function planDevTemplate(busybox: string, dir: string): Plan {
+  return {
+    title: 'make the /dev template',
+    ops: [command([busybox, 'sh', '-c', templateScript(), 'minictr-dev', dir],
+      "the device nodes and links every container's /dev starts from, made once per state root; each start copies them with one cp -a")],
+  };
 }
 
 const checked = new Set<string>();
@@ -69,7 +88,7 @@ const checked = new Set<string>();
  * in a temporary directory beside `dir` and renamed into place, so a concurrent start sees either
  * no template (and makes its own, discarding it if another won) or a complete one.
  */
-export async function ensureDevTemplate(runner: Runner, busybox: string, dir: string): Promise<void> {
+export async function ensureDevTemplate(runner: Runner, busybox: string, dir: string, options: ApplyOptions = {}): Promise<void> {
   if (checked.has(dir)) return;
   if (devTemplateProblem(dir) === undefined) {
     checked.add(dir);
@@ -77,12 +96,7 @@ export async function ensureDevTemplate(runner: Runner, busybox: string, dir: st
   }
   const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    await mkdir(tmp, { recursive: true, mode: DIR_MODE });
-    await chmod(tmp, DIR_MODE);
-    await runner.run([busybox, 'sh', '-c', mknodScript(), 'minictr-dev', tmp]);
-    // Whatever the umask made of them.
-    await Promise.all(DEV_NODES.map((n) => chmod(`${tmp}/${n.name}`, NODE_MODE)));
-    await Promise.all(DEV_LINKS.map(([name, target]) => symlink(target, `${tmp}/${name}`)));
+    await applyPlan(planDevTemplate(busybox, tmp), runner, options);
     await putInPlace(tmp, dir);
   } finally {
     await rm(tmp, { recursive: true, force: true });

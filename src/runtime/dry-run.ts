@@ -7,6 +7,7 @@ import type { AttachPlans } from '../network/plan.js';
 import { prepare, resolveSpec, initSpec, type ContainerSpec } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { initCommand } from './init-script.js';
+import { devTemplateProblem, planDevTemplate } from './dev-template.js';
 import { planContainerAttach } from './attach.js';
 import { cgroupJoinOf, planCgroup } from './cgroup-life.js';
 import type { MountRequest } from './mount-specs.js';
@@ -18,6 +19,8 @@ export interface RunPlan {
   network?: AttachPlans;
   /** The container's cgroup: its directories and limits. */
   cgroup?: Plan;
+  /** The /dev template, when this state root has none yet. */
+  devTemplate?: Plan;
   /** Directories the container's writable root needs. */
   dirs: string[];
   /** The container's init, as the monitor would start it. */
@@ -54,6 +57,10 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const network = await planContainerAttach(ctx, record, await ctx.store.listContainers());
   const fs = ctx.store.paths.containerRootfs(record.id);
   const cgroup = await planCgroup(record);
-  const init = initCommand(await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record)));
-  return { record, ...(network ? { network } : {}), ...(cgroup ? { cgroup } : {}), dirs: [fs.upper, fs.work, fs.merged], init };
+  const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record));
+  const devTemplate = devTemplateProblem(init.devTemplate) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate);
+  return {
+    record, ...(network ? { network } : {}), ...(cgroup ? { cgroup } : {}), ...(devTemplate ? { devTemplate } : {}),
+    dirs: [fs.upper, fs.work, fs.merged], init: initCommand(init),
+  };
 }

@@ -84,7 +84,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     if (attachment) await syncHosts(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
-    await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate);
+    await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx));
     requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
     const mon = monitorCommand(initCommand(spec), {
       exitFile: paths.containerExitFile(id),
