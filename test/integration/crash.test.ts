@@ -103,14 +103,8 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
 
   it('a reboot (no processes, no netns, state on disk) shows exited containers that start again', async () => {
     const id = (await box.minictr(['run', '-d', '--name', 'reboot', 'busybox', 'sleep', '300'])).stdout.trim();
-    const rec = JSON.parse((await box.host(['cat', join(box.root, 'containers', id, 'config.json')])).stdout) as {
-      state: { pid: number; monitorPid: number }; network: { netns: string; hostVeth: string };
-    };
     // Simulate the reboot: every process and kernel object gone, the files kept.
-    process.kill(rec.state.monitorPid, 'SIGKILL');
-    process.kill(rec.state.pid, 'SIGKILL');
-    await box.host(['ip', 'link', 'del', rec.network.hostVeth]);
-    await box.host(['ip', 'netns', 'del', rec.network.netns]);
+    await box.simulateReboot(id);
     await eventually(async () => (await box.minictr(['ps', '-a'])).stdout.includes('Exited'), 10_000, 'exited in ps');
     assert.equal((await box.minictr(['start', 'reboot'])).code, 0);
     assert.equal((await box.minictr(['inspect', '-f', '{{.State.Running}}', 'reboot'])).stdout.trim(), 'true');

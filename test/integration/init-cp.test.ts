@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, isRoot } from './sandbox.js';
@@ -118,18 +118,12 @@ describe('--init and cp', { skip: !isRoot && 'needs root' }, () => {
     const hostDir = join(work, 'host-secret');
     await mkdir(hostDir);
     await writeFile(join(hostDir, 'secret'), 'host only\n');
-    const rootfs = join(work, 'crafted');
-    await mkdir(join(rootfs, 'bin'), { recursive: true });
-    await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-    await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
-    await symlink('busybox', join(rootfs, 'bin', 'sh'));
-    await symlink('busybox', join(rootfs, 'bin', 'sleep'));
-    await symlink(hostDir, join(rootfs, 'abs'));
-    await symlink(`../../../../../../../..${hostDir}`, join(rootfs, 'rel'));
-    await symlink(join(hostDir, 'secret'), join(rootfs, 'secretlink'));
-    const tarball = join(work, 'crafted.tar');
-    execFileSync('tar', ['-C', rootfs, '-cf', tarball, '.']);
-    await ok('import', tarball, 'crafted:1');
+    const imported = await box.importImage(work, 'crafted:1', async (rootfs) => {
+      await symlink(hostDir, join(rootfs, 'abs'));
+      await symlink(`../../../../../../../..${hostDir}`, join(rootfs, 'rel'));
+      await symlink(join(hostDir, 'secret'), join(rootfs, 'secretlink'));
+    }, { applets: ['sh', 'sleep'] });
+    assert.equal(imported.code, 0, imported.stderr);
     const evil = join(work, 'evil');
     await writeFile(evil, 'written\n');
     const stream = join(work, 'evil.tar');

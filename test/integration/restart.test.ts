@@ -2,7 +2,6 @@
 // ends it; `system boot` after a simulated reboot starts what the policies say.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { Sandbox, eventually, isRoot } from './sandbox.js';
 
 interface Inspected {
@@ -74,14 +73,7 @@ describe('restart policies', { skip: !isRoot && 'needs root' }, () => {
     const held = await box.minictr(['run', '-d', '--name', 'held', '--restart', 'unless-stopped', 'busybox', 'sleep', '300']);
     assert.equal(held.code, 0, held.stderr);
     assert.equal((await box.minictr(['stop', '-t', '0', 'held'])).code, 0);
-    const rec = JSON.parse((await box.host(['cat', join(box.root, 'containers', up, 'config.json')])).stdout) as {
-      state: { pid: number; monitorPid: number }; network: { netns: string; hostVeth: string };
-    };
-    // The reboot: the monitor first (so nobody handles the exit), then the container; the kernel's objects go too.
-    process.kill(rec.state.monitorPid, 'SIGKILL');
-    process.kill(rec.state.pid, 'SIGKILL');
-    await box.host(['ip', 'link', 'del', rec.network.hostVeth]);
-    await box.host(['ip', 'netns', 'del', rec.network.netns]);
+    await box.simulateReboot(up);
     await eventually(async () => (await inspect('up')).State.Status === 'exited', 10_000, 'up seen exited');
     const boot = await box.minictr(['system', 'boot']);
     assert.equal(boot.code, 0, boot.stderr);

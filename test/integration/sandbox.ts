@@ -2,7 +2,7 @@
 // (minictr runs there, with its own --root) and one that plays the outside world,
 // joined by a veth pair. Nothing touches the real host's network.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, rmdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -131,6 +131,40 @@ export class Sandbox {
     for (const path of leaked) await rmdir(path).catch(() => undefined);
     this.cgroupLeaks.push(...leaked);
     return [...this.cgroupLeaks];
+  }
+
+  /**
+   * An image made by hand, for tests that need a crafted root: the host's static busybox as
+   * /bin/busybox with `applets` (sh by default) linked to it, plus whatever `fill` adds to the
+   * root, tarred and given to `minictr import` as `name` (with `changes`, Dockerfile style).
+   */
+  async importImage(workDir: string, name: string, fill: (rootfs: string) => Promise<void>, options: { applets?: string[]; changes?: string[] } = {}): Promise<Result> {
+    const rootfs = await mkdtemp(join(workDir, 'rootfs-'));
+    await mkdir(join(rootfs, 'bin'));
+    await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
+    await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
+    for (const applet of options.applets ?? ['sh']) await symlink('busybox', join(rootfs, 'bin', applet));
+    await fill(rootfs);
+    const tarball = `${rootfs}.tar`;
+    const tar = await sh(['tar', '-C', rootfs, '-cf', tarball, '.']);
+    if (tar.code !== 0) return tar;
+    return this.minictr(['import', ...(options.changes ?? []).flatMap((c) => ['--change', c]), tarball, name]);
+  }
+
+  /**
+   * A reboot, for one container: its monitor killed first (so nobody handles the exit), then
+   * its process, then the kernel objects its record names (veth, namespace); the files stay.
+   */
+  async simulateReboot(id: string): Promise<void> {
+    const rec = JSON.parse(await readFile(join(this.root, 'containers', id, 'config.json'), 'utf8')) as {
+      state: { pid: number; monitorPid: number }; network?: { netns: string; hostVeth: string };
+    };
+    process.kill(rec.state.monitorPid, 'SIGKILL');
+    process.kill(rec.state.pid, 'SIGKILL');
+    if (rec.network) {
+      await this.host(['ip', 'link', 'del', rec.network.hostVeth]);
+      await this.host(['ip', 'netns', 'del', rec.network.netns]);
+    }
   }
 
   /** Run minictr as the sandbox host would. */

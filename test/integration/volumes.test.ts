@@ -3,8 +3,7 @@
 // inside the container's mount namespace, so the host's mount table never shows one.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, eventually, hostMountsNaming, isRoot } from './sandbox.js';
@@ -148,16 +147,11 @@ describe('volumes and bind mounts', { skip: !isRoot && 'needs root' }, () => {
     const hostDir = join(work, 'host-secret');
     await mkdir(hostDir);
     await writeFile(join(hostDir, 'secret'), 'host only\n');
-    const rootfs = join(work, 'crafted');
-    await mkdir(join(rootfs, 'bin'), { recursive: true });
-    await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-    await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
-    await symlink('busybox', join(rootfs, 'bin', 'sh'));
-    await symlink(hostDir, join(rootfs, 'abs'));
-    await symlink(`../../../../../../../..${hostDir}`, join(rootfs, 'rel'));
-    const tarball = join(work, 'crafted.tar');
-    execFileSync('tar', ['-C', rootfs, '-cf', tarball, '.']);
-    await ok('import', tarball, 'crafted:1');
+    const imported = await box.importImage(work, 'crafted:1', async (rootfs) => {
+      await symlink(hostDir, join(rootfs, 'abs'));
+      await symlink(`../../../../../../../..${hostDir}`, join(rootfs, 'rel'));
+    });
+    assert.equal(imported.code, 0, imported.stderr);
 
     const r = await ok('run', '--rm', '-v', 'crafted-abs:/abs', '-v', 'crafted-rel:/rel/sub', 'crafted:1', '/bin/sh', '-c', 'ls -A /abs; echo end');
     // Both links lead to the same directory inside the container: /rel/sub is made in the first volume.
@@ -172,16 +166,11 @@ describe('volumes and bind mounts', { skip: !isRoot && 'needs root' }, () => {
   });
 
   it("an image's VOLUME becomes an anonymous volume, filled from the image, unless a mount covers it", async () => {
-    const rootfs = join(work, 'with-volume');
-    await mkdir(join(rootfs, 'bin'), { recursive: true });
-    await mkdir(join(rootfs, 'data'));
-    await writeFile(join(rootfs, 'data', 'seed'), 'from the image\n');
-    await copyFile('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-    await chmod(join(rootfs, 'bin', 'busybox'), 0o755);
-    await symlink('busybox', join(rootfs, 'bin', 'sh'));
-    const tarball = join(work, 'with-volume.tar');
-    execFileSync('tar', ['-C', rootfs, '-cf', tarball, '.']);
-    await ok('import', '--change', 'VOLUME /data', tarball, 'withvol:1');
+    const imported = await box.importImage(work, 'withvol:1', async (rootfs) => {
+      await mkdir(join(rootfs, 'data'));
+      await writeFile(join(rootfs, 'data', 'seed'), 'from the image\n');
+    }, { changes: ['VOLUME /data'] });
+    assert.equal(imported.code, 0, imported.stderr);
     const before = new Set((await ok('volume', 'ls', '-q')).stdout.split('\n').filter(Boolean));
 
     await ok('run', '--name', 'iv', 'withvol:1', '/bin/sh', '-c', 'cat /data/seed; echo more > /data/more');
