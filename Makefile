@@ -1,10 +1,10 @@
 # minictr — demo, build, install, test.
 PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, conntrack, unshare/nsenter/mount,
-# the static busybox the default image is built from, the static tini --init bind-mounts; socat and iperf3 are for tests and bench,
+# the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim; socat and iperf3 are for tests and bench,
 # docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests.
-APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps tini
-TEST_PACKAGES := socat iperf3 docker-registry skopeo
+APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev
+TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean
 
@@ -17,13 +17,19 @@ node_modules: package-lock.json
 # tsc type-checks and compiles (tests import dist/src); esbuild then bundles the CLI into one
 # CommonJS file, which starts about 100 ms faster than loading ~150 separate modules, and which
 # bin/minictr compiles with V8's code cache: the first run below writes dist/minictr.cache.
-build: node_modules
+build: node_modules dist/minictr-shim
 	npx tsc -p tsconfig.json
 	npx esbuild dist/src/cli/main.js --bundle --platform=node --format=cjs --target=node20 \
 	  --outfile=dist/minictr.cjs --log-level=warning \
 	  --define:import.meta.url=__minictrUrl --banner:js="var __minictrUrl = require('node:url').pathToFileURL(__filename).href;"
 	rm -f dist/minictr.cache dist/minictr.mjs
 	node bin/minictr --version >/dev/null
+
+# The shim that holds each container's console and writes its json-file log (C: a pty needs
+# ioctls Node lacks, and it stays ~1 MB per container).
+dist/minictr-shim: src/shim/minictr-shim.c
+	@mkdir -p dist
+	$(CC) -O2 -Wall -Wextra -o $@ $<
 
 # Installs only what is missing; `make install` needs APT_PACKAGES, `make test` also TEST_PACKAGES.
 define apt_install

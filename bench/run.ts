@@ -699,6 +699,7 @@ async function initScript(): Promise<void> {
       mounts: [],
       readonlyRoot: false,
       cgroupJoin: [],
+      tty: false,
       ...hostTools(),
       devTemplate,
     });

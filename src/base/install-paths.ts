@@ -17,6 +17,9 @@ export const PROJECT_ROOT = findProjectRoot();
 /** The executable the monitor calls back for exit handling. */
 export const CLI_PATH = join(PROJECT_ROOT, 'bin', 'minictr');
 
+/** The shim that holds each container's console and writes its log (src/shim/minictr-shim.c, built by make). */
+export const SHIM_PATH = join(PROJECT_ROOT, 'dist', 'minictr-shim');
+
 export function packageVersion(): string {
   return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }

@@ -70,6 +70,15 @@ export interface HostConfig {
   init?: boolean;
   /** Limits; absent (or all zero) means none, as in Docker. */
   resources?: Resources;
+  /** `--log-driver`/`--log-opt`; absent in records made before logs of every run: json-file. */
+  logConfig?: LogConfig;
+}
+
+/** Docker's HostConfig.LogConfig: where the container's output is kept. */
+export interface LogConfig {
+  type: 'json-file' | 'none';
+  /** --log-opt key=value: max-size, max-file. */
+  config: Record<string, string>;
 }
 
 /** Docker's resource limits, in Docker's units (bytes, nano-CPUs); 0 / '' means unset. */

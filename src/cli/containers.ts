@@ -10,6 +10,8 @@ import { parseSignal } from '../base/proc.js';
 import { parseEnvFlag } from '../runtime/options.js';
 import { formatPortCommand } from '../network/ports.js';
 import { columns } from '../explain/text.js';
+import { attachedStreams, checkTerminal, type AttachMode } from './attached.js';
+import { parseLogTime, parseTail } from '../runtime/json-log.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -48,6 +50,9 @@ function addContainerFlags(cmd: Command): Command {
     .option('-c, --cpu-shares <n>', 'CPU shares (relative weight, default 1024)')
     .option('--cpuset-cpus <list>', 'CPUs the container may use, e.g. 0-1 or 0,2')
     .option('--pids-limit <n>', 'most processes at once (-1 or 0: unlimited)')
+    .option('--detach-keys <keys>', 'keys that detach from the container, e.g. ctrl-p,ctrl-q (the default)')
+    .option('--log-driver <driver>', 'where output is kept: json-file (default) or none')
+    .option('--log-opt <key=value>', 'json-file option: max-size=10m, max-file=3 (repeatable)', collect, [])
     .argument('<image>', 'image to run (e.g. busybox)')
     .argument('[command...]', 'command and arguments (default: the image\'s)')
     .passThroughOptions();
@@ -79,8 +84,21 @@ export function registerContainerCommands(program: Command): void {
   program
     .command('start')
     .description('start one or more stopped containers')
+    .option('-a, --attach', "attach to the container's output (and wait for it to exit)")
+    .option('-i, --interactive', "attach the container's stdin")
+    .option('--detach-keys <keys>', 'keys that detach from the container (default ctrl-p,ctrl-q)')
     .argument('<container...>')
-    .action(withRuntime(async (rt, refs: string[]) => {
+    .action(withRuntime(async (rt, refs: string[], opts: { attach?: boolean; interactive?: boolean; detachKeys?: string }) => {
+      if (opts.attach || opts.interactive) {
+        if (refs.length > 1) throw new MinictrError('E_BAD_FLAG', 'you cannot start and attach multiple containers at once');
+        const record = await rt.find(refs[0] ?? '');
+        const mode: AttachMode = { tty: record.config.tty, stdin: (opts.interactive ?? false) && record.config.interactive, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) };
+        checkTerminal(mode);
+        const result = await rt.startAttached(record.id, { forward: process, streams: attachedStreams(mode) });
+        warn(result.warnings);
+        process.exitCode = result.exitCode;
+        return;
+      }
       await eachArgument(refs, async (ref) => {
         const record = await rt.find(ref);
         await rt.start(record.id);
@@ -237,11 +255,44 @@ export function registerContainerCommands(program: Command): void {
 
   program
     .command('logs')
-    .description('print the output of a detached container')
+    .description("print a container's output (its json-file log)")
     .option('-f, --follow', 'keep printing new output until the container stops')
+    .option('-t, --timestamps', 'show the time of each line')
+    .option('--since <time>', 'only lines since a time (2026-12-02T10:00:00Z, a Unix time) or a duration ago (10m)')
+    .option('--until <time>', 'only lines before a time or a duration ago')
+    .option('-n, --tail <lines>', 'only the last lines (a number, or all)', 'all')
     .argument('<container>')
-    .action(withRuntime(async (rt, ref: string, opts: { follow?: boolean }) => {
-      await rt.logs(ref, opts.follow ?? false, { stdout: process.stdout, stderr: process.stderr });
+    .action(withRuntime(async (rt, ref: string, opts: { follow?: boolean; timestamps?: boolean; since?: string; until?: string; tail: string }) => {
+      const now = Date.now();
+      const tail = parseTail(opts.tail);
+      await rt.logs(ref, {
+        follow: opts.follow ?? false,
+        timestamps: opts.timestamps ?? false,
+        ...(tail !== undefined ? { tail } : {}),
+        ...(opts.since !== undefined ? { sinceNs: parseLogTime('since', opts.since, now) } : {}),
+        ...(opts.until !== undefined ? { untilNs: parseLogTime('until', opts.until, now) } : {}),
+      }, { stdout: process.stdout, stderr: process.stderr });
+    }));
+
+  program
+    .command('attach')
+    .description("attach this terminal's input and output to a running container")
+    .option('--no-stdin', 'do not attach stdin')
+    .option('--detach-keys <keys>', 'keys that detach from the container (default ctrl-p,ctrl-q)')
+    .option('--sig-proxy', 'pass received signals on to the container (non-terminal mode)', true)
+    .argument('<container>')
+    .action(withRuntime(async (rt, ref: string, opts: { stdin: boolean; detachKeys?: string }) => {
+      const record = await rt.find(ref);
+      const mode: AttachMode = { tty: record.config.tty, stdin: opts.stdin && record.config.interactive, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) };
+      checkTerminal(mode);
+      const result = await rt.attach(ref, attachedStreams(mode));
+      if (result.exitCode === undefined) {
+        // Docker's attach reports a detach as an error, after the container's output.
+        process.stderr.write('read escape sequence\n');
+        process.exitCode = 1;
+        return;
+      }
+      process.exitCode = result.exitCode;
     }));
 
   program

@@ -11,6 +11,7 @@ import type { ContainerSpec } from '../runtime/runtime.js';
 import { parseEnvFile, parseEnvFlag, parseLabels } from '../runtime/options.js';
 import { print, runtimeFor, warn } from './context.js';
 import { dryRun } from './dry-run.js';
+import { attachedStreams, checkTerminal, type AttachMode } from './attached.js';
 
 export interface RunFlags {
   name?: string;
@@ -48,6 +49,9 @@ export interface RunFlags {
   cpuShares?: string;
   cpusetCpus?: string;
   pidsLimit?: string;
+  detachKeys?: string;
+  logDriver?: string;
+  logOpt: string[];
 }
 
 const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
@@ -135,6 +139,8 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     volumesFrom: flags.volumesFrom,
     resources: resourcesFromFlags(flags),
     labels: await labelsFromFlags(flags),
+    ...(flags.logDriver !== undefined ? { logDriver: flags.logDriver } : {}),
+    logOpts: flags.logOpt ?? [],
   };
 }
 
@@ -150,7 +156,11 @@ export async function runContainer(cmd: Command, image: string, args: string[], 
   }
   if (flags.dryRun) return dryRun(cmd, image, args, flags);
   const rt = runtimeFor(cmd, { explain: flags.explain ?? false });
-  const result = await rt.run(await specFromFlags(image, args, flags), { detach: flags.detach ?? false, forward: process });
+  const mode: AttachMode = { tty: flags.tty ?? false, stdin: flags.interactive ?? false, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) };
+  // Refused before anything is created.
+  if (!flags.detach) checkTerminal(mode);
+  const streams = attachedStreams(mode);
+  const result = await rt.run(await specFromFlags(image, args, flags), { detach: flags.detach ?? false, forward: process, streams });
   if (flags.detach) print(result.record.id);
   warn(result.warnings);
   return result.exitCode;

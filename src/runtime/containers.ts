@@ -1,5 +1,6 @@
 // Creating a container: from what the user asked (image, command, flags) to a checked record
 // and a writable root. Nothing here starts a process; see ./lifecycle.ts.
+import { parseLogConfig } from './log-config.js';
 import type { RestartPolicy } from '../base/restart-policy.js';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
@@ -58,6 +59,9 @@ export interface ContainerSpec {
   readOnly?: boolean;
   /** `--init`: a tiny init (tini) as PID 1 that reaps zombies and forwards signals. */
   init?: boolean;
+  /** `--log-driver` (json-file or none) and `--log-opt key=value`, as given. */
+  logDriver?: string;
+  logOpts?: string[];
   /** `--volumes-from` container[:ro|rw]. */
   volumesFrom?: string[];
   /** Limits, already in Docker's units (parsed by the face: cgroup/limits.ts). */
@@ -89,6 +93,7 @@ function overlayHere(): Promise<boolean> {
 /** Resolve the image (pulling it per the spec's policy) and merge its config with the spec. */
 export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, options: CreateOptions = {}): Promise<CreateRequest> {
   // Flags are checked before an image is pulled, as Docker's CLI does.
+  const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
   const mountRequests = parseMountRequests(spec);
   for (const from of spec.volumesFrom ?? []) parseVolumesFromFlag(from);
   const resources = await checkedResources(spec.resources);
@@ -128,6 +133,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       volumesFrom: spec.volumesFrom ?? [],
       ...(spec.init ? { init: true } : {}),
       resources,
+      logConfig,
     },
   };
 }
@@ -322,6 +328,7 @@ export async function initSpec(
     mounts,
     readonlyRoot: record.hostConfig.readonlyRootfs === true,
     cgroupJoin,
+    tty: record.config.tty,
   };
 }
 

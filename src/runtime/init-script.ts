@@ -23,6 +23,7 @@ R=$MINICTR_MERGED
 read -r pid _ < /proc/self/stat
 # One small write; minictr reads it once the whole line is there.
 echo "$pid" > "$MINICTR_PIDFILE"
+export MINICTR_HOSTPID="$pid"
 # util-linux and busybox mount read an fstab only from a file: both stay beside the container's record.
 printf '%s\n' "$MINICTR_FSTAB" > "$MINICTR_DIR/fstab"
 printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
@@ -84,6 +85,17 @@ $B mount -a -T "$O$MINICTR_DIR/etc.fstab"
 ${MKDIRS}
 eval "$MINICTR_MOUNTS"
 mkdirs "$MINICTR_WORKDIR"
+if [ -n "$MINICTR_TTY" ]; then
+  # The shim makes the terminal in this container's devpts (so it is /dev/pts/0 here) once told
+  # this process's host pid, and answers with its number.
+  echo "$MINICTR_HOSTPID" >&3
+  read -r n <&4 || n=
+  exec 3>&- 4<&-
+  case $n in ''|*[!0-9]*) echo "minictr: could not make the container's terminal" >&2; exit 125;; esac
+  [ -e /dev/console ] || : > /dev/console
+  $B mount --bind "/dev/pts/$n" /dev/console
+  exec 0<>"/dev/pts/$n" 1>&0 2>&0
+fi
 if [ -n "$MINICTR_READONLY" ]; then $B mount -o remount,bind,ro /; fi
 # The host's root stays reachable through fd 9 just long enough to start setpriv.
 exec 9<"$O"
@@ -100,6 +112,7 @@ const INTERNAL_VARS = [
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
   'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
+  'MINICTR_TTY', 'MINICTR_HOSTPID',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -190,6 +203,8 @@ export interface InitSpec {
   readonlyRoot: boolean;
   /** The files the container's init writes "0" into to enter its cgroup (then it makes a cgroup namespace). */
   cgroupJoin: string[];
+  /** -t: the command's stdin, stdout and stderr are a terminal of the container's own devpts. */
+  tty: boolean;
 }
 
 /** One mount as stage 2 makes it: after pivot_root, the host's files under the old root. */
@@ -265,7 +280,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
   if (spec.networkMode === 'none') namespaces.push('--net');
   // Stage 2 ends by exec'ing this: setpriv (Docker's capabilities) → busybox env (clean environment) → the command.
   const final = dropCapabilitiesArgv(spec.privileges, spec.busybox, 9, spec.command,
-    'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user);
+    'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user, spec.tty);
   // Stage 1 runs under the static busybox too: about half the time of the host's dash + tools.
   const unshare = ['unshare', ...namespaces, '--', spec.busybox, 'sh', '-c', STAGE1, 'minictr-init', ...final];
   const argv = spec.netns ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare] : unshare;
@@ -295,6 +310,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_CGROUP_JOIN: spec.cgroupJoin.join(' '),
     MINICTR_STAGE1: STAGE1,
     MINICTR_UNSHARE: spec.unshare,
+    MINICTR_TTY: spec.tty ? '1' : '',
   });
   return { argv, env };
 }
@@ -310,13 +326,38 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
 export const MONITOR_SCRIPT = String.raw`trap : INT TERM HUP QUIT
 "$@"
 code=$?
+exec 3>&-
 # One small write, read once the whole line is there (a rename would cost this shell an exec of mv).
 echo "$code" > "$MINICTR_EXITFILE"
 if [ -n "$MINICTR_WAITER" ] && kill -0 "$MINICTR_WAITER" 2>/dev/null; then exit "$code"; fi
 if [ -e "$MINICTR_KILLMARK" ]; then exit "$code"; fi
 exec "$MINICTR_NODE" -- "$MINICTR_CLI" --root "$MINICTR_ROOTDIR" _on-exit "$MINICTR_ID"`;
 
+/** How the shim holds the container's console and log (src/shim/minictr-shim.c). */
+export interface ConsoleSpec {
+  shim: string;
+  socket: string;
+  /** The json-file log; absent for --log-driver none. */
+  log?: { path: string; maxSize: number; maxFile: number };
+  tty: boolean;
+  /** -i: stdin stays open for clients' input. */
+  stdin: boolean;
+  /** Start the command once the first client is connected, and say on fd 3 when listening. */
+  waitAttach: boolean;
+}
+
+export function shimArgv(c: ConsoleSpec): Argv {
+  return [
+    c.shim, '--socket', c.socket,
+    ...(c.log ? ['--log', c.log.path, '--max-size', String(c.log.maxSize), '--max-file', String(c.log.maxFile)] : []),
+    ...(c.tty ? ['--tty'] : []),
+    ...(c.stdin ? ['--stdin'] : []),
+    ...(c.waitAttach ? ['--wait-attach', '--ready-fd', '3'] : []),
+  ];
+}
+
 export interface MonitorSpec {
+  console: ConsoleSpec;
   exitFile: string;
   /** Written by the minictr command that kills the container, which then handles the exit. */
   killMark: string;
@@ -333,7 +374,7 @@ export function monitorCommand(init: { argv: Argv; env: Record<string, string> }
   env: Record<string, string>;
 } {
   return {
-    argv: ['/bin/sh', '-c', MONITOR_SCRIPT, 'minictr-monitor', ...init.argv],
+    argv: ['/bin/sh', '-c', MONITOR_SCRIPT, 'minictr-monitor', ...shimArgv(spec.console), '--', ...init.argv],
     env: {
       ...init.env,
       MINICTR_EXITFILE: spec.exitFile,

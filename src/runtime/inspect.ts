@@ -46,7 +46,8 @@ export function dockerStatus(record: ContainerRecord): string {
   return record.state.status === 'running' && record.state.paused ? 'paused' : record.state.status;
 }
 
-export function inspectContainer(record: ContainerRecord): Record<string, unknown> {
+/** Docker's inspect document; `logPath` is where the json-file log is (Docker's LogPath). */
+export function inspectContainer(record: ContainerRecord, logPath = ''): Record<string, unknown> {
   const s = record.state;
   const net = record.network;
   const mode = record.hostConfig.networkMode;
@@ -82,6 +83,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
     },
     Image: `sha256:${record.config.imageId}`,
     Name: `/${record.name}`,
+    LogPath: record.hostConfig.logConfig?.type === 'none' ? '' : logPath,
     RestartCount: record.restartCount ?? 0,
     Driver: record.rootfsMode === 'overlay' ? 'overlay2' : 'vfs',
     HostConfig: {
@@ -96,6 +98,7 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       // Docker's *bool with omitempty: only there when --init was given.
       ...(record.hostConfig.init ? { Init: true } : {}),
       ...dockerResources(record.hostConfig.resources),
+      LogConfig: { Type: record.hostConfig.logConfig?.type ?? 'json-file', Config: record.hostConfig.logConfig?.config ?? {} },
     },
     Mounts: (record.mounts ?? []).map(dockerMount),
     Config: {
@@ -107,6 +110,9 @@ export function inspectContainer(record: ContainerRecord): Record<string, unknow
       WorkingDir: record.config.workdir,
       Tty: record.config.tty,
       OpenStdin: record.config.interactive,
+      // docker run -i: the first attached client's end of input closes the container's stdin.
+      StdinOnce: record.config.interactive,
+      AttachStdin: record.config.interactive,
       Labels: record.config.labels ?? {},
       ExposedPorts: Object.fromEntries((net?.ports ?? []).map((p) => [portKey(p), {}])),
     },

@@ -5,7 +5,9 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { open, rm, writeFile } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
-import { CLI_PATH } from '../base/install-paths.js';
+import { CLI_PATH, SHIM_PATH } from '../base/install-paths.js';
+import { connectConsole, type ConsoleConnection } from './console.js';
+import { logLimits } from './log-config.js';
 import { pathExists } from '../base/path-exists.js';
 import { MinictrError, EXIT_RUNTIME_FAILURE, withWarnings } from '../base/errors.js';
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base/proc.js';
@@ -25,10 +27,11 @@ import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
 
 export interface StartOptions {
-  /** Attached: the caller waits on the returned monitor and handles the exit itself. */
+  /**
+   * Attached: the command starts once the returned console is connected, and the caller waits
+   * on the returned monitor and handles the exit itself.
+   */
   foreground: boolean;
-  /** Hand the caller's stdin to the container (foreground only). */
-  stdin: boolean;
   /** Started again by the restart policy (not by hand): RestartCount and a manual stop are kept. */
   restart?: boolean;
 }
@@ -37,6 +40,8 @@ export interface Started {
   record: ContainerRecord;
   /** The monitor process; none when the container was already running. Detached monitors are unref'd. */
   monitor?: ChildProcess;
+  /** Foreground: the container's console, connected before its command started. */
+  console?: ConsoleConnection;
 }
 
 /** What a removal or exit could not clean up, said as warnings (the container is gone all the same). */
@@ -74,6 +79,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
   const attachment = await attach(ctx, record);
   let monitor: ChildProcess | undefined;
+  let conn: ConsoleConnection | undefined;
   let cgroupJoin: string[] = [];
   try {
     // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
@@ -86,7 +92,17 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
     await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx));
     requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
+    requireShim();
+    const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
     const mon = monitorCommand(initCommand(spec), {
+      console: {
+        shim: SHIM_PATH,
+        socket: paths.containerConsole(id),
+        ...(log.type === 'json-file' ? { log: { path: paths.containerLog(id), ...logLimits(log) } } : {}),
+        tty: record.config.tty,
+        stdin: record.config.interactive,
+        waitAttach: io.foreground,
+      },
       exitFile: paths.containerExitFile(id),
       killMark: paths.containerKillMark(id),
       ...(io.foreground ? { waiterPid: process.pid } : {}),
@@ -95,18 +111,17 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
       root: paths.root,
       id,
     });
-    // In its own session either way: the monitor must outlive a closed terminal or a killed minictr.
+    // In its own session either way: the monitor (and the shim holding the console) must outlive
+    // a closed terminal or a killed minictr. What they say themselves goes to monitor.log.
+    const said = await open(paths.containerMonitorLog(id), 'a');
+    try {
+      monitor = spawnProcess(mon.argv, { stdio: ['ignore', 'ignore', said.fd, ...(io.foreground ? ['pipe' as const] : [])], detached: true, env: mon.env });
+    } finally {
+      await said.close();
+    }
     if (io.foreground) {
-      monitor = spawnProcess(mon.argv, { stdio: [io.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], detached: true, env: mon.env });
-    } else {
-      const out = await open(paths.containerLog(id, 'stdout'), 'a');
-      const err = await open(paths.containerLog(id, 'stderr'), 'a');
-      try {
-        monitor = spawnProcess(mon.argv, { stdio: ['ignore', out.fd, err.fd], detached: true, env: mon.env });
-      } finally {
-        await out.close();
-        await err.close();
-      }
+      await listening(monitor);
+      conn = await connectConsole(paths.containerConsole(id), `container ${record.name || id.slice(0, 12)}`);
     }
     const child = monitor;
     // Listen at once: a monitor that dies immediately must not be waited for.
@@ -155,6 +170,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     await checkpoint(paths.root, 'started');
   } catch (err) {
     // Torn down from the attachment made here, whatever the record says by now.
+    conn?.close();
     const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
     if (monitor?.pid) await waitFor(async () => !(await isAlive(monitor?.pid ?? 0)), 2_000, 5);
     if (cgroupJoin.length > 0) warnings.push(...(await releaseCgroup(ctx, record)).warnings);
@@ -172,7 +188,28 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     if (!still && monitor?.pid) signalPid(-monitor.pid, 'SIGKILL');
     throw withWarnings(err, warnings);
   }
-  return { record, ...(monitor ? { monitor } : {}) };
+  return { record, ...(monitor ? { monitor } : {}), ...(conn ? { console: conn } : {}) };
+}
+
+/** The shim says on fd 3 when its console socket listens; a monitor that ended first is an error. */
+async function listening(monitor: ChildProcess): Promise<void> {
+  const ready = monitor.stdio[3] as NodeJS.ReadableStream | null | undefined;
+  if (!ready) throw new MinictrError('E_SHIM', 'the container\'s shim gave no sign of life');
+  const ok = await new Promise<boolean>((resolve) => {
+    ready.once('data', () => resolve(true));
+    ready.once('end', () => resolve(false));
+    monitor.once('exit', () => resolve(false));
+  });
+  (ready as NodeJS.ReadableStream & { destroy(): void }).destroy();
+  if (!ok) throw new MinictrError('E_SHIM', 'the container\'s shim ended before its console was ready; see monitor.log in the container\'s directory');
+}
+
+function requireShim(): void {
+  try {
+    accessSync(SHIM_PATH, constants.X_OK);
+  } catch {
+    throw new MinictrError('E_MISSING_TOOL', `${SHIM_PATH} is missing: build it with "make build" (it needs a C compiler: sudo make deps installs one)`);
+  }
 }
 
 /**

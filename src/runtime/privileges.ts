@@ -18,6 +18,8 @@ export function boundingSet(): string {
 /** Host paths (fully resolved) of setpriv, its loader and the library dirs the loader searches. */
 export interface PrivilegeTools {
   setpriv: string;
+  /** util-linux setsid: with a terminal, the command's session and controlling terminal. */
+  setsid?: string;
   loader: string;
   libraryDirs: string[];
 }
@@ -36,10 +38,11 @@ export function findPrivilegeTools(): PrivilegeTools {
   } catch {
     throw new MinictrError('E_MISSING_TOOL', 'setpriv not found; install util-linux (sudo make install does)');
   }
+  const setsid = existsSync('/usr/bin/setsid') ? realpathSync('/usr/bin/setsid') : undefined;
   const elf = readElf(setpriv);
   const loader = elf.interpreter ? realpathSync(elf.interpreter) : '';
   const dirs = LIBRARY_DIRS.filter((d) => existsSync(d)).map((d) => realpathSync(d));
-  return { setpriv, loader, libraryDirs: [...new Set(dirs)] };
+  return { setpriv, ...(setsid ? { setsid } : {}), loader, libraryDirs: [...new Set(dirs)] };
 }
 
 /**
@@ -68,12 +71,18 @@ export function dropCapabilitiesArgv(
   command: string[],
   tail = 'exec "$@"',
   user?: ProcessUser,
+  ctty = false,
 ): string[] {
   const via = (path: string): string => `/proc/self/fd/${rootFd}${path}`;
-  const setpriv = [via(tools.setpriv), ...userArgs(user), '--bounding-set', boundingSet(), '--'];
+  const loaded = (path: string): string[] =>
+    tools.loader ? [via(tools.loader), '--library-path', tools.libraryDirs.map(via).join(':'), via(path)] : [via(path)];
+  // With a terminal (stdin is its slave): a new session whose controlling terminal it is, so the
+  // shell gets job control and Ctrl-C reaches its foreground process group, as runc does.
+  if (ctty && !tools.setsid) throw new MinictrError('E_MISSING_TOOL', 'setsid not found; install util-linux (sudo make install does)');
+  const session = ctty && tools.setsid ? [...loaded(tools.setsid), '--ctty'] : [];
+  const setpriv = [...loaded(tools.setpriv), ...userArgs(user), '--bounding-set', boundingSet(), '--'];
   // Every descriptor but stdin/out/err is closed (the host-root one and any minictr inherited).
   const closeAll = 'for f in /proc/$$/fd/*; do n=${f##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-"; done';
   const shell = [via(busybox), 'sh', '-c', `${closeAll}; ${tail}`, 'minictr-init', ...command];
-  if (!tools.loader) return [...setpriv, ...shell];
-  return [via(tools.loader), '--library-path', tools.libraryDirs.map(via).join(':'), ...setpriv, ...shell];
+  return [...session, ...setpriv, ...shell];
 }

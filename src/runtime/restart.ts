@@ -59,7 +59,7 @@ export async function restartNow(ctx: RuntimeContext, id: string): Promise<void>
     delete r.state.restartWaiterPid;
   });
   if (!go || go.state.restarting !== undefined || go.state.manuallyStopped) return;
-  await start(ctx, id, { foreground: false, stdin: false, restart: true });
+  await start(ctx, id, { foreground: false, restart: true });
 }
 
 /** What Docker's daemon starts when it starts: `always`, `unless-stopped` not stopped by hand, `on-failure` after a failure. */
@@ -81,7 +81,7 @@ export async function boot(ctx: RuntimeContext, records: ContainerRecord[]): Pro
   for (const record of records) {
     if (!startsAtBoot(record.hostConfig.restartPolicy, record)) continue;
     try {
-      await start(ctx, record.id, { foreground: false, stdin: false });
+      await start(ctx, record.id, { foreground: false });
       started.push(record.id);
     } catch (error) {
       failed.push({ id: record.id, error });

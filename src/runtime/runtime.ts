@@ -20,7 +20,9 @@ import { inspectContainer, inspectNetwork } from './inspect.js';
 import { sampleStats, statsTargets } from './stats.js';
 import type { StatsSample } from '../cgroup/stats.js';
 import { finalizeExit, find, kill, list, remove, start, stop, wait, type RemoveOptions, type Removed, type StartOptions, type Started } from './lifecycle.js';
-import { streamLogs, type LogTargets } from './logs.js';
+import { streamLogs, type LogOptions, type LogTargets } from './logs.js';
+import { attachContainer, type AttachResult } from './attach-console.js';
+import type { RelayStreams } from './relay.js';
 import { gatherNetView, gatherTopology } from './net-stack.js';
 import {
   createNetwork,
@@ -39,7 +41,7 @@ import { filterContainers, filtersImplyAll, parsePsFilters } from './ps-filter.j
 import { systemPrune, type Pruned } from './prune.js';
 import { afterExit, boot, restartNow } from './restart.js';
 import { removeMany, type RemovedMany } from './remove-many.js';
-import { run, type RunOptions, type RunResult } from './run.js';
+import { run, startAttached, type RunOptions, type RunResult } from './run.js';
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, type PrunedVolumes, type VolumeFilter } from './volumes.js';
 
 export type { TopResult } from './top.js';
@@ -77,7 +79,7 @@ export class Runtime implements RuntimeContext {
   async create(spec: ContainerSpec, options?: CreateOptions): Promise<ContainerRecord> {
     return create(this, await resolveSpec(this, spec, options));
   }
-  start(id: string, io: StartOptions = { foreground: false, stdin: false }): Promise<Started> {
+  start(id: string, io: StartOptions = { foreground: false }): Promise<Started> {
     return start(this, id, io);
   }
   run(spec: ContainerSpec, options: RunOptions): Promise<RunResult> {
@@ -133,8 +135,14 @@ export class Runtime implements RuntimeContext {
   wait(ref: string): Promise<number> {
     return wait(this, ref);
   }
-  logs(ref: string, follow: boolean, to: LogTargets): Promise<void> {
-    return streamLogs(this, ref, follow, to);
+  logs(ref: string, options: LogOptions, to: LogTargets): Promise<void> {
+    return streamLogs(this, ref, options, to);
+  }
+  attach(ref: string, streams: RelayStreams): Promise<AttachResult> {
+    return attachContainer(this, ref, streams);
+  }
+  startAttached(id: string, options: Omit<RunOptions, 'detach'>): Promise<RunResult> {
+    return startAttached(this, id, options);
   }
   find(ref: string): Promise<ContainerRecord> {
     return find(this, ref);
@@ -161,7 +169,8 @@ export class Runtime implements RuntimeContext {
     return filterContainers(shown, filters, { all: every, imageIds, networkIds });
   }
   async inspect(ref: string): Promise<ReturnType<typeof inspectContainer>> {
-    return inspectContainer(await find(this, ref));
+    const record = await find(this, ref);
+    return inspectContainer(record, this.store.paths.containerLog(record.id));
   }
   /** Record a container's exit and release what it held (the monitor calls this). */
   finalizeExit(id: string): Promise<Removed | undefined> {

@@ -34,8 +34,17 @@ export class Paths {
   containerKillMark(id: string): string {
     return join(this.container(id), 'killed');
   }
-  containerLog(id: string, stream: 'stdout' | 'stderr'): string {
-    return join(this.container(id), `${stream}.log`);
+  /** The container's output in Docker's json-file format (rotated files add .1, .2, …). */
+  containerLog(id: string): string {
+    return join(this.container(id), `${id}-json.log`);
+  }
+  /** The unix socket of the container's console, served by its shim while it runs. */
+  containerConsole(id: string): string {
+    return join(this.container(id), 'console.sock');
+  }
+  /** What the monitor and the shim themselves say (not the container's output). */
+  containerMonitorLog(id: string): string {
+    return join(this.container(id), 'monitor.log');
   }
   containerRootfs(id: string): { upper: string; work: string; merged: string } {
     const dir = this.container(id);

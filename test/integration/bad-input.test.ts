@@ -436,12 +436,16 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
         `for p in /proc/[0-9]*; do grep -qsF '${box.root}' $p/cmdline $p/environ $p/mountinfo && echo \${p#/proc/}; done; true`])).stdout
         .split('\n').filter(Boolean).map(Number);
       const out: string[] = [];
+      const parentOf = async (pid: number): Promise<number | undefined> => {
+        const stat = (await sh(['cat', `/proc/${pid}/stat`])).stdout;
+        return stat === '' ? undefined : Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      };
       for (const pid of found) {
         if (pid === residentPid || pid === monitorPid) continue;
-        const stat = (await sh(['cat', `/proc/${pid}/stat`])).stdout;
-        if (stat === '') continue; // gone meanwhile
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        if (ppid === monitorPid) continue; // the resident's unshare
+        const ppid = await parentOf(pid);
+        if (ppid === undefined) continue; // gone meanwhile
+        // The resident's shim (the monitor's child) and its unshare (the shim's).
+        if (ppid === monitorPid || (await parentOf(ppid)) === monitorPid) continue;
         out.push(`${pid}: ${(await sh(['sh', '-c', `tr '\\0' ' ' < /proc/${pid}/cmdline | cut -c1-160`])).stdout.trim()}`);
       }
       return out;

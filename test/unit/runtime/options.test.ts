@@ -8,6 +8,7 @@ import { generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, val
 import { containerFstab, etcFstab, initCommand, monitorCommand, mountScript, type InitMount } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
 import { parseSignal } from '../../../src/base/proc.js';
+import { SHIM_PATH } from '../../../src/base/install-paths.js';
 import { containerResolvConf, hostsFile } from '../../../src/runtime/files.js';
 
 describe('run flags', () => {
@@ -60,7 +61,7 @@ describe('container start commands', () => {
     mount: '/usr/bin/mount', unshare: '/usr/bin/unshare', devTemplate: '/r/dev',
     masked: [{ path: '/proc/kcore', dir: false }, { path: '/proc/acpi', dir: true }],
     readonly: [{ path: '/proc/sys', dir: true }],
-    oldroot: '.minictr-oldroot-1234', mounts: [], readonlyRoot: false, cgroupJoin: [],
+    oldroot: '.minictr-oldroot-1234', mounts: [], readonlyRoot: false, cgroupJoin: [], tty: false,
   };
 
   it('bridge mode joins the named netns, then unshares the rest', () => {
@@ -159,9 +160,11 @@ describe('container start commands', () => {
 
   it('the monitor wraps the init and knows how to report the exit', () => {
     const init = initCommand({ ...base, networkMode: 'none' });
-    const mon = monitorCommand(init, { exitFile: '/x/exit', killMark: '/x/killed', node: '/n', cli: '/c.js', root: '/r', id: 'i', waiterPid: 42 });
+    const console = { shim: '/s', socket: '/x/console.sock', tty: false, stdin: false, waitAttach: false };
+    const mon = monitorCommand(init, { console, exitFile: '/x/exit', killMark: '/x/killed', node: '/n', cli: '/c.js', root: '/r', id: 'i', waiterPid: 42 });
     assert.deepEqual(mon.argv.slice(0, 2), ['/bin/sh', '-c']);
-    assert.deepEqual(mon.argv.slice(4), [...init.argv]);
+    assert.deepEqual(mon.argv.slice(4, 8), ['/s', '--socket', '/x/console.sock', '--'], 'the shim holds the console in front of the init');
+    assert.deepEqual(mon.argv.slice(8), [...init.argv]);
     assert.equal(mon.env['MINICTR_WAITER'], '42');
     assert.equal(mon.env['MINICTR_KILLMARK'], '/x/killed');
     assert.ok((mon.env['MINICTR_UNSET'] ?? '').includes('-u MINICTR_WAITER'), 'monitor variables never reach the container');
@@ -179,6 +182,7 @@ describe('container start commands', () => {
         if (killed) await writeFile(join(dir, 'killed'), '9\n');
         else await rm(join(dir, 'killed'), { force: true });
         const mon = monitorCommand({ argv: ['sh', '-c', 'exit 3'], env: {} }, {
+          console: { shim: SHIM_PATH, socket: join(dir, 'console.sock'), tty: false, stdin: false, waitAttach: false },
           exitFile: join(dir, 'exit-code'), killMark: join(dir, 'killed'), node: fakeNode, cli: '/c.js', root: '/r', id: 'abc',
         });
         const [file, ...args] = mon.argv;
