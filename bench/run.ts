@@ -6,7 +6,7 @@
 // Everything runs inside the integration tests' sandbox (a network namespace playing the host,
 // one playing the outside world), with its own --root; nothing touches the real host's network.
 // See bench/README.md for the environment variables.
-import { access, cp, mkdir, mkdtemp, readFile, realpath, rm, stat, writeFile, copyFile, chmod, readdir } from 'node:fs/promises';
+import { access, cp, mkdir, mkdtemp, readFile, realpath, rm, rmdir, stat, writeFile, copyFile, chmod, readdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { cpus, hostname, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -118,7 +118,7 @@ async function snapshotBuild(): Promise<void> {
   tempDirs.push(dir);
   await cp(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
   // The code cache is stamped with the bundle's size and mtime: keep both as they are.
-  for (const f of ['minictr.cjs', 'minictr.cache']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
+  for (const f of ['minictr.cjs', 'minictr.cache', 'minictr-shim']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
   await cp(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
   await cp(join(REPO, 'rootfs'), join(dir, 'rootfs'), { recursive: true });
   await cp(join(REPO, 'package.json'), join(dir, 'package.json'));
@@ -660,6 +660,68 @@ async function cgroupCost(): Promise<void> {
   rows.push({ section: 'cgroup', item: `the cgroup's mkdirs and limit writes (v${facts.version}), in-process`, unit: 'ms', summary: s['create'] });
   rows.push({ section: 'cgroup', item: "the cgroup's rmdirs, in-process", unit: 'ms', summary: s['remove'] });
   results['cgroup'] = { samples, summaries: s, version: facts.version };
+}
+
+// ---- the console shim's own cost, and a restart loop left alone (issue #17)
+
+/** Resident memory of a process, from /proc (kB → MB). */
+async function rssMb(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+  return kb === undefined ? undefined : Number(kb) / 1024;
+}
+
+async function childPids(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
+  return text.split(' ').filter(Boolean).map(Number);
+}
+
+async function consoleCost(): Promise<void> {
+  progress('console: the shim of an idle container, and a restart loop of `false` left alone');
+  const id = firstLine((await mc(['run', '-d', '--network', 'none', 'busybox', 'sleep', '600'])).stdout);
+  const state = await containerState(id);
+  const monitor = state?.monitorPid ?? 0;
+  const [shim] = await childPids(monitor);
+  const shimMb = shim ? await rssMb(shim) : undefined;
+  const monitorMb = await rssMb(monitor);
+  rows.push({ section: 'console', item: 'minictr-shim of an idle container (holds its console, writes its log), RSS', unit: 'MB', ...(shimMb !== undefined ? { value: shimMb } : {}) });
+  rows.push({ section: 'console', item: 'its monitor shell, RSS (for comparison)', unit: 'MB', ...(monitorMb !== undefined ? { value: monitorMb } : {}) });
+  await mc(['rm', '-f', id]);
+
+  // A container that fails at once under --restart always: every process minictr starts for it
+  // (the run, its monitor, shims, back-off waiters, exit handling) lives in one cgroup of the
+  // bench's, so their CPU time and peak memory are read from the kernel; the container's own
+  // processes are in its own cgroup.
+  const seconds = Math.round(envNum('BENCH_RESTART_S', QUICK ? 20 : 60));
+  const facts = await cgroupFacts();
+  const name = `minictr-bench-${randomBytes(4).toString('hex')}`;
+  const dirs = facts.version === 1 ? [`/sys/fs/cgroup/cpuacct/${name}`, `/sys/fs/cgroup/memory/${name}`] : [`/sys/fs/cgroup/${name}`];
+  for (const d of dirs) await mkdir(d);
+  try {
+    const enter = dirs.map((d) => `echo $$ > ${d}/cgroup.procs`).join('; ');
+    const started = await timed(inHost(['sh', '-c', `${enter}; exec "$@"`, 'sh', process.execPath, MINICTR, '--root', sb.root,
+      'run', '-d', '--name', 'restart-loop', '--restart', 'always', '--network', 'none', 'busybox', 'false']), { env: SUDO_ENV });
+    if (started.code !== 0) throw new Error(`restart loop: ${firstLine(started.stderr)}`);
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const inspect = await mc(['inspect', '-f', '{{.RestartCount}}', 'restart-loop']);
+    const cpuNs = facts.version === 1
+      ? Number(await readFile(`${dirs[0]}/cpuacct.usage`, 'utf8'))
+      : Number(/^usage_usec (\d+)/m.exec(await readFile(`${dirs[0]}/cpu.stat`, 'utf8'))?.[1] ?? NaN) * 1000;
+    const peak = facts.version === 1
+      ? Number(await readFile(`${dirs[1]}/memory.max_usage_in_bytes`, 'utf8'))
+      : Number(await readFile(`${dirs[0]}/memory.peak`, 'utf8').catch(() => 'NaN'));
+    const restarts = Number(inspect.stdout.trim());
+    rows.push({ section: 'console', item: `restart loop of \`false\` (--restart always) left ${seconds} s: restarts (Docker's back-off: 100 ms doubling)`, unit: 'rules', value: restarts });
+    rows.push({ section: 'console', item: `  CPU time of everything minictr ran for it in those ${seconds} s`, unit: 'ms', value: cpuNs / 1e6 });
+    rows.push({ section: 'console', item: '  peak memory of all of it at once', unit: 'MB', value: peak / 1024 / 1024 });
+    results['console'] = { shimMb, monitorMb, restartLoop: { seconds, restarts, cpuMs: cpuNs / 1e6, peakMb: peak / 1024 / 1024 } };
+  } finally {
+    await mc(['rm', '-f', 'restart-loop']);
+    for (const d of dirs) {
+      // The processes leave as the container is removed; the cgroup goes once they have.
+      for (let i = 0; i < 50 && !(await rmdir(d).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 // ---- the init script alone, and a what-if with busybox sh
@@ -1412,6 +1474,7 @@ async function main(): Promise<number> {
     ['breakdown', breakdown],
     ['init', initScript],
     ['cgroup', cgroupCost],
+    ['console', consoleCost],
     ['many', many],
     ['serving', serving],
     ['iperf', dataPath],

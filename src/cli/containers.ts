@@ -279,13 +279,14 @@ export function registerContainerCommands(program: Command): void {
     .description("attach this terminal's input and output to a running container")
     .option('--no-stdin', 'do not attach stdin')
     .option('--detach-keys <keys>', 'keys that detach from the container (default ctrl-p,ctrl-q)')
-    .option('--sig-proxy', 'pass received signals on to the container (non-terminal mode)', true)
+    .option('--sig-proxy <bool>', 'pass received signals on to the container (not with a terminal)', 'true')
     .argument('<container>')
-    .action(withRuntime(async (rt, ref: string, opts: { stdin: boolean; detachKeys?: string }) => {
+    .action(withRuntime(async (rt, ref: string, opts: { stdin: boolean; detachKeys?: string; sigProxy: string }) => {
+      if (!['true', 'false'].includes(opts.sigProxy)) throw new MinictrError('E_BAD_FLAG', `invalid argument "${opts.sigProxy}" for "--sig-proxy" flag: use true or false`);
       const record = await rt.find(ref);
       const mode: AttachMode = { tty: record.config.tty, stdin: opts.stdin && record.config.interactive, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) };
       checkTerminal(mode);
-      const result = await rt.attach(ref, attachedStreams(mode));
+      const result = await rt.attach(ref, attachedStreams(mode), opts.sigProxy === 'true' ? process : undefined);
       if (result.exitCode === undefined) {
         // Docker's attach reports a detach as an error, after the container's output.
         process.stderr.write('read escape sequence\n');

@@ -9,13 +9,19 @@ import { finalizeExit, remove, signalContainer, start, type Started } from './li
 import { afterExit } from './restart.js';
 import { relay, type RelayStreams } from './relay.js';
 
+/** Where signals for the container come from (the CLI's own process). */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, fn: (signal: NodeJS.Signals) => void): unknown;
+  off(signal: NodeJS.Signals, fn: (signal: NodeJS.Signals) => void): unknown;
+}
+
 export interface RunOptions extends CreateOptions {
   /** Return once the container runs, leaving it to its monitor. */
   detach: boolean;
   /** Attached: the caller's streams (stdin only with -i), its terminal size and the detach keys. */
   streams?: RelayStreams;
   /** Signals to pass on to the container while attached (the CLI forwards its own). */
-  forward?: { on(signal: NodeJS.Signals, fn: (signal: NodeJS.Signals) => void): unknown; off(signal: NodeJS.Signals, fn: (signal: NodeJS.Signals) => void): unknown };
+  forward?: SignalSource;
 }
 
 export interface RunResult {

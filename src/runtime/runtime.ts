@@ -41,7 +41,7 @@ import { filterContainers, filtersImplyAll, parsePsFilters } from './ps-filter.j
 import { systemPrune, type Pruned } from './prune.js';
 import { afterExit, boot, restartNow } from './restart.js';
 import { removeMany, type RemovedMany } from './remove-many.js';
-import { run, startAttached, type RunOptions, type RunResult } from './run.js';
+import { run, startAttached, type RunOptions, type RunResult, type SignalSource } from './run.js';
 import { createVolume, inspectVolume, listVolumes, pruneVolumes, removeVolume, type PrunedVolumes, type VolumeFilter } from './volumes.js';
 
 export type { TopResult } from './top.js';
@@ -138,8 +138,8 @@ export class Runtime implements RuntimeContext {
   logs(ref: string, options: LogOptions, to: LogTargets): Promise<void> {
     return streamLogs(this, ref, options, to);
   }
-  attach(ref: string, streams: RelayStreams): Promise<AttachResult> {
-    return attachContainer(this, ref, streams);
+  attach(ref: string, streams: RelayStreams, forward?: SignalSource): Promise<AttachResult> {
+    return attachContainer(this, ref, streams, forward);
   }
   startAttached(id: string, options: Omit<RunOptions, 'detach'>): Promise<RunResult> {
     return startAttached(this, id, options);

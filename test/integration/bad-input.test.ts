@@ -128,6 +128,19 @@ const CATALOGUE: BadInput[] = [
   { args: run('--cpus', '999', 'busybox', 'true'), code: 125, message: /Range of CPUs is from 0\.01 to \d+\.00, as there are only \d+ CPUs available/ },
   { args: run('--cpus', 'lots', 'busybox', 'true'), code: 125, message: /invalid argument "lots" for "--cpus" flag/ },
   { args: run('--pids-limit', 'abc', 'busybox', 'true'), code: 125, message: /invalid argument "abc" for "--pids-limit" flag/ },
+  // ---- the console and the log (issue #17)
+  { args: ['run', '-it', 'busybox', 'sh'], code: 1, message: /the input device is not a TTY/ },
+  { args: run('--detach-keys', 'ctrl-1', 'busybox', 'true'), code: 125, message: /Invalid detach keys \(ctrl-1\) provided/ },
+  { args: run('--log-driver', 'syslogx', 'busybox', 'true'), code: 125, message: /logger: no log driver named 'syslogx' is registered/ },
+  { args: run('--log-opt', 'max-size=lots', 'busybox', 'true'), code: 125, message: /invalid size: 'lots'/ },
+  { args: run('--log-opt', 'max-file=0', 'busybox', 'true'), code: 125, message: /max-file cannot be less than 1/ },
+  { args: run('--log-opt', 'colour=red', 'busybox', 'true'), code: 125, message: /unknown log opt 'colour' for json-file log driver/ },
+  { args: run('--log-driver', 'none', '--log-opt', 'max-size=1m', 'busybox', 'true'), code: 125, message: /unknown log opt 'max-size' for none log driver/ },
+  { args: ['logs', '--since', 'yesterday', RESIDENT], code: 1, message: /invalid value for "since": failed to parse value as time or duration/ },
+  { args: ['logs', '--tail', 'ten', RESIDENT], code: 1, message: /invalid value for "tail"/ },
+  { args: ['attach', 'nope'], code: 1, message: /no such container: nope\b/ },
+  { args: ['attach', '--detach-keys', 'shift-a', RESIDENT], code: 125, message: /Invalid detach keys \(shift-a\) provided/ },
+
   // ---- --restart (Docker's CLI and daemon messages)
   { args: ['run', '--restart', 'on-failure:x', 'busybox', 'true'], code: 125, message: /maximum retry count must be an integer/ },
   { args: ['run', '--restart', 'always:3', 'busybox', 'true'], code: 125, message: /maximum retry count cannot be used with restart policy 'always'/ },
