@@ -305,12 +305,16 @@ export function registerContainerCommands(program: Command): void {
     .option('-d, --detach', 'run the command in the background')
     .option('-e, --env <NAME=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--detach-keys <keys>', 'keys that detach from the command (default ctrl-p,ctrl-q)')
     .argument('<container>')
     .argument('<command...>')
     .passThroughOptions()
-    .action(withRuntime(async (rt, ref: string, command: string[], opts: { interactive?: boolean; detach?: boolean; env: string[]; workdir?: string }) => {
+    .action(withRuntime(async (rt, ref: string, command: string[], opts: { interactive?: boolean; tty?: boolean; detach?: boolean; env: string[]; workdir?: string; detachKeys?: string }) => {
       const env = opts.env.map((e) => parseEnvFlag(e)).filter((e): e is string => e !== undefined);
-      process.exitCode = await rt.exec(ref, command, { ...opts, env });
+      const mode: AttachMode = { tty: opts.tty ?? false, stdin: opts.interactive ?? false, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) };
+      if (!opts.detach) checkTerminal(mode);
+      const { tty: _t, detachKeys: _k, ...rest } = opts;
+      process.exitCode = await rt.exec(ref, command, { ...rest, env, ...(opts.tty && !opts.detach ? { terminal: attachedStreams(mode) } : {}) });
     }));
 
   program

@@ -2,7 +2,9 @@
 // for the container's whole life. Output arrives as frames per stream; input, window sizes and
 // the end of input go back the same way.
 import { closeSync, openSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { basename, dirname } from 'node:path';
 import { MinictrError } from '../base/errors.js';
 import { encodeFrame, FRAME, FrameDecoder, resizeFrame } from '../base/frames.js';
@@ -53,6 +55,19 @@ export async function connectConsole(path: string, who: string): Promise<Console
     closeSync(dir);
   }
   return consoleOver(socket);
+}
+
+/** The shim says on its --ready-fd (the spawned process's stdio `fd`) when its socket listens; a process that ended first is an error. */
+export async function shimListening(child: ChildProcess, fd: number): Promise<void> {
+  const ready = child.stdio[fd] as Readable | null | undefined;
+  if (!ready) throw new MinictrError('E_SHIM', 'the container\'s shim gave no sign of life');
+  const ok = await new Promise<boolean>((resolve) => {
+    ready.once('data', () => resolve(true));
+    ready.once('end', () => resolve(false));
+    child.once('exit', () => resolve(false));
+  });
+  ready.destroy();
+  if (!ok) throw new MinictrError('E_SHIM', 'the container\'s shim ended before its console was ready; see monitor.log in the container\'s directory');
 }
 
 function noConsole(who: string): MinictrError {

@@ -12,12 +12,13 @@ export const EXEC_ROOT_FD = 3;
  */
 export function execArgv(
   pid: number, workdir: string, command: string[], tools: PrivilegeTools, busybox: string, user?: ProcessUser, cgroupJoin: string[] = [],
+  ctty = false,
 ): Argv {
   const nsenter = [
     'nsenter', `--target=${pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', ...(cgroupJoin.length > 0 ? ['--cgroup'] : []),
     '--root', `--wd=/proc/${pid}/root${workdir && workdir !== '/' ? workdir : ''}`, '--',
     // The same capabilities as the container's own process.
-    ...dropCapabilitiesArgv(tools, busybox, EXEC_ROOT_FD, command, undefined, user),
+    ...dropCapabilitiesArgv(tools, busybox, EXEC_ROOT_FD, command, undefined, user, ctty),
   ];
   if (cgroupJoin.length === 0) return nsenter;
   // Into the container's cgroups first (its limits count the exec'd command too, as Docker's do),

@@ -7,10 +7,15 @@ import { processUser } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { execArgv } from './exec-argv.js';
 import { hostTools } from './host-tools.js';
-import { find } from './lifecycle.js';
 import { cgroupJoinOf } from './cgroup-life.js';
 import { envObject, mergeEnv } from './options.js';
 import { exitStatus } from '../base/proc.js';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { SHIM_PATH } from '../base/install-paths.js';
+import { connectConsole, shimListening } from './console.js';
+import { find, requireShim } from './lifecycle.js';
+import { relay, type RelayStreams } from './relay.js';
 
 export interface ExecOptions {
   /** `K=V` entries added to the container's environment. */
@@ -20,6 +25,8 @@ export interface ExecOptions {
   interactive?: boolean;
   /** Start it in the background and return at once. */
   detach?: boolean;
+  /** -t: a terminal of the container's own devpts, joined to these streams. */
+  terminal?: RelayStreams;
 }
 
 /** The command's exit status (0 at once for a detached exec). */
@@ -31,10 +38,12 @@ export async function execInContainer(ctx: RuntimeContext, ref: string, command:
   if (record.state.paused) throw new MinictrError('E_PAUSED', `Container ${record.id} is paused, unpause the container before exec`);
   const env = mergeEnv(record.config.env, options.env);
   const tools = hostTools();
+  const terminal = options.detach ? undefined : options.terminal;
   const argv = execArgv(
     record.state.pid, options.workdir ?? record.config.workdir, command, tools.privileges, tools.busybox,
-    await processUser(ctx, record), await cgroupJoinOf(record),
+    await processUser(ctx, record), await cgroupJoinOf(record), terminal !== undefined,
   );
+  if (terminal) return execOnTerminal(ctx, record.id, record.state.pid, argv, env, options.interactive === true, terminal);
   const hostRoot = openSync('/', 'r');
   const child = spawnProcess(argv, {
     stdio: options.detach
@@ -52,4 +61,27 @@ export async function execInContainer(ctx: RuntimeContext, ref: string, command:
     child.once('error', (err) => reject(new MinictrError('E_EXEC', `cannot run nsenter: ${err.message}`)));
     child.once('exit', (code, signal) => resolve(exitStatus(code, signal)));
   });
+}
+
+/**
+ * exec -t: the shim makes a terminal in the container's devpts (/dev/pts/N there), gives it to
+ * the command and serves it on a socket of its own, joined to the caller's streams.
+ */
+async function execOnTerminal(ctx: RuntimeContext, id: string, pid: number, argv: readonly string[], env: string[], interactive: boolean, streams: RelayStreams): Promise<number> {
+  requireShim();
+  const socket = join(ctx.store.paths.container(id), `exec-${randomBytes(6).toString('hex')}.sock`);
+  const shim = [SHIM_PATH, '--socket', socket, '--pty-of', String(pid), '--wait-attach', '--ready-fd', '4', ...(interactive ? ['--stdin'] : []), '--', ...argv];
+  const hostRoot = openSync('/', 'r');
+  const child = spawnProcess(shim, { stdio: ['ignore', 'ignore', 'inherit', hostRoot, 'pipe'], env: envObject(env) });
+  closeSync(hostRoot);
+  const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(exitStatus(code, signal))));
+  await shimListening(child, 4);
+  const conn = await connectConsole(socket, `container ${id.slice(0, 12)}`);
+  const { stdin: _none, ...withoutStdin } = streams;
+  const end = await relay(conn, interactive ? streams : withoutStdin);
+  if (end.how === 'detached') {
+    child.unref();
+    return 0;
+  }
+  return end.how === 'exited' ? end.status : exited;
 }

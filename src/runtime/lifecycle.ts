@@ -6,7 +6,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { open, rm, writeFile } from 'node:fs/promises';
 import type { ChildProcess } from 'node:child_process';
 import { CLI_PATH, SHIM_PATH } from '../base/install-paths.js';
-import { connectConsole, type ConsoleConnection } from './console.js';
+import { connectConsole, shimListening, type ConsoleConnection } from './console.js';
 import { logLimits } from './log-config.js';
 import { pathExists } from '../base/path-exists.js';
 import { MinictrError, EXIT_RUNTIME_FAILURE, withWarnings } from '../base/errors.js';
@@ -120,7 +120,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
       await said.close();
     }
     if (io.foreground) {
-      await listening(monitor);
+      await shimListening(monitor, 3);
       conn = await connectConsole(paths.containerConsole(id), `container ${record.name || id.slice(0, 12)}`);
     }
     const child = monitor;
@@ -191,20 +191,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   return { record, ...(monitor ? { monitor } : {}), ...(conn ? { console: conn } : {}) };
 }
 
-/** The shim says on fd 3 when its console socket listens; a monitor that ended first is an error. */
-async function listening(monitor: ChildProcess): Promise<void> {
-  const ready = monitor.stdio[3] as NodeJS.ReadableStream | null | undefined;
-  if (!ready) throw new MinictrError('E_SHIM', 'the container\'s shim gave no sign of life');
-  const ok = await new Promise<boolean>((resolve) => {
-    ready.once('data', () => resolve(true));
-    ready.once('end', () => resolve(false));
-    monitor.once('exit', () => resolve(false));
-  });
-  (ready as NodeJS.ReadableStream & { destroy(): void }).destroy();
-  if (!ok) throw new MinictrError('E_SHIM', 'the container\'s shim ended before its console was ready; see monitor.log in the container\'s directory');
-}
-
-function requireShim(): void {
+export function requireShim(): void {
   try {
     accessSync(SHIM_PATH, constants.X_OK);
   } catch {

@@ -7,7 +7,9 @@
 // and a Node process per container would cost ~40 MB and ~40 ms; this costs ~1 MB and ~1 ms.
 //
 // Usage: minictr-shim --socket PATH [--log PATH --max-size N --max-file N] [--tty] [--stdin]
-//                     [--wait-attach] [--ready-fd N] -- COMMAND...
+//                     [--wait-attach] [--ready-fd N] [--pty-of PID] -- COMMAND...
+// --pty-of PID (exec -t): the terminal is made in the devpts of the running container PID before
+// COMMAND starts, and given to it as stdin, stdout and stderr.
 // It exits with COMMAND's status (128+N for a signal), as a shell's $? would be.
 //
 // Frames, both ways on the socket: 8 bytes [type, 0, 0, 0, length (u32, big-endian)], then the
@@ -70,6 +72,7 @@ static struct {
   const char *socket_path, *log_path;
   long long max_size;
   int max_file, tty, keep_stdin, wait_attach, ready_fd;
+  long pty_of;
   char **argv;
 } opt = { .max_file = 1, .ready_fd = -1 };
 
@@ -261,7 +264,45 @@ static void client_frames(client_t *c) {
 
 static void nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
+// exec -t: a terminal of the running container's devpts, made before the command starts.
+static void start_child_on_pty(void) {
+  char path[96];
+  snprintf(path, sizeof path, "/proc/%ld/root/dev/pts/ptmx", opt.pty_of);
+  int master = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int unlock = 0;
+  unsigned int number = 0;
+  if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &number) < 0) {
+    fprintf(stderr, "minictr-shim: cannot make a terminal in the container (%s): %s\n", path, strerror(errno));
+    exit(125);
+  }
+  snprintf(path, sizeof path, "/proc/%ld/root/dev/pts/%u", opt.pty_of, number);
+  int slave = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) { fprintf(stderr, "minictr-shim: cannot open %s: %s\n", path, strerror(errno)); exit(125); }
+  out_fd = master;
+  set_winsize();
+  child = fork();
+  if (child < 0) { perror("minictr-shim: fork"); exit(125); }
+  if (child == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    dup2(slave, 0);
+    dup2(slave, 1);
+    dup2(slave, 2);
+    execvp(opt.argv[0], opt.argv);
+    fprintf(stderr, "minictr-shim: cannot run %s: %s\n", opt.argv[0], strerror(errno));
+    _exit(127);
+  }
+  close(slave);
+  in_fd = dup(master);
+  fcntl(in_fd, F_SETFD, FD_CLOEXEC);
+  nonblock(out_fd);
+  nonblock(in_fd);
+}
+
 static void start_child(void) {
+  if (opt.pty_of > 0) { start_child_on_pty(); return; }
   int out[2] = {-1, -1}, err[2], in[2] = {-1, -1}, hs[2] = {-1, -1}, go[2] = {-1, -1};
   if (pipe2(err, O_CLOEXEC) < 0) { perror("minictr-shim: pipe"); exit(125); }
   if (opt.tty) {
@@ -422,6 +463,7 @@ static void parse_args(int argc, char **argv) {
     else if (i + 1 < argc && !strcmp(a, "--max-size")) opt.max_size = atoll(argv[++i]);
     else if (i + 1 < argc && !strcmp(a, "--max-file")) opt.max_file = atoi(argv[++i]);
     else if (i + 1 < argc && !strcmp(a, "--ready-fd")) opt.ready_fd = atoi(argv[++i]);
+    else if (i + 1 < argc && !strcmp(a, "--pty-of")) { opt.pty_of = atol(argv[++i]); opt.tty = 1; }
     else { fprintf(stderr, "minictr-shim: unknown argument %s\n", a); exit(125); }
   }
   if (i >= argc || !opt.socket_path) { fprintf(stderr, "usage: minictr-shim --socket PATH [options] -- COMMAND...\n"); exit(125); }

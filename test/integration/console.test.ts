@@ -95,6 +95,24 @@ describe('console: terminals, attach and logs', { skip: !isRoot && 'needs root' 
     await ok('rm', '-f', 'k9');
   });
 
+  it('exec -it: a second terminal of the container\'s devpts, with job control; exit 4 returns 4', async () => {
+    await ok('run', '-dit', '--name', 'ex', '--network', 'none', 'busybox', 'sh');
+    await term.type(`${minictr} exec -it ex sh`);
+    await term.waitFor(/^\/ # $/m, 'the exec shell prompt');
+    await term.type('echo "exec tty=$(tty) size=$(stty size)"');
+    await term.waitFor(/exec tty=\/dev\/pts\/1 size=24 80/, 'pts 1 (pts 0 is the container\'s own), sized as the terminal');
+    await term.type('sleep 100');
+    await term.keys('C-c');
+    await term.type('echo "exec shell alive $((40+2))"');
+    await term.waitFor(/exec shell alive 42/, 'Ctrl-C to end only the sleep');
+    await term.type('exit 4');
+    await term.waitFor(/exit 4\n\$ $/m, 'the host prompt again');
+    await term.type('echo "exec rc=$?"');
+    await term.waitFor(/^exec rc=4$/m, "exec's exit status");
+    assert.match((await ok('ps', '--format', '{{.Names}} {{.Status}}')).stdout, /^ex Up /m);
+    await ok('rm', '-f', 'ex');
+  });
+
   it('-it with stdin not a terminal is refused as Docker refuses it, before anything is made', async () => {
     const r = await mc('run', '-it', '--name', 'notty', 'busybox', 'sh');
     assert.equal(r.code, 1);
