@@ -264,6 +264,24 @@ static void client_frames(client_t *c) {
 
 static void nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
 
+// Start COMMAND with `fds` as its descriptors 0..4 (-1: none), signals as a new process has them.
+static void fork_command(const int fds[5]) {
+  child = fork();
+  if (child < 0) { perror("minictr-shim: fork"); exit(125); }
+  if (child > 0) return;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+  // Out of the way first, so no source is overwritten by an earlier target.
+  int high[5];
+  for (int fd = 0; fd < 5; fd++) high[fd] = fds[fd] >= 0 ? fcntl(fds[fd], F_DUPFD_CLOEXEC, 10) : -1;
+  for (int fd = 0; fd < 5; fd++) if (high[fd] >= 0) dup2(high[fd], fd);
+  execvp(opt.argv[0], opt.argv);
+  fprintf(stderr, "minictr-shim: cannot run %s: %s\n", opt.argv[0], strerror(errno));
+  _exit(127);
+}
+
 // exec -t: a terminal of the running container's devpts, made before the command starts.
 static void start_child_on_pty(void) {
   char path[96];
@@ -280,20 +298,7 @@ static void start_child_on_pty(void) {
   if (slave < 0) { fprintf(stderr, "minictr-shim: cannot open %s: %s\n", path, strerror(errno)); exit(125); }
   out_fd = master;
   set_winsize();
-  child = fork();
-  if (child < 0) { perror("minictr-shim: fork"); exit(125); }
-  if (child == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
-    dup2(slave, 0);
-    dup2(slave, 1);
-    dup2(slave, 2);
-    execvp(opt.argv[0], opt.argv);
-    fprintf(stderr, "minictr-shim: cannot run %s: %s\n", opt.argv[0], strerror(errno));
-    _exit(127);
-  }
+  fork_command((const int[5]){slave, slave, slave, -1, -1});
   close(slave);
   in_fd = dup(master);
   fcntl(in_fd, F_SETFD, FD_CLOEXEC);
@@ -311,23 +316,10 @@ static void start_child(void) {
     if (pipe2(out, O_CLOEXEC) < 0) { perror("minictr-shim: pipe"); exit(125); }
     if (opt.keep_stdin && pipe2(in, O_CLOEXEC) < 0) { perror("minictr-shim: pipe"); exit(125); }
   }
-  child = fork();
-  if (child < 0) { perror("minictr-shim: fork"); exit(125); }
-  if (child == 0) {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
-    int null = open("/dev/null", O_RDWR);
-    // Until the terminal exists, what the container's setup says goes to stderr (and the log).
-    dup2(in[0] >= 0 ? in[0] : null, 0);
-    dup2(out[1] >= 0 ? out[1] : err[1], 1);
-    dup2(err[1], 2);
-    if (opt.tty) { dup2(hs[1], 3); dup2(go[0], 4); }
-    execvp(opt.argv[0], opt.argv);
-    fprintf(stderr, "minictr-shim: cannot run %s: %s\n", opt.argv[0], strerror(errno));
-    _exit(127);
-  }
+  int null = in[0] >= 0 ? -1 : open("/dev/null", O_RDONLY | O_CLOEXEC);
+  // Until the terminal exists, what the container's setup says goes to stderr (and the log).
+  fork_command((const int[5]){in[0] >= 0 ? in[0] : null, out[1] >= 0 ? out[1] : err[1], err[1], hs[1], go[0]});
+  if (null >= 0) close(null);
   close(err[1]);
   err_fd = err[0];
   nonblock(err_fd);

@@ -40,6 +40,8 @@ describe('console: terminals, attach and logs', { skip: !isRoot && 'needs root' 
     await term.type('echo "tty=$(tty) size=$(stty size) console=$([ -c /dev/console ] && echo char)"');
     await term.waitFor(/tty=\/dev\/pts\/0 size=30 100 console=char/, 'a pts of its own, sized as the terminal');
     await term.type('sleep 100');
+    // Ctrl-C once the sleep is the terminal's foreground job (before, it would be the shell's).
+    await eventually(async () => (await ok('top', 'tty1')).stdout.includes('sleep 100'), 10_000, 'the sleep to run');
     await term.keys('C-c');
     await term.type('echo "shell alive as pid $$ after $((40+2))"');
     await term.waitFor(/shell alive as pid 1 after 42/, 'the shell to survive Ctrl-C of its sleep');
@@ -102,6 +104,7 @@ describe('console: terminals, attach and logs', { skip: !isRoot && 'needs root' 
     await term.type('echo "exec tty=$(tty) size=$(stty size)"');
     await term.waitFor(/exec tty=\/dev\/pts\/1 size=24 80/, 'pts 1 (pts 0 is the container\'s own), sized as the terminal');
     await term.type('sleep 100');
+    await eventually(async () => (await ok('top', 'ex')).stdout.includes('sleep 100'), 10_000, 'the sleep to run');
     await term.keys('C-c');
     await term.type('echo "exec shell alive $((40+2))"');
     await term.waitFor(/exec shell alive 42/, 'Ctrl-C to end only the sleep');
