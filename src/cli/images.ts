@@ -7,7 +7,7 @@ import type { Platform } from '../image/formats.js';
 import { Writable } from 'node:stream';
 import { createInterface } from 'node:readline/promises';
 import { print, runtimeFor } from './context.js';
-import { goTimeString, humanSize, timeAgo } from './human.js';
+import { goTimeString, humanSize, timeAgo } from '../base/human.js';
 import { formatTable } from './table.js';
 import { compileTemplate } from './template.js';
 

@@ -1,8 +1,8 @@
 // `ps`: Docker's columns, statuses and truncation, from container records (pure).
 import type { ContainerRecord } from '../base/records.js';
 import { formatPortsColumn } from '../network/ports.js';
-import { dockerStatus } from '../runtime/inspect.js';
-import { formatRows, humanDuration, timeAgo } from './table.js';
+import { dockerStatus, statusText } from '../runtime/inspect.js';
+import { formatRows, timeAgo } from './table.js';
 
 export interface PsFlags {
   all?: boolean;
@@ -13,14 +13,6 @@ export interface PsFlags {
 
 function ellipsis(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-export function statusText(record: ContainerRecord, now: Date): string {
-  const s = record.state;
-  if (s.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(s.startedAt))}${s.paused ? ' (Paused)' : ''}`;
-  if (s.status === 'exited' && s.restarting) return `Restarting (${s.exitCode}) ${timeAgo(new Date(s.finishedAt), now)}`;
-  if (s.status === 'exited') return `Exited (${s.exitCode}) ${timeAgo(new Date(s.finishedAt), now)}`;
-  return 'Created';
 }
 
 export interface PsRow {

@@ -1,7 +1,7 @@
 // Docker's table layout (Go tabwriter: min width 10, padding 3, last column unpadded).
 import { columns } from '../explain/text.js';
 import { compileTemplate } from './template.js';
-export { humanDuration, humanSize, timeAgo } from './human.js';
+export { humanDuration, humanSize, timeAgo } from '../base/human.js';
 
 /**
  * Align rows under headers as `docker ps`/`docker images` do: every column but the last is padded

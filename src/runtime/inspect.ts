@@ -1,4 +1,5 @@
 // Docker-shaped `inspect` documents, built from records (pure).
+import { humanDuration, timeAgo } from '../base/human.js';
 import type { ContainerRecord, MountPoint, NetworkRecord, PortMapping, Resources } from '../base/records.js';
 
 function portKey(p: { containerPort: number; proto: string }): string {
@@ -47,6 +48,15 @@ export function dockerStatus(record: ContainerRecord): string {
 }
 
 /** Docker's inspect document; `logPath` is where the json-file log is (Docker's LogPath). */
+/** The STATUS column and the API's `Status`: "Up 3 minutes (Paused)", "Exited (0) 2 hours ago", "Created". */
+export function statusText(record: ContainerRecord, now: Date): string {
+  const s = record.state;
+  if (s.status === 'running') return `Up ${humanDuration(now.getTime() - Date.parse(s.startedAt))}${s.paused ? ' (Paused)' : ''}`;
+  if (s.status === 'exited' && s.restarting) return `Restarting (${s.exitCode}) ${timeAgo(new Date(s.finishedAt), now)}`;
+  if (s.status === 'exited') return `Exited (${s.exitCode}) ${timeAgo(new Date(s.finishedAt), now)}`;
+  return 'Created';
+}
+
 export function inspectContainer(record: ContainerRecord, logPath = ''): Record<string, unknown> {
   const s = record.state;
   const net = record.network;

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderTemplate } from '../../../src/cli/template.js';
-import { formatPsTable, statusText } from '../../../src/cli/ps.js';
+import { formatPsTable } from '../../../src/cli/ps.js';
+import { statusText } from '../../../src/runtime/inspect.js';
 import { renderShell, shellQuote } from '../../../src/explain/render.js';
 import { inspectContainer } from '../../../src/runtime/inspect.js';
 import type { ContainerRecord } from '../../../src/base/records.js';

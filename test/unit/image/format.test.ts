@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { goFormatG, humanDuration, humanSize, timeAgo } from '../../../src/cli/human.js';
+import { goFormatG, humanDuration, humanSize, timeAgo } from '../../../src/base/human.js';
 import { formatTable } from '../../../src/cli/table.js';
 import { formatImages, imageRows } from '../../../src/cli/images.js';
 import type { ImageRecord } from '../../../src/state/images.js';

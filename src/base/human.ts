@@ -1,6 +1,6 @@
 // Human-readable sizes and durations, worded exactly like Docker's go-units (HumanSize, HumanDuration).
 
-export { goFormatG, humanSize } from '../base/go-units.js';
+export { goFormatG, humanSize } from './go-units.js';
 
 /** go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks" … */
 export function humanDuration(ms: number): string {
