@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { packageVersion } from '../base/install-paths.js';
 import { registerContainerCommands } from './containers.js';
+import { DEFAULT_HOST, serve, type ServeFlags } from './serve.js';
 import { registerNetworkCommands } from './network.js';
 import { registerImageCommands } from './images.js';
 import { registerShowWorkCommands } from './show-work.js';
@@ -23,6 +24,15 @@ export function createProgram(): Command {
   registerNetworkCommands(program);
   registerVolumeCommands(program);
   registerStatsCommand(program);
+  program
+    .command('serve')
+    .description('serve the Docker Engine API, so docker, docker-compose and the SDKs drive minictr (foreground)')
+    .option('-H, --host <url>', `where to listen: unix:///path or tcp://127.0.0.1:PORT`, DEFAULT_HOST)
+    .option('--group <group>', 'let this group use the socket (mode 0660), as the docker group')
+    .option('--insecure-listen-anywhere', 'allow TCP on a non-loopback address (the API is unauthenticated)')
+    .action(async function (this: Command) {
+      await serve(this, this.opts<ServeFlags>());
+    });
   registerShowWorkCommands(program);
   // Every subcommand reports errors the same way and never exits on its own.
   for (const cmd of program.commands) {

@@ -19,6 +19,8 @@ export interface LogOptions extends LogFilter {
   timestamps: boolean;
   /** The last N lines only (--tail); undefined: all. */
   tail?: number;
+  /** Stops following (an API client that went away). */
+  signal?: AbortSignal;
 }
 
 /** The entries of one log file, up to `limit` bytes when given. */
@@ -70,6 +72,7 @@ export async function streamLogs(ctx: RuntimeContext, ref: string, options: LogO
     wake();
     return live.length < 10_000;
   });
+  options.signal?.addEventListener('abort', () => follower?.close());
   const at = position ? await position : undefined;
   const window = (await history(paths.containerLog(record.id), maxFile, at)).filter((e) => inWindow(e, options));
   await writeEntries(options.tail === undefined ? window : window.slice(Math.max(0, window.length - options.tail)), options, to);

@@ -141,6 +141,11 @@ const CATALOGUE: BadInput[] = [
   { args: ['attach', 'nope'], code: 1, message: /no such container: nope\b/ },
   { args: ['attach', '--detach-keys', 'shift-a', RESIDENT], code: 125, message: /Invalid detach keys \(shift-a\) provided/ },
 
+  // ---- minictr serve (issue #14)
+  { args: ['serve', '--host', 'tcp://0.0.0.0:2375'], code: 125, message: /refusing to serve the unauthenticated API on 0\.0\.0\.0/ },
+  { args: ['serve', '--host', 'ftp://x'], code: 125, message: /invalid --host "ftp:\/\/x"/ },
+  { args: ['serve', '--host', 'unix://relative.sock'], code: 125, message: /give an absolute socket path/ },
+
   // ---- --restart (Docker's CLI and daemon messages)
   { args: ['run', '--restart', 'on-failure:x', 'busybox', 'true'], code: 125, message: /maximum retry count must be an integer/ },
   { args: ['run', '--restart', 'always:3', 'busybox', 'true'], code: 125, message: /maximum retry count cannot be used with restart policy 'always'/ },

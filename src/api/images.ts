@@ -1,0 +1,64 @@
+// The Engine API's image endpoints: list, inspect, pull (progress as JSON lines), remove.
+import type { ServerResponse } from 'node:http';
+import { Writable } from 'node:stream';
+import type { ImageRecord } from '../image/store.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { ApiError, queryFlag, sendJson } from './http.js';
+
+function summary(image: ImageRecord): Record<string, unknown> {
+  return {
+    Id: `sha256:${image.id}`,
+    ParentId: '',
+    RepoTags: image.repoTags,
+    RepoDigests: image.repoDigests ?? [],
+    Created: Math.floor(Date.parse(image.created) / 1000),
+    Size: image.size,
+    VirtualSize: image.size,
+    SharedSize: -1,
+    Labels: {},
+    Containers: -1,
+  };
+}
+
+export async function listImages(rt: Runtime, res: ServerResponse): Promise<void> {
+  sendJson(res, 200, (await rt.images.list()).map(summary));
+}
+
+export async function inspectImage(rt: Runtime, res: ServerResponse, ref: string): Promise<void> {
+  const image = await rt.images.find(ref);
+  if (!image) throw new ApiError(404, `No such image: ${ref}`);
+  sendJson(res, 200, {
+    ...summary(image),
+    Config: image.config,
+    Os: image.os ?? 'linux',
+    Architecture: image.architecture ?? 'amd64',
+    RootFS: { Type: 'layers', Layers: (image.layers ?? []).map((l) => l.diffId) },
+  });
+}
+
+/** POST /images/create?fromImage=&tag=: the pull's status lines as Docker's JSON progress messages. */
+export async function pullImage(rt: Runtime, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  const from = query.get('fromImage');
+  if (!from) throw new ApiError(400, 'fromImage is required (import from a file is not supported)');
+  const tag = query.get('tag');
+  const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split(/[\r\n]+/).filter(Boolean)) res.write(`${JSON.stringify({ status: line })}\r\n`);
+      done();
+    },
+  });
+  try {
+    await rt.images.pull(ref, { out });
+  } catch (err) {
+    // Headers are out: the error travels as the last message, as Docker's does.
+    res.write(`${JSON.stringify({ errorDetail: { message: String(err instanceof Error ? err.message : err) }, error: String(err instanceof Error ? err.message : err) })}\r\n`);
+  }
+  res.end();
+}
+
+export async function removeImage(rt: Runtime, res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {
+  const removed = await rt.removeImage(ref, queryFlag(query, 'force'));
+  sendJson(res, 200, removed.map((line) => (line.startsWith('Untagged: ') ? { Untagged: line.slice(10) } : { Deleted: line.replace(/^Deleted: /, '') })));
+}

@@ -1,0 +1,101 @@
+// `minictr serve`: the Docker Engine API on a unix socket, a second face over the runtime
+// library. Each request is one line in the log; SIGTERM stops accepting, lets requests in
+// flight finish, and leaves the containers running (their monitors own them).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Runtime } from '../runtime/runtime.js';
+import { ContainerApi } from './containers.js';
+import { ApiError, sendError, sendJson, statusOf } from './http.js';
+import { inspectImage, listImages, pullImage, removeImage } from './images.js';
+import { createNetworkFromBody, inspectNetworkDoc, listNetworks, pruneNetworksNow, removeNetworkNamed } from './networks.js';
+import { API_VERSION, infoDoc, pingHeaders, versionDoc } from './system.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>;
+
+interface Route {
+  method: string;
+  path: RegExp;
+  handler: Handler;
+}
+
+const ID = '([^/]+)';
+
+/** The path without Docker's version prefix, and the version a client asked for. */
+export function splitVersion(path: string): { path: string; version?: string } {
+  const m = /^\/v(\d+\.\d+)(\/.*)$/.exec(path);
+  return m ? { path: m[2] ?? '/', version: m[1] ?? '' } : { path };
+}
+
+function newer(a: string, b: string): boolean {
+  const [am = 0, an = 0] = a.split('.').map(Number);
+  const [bm = 0, bn = 0] = b.split('.').map(Number);
+  return am > bm || (am === bm && an > bn);
+}
+
+export function createApiServer(rt: Runtime, say: (line: string) => void): Server {
+  const containers = new ContainerApi(rt, say);
+  const routes: Route[] = [
+    { method: 'GET', path: /^\/_ping$/, handler: async (_q, res) => ping(res) },
+    { method: 'HEAD', path: /^\/_ping$/, handler: async (_q, res) => ping(res) },
+    { method: 'GET', path: /^\/version$/, handler: async (_q, res) => sendJson(res, 200, versionDoc()) },
+    { method: 'GET', path: /^\/info$/, handler: async (_q, res) => sendJson(res, 200, await infoDoc(rt)) },
+    { method: 'POST', path: /^\/containers\/create$/, handler: (req, res, _p, q) => containers.create(req, res, q) },
+    { method: 'GET', path: /^\/containers\/json$/, handler: (_req, res, _p, q) => containers.list(res, q) },
+    { method: 'GET', path: new RegExp(`^/containers/${ID}/json$`), handler: (_req, res, p) => containers.inspect(res, p[0] ?? '') },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/start$`), handler: (_req, res, p) => containers.start(res, p[0] ?? '') },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/wait$`), handler: (_req, res, p, q) => containers.wait(res, p[0] ?? '', q) },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/stop$`), handler: (_req, res, p, q) => containers.stop(res, p[0] ?? '', q) },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/kill$`), handler: (_req, res, p, q) => containers.kill(res, p[0] ?? '', q) },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/restart$`), handler: (_req, res, p, q) => containers.restart(res, p[0] ?? '', q) },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/resize$`), handler: (_req, res, p, q) => containers.resize(res, p[0] ?? '', q) },
+    { method: 'GET', path: new RegExp(`^/containers/${ID}/logs$`), handler: (_req, res, p, q) => containers.logs(res, p[0] ?? '', q) },
+    { method: 'DELETE', path: new RegExp(`^/containers/${ID}$`), handler: (_req, res, p, q) => containers.remove(res, p[0] ?? '', q) },
+    { method: 'GET', path: /^\/images\/json$/, handler: (_req, res) => listImages(rt, res) },
+    { method: 'POST', path: /^\/images\/create$/, handler: (_req, res, _p, q) => pullImage(rt, res, q) },
+    { method: 'GET', path: /^\/images\/(.+)\/json$/, handler: (_req, res, p) => inspectImage(rt, res, p[0] ?? '') },
+    { method: 'DELETE', path: /^\/images\/(.+)$/, handler: (_req, res, p, q) => removeImage(rt, res, p[0] ?? '', q) },
+    { method: 'GET', path: /^\/networks$/, handler: (_req, res) => listNetworks(rt, res) },
+    { method: 'POST', path: /^\/networks\/create$/, handler: (req, res) => createNetworkFromBody(rt, req, res) },
+    { method: 'POST', path: /^\/networks\/prune$/, handler: (_req, res) => pruneNetworksNow(rt, res) },
+    { method: 'GET', path: new RegExp(`^/networks/${ID}$`), handler: (_req, res, p) => inspectNetworkDoc(rt, res, p[0] ?? '') },
+    { method: 'DELETE', path: new RegExp(`^/networks/${ID}$`), handler: (_req, res, p) => removeNetworkNamed(rt, res, p[0] ?? '') },
+  ];
+
+  const server = createServer((req, res) => {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://minictr');
+    const { path, version } = splitVersion(decodeURIComponent(url.pathname));
+    res.once('finish', () => say(`${req.method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started} ms`));
+    void (async () => {
+      if (version && newer(version, API_VERSION)) throw new ApiError(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
+      const route = routes.find((r) => r.method === req.method && r.path.test(path));
+      if (!route) throw new ApiError(404, `page not found: ${req.method} ${path} is not an endpoint minictr serves`);
+      const params = (route.path.exec(path) ?? []).slice(1);
+      await route.handler(req, res, params, url.searchParams);
+    })().catch((err: unknown) => {
+      if (statusOf(err) === 500) say(`${req.method} ${path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      sendError(res, err);
+    });
+  });
+
+  // attach and exec start take the connection over (HTTP upgrade to tcp).
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const url = new URL(req.url ?? '/', 'http://minictr');
+    const { path } = splitVersion(decodeURIComponent(url.pathname));
+    say(`${req.method} ${url.pathname}${url.search} 101 (hijacked)`);
+    const attach = new RegExp(`^/containers/${ID}/attach$`).exec(path);
+    void (async () => {
+      if (req.method !== 'POST' || !attach) throw new ApiError(404, `page not found: ${req.method} ${path} cannot be upgraded`);
+      await containers.attach(socket, attach[1] ?? '', url.searchParams);
+    })().catch((err: unknown) => {
+      const message = JSON.stringify({ message: err instanceof Error ? err.message : String(err) });
+      socket.end(`HTTP/1.1 ${statusOf(err)} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
+    });
+  });
+  return server;
+
+  function ping(res: ServerResponse): void {
+    res.writeHead(200, { ...pingHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 2 });
+    res.end('OK');
+  }
+}

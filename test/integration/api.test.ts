@@ -1,0 +1,113 @@
+// `minictr serve`: the real docker CLI drives minictr through the Engine API, on a socket in the
+// sandbox's state dir; what it makes is minictr's own (minictr ps sees it, and back).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { Sandbox, HOST_IP, MINICTR_BIN, eventually, isRoot, sh } from './sandbox.js';
+
+const hasDocker = (await sh(['sh', '-c', 'command -v docker'])).code === 0;
+
+describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot && 'needs root') || (!hasDocker && 'needs the docker CLI (docker.io)') }, () => {
+  const box = new Sandbox();
+  let socket = '';
+  let server: ReturnType<Sandbox['background']> | undefined;
+  const docker = (...args: string[]) => sh(['env', `DOCKER_HOST=unix://${socket}`, 'docker', ...args], { timeoutMs: 60_000 });
+  const ok = async (...args: string[]) => {
+    const r = await docker(...args);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    return r;
+  };
+  const mc = (...args: string[]) => box.minictr(args);
+
+  /** A raw request on the socket, for what no client sends (bad bodies, unknown paths). */
+  const raw = (method: string, path: string, body?: string): Promise<{ status: number; body: string }> =>
+    new Promise((resolve, reject) => {
+      const req = request({ socketPath: socket, method, path, headers: { 'Content-Type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => { text += d.toString(); });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  before(async () => {
+    await box.setup();
+    socket = join(box.root, 'docker.sock');
+    server = box.background('host', [process.execPath, '--', MINICTR_BIN, '--root', box.root, 'serve', '--host', `unix://${socket}`]);
+    await eventually(async () => (await docker('version')).code === 0, 20_000, 'the API to answer');
+  });
+  after(() => box.cleanup());
+
+  it('docker version settles on API 1.41 with minictr as the server', async () => {
+    const r = await ok('version', '--format', '{{.Server.APIVersion}} {{.Server.Platform.Name}}');
+    assert.equal(r.stdout.trim(), '1.41 minictr');
+  });
+
+  it('docker run --rm: output on stdout and stderr, the exit status, nothing left', async () => {
+    const r = await docker('run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3');
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    assert.equal((await mc('ps', '-aq')).stdout, '', 'removed, as --rm asks');
+  });
+
+  it('docker run -d -p: published from the outside world, seen by minictr ps, logs, inspect, stop, rm', async () => {
+    const id = (await ok('run', '-d', '--name', 'web', '-p', '5005:5000', 'busybox', 'sh', '-c',
+      'mkdir /www && echo hello-from-api > /www/index.html && echo serving && httpd -f -p 5000 -h /www')).stdout.trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.match((await mc('ps', '--format', '{{.Names}} {{.Ports}}')).stdout, /^web 0\.0\.0\.0:5005->5000\/tcp$/m);
+    const page = await eventually(async () => {
+      const r = await box.wan(['timeout', '3', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:5005/`]);
+      return r.code === 0 ? r.stdout : undefined;
+    }, 15_000, 'the published port from outside');
+    assert.equal(page, 'hello-from-api\n');
+    assert.match((await ok('ps', '--format', '{{.Names}} {{.Status}} {{.Ports}}')).stdout, /^web Up .* 0\.0\.0\.0:5005->5000\/tcp$/m);
+    assert.equal((await ok('logs', 'web')).stdout, 'serving\n');
+    assert.equal((await ok('inspect', '-f', '{{.State.Running}} {{.Name}}', 'web')).stdout, 'true /web\n');
+    await ok('stop', '-t', '1', 'web');
+    assert.match((await mc('ps', '-a', '--format', '{{.Names}} {{.Status}}')).stdout, /^web Exited \(137\)/m);
+    await ok('rm', 'web');
+    assert.equal((await mc('ps', '-aq')).stdout, '');
+  });
+
+  it('a container made with the minictr CLI is one docker sees and removes', async () => {
+    assert.equal((await mc('run', '-d', '--name', 'fromcli', '--network', 'none', 'busybox', 'sleep', '300')).code, 0);
+    assert.match((await ok('ps', '--format', '{{.Names}}')).stdout, /^fromcli$/m);
+    await ok('rm', '-f', 'fromcli');
+    assert.equal((await mc('ps', '-aq')).stdout, '');
+  });
+
+  it("errors carry Docker's status codes and one clear message; the server survives them", async () => {
+    const missing = await docker('rm', 'nope');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no such container: nope/i);
+    const badJson = await raw('POST', '/v1.41/containers/create', '{"Image": ');
+    assert.equal(badJson.status, 400);
+    assert.match(badJson.body, /"message":"invalid JSON/);
+    const wrongType = await raw('POST', '/containers/create', '{"Image":"busybox","Cmd":42}');
+    assert.equal(wrongType.status, 400);
+    assert.match(wrongType.body, /Cmd/);
+    const big = await raw('POST', '/containers/create', JSON.stringify({ Image: 'busybox', Env: ['X='.padEnd(2 << 20, 'x')] }));
+    assert.equal(big.status, 413);
+    const unknown = await raw('GET', '/v1.41/no/such/thing');
+    assert.equal(unknown.status, 404);
+    assert.match(unknown.body, /\/no\/such\/thing/);
+    await ok('run', '-d', '--name', 'dup', '--network', 'none', 'busybox', 'sleep', '300');
+    const conflict = await raw('POST', '/containers/create?name=dup', '{"Image":"busybox"}');
+    assert.equal(conflict.status, 409);
+    await ok('version');
+    await ok('rm', '-f', 'dup');
+  });
+
+  it('SIGTERM stops the server cleanly; containers keep running', async () => {
+    await ok('run', '-d', '--name', 'stays', '--network', 'none', 'busybox', 'sleep', '300');
+    const exited = new Promise<number | null>((resolve) => server?.once('exit', resolve));
+    server?.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.match((await mc('ps', '--format', '{{.Names}} {{.Status}}')).stdout, /^stays Up /m);
+    assert.equal((await sh(['test', '-e', socket])).code, 1, 'the socket is gone');
+    await mc('rm', '-f', 'stays');
+  });
+});
