@@ -18,8 +18,17 @@ export interface PortMapping {
 export interface NetworkAttachment {
   network: string;
   bridge: string;
-  /** Name under /run/netns (ip netns). */
+  /**
+   * Name under /run/netns (ip netns) of the namespace minictr made. An attachment made by the
+   * CNI plugin has `netnsPath` instead, and this is only its name (`cni-<hash>`, its rules' scope).
+   */
   netns: string;
+  /** A namespace someone else made and owns (a CNI runtime's `CNI_NETNS`): entered, never created or removed. */
+  netnsPath?: string;
+  /** The interface's name inside the namespace; eth0 when absent. */
+  ifname?: string;
+  /** One MTU for the veth pair and the default route (a CNI config's `mtu`); absent: see the bridge driver. */
+  mtu?: number;
   hostVeth: string;
   ip: string;
   prefixLength: number;

@@ -1,4 +1,5 @@
 // Names minictr gives kernel objects and firewall rules, derived from ids so a leftover traces back.
+import { createHash } from 'node:crypto';
 import { ipToInt } from './ipam.js';
 import type { NetworkAttachment } from '../base/records.js';
 
@@ -40,3 +41,15 @@ export function ruleComment(scope?: string): string {
 export function attachmentScope(att: Pick<NetworkAttachment, 'netns'>): string {
   return att.netns.startsWith('minictr-') ? att.netns.slice('minictr-'.length) : att.netns;
 }
+
+/**
+ * The names of a CNI attachment (network, container id, interface), from one hash of the three:
+ * `cni-<12 hex>` its name and its rules' scope (comments "minictr:cni-…"), `vcni<11 hex>` its host veth.
+ */
+export function cniAttachmentNames(network: string, containerId: string, ifname: string): { netns: string; hostVeth: string } {
+  const hash = createHash('sha256').update(`${network}\0${containerId}\0${ifname}`).digest('hex');
+  return { netns: `${CNI_SCOPE_PREFIX}${hash.slice(0, 12)}`, hostVeth: `vcni${hash.slice(0, 11)}` };
+}
+
+/** The scope of the rules of the CNI plugin's attachments starts with this. */
+export const CNI_SCOPE_PREFIX = 'cni-';
