@@ -1,0 +1,150 @@
+// Real CNI clients drive minictr-cni: containerd 1.6's `ctr run --cni`, started by the test in
+// the sandbox host namespace with its own root, state and socket. ctr reads its CNI config
+// from /etc/cni/net.d and its plugins from /opt/cni/bin, fixed paths: it runs chrooted into an
+// overlay of / (in a private mount namespace) where only those two are the test's directories.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox, eventually, isRoot, sh, HOST_IP, WAN_IP, type Result } from './sandbox.js';
+import { CniHarness, CNI_BIN } from './cni-harness.js';
+
+const hasContainerd = (await sh(['sh', '-c', 'command -v containerd && command -v ctr && command -v runc'])).code === 0;
+
+describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox();
+  const cni = new CniHarness(box);
+  let dir = '';
+  let sock = '';
+  const started: ChildProcess[] = [];
+  const ns = (): string => `${box.prefix}-ctr`;
+  const ctr = (args: string[], timeoutMs = 60_000): Promise<Result> => box.host(['ctr', '-a', sock, '-n', ns(), ...args], { timeoutMs });
+  /** A process in the sandbox host with this test's /etc/cni/net.d and /opt/cni/bin, and the machine's everything else. */
+  const withCniDirs = (argv: string[]): ChildProcess => {
+    const root = join(dir, 'newroot');
+    const script = [
+      'set -e',
+      `mount -t tmpfs tmpfs ${join(dir, 'ovl')}`,
+      `mkdir ${join(dir, 'ovl', 'upper')} ${join(dir, 'ovl', 'work')}`,
+      `mount -t overlay overlay -o lowerdir=/,upperdir=${join(dir, 'ovl', 'upper')},workdir=${join(dir, 'ovl', 'work')} ${root}`,
+      // The machine's live trees (not copies), so ctr, containerd's shim and the plugin see one /proc, /run and /tmp.
+      ...['/proc', '/sys', '/dev', '/run', '/tmp'].map((m) => `mount --rbind ${m} ${root}${m}`),
+      `mkdir -p ${root}/opt/cni/bin ${root}/etc/cni/net.d`,
+      `mount --bind ${join(dir, 'bin')} ${root}/opt/cni/bin`,
+      `mount --bind ${join(dir, 'net.d')} ${root}/etc/cni/net.d`,
+      `exec chroot ${root} "$@"`,
+    ].join('\n');
+    const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'with-cni-dirs', ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.push(child);
+    return child;
+  };
+  /** Ended, by an exit or a signal. */
+  const gone = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+  const exited = (child: ChildProcess): Promise<number | null> =>
+    gone(child) ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const stop = (child: ChildProcess, signal: NodeJS.Signals): void => {
+    if (child.pid === undefined || gone(child)) return;
+    try {
+      process.kill(child.pid, signal);
+    } catch {
+      // gone
+    }
+  };
+
+  before(async () => {
+    await box.setup();
+    await cni.setup();
+    dir = await mkdtemp(join(tmpdir(), `${box.prefix}-containerd-`));
+    sock = join(dir, 'containerd.sock');
+    for (const d of ['bin', 'net.d', 'ovl', 'newroot', 'fifo']) await mkdir(join(dir, d));
+    await symlink(CNI_BIN, join(dir, 'bin', 'minictr'));
+    await writeFile(join(dir, 'config.toml'), [
+      'version = 2',
+      `root = "${join(dir, 'root')}"`,
+      `state = "${join(dir, 'state')}"`,
+      // No CRI: nothing of containerd looks at the machine's /etc/cni or /opt/cni.
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      '[grpc]',
+      `  address = "${sock}"`,
+      '[ttrpc]',
+      `  address = "${sock}.ttrpc"`,
+      '',
+    ].join('\n'));
+  });
+
+  after(async () => {
+    const daemon = started.find((c) => c.spawnargs.includes('containerd'));
+    for (const child of started.filter((c) => c !== daemon)) stop(child, 'SIGKILL');
+    if (daemon && !gone(daemon)) {
+      // Tasks first (their shims hold mounts under the containerd root), then the daemon.
+      for (const id of (await ctr(['task', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) await ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+      for (const id of (await ctr(['task', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) await ctr(['task', 'delete', '-f', id]);
+      for (const id of (await ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) await ctr(['container', 'rm', id]);
+      stop(daemon, 'SIGTERM');
+      await Promise.race([exited(daemon), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      stop(daemon, 'SIGKILL');
+    }
+    if (dir) {
+      // containerd's snapshots were mounted in its own namespace only while tasks ran; make sure before removing.
+      const mounts = (await sh(['cat', '/proc/self/mountinfo'])).stdout;
+      if (!mounts.includes(dir)) await rm(dir, { recursive: true, force: true });
+    }
+    await cni.cleanup();
+    await box.cleanup();
+  });
+
+  it('a busybox container gets its address, reaches the outside world and is reached through its portMapping; kill + rm leaves nothing', { skip: !hasContainerd && 'containerd, ctr or runc is not installed' }, async () => {
+    const daemon = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, '--', 'containerd', '--config', join(dir, 'config.toml')], { stdio: 'ignore' });
+    started.push(daemon);
+    await eventually(async () => (await ctr(['version'])).code === 0, 20_000, 'containerd to answer on its socket');
+
+    const tarball = join(dir, 'busybox.tar');
+    const save = await box.minictr(['save', '-o', tarball, 'busybox']);
+    assert.equal(save.code, 0, save.stderr);
+    const imported = await ctr(['image', 'import', tarball]);
+    assert.equal(imported.code, 0, imported.stderr);
+
+    const conf = cni.config({ bridge: `${box.prefix}c`, runtimeConfig: { portMappings: [{ hostPort: 8089, containerPort: 80, protocol: 'tcp' }] } });
+    const { cniVersion, name, ...plugin } = conf;
+    await writeFile(join(dir, 'net.d', '10-minictr.conflist'), JSON.stringify({ cniVersion, name, plugins: [plugin] }, null, 2));
+
+    const id = 'web';
+    const run = withCniDirs(['ctr', '-a', sock, '-n', ns(), 'run', '--cni', '--fifo-dir', join(dir, 'fifo'), 'docker.io/library/busybox:latest', id,
+      'sh', '-c', 'mkdir -p /www && echo hello-from-containerd > /www/index.html && exec httpd -f -p 80 -h /www']);
+    let output = '';
+    run.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    run.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+
+    const state = await eventually(async () => {
+      if (run.exitCode !== null) throw new Error(`ctr run exited ${run.exitCode}: ${output}`);
+      const s = await cni.state();
+      return s.attachments.length === 1 && Object.keys(s.leases).length === 1 && s;
+    }, 30_000, 'the ADD of ctr run --cni');
+    const [ip, lease] = Object.entries(state.leases)[0] ?? [];
+    assert.equal(ip, '10.77.0.2');
+    assert.equal(lease?.containerId, `${ns()}-${id}`, 'ctr names the attachment <namespace>-<id>');
+
+    const inside = await ctr(['task', 'exec', '--exec-id', 'addr', id, 'ip', '-4', 'addr', 'show', 'eth0']);
+    assert.match(inside.stdout, /inet 10\.77\.0\.2\/24/, inside.stderr);
+    const ping = await ctr(['task', 'exec', '--exec-id', 'ping', id, 'ping', '-c1', '-W2', WAN_IP]);
+    assert.equal(ping.code, 0, `the container reaches the outside world: ${ping.stdout}${ping.stderr}`);
+    const page = await eventually(async () => {
+      const r = await box.wan(['timeout', '5', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:8089/`]);
+      return r.code === 0 && r.stdout;
+    }, 10_000, 'the portMapping to answer from the outside world');
+    assert.equal(page.trim(), 'hello-from-containerd');
+
+    assert.equal((await ctr(['task', 'kill', '-s', 'SIGKILL', id])).code, 0);
+    const code = await exited(run);
+    assert.notEqual(code, null, output);
+    assert.equal((await ctr(['container', 'rm', id])).code, 0);
+    assert.deepEqual(await cni.state(), { attachments: [], leases: {} }, `ctr's DEL freed the address and the record: ${output}`);
+    assert.deepEqual(await cni.attachmentRules(), []);
+    assert.deepEqual(await cni.attachmentLinks(), []);
+    assert.equal((await ctr(['container', 'ls', '-q'])).stdout.trim(), '');
+  });
+});
