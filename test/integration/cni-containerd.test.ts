@@ -113,7 +113,7 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
     await writeFile(join(dir, 'net.d', '10-minictr.conflist'), JSON.stringify({ cniVersion, name, plugins: [plugin] }, null, 2));
 
     const id = 'web';
-    const run = withCniDirs(['ctr', '-a', sock, '-n', ns(), 'run', '--cni', '--fifo-dir', join(dir, 'fifo'), 'docker.io/library/busybox:latest', id,
+    const run = withCniDirs(['ctr', '-a', sock, '-n', ns(), 'run', '--cni', '--fifo-dir', join(dir, 'fifo'), '--runc-root', join(dir, 'runc'), 'docker.io/library/busybox:latest', id,
       'sh', '-c', 'mkdir -p /www && echo hello-from-containerd > /www/index.html && exec httpd -f -p 80 -h /www']);
     let output = '';
     run.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -128,9 +128,9 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
     assert.equal(ip, '10.77.0.2');
     assert.equal(lease?.containerId, `${ns()}-${id}`, 'ctr names the attachment <namespace>-<id>');
 
-    const inside = await ctr(['task', 'exec', '--exec-id', 'addr', id, 'ip', '-4', 'addr', 'show', 'eth0']);
+    const inside = await ctr(['task', 'exec', '--fifo-dir', join(dir, 'fifo'), '--exec-id', 'addr', id, 'ip', '-4', 'addr', 'show', 'eth0']);
     assert.match(inside.stdout, /inet 10\.77\.0\.2\/24/, inside.stderr);
-    const ping = await ctr(['task', 'exec', '--exec-id', 'ping', id, 'ping', '-c1', '-W2', WAN_IP]);
+    const ping = await ctr(['task', 'exec', '--fifo-dir', join(dir, 'fifo'), '--exec-id', 'ping', id, 'ping', '-c1', '-W2', WAN_IP]);
     assert.equal(ping.code, 0, `the container reaches the outside world: ${ping.stdout}${ping.stderr}`);
     const page = await eventually(async () => {
       const r = await box.wan(['timeout', '5', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:8089/`]);
