@@ -1,15 +1,15 @@
 // Real CNI clients drive minictr-cni: containerd 1.6's `ctr run --cni`, started by the test in
 // the sandbox host namespace with its own root, state and socket. ctr reads its CNI config
-// from /etc/cni/net.d and its plugins from /opt/cni/bin, fixed paths: it runs chrooted into an
-// overlay of / (in a private mount namespace) where only those two are the test's directories.
+// from /etc/cni/net.d and its plugins from /opt/cni/bin, fixed paths: containerd and ctr run in
+// a CniWorld, where those two are the test's directories and /run is a throwaway copy.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, eventually, isRoot, sh, HOST_IP, WAN_IP, type Result } from './sandbox.js';
-import { CniHarness, CNI_BIN } from './cni-harness.js';
+import { CniHarness, CniWorld, CNI_BIN } from './cni-harness.js';
 
 const hasContainerd = (await sh(['sh', '-c', 'command -v containerd && command -v ctr && command -v runc'])).code === 0;
 
@@ -20,28 +20,9 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
   let sock = '';
   const started: ChildProcess[] = [];
   const ns = (): string => `${box.prefix}-ctr`;
-  const ctr = (args: string[], timeoutMs = 60_000): Promise<Result> => box.host(['ctr', '-a', sock, '-n', ns(), ...args], { timeoutMs });
-  /** A process in the sandbox host with this test's /etc/cni/net.d and /opt/cni/bin, and the machine's everything else. */
-  const withCniDirs = (argv: string[]): ChildProcess => {
-    const root = join(dir, 'newroot');
-    const script = [
-      'set -e',
-      `mount -t tmpfs tmpfs ${join(dir, 'ovl')}`,
-      `mkdir ${join(dir, 'ovl', 'upper')} ${join(dir, 'ovl', 'work')}`,
-      `mount -t overlay overlay -o lowerdir=/,upperdir=${join(dir, 'ovl', 'upper')},workdir=${join(dir, 'ovl', 'work')} ${root}`,
-      // The machine's live trees (not copies), so ctr, containerd's shim and the plugin see one /proc, /run and /tmp.
-      ...['/proc', '/sys', '/dev', '/run', '/tmp'].map((m) => `mount --rbind ${m} ${root}${m}`),
-      `mkdir -p ${root}/opt/cni/bin ${root}/etc/cni/net.d`,
-      `mount --bind ${join(dir, 'bin')} ${root}/opt/cni/bin`,
-      `mount --bind ${join(dir, 'net.d')} ${root}/etc/cni/net.d`,
-      `exec chroot ${root} "$@"`,
-    ].join('\n');
-    const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'with-cni-dirs', ...argv], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    started.push(child);
-    return child;
-  };
+  let world: CniWorld | undefined;
+  const ctr = (args: string[], timeoutMs = 60_000): Promise<Result> =>
+    world ? world.run(['ctr', '-a', sock, '-n', ns(), ...args], { timeoutMs }) : Promise.resolve({ code: 1, stdout: '', stderr: 'no world' });
   /** Ended, by an exit or a signal. */
   const gone = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
   const exited = (child: ChildProcess): Promise<number | null> =>
@@ -60,7 +41,7 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
     await cni.setup();
     dir = await mkdtemp(join(tmpdir(), `${box.prefix}-containerd-`));
     sock = join(dir, 'containerd.sock');
-    for (const d of ['bin', 'net.d', 'ovl', 'newroot', 'fifo']) await mkdir(join(dir, d));
+    for (const d of ['bin', 'net.d']) await mkdir(join(dir, d));
     await symlink(CNI_BIN, join(dir, 'bin', 'minictr'));
     await writeFile(join(dir, 'config.toml'), [
       'version = 2',
@@ -77,7 +58,7 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
   });
 
   after(async () => {
-    const daemon = started.find((c) => c.spawnargs.includes('containerd'));
+    const daemon = started.find((c) => c.spawnargs.includes('--config'));
     for (const child of started.filter((c) => c !== daemon)) stop(child, 'SIGKILL');
     if (daemon && !gone(daemon)) {
       // Tasks first (their shims hold mounts under the containerd root), then the daemon.
@@ -88,8 +69,9 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
       await Promise.race([exited(daemon), new Promise((resolve) => setTimeout(resolve, 10_000))]);
       stop(daemon, 'SIGKILL');
     }
+    world?.stop();
     if (dir) {
-      // containerd's snapshots were mounted in its own namespace only while tasks ran; make sure before removing.
+      // containerd's snapshots were mounted in the world's namespace only; make sure before removing.
       const mounts = (await sh(['cat', '/proc/self/mountinfo'])).stdout;
       if (!mounts.includes(dir)) await rm(dir, { recursive: true, force: true });
     }
@@ -98,7 +80,9 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
   });
 
   it('a busybox container gets its address, reaches the outside world and is reached through its portMapping; kill + rm leaves nothing', { skip: !hasContainerd && 'containerd, ctr or runc is not installed' }, async () => {
-    const daemon = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, '--', 'containerd', '--config', join(dir, 'config.toml')], { stdio: 'ignore' });
+    world = new CniWorld(box, dir, join(dir, 'bin'), join(dir, 'net.d'));
+    await world.start();
+    const daemon = world.spawn(['containerd', '--config', join(dir, 'config.toml')]);
     started.push(daemon);
     await eventually(async () => (await ctr(['version'])).code === 0, 20_000, 'containerd to answer on its socket');
 
@@ -113,9 +97,10 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
     await writeFile(join(dir, 'net.d', '10-minictr.conflist'), JSON.stringify({ cniVersion, name, plugins: [plugin] }, null, 2));
 
     const id = 'web';
-    const run = withCniDirs(['ctr', '-a', sock, '-n', ns(), 'run', '--cni', '--fifo-dir', join(dir, 'fifo'), '--runc-root', join(dir, 'runc'), 'docker.io/library/busybox:latest', id,
+    const run = world.spawn(['ctr', '-a', sock, '-n', ns(), 'run', '--cni', 'docker.io/library/busybox:latest', id,
       'sh', '-c', 'mkdir -p /www && echo hello-from-containerd > /www/index.html && exec httpd -f -p 80 -h /www']);
     let output = '';
+    started.push(run);
     run.stdout?.on('data', (d: Buffer) => (output += d.toString()));
     run.stderr?.on('data', (d: Buffer) => (output += d.toString()));
 
@@ -128,9 +113,9 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
     assert.equal(ip, '10.77.0.2');
     assert.equal(lease?.containerId, `${ns()}-${id}`, 'ctr names the attachment <namespace>-<id>');
 
-    const inside = await ctr(['task', 'exec', '--fifo-dir', join(dir, 'fifo'), '--exec-id', 'addr', id, 'ip', '-4', 'addr', 'show', 'eth0']);
+    const inside = await ctr(['task', 'exec', '--exec-id', 'addr', id, 'ip', '-4', 'addr', 'show', 'eth0']);
     assert.match(inside.stdout, /inet 10\.77\.0\.2\/24/, inside.stderr);
-    const ping = await ctr(['task', 'exec', '--fifo-dir', join(dir, 'fifo'), '--exec-id', 'ping', id, 'ping', '-c1', '-W2', WAN_IP]);
+    const ping = await ctr(['task', 'exec', '--exec-id', 'ping', id, 'busybox', 'ping', '-c1', '-W2', WAN_IP]);
     assert.equal(ping.code, 0, `the container reaches the outside world: ${ping.stdout}${ping.stderr}`);
     const page = await eventually(async () => {
       const r = await box.wan(['timeout', '5', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:8089/`]);

@@ -126,3 +126,81 @@ export class CniHarness {
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A world for real CNI clients (containerd, podman): a long-lived process in the sandbox host's
+ * network namespace and in a private mount namespace, chrooted into an overlay of the machine's
+ * /. /proc, /sys, /dev and /tmp are the live ones; /etc/cni/net.d and /opt/cni/bin are the test's
+ * directories; every other write (/run, /var/lib/cni, /etc) lands in a tmpfs that goes with the
+ * world. Commands join it with nsenter (its mount and network namespaces and its root).
+ */
+export class CniWorld {
+  private holder: ChildProcess | undefined;
+
+  constructor(
+    readonly box: Sandbox,
+    /** A scratch directory of the test's (holds the overlay's mount points). */
+    readonly dir: string,
+    readonly binDir: string,
+    readonly confDir: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const root = join(this.dir, 'world-root');
+    const ovl = join(this.dir, 'world-ovl');
+    const script = [
+      'set -e',
+      `mkdir -p ${root} ${ovl}`,
+      `mount -t tmpfs tmpfs ${ovl}`,
+      `mkdir ${ovl}/upper ${ovl}/work`,
+      `mount -t overlay overlay -o lowerdir=/,upperdir=${ovl}/upper,workdir=${ovl}/work ${root}`,
+      ...['/proc', '/sys', '/dev', '/tmp'].map((m) => `mount --rbind ${m} ${root}${m}`),
+      `mkdir -p ${root}/opt/cni/bin ${root}/etc/cni/net.d`,
+      `mount --bind ${this.binDir} ${root}/opt/cni/bin`,
+      `mount --bind ${this.confDir} ${root}/etc/cni/net.d`,
+      `touch ${ovl}/ready`,
+      // The world lives as long as this process: it waits for its stdin to close.
+      `exec chroot ${root} /bin/sh -c 'read -r _'`,
+    ].join('\n');
+    this.holder = spawn('nsenter', [`--net=/run/netns/${this.box.hostNs}`, '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    const holder = this.holder;
+    // ready is written inside the private namespace: look for it through the holder's root.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (holder.exitCode !== null) throw new Error('the CNI world could not be set up');
+      const r = await sh(['nsenter', '-t', String(holder.pid), '-m', '--', 'test', '-e', `${ovl}/ready`]);
+      if (r.code === 0) break;
+      if (Date.now() > deadline) throw new Error('timed out setting up the CNI world');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  private enter(): string[] {
+    if (this.holder?.pid === undefined) throw new Error('the CNI world is not started');
+    return ['nsenter', '-t', String(this.holder.pid), '-m', '-n', '-r', '-w', '--'];
+  }
+
+  run(argv: string[], options: { input?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+    return sh([...this.enter(), ...argv], options);
+  }
+
+  /** A long-running command in the world; the caller stops it. */
+  spawn(argv: string[]): ChildProcess {
+    const [file = 'nsenter', ...args] = [...this.enter(), ...argv];
+    return spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  /** Ends the world: its mounts and tmpfs go with its mount namespace once no process is left in it. */
+  stop(): void {
+    const holder = this.holder;
+    if (holder?.pid === undefined || holder.exitCode !== null || holder.signalCode !== null) return;
+    holder.stdin?.end();
+    try {
+      process.kill(holder.pid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
