@@ -10,7 +10,7 @@ import type { Runner } from '../exec/runner.js';
 import { firewallDriverFor } from '../network/drivers.js';
 import type { RuleOwners } from '../network/driver.js';
 import { allocateIp, intToIp, ipToInt, isIPv4, type AddressRange } from '../network/ipam.js';
-import { cniAttachmentNames, macFromIp } from '../network/names.js';
+import { cniAttachmentNames, cniNetworkName, macFromIp } from '../network/names.js';
 import { planConnect, planContainerTeardown, type AttachFacts, type AttachPlans } from '../network/plan.js';
 import { assignHostPorts, takenBy, type HostBinding } from '../network/ports.js';
 import { bridgeExists, firewallDump, hostListeners, hostRoutes } from '../runtime/gather.js';
@@ -37,7 +37,7 @@ export interface PluginContext {
 
 /** The name the planners know a CNI network by: its rules say "minictr:cni:<name>", never a minictr network's. */
 export function plannerNetworkName(conf: Pick<PluginConfig, 'name'>): string {
-  return `cni:${conf.name}`;
+  return cniNetworkName(conf.name);
 }
 
 function subnetOf(ip: string, prefixLength: number): string {

@@ -53,3 +53,16 @@ export function cniAttachmentNames(network: string, containerId: string, ifname:
 
 /** The scope of the rules of the CNI plugin's attachments starts with this. */
 export const CNI_SCOPE_PREFIX = 'cni-';
+
+/** The name the planners know a CNI network by (its rules' scope): "cni:<name>", never a minictr network's name. */
+export function cniNetworkName(name: string): string {
+  return `cni:${name}`;
+}
+
+/** What a rule scope or link name made by the CNI plugin belongs to, for `net inspect`; undefined when it is not the plugin's. */
+export function cniOwner(scopeOrLink: string): string | undefined {
+  if (scopeOrLink.startsWith('cni:')) return `CNI network "${scopeOrLink.slice(4)}" (minictr-cni)`;
+  if (/^cni-[0-9a-f]{12}$/.test(scopeOrLink)) return `a pod attached by minictr-cni (${scopeOrLink})`;
+  if (/^vcni[0-9a-f]{11}$/.test(scopeOrLink)) return `host end of a pod's veth pair, made by minictr-cni (its rules say minictr:cni-${scopeOrLink.slice(4)}…)`;
+  return undefined;
+}

@@ -155,6 +155,24 @@ describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
     await cni.removePodNetns(second);
   });
 
+  it("minictr net inspect labels the plugin's links and rules", async () => {
+    const pod = await cni.newPod('inspect');
+    const conf = cni.config({ runtimeConfig: { portMappings: [{ hostPort: 8093, containerPort: 80, protocol: 'tcp' }] } });
+    assert.equal((await cni.run('ADD', conf, pod)).code, 0);
+    const inspect = await box.minictr(['net', 'inspect']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(inspect.stdout, /vcni[0-9a-f]{11} .*host end of a pod's veth pair, made by minictr-cni/);
+    assert.match(inspect.stdout, new RegExp(`${box.prefix}b .*bridge of a minictr-cni network`));
+    assert.match(inspect.stdout, /  c -A MINICTR -d 127\.0\.0\.0|  c -A MINICTR .*--dport 8093 .*DNAT --to-destination 10\.77\.0\.\d+:80/);
+    assert.match(inspect.stdout, /minictr:cni-[0-9a-f]{12}\s+= a pod attached by minictr-cni \(cni-[0-9a-f]{12}\)/);
+    assert.match(inspect.stdout, /minictr:cni:mynet\s+= CNI network "mynet" \(minictr-cni\)/);
+    assert.match(inspect.stdout, /\d+ rules made by minictr-cni/);
+    assert.doesNotMatch(inspect.stdout, /not in any plan/, "the plugin's rules are not reported as leftovers");
+    assert.equal((await cni.run('DEL', conf, pod)).code, 0);
+    await nothingLeft();
+    await cni.removePodNetns(pod);
+  });
+
   it('MINICTR_CNI_EXPLAIN appends the plan applied, in --explain form', async () => {
     const pod = await cni.newPod('explain');
     const file = join(cni.dataDir, 'explain.log');
