@@ -29,6 +29,8 @@ export interface NetworkAttachment {
   ifname?: string;
   /** One MTU for the veth pair and the default route (a CNI config's `mtu`); absent: see the bridge driver. */
   mtu?: number;
+  /** A cluster's pod CIDR (the CNI config's `clusterCIDR`): traffic from it may reach this address directly. */
+  clusterCidr?: string;
   hostVeth: string;
   ip: string;
   prefixLength: number;
@@ -213,6 +215,11 @@ export interface NetworkRecord {
   bridge: string;
   subnet: string;
   gateway: string;
+  /**
+   * A cluster's pod CIDR (only the CNI plugin's networks): pods talk to the cluster's other pods
+   * without NAT, and traffic from it may enter the bridge.
+   */
+  clusterCidr?: string;
   created: string;
 }
 

@@ -2,7 +2,7 @@
 // Field names are the reference plugins' (bridge, host-local, portmap) wherever they mean the same.
 import type { PortMapping, Protocol } from '../base/records.js';
 import { MinictrError } from '../base/errors.js';
-import { contains, isIPv4, parseSubnet } from '../network/ipam.js';
+import { contains, isIPv4, parseSubnet, subnetsOverlap } from '../network/ipam.js';
 import { CNI_CODES, CniError } from './errors.js';
 
 export const COMMANDS = ['ADD', 'DEL', 'CHECK', 'GC', 'STATUS', 'VERSION'] as const;
@@ -49,6 +49,8 @@ export interface PluginConfig {
   name: string;
   bridge: string;
   mtu?: number;
+  /** The cluster's pod CIDR: pods reach it without NAT, and it reaches them (multi-node clusters). */
+  clusterCidr?: string;
   ipam: BuiltinIpam | DelegatedIpam;
   dataDir: string;
   firewallBackend: 'iptables';
@@ -260,6 +262,22 @@ function parseAttachments(raw: Json): Attachment[] | undefined {
   });
 }
 
+/** `clusterCIDR` (kube-proxy's name for it): a valid IPv4 CIDR holding the node's subnet. */
+function parseClusterCidr(raw: Json, ipam: BuiltinIpam | DelegatedIpam): string | undefined {
+  const text = str(raw, 'clusterCIDR');
+  if (text === undefined) return undefined;
+  let cidr: string;
+  try {
+    cidr = parseSubnet(text).cidr;
+  } catch (err) {
+    throw invalid(`clusterCIDR: ${(err as MinictrError).message}`);
+  }
+  if (ipam.type === PLUGIN_TYPE && !subnetsOverlap(cidr, (ipam as BuiltinIpam).subnet)) {
+    throw invalid(`clusterCIDR ${cidr} does not hold this node's subnet ${(ipam as BuiltinIpam).subnet}`);
+  }
+  return cidr;
+}
+
 const BRIDGE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
 /** The network config, checked: code 1 for a version, 2 for a field minictr does not do, 7 for nonsense. */
@@ -285,6 +303,7 @@ export function parseConfig(raw: Json, env: Pick<CniEnv, 'command'>, explainEnv?
     throw invalid('ipam is missing or has no type: give {"type": "minictr", "subnet": "10.77.0.0/24"} or a delegated IPAM plugin such as host-local');
   }
   const ipam = ipamRaw['type'] === PLUGIN_TYPE ? parseBuiltinIpam(ipamRaw, dataDir) : { type: ipamRaw['type'] };
+  const clusterCidr = parseClusterCidr(raw, ipam);
   const explain = str(raw, 'explain') ?? explainEnv;
   const validAttachments = env.command === 'GC' ? parseAttachments(raw) : undefined;
   return {
@@ -292,6 +311,7 @@ export function parseConfig(raw: Json, env: Pick<CniEnv, 'command'>, explainEnv?
     name,
     bridge,
     ...(typeof mtu === 'number' ? { mtu } : {}),
+    ...(clusterCidr ? { clusterCidr } : {}),
     ipam,
     dataDir,
     firewallBackend: 'iptables',

@@ -50,7 +50,11 @@ function networkOf(conf: PluginConfig, att?: Pick<NetworkAttachment, 'ip' | 'pre
   const ipam = conf.ipam;
   const subnet = isBuiltinIpam(ipam) ? ipam.subnet : att ? subnetOf(att.ip, att.prefixLength) : '';
   const gateway = isBuiltinIpam(ipam) ? ipam.gateway : (att?.gateway ?? '');
-  return { schemaVersion: 1, name: plannerNetworkName(conf), id: '', driver: 'bridge', firewall: conf.firewallBackend, bridge: conf.bridge, subnet, gateway, created: '' };
+  return {
+    schemaVersion: 1, name: plannerNetworkName(conf), id: '', driver: 'bridge', firewall: conf.firewallBackend, bridge: conf.bridge, subnet, gateway,
+    ...(conf.clusterCidr ? { clusterCidr: conf.clusterCidr } : {}),
+    created: '',
+  };
 }
 
 function lockDirs(conf: PluginConfig): string[] {
@@ -197,6 +201,7 @@ async function reserve(ctx: PluginContext, conf: PluginConfig): Promise<{ planne
         mac: macFromIp(address.ip),
         ports,
         ...(conf.mtu ? { mtu: conf.mtu } : {}),
+        ...(conf.clusterCidr ? { clusterCidr: conf.clusterCidr } : {}),
         pending: true,
       };
       const net = networkOf(conf, attachment);

@@ -61,7 +61,7 @@ export interface ExpectedRule extends DumpedRule {
 
 /** What the records hold that has rules: networks, and containers with their attachments. */
 export interface RuleOwners {
-  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet'>[];
+  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr'>[];
   containers: { name: string; attachment?: NetworkAttachment }[];
 }
 

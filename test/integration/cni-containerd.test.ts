@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, sh, HOST_IP, WAN_IP, type Result } from './sandbox.js';
+import { Sandbox, eventually, isRoot, killStarted, sh, HOST_IP, WAN_IP, type Result } from './sandbox.js';
 import { CniHarness, CniWorld, CNI_BIN } from './cni-harness.js';
 
 const hasContainerd = (await sh(['sh', '-c', 'command -v containerd && command -v ctr && command -v runc'])).code === 0;
@@ -27,14 +27,6 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
   const gone = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
   const exited = (child: ChildProcess): Promise<number | null> =>
     gone(child) ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-  const stop = (child: ChildProcess, signal: NodeJS.Signals): void => {
-    if (child.pid === undefined || gone(child)) return;
-    try {
-      process.kill(child.pid, signal);
-    } catch {
-      // gone
-    }
-  };
 
   before(async () => {
     await box.setup();
@@ -59,22 +51,19 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
 
   after(async () => {
     const daemon = started.find((c) => c.spawnargs.includes('--config'));
-    for (const child of started.filter((c) => c !== daemon)) stop(child, 'SIGKILL');
+    killStarted(started.filter((c) => c !== daemon));
     if (daemon && !gone(daemon)) {
       // Tasks first (their shims hold mounts under the containerd root), then the daemon.
       for (const id of (await ctr(['task', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) await ctr(['task', 'kill', '-s', 'SIGKILL', id]);
       for (const id of (await ctr(['task', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) await ctr(['task', 'delete', '-f', id]);
       for (const id of (await ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) await ctr(['container', 'rm', id]);
-      stop(daemon, 'SIGTERM');
+      killStarted([daemon], 'SIGTERM');
       await Promise.race([exited(daemon), new Promise((resolve) => setTimeout(resolve, 10_000))]);
-      stop(daemon, 'SIGKILL');
+      killStarted([daemon]);
     }
-    world?.stop();
-    if (dir) {
-      // containerd's snapshots were mounted in the world's namespace only; make sure before removing.
-      const mounts = (await sh(['cat', '/proc/self/mountinfo'])).stdout;
-      if (!mounts.includes(dir)) await rm(dir, { recursive: true, force: true });
-    }
+    // containerd's and podman's mounts were made in the world's namespace only.
+    if (world) await world.stop();
+    else if (dir) await rm(dir, { recursive: true, force: true });
     await cni.cleanup();
     await box.cleanup();
   });
@@ -86,9 +75,7 @@ describe('minictr-cni driven by containerd 1.6 (ctr run --cni)', { skip: !isRoot
     started.push(daemon);
     await eventually(async () => (await ctr(['version'])).code === 0, 20_000, 'containerd to answer on its socket');
 
-    const tarball = join(dir, 'busybox.tar');
-    const save = await box.minictr(['save', '-o', tarball, 'busybox']);
-    assert.equal(save.code, 0, save.stderr);
+    const tarball = await world.busyboxTarball();
     const imported = await ctr(['image', 'import', tarball]);
     assert.equal(imported.code, 0, imported.stderr);
 

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sh, type Result, type Sandbox } from './sandbox.js';
+import { killStarted, sh, type Result, type Sandbox } from './sandbox.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const CNI_BIN = join(REPO, 'bin', 'minictr-cni');
@@ -112,15 +112,7 @@ export class CniHarness {
   }
 
   async cleanup(): Promise<void> {
-    for (const child of this.started) {
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
+    killStarted(this.started);
     for (const name of this.pods) await sh(['ip', 'netns', 'del', name]);
     this.pods.clear();
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
@@ -192,15 +184,25 @@ export class CniWorld {
     return spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
-  /** Ends the world: its mounts and tmpfs go with its mount namespace once no process is left in it. */
-  stop(): void {
+  /** `minictr save busybox` into the scratch dir: the image a client imports. */
+  async busyboxTarball(): Promise<string> {
+    const tarball = join(this.dir, 'busybox.tar');
+    const save = await this.box.minictr(['save', '-o', tarball, 'busybox']);
+    if (save.code !== 0) throw new Error(`minictr save busybox: ${save.stderr}`);
+    return tarball;
+  }
+
+  /**
+   * Ends the world (its mounts and tmpfs go with its mount namespace once no process is left in
+   * it), then removes the scratch dir, unless something is still mounted there in ours.
+   */
+  async stop(): Promise<void> {
     const holder = this.holder;
-    if (holder?.pid === undefined || holder.exitCode !== null || holder.signalCode !== null) return;
-    holder.stdin?.end();
-    try {
-      process.kill(holder.pid, 'SIGKILL');
-    } catch {
-      // gone
+    if (holder) {
+      holder.stdin?.end();
+      killStarted([holder]);
     }
+    const mounts = (await sh(['cat', '/proc/self/mountinfo'])).stdout;
+    if (!mounts.includes(this.dir)) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -42,11 +42,9 @@ describe('minictr-cni driven by podman 4.3 (--network-backend cni)', { skip: !is
 
   after(async () => {
     if (world) await podman(['rm', '-af', '-t', '0']);
-    world?.stop();
-    if (dir) {
-      const mounts = (await sh(['cat', '/proc/self/mountinfo'])).stdout;
-      if (!mounts.includes(dir)) await rm(dir, { recursive: true, force: true });
-    }
+    // containerd's and podman's mounts were made in the world's namespace only.
+    if (world) await world.stop();
+    else if (dir) await rm(dir, { recursive: true, force: true });
     await cni.cleanup();
     await box.cleanup();
   });
@@ -54,9 +52,7 @@ describe('minictr-cni driven by podman 4.3 (--network-backend cni)', { skip: !is
   it('podman run -p on a minictr-cni network is reached from the outside world; podman rm -f cleans up', { skip: !hasPodman && 'podman or conmon is not installed' }, async () => {
     world = new CniWorld(box, dir, join(dir, 'bin'), join(dir, 'net.d'));
     await world.start();
-    const tarball = join(dir, 'busybox.tar');
-    const save = await box.minictr(['save', '-o', tarball, 'busybox']);
-    assert.equal(save.code, 0, save.stderr);
+    const tarball = await world.busyboxTarball();
     const load = await podman(['load', '-i', tarball]);
     assert.equal(load.code, 0, load.stderr);
 

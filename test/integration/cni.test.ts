@@ -4,7 +4,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, HOST_IP, WAN_IP } from './sandbox.js';
+import { Sandbox, eventually, isRoot, killStarted, HOST_IP, WAN_IP } from './sandbox.js';
 import { CniHarness, type Pod } from './cni-harness.js';
 
 describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
@@ -153,6 +153,43 @@ describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
     await nothingLeft();
     await cni.removePodNetns(pod);
     await cni.removePodNetns(second);
+  });
+
+  it('clusterCIDR: another node (the outside world, routed to the pod subnet) reaches a pod directly and both see real addresses; without it, the raw guard drops it', async () => {
+    const route = ['ip', 'route', 'add', '10.77.0.0/16', 'via', HOST_IP];
+    assert.equal((await box.wan(route)).code, 0);
+    const peer = (r: { stdout: string }): string => /peer=(\S+)/.exec(r.stdout)?.[1] ?? '';
+    box.background('wan', ['socat', 'TCP-LISTEN:9000,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR']);
+    try {
+      for (const clusterCIDR of [undefined, '10.64.0.0/10']) {
+        const pod = await cni.newPod(clusterCIDR ? 'k8s' : 'single');
+        // Two networks (a network's rules are made with its first pod): a single node's, and a cluster node's.
+        const conf = clusterCIDR
+          ? cni.config({ name: 'cluster', bridge: `${box.prefix}k`, ipam: { type: 'minictr', subnet: '10.77.1.0/24', dataDir: join(cni.dataDir, 'ipam') }, clusterCIDR })
+          : cni.config({ name: 'single', bridge: `${box.prefix}s`, ipam: { type: 'minictr', subnet: '10.77.2.0/24', dataDir: join(cni.dataDir, 'ipam') } });
+        const add = await cni.run('ADD', conf, pod);
+        assert.equal(add.code, 0, add.stdout);
+        const ip = ((add.json?.['ips'] as { address: string }[])[0]?.address ?? '').split('/')[0] ?? '';
+        const server = cni.background(pod, ['socat', 'TCP-LISTEN:80,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR']);
+        await eventually(async () => (await cni.inPod(pod, ['sh', '-c', 'grep -q ":0050 " /proc/net/tcp'])).code === 0, 5_000, 'the pod server to listen');
+        const direct = await box.wan(['timeout', '3', 'socat', '-T2', '-', `TCP:${ip}:80`], { input: '' });
+        const out = await cni.inPod(pod, ['timeout', '3', 'socat', '-T2', '-', `TCP:${WAN_IP}:9000`], { timeoutMs: 10_000 });
+        if (clusterCIDR) {
+          assert.equal(peer(direct), WAN_IP, `the other node reaches the pod directly, not NATed: ${direct.stdout}${direct.stderr}`);
+          assert.equal(peer(out), ip, 'the pod reaches the other node with its own address (no MASQUERADE inside the cluster)');
+          assert.equal((await cni.run('CHECK', conf, pod)).code, 0);
+        } else {
+          assert.equal(peer(direct), '', 'a single node lets nobody route straight to a pod');
+          assert.equal(peer(out), HOST_IP, 'a single node masquerades the pod going out');
+        }
+        killStarted([server]);
+        assert.equal((await cni.run('DEL', conf, pod)).code, 0);
+        await cni.removePodNetns(pod);
+      }
+    } finally {
+      await box.wan(['ip', 'route', 'del', '10.77.0.0/16']);
+    }
+    assert.deepEqual(await cni.attachmentRules(), []);
   });
 
   it("minictr net inspect labels the plugin's links and rules", async () => {

@@ -7,7 +7,8 @@ import { bridgeDriver } from '../../../src/network/bridge.js';
 import { allocateIp } from '../../../src/network/ipam.js';
 import { cniAttachmentNames } from '../../../src/network/names.js';
 import type { CommandOp } from '../../../src/base/plan.js';
-import { ATT } from '../network/fixtures.js';
+import { ATT, C } from '../network/fixtures.js';
+import { containerRules, networkRules, specText } from '../../../src/network/firewall/iptables.js';
 
 /** The config the issue gives, which other tools rely on. */
 const ISSUE = {
@@ -108,4 +109,18 @@ test('IPAM within rangeStart..rangeEnd', () => {
   assert.equal(allocateIp('10.0.0.0/24', '10.0.0.1', [], undefined, { start: '10.0.0.100' }), '10.0.0.100');
   assert.equal(allocateIp('10.0.0.0/24', '10.0.0.1', ['10.0.0.100'], undefined, { start: '10.0.0.100', end: '10.0.0.101' }), '10.0.0.101');
   assert.throws(() => allocateIp('10.0.0.0/24', '10.0.0.1', ['10.0.0.100'], undefined, { start: '10.0.0.100', end: '10.0.0.100' }), /between 10.0.0.100 and 10.0.0.100/);
+});
+
+test('clusterCIDR: checked, and it scopes the MASQUERADE, opens the bridge to the cluster and lets it past the raw guard', () => {
+  assert.equal(parseConfig({ ...ISSUE, clusterCIDR: '10.0.0.0/8' }, { command: 'ADD' }).clusterCidr, '10.0.0.0/8');
+  assert.equal(code(() => parseConfig({ ...ISSUE, clusterCIDR: '192.168.0.0/16' }, { command: 'ADD' })), 7);
+  assert.equal(code(() => parseConfig({ ...ISSUE, clusterCIDR: '10.0.0.1/8' }, { command: 'ADD' })), 7);
+  const net = { name: 'cni:k', bridge: 'cni0', subnet: '10.77.0.0/24', clusterCidr: '10.0.0.0/8' };
+  const lines = networkRules(net).map((r) => `${r.table} ${r.op} ${r.chain} ${specText(r.spec)}`);
+  assert.ok(lines.includes('nat -A POSTROUTING -s 10.77.0.0/24 ! -d 10.0.0.0/8 ! -o cni0 -m comment --comment "minictr:cni:k" -j MASQUERADE'), lines.join('\n'));
+  assert.ok(lines.includes('filter -I MINICTR -s 10.0.0.0/8 ! -i cni0 -o cni0 -m comment --comment "minictr:cni:k" -j ACCEPT'), lines.join('\n'));
+  const guard = containerRules({ ...ATT, clusterCidr: '10.0.0.0/8' }).filter((r) => r.table === 'raw').pop();
+  assert.equal(specText(guard?.spec ?? []), `! -s 10.0.0.0/8 -d ${ATT.ip}/32 ! -i ${ATT.bridge} -m comment --comment "${C}" -j DROP`);
+  // Without it, minictr's own rules are unchanged.
+  assert.ok(!networkRules({ ...net, clusterCidr: undefined }).some((r) => r.spec.includes('10.0.0.0/8')));
 });
