@@ -183,10 +183,13 @@ async function reserve(ctx: PluginContext, conf: PluginConfig): Promise<{ planne
     if (loadCniAttachment(conf.dataDir, conf.name, names.netns)) {
       throw new CniError(CNI_CODES.hostFailure, `${describe(env)} is already attached to network ${conf.name}; DEL it first`);
     }
-    const records = listCniAttachments(conf.dataDir, conf.name);
     const address = isBuiltinIpam(conf.ipam) ? await leaseAddress(conf, env) : await delegateIpam(ctx, conf, 'ADD');
     if (!address) throw new CniError(CNI_CODES.delegatedIpam, `the IPAM plugin "${conf.ipam.type}" gave no address`);
     try {
+      const netFacts = await gatherFacts(ctx, networkOf(conf, address));
+      // The other attachments' records matter only for host ports and a new bridge: a node with
+      // 250 pods then reads none of them.
+      const records = conf.portMappings.length > 0 || !netFacts.bridgeExists ? listCniAttachments(conf.dataDir, conf.name) : [];
       const occupied: HostBinding[] = records.flatMap((r) => r.attachment.ports.map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })));
       if (conf.portMappings.length > 0) occupied.push(...hostListeners());
       const ports = assignHostPorts(conf.portMappings, takenBy(occupied), () => 0);
@@ -212,7 +215,7 @@ async function reserve(ctx: PluginContext, conf: PluginConfig): Promise<{ planne
         networks: [net],
         owners: ruleOwners(net, records),
         attached: records.filter((r) => !r.attachment.pending).map((r) => r.attachment),
-        facts: await gatherFacts(ctx, net),
+        facts: netFacts,
       });
       const record: CniAttachmentRecord = {
         schemaVersion: 1,
