@@ -48,10 +48,11 @@ endef
 deps:
 	$(call apt_install,$(APT_PACKAGES))
 
-# The tests start their own registry on 127.0.0.1; the packaged service is not wanted running.
+# The tests start their own registry on 127.0.0.1 and their own containerd in the sandbox; the
+# packaged services are not wanted running.
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
-	@if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+	@if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry containerd >/dev/null 2>&1 || true; fi
 
 # The front door: what is missing, the build, then one container with a published port, shown
 # step by step and removed (bin/minictr-demo; DEMO_PORT=N for another host port than 5005).
