@@ -262,6 +262,12 @@ export async function add(ctx: PluginContext, conf: PluginConfig): Promise<CniRe
   const { planned, record } = await reserve(ctx, conf);
   try {
     await applyPlan(planned.links, ctx.runner, applyOptions(ctx));
+  } catch (err) {
+    await removeAttachment(ctx, conf, record).catch(() => undefined);
+    const why = (err as Error).message;
+    throw new CniError(CNI_CODES.hostFailure, `could not connect ${describe(ctx.env)} in ${ctx.env.netns} (is it a network namespace?): ${why}`);
+  }
+  try {
     await applyFirewall(ctx, conf, planned);
   } catch (err) {
     await removeAttachment(ctx, conf, record).catch(() => undefined);

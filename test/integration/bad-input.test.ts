@@ -267,7 +267,7 @@ const CATALOGUE: BadInput[] = [
   cni('ADD with a port 70000', 7, /^runtimeConfig\.portMappings\[0\]\.hostPort must be a port number from 1 to 65535, not 70000/, CNI_ADD,
     cniConfig({ runtimeConfig: { portMappings: [{ hostPort: 70000, containerPort: 80, protocol: 'tcp' }] } })),
   cni('ADD delegating to an IPAM plugin not on CNI_PATH', 102, /^the IPAM plugin "dhcp4" is not in CNI_PATH/, CNI_ADD, cniConfig({ ipam: { type: 'dhcp4' } })),
-  cni('ADD into a namespace path that is not a namespace', 100, /^ip -batch - failed/, { ...CNI_ADD, CNI_NETNS: '/etc/hostname' }),
+  cni('ADD into a namespace path that is not a namespace', 100, /^could not connect container bad-pod \(eth0\) in \/etc\/hostname \(is it a network namespace\?\): ip -batch - failed/, { ...CNI_ADD, CNI_NETNS: '/etc/hostname' }),
   cni('GC without cni.dev/valid-attachments', 7, /^GC needs cni\.dev\/valid-attachments/, { CNI_COMMAND: 'GC', CNI_PATH: '/usr/lib/cni' }),
   cni('CHECK of an attachment never added', 3, /^container bad-pod \(eth0\) has no attachment on network mynet/, { ...CNI_ADD, CNI_COMMAND: 'CHECK' }),
   // ---- the state dir is read-only or full
