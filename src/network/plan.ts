@@ -27,6 +27,19 @@ export function planNetworkSetup(net: NetworkRecord, facts: NetworkFacts): Plan 
   );
 }
 
+/**
+ * Whether the shared chains may go with `net`, minictr's last recorded network: not while the
+ * firewall holds another network's rules (the CNI plugin's, `cni:<name>`, or another state
+ * root's), which jump into those chains and live inside them.
+ */
+export function sharedChainsFree(dump: FirewallDump, net: Pick<NetworkRecord, 'name' | 'firewall'>): boolean {
+  const firewall = firewallDriverFor(net);
+  return !dump.rules.some((r) => {
+    const scope = firewall.scopeOf(r);
+    return scope !== undefined && scope !== '' && scope !== net.name;
+  });
+}
+
 /** Its rules (and minictr's shared chains with the last network), then its device. */
 export function planNetworkTeardown(net: NetworkRecord, facts: { lastNetwork: boolean }): Plan {
   return concatPlans(

@@ -210,6 +210,22 @@ describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
     await cni.removePodNetns(pod);
   });
 
+  it("removing minictr's last network leaves the shared chains the plugin's pods use", async () => {
+    const pod = await cni.newPod('shared');
+    const conf = cni.config();
+    assert.equal((await cni.run('ADD', conf, pod)).code, 0);
+    assert.equal((await box.minictr(['network', 'create', '--subnet', '10.76.0.0/24', 'solo'])).code, 0);
+    assert.equal((await box.minictr(['run', '--rm', '--network', 'solo', 'busybox', 'true'])).code, 0, 'the network gets its bridge and rules');
+    const rm = await box.minictr(['network', 'rm', 'solo']);
+    assert.equal(rm.code, 0, rm.stderr);
+    const check = await cni.run('CHECK', conf, pod);
+    assert.equal(check.code, 0, `the pod's network is whole: ${check.stdout}`);
+    assert.equal((await cni.inPod(pod, ['busybox', 'ping', '-c1', '-W2', WAN_IP])).code, 0);
+    assert.equal((await cni.run('DEL', conf, pod)).code, 0);
+    await nothingLeft();
+    await cni.removePodNetns(pod);
+  });
+
   it('MINICTR_CNI_EXPLAIN appends the plan applied, in --explain form', async () => {
     const pod = await cni.newPod('explain');
     const file = join(cni.dataDir, 'explain.log');

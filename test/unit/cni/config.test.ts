@@ -6,6 +6,7 @@ import { addResult } from '../../../src/cni/result.js';
 import { bridgeDriver } from '../../../src/network/bridge.js';
 import { allocateIp } from '../../../src/network/ipam.js';
 import { cniAttachmentNames } from '../../../src/network/names.js';
+import { sharedChainsFree } from '../../../src/network/plan.js';
 import type { CommandOp } from '../../../src/base/plan.js';
 import { ATT, C } from '../network/fixtures.js';
 import { containerRules, networkRules, specText } from '../../../src/network/firewall/iptables.js';
@@ -123,4 +124,12 @@ test('clusterCIDR: checked, and it scopes the MASQUERADE, opens the bridge to th
   assert.equal(specText(guard?.spec ?? []), `! -s 10.0.0.0/8 -d ${ATT.ip}/32 ! -i ${ATT.bridge} -m comment --comment "${C}" -j DROP`);
   // Without it, minictr's own rules are unchanged.
   assert.ok(!networkRules({ ...net, clusterCidr: undefined }).some((r) => r.spec.includes('10.0.0.0/8')));
+});
+
+test("minictr's last network keeps the shared chains while another network's rules (the plugin's) use them", () => {
+  const dump = (comment: string) => ({ chains: [], rules: [{ table: 'filter', chain: 'MINICTR-FORWARD', line: `-A MINICTR-FORWARD -i x -m comment --comment "${comment}" -j ACCEPT` }] });
+  assert.equal(sharedChainsFree(dump('minictr:bridge'), { name: 'bridge' }), true);
+  assert.equal(sharedChainsFree(dump('minictr'), { name: 'bridge' }), true);
+  assert.equal(sharedChainsFree(dump('minictr:cni:mynet'), { name: 'bridge' }), false);
+  assert.equal(sharedChainsFree({ chains: [], rules: [] }, { name: 'bridge' }), true);
 });
