@@ -66,19 +66,20 @@ export class HostRunner implements Runner {
       // A child that exits before reading all its input closes the pipe: its exit status says why.
       child.stdin?.on('error', () => undefined);
       child.stdin?.end(options.input);
+      const settle = (code: number | undefined, said: string): void => {
+        const out: RunResult = { exitCode: code ?? 128, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() + said };
+        if (out.exitCode !== 0 && !options.allowFailure) reject(new CommandFailedError(argv, code, out.stderr));
+        else resolve(out);
+      };
+      // A command that could not be started (too many processes, no memory) fails like one
+      // killed by a signal, 128; only a missing tool is an error of its own.
       child.once('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') {
           reject(new MinictrError('E_MISSING_TOOL', `"${file}" was not found on PATH; install it (sudo make install sets up every tool minictr needs)`));
-        } else {
-          reject(new MinictrError('E_COMMAND_FAILED', `${argv.join(' ')} could not be started: ${err.message}`, { cause: err }));
-        }
+        } else settle(undefined, `could not be started: ${err.message}`);
       });
       // 'close', not 'exit': the output pipes are drained by then.
-      child.once('close', (code: number | null) => {
-        const out: RunResult = { exitCode: code ?? 128, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
-        if (out.exitCode !== 0 && !options.allowFailure) reject(new CommandFailedError(argv, code ?? undefined, out.stderr));
-        else resolve(out);
-      });
+      child.once('close', (code: number | null) => settle(code ?? undefined, ''));
     });
   }
 
