@@ -2,9 +2,11 @@
 PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, conntrack, unshare/nsenter/mount,
 # the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim; socat and iperf3 are for tests and bench,
-# docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests.
+# docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests;
+# containerd (ctr, with runc), podman and the reference CNI plugins (host-local, bridge, portmap) drive
+# bin/minictr-cni in its tests and bench.
 APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev
-TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux
+TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean
 
@@ -17,10 +19,14 @@ node_modules: package-lock.json
 # tsc type-checks and compiles (tests import dist/src); esbuild then bundles the CLI into one
 # CommonJS file, which starts about 100 ms faster than loading ~150 separate modules, and which
 # bin/minictr compiles with V8's code cache: the first run below writes dist/minictr.cache.
+# The CNI plugin (bin/minictr-cni) is bundled the same way into dist/minictr-cni.cjs.
 build: node_modules dist/minictr-shim
 	npx tsc -p tsconfig.json
 	npx esbuild dist/src/cli/main.js --bundle --platform=node --format=cjs --target=node20 \
 	  --outfile=dist/minictr.cjs --log-level=warning \
+	  --define:import.meta.url=__minictrUrl --banner:js="var __minictrUrl = require('node:url').pathToFileURL(__filename).href;"
+	npx esbuild dist/src/cni/main.js --bundle --platform=node --format=cjs --target=node20 \
+	  --outfile=dist/minictr-cni.cjs --log-level=warning \
 	  --define:import.meta.url=__minictrUrl --banner:js="var __minictrUrl = require('node:url').pathToFileURL(__filename).href;"
 	rm -f dist/minictr.cache dist/minictr.mjs
 	node bin/minictr --version >/dev/null
@@ -42,10 +48,11 @@ endef
 deps:
 	$(call apt_install,$(APT_PACKAGES))
 
-# The tests start their own registry on 127.0.0.1; the packaged service is not wanted running.
+# The tests start their own registry on 127.0.0.1 and their own containerd in the sandbox; the
+# packaged services are not wanted running.
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
-	@if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi
+	@if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry containerd >/dev/null 2>&1 || true; fi
 
 # The front door: what is missing, the build, then one container with a published port, shown
 # step by step and removed (bin/minictr-demo; DEMO_PORT=N for another host port than 5005).

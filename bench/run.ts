@@ -37,6 +37,7 @@ import {
 } from './lib.js';
 import { lineChart } from './svg.js';
 import { sandboxedDocker, sandboxedPodman } from './engines.js';
+import { cniNodeScale } from './cni.js';
 import type { Trace } from './trace-hook.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -70,6 +71,8 @@ const cfg = {
   pollMs: envNum('BENCH_POLL_MS', 10),
   skip: new Set((process.env['BENCH_SKIP'] ?? '').split(',').map((s) => s.trim()).filter(Boolean)),
   dockerNetwork: process.env['BENCH_DOCKER_NETWORK'] === '1',
+  /** Pods per node in the CNI simulation: the kubelet's default maximum (110), and 250. */
+  cniPods: (process.env['BENCH_CNI_PODS'] ?? (QUICK ? '30' : '110,250')).split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
 };
 {
   const given = process.env['BENCH_SCALE_POINTS'];
@@ -118,7 +121,7 @@ async function snapshotBuild(): Promise<void> {
   tempDirs.push(dir);
   await cp(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
   // The code cache is stamped with the bundle's size and mtime: keep both as they are.
-  for (const f of ['minictr.cjs', 'minictr.cache', 'minictr-shim']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
+  for (const f of ['minictr.cjs', 'minictr.cache', 'minictr-shim', 'minictr-cni.cjs']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
   await cp(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
   await cp(join(REPO, 'rootfs'), join(dir, 'rootfs'), { recursive: true });
   await cp(join(REPO, 'package.json'), join(dir, 'package.json'));
@@ -1250,6 +1253,28 @@ async function scale(): Promise<void> {
   results['scaleSvg'] = svg;
 }
 
+// ---- CNI: a node's pods through minictr-cni and through the reference plugins
+
+async function cniNode(): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), `${sb.prefix}-cni-`));
+  tempDirs.push(tmp);
+  const figures = await cniNodeScale(
+    { hostNs: sb.hostNs, prefix: sb.prefix, plugin: join(BUILD, 'bin', 'minictr-cni'), env: SUDO_ENV, tmp, progress },
+    cfg.cniPods,
+  );
+  for (const f of figures) {
+    const section = `CNI node, ${f.pods} pods (1 in 10 with a hostPort)`;
+    const p99 = (v: number | undefined): string => (v === undefined ? '-' : `p99 ${fmtMs(v)}`);
+    rows.push({ section, item: `${f.chain}: ADD`, unit: 'ms', summary: f.add, ref: p99(f.addP99) });
+    rows.push({ section, item: `${f.chain}: DEL`, unit: 'ms', summary: f.del, ref: p99(f.delP99) });
+    rows.push({ section, item: `${f.chain}: firewall rules per pod`, unit: 'rules', value: f.rulesPerPod });
+    for (const failure of f.failures.slice(0, 3)) note(`cni ${f.chain} ${f.pods} pods: ${failure}`);
+    if (f.failures.length > 0) note(`cni ${f.chain} ${f.pods} pods: ${f.failures.length} failed command(s)`);
+    if (f.leftovers.length > 0) note(`cni ${f.chain} ${f.pods} pods: LEFT after the DELs: ${f.leftovers.length} (${f.leftovers[0] ?? ''})`);
+  }
+  results['cni'] = figures;
+}
+
 // ---- Docker / Podman
 
 /**
@@ -1479,6 +1504,7 @@ async function main(): Promise<number> {
     ['serving', serving],
     ['iperf', dataPath],
     ['scale', scale],
+    ['cni', cniNode],
     ['docker', otherEngines],
   ];
   let code = 0;
@@ -1492,7 +1518,8 @@ async function main(): Promise<number> {
         note(`${name}: skipped (BENCH_SKIP)`);
         continue;
       }
-      if (timeLeft() < 0 && name !== 'docker') {
+      // The CNI simulation's size is fixed (110 and 250 pods): it runs whatever the budget says, as the engines do.
+      if (timeLeft() < 0 && name !== 'docker' && name !== 'cni') {
         note(`${name}: skipped, time budget of ${cfg.budgetS} s exhausted (BENCH_BUDGET_S)`);
         continue;
       }

@@ -18,8 +18,19 @@ export interface PortMapping {
 export interface NetworkAttachment {
   network: string;
   bridge: string;
-  /** Name under /run/netns (ip netns). */
+  /**
+   * Name under /run/netns (ip netns) of the namespace minictr made. An attachment made by the
+   * CNI plugin has `netnsPath` instead, and this is only its name (`cni-<hash>`, its rules' scope).
+   */
   netns: string;
+  /** A namespace someone else made and owns (a CNI runtime's `CNI_NETNS`): entered, never created or removed. */
+  netnsPath?: string;
+  /** The interface's name inside the namespace; eth0 when absent. */
+  ifname?: string;
+  /** One MTU for the veth pair and the default route (a CNI config's `mtu`); absent: see the bridge driver. */
+  mtu?: number;
+  /** A cluster's pod CIDR (the CNI config's `clusterCIDR`): traffic from it may reach this address directly. */
+  clusterCidr?: string;
   hostVeth: string;
   ip: string;
   prefixLength: number;
@@ -204,6 +215,11 @@ export interface NetworkRecord {
   bridge: string;
   subnet: string;
   gateway: string;
+  /**
+   * A cluster's pod CIDR (only the CNI plugin's networks): pods talk to the cluster's other pods
+   * without NAT, and traffic from it may enter the bridge.
+   */
+  clusterCidr?: string;
   created: string;
 }
 

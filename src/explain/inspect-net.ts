@@ -5,7 +5,7 @@
 import { MinictrError, errorMessage } from '../base/errors.js';
 import type { DumpedChain, DumpedRule, ExpectedRule, FirewallDriver, FirewallDump } from '../network/driver.js';
 import { STANDING_OWNER, commentScope, iptablesDriver } from '../network/firewall/iptables-driver.js';
-import { COMMENT_PREFIX } from '../network/names.js';
+import { COMMENT_PREFIX, cniOwner } from '../network/names.js';
 import type { NetworkAttachment } from '../base/records.js';
 import { columns, plural } from './text.js';
 
@@ -198,6 +198,8 @@ export function expectedRules(known: Known, scope: InspectScope, firewall: Firew
 export function ownerOf(scope: string | undefined, known: Known): string | undefined {
   if (scope === undefined) return undefined;
   if (scope === '') return STANDING_OWNER;
+  const plugin = cniOwner(scope);
+  if (plugin) return plugin;
   const c = known.containers.find((k) => k.id.startsWith(scope) && scope.length >= 12);
   if (c) return `container ${c.name}`;
   const n = known.networks.find((k) => k.name === scope);
@@ -205,12 +207,13 @@ export function ownerOf(scope: string | undefined, known: Known): string | undef
   return /^[0-9a-f]{12}$/.test(scope) ? `container ${scope} (no record: a leftover)` : `network ${scope} (no record: a leftover)`;
 }
 
-export type RuleStatus = 'planned' | 'unplanned' | 'duplicate' | 'other';
+export type RuleStatus = 'planned' | 'unplanned' | 'duplicate' | 'plugin' | 'other';
 
 export interface RuleView extends DumpedRule {
   /**
    * planned: exactly as minictr's plan for its records; unplanned: minictr's, but no record
-   * plans it (a leftover, or changed by hand); duplicate: a second copy; other: not minictr's.
+   * plans it (a leftover, or changed by hand); duplicate: a second copy; plugin: made by
+   * minictr-cni, whose records are in its own dataDir (its CHECK verifies them); other: not minictr's.
    */
   status: RuleStatus;
   owner?: string;
@@ -242,9 +245,14 @@ export function firewallView(dump: FirewallDump, expected: ExpectedRule[], known
     const key = `${r.table} ${r.line}`;
     const plan = wanted.get(key);
     const owner = plan?.owner ?? ownerOf(commentScope(r.line), known);
-    const status: RuleStatus = seen.has(key) ? 'duplicate' : plan ? 'planned' : 'unplanned';
+    const scope = commentScope(r.line);
+    const status: RuleStatus = seen.has(key) ? 'duplicate' : plan ? 'planned' : scope !== undefined && cniOwner(scope) ? 'plugin' : 'unplanned';
     seen.add(key);
     rules.push(owner === undefined ? { ...r, status } : { ...r, status, owner });
+  }
+  // minictr's shared chains serve the plugin's networks too: with no minictr network they are the plugin's.
+  if (rules.some((r) => r.status === 'plugin')) {
+    for (const r of rules) if (r.status === 'unplanned' && commentScope(r.line) === '') r.status = 'plugin';
   }
   const missing = expected.filter((e) => !seen.has(`${e.table} ${e.line}`));
   const builtIn = /^(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)$/;
@@ -289,7 +297,7 @@ function attachmentOf(scope: InspectScope, known: Known): NetworkAttachment | un
   return scope.kind === 'container' ? known.containers.find((c) => c.id === scope.id)?.attachment : undefined;
 }
 
-function linkNote(l: Link, scope: InspectScope, known: Known): string | undefined {
+function linkNote(l: Link, scope: InspectScope, known: Known, links: Link[]): string | undefined {
   if (l.kind === 'loopback') return 'loopback: this namespace talking to itself';
   if (scope.kind === 'container') {
     const att = attachmentOf(scope, known);
@@ -298,6 +306,9 @@ function linkNote(l: Link, scope: InspectScope, known: Known): string | undefine
   }
   const net = known.networks.find((n) => n.bridge === l.name);
   if (net) return `bridge of network "${net.name}": the virtual switch its containers plug into`;
+  const plugin = cniOwner(l.name);
+  if (plugin) return plugin;
+  if (l.kind === 'bridge' && links.some((o) => o.master === l.name && cniOwner(o.name))) return 'bridge of a minictr-cni network: the virtual switch its pods plug into';
   const owner = known.containers.find((c) => c.attachment?.hostVeth === l.name);
   if (owner?.attachment) {
     return `host end of ${owner.name}'s veth pair, plugged into ${owner.attachment.bridge}; the other end is eth0 in ${owner.attachment.netns}`;
@@ -357,9 +368,10 @@ export function buildNetView(input: NetViewInput): NetView {
   const expected = expectedRules(known, scope);
   const hostLike = scope.kind === 'host' || scope.mode === 'host';
   const scopeId = hostLike ? undefined : scope.id.slice(0, 12);
+  const links = parseLinks(input.stack.link);
   const view: NetView = {
     scope,
-    links: parseLinks(input.stack.link).map((l) => withNote(l, linkNote(l, scope, known))),
+    links: links.map((l) => withNote(l, linkNote(l, scope, known, links))),
     addresses: shown.map((a) => withNote(a, addressNote(a, scope, known))),
     hiddenAddresses: addresses.length - shown.length,
     routes: parseRoutes(input.stack.route).map((r) => withNote({ ...r, text: routeText(r) }, routeNote(r, scope, known))),
@@ -375,7 +387,7 @@ export function buildNetView(input: NetViewInput): NetView {
 
 // ------------------------------------------------------------------ rendering
 
-const MARK: Record<RuleStatus, string> = { planned: '✓', unplanned: '?', duplicate: '2', other: ' ' };
+const MARK: Record<RuleStatus, string> = { planned: '✓', unplanned: '?', duplicate: '2', plugin: 'c', other: ' ' };
 
 function scopeTitle(scope: InspectScope): string {
   if (scope.kind === 'host') return "Network stack of the host (the network namespace minictr runs in)";
@@ -418,6 +430,7 @@ export function firewallSummary(fw: FirewallView): string {
   const parts = [`${plural(count('planned'), 'rule')} as planned`, `${fw.missing.length} missing`];
   if (count('unplanned') > 0) parts.push(`${count('unplanned')} not in any plan`);
   if (count('duplicate') > 0) parts.push(`${plural(count('duplicate'), 'duplicate')}`);
+  if (count('plugin') > 0) parts.push(`${plural(count('plugin'), 'rule')} made by minictr-cni`);
   if (count('other') > 0) parts.push(`${plural(count('other'), 'other rule')}`);
   return parts.join(', ');
 }
@@ -467,7 +480,8 @@ export function renderNetView(view: NetView, options: { all: boolean }, known: K
         : "Firewall: the host's rules for this container (none: it is not on a bridge network)";
   const fwBody = [...rulesBlock(fw, { all: options.all, policies: options.all })];
   if (fw.rules.length + fw.missing.length > 0) {
-    fwBody.push('', `  ${firewallSummary(fw)}   (✓ as planned  ✗ planned but missing  ? minictr's but in no plan${options.all ? '  blank: not minictr\'s' : ''})`);
+    const pluginMark = fw.rules.some((r) => r.status === 'plugin') ? '  c: the CNI plugin\'s (minictr-cni CHECK verifies them)' : '';
+    fwBody.push('', `  ${firewallSummary(fw)}   (✓ as planned  ✗ planned but missing  ? minictr's but in no plan${pluginMark}${options.all ? '  blank: not minictr\'s' : ''})`);
     fwBody.push(...firewallAdvice(fw));
     const legend = ownersLegend(fw, known);
     if (legend.length > 0) fwBody.push('  comments name the owner:', ...legend);

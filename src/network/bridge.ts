@@ -105,42 +105,57 @@ export const bridgeDriver: NetworkDriver = {
   /**
    * The namespace, the veth pair into the bridge, and eth0's address and route. One `ip -batch`
    * on the host side (`netns add` works in a batch and leaves ip in the host's namespace), one
-   * inside the new namespace.
+   * inside the new namespace. A namespace someone else made (`netnsPath`, a CNI runtime's) is
+   * only entered: ip's `-n` takes names only, so nsenter runs that batch.
    */
   planContainerSetup(att: NetworkAttachment): Plan {
-    const { netns: ns, hostVeth: veth, bridge: br } = att;
+    const { hostVeth: veth, bridge: br } = att;
+    const ns = att.netnsPath ?? att.netns;
+    const ifname = att.ifname ?? 'eth0';
+    const local = String(att.mtu ?? LOCAL_MTU);
+    const outside = String(att.mtu ?? OUTSIDE_MTU);
+    const inside = att.netnsPath ? ['nsenter', `--net=${att.netnsPath}`, 'ip'] : ['ip', '-n', ns];
+    const mtuWhy = att.mtu
+      ? `MTU ${att.mtu}, as configured`
+      : `MTU ${LOCAL_MTU}: traffic that stays on this host moves in 64 KiB frames, as over lo`;
     const ops: Op[] = [
       ipBatch(
         ['ip'],
         [
-          ['netns', 'add', ns],
-          ['link', 'add', veth, 'mtu', LOCAL_MTU, 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', LOCAL_MTU, 'address', att.mac, 'netns', ns],
+          ...(att.netnsPath ? [] : [['netns', 'add', ns]]),
+          ['link', 'add', veth, 'mtu', local, 'type', 'veth', 'peer', 'name', ifname, 'mtu', local, 'address', att.mac, 'netns', ns],
           ['link', 'set', veth, 'master', br],
           ['link', 'set', veth, 'up'],
           ['link', 'set', veth, 'type', 'bridge_slave', 'hairpin', 'on'],
         ],
-        `give the container its own network stack (a network namespace) and connect it to the host with a veth pair: ` +
-          `eth0 inside, ${veth} plugged into ${br} (hairpin on: the container can reach itself through a published port; ` +
-          `MTU ${LOCAL_MTU}: traffic that stays on this host moves in 64 KiB frames, as over lo)`,
+        `${att.netnsPath ? 'connect the network namespace ' + ns : 'give the container its own network stack (a network namespace) and connect it'} to the host with a veth pair: ` +
+          `${ifname} inside, ${veth} plugged into ${br} (hairpin on: the container can reach itself through a published port; ${mtuWhy})`,
       ),
       ipBatch(
-        ['ip', '-n', ns],
+        inside,
         [
           ['link', 'set', 'lo', 'up'],
-          ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', 'eth0'],
-          ['link', 'set', 'eth0', 'up'],
-          ['route', 'add', 'default', 'via', att.gateway, 'mtu', OUTSIDE_MTU],
+          ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', ifname],
+          ['link', 'set', ifname, 'up'],
+          ['route', 'add', 'default', 'via', att.gateway, 'mtu', outside],
         ],
-        `give the container eth0 an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
-          `and a default route via the gateway ${att.gateway} (MTU ${OUTSIDE_MTU} towards the outside world, as Docker's)`,
+        `give the container ${ifname} an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
+          `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`,
       ),
     ];
-    return { title: `connect container ${ns} to ${att.bridge} (${att.ip})`, ops };
+    return { title: `connect container ${att.netns} to ${att.bridge} (${att.ip})`, ops };
   },
 
-  /** The namespace, then a wait for its veth (see netnsDelOp). */
-  planContainerTeardown(att: Pick<NetworkAttachment, 'netns' | 'hostVeth'>): Plan {
-    return { title: `remove links of container ${att.netns}`, ops: [netnsDelOp(att.netns), vethGoneOp(att.hostVeth)] };
+  /**
+   * The namespace, then a wait for its veth (see netnsDelOp). A namespace someone else owns
+   * (`netnsPath`) stays: only the veth pair goes (already gone with that namespace counts as removed).
+   */
+  planContainerTeardown(att: Pick<NetworkAttachment, 'netns' | 'hostVeth' | 'netnsPath'>): Plan {
+    const title = `remove links of container ${att.netns}`;
+    if (att.netnsPath) {
+      return { title, ops: [command(['ip', 'link', 'del', att.hostVeth], `remove the veth pair ${att.hostVeth} (its end in ${att.netnsPath} goes with it)`, { tolerate: GONE_LINK })] };
+    }
+    return { title, ops: [netnsDelOp(att.netns), vethGoneOp(att.hostVeth)] };
   },
 
   /**

@@ -27,7 +27,7 @@ export interface NetworkDriver {
    * Undo planContainerSetup; anything already gone counts as removed. Named objects only, so a
    * leftover no record describes (a namespace and its veth) is removed the same way.
    */
-  planContainerTeardown(att: Pick<NetworkAttachment, 'netns' | 'hostVeth'>): Plan;
+  planContainerTeardown(att: Pick<NetworkAttachment, 'netns' | 'hostVeth' | 'netnsPath'>): Plan;
   /** planContainerTeardown of many containers at once (`rm -f a b c`), each share owned by its container id. */
   planContainersTeardown(atts: Owned<Pick<NetworkAttachment, 'netns' | 'hostVeth'>>[]): BatchPlan;
   /** Plug recorded containers back into a network device that was re-created. */
@@ -61,7 +61,7 @@ export interface ExpectedRule extends DumpedRule {
 
 /** What the records hold that has rules: networks, and containers with their attachments. */
 export interface RuleOwners {
-  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet'>[];
+  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr'>[];
   containers: { name: string; attachment?: NetworkAttachment }[];
 }
 

@@ -94,19 +94,28 @@ export function subnetsOverlap(a: string, b: string): boolean {
   return ra.first <= rb.last && rb.first <= ra.last;
 }
 
+/** Where in a subnet addresses are handed out (a CNI config's `rangeStart`/`rangeEnd`); absent ends: the subnet's. */
+export interface AddressRange {
+  start?: string;
+  end?: string;
+}
+
 /**
  * The lowest free host address, skipping the network, gateway and broadcast addresses and
  * every address in `used` (with the usual .1 gateway, containers get .2, .3, …).
  * Walks numbers, never builds the subnet's list.
  */
-export function allocateIp(subnet: string, gateway: string, used: Iterable<string>, networkName?: string): string {
+export function allocateIp(subnet: string, gateway: string, used: Iterable<string>, networkName?: string, range: AddressRange = {}): string {
   const { first, last } = rangeOf(subnet);
   const taken = new Set<number>();
   for (const ip of used) if (isIPv4(ip)) taken.add(ipToInt(ip));
   if (isIPv4(gateway)) taken.add(ipToInt(gateway));
-  for (let n = first + 1; n < last; n++) {
+  const lo = Math.max(first + 1, range.start ? ipToInt(range.start) : 0);
+  const hi = Math.min(last - 1, range.end ? ipToInt(range.end) : last);
+  for (let n = lo; n <= hi; n++) {
     if (!taken.has(n)) return intToIp(n);
   }
   const where = networkName === undefined ? '' : ` (network "${networkName}")`;
-  throw new MinictrError('E_NO_ADDRESS', `no free address left in ${subnet}${where}`);
+  const span = range.start || range.end ? ` between ${intToIp(lo)} and ${intToIp(hi)}` : '';
+  throw new MinictrError('E_NO_ADDRESS', `no free address left in ${subnet}${span}${where}`);
 }

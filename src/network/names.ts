@@ -1,4 +1,5 @@
 // Names minictr gives kernel objects and firewall rules, derived from ids so a leftover traces back.
+import { createHash } from 'node:crypto';
 import { ipToInt } from './ipam.js';
 import type { NetworkAttachment } from '../base/records.js';
 
@@ -39,4 +40,29 @@ export function ruleComment(scope?: string): string {
 /** The short container id the attachment belongs to, read back from its netns name. */
 export function attachmentScope(att: Pick<NetworkAttachment, 'netns'>): string {
   return att.netns.startsWith('minictr-') ? att.netns.slice('minictr-'.length) : att.netns;
+}
+
+/**
+ * The names of a CNI attachment (network, container id, interface), from one hash of the three:
+ * `cni-<12 hex>` its name and its rules' scope (comments "minictr:cni-…"), `vcni<11 hex>` its host veth.
+ */
+export function cniAttachmentNames(network: string, containerId: string, ifname: string): { netns: string; hostVeth: string } {
+  const hash = createHash('sha256').update(`${network}\0${containerId}\0${ifname}`).digest('hex');
+  return { netns: `${CNI_SCOPE_PREFIX}${hash.slice(0, 12)}`, hostVeth: `vcni${hash.slice(0, 11)}` };
+}
+
+/** The scope of the rules of the CNI plugin's attachments starts with this. */
+export const CNI_SCOPE_PREFIX = 'cni-';
+
+/** The name the planners know a CNI network by (its rules' scope): "cni:<name>", never a minictr network's name. */
+export function cniNetworkName(name: string): string {
+  return `cni:${name}`;
+}
+
+/** What a rule scope or link name made by the CNI plugin belongs to, for `net inspect`; undefined when it is not the plugin's. */
+export function cniOwner(scopeOrLink: string): string | undefined {
+  if (scopeOrLink.startsWith('cni:')) return `CNI network "${scopeOrLink.slice(4)}" (minictr-cni)`;
+  if (/^cni-[0-9a-f]{12}$/.test(scopeOrLink)) return `a pod attached by minictr-cni (${scopeOrLink})`;
+  if (/^vcni[0-9a-f]{11}$/.test(scopeOrLink)) return `host end of a pod's veth pair, made by minictr-cni (its rules say minictr:cni-${scopeOrLink.slice(4)}…)`;
+  return undefined;
 }

@@ -27,6 +27,19 @@ export function planNetworkSetup(net: NetworkRecord, facts: NetworkFacts): Plan 
   );
 }
 
+/**
+ * Whether the shared chains may go with `net`, minictr's last recorded network: not while the
+ * firewall holds another network's rules (the CNI plugin's, `cni:<name>`, or another state
+ * root's), which jump into those chains and live inside them.
+ */
+export function sharedChainsFree(dump: FirewallDump, net: Pick<NetworkRecord, 'name' | 'firewall'>): boolean {
+  const firewall = firewallDriverFor(net);
+  return !dump.rules.some((r) => {
+    const scope = firewall.scopeOf(r);
+    return scope !== undefined && scope !== '' && scope !== net.name;
+  });
+}
+
 /** Its rules (and minictr's shared chains with the last network), then its device. */
 export function planNetworkTeardown(net: NetworkRecord, facts: { lastNetwork: boolean }): Plan {
   return concatPlans(
@@ -163,15 +176,29 @@ export function attachedTo(records: ContainerRecord[], network: string): Network
   return records.flatMap((r) => (r.network?.network === network && !r.network.pending ? [r.network] : []));
 }
 
+/** What connecting one attachment to its network needs, whoever made the attachment (a container record, the CNI plugin). */
+export interface ConnectInput {
+  /** Who is connected, for the plan's title. */
+  who: string;
+  attachment: NetworkAttachment;
+  net: NetworkRecord;
+  /** Every recorded network, this one included: a new bridge's subnet must not shadow another's. */
+  networks: NetworkRecord[];
+  /** Everything with rules: a new bridge puts back what the firewall dump lacks of them. */
+  owners: RuleOwners;
+  /** The attachments on this network, plugged back into a re-created bridge. */
+  attached: NetworkAttachment[];
+  facts: AttachFacts;
+}
+
 /**
- * The whole plan for attaching a container. A standing bridge: assume its rules are there,
- * and let the container's own restore check two of them (no extra process). A new bridge
+ * The whole plan for connecting an attachment. A standing bridge: assume its rules are there,
+ * and let the attachment's own restore check two of them (no extra process). A new bridge
  * (first use, a reboot, deleted by hand): its subnet must not shadow a host route, the rules
- * are compared with the dump, and the veths of containers that were on it are plugged back.
+ * are compared with the dump, and the veths that were on it are plugged back.
  */
-export function planAttach(input: AttachInput): AttachPlans {
-  const { record, net, records, facts } = input;
-  const attachment = planAttachment(input);
+export function planConnect(input: ConnectInput): AttachPlans {
+  const { attachment, net, facts } = input;
   const driver = networkDriverFor(net);
   const firewall = firewallDriverFor(net);
   const setup = planNetworkSetup(net, { bridgeExists: facts.bridgeExists, standingRulesExist: true, networkRulesExist: true });
@@ -182,18 +209,27 @@ export function planAttach(input: AttachInput): AttachPlans {
     }
     const others = input.networks.filter((n) => n.name !== net.name);
     checkSubnetFree(net.subnet, others, facts.routes, net.bridge);
-    const networks = input.networks.some((n) => n.name === net.name) ? input.networks : [...input.networks, net];
-    prepare = concatPlans(
-      setup.title,
-      setup,
-      driver.planReattach(net, attachedTo(records, net.name)),
-      planRepair(facts.firewallDump, networks, records),
-    );
+    prepare = concatPlans(setup.title, setup, driver.planReattach(net, input.attached), firewall.planRepair(facts.firewallDump, input.owners));
   }
   const links = driver.planContainerSetup(attachment);
   const rules = firewall.planContainerSetup(attachment, facts.bridgeExists ? net : undefined);
-  const plan = concatPlans(`connect container ${record.name} to network ${net.name}`, prepare, links, rules);
+  const plan = concatPlans(`connect ${input.who} to network ${net.name}`, prepare, links, rules);
   return { attachment, net, prepare, links, firewall: rules, plan };
+}
+
+/** The whole plan for attaching a container (planConnect of the attachment planAttachment gives it). */
+export function planAttach(input: AttachInput): AttachPlans {
+  const { record, net, records } = input;
+  const networks = input.networks.some((n) => n.name === net.name) ? input.networks : [...input.networks, net];
+  return planConnect({
+    who: `container ${record.name}`,
+    attachment: planAttachment(input),
+    net,
+    networks,
+    owners: ruleOwners(networks, records),
+    attached: attachedTo(records, net.name),
+    facts: input.facts,
+  });
 }
 
 /** A minictr-named network namespace, and whether anything still uses it. */

@@ -8,7 +8,7 @@ import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { DEFAULT_FIREWALL, networkDriverFor } from '../network/drivers.js';
 import { parseSubnet } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
-import { attachedTo, planNetworkSetup, planNetworkTeardown, planRepair } from '../network/plan.js';
+import { attachedTo, planNetworkSetup, planNetworkTeardown, planRepair, sharedChainsFree } from '../network/plan.js';
 import { parsePortSpec } from '../network/ports.js';
 import { checkGateway, checkSubnetFree, pickSubnet } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
@@ -110,7 +110,7 @@ export async function removeNetwork(ctx: RuntimeContext, name: string): Promise<
         { exitCode: 1 },
       );
     }
-    const last = (await store.listNetworks()).every((n) => n.name === name);
+    const last = (await store.listNetworks()).every((n) => n.name === name) && sharedChainsFree(await firewallDump(runner, net), net);
     const { failures } = await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: last }), runner, stepOptions(ctx));
     if (failures[0]) throw failures[0].error;
     await store.removeNetwork(name);

@@ -9,6 +9,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, eventually, isRoot, sh, MINICTR_BIN, WAN_IP, type Result } from './sandbox.js';
+import { CNI_BIN as MINICTR_CNI_BIN } from './cni-harness.js';
 
 /** How a row's minictr is started. */
 type Via =
@@ -22,7 +23,10 @@ type Via =
    *  holding a copy of the sandbox's images and networks. */
   | { kind: 'state-dir'; mode: 'ro' | 'full'; populated: boolean }
   /** A second, cold sandbox whose host already routes 172.18.5.0/24 elsewhere. */
-  | { kind: 'overlap' };
+  | { kind: 'overlap' }
+  /** bin/minictr-cni with this CNI_* environment and config on stdin: the row's code is the CNI
+   *  error JSON's `code`, its message the JSON's `msg` (the exit status must be 1). */
+  | { kind: 'cni'; env: Record<string, string>; config: Record<string, unknown> | string };
 
 interface BadInput {
   args: string[];
@@ -50,6 +54,17 @@ const port = (spec: string, message: RegExp): BadInput => ({
   message: new RegExp(`invalid port spec "${spec.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": ${message.source}`),
 });
 const noSuch = (...args: string[]): BadInput => ({ args, code: 1, message: /no such container: nope\b/ });
+const CNI_DATA = join(TMP, 'cni');
+/** The issue's config for minictr-cni, on the default network's bridge (already there, so a failed ADD has nothing to leave). */
+const cniConfig = (patch: Record<string, unknown> = {}): Record<string, unknown> => ({
+  cniVersion: '1.0.0', name: 'mynet', type: 'minictr', bridge: 'minictr0', isGateway: true, ipMasq: true, hairpinMode: true,
+  ipam: { type: 'minictr', subnet: '172.18.0.0/16', dataDir: join(CNI_DATA, 'ipam') }, dataDir: CNI_DATA, ...patch,
+});
+const CNI_ADD = { CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'bad-pod', CNI_IFNAME: 'eth0', CNI_NETNS: '/proc/self/ns/net', CNI_PATH: '/usr/lib/cni' };
+const cni = (title: string, code: number, message: RegExp, env: Record<string, string | undefined>, config: Record<string, unknown> | string = cniConfig()): BadInput => ({
+  args: [], title: `minictr-cni ${title}`, code, message,
+  via: { kind: 'cni', env: Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined)), config },
+});
 
 const CATALOGUE: BadInput[] = [
   // ---- malformed -p
@@ -240,6 +255,26 @@ const CATALOGUE: BadInput[] = [
   { args: ['cp', 'a:/x', 'b:/y'], code: 1, message: /^minictr: copying between containers is not supported$/ },
   { args: ['cp', '/tmp', '/var/tmp'], code: 1, message: /^minictr: must specify at least one container source$/ },
   { args: ['cp', `${RESIDENT}:/nope`, '-'], code: 1, message: new RegExp(`^minictr: Could not find the file /nope in container ${RESIDENT}$`) },
+  // ---- the CNI plugin: CNI error JSON with the spec's code, and nothing made
+  cni('without CNI_COMMAND', 4, /^CNI_COMMAND is not set/, { ...CNI_ADD, CNI_COMMAND: undefined }),
+  cni('CNI_COMMAND=START', 4, /^CNI_COMMAND "START" is not one of ADD, DEL, CHECK, GC, STATUS, VERSION/, { ...CNI_ADD, CNI_COMMAND: 'START' }),
+  cni('ADD without CNI_NETNS', 4, /^CNI_NETNS is not set; ADD needs the path/, { ...CNI_ADD, CNI_NETNS: undefined }),
+  cni('ADD with a CNI_NETNS that does not exist', 4, /^CNI_NETNS \/run\/netns\/nope does not exist/, { ...CNI_ADD, CNI_NETNS: '/run/netns/nope' }),
+  cni('ADD with a 16-character CNI_IFNAME', 4, /^CNI_IFNAME "eth0123456789012" is not a valid interface name/, { ...CNI_ADD, CNI_IFNAME: 'eth0123456789012' }),
+  cni('DEL without CNI_CONTAINERID', 4, /^CNI_CONTAINERID is not set; DEL needs/, { ...CNI_ADD, CNI_COMMAND: 'DEL', CNI_CONTAINERID: undefined }),
+  cni('ADD of a config that is not JSON', 6, /^the network config on stdin is not valid JSON/, CNI_ADD, '{"cniVersion": "1.0.0",'),
+  cni('ADD of cniVersion 2.0.0', 1, /^cniVersion "2.0.0" is not supported; this plugin speaks 0.3.0, 0.3.1, 0.4.0, 1.0.0, 1.1.0/, CNI_ADD, cniConfig({ cniVersion: '2.0.0' })),
+  cni('ADD with ipMasq false', 2, /^unsupported field ipMasq: false: minictr always masquerades/, CNI_ADD, cniConfig({ ipMasq: false })),
+  cni('ADD with firewallBackend nftables', 2, /^unsupported field firewallBackend: "nftables"/, CNI_ADD, cniConfig({ firewallBackend: 'nftables' })),
+  cni('ADD of another plugin type', 7, /^type "bridge" is not this plugin's; it is "minictr"/, CNI_ADD, cniConfig({ type: 'bridge' })),
+  cni('ADD with no ipam', 7, /^ipam is missing or has no type/, CNI_ADD, cniConfig({ ipam: undefined })),
+  cni('ADD with ipam.subnet 10.77.0.1/24', 7, /^ipam\.invalid subnet "10.77.0.1\/24": it should be 10.77.0.0\/24/, CNI_ADD, cniConfig({ ipam: { type: 'minictr', subnet: '10.77.0.1/24' } })),
+  cni('ADD with a port 70000', 7, /^runtimeConfig\.portMappings\[0\]\.hostPort must be a port number from 1 to 65535, not 70000/, CNI_ADD,
+    cniConfig({ runtimeConfig: { portMappings: [{ hostPort: 70000, containerPort: 80, protocol: 'tcp' }] } })),
+  cni('ADD delegating to an IPAM plugin not on CNI_PATH', 102, /^the IPAM plugin "dhcp4" is not in CNI_PATH/, CNI_ADD, cniConfig({ ipam: { type: 'dhcp4' } })),
+  cni('ADD into a namespace path that is not a namespace', 100, /^could not connect container bad-pod \(eth0\) in \/etc\/hostname \(is it a network namespace\?\): ip -batch - failed/, { ...CNI_ADD, CNI_NETNS: '/etc/hostname' }),
+  cni('GC without cni.dev/valid-attachments', 7, /^GC needs cni\.dev\/valid-attachments/, { CNI_COMMAND: 'GC', CNI_PATH: '/usr/lib/cni' }),
+  cni('CHECK of an attachment never added', 3, /^container bad-pod \(eth0\) has no attachment on network mynet/, { ...CNI_ADD, CNI_COMMAND: 'CHECK' }),
   // ---- the state dir is read-only or full
   { args: run('--network', 'none', 'busybox', 'true'), code: 125, message: /read-only|EROFS/i, via: { kind: 'state-dir', mode: 'ro', populated: false } },
   { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /read-only|EROFS/i, via: { kind: 'state-dir', mode: 'ro', populated: true } },
@@ -347,6 +382,27 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
         return box.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS });
       case 'overlap':
         return cold.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS });
+      case 'cni': {
+        const env = Object.entries({ PATH: process.env['PATH'] ?? '', ...via.env }).map(([k, v]) => `${k}=${v}`);
+        const input = typeof via.config === 'string' ? via.config : JSON.stringify(via.config);
+        const r = await sh(['nsenter', `--net=/run/netns/${box.hostNs}`, '--', 'env', '-i', ...env, MINICTR_CNI_BIN], { input, timeoutMs: CASE_TIMEOUT_MS });
+        // The spec's error JSON, read as a command's outcome: its code, and its msg as the one line.
+        const parsed = (() => {
+          try {
+            return JSON.parse(r.stdout) as { code?: number; msg?: string };
+          } catch {
+            return {};
+          }
+        })();
+        const leases = await readFile(join(CNI_DATA, 'ipam', 'mynet', 'leases.json'), 'utf8').catch(() => '{}');
+        const records = await readdir(join(CNI_DATA, 'networks', 'mynet', 'attachments')).catch(() => [] as string[]);
+        const leftover = JSON.stringify(JSON.parse(leases)) !== '{}' || records.length > 0 ? `\nleft in the dataDir: leases ${leases.trim()}, records ${records.join(' ')}` : '';
+        return {
+          code: r.code === 1 ? (parsed.code ?? -1) : -r.code,
+          stdout: r.stdout,
+          stderr: `${parsed.msg ?? `(no CNI error JSON: ${r.stdout}${r.stderr})`}${leftover}`,
+        };
+      }
       case 'path-without': {
         const dir = await pathWithout(via.tool);
         try {

@@ -192,15 +192,7 @@ export class Sandbox {
   }
 
   async cleanup(): Promise<void> {
-    for (const child of this.started) {
-      if (child.pid !== undefined && child.exitCode === null) {
-        try {
-          process.kill(child.pid, 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-    }
+    killStarted(this.started);
     if (this.root) {
       // Remove every container minictr made here, so its netns, veth and processes go too.
       const ids = await this.minictr(['ps', '-aq', '--no-trunc']);
@@ -240,6 +232,18 @@ export class Sandbox {
       } catch {
         // no record
       }
+    }
+  }
+}
+
+/** SIGKILL, by pid, each of these children that still runs. */
+export function killStarted(children: Iterable<ChildProcess>, signal: NodeJS.Signals = 'SIGKILL'): void {
+  for (const child of children) {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) continue;
+    try {
+      process.kill(child.pid, signal);
+    } catch {
+      // gone
     }
   }
 }

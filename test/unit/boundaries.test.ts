@@ -62,6 +62,7 @@ export const RULES: Rule[] = [
   { floor: 'cgroup', may: ['base'], never: new RegExp(`${PROCESSES.source}|${FILES.source}`), why: 'cgroup planners are pure: mounts and records come in, plans and parsed counters go out' },
   { floor: 'explain', may: ['base', 'network'], never: new RegExp(`${PROCESSES.source}|${FILES.source}`), why: 'renderers are pure: they show plans and facts, they gather nothing' },
   { floor: 'runtime', may: ['base', 'exec', 'state', 'network', 'cgroup', 'image', 'explain'], why: 'the library stands on everything below the faces, and never on a face' },
+  { floor: 'cni', may: ['base', 'runtime', 'explain', 'network', 'exec', 'state'], never: PROCESSES, why: 'the CNI face plans with network/ and applies with exec/ (its runner), keeping its own records with state/; it runs nothing itself' },
   { floor: 'cli', may: ['base', 'runtime', 'explain', 'network', 'cgroup', 'image', 'api'], never: PROCESSES, why: 'a face parses, calls the library and prints: it runs no host command and touches no state' },
   { floor: 'api', may: ['base', 'runtime', 'explain', 'network', 'cgroup', 'image'], never: PROCESSES, why: 'the Engine API is a second face over the library, beside the CLI: it runs no host command and touches no state' },
 ];

@@ -66,7 +66,7 @@ function removeChainsOp(chains: Chain[], why: string): CommandOp {
  * Two rules whose absence shows minictr's rules were wiped (a firewall reload, `iptables -F`),
  * in this order: the jump from FORWARD into minictr's chains, and the network's MASQUERADE.
  */
-export function firewallChecks(net: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet'>): Rule[] {
+export function firewallChecks(net: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr'>): Rule[] {
   return [standingRules().find((r) => r.chain === 'FORWARD'), networkRules(net).find((r) => r.table === 'nat')].filter(
     (r): r is Rule => r !== undefined,
   );

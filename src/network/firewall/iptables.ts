@@ -82,6 +82,7 @@ export interface NetworkScope {
   name: string;
   bridge: string;
   subnet: string;
+  clusterCidr?: string;
 }
 
 /** One bridge network's rules (Docker 28's per-bridge rules, plus the loopback guard below). */
@@ -95,7 +96,9 @@ export function networkRules(net: NetworkScope): Rule[] {
     rule('filter', CHAINS.forward, ['-i', br, ...tail(c, 'ACCEPT')]),
     rule('filter', CHAINS.isolation1, ['-i', br, '!', '-o', br, ...tail(c, CHAINS.isolation2)]),
     rule('filter', CHAINS.isolation2, ['-o', br, ...tail(c, 'DROP')]),
-    rule('nat', 'POSTROUTING', ['-s', net.subnet, '!', '-o', br, ...tail(c, 'MASQUERADE')]),
+    // A cluster's other pods are routed to this bridge and reach its pods directly (Kubernetes: no NAT between pods).
+    ...(net.clusterCidr ? [rule('filter', CHAINS.main, ['-s', net.clusterCidr, '!', '-i', br, '-o', br, ...tail(c, 'ACCEPT')], '-I')] : []),
+    rule('nat', 'POSTROUTING', ['-s', net.subnet, ...(net.clusterCidr ? ['!', '-d', net.clusterCidr] : []), '!', '-o', br, ...tail(c, 'MASQUERADE')]),
     // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
     rule('nat', 'POSTROUTING', ['-o', br, '-m', 'addrtype', '--src-type', 'LOCAL', ...tail(c, 'MASQUERADE')]),
     // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services;
@@ -148,8 +151,8 @@ export function containerRules(att: NetworkAttachment): Rule[] {
     ...att.ports
       .filter((p) => isLoopback(p.hostIp))
       .map((p) => rule('raw', 'PREROUTING', ['-d', `${p.hostIp}/32`, '!', '-i', 'lo', ...protoMatch(p, p.hostPort), ...tail(c, 'DROP')])),
-    // Only the bridge may route straight to the container's address (Docker 28.2+).
-    rule('raw', 'PREROUTING', ['-d', ip32, '!', '-i', br, ...tail(c, 'DROP')]),
+    // Only the bridge (and a cluster's pods, routed here) may route straight to the container's address (Docker 28.2+).
+    rule('raw', 'PREROUTING', [...(att.clusterCidr ? ['!', '-s', att.clusterCidr] : []), '-d', ip32, '!', '-i', br, ...tail(c, 'DROP')]),
   ];
 }
 
