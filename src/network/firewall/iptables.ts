@@ -98,6 +98,11 @@ export function networkRules(net: NetworkScope): Rule[] {
     rule('filter', CHAINS.isolation2, ['-o', br, ...tail(c, 'DROP')]),
     // A cluster's other pods are routed to this bridge and reach its pods directly (Kubernetes: no NAT between pods).
     ...(net.clusterCidr ? [rule('filter', CHAINS.main, ['-s', net.clusterCidr, '!', '-i', br, '-o', br, ...tail(c, 'ACCEPT')], '-I')] : []),
+    // A published port is a service of the host: another network reaches it through the host's
+    // address (DNATed on the way in), which Docker's userland proxy allows. Only DNATed packets
+    // skip isolation, and MINICTR still accepts only published ports; direct traffic is dropped.
+    // Inserted: a repair that finds it missing must still put it above the DROP.
+    rule('filter', CHAINS.isolation2, ['-o', br, '-m', 'conntrack', '--ctstate', 'DNAT', ...tail(c, 'RETURN')], '-I'),
     rule('nat', 'POSTROUTING', ['-s', net.subnet, ...(net.clusterCidr ? ['!', '-d', net.clusterCidr] : []), '!', '-o', br, ...tail(c, 'MASQUERADE')]),
     // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
     rule('nat', 'POSTROUTING', ['-o', br, '-m', 'addrtype', '--src-type', 'LOCAL', ...tail(c, 'MASQUERADE')]),
