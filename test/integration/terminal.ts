@@ -12,7 +12,8 @@ export class Terminal {
   async open(columns: number, rows: number, env: Record<string, string> = {}): Promise<void> {
     this.dir = await mkdtemp(join(tmpdir(), 'minictr-tty-'));
     this.socket = join(this.dir, 'tmux.sock');
-    const exports = Object.entries({ PS1: '$ ', ...env }).map(([k, v]) => `export ${k}='${v}';`).join(' ');
+    // No history file: bash would write it into this dir as the server goes.
+    const exports = Object.entries({ PS1: '$ ', HISTFILE: '', ...env }).map(([k, v]) => `export ${k}='${v}';`).join(' ');
     await this.tmux(['new-session', '-d', '-x', String(columns), '-y', String(rows), '-s', 'main',
       `env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=${this.dir} TERM=xterm bash --norc --noprofile -c "${exports} exec bash --norc --noprofile -i"`]);
     await this.waitFor(/\$ $/m, 'the first prompt');
@@ -57,6 +58,6 @@ export class Terminal {
 
   async close(): Promise<void> {
     if (this.socket) await sh(['tmux', '-S', this.socket, 'kill-server']);
-    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    if (this.dir) await rm(this.dir, { recursive: true, force: true, maxRetries: 10 });
   }
 }
