@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Runtime } from '../runtime/runtime.js';
 import { ContainerApi } from './containers.js';
+import { ExecApi } from './exec.js';
 import { ApiError, sendError, sendJson, statusOf } from './http.js';
 import { inspectImage, listImages, pullImage, removeImage } from './images.js';
 import { createNetworkFromBody, inspectNetworkDoc, listNetworks, pruneNetworksNow, removeNetworkNamed } from './networks.js';
@@ -32,8 +33,31 @@ function newer(a: string, b: string): boolean {
   return am > bm || (am === bm && an > bn);
 }
 
+/** Consume `length` bytes of body from an upgraded connection; what follows is put back. */
+async function skipBody(socket: Duplex, head: Buffer, length: number): Promise<void> {
+  let pending = head;
+  while (pending.length < length) {
+    const more = await new Promise<Buffer | undefined>((resolve) => {
+      const done = (data: Buffer | undefined): void => {
+        // Back to paused: nothing read later may flow past with no one listening.
+        socket.pause();
+        socket.off('data', done);
+        socket.off('end', done);
+        resolve(data);
+      };
+      socket.on('data', done);
+      socket.once('end', done);
+    });
+    if (!more) break;
+    pending = Buffer.concat([pending, more]);
+  }
+  const rest = pending.subarray(Math.min(length, pending.length));
+  if (rest.length > 0) socket.unshift(rest);
+}
+
 export function createApiServer(rt: Runtime, say: (line: string) => void): Server {
   const containers = new ContainerApi(rt, say);
+  const execs = new ExecApi(rt);
   const routes: Route[] = [
     { method: 'GET', path: /^\/_ping$/, handler: async (_q, res) => ping(res) },
     { method: 'HEAD', path: /^\/_ping$/, handler: async (_q, res) => ping(res) },
@@ -50,6 +74,10 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
     { method: 'POST', path: new RegExp(`^/containers/${ID}/resize$`), handler: (_req, res, p, q) => containers.resize(res, p[0] ?? '', q) },
     { method: 'GET', path: new RegExp(`^/containers/${ID}/logs$`), handler: (_req, res, p, q) => containers.logs(res, p[0] ?? '', q) },
     { method: 'DELETE', path: new RegExp(`^/containers/${ID}$`), handler: (_req, res, p, q) => containers.remove(res, p[0] ?? '', q) },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/exec$`), handler: (req, res, p) => execs.create(req, res, p[0] ?? '') },
+    { method: 'POST', path: new RegExp(`^/exec/${ID}/start$`), handler: (req, res, p) => execs.startDetached(req, res, p[0] ?? '') },
+    { method: 'POST', path: new RegExp(`^/exec/${ID}/resize$`), handler: async (_req, res, p, q) => execs.resize(res, p[0] ?? '', q) },
+    { method: 'GET', path: new RegExp(`^/exec/${ID}/json$`), handler: async (_req, res, p) => execs.inspect(res, p[0] ?? '') },
     { method: 'GET', path: /^\/images\/json$/, handler: (_req, res) => listImages(rt, res) },
     { method: 'POST', path: /^\/images\/create$/, handler: (_req, res, _p, q) => pullImage(rt, res, q) },
     { method: 'GET', path: /^\/images\/(.+)\/json$/, handler: (_req, res, p) => inspectImage(rt, res, p[0] ?? '') },
@@ -79,14 +107,18 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
   });
 
   // attach and exec start take the connection over (HTTP upgrade to tcp).
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://minictr');
     const { path } = splitVersion(decodeURIComponent(url.pathname));
     say(`${req.method} ${url.pathname}${url.search} 101 (hijacked)`);
     const attach = new RegExp(`^/containers/${ID}/attach$`).exec(path);
+    const execStart = new RegExp(`^/exec/${ID}/start$`).exec(path);
     void (async () => {
-      if (req.method !== 'POST' || !attach) throw new ApiError(404, `page not found: ${req.method} ${path} cannot be upgraded`);
-      await containers.attach(socket, attach[1] ?? '', url.searchParams);
+      // The request's own body (exec start's {"Detach":false,…}) is not the client's input.
+      await skipBody(socket, head, Number(req.headers['content-length'] ?? 0));
+      if (req.method === 'POST' && attach) return containers.attach(socket, attach[1] ?? '', url.searchParams);
+      if (req.method === 'POST' && execStart) return execs.start(socket, execStart[1] ?? '');
+      throw new ApiError(404, `page not found: ${req.method} ${path} cannot be upgraded`);
     })().catch((err: unknown) => {
       const message = JSON.stringify({ message: err instanceof Error ? err.message : String(err) });
       socket.end(`HTTP/1.1 ${statusOf(err)} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);

@@ -27,6 +27,8 @@ export interface ExecOptions {
   detach?: boolean;
   /** -t: a terminal of the container's own devpts, joined to these streams. */
   terminal?: RelayStreams;
+  /** Without a terminal: the command's streams piped here instead of the caller's own (the Engine API). */
+  pipes?: { stdin?: NodeJS.ReadableStream; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
 }
 
 /** The command's exit status (0 at once for a detached exec). */
@@ -45,21 +47,33 @@ export async function execInContainer(ctx: RuntimeContext, ref: string, command:
   );
   if (terminal) return execOnTerminal(ctx, record.id, record.state.pid, argv, env, options.interactive === true, terminal);
   const hostRoot = openSync('/', 'r');
+  const pipes = options.detach ? undefined : options.pipes;
   const child = spawnProcess(argv, {
     stdio: options.detach
       ? ['ignore', 'ignore', 'ignore', hostRoot]
-      : [options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', hostRoot],
+      : pipes
+        ? [pipes.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', hostRoot]
+        : [options.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', hostRoot],
     detached: options.detach ?? false,
     env: envObject(env),
   });
   closeSync(hostRoot);
+  if (pipes) {
+    child.stdout?.pipe(pipes.stdout, { end: false });
+    child.stderr?.pipe(pipes.stderr, { end: false });
+    if (pipes.stdin && child.stdin) {
+      child.stdin.on('error', () => undefined);
+      pipes.stdin.pipe(child.stdin);
+    }
+  }
   if (options.detach) {
     child.unref();
     return 0;
   }
   return new Promise<number>((resolve, reject) => {
     child.once('error', (err) => reject(new MinictrError('E_EXEC', `cannot run nsenter: ${err.message}`)));
-    child.once('exit', (code, signal) => resolve(exitStatus(code, signal)));
+    // 'close': the output pipes are drained by then.
+    child.once('close', (code, signal) => resolve(exitStatus(code, signal)));
   });
 }
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Sandbox, HOST_IP, MINICTR_BIN, eventually, isRoot, sh } from './sandbox.js';
+import { Terminal } from './terminal.js';
 
 const hasDocker = (await sh(['sh', '-c', 'command -v docker'])).code === 0;
 
@@ -70,6 +71,32 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.match((await mc('ps', '-a', '--format', '{{.Names}} {{.Status}}')).stdout, /^web Exited \(137\)/m);
     await ok('rm', 'web');
     assert.equal((await mc('ps', '-aq')).stdout, '');
+  });
+
+  it('docker exec: output on both streams, its exit status, -i, -w and -e; -it gets a pts and the window size', async () => {
+    await ok('run', '-d', '--name', 'ex', '--network', 'none', 'busybox', 'sleep', '300');
+    const r = await docker('exec', 'ex', 'sh', '-c', 'echo out; echo err >&2; exit 4');
+    assert.equal(r.code, 4);
+    assert.equal(r.stdout, 'out\n');
+    assert.equal(r.stderr, 'err\n');
+    const piped = await sh(['env', `DOCKER_HOST=unix://${socket}`, 'docker', 'exec', '-i', 'ex', 'sh', '-c', 'read l; echo "got $l"'], { input: 'line\n' });
+    assert.equal(piped.stdout, 'got line\n');
+    assert.equal((await ok('exec', '-w', '/tmp', '-e', 'FOO=bar', 'ex', 'sh', '-c', 'echo "$(pwd) $FOO"')).stdout, '/tmp bar\n');
+    const term = new Terminal();
+    try {
+      await term.open(90, 20, { DOCKER_HOST: `unix://${socket}` });
+      await term.type('docker exec -it ex sh');
+      await term.waitFor(/^\/ # $/m, 'the exec shell prompt');
+      await term.type('echo "api tty=$(tty) size=$(stty size)"');
+      await term.waitFor(/api tty=\/dev\/pts\/0 size=20 90/, 'a pts of the container sized as the terminal');
+      await term.type('exit 6');
+      await term.waitFor(/exit 6\n\$ $/m, 'the host prompt again');
+      await term.type('echo "exec rc=$?"');
+      await term.waitFor(/^exec rc=6$/m, "the exec's status");
+    } finally {
+      await term.close();
+    }
+    await ok('rm', '-f', 'ex');
   });
 
   it('a container made with the minictr CLI is one docker sees and removes', async () => {
