@@ -61,7 +61,14 @@ export class ContainerApi {
     this.pending.delete(record.id);
     // An attach is waiting: the command starts once its console is connected, so the client
     // sees everything; this server then handles the exit, as a foreground `minictr run` does.
-    const started = await this.rt.start(record.id, { foreground: true });
+    let started;
+    try {
+      started = await this.rt.start(record.id, { foreground: true });
+    } catch (err) {
+      // The held attach ends with the failed start: the client sees the start's error, not a hang.
+      attach.socket.end();
+      throw err;
+    }
     sendEmpty(res, 204);
     if (started.console) void this.serveAttach(started.record, started.console, attach);
     const monitor = started.monitor;
