@@ -5,6 +5,21 @@ import { print, runtimeFor } from './context.js';
 import { formatTable } from './table.js';
 import { compileTemplate } from './template.js';
 
+function collectOption(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `-o KEY=VALUE` pairs, as Docker's `network create --opt`. */
+function parseOptions(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new MinictrError('E_BAD_OPTION', `invalid network option "${pair}": use KEY=VALUE, e.g. -o firewall=nftables`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
 export function registerNetworkCommands(program: Command): void {
   const network = program.command('network').description('manage networks');
 
@@ -14,9 +29,10 @@ export function registerNetworkCommands(program: Command): void {
     .option('-d, --driver <driver>', 'network driver (only bridge)', 'bridge')
     .option('--subnet <cidr>', 'subnet, e.g. 172.30.0.0/16 (default: the first free one)')
     .option('--gateway <ip>', 'gateway address on the bridge (default: the first host address)')
+    .option('-o, --opt <key=value>', 'driver option: firewall=iptables|nftables (default: $MINICTR_FIREWALL, the state dir\'s config.json, else iptables)', collectOption, [])
     .option('--explain', 'print each host command as it runs')
     .argument('<name>')
-    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; explain?: boolean }) {
+    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; opt: string[]; explain?: boolean }) {
       if (opts.driver !== 'bridge') {
         throw new MinictrError('E_BAD_DRIVER', `network driver "${opts.driver}" is not supported; minictr has bridge only`);
       }
@@ -25,6 +41,7 @@ export function registerNetworkCommands(program: Command): void {
         name,
         ...(opts.subnet ? { subnet: opts.subnet } : {}),
         ...(opts.gateway ? { gateway: opts.gateway } : {}),
+        ...(opts.opt.length > 0 ? { options: parseOptions(opts.opt) } : {}),
       });
       print(net.id);
     });
