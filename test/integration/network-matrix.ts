@@ -348,6 +348,31 @@ export function networkMatrix(firewall: FirewallName): void {
       assert.match((await psRow('udp')) ?? '', /0\.0\.0\.0:5353->5353\/udp/);
     });
 
+    test('rm forgets the UDP flows of its published port: the same client flow reaches the next container', async () => {
+      // One client flow (fixed source port), answered by udp; conntrack remembers its DNAT.
+      const send = ['sh', '-c', `echo hi | socat -T2 - UDP4:${HOST_IP}:5353,sourceport=40053,reuseaddr`];
+      const answer = async (what: string): Promise<string> =>
+        eventually(
+          async () => {
+            const r = await sb.wan(send);
+            return /from /.test(r.stdout) ? r.stdout : false;
+          },
+          10_000,
+          what,
+        );
+      assert.equal(ipIn(await answer('an answer on the client flow')), WAN_IP);
+      const oldIp = await inspect('udp', '{{.NetworkSettings.IPAddress}}');
+      await mcOk(['rm', '-f', 'udp']);
+      // The old address goes to a container that does not serve UDP, so a remembered DNAT would lead nowhere.
+      ids.filler = await runDetached(['--name', 'filler', 'busybox', 'sleep', '1000']);
+      assert.equal(await inspect('filler', '{{.NetworkSettings.IPAddress}}'), oldIp);
+      ids.udp = await runDetached(['--name', 'udp', '-p', '5353:5353/udp', 'busybox', 'sleep', '1000']);
+      assert.notEqual(await inspect('udp', '{{.NetworkSettings.IPAddress}}'), oldIp);
+      backgroundInNetns(await inspect('udp', '{{.NetworkSettings.SandboxKey}}'), ['socat', 'UDP4-RECVFROM:5353,fork', 'SYSTEM:echo from $SOCAT_PEERADDR']);
+      assert.equal(ipIn(await answer('the same client flow answered by the new container')), WAN_IP);
+      await mcOk(['rm', '-f', 'filler']);
+    });
+
     test('-p IP:host:container is honoured (127.0.0.1:8080 and 10.99.0.1:8081)', async () => {
       ids.lo = await runDetached(['--name', 'lo', '-p', '127.0.0.1:8080:5000', '-p', `${HOST_IP}:8081:5000`, 'busybox', 'httpd', '-f', '-p', '5000', '-h', '/etc']);
       const me = ids.lo.slice(0, 12);
