@@ -73,6 +73,8 @@ const cfg = {
   dockerNetwork: process.env['BENCH_DOCKER_NETWORK'] === '1',
   /** Pods per node in the CNI simulation: the kubelet's default maximum (110), and 250. */
   cniPods: (process.env['BENCH_CNI_PODS'] ?? (QUICK ? '30' : '110,250')).split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
+  fwScaleN: Math.round(envNum('BENCH_FW_SCALE_N', QUICK ? 30 : 1000)),
+  fwPoints: [] as number[],
 };
 {
   const given = process.env['BENCH_SCALE_POINTS'];
@@ -80,6 +82,9 @@ const cfg = {
   const pts = new Set(base.filter((p) => p <= cfg.scaleN));
   if (cfg.scaleN > 0) pts.add(cfg.scaleN);
   cfg.scalePoints = [...pts].sort((a, b) => a - b);
+  const fw = new Set([10, 200].filter((p) => p <= cfg.fwScaleN));
+  if (cfg.fwScaleN > 0) fw.add(cfg.fwScaleN);
+  cfg.fwPoints = [...fw].sort((a, b) => a - b);
 }
 
 const T0 = Date.now();
@@ -1275,6 +1280,114 @@ async function cniNode(): Promise<void> {
   results['cni'] = figures;
 }
 
+// ---- firewall drivers, side by side in the same run
+
+const FIREWALLS = ['iptables', 'nftables'] as const;
+type Firewall = (typeof FIREWALLS)[number];
+const FW_SECTION = 'firewall drivers (same run; one network each, -o firewall=…)';
+
+/** A network per firewall driver, so every other figure of the run stays the default driver's. */
+async function firewallNetworks(): Promise<boolean> {
+  for (const fw of FIREWALLS) {
+    const r = await mc(['network', 'create', '-o', `firewall=${fw}`, `bench-${fw}`]);
+    if (r.code !== 0) {
+      note(`firewall: network create -o firewall=${fw} failed: ${firstLine(r.stderr)}`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** `rm -f` of many, in batches (the scale run's fill and drain, not measured). */
+async function removeBulk(ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 100) {
+    const r = await mc(['rm', '-f', ...ids.slice(i, i + 100)], { timeoutMs: 10 * 60_000 });
+    if (r.code !== 0) note(`firewall: bulk rm -f failed: ${firstLine(r.stderr)}`);
+  }
+}
+
+/**
+ * N detached containers on one bridge with a published port each; the start of the k-th and a
+ * `rm -f` while k exist, at each point, as the median of a window. Between the points the
+ * containers are removed in bulk (one `rm -f` of 100), which is not measured.
+ */
+async function firewallScale(fw: Firewall): Promise<{ starts: { count: number; ms: number }[]; removals: { count: number; ms: number }[]; n: number }> {
+  const ids: string[] = [];
+  const starts: { count: number; ms: number }[] = [];
+  for (let k = 1; k <= cfg.fwScaleN; k++) {
+    const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${20000 + k}:5000`, 'busybox', 'sleep', '100000']);
+    if (r.code !== 0) {
+      note(`firewall ${fw}: start ${k} failed: ${firstLine(r.stderr)}; the scale run stops there`);
+      break;
+    }
+    ids.push(r.stdout.trim().split('\n').pop() ?? '');
+    starts.push({ count: k, ms: r.ms });
+    if (cfg.fwPoints.includes(k)) progress(`firewall ${fw}: ${k} containers with a published port, last start ${fmtMs(r.ms)}`);
+  }
+  const removals: { count: number; ms: number }[] = [];
+  for (const point of [...cfg.fwPoints].reverse()) {
+    if (point > ids.length) continue;
+    await removeBulk(ids.splice(point));
+    for (let w = 0; w < cfg.window && ids.length > 0; w++) {
+      const count = ids.length;
+      const id = ids.pop() as string;
+      const r = await mc(['rm', '-f', id]);
+      if (r.code === 0) removals.push({ count, ms: r.ms });
+      else note(`firewall ${fw}: rm -f ${id.slice(0, 12)} failed: ${firstLine(r.stderr)}`);
+    }
+  }
+  await removeBulk(ids);
+  return { starts, removals, n: starts.length };
+}
+
+/** Median of the window of samples at or just below `count`. */
+function windowAt(samples: { count: number; ms: number }[], count: number): Summary | undefined {
+  return summarize(samples.filter((s) => s.count <= count && s.count > count - cfg.window).map((s) => s.ms));
+}
+
+async function firewalls(): Promise<void> {
+  if (!(await firewallNetworks())) return;
+  progress(`firewall: ${cfg.reps} rounds of run --rm -p per driver, alternating`);
+  const samples: Record<Firewall, number[]> = { iptables: [], nftables: [] };
+  for (let rep = 0; rep < cfg.reps; rep++) {
+    for (const fw of rep % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse()) {
+      const r = await mc(['run', '--rm', '--network', `bench-${fw}`, '-p', '5005:5000', 'busybox', 'true']);
+      if (r.code === 0) samples[fw].push(r.ms);
+      else note(`firewall ${fw}: run --rm -p failed: ${firstLine(r.stderr)}`);
+    }
+  }
+  const run = { iptables: summarize(samples.iptables), nftables: summarize(samples.nftables) };
+  for (const fw of FIREWALLS) rows.push({ section: FW_SECTION, item: `run --rm -p 5005:5000 busybox true, ${fw}`, unit: 'ms', summary: run[fw] });
+  const ratio = (run.nftables?.median ?? NaN) / (run.iptables?.median ?? NaN);
+  const gain = (run.iptables?.median ?? NaN) - (run.nftables?.median ?? NaN);
+  rows.push({ section: FW_SECTION, item: 'nftables / iptables', unit: 'x', value: ratio, ref: `nftables ${fmtMs(gain)} faster` });
+  targets.push({ target: 'run --rm -p: nftables measurably faster than iptables (same run)', measured: `${fmtMs(run.nftables?.median)} vs ${fmtMs(run.iptables?.median)} = ${ratio.toFixed(2)}x, ${fmtMs(gain)} gained`, met: gain > 0 });
+  const scaled: Record<string, unknown> = {};
+  for (const fw of FIREWALLS) {
+    if (cfg.fwScaleN <= 0) break;
+    progress(`firewall ${fw}: ${cfg.fwScaleN} containers with a published port each`);
+    const { starts, removals, n } = await firewallScale(fw);
+    const points = cfg.fwPoints.filter((p) => p <= n);
+    const table = points.map((p) => ({ count: p, start: windowAt(starts, p), removal: windowAt(removals, p) }));
+    for (const row of table) {
+      rows.push({ section: FW_SECTION, item: `${fw}: start of container #${row.count} (-p each)`, unit: 'ms', summary: row.start });
+      rows.push({ section: FW_SECTION, item: `${fw}: rm -f while ${row.count} exist`, unit: 'ms', summary: row.removal });
+    }
+    const ten = table[0];
+    const last = table[table.length - 1];
+    if (ten && last && last !== ten) {
+      const rs = (last.start?.median ?? NaN) / (ten.start?.median ?? NaN);
+      const rr = (last.removal?.median ?? NaN) / (ten.removal?.median ?? NaN);
+      const flat = fw === 'nftables';
+      targets.push({ target: `${fw}: start #${last.count} ${flat ? 'within 1.1x of' : 'vs'} #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: flat ? rs <= 1.1 : undefined });
+      targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
+    }
+    scaled[fw] = { n, points: table, starts, removals };
+  }
+  for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);
+  results['firewalls'] = { runRm: run, samples, ratio, scale: scaled };
+}
+
 // ---- Docker / Podman
 
 /**
@@ -1505,6 +1618,7 @@ async function main(): Promise<number> {
     ['iperf', dataPath],
     ['scale', scale],
     ['cni', cniNode],
+    ['firewall', firewalls],
     ['docker', otherEngines],
   ];
   let code = 0;
@@ -1518,8 +1632,9 @@ async function main(): Promise<number> {
         note(`${name}: skipped (BENCH_SKIP)`);
         continue;
       }
-      // The CNI simulation's size is fixed (110 and 250 pods): it runs whatever the budget says, as the engines do.
-      if (timeLeft() < 0 && name !== 'docker' && name !== 'cni') {
+      // The CNI simulation's size is fixed (110 and 250 pods), and the firewall comparison is the one figure
+      // of issue #16: both run whatever the budget says, as the engines do.
+      if (timeLeft() < 0 && name !== 'docker' && name !== 'cni' && name !== 'firewall') {
         note(`${name}: skipped, time budget of ${cfg.budgetS} s exhausted (BENCH_BUDGET_S)`);
         continue;
       }
