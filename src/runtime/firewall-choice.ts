@@ -1,7 +1,7 @@
 // Which firewall driver a new network gets, from what the user set (the option, $MINICTR_FIREWALL,
 // the state dir's config.json), and whether the host can serve it. The choice itself is pure
 // (network/drivers.ts chooseFirewall); this reads its inputs and probes the host.
-import { MinictrError } from '../base/errors.js';
+import { MinictrError, errorMessage } from '../base/errors.js';
 import type { FirewallName } from '../base/records.js';
 import type { Runner } from '../exec/runner.js';
 import { chooseFirewall } from '../network/drivers.js';
@@ -39,5 +39,17 @@ export async function checkFirewallUsable(runner: Runner, firewall: FirewallName
       'E_NO_NFTABLES',
       `the nftables firewall was asked for, but this kernel refuses nftables (${said.replace(/^Error:\s*/, '')}): load nf_tables (modprobe nf_tables), or choose firewall=iptables`,
     );
+  }
+}
+
+/** The firewall new networks get and what chose it, for `doctor` (a bad setting is said, not thrown). */
+export function firewallSource(store: Store): { name: string; from: string } {
+  try {
+    const name = firewallChoice(store);
+    const env = process.env['MINICTR_FIREWALL'];
+    const from = env ? 'MINICTR_FIREWALL' : typeof store.loadConfig()['firewall'] === 'string' ? store.paths.config : 'the default, as Docker\'s';
+    return { name, from };
+  } catch (err) {
+    return { name: '?', from: errorMessage(err) };
   }
 }
