@@ -1,7 +1,7 @@
 // `network ls|inspect|rm|prune|reload`: bridge networks and minictr's firewall rules.
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
-import { print, runtimeFor } from './context.js';
+import { print, runtimeFor, warn } from './context.js';
 import { formatTable } from './table.js';
 import { compileTemplate } from './template.js';
 
@@ -44,6 +44,24 @@ export function registerNetworkCommands(program: Command): void {
         ...(opts.opt.length > 0 ? { options: parseOptions(opts.opt) } : {}),
       });
       print(net.id);
+    });
+
+  network
+    .command('update')
+    .description("move a network's firewall rules, and its containers', to another firewall driver, while they run")
+    .option('-o, --opt <key=value>', 'firewall=iptables|nftables', collectOption, [])
+    .option('--explain', 'print each host command as it runs')
+    .argument('<name>')
+    .action(async function (this: Command, name: string, opts: { opt: string[]; explain?: boolean }) {
+      const options = parseOptions(opts.opt);
+      const firewall = options['firewall'];
+      const unknown = Object.keys(options).filter((k) => k !== 'firewall');
+      if (firewall === undefined || unknown.length > 0) {
+        throw new MinictrError('E_BAD_OPTION', `network update changes only the firewall: use -o firewall=iptables|nftables${unknown.length > 0 ? ` (not ${unknown.join(', ')})` : ''}`);
+      }
+      const result = await runtimeFor(this, { explain: opts.explain ?? false }).switchFirewall(name, firewall);
+      warn(result.warnings);
+      print(result.from === '' ? `${name}: already on ${firewall}` : `${name}: ${result.from} → ${firewall}`);
     });
 
   network

@@ -54,7 +54,7 @@ export interface FirewallChoice {
 
 /** The one place a new network's firewall is chosen: the option, else the environment, else the config file, else iptables. */
 export function chooseFirewall(choice: FirewallChoice): FirewallName {
-  if (choice.option !== undefined) return parseFirewallName(choice.option, 'network create -o firewall=');
+  if (choice.option !== undefined) return parseFirewallName(choice.option, '-o firewall=');
   if (choice.env !== undefined && choice.env !== '') return parseFirewallName(choice.env, 'MINICTR_FIREWALL');
   if (choice.config !== undefined) return parseFirewallName(choice.config, 'the state dir\'s config.json "firewall"');
   return DEFAULT_FIREWALL;

@@ -246,10 +246,12 @@ const CATALOGUE: BadInput[] = [
   { args: ['network', 'create', '--subnet', '10.50.0.0/16', '--gateway', '10.51.0.1', 'n1'], code: 125, message: /gateway 10\.51\.0\.1 is not a host address of 10\.50\.0\.0\/16/ },
   { args: ['network', 'create', '--driver', 'overlay', 'n1'], code: 125, message: /network driver "overlay" is not supported/ },
   // ---- the firewall driver
-  { args: ['network', 'create', '-o', 'firewall=ufw', 'n1'], code: 125, message: /^minictr: invalid firewall "ufw" \(network create -o firewall=\): choose iptables or nftables$/ },
+  { args: ['network', 'create', '-o', 'firewall=ufw', 'n1'], code: 125, message: /^minictr: invalid firewall "ufw" \(-o firewall=\): choose iptables or nftables$/ },
   { args: ['network', 'create', '-o', 'firewall', 'n1'], code: 125, message: /invalid network option "firewall": use KEY=VALUE, e\.g\. -o firewall=nftables/ },
   { args: ['network', 'create', '-o', 'mtu=1400', 'n1'], code: 125, message: /unknown network option "mtu": minictr knows firewall/ },
   { args: ['network', 'create', 'n1'], code: 125, message: /invalid firewall "pf" \(MINICTR_FIREWALL\): choose iptables or nftables/, via: { kind: 'env', env: { MINICTR_FIREWALL: 'pf' } } },
+  { args: ['network', 'update', '-o', 'firewall=ufw', 'bridge'], code: 125, message: /invalid firewall "ufw" \(-o firewall=\): choose iptables or nftables/ },
+  { args: ['network', 'update', 'bridge'], code: 125, message: /network update changes only the firewall: use -o firewall=iptables\|nftables/ },
   { args: ['network', 'create', '-o', 'firewall=nftables', 'n1'], code: 125, message: /the nftables firewall was asked for, but "nft" is not installed: install the "nftables" package, or choose firewall=iptables/, via: { kind: 'path-without', tool: 'nft' } },
   {
     args: ['network', 'create', '-o', 'firewall=nftables', 'n1'], code: 125,

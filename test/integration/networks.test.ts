@@ -75,6 +75,25 @@ for (const firewall of ['iptables', 'nftables'] as FirewallName[]) describe(`use
     }
   });
 
+  it('network update moves a running network to the other firewall driver, leaving none of the old rules', async () => {
+    const bridge = (await mc('network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'netb')).stdout.trim();
+    assert.match(bridge, /^minictr-[0-9a-f]{7}$/);
+    const moved = await mc('network', 'update', '-o', `firewall=${firewall}`, 'netb');
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(moved.stdout, `netb: ${other} → ${firewall}\n`);
+    assert.equal((await mc('network', 'inspect', '-f', '{{.Minictr.Firewall}}', 'netb')).stdout, `${firewall}\n`);
+    const dumps = { iptables: (await box.host(['iptables-save'])).stdout, nftables: (await box.host(['nft', 'list', 'ruleset', 'inet'])).stdout };
+    assert.doesNotMatch(dumps[other], new RegExp(bridge), `${other} still holds rules of netb`);
+    assert.match(dumps[firewall], new RegExp(bridge), `${firewall} holds no rules of netb`);
+    const b1 = await ipOf('b1');
+    assert.equal((await mc('exec', 'b1', 'ping', '-c1', '-W2', WAN_IP)).code, 0, 'netb still reaches the outside world');
+    assert.notEqual((await mc('exec', 'a2', 'ping', '-c1', '-W1', b1)).code, 0, 'neta still cannot reach netb');
+    const inspect = (await mc('net', 'inspect')).stdout;
+    assert.match(inspect, /, 0 missing/, 'every planned rule is in place');
+    assert.doesNotMatch(inspect, /not in any plan/, 'no rule is left that no record plans');
+    assert.equal((await mc('network', 'update', '-o', `firewall=${firewall}`, 'netb')).stdout, `netb: already on ${firewall}\n`);
+  });
+
   it('on a user-defined network containers find each other by name; on the default bridge they do not', async () => {
     const byName = await mc('exec', 'a2', 'timeout', '5', 'wget', '-qO-', 'http://a1/hostname');
     assert.equal(byName.code, 0, byName.stderr);
