@@ -235,6 +235,19 @@ export function networkMatrix(firewall: FirewallName): void {
       assert.match(route, new RegExp(`default via ${GATEWAY.replace(/\./g, '\\.')} dev eth0`));
     });
 
+    test('--dry-run shows the firewall step a run would add, with a why for each statement, and changes nothing', async () => {
+      const before = await fw.save();
+      const out = await mcOk(['run', '--dry-run', '-p', '5099:5000', 'busybox', 'true']);
+      if (firewall === 'nftables') {
+        // One transaction: a heredoc of `add element` statements, each under its own `#` reason.
+        assert.match(out, /nft -f - <<'EOF'\n# forward tcp to 172\.18\.0\.\d+:5000 in from outside minictr0\nadd element inet minictr published4 \{ 172\.18\.0\.\d+ \. tcp \. 5000 comment "minictr:[0-9a-f]{12}" \}\n/);
+        assert.match(out, /# publish 0\.0\.0\.0:5099 → 172\.18\.0\.\d+:5000\/tcp\nadd element inet minictr ports-any4 \{ tcp \. 5099 comment "minictr:[0-9a-f]{12}" : 172\.18\.0\.\d+ \. 5000 \}/);
+      } else {
+        assert.match(out, /iptables -w -t nat -A MINICTR -p tcp -m tcp --dport 5099 -m comment --comment minictr:[0-9a-f]{12} -j DNAT --to-destination 172\.18\.0\.\d+:5000/);
+      }
+      assert.equal(await fw.save(), before, '--dry-run changed the firewall');
+    });
+
     test('ps shows 0.0.0.0:5005->5000/tcp and port shows the binding', async () => {
       assert.match((await psRow('web')) ?? '', / 0\.0\.0\.0:5005->5000\/tcp +web$/);
       assert.equal((await mcOk(['port', 'web'])).trim(), '5000/tcp -> 0.0.0.0:5005');
