@@ -21,6 +21,10 @@ import { cgroupPath, planCgroupCreate, planCgroupRemove } from '../src/cgroup/pl
 import { NO_RESOURCES } from '../src/cgroup/limits.js';
 import { applyPlan } from '../src/exec/apply.js';
 import { HostRunner } from '../src/exec/runner.js';
+import type { Plan } from '../src/base/plan.js';
+import type { NetworkAttachment } from '../src/base/records.js';
+import { firewallDriverFor } from '../src/network/drivers.js';
+import { containerRules, restoreText } from '../src/network/firewall/iptables.js';
 import { randomBytes } from 'node:crypto';
 import {
   fmtMs,
@@ -1298,6 +1302,86 @@ async function firewallNetworks(): Promise<boolean> {
   return true;
 }
 
+/** A stand-in container on `bridge` (no namespace, no process): only its firewall state is made. */
+function fakeAttachment(bridge: string, i: number): NetworkAttachment {
+  const ip = `10.200.${Math.floor(i / 250)}.${(i % 250) + 2}`;
+  return {
+    network: 'bench', bridge, netns: `minictr-${i.toString(16).padStart(12, '0')}`, hostVeth: 'vethbench', ip, prefixLength: 16,
+    gateway: '10.200.0.1', mac: '02:42:0a:c8:00:02', ports: [{ hostIp: '', hostPort: 30000 + i, containerPort: 5000, proto: 'tcp' }],
+  };
+}
+
+/** The one command op of a driver's plan (its argv and stdin), for timing it alone. */
+function onlyCommand(plan: Plan): { argv: string[]; input: string } {
+  const op = plan.ops.find((o) => o.kind === 'command');
+  if (!op || op.kind !== 'command') throw new Error(`${plan.title}: no command to time`);
+  return { argv: [...op.argv], input: op.stdin ?? '' };
+}
+
+/**
+ * The firewall step alone, as each driver plans it for a container with one published port:
+ * its add and its delete, timed with K other containers' state in place (stand-ins with no
+ * namespace or process, so only the firewall is measured). The container start figures carry
+ * everything else, and the machine's load with it.
+ */
+async function firewallStep(): Promise<Record<string, unknown>> {
+  const sizes = QUICK ? [10, 200] : [10, 1000];
+  const out: Record<string, unknown> = {};
+  for (const fw of FIREWALLS) {
+    const bridge = (await mc(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', `bench-${fw}`])).stdout.trim();
+    const driver = firewallDriverFor({ name: `bench-${fw}`, firewall: fw });
+    const probe = fakeAttachment(bridge, 9999);
+    let inPlace: NetworkAttachment[] = [];
+    for (const k of sizes) {
+      const more = Array.from({ length: k - inPlace.length }, (_, j) => fakeAttachment(bridge, inPlace.length + j + 1));
+      const fill = fw === 'iptables'
+        ? { argv: ['iptables-restore', '-w', '--noflush'], input: restoreText(more.flatMap((a) => containerRules(a)), {}, 'add') }
+        : { argv: ['nft', '-f', '-'], input: more.map((a) => onlyCommand(driver.planContainerSetup(a)).input).join('') };
+      const filled = await timed(inHost(fill.argv), { input: fill.input, timeoutMs: 120_000 });
+      if (filled.code !== 0) {
+        note(`firewall step ${fw}: filling ${k} stand-ins failed: ${firstLine(filled.stderr)}`);
+        break;
+      }
+      inPlace = [...inPlace, ...more];
+      const add = onlyCommand(driver.planContainerSetup(probe));
+      const del = onlyCommand(driver.planContainerTeardown(probe));
+      const adds: number[] = [];
+      const dels: number[] = [];
+      for (let rep = 0; rep < cfg.reps; rep++) {
+        const a = await timed(inHost(add.argv), { input: add.input });
+        const d = await timed(inHost(del.argv), { input: del.input });
+        if (a.code === 0 && d.code === 0) {
+          adds.push(a.ms);
+          dels.push(d.ms);
+        } else note(`firewall step ${fw}: ${firstLine(a.stderr || d.stderr)}`);
+      }
+      const addS = summarize(adds);
+      const delS = summarize(dels);
+      rows.push({ section: FW_SECTION, item: `${fw}: a container's firewall add, ${k} others in place`, unit: 'ms', summary: addS, ref: add.argv.join(' ') });
+      rows.push({ section: FW_SECTION, item: `${fw}: a container's firewall delete, ${k} others in place`, unit: 'ms', summary: delS });
+      out[`${fw}@${k}`] = { add: addS, delete: delS };
+    }
+    const drain = fw === 'iptables'
+      ? { argv: ['iptables-restore', '-w', '--noflush'], input: restoreText(inPlace.flatMap((a) => containerRules(a)), {}, 'delete') }
+      : { argv: ['nft', '-f', '-'], input: inPlace.map((a) => onlyCommand(driver.planContainerTeardown(a)).input).join('') };
+    const drained = await timed(inHost(drain.argv), { input: drain.input, timeoutMs: 120_000 });
+    if (drained.code !== 0) note(`firewall step ${fw}: removing the stand-ins failed: ${firstLine(drained.stderr)}`);
+  }
+  const [lo, hi] = sizes;
+  for (const fw of FIREWALLS) {
+    const a = out[`${fw}@${lo}`] as { add?: Summary; delete?: Summary } | undefined;
+    const b = out[`${fw}@${hi}`] as { add?: Summary; delete?: Summary } | undefined;
+    const total = (x: typeof a): number => (x?.add?.median ?? NaN) + (x?.delete?.median ?? NaN);
+    const ratio = total(b) / total(a);
+    targets.push({
+      target: `${fw}: a container's firewall add + delete with ${hi} others ${fw === 'nftables' ? 'within 1.1x of' : 'vs'} with ${lo}`,
+      measured: `${fmtMs(total(b))} vs ${fmtMs(total(a))} = ${ratio.toFixed(2)}x`,
+      met: fw === 'nftables' ? ratio <= 1.1 : undefined,
+    });
+  }
+  return out;
+}
+
 /** `rm -f` of many, in batches (the scale run's fill and drain, not measured). */
 async function removeBulk(ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += 100) {
@@ -1347,6 +1431,8 @@ function windowAt(samples: { count: number; ms: number }[], count: number): Summ
 
 async function firewalls(): Promise<void> {
   if (!(await firewallNetworks())) return;
+  progress('firewall: the firewall step alone, per driver, with 10 and many stand-in containers in place');
+  const step = await firewallStep();
   progress(`firewall: ${cfg.reps} rounds of run --rm -p per driver, alternating`);
   const samples: Record<Firewall, number[]> = { iptables: [], nftables: [] };
   for (let rep = 0; rep < cfg.reps; rep++) {
@@ -1385,7 +1471,7 @@ async function firewalls(): Promise<void> {
     scaled[fw] = { n, points: table, starts, removals };
   }
   for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);
-  results['firewalls'] = { runRm: run, samples, ratio, scale: scaled };
+  results['firewalls'] = { step, runRm: run, samples, ratio, scale: scaled };
 }
 
 // ---- Docker / Podman
