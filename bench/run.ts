@@ -1390,38 +1390,52 @@ async function removeBulk(ids: string[]): Promise<void> {
   }
 }
 
+type Samples = { count: number; ms: number }[];
+
 /**
- * N detached containers on one bridge with a published port each; the start of the k-th and a
- * `rm -f` while k exist, at each point, as the median of a window. Between the points the
- * containers are removed in bulk (one `rm -f` of 100), which is not measured.
+ * N detached containers with a published port each on each driver's bridge, started in
+ * lockstep (the k-th on one driver, then on the other, the order alternating), so a busy
+ * machine weighs on both alike; the start of the k-th and a `rm -f` while k exist, at each point,
+ * as the median of a window. Between the points the containers go in bulk (one `rm -f` of 100),
+ * unmeasured.
  */
-async function firewallScale(fw: Firewall): Promise<{ starts: { count: number; ms: number }[]; removals: { count: number; ms: number }[]; n: number }> {
-  const ids: string[] = [];
-  const starts: { count: number; ms: number }[] = [];
-  for (let k = 1; k <= cfg.fwScaleN; k++) {
-    const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${20000 + k}:5000`, 'busybox', 'sleep', '100000']);
-    if (r.code !== 0) {
-      note(`firewall ${fw}: start ${k} failed: ${firstLine(r.stderr)}; the scale run stops there`);
-      break;
+async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; n: number }>> {
+  const ids: Record<Firewall, string[]> = { iptables: [], nftables: [] };
+  const starts: Record<Firewall, Samples> = { iptables: [], nftables: [] };
+  const removals: Record<Firewall, Samples> = { iptables: [], nftables: [] };
+  const order = (k: number): readonly Firewall[] => (k % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse());
+  fill: for (let k = 1; k <= cfg.fwScaleN; k++) {
+    for (const fw of order(k)) {
+      const port = fw === 'iptables' ? 20000 + k : 40000 + k;
+      const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5000`, 'busybox', 'sleep', '100000']);
+      if (r.code !== 0) {
+        note(`firewall ${fw}: start ${k} failed: ${firstLine(r.stderr)}; the scale run stops there`);
+        break fill;
+      }
+      ids[fw].push(r.stdout.trim().split('\n').pop() ?? '');
+      starts[fw].push({ count: k, ms: r.ms });
     }
-    ids.push(r.stdout.trim().split('\n').pop() ?? '');
-    starts.push({ count: k, ms: r.ms });
-    if (cfg.fwPoints.includes(k)) progress(`firewall ${fw}: ${k} containers with a published port, last start ${fmtMs(r.ms)}`);
+    if (cfg.fwPoints.includes(k)) progress(`firewall: ${k} containers with a published port on each driver's bridge`);
   }
-  const removals: { count: number; ms: number }[] = [];
   for (const point of [...cfg.fwPoints].reverse()) {
-    if (point > ids.length) continue;
-    await removeBulk(ids.splice(point));
-    for (let w = 0; w < cfg.window && ids.length > 0; w++) {
-      const count = ids.length;
-      const id = ids.pop() as string;
-      const r = await mc(['rm', '-f', id]);
-      if (r.code === 0) removals.push({ count, ms: r.ms });
-      else note(`firewall ${fw}: rm -f ${id.slice(0, 12)} failed: ${firstLine(r.stderr)}`);
+    if (point > Math.min(ids.iptables.length, ids.nftables.length)) continue;
+    for (const fw of FIREWALLS) await removeBulk(ids[fw].splice(point));
+    for (let w = 0; w < cfg.window; w++) {
+      for (const fw of order(w)) {
+        const count = ids[fw].length;
+        const id = ids[fw].pop();
+        if (id === undefined) continue;
+        const r = await mc(['rm', '-f', id]);
+        if (r.code === 0) removals[fw].push({ count, ms: r.ms });
+        else note(`firewall ${fw}: rm -f ${id.slice(0, 12)} failed: ${firstLine(r.stderr)}`);
+      }
     }
   }
-  await removeBulk(ids);
-  return { starts, removals, n: starts.length };
+  for (const fw of FIREWALLS) await removeBulk(ids[fw]);
+  return {
+    iptables: { starts: starts.iptables, removals: removals.iptables, n: starts.iptables.length },
+    nftables: { starts: starts.nftables, removals: removals.nftables, n: starts.nftables.length },
+  };
 }
 
 /** Median of the window of samples at or just below `count`. */
@@ -1449,26 +1463,28 @@ async function firewalls(): Promise<void> {
   rows.push({ section: FW_SECTION, item: 'nftables / iptables', unit: 'x', value: ratio, ref: `nftables ${fmtMs(gain)} faster` });
   targets.push({ target: 'run --rm -p: nftables measurably faster than iptables (same run)', measured: `${fmtMs(run.nftables?.median)} vs ${fmtMs(run.iptables?.median)} = ${ratio.toFixed(2)}x, ${fmtMs(gain)} gained`, met: gain > 0 });
   const scaled: Record<string, unknown> = {};
-  for (const fw of FIREWALLS) {
-    if (cfg.fwScaleN <= 0) break;
-    progress(`firewall ${fw}: ${cfg.fwScaleN} containers with a published port each`);
-    const { starts, removals, n } = await firewallScale(fw);
-    const points = cfg.fwPoints.filter((p) => p <= n);
-    const table = points.map((p) => ({ count: p, start: windowAt(starts, p), removal: windowAt(removals, p) }));
-    for (const row of table) {
-      rows.push({ section: FW_SECTION, item: `${fw}: start of container #${row.count} (-p each)`, unit: 'ms', summary: row.start });
-      rows.push({ section: FW_SECTION, item: `${fw}: rm -f while ${row.count} exist`, unit: 'ms', summary: row.removal });
+  if (cfg.fwScaleN > 0) {
+    progress(`firewall: ${cfg.fwScaleN} containers with a published port each, per driver, in lockstep`);
+    const both = await firewallScale();
+    for (const fw of FIREWALLS) {
+      const { starts, removals, n } = both[fw];
+      const points = cfg.fwPoints.filter((p) => p <= n);
+      const table = points.map((p) => ({ count: p, start: windowAt(starts, p), removal: windowAt(removals, p) }));
+      for (const row of table) {
+        rows.push({ section: FW_SECTION, item: `${fw}: start of container #${row.count} (-p each)`, unit: 'ms', summary: row.start });
+        rows.push({ section: FW_SECTION, item: `${fw}: rm -f while ${row.count} exist`, unit: 'ms', summary: row.removal });
+      }
+      const ten = table[0];
+      const last = table[table.length - 1];
+      if (ten && last && last !== ten) {
+        const rs = (last.start?.median ?? NaN) / (ten.start?.median ?? NaN);
+        const rr = (last.removal?.median ?? NaN) / (ten.removal?.median ?? NaN);
+        const flat = fw === 'nftables';
+        targets.push({ target: `${fw}: start #${last.count} ${flat ? 'within 1.1x of' : 'vs'} #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: flat ? rs <= 1.1 : undefined });
+        targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
+      }
+      scaled[fw] = { n, points: table, starts, removals };
     }
-    const ten = table[0];
-    const last = table[table.length - 1];
-    if (ten && last && last !== ten) {
-      const rs = (last.start?.median ?? NaN) / (ten.start?.median ?? NaN);
-      const rr = (last.removal?.median ?? NaN) / (ten.removal?.median ?? NaN);
-      const flat = fw === 'nftables';
-      targets.push({ target: `${fw}: start #${last.count} ${flat ? 'within 1.1x of' : 'vs'} #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: flat ? rs <= 1.1 : undefined });
-      targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
-    }
-    scaled[fw] = { n, points: table, starts, removals };
   }
   for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);
   results['firewalls'] = { step, runRm: run, samples, ratio, scale: scaled };
