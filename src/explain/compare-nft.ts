@@ -97,9 +97,9 @@ export function compareNftables(net: Pick<NetworkRecord, 'name' | 'id' | 'bridge
     {
       what: 'isolation between networks',
       kind: 'minictr-only',
-      minictr: [...find(own, names.in, 'iifname @'), ...netEl(SETS.bridges)],
+      minictr: [...find(own, names.in, 'ct status dnat'), ...find(own, names.in, 'iifname @'), ...netEl(SETS.bridges)],
       docker: [],
-      note: 'minictr keeps Docker 28\'s isolation before published ports; Docker 29 has no isolation rule: another network reaches a published port straight away, anything else meets UNPUBLISHED PORT DROP',
+      note: 'minictr drops traffic from another minictr bridge unless it was DNATed to a published port (the host\'s address); Docker 29 has no isolation rule: another network reaches a published port even directly, anything else meets UNPUBLISHED PORT DROP',
     },
     {
       what: 'published ports are let through',

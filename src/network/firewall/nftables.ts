@@ -126,11 +126,7 @@ export function standingChains(): NftChain[] {
   ];
 }
 
-/**
- * The rules every network shares. None names a network or a container: those are map elements.
- * (A rule accepting DNATed traffic before the isolation drop, as issue #19 adds to iptables,
- * belongs at the head of each network's `in-` chain.)
- */
+/** The rules every network shares. None names a network or a container: those are map elements. */
 export function standingRules(): NftRule[] {
   const c = ruleComment();
   const rule = (chain: string, expr: string, why: string): NftRule => ({ chain, expr, comment: c, why });
@@ -183,6 +179,9 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
   return [
     rule(n.in, 'ct state established,related accept', `replies to connections made from ${net.bridge}`),
     rule(n.in, `iifname ${br} accept`, `containers of ${net.name} reach each other`),
+    // A published port is a service of the host: another network reaches it through the host's
+    // address (DNATed on the way in), as Docker's userland proxy allows; direct traffic stays isolated.
+    rule(n.in, `ct status dnat ip daddr . meta l4proto . th dport @${SETS.published} accept`, "a published port, reached through the host's address from any network (DNATed)"),
     rule(n.in, `iifname @${SETS.bridges} drop`, "isolation: another minictr network's bridge may not reach this one"),
     rule(n.in, `ip daddr . meta l4proto . th dport @${SETS.published} accept`, 'published ports, after DNAT'),
     rule(n.in, 'drop', `nothing else reaches ${net.bridge} from outside it`),
