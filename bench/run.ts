@@ -21,6 +21,10 @@ import { cgroupPath, planCgroupCreate, planCgroupRemove } from '../src/cgroup/pl
 import { NO_RESOURCES } from '../src/cgroup/limits.js';
 import { applyPlan } from '../src/exec/apply.js';
 import { HostRunner } from '../src/exec/runner.js';
+import type { Plan } from '../src/base/plan.js';
+import type { NetworkAttachment } from '../src/base/records.js';
+import { firewallDriverFor } from '../src/network/drivers.js';
+import { containerRules, restoreText } from '../src/network/firewall/iptables.js';
 import { randomBytes } from 'node:crypto';
 import {
   fmtMs,
@@ -73,6 +77,8 @@ const cfg = {
   dockerNetwork: process.env['BENCH_DOCKER_NETWORK'] === '1',
   /** Pods per node in the CNI simulation: the kubelet's default maximum (110), and 250. */
   cniPods: (process.env['BENCH_CNI_PODS'] ?? (QUICK ? '30' : '110,250')).split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
+  fwScaleN: Math.round(envNum('BENCH_FW_SCALE_N', QUICK ? 30 : 1000)),
+  fwPoints: [] as number[],
 };
 {
   const given = process.env['BENCH_SCALE_POINTS'];
@@ -80,6 +86,9 @@ const cfg = {
   const pts = new Set(base.filter((p) => p <= cfg.scaleN));
   if (cfg.scaleN > 0) pts.add(cfg.scaleN);
   cfg.scalePoints = [...pts].sort((a, b) => a - b);
+  const fw = new Set([10, 200].filter((p) => p <= cfg.fwScaleN));
+  if (cfg.fwScaleN > 0) fw.add(cfg.fwScaleN);
+  cfg.fwPoints = [...fw].sort((a, b) => a - b);
 }
 
 const T0 = Date.now();
@@ -1275,6 +1284,212 @@ async function cniNode(): Promise<void> {
   results['cni'] = figures;
 }
 
+// ---- firewall drivers, side by side in the same run
+
+const FIREWALLS = ['iptables', 'nftables'] as const;
+type Firewall = (typeof FIREWALLS)[number];
+const FW_SECTION = 'firewall drivers (same run; one network each, -o firewall=…)';
+
+/** A network per firewall driver, so every other figure of the run stays the default driver's. */
+async function firewallNetworks(): Promise<boolean> {
+  for (const fw of FIREWALLS) {
+    const r = await mc(['network', 'create', '-o', `firewall=${fw}`, `bench-${fw}`]);
+    if (r.code !== 0) {
+      note(`firewall: network create -o firewall=${fw} failed: ${firstLine(r.stderr)}`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** A stand-in container on `bridge` (no namespace, no process): only its firewall state is made. */
+function fakeAttachment(bridge: string, i: number): NetworkAttachment {
+  const ip = `10.200.${Math.floor(i / 250)}.${(i % 250) + 2}`;
+  return {
+    network: 'bench', bridge, netns: `minictr-${i.toString(16).padStart(12, '0')}`, hostVeth: 'vethbench', ip, prefixLength: 16,
+    gateway: '10.200.0.1', mac: '02:42:0a:c8:00:02', ports: [{ hostIp: '', hostPort: 30000 + i, containerPort: 5000, proto: 'tcp' }],
+  };
+}
+
+/** The one command op of a driver's plan (its argv and stdin), for timing it alone. */
+function onlyCommand(plan: Plan): { argv: string[]; input: string } {
+  const op = plan.ops.find((o) => o.kind === 'command');
+  if (!op || op.kind !== 'command') throw new Error(`${plan.title}: no command to time`);
+  return { argv: [...op.argv], input: op.stdin ?? '' };
+}
+
+/**
+ * The firewall step alone, as each driver plans it for a container with one published port:
+ * its add and its delete, timed with K other containers' state in place (stand-ins with no
+ * namespace or process, so only the firewall is measured). The container start figures carry
+ * everything else, and the machine's load with it.
+ */
+async function firewallStep(): Promise<Record<string, unknown>> {
+  const sizes = QUICK ? [10, 200] : [10, 1000];
+  const out: Record<string, unknown> = {};
+  for (const fw of FIREWALLS) {
+    const bridge = (await mc(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', `bench-${fw}`])).stdout.trim();
+    const driver = firewallDriverFor({ name: `bench-${fw}`, firewall: fw });
+    const probe = fakeAttachment(bridge, 9999);
+    let inPlace: NetworkAttachment[] = [];
+    for (const k of sizes) {
+      const more = Array.from({ length: k - inPlace.length }, (_, j) => fakeAttachment(bridge, inPlace.length + j + 1));
+      const fill = fw === 'iptables'
+        ? { argv: ['iptables-restore', '-w', '--noflush'], input: restoreText(more.flatMap((a) => containerRules(a)), {}, 'add') }
+        : { argv: ['nft', '-f', '-'], input: more.map((a) => onlyCommand(driver.planContainerSetup(a)).input).join('') };
+      const filled = await timed(inHost(fill.argv), { input: fill.input, timeoutMs: 120_000 });
+      if (filled.code !== 0) {
+        note(`firewall step ${fw}: filling ${k} stand-ins failed: ${firstLine(filled.stderr)}`);
+        break;
+      }
+      inPlace = [...inPlace, ...more];
+      const add = onlyCommand(driver.planContainerSetup(probe));
+      const del = onlyCommand(driver.planContainerTeardown(probe));
+      const adds: number[] = [];
+      const dels: number[] = [];
+      for (let rep = 0; rep < cfg.reps; rep++) {
+        const a = await timed(inHost(add.argv), { input: add.input });
+        const d = await timed(inHost(del.argv), { input: del.input });
+        if (a.code === 0 && d.code === 0) {
+          adds.push(a.ms);
+          dels.push(d.ms);
+        } else note(`firewall step ${fw}: ${firstLine(a.stderr || d.stderr)}`);
+      }
+      const addS = summarize(adds);
+      const delS = summarize(dels);
+      rows.push({ section: FW_SECTION, item: `${fw}: a container's firewall add, ${k} others in place`, unit: 'ms', summary: addS, ref: add.argv.join(' ') });
+      rows.push({ section: FW_SECTION, item: `${fw}: a container's firewall delete, ${k} others in place`, unit: 'ms', summary: delS });
+      out[`${fw}@${k}`] = { add: addS, delete: delS };
+    }
+    const drain = fw === 'iptables'
+      ? { argv: ['iptables-restore', '-w', '--noflush'], input: restoreText(inPlace.flatMap((a) => containerRules(a)), {}, 'delete') }
+      : { argv: ['nft', '-f', '-'], input: inPlace.map((a) => onlyCommand(driver.planContainerTeardown(a)).input).join('') };
+    const drained = await timed(inHost(drain.argv), { input: drain.input, timeoutMs: 120_000 });
+    if (drained.code !== 0) note(`firewall step ${fw}: removing the stand-ins failed: ${firstLine(drained.stderr)}`);
+  }
+  const [lo, hi] = sizes;
+  for (const fw of FIREWALLS) {
+    const a = out[`${fw}@${lo}`] as { add?: Summary; delete?: Summary } | undefined;
+    const b = out[`${fw}@${hi}`] as { add?: Summary; delete?: Summary } | undefined;
+    const total = (x: typeof a): number => (x?.add?.median ?? NaN) + (x?.delete?.median ?? NaN);
+    const ratio = total(b) / total(a);
+    targets.push({
+      target: `${fw}: a container's firewall add + delete with ${hi} others ${fw === 'nftables' ? 'within 1.1x of' : 'vs'} with ${lo}`,
+      measured: `${fmtMs(total(b))} vs ${fmtMs(total(a))} = ${ratio.toFixed(2)}x`,
+      met: fw === 'nftables' ? ratio <= 1.1 : undefined,
+    });
+  }
+  return out;
+}
+
+/** `rm -f` of many, in batches (the scale run's fill and drain, not measured). */
+async function removeBulk(ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 100) {
+    const r = await mc(['rm', '-f', ...ids.slice(i, i + 100)], { timeoutMs: 10 * 60_000 });
+    if (r.code !== 0) note(`firewall: bulk rm -f failed: ${firstLine(r.stderr)}`);
+  }
+}
+
+type Samples = { count: number; ms: number }[];
+
+/**
+ * N detached containers with a published port each on each driver's bridge, started in
+ * lockstep (the k-th on one driver, then on the other, the order alternating), so a busy
+ * machine weighs on both alike; the start of the k-th and a `rm -f` while k exist, at each point,
+ * as the median of a window. Between the points the containers go in bulk (one `rm -f` of 100),
+ * unmeasured.
+ */
+async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; n: number }>> {
+  const ids: Record<Firewall, string[]> = { iptables: [], nftables: [] };
+  const starts: Record<Firewall, Samples> = { iptables: [], nftables: [] };
+  const removals: Record<Firewall, Samples> = { iptables: [], nftables: [] };
+  const order = (k: number): readonly Firewall[] => (k % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse());
+  fill: for (let k = 1; k <= cfg.fwScaleN; k++) {
+    for (const fw of order(k)) {
+      const port = fw === 'iptables' ? 20000 + k : 40000 + k;
+      const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5000`, 'busybox', 'sleep', '100000']);
+      if (r.code !== 0) {
+        note(`firewall ${fw}: start ${k} failed: ${firstLine(r.stderr)}; the scale run stops there`);
+        break fill;
+      }
+      ids[fw].push(r.stdout.trim().split('\n').pop() ?? '');
+      starts[fw].push({ count: k, ms: r.ms });
+    }
+    if (cfg.fwPoints.includes(k)) progress(`firewall: ${k} containers with a published port on each driver's bridge`);
+  }
+  for (const point of [...cfg.fwPoints].reverse()) {
+    if (point > Math.min(ids.iptables.length, ids.nftables.length)) continue;
+    for (const fw of FIREWALLS) await removeBulk(ids[fw].splice(point));
+    for (let w = 0; w < cfg.window; w++) {
+      for (const fw of order(w)) {
+        const count = ids[fw].length;
+        const id = ids[fw].pop();
+        if (id === undefined) continue;
+        const r = await mc(['rm', '-f', id]);
+        if (r.code === 0) removals[fw].push({ count, ms: r.ms });
+        else note(`firewall ${fw}: rm -f ${id.slice(0, 12)} failed: ${firstLine(r.stderr)}`);
+      }
+    }
+  }
+  for (const fw of FIREWALLS) await removeBulk(ids[fw]);
+  return {
+    iptables: { starts: starts.iptables, removals: removals.iptables, n: starts.iptables.length },
+    nftables: { starts: starts.nftables, removals: removals.nftables, n: starts.nftables.length },
+  };
+}
+
+/** Median of the window of samples at or just below `count`. */
+function windowAt(samples: { count: number; ms: number }[], count: number): Summary | undefined {
+  return summarize(samples.filter((s) => s.count <= count && s.count > count - cfg.window).map((s) => s.ms));
+}
+
+async function firewalls(): Promise<void> {
+  if (!(await firewallNetworks())) return;
+  progress('firewall: the firewall step alone, per driver, with 10 and many stand-in containers in place');
+  const step = await firewallStep();
+  progress(`firewall: ${cfg.reps} rounds of run --rm -p per driver, alternating`);
+  const samples: Record<Firewall, number[]> = { iptables: [], nftables: [] };
+  for (let rep = 0; rep < cfg.reps; rep++) {
+    for (const fw of rep % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse()) {
+      const r = await mc(['run', '--rm', '--network', `bench-${fw}`, '-p', '5005:5000', 'busybox', 'true']);
+      if (r.code === 0) samples[fw].push(r.ms);
+      else note(`firewall ${fw}: run --rm -p failed: ${firstLine(r.stderr)}`);
+    }
+  }
+  const run = { iptables: summarize(samples.iptables), nftables: summarize(samples.nftables) };
+  for (const fw of FIREWALLS) rows.push({ section: FW_SECTION, item: `run --rm -p 5005:5000 busybox true, ${fw}`, unit: 'ms', summary: run[fw] });
+  const ratio = (run.nftables?.median ?? NaN) / (run.iptables?.median ?? NaN);
+  const gain = (run.iptables?.median ?? NaN) - (run.nftables?.median ?? NaN);
+  rows.push({ section: FW_SECTION, item: 'nftables / iptables', unit: 'x', value: ratio, ref: `nftables ${fmtMs(gain)} faster` });
+  targets.push({ target: 'run --rm -p: nftables measurably faster than iptables (same run)', measured: `${fmtMs(run.nftables?.median)} vs ${fmtMs(run.iptables?.median)} = ${ratio.toFixed(2)}x, ${fmtMs(gain)} gained`, met: gain > 0 });
+  const scaled: Record<string, unknown> = {};
+  if (cfg.fwScaleN > 0) {
+    progress(`firewall: ${cfg.fwScaleN} containers with a published port each, per driver, in lockstep`);
+    const both = await firewallScale();
+    for (const fw of FIREWALLS) {
+      const { starts, removals, n } = both[fw];
+      const points = cfg.fwPoints.filter((p) => p <= n);
+      const table = points.map((p) => ({ count: p, start: windowAt(starts, p), removal: windowAt(removals, p) }));
+      for (const row of table) {
+        rows.push({ section: FW_SECTION, item: `${fw}: start of container #${row.count} (-p each)`, unit: 'ms', summary: row.start });
+        rows.push({ section: FW_SECTION, item: `${fw}: rm -f while ${row.count} exist`, unit: 'ms', summary: row.removal });
+      }
+      const ten = table[0];
+      const last = table[table.length - 1];
+      if (ten && last && last !== ten) {
+        const rs = (last.start?.median ?? NaN) / (ten.start?.median ?? NaN);
+        const rr = (last.removal?.median ?? NaN) / (ten.removal?.median ?? NaN);
+        const flat = fw === 'nftables';
+        targets.push({ target: `${fw}: start #${last.count} ${flat ? 'within 1.1x of' : 'vs'} #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: flat ? rs <= 1.1 : undefined });
+        targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
+      }
+      scaled[fw] = { n, points: table, starts, removals };
+    }
+  }
+  for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);
+  results['firewalls'] = { step, runRm: run, samples, ratio, scale: scaled };
+}
+
 // ---- Docker / Podman
 
 /**
@@ -1505,6 +1720,7 @@ async function main(): Promise<number> {
     ['iperf', dataPath],
     ['scale', scale],
     ['cni', cniNode],
+    ['firewall', firewalls],
     ['docker', otherEngines],
   ];
   let code = 0;
@@ -1518,8 +1734,9 @@ async function main(): Promise<number> {
         note(`${name}: skipped (BENCH_SKIP)`);
         continue;
       }
-      // The CNI simulation's size is fixed (110 and 250 pods): it runs whatever the budget says, as the engines do.
-      if (timeLeft() < 0 && name !== 'docker' && name !== 'cni') {
+      // The CNI simulation's size is fixed (110 and 250 pods), and the firewall comparison is the one figure
+      // of issue #16: both run whatever the budget says, as the engines do.
+      if (timeLeft() < 0 && name !== 'docker' && name !== 'cni' && name !== 'firewall') {
         note(`${name}: skipped, time budget of ${cfg.budgetS} s exhausted (BENCH_BUDGET_S)`);
         continue;
       }

@@ -28,7 +28,9 @@ export class CommandFailedError extends MinictrError {
   readonly commandExitCode: number | undefined;
 
   constructor(argv: readonly string[], commandExitCode: number | undefined, stderr: string) {
-    const said = stderr.trim().split('\n').filter(Boolean).pop() ?? '';
+    const lines = stderr.trim().split('\n').filter(Boolean);
+    // nft ends with the failing statement and a ^^^ marker under it: its "Error:" line says why.
+    const said = lines.filter((l) => l.startsWith('Error:')).pop() ?? lines.pop() ?? '';
     super(
       'E_COMMAND_FAILED',
       `${argv.join(' ')} failed (exit ${commandExitCode ?? 'signal'})${said ? `: ${said}` : ''}`,

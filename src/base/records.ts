@@ -211,7 +211,9 @@ export interface NetworkRecord {
   id: string;
   driver: 'bridge';
   /** The firewall driver that owns its rules; absent in records made before there was a choice (iptables). */
-  firewall?: 'iptables';
+  firewall?: FirewallName;
+  /** `network create -o KEY=VALUE` as given (Docker echoes them in `network inspect`'s Options). */
+  options?: Record<string, string>;
   bridge: string;
   subnet: string;
   gateway: string;
@@ -222,5 +224,9 @@ export interface NetworkRecord {
   clusterCidr?: string;
   created: string;
 }
+
+/** The firewall drivers minictr has. */
+export const FIREWALL_NAMES = ['iptables', 'nftables'] as const;
+export type FirewallName = (typeof FIREWALL_NAMES)[number];
 
 export const NULL_TIME = '0001-01-01T00:00:00Z';

@@ -70,7 +70,7 @@ export function registerContainerCommands(program: Command): void {
     .option('-d, --detach', 'run in the background and print the container id')
     .option('--dry-run', 'print every host command the run would execute, and change nothing')
     .option('--explain', 'print each host command as it runs, with its time')
-    .option('--compare <engine>', "with --dry-run: minictr's rules beside Docker's for the same run: docker (=28), docker@27, docker@28, docker@29")
+    .option('--compare <engine>', "with --dry-run: minictr's rules beside Docker's for the same run: docker (=28), docker@27, docker@28, docker@29, docker@29-nftables")
     .action(async function (this: Command, image: string, command: string[]) {
       const code = await runContainer(this, image, command, this.opts<RunFlags>());
       process.exitCode = code;

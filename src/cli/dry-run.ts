@@ -4,11 +4,13 @@ import { runtimeFor, print } from './context.js';
 import { specFromFlags, type RunFlags } from './run.js';
 import { renderShell, shellLine, shellQuote } from '../explain/render.js';
 import { parseCompareEngine, renderCompare } from '../explain/compare.js';
+import { isNftablesCompare, renderNftCompare } from '../explain/compare-nft.js';
 import { describeMounts } from '../explain/mounts.js';
 
 export async function dryRun(cmd: Command, image: string, args: string[], flags: RunFlags): Promise<number> {
   // A misspelled engine fails before anything else.
-  const engine = flags.compare === undefined ? undefined : parseCompareEngine(flags.compare);
+  const nftables = flags.compare !== undefined && isNftablesCompare(flags.compare);
+  const engine = flags.compare === undefined || nftables ? undefined : parseCompareEngine(flags.compare);
   const planned = await runtimeFor(cmd).planRun(await specFromFlags(image, args, flags));
   const { record, network, init } = planned;
   const mode = record.hostConfig.networkMode;
@@ -29,7 +31,8 @@ export async function dryRun(cmd: Command, image: string, args: string[], flags:
     renderShell(planned.etc).trimEnd(),
     `env -i ${Object.entries(init.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' \\\n  ')} \\\n  ${shellLine(init.argv)}`,
   );
-  if (engine !== undefined) out.push(renderCompare(network, engine));
+  if (nftables) out.push(renderNftCompare(network));
+  else if (engine !== undefined) out.push(renderCompare(network, engine));
   print(out.join('\n'));
   return 0;
 }

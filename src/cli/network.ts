@@ -1,9 +1,24 @@
 // `network ls|inspect|rm|prune|reload`: bridge networks and minictr's firewall rules.
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
-import { print, runtimeFor } from './context.js';
+import { print, runtimeFor, warn } from './context.js';
 import { formatTable } from './table.js';
 import { compileTemplate } from './template.js';
+
+function collectOption(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** `-o KEY=VALUE` pairs, as Docker's `network create --opt`. */
+function parseOptions(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new MinictrError('E_BAD_OPTION', `invalid network option "${pair}": use KEY=VALUE, e.g. -o firewall=nftables`);
+    out[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return out;
+}
 
 export function registerNetworkCommands(program: Command): void {
   const network = program.command('network').description('manage networks');
@@ -14,9 +29,10 @@ export function registerNetworkCommands(program: Command): void {
     .option('-d, --driver <driver>', 'network driver (only bridge)', 'bridge')
     .option('--subnet <cidr>', 'subnet, e.g. 172.30.0.0/16 (default: the first free one)')
     .option('--gateway <ip>', 'gateway address on the bridge (default: the first host address)')
+    .option('-o, --opt <key=value>', 'driver option: firewall=iptables|nftables (default: $MINICTR_FIREWALL, the state dir\'s config.json, else iptables)', collectOption, [])
     .option('--explain', 'print each host command as it runs')
     .argument('<name>')
-    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; explain?: boolean }) {
+    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; opt: string[]; explain?: boolean }) {
       if (opts.driver !== 'bridge') {
         throw new MinictrError('E_BAD_DRIVER', `network driver "${opts.driver}" is not supported; minictr has bridge only`);
       }
@@ -25,8 +41,27 @@ export function registerNetworkCommands(program: Command): void {
         name,
         ...(opts.subnet ? { subnet: opts.subnet } : {}),
         ...(opts.gateway ? { gateway: opts.gateway } : {}),
+        ...(opts.opt.length > 0 ? { options: parseOptions(opts.opt) } : {}),
       });
       print(net.id);
+    });
+
+  network
+    .command('update')
+    .description("move a network's firewall rules, and its containers', to another firewall driver, while they run")
+    .option('-o, --opt <key=value>', 'firewall=iptables|nftables', collectOption, [])
+    .option('--explain', 'print each host command as it runs')
+    .argument('<name>')
+    .action(async function (this: Command, name: string, opts: { opt: string[]; explain?: boolean }) {
+      const options = parseOptions(opts.opt);
+      const firewall = options['firewall'];
+      const unknown = Object.keys(options).filter((k) => k !== 'firewall');
+      if (firewall === undefined || unknown.length > 0) {
+        throw new MinictrError('E_BAD_OPTION', `network update changes only the firewall: use -o firewall=iptables|nftables${unknown.length > 0 ? ` (not ${unknown.join(', ')})` : ''}`);
+      }
+      const result = await runtimeFor(this, { explain: opts.explain ?? false }).switchFirewall(name, firewall);
+      warn(result.warnings);
+      print(result.from === '' ? `${name}: already on ${firewall}` : `${name}: ${result.from} → ${firewall}`);
     });
 
   network

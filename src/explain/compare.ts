@@ -21,7 +21,7 @@ export function parseCompareEngine(spec: string): DockerVersion {
   if (major === 27 || major === 28 || major === 29) return major;
   throw new MinictrError(
     'E_BAD_COMPARE',
-    `cannot compare with "${spec}": use docker (Docker 28), docker@27 (the classic layout, also ≤27), docker@28 or docker@29`,
+    `cannot compare with "${spec}": use docker (Docker 28), docker@27 (the classic layout, also ≤27), docker@28, docker@29 or docker@29-nftables`,
   );
 }
 

@@ -4,6 +4,7 @@ import { contains, isIPv4, subnetsOverlap } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { isMinictrRule, type Route } from './inspect-net.js';
 import { parseIptablesSave } from '../network/firewall/iptables-save.js';
+import { parseNftList } from '../network/firewall/nft-list.js';
 import { columns } from './text.js';
 
 export type Status = 'ok' | 'warn' | 'blocker';
@@ -56,10 +57,16 @@ export interface DoctorFacts {
   busybox?: BusyboxFact;
   /** /proc/filesystems */
   filesystems: string;
+  /** The firewall driver new networks get, and what chose it. */
+  firewall?: { name: string; from: string };
+  /** Which networks each firewall driver serves (records; the default network as it would be made). */
+  networkFirewalls?: { name: string; firewall: string }[];
+  /** `nft list ruleset` (every family); absent when nft is missing or not root. */
+  nftRuleset?: string;
 }
 
 export const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount'] as const;
-export const OPTIONAL_TOOLS = ['conntrack'] as const;
+export const OPTIONAL_TOOLS = ['conntrack', 'nft'] as const;
 
 const ok = (check: string, summary: string): Finding => ({ check, status: 'ok', summary, consequence: '', fix: '' });
 const warn = (check: string, summary: string, consequence: string, fix: string): Finding => ({ check, status: 'warn', summary, consequence, fix });
@@ -98,7 +105,16 @@ function toolFindings(facts: DoctorFacts): Finding[] {
       out.push(ok(`tool ${name}`, t.version ?? 'found'));
       continue;
     }
-    const pkg = name === 'ip' ? 'iproute2' : name.startsWith('iptables') ? 'iptables' : name === 'conntrack' ? 'conntrack' : name === 'mount' ? 'mount' : 'util-linux';
+    const pkg = name === 'ip' ? 'iproute2' : name.startsWith('iptables') ? 'iptables' : name === 'conntrack' ? 'conntrack' : name === 'nft' ? 'nftables' : name === 'mount' ? 'mount' : 'util-linux';
+    if (name === 'nft') {
+      const needed = facts.firewall?.name === 'nftables' || (facts.networkFirewalls ?? []).some((n) => n.firewall === 'nftables');
+      out.push(
+        needed
+          ? blocker('tool nft', 'not found on PATH', 'a network uses the nftables firewall driver (or new ones would): its rules cannot be made or removed', `apt-get install ${pkg}`)
+          : ok('tool nft', 'not found (needed only for -o firewall=nftables)'),
+      );
+      continue;
+    }
     out.push(
       required
         ? blocker(`tool ${name}`, 'not found on PATH', `minictr runs ${name} to ${name === 'ip' ? 'create namespaces, veths and bridges' : name.startsWith('iptables') ? 'install its firewall rules' : 'start and enter containers'}: nothing works without it`, `apt-get install ${pkg}`)
@@ -145,7 +161,7 @@ function forwardFinding(facts: DoctorFacts): Finding {
   if (blocking) {
     return warn('FORWARD chain', `policy ${policy}; ${ahead.length} rule(s) ahead of minictr's jumps, e.g. ${blocking.line}`, 'containers\' traffic meets those rules first: a DROP/REJECT there cuts containers off', '`minictr network reload` puts minictr\'s jumps back at the head of FORWARD');
   }
-  if (policy === 'DROP') return ok('FORWARD chain', 'policy DROP (Docker sets this); minictr\'s jumps come first, so containers are unaffected');
+  if (policy === 'DROP') return ok('FORWARD chain', 'policy DROP (Docker sets this); minictr\'s jumps come first, so iptables-driver networks are unaffected');
   return ok('FORWARD chain', `policy ${policy}; minictr's raw-table guards still keep other machines from routing to containers directly`);
 }
 
@@ -190,6 +206,81 @@ function overlapFindings(facts: DoctorFacts): Finding[] {
   return out;
 }
 
+/** The tables of an nft ruleset that another tool made, by what they are. */
+export function nftTableOwners(ruleset: string): { table: string; owner: string }[] {
+  const tables = [...new Set(parseNftList(ruleset).chains.map((c) => c.table))];
+  const known: [RegExp, string][] = [
+    [/^inet minictr$/, 'minictr'],
+    [/^(ip|ip6) docker-bridges$/, 'Docker 29 (nftables backend)'],
+    [/^inet firewalld$/, 'firewalld'],
+    [/^inet netavark$/, 'podman (netavark)'],
+    [/^(ip|ip6|inet|arp|bridge) (filter|nat|raw|mangle|security)$/, 'iptables-nft'],
+  ];
+  return tables.map((table) => ({ table, owner: known.find(([re]) => re.test(table))?.[1] ?? 'another tool' }));
+}
+
+/**
+ * Which firewall driver new networks get, and whether the host's other firewalls let the
+ * nftables driver's traffic through: in nftables an accept ends only its own base chain, so a
+ * drop policy in any other table's forward chain (iptables-nft's FORWARD, firewalld's) still
+ * drops it. iptables-driver networks are not affected (their jumps sit at the head of FORWARD).
+ */
+function firewallFindings(facts: DoctorFacts): Finding[] {
+  const out: Finding[] = [];
+  const byDriver = (name: string): string[] => (facts.networkFirewalls ?? []).filter((n) => n.firewall === name).map((n) => n.name);
+  if (facts.firewall?.name === '?') {
+    out.push(warn('firewall driver', facts.firewall.from, 'new networks (the default one too, on first use) cannot be made until the setting is fixed', 'set MINICTR_FIREWALL (or "firewall" in the state dir\'s config.json) to iptables or nftables'));
+  } else if (facts.firewall) {
+    const nft = byDriver('nftables');
+    const ipt = byDriver('iptables');
+    out.push(ok('firewall driver', `new networks get ${facts.firewall.name} (${facts.firewall.from}); iptables: ${ipt.join(', ') || 'none'}; nftables: ${nft.join(', ') || 'none'}`));
+  }
+  const nftNetworks = byDriver('nftables');
+  if (facts.nftRuleset === undefined) return out;
+  const dump = parseNftList(facts.nftRuleset);
+  const others = nftTableOwners(facts.nftRuleset).filter((t) => t.owner !== 'minictr' && t.owner !== 'iptables-nft');
+  if (others.length > 0) {
+    out.push(
+      warn(
+        'other nftables rules',
+        others.map((t) => `${t.table} (${t.owner})`).join(', '),
+        'every table sees every packet: a drop in theirs wins over an accept in minictr\'s (an accept ends only its own chain)',
+        'check their forward chains let minictr\'s bridges through (iifname/oifname "minictr*" accept), or keep those networks on -o firewall=iptables',
+      ),
+    );
+  }
+  if (nftNetworks.length > 0) {
+    const ipFilter = facts.activeSave === undefined ? undefined : parseIptablesSave(facts.activeSave).chains.find((c) => c.table === 'filter' && c.chain === 'FORWARD');
+    const drops = [
+      ...dump.chains.filter((c) => c.table !== 'inet minictr' && c.policy === 'drop' && /^(ip|ip6|inet) /.test(c.table) && /forward/i.test(c.chain)).map((c) => (c.table === 'ip filter' && c.chain === 'FORWARD' ? 'iptables FORWARD policy DROP' : `${c.table} ${c.chain} policy drop`)),
+      ...(ipFilter?.policy === 'DROP' && !dump.chains.some((c) => c.table === 'ip filter' && c.chain === 'FORWARD') ? ['iptables FORWARD policy DROP'] : []),
+    ];
+    if (drops.length > 0) {
+      out.push(
+        warn(
+          'forward drop vs nftables',
+          `${drops.join('; ')}; networks on nftables: ${nftNetworks.join(', ')}`,
+          'traffic to and from containers on those networks is dropped there, whatever minictr\'s table accepts (Docker 29 and netavark have the same limit)',
+          'accept minictr\'s bridges ahead of that drop (iptables -I FORWARD -i minictr+ -j ACCEPT; iptables -I FORWARD -o minictr+ -j ACCEPT; in nft: insert rule TABLE CHAIN iifname "minictr*" accept, and oifname), safe since minictr\'s own table still drops what it must (a drop is final in every table); or use -o firewall=iptables for them',
+        ),
+      );
+    } else {
+      out.push(ok('forward drop vs nftables', 'no other forward chain drops by policy'));
+    }
+  }
+  if (facts.otherSave !== undefined && iptablesBackend(facts.iptablesVersion) === 'nf_tables' && countRules(facts.otherSave).rules > 0 && nftNetworks.length > 0) {
+    out.push(
+      warn(
+        'iptables-legacy and nftables',
+        `${countRules(facts.otherSave).rules} rules in iptables-legacy beside nftables`,
+        'legacy xtables and nftables both see every packet, in an order nobody chose: a legacy DROP drops what minictr\'s nftables table accepted',
+        'move those rules to one backend (iptables-legacy-save | iptables-nft-restore), or check they allow minictr\'s bridges',
+      ),
+    );
+  }
+  return out;
+}
+
 function dnsFinding(facts: DoctorFacts): Finding {
   const servers = nameservers(facts.resolvConf);
   const usable = servers.filter((s) => !/^(127\.|::1$)/.test(s));
@@ -218,6 +309,7 @@ export function evaluate(facts: DoctorFacts): Finding[] {
     findings.push(ok('br_netfilter', 'loaded, bridge-nf-call-iptables = 1'));
   }
   findings.push(forwardFinding(facts));
+  findings.push(...firewallFindings(facts));
   const bypass = 'published ports bypass INPUT: DNAT happens in PREROUTING and FORWARD decides, so host firewall INPUT rules never see them';
   if (facts.firewalld) {
     findings.push(warn('firewalld', 'running', `a firewalld reload flushes iptables and with it minictr's rules (containers lose their network); and ${bypass}`, 'after `firewall-cmd --reload` run `minictr network reload`; filter published ports in the MINICTR-USER chain'));

@@ -4,9 +4,11 @@
 // so a missing or left-over rule shows up. Everything here is pure: text in, data and text out.
 import { MinictrError, errorMessage } from '../base/errors.js';
 import type { DumpedChain, DumpedRule, ExpectedRule, FirewallDriver, FirewallDump } from '../network/driver.js';
+import { firewallDriverFor } from '../network/drivers.js';
 import { STANDING_OWNER, commentScope, iptablesDriver } from '../network/firewall/iptables-driver.js';
+import { nftCommentScope, nftablesDriver } from '../network/firewall/nftables-driver.js';
 import { COMMENT_PREFIX, cniOwner } from '../network/names.js';
-import type { NetworkAttachment } from '../base/records.js';
+import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
 import { columns, plural } from './text.js';
 
 // ------------------------------------------------------------------ ip -j parsing
@@ -163,6 +165,20 @@ export interface KnownNetwork {
   bridge: string;
   subnet: string;
   gateway: string;
+  /** The firewall driver that owns its rules (absent: iptables). */
+  firewall?: NetworkRecord['firewall'];
+}
+
+/** The owner scope in a dumped line's comment, whichever firewall wrote it ('' for the standing rules). */
+export function lineScope(r: Pick<DumpedRule, 'table' | 'line'>): string | undefined {
+  return r.table.startsWith('inet ') ? nftCommentScope(r.line) : commentScope(r.line);
+}
+
+/** The networks and containers whose rules `firewall` owns. */
+function knownOf(known: Known, firewall: FirewallDriver): Known {
+  const networks = known.networks.filter((n) => firewallDriverFor(n).name === firewall.name);
+  const names = new Set(networks.map((n) => n.name));
+  return { networks, containers: known.containers.filter((c) => !c.attachment || names.has(c.attachment.network)) };
 }
 
 export interface KnownContainer {
@@ -233,7 +249,7 @@ export interface FirewallView {
  */
 export function firewallView(dump: FirewallDump, expected: ExpectedRule[], known: Known, options: { all: boolean; keep?: (r: DumpedRule) => boolean }): FirewallView {
   const wanted = new Map<string, ExpectedRule>();
-  for (const e of expected) wanted.set(`${e.table} ${e.line}`, e);
+  for (const e of expected) wanted.set(`${e.table} ${e.chain} ${e.line}`, e);
   const seen = new Set<string>();
   const rules: RuleView[] = [];
   for (const r of dump.rules) {
@@ -242,19 +258,19 @@ export function firewallView(dump: FirewallDump, expected: ExpectedRule[], known
       if (options.all) rules.push({ ...r, status: 'other' });
       continue;
     }
-    const key = `${r.table} ${r.line}`;
+    const key = `${r.table} ${r.chain} ${r.line}`;
     const plan = wanted.get(key);
-    const owner = plan?.owner ?? ownerOf(commentScope(r.line), known);
-    const scope = commentScope(r.line);
+    const owner = plan?.owner ?? ownerOf(lineScope(r), known);
+    const scope = lineScope(r);
     const status: RuleStatus = seen.has(key) ? 'duplicate' : plan ? 'planned' : scope !== undefined && cniOwner(scope) ? 'plugin' : 'unplanned';
     seen.add(key);
     rules.push(owner === undefined ? { ...r, status } : { ...r, status, owner });
   }
   // minictr's shared chains serve the plugin's networks too: with no minictr network they are the plugin's.
   if (rules.some((r) => r.status === 'plugin')) {
-    for (const r of rules) if (r.status === 'unplanned' && commentScope(r.line) === '') r.status = 'plugin';
+    for (const r of rules) if (r.status === 'unplanned' && lineScope(r) === '') r.status = 'plugin';
   }
-  const missing = expected.filter((e) => !seen.has(`${e.table} ${e.line}`));
+  const missing = expected.filter((e) => !seen.has(`${e.table} ${e.chain} ${e.line}`));
   const builtIn = /^(PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING)$/;
   return { policies: dump.chains.filter((c) => builtIn.test(c.chain)), rules, missing };
 }
@@ -287,6 +303,8 @@ export interface NetViewInput {
   stack: RawStack;
   /** iptables-save of the host (where minictr's rules live). */
   hostRules: string;
+  /** `nft list ruleset inet` of the host, when a network uses the nftables driver. */
+  nftRules?: string;
   /** iptables-save inside the container's namespace. */
   insideRules?: string;
   known: Known;
@@ -361,11 +379,23 @@ function withNote<T extends object>(item: T, note: string | undefined): T & { no
   return note === undefined ? item : { ...item, note };
 }
 
+/** Each firewall's dump checked against what that firewall's networks and containers plan, side by side. */
+function hostFirewallView(input: NetViewInput, hostLike: boolean, scopeId: string | undefined): FirewallView {
+  const dumps: [FirewallDriver, string][] = [[iptablesDriver, input.hostRules]];
+  if (input.nftRules !== undefined) dumps.push([nftablesDriver, input.nftRules]);
+  const views = dumps.map(([driver, text]) =>
+    firewallView(driver.parseDump(text), expectedRules(knownOf(input.known, driver), input.scope, driver), input.known, {
+      all: input.all && hostLike,
+      ...(scopeId ? { keep: (r: DumpedRule) => lineScope(r) === scopeId } : {}),
+    }),
+  );
+  return { policies: views.flatMap((v) => v.policies), rules: views.flatMap((v) => v.rules), missing: views.flatMap((v) => v.missing) };
+}
+
 export function buildNetView(input: NetViewInput): NetView {
   const { scope, known, all } = input;
   const addresses = parseAddresses(input.stack.addr);
   const shown = all ? addresses : addresses.filter((a) => !(a.family === 'inet6' && a.scope === 'link'));
-  const expected = expectedRules(known, scope);
   const hostLike = scope.kind === 'host' || scope.mode === 'host';
   const scopeId = hostLike ? undefined : scope.id.slice(0, 12);
   const links = parseLinks(input.stack.link);
@@ -376,10 +406,7 @@ export function buildNetView(input: NetViewInput): NetView {
     hiddenAddresses: addresses.length - shown.length,
     routes: parseRoutes(input.stack.route).map((r) => withNote({ ...r, text: routeText(r) }, routeNote(r, scope, known))),
     neighbours: parseNeighbours(input.stack.neigh).map((n) => withNote(n, neighbourNote(n, known))),
-    firewall: firewallView(iptablesDriver.parseDump(input.hostRules), expected, known, {
-      all: all && hostLike,
-      ...(scopeId ? { keep: (r: DumpedRule) => commentScope(r.line) === scopeId } : {}),
-    }),
+    firewall: hostFirewallView(input, hostLike, scopeId),
   };
   if (input.insideRules !== undefined) view.inside = firewallView(iptablesDriver.parseDump(input.insideRules), [], known, { all });
   return view;
@@ -401,6 +428,11 @@ function section(title: string, source: string, body: string[]): string[] {
   return [`${title}  (${source})`, ...(body.length > 0 ? body : ['  (none)']), ''];
 }
 
+/** iptables-save lines name their chain; an nft rule or element is shown after its chain (or @set). */
+function shownLine(r: DumpedRule): string {
+  return r.table.startsWith('inet ') ? `${r.chain}  ${r.line}` : r.line;
+}
+
 function rulesBlock(fw: FirewallView, options: { all: boolean; policies: boolean }): string[] {
   const out: string[] = [];
   const tables = [...new Set([...fw.rules.map((r) => r.table), ...fw.missing.map((m) => m.table)])];
@@ -409,8 +441,8 @@ function rulesBlock(fw: FirewallView, options: { all: boolean; policies: boolean
     if (options.policies) {
       for (const p of fw.policies.filter((c) => c.table === table)) out.push(`    :${p.chain} ${p.policy}`);
     }
-    for (const r of fw.rules.filter((x) => x.table === table)) out.push(`  ${MARK[r.status]} ${r.line}`);
-    for (const m of fw.missing.filter((x) => x.table === table)) out.push(`  ✗ ${m.line}`);
+    for (const r of fw.rules.filter((x) => x.table === table)) out.push(`  ${MARK[r.status]} ${shownLine(r)}`);
+    for (const m of fw.missing.filter((x) => x.table === table)) out.push(`  ✗ ${shownLine(m)}`);
   }
   return out;
 }
@@ -418,7 +450,7 @@ function rulesBlock(fw: FirewallView, options: { all: boolean; policies: boolean
 function ownersLegend(fw: FirewallView, known: Known): string[] {
   const scopes = new Map<string, string>();
   for (const r of fw.rules) {
-    const s = commentScope(r.line);
+    const s = lineScope(r);
     if (s === undefined || scopes.has(s)) continue;
     scopes.set(s, ownerOf(s, known) ?? '?');
   }
@@ -488,7 +520,8 @@ export function renderNetView(view: NetView, options: { all: boolean }, known: K
   }
   const forward = fw.policies.find((p) => p.table === 'filter' && p.chain === 'FORWARD');
   if (forward && hostLike) fwBody.push(`  FORWARD policy: ${forward.policy} (minictr's jumps sit at the head of FORWARD, so its rules decide first either way)`);
-  lines.push(...section(fwTitle, options.all ? 'iptables-save' : 'iptables-save, lines mentioning minictr; --all shows every rule', fwBody));
+  const source = [...view.firewall.rules, ...view.firewall.missing].some((r: DumpedRule) => r.table.startsWith('inet ')) ? 'iptables-save and nft list ruleset inet' : 'iptables-save';
+  lines.push(...section(fwTitle, options.all ? source : `${source}, lines mentioning minictr; --all shows every rule`, fwBody));
   if (view.inside) {
     const inside = view.inside;
     lines.push(

@@ -4,7 +4,7 @@
 import { MinictrError } from '../base/errors.js';
 import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../base/records.js';
-import type { FirewallDump, RuleOwners } from './driver.js';
+import type { FirewallDriver, FirewallDump, RuleOwners } from './driver.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
 import { allocateIp, parseSubnet } from './ipam.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
@@ -103,9 +103,20 @@ export function ruleOwners(networks: NetworkRecord[], records: ContainerRecord[]
   };
 }
 
-/** The rules every network and attached container should have, minus those in the dump. */
-export function planRepair(dump: FirewallDump, networks: NetworkRecord[], records: ContainerRecord[]): Plan {
-  return firewallDriverFor(networks[0]).planRepair(dump, ruleOwners(networks, records));
+/**
+ * The rules every network and attached container served by `firewall` should have, minus those
+ * in that driver's dump. Networks (and their containers) of another firewall driver are left to it.
+ */
+export function planRepair(dump: FirewallDump, networks: NetworkRecord[], records: ContainerRecord[], firewall: FirewallDriver = firewallDriverFor(networks[0])): Plan {
+  const mine = networks.filter((n) => firewallDriverFor(n).name === firewall.name);
+  const names = new Set(mine.map((n) => n.name));
+  return firewall.planRepair(dump, ruleOwners(mine, records.filter((r) => !r.network || names.has(r.network.network))));
+}
+
+/** The firewall drivers some of these networks use (each once). */
+export function firewallsOf(networks: Pick<NetworkRecord, 'firewall' | 'name'>[]): FirewallDriver[] {
+  const drivers = networks.map((n) => firewallDriverFor(n));
+  return drivers.filter((d, i) => drivers.findIndex((o) => o.name === d.name) === i);
 }
 
 /** What a container's attach needs to know of the host, gathered before planning. */
@@ -254,19 +265,23 @@ export interface NamedNetns {
 export function planOrphanCleanup(
   held: Set<string>,
   namespaces: NamedNetns[],
-  dump: FirewallDump,
+  dumps: { firewall: FirewallDriver; dump: FirewallDump }[],
 ): { plan: Plan; namespaces: string[]; rules: number } {
   const orphans = namespaces.filter((n) => !held.has(n.id12) && n.pids === 0 && (n.vethHere || n.links === 0));
-  const firewall = firewallDriverFor();
-  const rules = dump.rules.filter((r) => {
-    const scope = firewall.scopeOf(r);
-    return scope !== undefined && /^[0-9a-f]{12}$/.test(scope) && !held.has(scope);
-  });
+  const leftovers = dumps.map(({ firewall, dump }) => ({
+    firewall,
+    rules: dump.rules.filter((r) => {
+      const scope = firewall.scopeOf(r);
+      return scope !== undefined && /^[0-9a-f]{12}$/.test(scope) && !held.has(scope);
+    }),
+  }));
   const links = networkDriverFor({ driver: 'bridge', name: 'bridge' });
   const plan = concatPlans(
     'remove leftovers no record holds',
-    firewall.planRemoveDumped(rules, `remove ${rules.length} firewall rule(s) of containers no record holds`),
+    ...leftovers.map(({ firewall, rules }) =>
+      firewall.planRemoveDumped(rules, `remove ${rules.length} ${firewall.name} rule(s) of containers no record holds`),
+    ),
     ...orphans.map((n) => links.planContainerTeardown({ netns: n.name, hostVeth: hostVethName(n.id12) })),
   );
-  return { plan, namespaces: orphans.map((n) => n.name), rules: rules.length };
+  return { plan, namespaces: orphans.map((n) => n.name), rules: leftovers.reduce((sum, l) => sum + l.rules.length, 0) };
 }

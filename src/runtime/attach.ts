@@ -7,7 +7,9 @@ import type { StepReport } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort, type ApplyOptions, type BestEffortReport } from '../exec/apply.js';
 import { planAttach, planContainerNetworkTeardown, planContainerTeardown, planRepair, type AttachPlans } from '../network/plan.js';
+import { DEFAULT_FIREWALL, firewallDriverFor } from '../network/drivers.js';
 import { checkpoint } from './checkpoint.js';
+import { checkFirewallUsable } from './firewall-choice.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { attachFacts, firewallDump } from './gather.js';
 import { BUILTIN_MODES, resolveNetwork } from './networks.js';
@@ -57,7 +59,11 @@ export async function attach(ctx: RuntimeContext, record: ContainerRecord): Prom
       const planned = await planContainerAttach(ctx, record, records);
       if (!planned) return undefined;
       const { attachment, net } = planned;
-      if (!(await store.loadNetwork(net.name))) await store.saveNetwork(net);
+      if (!(await store.loadNetwork(net.name))) {
+        // The default bridge is recorded on first use, with the firewall chosen globally then.
+        await checkFirewallUsable(runner, net.firewall ?? DEFAULT_FIREWALL);
+        await store.saveNetwork(net);
+      }
       // Written down before anything is created, so teardown can always find it; from here the
       // address and ports are taken for every other planner.
       const saved = await store.lock(recordLock(record.id), async () => {
@@ -129,7 +135,7 @@ async function applyFirewall(ctx: RuntimeContext, planned: AttachPlans, options:
       const networks = await ctx.store.listNetworks();
       const records = (await ctx.store.listContainers()).map((r) =>
         r.network?.netns === planned.attachment.netns ? { ...r, network: planned.attachment } : r);
-      const repair = planRepair(await firewallDump(ctx.runner, planned.net), networks, records);
+      const repair = planRepair(await firewallDump(ctx.runner, planned.net), networks, records, firewallDriverFor(planned.net));
       if (repair.ops.length === 0) throw err;
       await applyPlan(repair, ctx.runner, options);
     });

@@ -8,6 +8,9 @@ import type { Runner } from '../exec/runner.js';
 import { readElf } from '../image/elf.js';
 import type { Store } from '../state/store.js';
 import { parseRoutes } from '../explain/inspect-net.js';
+import { DEFAULT_FIREWALL } from '../network/drivers.js';
+import { firewallSource } from './firewall-choice.js';
+import { listNetworks } from './networks.js';
 import {
   OPTIONAL_TOOLS,
   REQUIRED_TOOLS,
@@ -137,5 +140,9 @@ export async function collectDoctorFacts(runner: Runner, store: Store): Promise<
   if (ipForward !== undefined) facts.ipForward = ipForward.trim();
   if (bridgeNf !== undefined) facts.bridgeNfCallIptables = bridgeNf.trim();
   if (busybox) facts.busybox = busybox;
+  facts.firewall = firewallSource(store);
+  facts.networkFirewalls = (await listNetworks(store).catch(() => [])).map((n) => ({ name: n.name, firewall: n.firewall ?? DEFAULT_FIREWALL }));
+  const nftRuleset = root ? await output(runner, ['nft', 'list', 'ruleset']) : undefined;
+  if (nftRuleset !== undefined) facts.nftRuleset = nftRuleset;
   return facts;
 }

@@ -5,9 +5,9 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Protocol, NetworkRecord, ContainerRecord } from '../base/records.js';
 import type { Runner } from '../exec/runner.js';
-import type { FirewallDump } from '../network/driver.js';
+import type { FirewallDriver, FirewallDump } from '../network/driver.js';
 import { firewallDriverFor } from '../network/drivers.js';
-import type { AttachFacts, NamedNetns, NetworkFacts } from '../network/plan.js';
+import { firewallsOf, type AttachFacts, type NamedNetns, type NetworkFacts } from '../network/plan.js';
 import { parseProcNetListeners, type HostBinding } from '../network/ports.js';
 import type { HostRoute } from '../network/subnets.js';
 
@@ -53,6 +53,12 @@ export async function hostRoutes(runner: Runner): Promise<HostRoute[]> {
 export async function firewallDump(runner: Runner, net?: NetworkRecord): Promise<FirewallDump> {
   const driver = firewallDriverFor(net);
   return driver.parseDump((await runner.run(driver.dumpArgv)).stdout);
+}
+
+/** The live ruleset of each firewall driver these networks use (iptables' when none), each parsed by its driver. */
+export async function firewallDumps(runner: Runner, nets: NetworkRecord[]): Promise<{ firewall: FirewallDriver; dump: FirewallDump }[]> {
+  const drivers = nets.length === 0 ? [firewallDriverFor()] : firewallsOf(nets);
+  return Promise.all(drivers.map(async (firewall) => ({ firewall, dump: firewall.parseDump((await runner.run(firewall.dumpArgv)).stdout) })));
 }
 
 /** Whether the network's bridge and its rules are in place (the rules by two read-only probes). */

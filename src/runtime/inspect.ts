@@ -1,6 +1,7 @@
 // Docker-shaped `inspect` documents, built from records (pure).
 import { humanDuration, timeAgo } from '../base/human.js';
 import type { ContainerRecord, MountPoint, NetworkRecord, PortMapping, Resources } from '../base/records.js';
+import { DEFAULT_FIREWALL } from '../network/drivers.js';
 
 function portKey(p: { containerPort: number; proto: string }): string {
   return `${p.containerPort}/${p.proto}`;
@@ -151,7 +152,8 @@ export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]
     Scope: 'local',
     Driver: net.driver,
     IPAM: { Driver: 'default', Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
-    Options: { 'com.docker.network.bridge.name': net.bridge },
+    Options: { 'com.docker.network.bridge.name': net.bridge, ...(net.options ?? {}) },
+    Minictr: { Firewall: net.firewall ?? DEFAULT_FIREWALL },
     Containers: Object.fromEntries(
       containers
         .filter((c) => c.network?.network === net.name)

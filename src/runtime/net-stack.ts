@@ -4,7 +4,8 @@
 import { MinictrError } from '../base/errors.js';
 import type { Runner } from '../exec/runner.js';
 import type { InspectScope, Known, NetViewInput, RawStack } from '../explain/inspect-net.js';
-import { firewallDriverFor } from '../network/drivers.js';
+import type { FirewallName } from '../base/records.js';
+import { DEFAULT_FIREWALL, firewallDriverFor } from '../network/drivers.js';
 import type { RuntimeContext } from './context.js';
 import { find, list } from './lifecycle.js';
 
@@ -12,7 +13,7 @@ import { find, list } from './lifecycle.js';
 export async function collectKnown(ctx: RuntimeContext): Promise<Known> {
   const [networks, containers] = await Promise.all([ctx.store.listNetworks(), list(ctx, true)]);
   return {
-    networks: networks.map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway })),
+    networks: networks.map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ...(n.firewall ? { firewall: n.firewall } : {}) })),
     containers: containers.map((c) => (c.network ? { name: c.name, id: c.id, attachment: c.network } : { name: c.name, id: c.id })),
   };
 }
@@ -29,8 +30,8 @@ async function collectStack(runner: Runner, prefix: string[] = []): Promise<RawS
   return { link, addr, route, neigh };
 }
 
-async function firewallText(runner: Runner, prefix: string[] = []): Promise<string> {
-  return (await runner.run([...prefix, ...firewallDriverFor().dumpArgv])).stdout;
+async function firewallText(runner: Runner, prefix: string[] = [], firewall: FirewallName = DEFAULT_FIREWALL): Promise<string> {
+  return (await runner.run([...prefix, ...firewallDriverFor({ firewall, name: '' }).dumpArgv])).stdout;
 }
 
 interface Target {
@@ -60,12 +61,18 @@ async function target(ctx: RuntimeContext, ref: string | undefined): Promise<Tar
 export async function gatherNetView(ctx: RuntimeContext, ref: string | undefined, all: boolean): Promise<NetViewInput> {
   const [known, where] = await Promise.all([collectKnown(ctx), target(ctx, ref)]);
   const inContainerNs = where.scope.kind === 'container' && where.scope.mode !== 'host';
-  const [stack, hostRules, insideRules] = await Promise.all([
+  const usesNft = known.networks.some((n) => n.firewall === 'nftables');
+  const [stack, hostRules, nftRules, insideRules] = await Promise.all([
     collectStack(ctx.runner, where.prefix),
     firewallText(ctx.runner),
+    usesNft ? firewallText(ctx.runner, [], 'nftables') : Promise.resolve(undefined),
     inContainerNs ? firewallText(ctx.runner, where.prefix) : Promise.resolve(undefined),
   ]);
-  return { scope: where.scope, stack, hostRules, ...(insideRules === undefined ? {} : { insideRules }), known, all };
+  return {
+    scope: where.scope, stack, hostRules, known, all,
+    ...(nftRules === undefined ? {} : { nftRules }),
+    ...(insideRules === undefined ? {} : { insideRules }),
+  };
 }
 
 /** The records and the host's addresses, for `network diagram`. */

@@ -3,9 +3,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { MinictrError } from '../base/errors.js';
 import { concatPlans, type Plan } from '../base/plan.js';
-import type { ContainerRecord, HostConfig, NetworkRecord } from '../base/records.js';
+import type { ContainerRecord, FirewallName, HostConfig, NetworkRecord } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
-import { DEFAULT_FIREWALL, networkDriverFor } from '../network/drivers.js';
+import { DEFAULT_FIREWALL, firewallDriverFor, networkDriverFor } from '../network/drivers.js';
 import { parseSubnet } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { attachedTo, planNetworkSetup, planNetworkTeardown, planRepair, sharedChainsFree } from '../network/plan.js';
@@ -13,17 +13,20 @@ import { parsePortSpec } from '../network/ports.js';
 import { checkGateway, checkSubnetFree, pickSubnet } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
 import { stepOptions, type RuntimeContext } from './context.js';
-import { bridgeExists, firewallDump, hostRoutes, networkFacts } from './gather.js';
+import { checkFirewallUsable, firewallChoice } from './firewall-choice.js';
+import { bridgeExists, firewallDump, firewallDumps, hostRoutes, networkFacts } from './gather.js';
 
 export const BUILTIN_MODES = new Set(['none', 'host']);
 
-export function defaultNetworkRecord(): NetworkRecord {
+/** The default bridge as it is recorded on first use, with the firewall chosen globally then. */
+export function defaultNetworkRecord(firewall: FirewallName = DEFAULT_FIREWALL): NetworkRecord {
   return {
     schemaVersion: 1,
     name: DEFAULT_NETWORK.name,
     // Stable across hosts and runs: the default network is always the same network.
     id: createHash('sha256').update('minictr network bridge').digest('hex'),
     driver: 'bridge',
+    firewall,
     bridge: DEFAULT_NETWORK.bridge,
     subnet: DEFAULT_NETWORK.subnet,
     gateway: DEFAULT_NETWORK.gateway,
@@ -34,14 +37,14 @@ export function defaultNetworkRecord(): NetworkRecord {
 export async function resolveNetwork(store: Store, name: string): Promise<NetworkRecord> {
   const found = await store.loadNetwork(name);
   if (found) return found;
-  if (name === DEFAULT_NETWORK.name) return defaultNetworkRecord();
+  if (name === DEFAULT_NETWORK.name) return defaultNetworkRecord(firewallChoice(store));
   throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found; list networks with "minictr network ls"`);
 }
 
 /** Every network `network ls` shows: the recorded ones, and the default bridge even before its first use. */
 export async function listNetworks(store: Store): Promise<NetworkRecord[]> {
   const recorded = await store.listNetworks();
-  return recorded.some((n) => n.name === DEFAULT_NETWORK.name) ? recorded : [...recorded, defaultNetworkRecord()];
+  return recorded.some((n) => n.name === DEFAULT_NETWORK.name) ? recorded : [...recorded, defaultNetworkRecord(firewallChoice(store))];
 }
 
 /** Refuse a bad network mode or -p before anything is created. */
@@ -59,11 +62,17 @@ export async function validateNetworking(store: Store, host: HostConfig): Promis
   await resolveNetwork(store, host.networkMode);
 }
 
-/** The rules every network and attached container should have, minus those present. */
+/** The rules every network and attached container should have, minus those present: each firewall driver's from its own dump. */
 async function planRepairNow(ctx: RuntimeContext, records: ContainerRecord[], extra: NetworkRecord[] = []): Promise<Plan> {
   const recorded = await ctx.store.listNetworks();
   const nets = [...recorded, ...extra.filter((n) => !recorded.some((r) => r.name === n.name))];
-  return planRepair(await firewallDump(ctx.runner, nets[0]), nets, records);
+  const dumps = await firewallDumps(ctx.runner, nets);
+  return concatPlans('restore missing firewall rules', ...dumps.map(({ firewall, dump }) => planRepair(dump, nets, records, firewall)));
+}
+
+/** How many rules and elements a repair plan puts back (iptables-restore's -A/-I lines, nft's add rule/element). */
+function restoredCount(plan: Plan): number {
+  return plan.ops.reduce((sum, op) => sum + (op.kind === 'command' ? (op.stdin ?? '').split('\n').filter((l) => /^(-[AI] |add (rule|element) )/.test(l)).length : 0), 0);
 }
 
 /**
@@ -88,8 +97,7 @@ export async function reloadNetworks(ctx: RuntimeContext): Promise<number> {
     await applyPlan(concatPlans('re-create bridges', ...bridges), runner, stepOptions(ctx));
     const plan = await planRepairNow(ctx, records);
     await applyPlan(plan, runner, stepOptions(ctx));
-    const op = plan.ops[0];
-    return op?.kind === 'command' ? (op.stdin ?? '').split('\n').filter((l) => l.startsWith('-')).length : 0;
+    return restoredCount(plan);
   });
 }
 
@@ -110,7 +118,10 @@ export async function removeNetwork(ctx: RuntimeContext, name: string): Promise<
         { exitCode: 1 },
       );
     }
-    const last = (await store.listNetworks()).every((n) => n.name === name) && sharedChainsFree(await firewallDump(runner, net), net);
+    // The last network of its firewall driver takes that driver's shared chains (or table) with it,
+    // unless rules of others (the CNI plugin's, another state root's) still use them.
+    const sameDriver = (await store.listNetworks()).filter((n) => firewallDriverFor(n).name === firewallDriverFor(net).name);
+    const last = sameDriver.every((n) => n.name === name) && sharedChainsFree(await firewallDump(runner, net), net);
     const { failures } = await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: last }), runner, stepOptions(ctx));
     if (failures[0]) throw failures[0].error;
     await store.removeNetwork(name);
@@ -121,7 +132,12 @@ export interface CreateNetworkRequest {
   name: string;
   subnet?: string;
   gateway?: string;
+  /** `-o KEY=VALUE` (`firewall=iptables|nftables`), echoed in `network inspect`'s Options. */
+  options?: Record<string, string>;
 }
+
+/** The -o keys minictr understands; Docker's bridge driver ignores unknown ones, minictr refuses them. */
+const NETWORK_OPTIONS = new Set(['firewall']);
 
 /** `network create`: a new bridge network with its own subnet, bridge device and rules. */
 export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkRequest): Promise<NetworkRecord> {
@@ -142,10 +158,16 @@ export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkR
     const subnet = request.subnet ? parseSubnet(request.subnet).cidr : pickSubnet(others, routes);
     const gateway = request.gateway ?? parseSubnet(subnet).gateway;
     checkGateway(subnet, gateway);
+    const options = request.options ?? {};
+    for (const key of Object.keys(options)) {
+      if (!NETWORK_OPTIONS.has(key)) throw new MinictrError('E_BAD_OPTION', `unknown network option "${key}": minictr knows ${[...NETWORK_OPTIONS].join(', ')}`);
+    }
+    const firewall = firewallChoice(store, options['firewall']);
+    await checkFirewallUsable(runner, firewall);
     const id = randomBytes(32).toString('hex');
     const net: NetworkRecord = {
-      schemaVersion: 1, name, id, driver: 'bridge', firewall: DEFAULT_FIREWALL, bridge: `minictr-${id.slice(0, 7)}`,
-      subnet, gateway, created: new Date().toISOString(),
+      schemaVersion: 1, name, id, driver: 'bridge', firewall, bridge: `minictr-${id.slice(0, 7)}`,
+      subnet, gateway, created: new Date().toISOString(), ...(Object.keys(options).length > 0 ? { options } : {}),
     };
     checkSubnetFree(subnet, others, routes, net.bridge);
     await store.saveNetwork(net);

@@ -3,7 +3,7 @@
 import { applyPlanBestEffort } from '../exec/apply.js';
 import { planOrphanCleanup } from '../network/plan.js';
 import { stepOptions, type RuntimeContext } from './context.js';
-import { firewallDump, namedNamespaces } from './gather.js';
+import { firewallDumps, namedNamespaces } from './gather.js';
 import { list } from './lifecycle.js';
 import { removeMany } from './remove-many.js';
 import { pruneNetworks } from './networks.js';
@@ -30,8 +30,9 @@ async function pruneOrphans(ctx: RuntimeContext): Promise<Pick<Pruned, 'orphanNa
   return ctx.store.lock('network', async () => {
     const records = await ctx.store.listContainers();
     const held = new Set(records.map((c) => c.id.slice(0, 12)));
-    const [namespaces, dump, facts] = await Promise.all([namedNamespaces(ctx.runner), firewallDump(ctx.runner), cgroupFacts()]);
-    const found = planOrphanCleanup(held, namespaces, dump);
+    const networks = await ctx.store.listNetworks();
+    const [namespaces, dumps, facts] = await Promise.all([namedNamespaces(ctx.runner), firewallDumps(ctx.runner, networks), cgroupFacts()]);
+    const found = planOrphanCleanup(held, namespaces, dumps);
     const cgroups = planOrphanCgroups(facts, CGROUP_PARENT, listContainerCgroups(facts, CGROUP_PARENT), new Set(records.map((c) => c.id)), ORPHAN_CGROUP_AGE_MS);
     const reports = await Promise.all([
       applyPlanBestEffort(found.plan, ctx.runner, stepOptions(ctx)),

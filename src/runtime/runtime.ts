@@ -2,6 +2,7 @@
 // root. It never prints, reads argv or exits: the faces do that (src/cli today; an Engine API
 // server and a CNI plugin next). One Runtime can serve many calls in a long-lived process.
 // Each method is a thin door into the module that does the work.
+import { switchFirewall, type FirewallSwitch } from './firewall-switch.js';
 import type { StepReport } from '../base/plan.js';
 import type { ContainerRecord, NetworkRecord, VolumeRecord } from '../base/records.js';
 import { HostRunner, type Runner } from '../exec/runner.js';
@@ -219,6 +220,10 @@ export class Runtime implements RuntimeContext {
   async pruneNetworks(): Promise<string[]> {
     await list(this, true);
     return pruneNetworks(this);
+  }
+  /** `network update -o firewall=…`: the network's and its containers' rules moved to that driver. */
+  switchFirewall(name: string, firewall: string): Promise<FirewallSwitch> {
+    return switchFirewall(this, name, firewall);
   }
   /** Put back what a firewall reload wiped; returns how many rules. */
   async reloadNetworks(): Promise<number> {

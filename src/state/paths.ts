@@ -51,6 +51,11 @@ export class Paths {
     return { upper: join(dir, 'upper'), work: join(dir, 'work'), merged: join(dir, 'merged') };
   }
 
+  /** Settings written by hand (the default firewall driver). */
+  get config(): string {
+    return join(this.root, 'config.json');
+  }
+
   get networks(): string {
     return join(this.root, 'networks');
   }

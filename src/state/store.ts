@@ -84,6 +84,14 @@ export class Store {
     throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${ref}`, { exitCode: 1 });
   }
 
+  // ---- settings ----
+
+  /** `<root>/config.json`: settings an administrator writes by hand (e.g. `{"firewall": "nftables"}`); {} when absent. */
+  loadConfig(): Record<string, unknown> {
+    const config = readJsonSync<unknown>(this.paths.config);
+    return config !== null && typeof config === 'object' && !Array.isArray(config) ? (config as Record<string, unknown>) : {};
+  }
+
   // ---- networks ----
 
   async listNetworks(): Promise<NetworkRecord[]> {

@@ -26,7 +26,11 @@ type Via =
   | { kind: 'overlap' }
   /** bin/minictr-cni with this CNI_* environment and config on stdin: the row's code is the CNI
    *  error JSON's `code`, its message the JSON's `msg` (the exit status must be 1). */
-  | { kind: 'cni'; env: Record<string, string>; config: Record<string, unknown> | string };
+  | { kind: 'cni'; env: Record<string, string>; config: Record<string, unknown> | string }
+  /** These variables set for minictr. */
+  | { kind: 'env'; env: Record<string, string> }
+  /** PATH leads first to a stand-in for `tool`: a script that prints `stderr` and fails (a kernel refusing it). */
+  | { kind: 'stub'; tool: string; stderr: string };
 
 interface BadInput {
   args: string[];
@@ -241,6 +245,19 @@ const CATALOGUE: BadInput[] = [
   { args: ['network', 'create', '--subnet', '10.99.0.0/24', 'n1'], code: 125, message: /subnet 10\.99\.0\.0\/24 overlaps the host route 10\.99\.0\.0\/24/ },
   { args: ['network', 'create', '--subnet', '10.50.0.0/16', '--gateway', '10.51.0.1', 'n1'], code: 125, message: /gateway 10\.51\.0\.1 is not a host address of 10\.50\.0\.0\/16/ },
   { args: ['network', 'create', '--driver', 'overlay', 'n1'], code: 125, message: /network driver "overlay" is not supported/ },
+  // ---- the firewall driver
+  { args: ['network', 'create', '-o', 'firewall=ufw', 'n1'], code: 125, message: /^minictr: invalid firewall "ufw" \(-o firewall=\): choose iptables or nftables$/ },
+  { args: ['network', 'create', '-o', 'firewall', 'n1'], code: 125, message: /invalid network option "firewall": use KEY=VALUE, e\.g\. -o firewall=nftables/ },
+  { args: ['network', 'create', '-o', 'mtu=1400', 'n1'], code: 125, message: /unknown network option "mtu": minictr knows firewall/ },
+  { args: ['network', 'create', 'n1'], code: 125, message: /invalid firewall "pf" \(MINICTR_FIREWALL\): choose iptables or nftables/, via: { kind: 'env', env: { MINICTR_FIREWALL: 'pf' } } },
+  { args: ['network', 'update', '-o', 'firewall=ufw', 'bridge'], code: 125, message: /invalid firewall "ufw" \(-o firewall=\): choose iptables or nftables/ },
+  { args: ['network', 'update', 'bridge'], code: 125, message: /network update changes only the firewall: use -o firewall=iptables\|nftables/ },
+  { args: ['network', 'create', '-o', 'firewall=nftables', 'n1'], code: 125, message: /the nftables firewall was asked for, but "nft" is not installed: install the "nftables" package, or choose firewall=iptables/, via: { kind: 'path-without', tool: 'nft' } },
+  {
+    args: ['network', 'create', '-o', 'firewall=nftables', 'n1'], code: 125,
+    message: /this kernel refuses nftables \(Could not process rule: Operation not supported\): load nf_tables \(modprobe nf_tables\), or choose firewall=iptables/,
+    via: { kind: 'stub', tool: 'nft', stderr: 'Error: Could not process rule: Operation not supported' },
+  },
   { args: ['rmi', 'nosuchimage'], code: 1, message: /No such image: nosuchimage:latest/ },
   // ---- the host is missing a tool
   { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"ip" was not found on PATH/, via: { kind: 'path-without', tool: 'ip' } },
@@ -306,7 +323,7 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
   const snapshot = async (b: Sandbox): Promise<Snapshot> => {
     const [links, rules, ps, records, networks] = await Promise.all([
       b.host(['ip', '-o', 'link']),
-      b.host(['iptables-save']),
+      b.host(['sh', '-c', 'iptables-save; nft list ruleset inet']),
       b.minictr(['ps', '-aq', '--no-trunc']),
       readdir(join(b.root, 'containers')).catch(() => [] as string[]),
       readdir(join(b.root, 'networks')).catch(() => [] as string[]),
@@ -403,6 +420,17 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
           stderr: `${parsed.msg ?? `(no CNI error JSON: ${r.stdout}${r.stderr})`}${leftover}`,
         };
       }
+      case 'env':
+        return box.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS, env: { ...process.env, ...via.env } });
+      case 'stub': {
+        const dir = await mkdtemp(join(TMP, `stub-${via.tool}-`));
+        await writeFile(join(dir, via.tool), `#!/bin/sh\necho '${via.stderr.replace(/'/g, '')}' >&2\nexit 1\n`, { mode: 0o755 });
+        try {
+          return await box.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS, env: { ...process.env, PATH: `${dir}:${process.env['PATH'] ?? ''}` } });
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      }
       case 'path-without': {
         const dir = await pathWithout(via.tool);
         try {
@@ -444,7 +472,7 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
   };
 
   CATALOGUE.forEach((c, index) => {
-    const where = c.via && c.via.kind !== 'plain' ? ` [${Object.values(c.via).join(' ')}]` : '';
+    const where = c.via && c.via.kind !== 'plain' ? ` [${Object.values(c.via).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ')}]` : '';
     const title = c.title ?? `minictr ${c.args.map((a) => (a === '' ? "''" : a.length > 30 ? `${a.slice(0, 12)}…` : a)).join(' ')}`;
     it(`#${index + 1} ${title}${where} → ${c.code}`, async () => {
       const b = c.via?.kind === 'overlap' ? cold : box;

@@ -5,19 +5,21 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, sh, MINICTR_BIN, HOST_IP } from './sandbox.js';
+import { firewallProbe } from './firewall-probe.js';
+import { Sandbox, eventually, isRoot, sh, MINICTR_BIN, HOST_IP, type FirewallName } from './sandbox.js';
 
 const STEPS = ['created', 'network-recorded', 'network-step-1', 'network-step-4', 'network-step-6', 'spawned', 'started'];
 
-describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'needs root' }, () => {
-  const box = new Sandbox();
+for (const firewall of ['iptables', 'nftables'] as FirewallName[]) describe(`crash safety: kill -9 of minictr during run (${firewall} firewall)`, { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox({ firewall });
+  const fw = firewallProbe(box, firewall);
   let baselineRules = '';
   before(async () => {
     await box.setup();
     // Let the network exist first, so each step below is a container's own step.
     const warm = await box.minictr(['run', '--rm', '-p', '9999:80', 'busybox', 'true']);
     assert.equal(warm.code, 0, warm.stderr);
-    baselineRules = (await box.host(['iptables-save'])).stdout.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
+    baselineRules = await fw.save();
   });
   after(() => box.cleanup());
 
@@ -57,8 +59,7 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
       assert.equal((await box.minictr(['ps', '-aq'])).stdout, '');
       const links = (await box.host(['ip', '-o', 'link'])).stdout;
       assert.doesNotMatch(links, /veth/);
-      const rules = (await box.host(['iptables-save'])).stdout.replace(/^#.*\n/gm, '').replace(/\[\d+:\d+\]/g, '');
-      assert.equal(rules, baselineRules);
+      assert.equal(await fw.save(), baselineRules);
       const netns = await readdir('/run/netns');
       assert.ok(!netns.includes(`minictr-${id.slice(0, 12)}`), 'its network namespace is gone');
       assert.deepEqual(await readdir(join(box.root, 'containers')), []);
@@ -97,7 +98,7 @@ describe('crash safety: kill -9 of minictr during run', { skip: !isRoot && 'need
     process.kill(rec.state.pid, 'SIGKILL');
     await eventually(async () => (await box.minictr(['inspect', '-f', '{{.State.Status}}', id])).stdout.trim() === 'exited', 10_000, 'exited');
     assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, /veth/, 'its veth is gone');
-    assert.doesNotMatch((await box.host(['iptables-save'])).stdout, /--dport 7073/, 'its rules are gone');
+    assert.doesNotMatch(await fw.save(), fw.hostPort(7073), 'its rules are gone');
     assert.equal((await box.minictr(['rm', id])).code, 0);
   });
 

@@ -1,15 +1,18 @@
 // User-defined networks: their own bridge and subnet, isolated from each other and from the
-// default network, with the same way out (MASQUERADE) and the same teardown.
+// default network, with the same way out (MASQUERADE) and the same teardown; once per firewall driver.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, isRoot, HOST_IP, WAN_IP } from './sandbox.js';
+import { firewallProbe } from './firewall-probe.js';
+import { Sandbox, isRoot, HOST_IP, WAN_IP, type FirewallName } from './sandbox.js';
 
-describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
-  const box = new Sandbox();
+for (const firewall of ['iptables', 'nftables'] as FirewallName[]) describe(`user-defined networks (${firewall} firewall)`, { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox({ firewall });
+  const fw = firewallProbe(box, firewall);
   let before_ = '';
-  // Rules and minictr's chains (an untouched namespace prints no tables at all, a used one empty ones).
-  const rules = async () =>
-    (await box.host(['iptables-save'])).stdout.split('\n').filter((l) => /^(-A |:MINICTR)/.test(l)).join('\n');
+  // Rules, and whatever names minictr (an untouched namespace prints no tables at all, a used one empty ones).
+  const rules = async () => (await fw.save()).split('\n').filter((l) => /^-A |minictr/i.test(l)).join('\n');
+  /** netb is made with the other driver: networks of both kinds side by side. */
+  const other: FirewallName = firewall === 'iptables' ? 'nftables' : 'iptables';
   const mc = (...args: string[]) => box.minictr(args);
   const ipOf = async (name: string) => (await mc('inspect', '-f', '{{.NetworkSettings.IPAddress}}', name)).stdout.trim();
 
@@ -21,7 +24,8 @@ describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
 
   it('network create picks a free subnet, or takes --subnet/--gateway, and refuses overlaps', async () => {
     assert.match((await mc('network', 'create', 'neta')).stdout, /^[0-9a-f]{64}\n$/);
-    assert.equal((await mc('network', 'create', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.254', 'netb')).code, 0);
+    assert.equal((await mc('network', 'create', '--subnet', '10.77.0.0/24', '--gateway', '10.77.0.254', '-o', `firewall=${other}`, 'netb')).code, 0);
+    assert.equal((await mc('network', 'inspect', '-f', '{{.Minictr.Firewall}} {{.Options.firewall}}', 'neta', 'netb')).stdout, `${firewall} <no value>\n${other} ${other}\n`);
     const ls = (await mc('network', 'ls')).stdout;
     assert.match(ls, /neta\s+bridge\s+local\s+minictr-[0-9a-f]{7}\s+172\.19\.0\.0\/16/);
     assert.match(ls, /netb\s+bridge\s+local\s+minictr-[0-9a-f]{7}\s+10\.77\.0\.0\/24/);
@@ -49,6 +53,9 @@ describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
     assert.notEqual((await mc('exec', 'b1', 'timeout', '3', 'wget', '-qO-', `http://${a1}/hostname`)).code, 0, 'netb cannot reach neta');
     assert.notEqual((await mc('exec', 'c1', 'timeout', '3', 'wget', '-qO-', `http://${a1}/hostname`)).code, 0, 'bridge cannot reach neta');
     assert.notEqual((await mc('exec', 'b1', 'ping', '-c1', '-W1', a1)).code, 0);
+    const b1 = await ipOf('b1');
+    assert.notEqual((await mc('exec', 'a2', 'ping', '-c1', '-W1', b1)).code, 0, `neta (${firewall}) cannot reach netb (${other})`);
+    assert.equal((await mc('exec', 'a2', 'ping', '-c1', '-W2', WAN_IP)).code, 0, 'the outside world is reachable from neta');
     assert.equal((await mc('exec', 'b1', 'ping', '-c1', '-W2', WAN_IP)).code, 0, 'the outside world is reachable');
   });
 
@@ -66,6 +73,25 @@ describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
     } finally {
       assert.equal((await mc('rm', '-f', 'pub')).code, 0);
     }
+  });
+
+  it('network update moves a running network to the other firewall driver, leaving none of the old rules', async () => {
+    const bridge = (await mc('network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'netb')).stdout.trim();
+    assert.match(bridge, /^minictr-[0-9a-f]{7}$/);
+    const moved = await mc('network', 'update', '-o', `firewall=${firewall}`, 'netb');
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal(moved.stdout, `netb: ${other} → ${firewall}\n`);
+    assert.equal((await mc('network', 'inspect', '-f', '{{.Minictr.Firewall}}', 'netb')).stdout, `${firewall}\n`);
+    const dumps = { iptables: (await box.host(['iptables-save'])).stdout, nftables: (await box.host(['nft', 'list', 'ruleset', 'inet'])).stdout };
+    assert.doesNotMatch(dumps[other], new RegExp(bridge), `${other} still holds rules of netb`);
+    assert.match(dumps[firewall], new RegExp(bridge), `${firewall} holds no rules of netb`);
+    const b1 = await ipOf('b1');
+    assert.equal((await mc('exec', 'b1', 'ping', '-c1', '-W2', WAN_IP)).code, 0, 'netb still reaches the outside world');
+    assert.notEqual((await mc('exec', 'a2', 'ping', '-c1', '-W1', b1)).code, 0, 'neta still cannot reach netb');
+    const inspect = (await mc('net', 'inspect')).stdout;
+    assert.match(inspect, /, 0 missing/, 'every planned rule is in place');
+    assert.doesNotMatch(inspect, /not in any plan/, 'no rule is left that no record plans');
+    assert.equal((await mc('network', 'update', '-o', `firewall=${firewall}`, 'netb')).stdout, `netb: already on ${firewall}\n`);
   });
 
   it('on a user-defined network containers find each other by name; on the default bridge they do not', async () => {

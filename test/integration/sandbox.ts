@@ -2,7 +2,7 @@
 // (minictr runs there, with its own --root) and one that plays the outside world,
 // joined by a veth pair. Nothing touches the real host's network.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, rmdir, symlink } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, readdir, rm, rmdir, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -74,7 +74,13 @@ export async function hostMountsNaming(text: string): Promise<string[]> {
   return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(text));
 }
 
+/** The firewall drivers minictr has; a sandbox can make one its default (its root's config.json). */
+export type FirewallName = 'iptables' | 'nftables';
+
 export class Sandbox {
+  /** `firewall`: written as the state dir's config.json, so every network made here gets it. */
+  constructor(readonly options: { firewall?: FirewallName } = {}) {}
+
   readonly prefix = `mt${randomBytes(3).toString('hex')}`;
   readonly hostNs = `${this.prefix}-host`;
   readonly wanNs = `${this.prefix}-wan`;
@@ -90,6 +96,7 @@ export class Sandbox {
     this.netnsBefore = new Set(await minictrNamespaces());
     this.cgroupsBefore = new Set(await minictrCgroups());
     this.root = await mkdtemp(join(tmpdir(), `${this.prefix}-root-`));
+    if (this.options.firewall) await writeFile(join(this.root, 'config.json'), JSON.stringify({ firewall: this.options.firewall }));
     const hv = `${this.prefix}h`;
     const wv = `${this.prefix}w`;
     const steps: string[][] = [

@@ -22,6 +22,7 @@ import {
   type Rule,
 } from './iptables.js';
 import { parseIptablesSave } from './iptables-save.js';
+import { forgetUdpFlowsOps } from './conntrack.js';
 
 /** iptables' complaints when what we delete is already gone. */
 export const GONE_RULE = /does a matching rule exist|Bad rule|No chain|doesn't exist|does not exist/;
@@ -91,18 +92,6 @@ function expect(rules: Rule[], owner: string): ExpectedRule[] {
 
 function rulesWhy(att: NetworkAttachment): string {
   return `remove the firewall rules of ${att.ip}`;
-}
-
-/** By HOST port: those are the flows' original destinations (Docker flushes by container port). */
-function forgetUdpFlowsOps(att: NetworkAttachment): Op[] {
-  const udpHostPorts = [...new Set(att.ports.filter((p) => p.proto === 'udp').map((p) => p.hostPort))];
-  return udpHostPorts.map((port) =>
-    command(
-      ['conntrack', '-D', '-p', 'udp', '--dport', String(port)],
-      `forget UDP flows to host port ${port}, so new datagrams are not sent to the removed container`,
-      { tolerate: /0 flow entries|not found/ },
-    ),
-  );
 }
 
 export const STANDING_OWNER = 'minictr (its chains and the jumps into them)';

@@ -30,7 +30,7 @@ const GOOD: DoctorFacts = {
     { dst: '172.18.0.0/16', dev: 'minictr0', protocol: 'kernel', scope: 'link' },
   ],
   resolvConf: '# generated\nsearch lan\nnameserver 192.168.1.1\n',
-  tools: ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount', 'conntrack'].map((name) => ({ name, found: true, version: `${name} 1.0` })),
+  tools: ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount', 'conntrack', 'nft'].map((name) => ({ name, found: true, version: `${name} 1.0` })),
   busybox: { path: '/bin/busybox', static: true, version: 'BusyBox v1.35.0' },
   filesystems: 'nodev\tsysfs\nnodev\toverlay\n\text4\n',
 };
@@ -52,13 +52,13 @@ test('a healthy host: every finding ok, exit 0', () => {
   const findings = evaluate(GOOD);
   assert.deepEqual(findings.filter((f) => f.status !== 'ok'), []);
   assert.deepEqual(findings.map((f) => f.check), [
-    'tool ip', 'tool iptables', 'tool iptables-restore', 'tool unshare', 'tool nsenter', 'tool mount', 'tool conntrack',
+    'tool ip', 'tool iptables', 'tool iptables-restore', 'tool unshare', 'tool nsenter', 'tool mount', 'tool conntrack', 'tool nft',
     'busybox', 'iptables backend', 'ip_forward', 'br_netfilter', 'FORWARD chain', 'firewalld', 'ufw', 'subnets', 'DNS', 'overlayfs',
   ]);
   assert.deepEqual(find(findings, 'iptables backend'), [
     { check: 'iptables backend', status: 'ok', summary: "minictr uses nf_tables (27 rules, 26 of them minictr's); nothing in legacy", consequence: '', fix: '' },
   ]);
-  assert.equal(find(findings, 'FORWARD chain')[0]?.summary, "policy DROP (Docker sets this); minictr's jumps come first, so containers are unaffected");
+  assert.equal(find(findings, 'FORWARD chain')[0]?.summary, "policy DROP (Docker sets this); minictr's jumps come first, so iptables-driver networks are unaffected");
   assert.equal(find(findings, 'subnets')[0]?.summary, 'bridge 172.18.0.0/16: no overlap with host routes or nameservers');
   assert.equal(exitCodeFor(findings), 0);
 });
@@ -139,4 +139,42 @@ test('rendering: one line per finding, consequence and fix under problems', () =
       '',
     ].join('\n'),
   );
+});
+
+const NFT_RULESET = `table ip filter {
+	chain FORWARD {
+		type filter hook forward priority filter; policy drop;
+	}
+}
+table inet firewalld {
+	chain filter_FORWARD {
+		type filter hook forward priority filter + 10; policy accept;
+		reject with icmpx admin-prohibited
+	}
+}
+table inet minictr {
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+		oifname vmap @fwd-in comment "minictr"
+	}
+}
+`;
+
+test('firewall drivers: which one new networks get, nft needed only when a network uses it, drops nftables cannot override', () => {
+  const iptablesOnly = evaluate({ ...GOOD, firewall: { name: 'iptables', from: 'the default' }, networkFirewalls: [{ name: 'bridge', firewall: 'iptables' }], tools: GOOD.tools.filter((t) => t.name !== 'nft') });
+  assert.deepEqual(find(iptablesOnly, 'tool nft').map((f) => f.status), ['ok']);
+  assert.equal(find(iptablesOnly, 'firewall driver')[0]?.summary, 'new networks get iptables (the default); iptables: bridge; nftables: none');
+  const needsNft = evaluate({ ...GOOD, firewall: { name: 'nftables', from: 'MINICTR_FIREWALL' }, networkFirewalls: [{ name: 'bridge', firewall: 'iptables' }], tools: GOOD.tools.filter((t) => t.name !== 'nft') });
+  assert.deepEqual(find(needsNft, 'tool nft').map((f) => f.status), ['blocker']);
+  assert.equal(exitCodeFor(needsNft), 1);
+
+  const mixed = evaluate({ ...GOOD, firewall: { name: 'iptables', from: 'the default' }, networkFirewalls: [{ name: 'bridge', firewall: 'iptables' }, { name: 'web', firewall: 'nftables' }], nftRuleset: NFT_RULESET });
+  assert.equal(find(mixed, 'other nftables rules')[0]?.summary, 'inet firewalld (firewalld)');
+  const drop = find(mixed, 'forward drop vs nftables')[0];
+  assert.equal(drop?.status, 'warn');
+  assert.equal(drop?.summary, 'iptables FORWARD policy DROP; networks on nftables: web');
+  assert.match(drop?.fix ?? '', /iptables -I FORWARD -i minictr\+ -j ACCEPT/);
+
+  const bad = evaluate({ ...GOOD, firewall: { name: '?', from: 'invalid firewall "ufw" (MINICTR_FIREWALL): choose iptables or nftables' } });
+  assert.equal(find(bad, 'firewall driver')[0]?.status, 'warn');
 });
