@@ -4,9 +4,9 @@ PREFIX ?= /usr/local
 # the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim; socat and iperf3 are for tests and bench,
 # docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests;
 # containerd (ctr, with runc), podman and the reference CNI plugins (host-local, bridge, portmap) drive
-# bin/minictr-cni in its tests and bench.
+# bin/minictr-cni in its tests and bench; the docker CLI (docker.io) and python3-docker drive `minictr serve`.
 APT_PACKAGES := iproute2 iptables nftables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev
-TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins
+TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins docker.io python3-docker
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean
 
@@ -48,11 +48,11 @@ endef
 deps:
 	$(call apt_install,$(APT_PACKAGES))
 
-# The tests start their own registry on 127.0.0.1 and their own containerd in the sandbox; the
+# The tests start their own registry on 127.0.0.1, their own containerd and minictr serve in the sandbox; the
 # packaged services are not wanted running.
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
-	@if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry containerd >/dev/null 2>&1 || true; fi
+	@if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry containerd docker docker.socket >/dev/null 2>&1 || true; fi
 
 # The front door: what is missing, the build, then one container with a published port, shown
 # step by step and removed (bin/minictr-demo; DEMO_PORT=N for another host port than 5005).

@@ -15,8 +15,20 @@ export async function listNetworks(rt: Runtime, res: ServerResponse): Promise<vo
   sendJson(res, 200, docs);
 }
 
-export async function inspectNetworkDoc(rt: Runtime, res: ServerResponse, name: string): Promise<void> {
-  sendJson(res, 200, await rt.inspectNetwork(name));
+/** A network as the API names it: by name, id, or a unique id prefix (as dockerd finds one). */
+async function networkName(rt: Runtime, ref: string): Promise<string> {
+  const nets = await rt.listNetworks();
+  const byName = nets.find((n) => n.name === ref);
+  if (byName) return byName.name;
+  const byId = nets.filter((n) => n.id === ref || (ref.length >= 1 && n.id.startsWith(ref)));
+  if (byId.length === 1 && byId[0]) return byId[0].name;
+  if (byId.length > 1) throw new ApiError(400, `network ${ref} is ambiguous (${byId.length} matches found)`);
+  // Built-in modes (bridge, host, none) are answered by the library under their own names.
+  return ref;
+}
+
+export async function inspectNetworkDoc(rt: Runtime, res: ServerResponse, ref: string): Promise<void> {
+  sendJson(res, 200, await rt.inspectNetwork(await networkName(rt, ref)));
 }
 
 export async function createNetworkFromBody(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -32,8 +44,8 @@ export async function createNetworkFromBody(rt: Runtime, req: IncomingMessage, r
   sendJson(res, 201, { Id: net.id, Warning: '' });
 }
 
-export async function removeNetworkNamed(rt: Runtime, res: ServerResponse, name: string): Promise<void> {
-  await rt.removeNetwork(name);
+export async function removeNetworkNamed(rt: Runtime, res: ServerResponse, ref: string): Promise<void> {
+  await rt.removeNetwork(await networkName(rt, ref));
   sendEmpty(res, 204);
 }
 

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { Sandbox, HOST_IP, MINICTR_BIN, eventually, isRoot, sh } from './sandbox.js';
 import { Terminal } from './terminal.js';
 
-const hasDocker = (await sh(['sh', '-c', 'command -v docker'])).code === 0;
+const hasDocker = (await sh(['sh', '-c', 'command -v docker && /usr/bin/python3 -c "import docker"'])).code === 0;
 
-describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot && 'needs root') || (!hasDocker && 'needs the docker CLI (docker.io)') }, () => {
+describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot && 'needs root') || (!hasDocker && 'needs the docker CLI (docker.io) and python3-docker') }, () => {
   const box = new Sandbox();
   let socket = '';
   let server: ReturnType<Sandbox['background']> | undefined;
@@ -97,6 +97,31 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
       await term.close();
     }
     await ok('rm', '-f', 'ex');
+  });
+
+  it('the Docker SDK for Python (python3-docker): containers.run, logs, remove(force=True), networks.create', async () => {
+    const script = [
+      'import docker, sys',
+      'c = docker.DockerClient(base_url=sys.argv[1])',
+      "print(c.containers.run('busybox', ['sh', '-c', 'echo from-sdk'], network_mode='none', remove=True).decode(), end='')",
+      "ct = c.containers.run('busybox', ['sh', '-c', 'echo bg; sleep 300'], network_mode='none', detach=True, name='sdk1', labels={'team': 'a'})",
+      'ct.reload()',
+      "print(ct.status, ct.labels['team'])",
+      'import time',
+      'for _ in range(100):',
+      "    if ct.logs(): break",
+      '    time.sleep(0.05)',
+      "print(ct.logs().decode(), end='')",
+      "net = c.networks.create('sdknet')",
+      "print(sorted(n.name for n in c.networks.list()))",
+      'ct.remove(force=True)',
+      'net.remove()',
+      'print(len(c.containers.list(all=True)))',
+    ].join('\n');
+    const r = await sh(['/usr/bin/python3', '-c', script, `unix://${socket}`], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "from-sdk\nrunning a\nbg\n['bridge', 'sdknet']\n0\n");
+    assert.doesNotMatch((await mc('network', 'ls')).stdout, /sdknet/);
   });
 
   it('a container made with the minictr CLI is one docker sees and removes', async () => {
