@@ -736,6 +736,40 @@ async function consoleCost(): Promise<void> {
   }
 }
 
+// ---- the Engine API: docker run through minictr serve beside minictr run (issue #14)
+
+async function apiCost(): Promise<void> {
+  if (!(await which('docker'))) {
+    note('api: skipped, no docker CLI (apt-get install docker.io)');
+    return;
+  }
+  progress(`api: ${cfg.reps} rounds of docker run --rm through minictr serve beside minictr run --rm`);
+  const socket = join(sb.root, 'bench-api.sock');
+  const server = sb.background('host', ['env', ...Object.entries(SUDO_ENV).map(([k, v]) => `${k}=${v ?? ''}`), process.execPath, MINICTR, '--root', sb.root, 'serve', '--host', `unix://${socket}`]);
+  try {
+    const docker = (args: string[]): Promise<Timed> => timed(['docker', ...args], { env: { ...SUDO_ENV, DOCKER_HOST: `unix://${socket}` }, timeoutMs: 60_000 });
+    for (let i = 0; i < 100 && (await docker(['version'])).code !== 0; i++) await new Promise((r) => setTimeout(r, 100));
+    const viaApi: number[] = [];
+    const viaCli: number[] = [];
+    const args = ['run', '--rm', '--network', 'none', 'busybox', 'true'];
+    for (let rep = 0; rep < cfg.reps && timeLeft() > 0; rep++) {
+      const a = await docker(args);
+      if (a.code === 0) viaApi.push(a.ms);
+      else note(`api: docker ${args.join(' ')} failed: ${firstLine(a.stderr)}`);
+      const c = await mc(args);
+      if (c.code === 0) viaCli.push(c.ms);
+    }
+    // nsenter and env exec the server in place: the pid is the server's.
+    const idleMb = server.pid ? await rssMb(server.pid) : undefined;
+    rows.push({ section: 'api', item: 'docker run --rm --network none busybox true, through minictr serve', unit: 'ms', summary: summarize(viaApi) });
+    rows.push({ section: 'api', item: 'minictr run --rm --network none busybox true, same rounds', unit: 'ms', summary: summarize(viaCli) });
+    rows.push({ section: 'api', item: 'minictr serve, idle after those runs, RSS', unit: 'MB', ...(idleMb !== undefined ? { value: idleMb } : {}) });
+    results['api'] = { viaApi, viaCli, idleMb };
+  } finally {
+    server.kill('SIGTERM');
+  }
+}
+
 // ---- the init script alone, and a what-if with busybox sh
 
 async function initScript(): Promise<void> {
@@ -1715,6 +1749,7 @@ async function main(): Promise<number> {
     ['init', initScript],
     ['cgroup', cgroupCost],
     ['console', consoleCost],
+    ['api', apiCost],
     ['many', many],
     ['serving', serving],
     ['iperf', dataPath],
