@@ -12,6 +12,7 @@ import { relay, type RelayStreams } from '../runtime/relay.js';
 import { parseLogTime, parseTail } from '../runtime/json-log.js';
 import { ApiError, queryFilters, queryFlag, readJson, sendEmpty, sendJson } from './http.js';
 import { streamWriter } from './streams.js';
+import type { EventBus } from './events.js';
 import { listEntry, specFromCreate, type CreateBody } from './translate.js';
 
 /** An attach that came before its container started (`docker run` attaches, then starts). */
@@ -28,12 +29,21 @@ export class ContainerApi {
   /** Exit statuses of containers whose exit this server handles (a removed one has no record left). */
   private readonly exits = new Map<string, Promise<number | undefined>>();
 
-  constructor(private readonly rt: Runtime, private readonly say: (line: string) => void) {}
+  constructor(private readonly rt: Runtime, private readonly events: EventBus, private readonly say: (line: string) => void) {}
 
   async create(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const body = (await readJson<CreateBody>(req)) ?? {};
     const record = await this.rt.create(specFromCreate(body, query.get('name') ?? undefined), { progress: devNull() });
+    this.events.emit('create', record);
     sendJson(res, 201, { Id: record.id, Warnings: [] });
+  }
+
+  /** POST /containers/prune: every container that is not running. */
+  async prune(res: ServerResponse): Promise<void> {
+    const stopped = (await this.rt.list(true)).filter((r) => r.state.status !== 'running');
+    const { removed } = await this.rt.removeMany(stopped.map((r) => r.id), { force: false, volumes: false });
+    for (const r of removed) this.events.emit('destroy', r.record);
+    sendJson(res, 200, { ContainersDeleted: removed.map((r) => r.record.id), SpaceReclaimed: 0 });
   }
 
   async list(res: ServerResponse, query: URLSearchParams): Promise<void> {
@@ -55,7 +65,8 @@ export class ContainerApi {
     if (record.state.status === 'running') return sendEmpty(res, 304);
     const attach = this.pending.get(record.id);
     if (!attach) {
-      await this.rt.start(record.id, { foreground: false });
+      const started = await this.rt.start(record.id, { foreground: false });
+      this.events.emit('start', started.record);
       return sendEmpty(res, 204);
     }
     this.pending.delete(record.id);
@@ -69,13 +80,20 @@ export class ContainerApi {
       attach.socket.end();
       throw err;
     }
+    this.events.emit('start', started.record);
     sendEmpty(res, 204);
     if (started.console) void this.serveAttach(started.record, started.console, attach);
     const monitor = started.monitor;
     if (monitor) {
       this.exits.set(record.id, new Promise((resolve) => {
         monitor.once('exit', () => {
-          void this.rt.handleExit(record.id).then((done) => resolve(done?.record.state.exitCode), (err: unknown) => {
+          void this.rt.handleExit(record.id).then((done) => {
+            if (done) {
+              this.events.emit('die', done.record, { exitCode: String(done.record.state.exitCode) });
+              if (record.hostConfig.autoRemove) this.events.emit('destroy', done.record);
+            }
+            resolve(done?.record.state.exitCode);
+          }, (err: unknown) => {
             this.say(`exit handling of ${record.id.slice(0, 12)} failed: ${String(err)}`);
             resolve(undefined);
           });
@@ -174,7 +192,8 @@ export class ContainerApi {
   }
 
   async remove(res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {
-    await this.rt.remove(ref, { force: queryFlag(query, 'force'), volumes: queryFlag(query, 'v') });
+    const { record } = await this.rt.remove(ref, { force: queryFlag(query, 'force'), volumes: queryFlag(query, 'v') });
+    this.events.emit('destroy', record);
     sendEmpty(res, 204);
   }
 

@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Runtime } from '../runtime/runtime.js';
 import { ContainerApi } from './containers.js';
 import { ExecApi } from './exec.js';
+import { EventBus } from './events.js';
 import { ApiError, sendError, sendJson, statusOf } from './http.js';
 import { inspectImage, listImages, pullImage, removeImage } from './images.js';
 import { createNetworkFromBody, inspectNetworkDoc, listNetworks, pruneNetworksNow, removeNetworkNamed } from './networks.js';
@@ -56,7 +57,8 @@ async function skipBody(socket: Duplex, head: Buffer, length: number): Promise<v
 }
 
 export function createApiServer(rt: Runtime, say: (line: string) => void): Server {
-  const containers = new ContainerApi(rt, say);
+  const events = new EventBus(rt);
+  const containers = new ContainerApi(rt, events, say);
   const execs = new ExecApi(rt);
   const routes: Route[] = [
     { method: 'GET', path: /^\/_ping$/, handler: async (_q, res) => ping(res) },
@@ -78,6 +80,15 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
     { method: 'POST', path: new RegExp(`^/exec/${ID}/start$`), handler: (req, res, p) => execs.startDetached(req, res, p[0] ?? '') },
     { method: 'POST', path: new RegExp(`^/exec/${ID}/resize$`), handler: async (_req, res, p, q) => execs.resize(res, p[0] ?? '', q) },
     { method: 'GET', path: new RegExp(`^/exec/${ID}/json$`), handler: async (_req, res, p) => execs.inspect(res, p[0] ?? '') },
+    { method: 'POST', path: /^\/containers\/prune$/, handler: (_req, res) => containers.prune(res) },
+    { method: 'GET', path: /^\/events$/, handler: (_req, res, _p, q) => events.stream(res, q) },
+    // minictr keeps no dangling images and no build cache: nothing to prune there.
+    { method: 'POST', path: /^\/images\/prune$/, handler: async (_req, res) => sendJson(res, 200, { ImagesDeleted: [], SpaceReclaimed: 0 }) },
+    { method: 'POST', path: /^\/build\/prune$/, handler: async (_req, res) => sendJson(res, 200, { CachesDeleted: [], SpaceReclaimed: 0 }) },
+    { method: 'POST', path: /^\/volumes\/prune$/, handler: async (_req, res) => {
+      const pruned = await rt.pruneVolumes(false);
+      sendJson(res, 200, { VolumesDeleted: pruned.names, SpaceReclaimed: pruned.reclaimed });
+    } },
     { method: 'GET', path: /^\/images\/json$/, handler: (_req, res) => listImages(rt, res) },
     { method: 'POST', path: /^\/images\/create$/, handler: (_req, res, _p, q) => pullImage(rt, res, q) },
     { method: 'GET', path: /^\/images\/(.+)\/json$/, handler: (_req, res, p) => inspectImage(rt, res, p[0] ?? '') },

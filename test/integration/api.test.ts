@@ -2,6 +2,7 @@
 // sandbox's state dir; what it makes is minictr's own (minictr ps sees it, and back).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { Sandbox, HOST_IP, MINICTR_BIN, eventually, isRoot, sh } from './sandbox.js';
@@ -122,6 +123,30 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "from-sdk\nrunning a\nbg\n['bridge', 'sdknet']\n0\n");
     assert.doesNotMatch((await mc('network', 'ls')).stdout, /sdknet/);
+  });
+
+  it('docker events streams create, start, die and destroy (of the CLI\'s containers too); docker system prune removes the stopped', async () => {
+    const listener = spawn('env', [`DOCKER_HOST=unix://${socket}`, 'docker', 'events', '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let seen = '';
+    listener.stdout?.on('data', (d: Buffer) => { seen += d.toString(); });
+    try {
+      // The listener is in once an event reaches it.
+      await eventually(async () => {
+        await docker('run', '--rm', '--network', 'none', '--name', 'ping-events', 'busybox', 'true');
+        return seen.includes('destroy ping-events');
+      }, 20_000, 'the events listener');
+      await ok('run', '--network', 'none', '--name', 'evt', 'busybox', 'true');
+      assert.equal((await mc('run', '-d', '--name', 'evcli', '--network', 'none', 'busybox', 'sleep', '300')).code, 0);
+      await eventually(async () => seen.includes('start evcli'), 10_000, "the CLI's container to be seen starting");
+      await mc('rm', '-f', 'evcli');
+      await eventually(async () => seen.includes('destroy evcli'), 10_000, "the CLI's container to be seen going");
+      assert.match(seen, /^create evt\nstart evt\ndie evt\n/m);
+      assert.match((await ok('system', 'prune', '-f')).stdout, /Deleted Containers:\n[0-9a-f]{64}/);
+      await eventually(async () => seen.includes('destroy evt'), 10_000, 'the prune to be an event');
+      assert.equal((await mc('ps', '-aq')).stdout, '');
+    } finally {
+      listener.kill('SIGKILL');
+    }
   });
 
   it('a container made with the minictr CLI is one docker sees and removes', async () => {
