@@ -1,17 +1,29 @@
 // The Engine API's network endpoints: list, inspect, create, remove, prune.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../runtime/runtime.js';
-import { ApiError, readJson, sendEmpty, sendJson } from './http.js';
+import { ApiError, queryFilters, readJson, sendEmpty, sendJson } from './http.js';
 
 interface CreateNetworkBody {
   Name?: unknown;
+  Labels?: unknown;
   Driver?: unknown;
   IPAM?: { Config?: { Subnet?: unknown; Gateway?: unknown }[] } | null;
 }
 
-export async function listNetworks(rt: Runtime, res: ServerResponse): Promise<void> {
+/** GET /networks[?filters={"name":[…],"label":["k" or "k=v"],"id":[…]}]. */
+export async function listNetworks(rt: Runtime, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  const filters = queryFilters(query);
   const docs = [];
-  for (const net of await rt.listNetworks()) docs.push(await rt.inspectNetwork(net.name));
+  for (const net of await rt.listNetworks()) {
+    const labels = net.labels ?? {};
+    if (filters['name'] && !filters['name'].some((n) => net.name.includes(n))) continue;
+    if (filters['id'] && !filters['id'].some((i) => net.id.startsWith(i))) continue;
+    if (filters['label'] && !filters['label'].every((l) => {
+      const cut = l.indexOf('=');
+      return cut < 0 ? l in labels : labels[l.slice(0, cut)] === l.slice(cut + 1);
+    })) continue;
+    docs.push(await rt.inspectNetwork(net.name));
+  }
   sendJson(res, 200, docs);
 }
 
@@ -36,8 +48,12 @@ export async function createNetworkFromBody(rt: Runtime, req: IncomingMessage, r
   if (typeof body.Name !== 'string' || body.Name === '') throw new ApiError(400, 'a network needs a Name');
   if (body.Driver !== undefined && body.Driver !== 'bridge' && body.Driver !== '') throw new ApiError(400, `network driver "${String(body.Driver)}" is not supported: minictr makes bridge networks`);
   const ipam = body.IPAM?.Config?.[0];
+  const labels = body.Labels && typeof body.Labels === 'object' && !Array.isArray(body.Labels)
+    ? Object.fromEntries(Object.entries(body.Labels as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
+    : {};
   const net = await rt.createNetwork({
     name: body.Name,
+    labels,
     ...(typeof ipam?.Subnet === 'string' && ipam.Subnet ? { subnet: ipam.Subnet } : {}),
     ...(typeof ipam?.Gateway === 'string' && ipam.Gateway ? { gateway: ipam.Gateway } : {}),
   });

@@ -214,6 +214,8 @@ export interface NetworkRecord {
   firewall?: FirewallName;
   /** `network create -o KEY=VALUE` as given (Docker echoes them in `network inspect`'s Options). */
   options?: Record<string, string>;
+  /** `network create --label` (compose finds its networks by theirs). */
+  labels?: Record<string, string>;
   bridge: string;
   subnet: string;
   gateway: string;

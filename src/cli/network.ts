@@ -1,6 +1,7 @@
 // `network ls|inspect|rm|prune|reload`: bridge networks and minictr's firewall rules.
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
+import { parseLabels } from '../runtime/options.js';
 import { print, runtimeFor, warn } from './context.js';
 import { formatTable } from './table.js';
 import { compileTemplate } from './template.js';
@@ -30,9 +31,10 @@ export function registerNetworkCommands(program: Command): void {
     .option('--subnet <cidr>', 'subnet, e.g. 172.30.0.0/16 (default: the first free one)')
     .option('--gateway <ip>', 'gateway address on the bridge (default: the first host address)')
     .option('-o, --opt <key=value>', 'driver option: firewall=iptables|nftables (default: $MINICTR_FIREWALL, the state dir\'s config.json, else iptables)', collectOption, [])
+    .option('--label <key=value>', 'set a label on the network (repeatable)', collectOption, [])
     .option('--explain', 'print each host command as it runs')
     .argument('<name>')
-    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; opt: string[]; explain?: boolean }) {
+    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; opt: string[]; label: string[]; explain?: boolean }) {
       if (opts.driver !== 'bridge') {
         throw new MinictrError('E_BAD_DRIVER', `network driver "${opts.driver}" is not supported; minictr has bridge only`);
       }
@@ -42,6 +44,7 @@ export function registerNetworkCommands(program: Command): void {
         ...(opts.subnet ? { subnet: opts.subnet } : {}),
         ...(opts.gateway ? { gateway: opts.gateway } : {}),
         ...(opts.opt.length > 0 ? { options: parseOptions(opts.opt) } : {}),
+        ...(opts.label.length > 0 ? { labels: parseLabels(opts.label) } : {}),
       });
       print(net.id);
     });

@@ -153,6 +153,7 @@ export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]
     Driver: net.driver,
     IPAM: { Driver: 'default', Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
     Options: { 'com.docker.network.bridge.name': net.bridge, ...(net.options ?? {}) },
+    Labels: net.labels ?? {},
     Minictr: { Firewall: net.firewall ?? DEFAULT_FIREWALL },
     Containers: Object.fromEntries(
       containers

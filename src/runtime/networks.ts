@@ -134,6 +134,8 @@ export interface CreateNetworkRequest {
   gateway?: string;
   /** `-o KEY=VALUE` (`firewall=iptables|nftables`), echoed in `network inspect`'s Options. */
   options?: Record<string, string>;
+  /** `--label K=V`, shown in `network inspect` and matched by `network ls --filter label=`. */
+  labels?: Record<string, string>;
 }
 
 /** The -o keys minictr understands; Docker's bridge driver ignores unknown ones, minictr refuses them. */
@@ -168,6 +170,7 @@ export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkR
     const net: NetworkRecord = {
       schemaVersion: 1, name, id, driver: 'bridge', firewall, bridge: `minictr-${id.slice(0, 7)}`,
       subnet, gateway, created: new Date().toISOString(), ...(Object.keys(options).length > 0 ? { options } : {}),
+      ...(request.labels && Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
     };
     checkSubnetFree(subnet, others, routes, net.bridge);
     await store.saveNetwork(net);

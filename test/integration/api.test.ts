@@ -100,7 +100,7 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     await ok('rm', '-f', 'ex');
   });
 
-  it('the Docker SDK for Python (python3-docker): containers.run, logs, remove(force=True), networks.create', async () => {
+  it('the Docker SDK for Python (python3-docker): containers.run, logs, remove(force=True), networks.create with labels, found by label', async () => {
     const script = [
       'import docker, sys',
       'c = docker.DockerClient(base_url=sys.argv[1])',
@@ -113,15 +113,16 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
       "    if ct.logs(): break",
       '    time.sleep(0.05)',
       "print(ct.logs().decode(), end='')",
-      "net = c.networks.create('sdknet')",
+      "net = c.networks.create('sdknet', labels={'com.example.project': 'demo'})",
       "print(sorted(n.name for n in c.networks.list()))",
+      "print([n.name for n in c.networks.list(filters={'label': 'com.example.project=demo'})], net.attrs['Labels'])",
       'ct.remove(force=True)',
       'net.remove()',
       'print(len(c.containers.list(all=True)))',
     ].join('\n');
     const r = await sh(['/usr/bin/python3', '-c', script, `unix://${socket}`], { timeoutMs: 60_000 });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, "from-sdk\nrunning a\nbg\n['bridge', 'sdknet']\n0\n");
+    assert.equal(r.stdout, "from-sdk\nrunning a\nbg\n['bridge', 'sdknet']\n['sdknet'] {'com.example.project': 'demo'}\n0\n");
     assert.doesNotMatch((await mc('network', 'ls')).stdout, /sdknet/);
   });
 
