@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 # containerd (ctr, with runc), podman and the reference CNI plugins (host-local, bridge, portmap) drive
 # bin/minictr-cni in its tests and bench; the docker CLI (docker.io) and python3-docker drive `minictr serve`.
 APT_PACKAGES := iproute2 iptables nftables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev
-TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins docker.io python3-docker
+TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins docker.io python3-docker docker-compose
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean
 

@@ -25,8 +25,8 @@ export async function listImages(rt: Runtime, res: ServerResponse): Promise<void
 }
 
 export async function inspectImage(rt: Runtime, res: ServerResponse, ref: string): Promise<void> {
-  const image = await rt.images.find(ref);
-  if (!image) throw new ApiError(404, `No such image: ${ref}`);
+  // As `run` does: the default busybox image is built from the host the first time it is named.
+  const image = await rt.images.resolve(ref);
   sendJson(res, 200, {
     ...summary(image),
     Config: image.config,

@@ -68,3 +68,22 @@ export async function removeNetworkNamed(rt: Runtime, res: ServerResponse, ref: 
 export async function pruneNetworksNow(rt: Runtime, res: ServerResponse): Promise<void> {
   sendJson(res, 200, { NetworksDeleted: await rt.pruneNetworks() });
 }
+
+interface ConnectBody {
+  Container?: unknown;
+  EndpointConfig?: { Aliases?: unknown } | null;
+}
+
+/** POST /networks/{id}/connect and /disconnect, for containers that are not running (what compose 1.x does to new ones). */
+export async function connectNetwork(rt: Runtime, req: IncomingMessage, res: ServerResponse, ref: string, connect: boolean): Promise<void> {
+  const body = (await readJson<ConnectBody>(req)) ?? {};
+  if (typeof body.Container !== 'string' || body.Container === '') throw new ApiError(400, 'give the Container to connect');
+  const name = await networkName(rt, ref);
+  if (connect) {
+    const aliases = Array.isArray(body.EndpointConfig?.Aliases) ? body.EndpointConfig.Aliases.map(String) : [];
+    await rt.connectStopped(body.Container, name, aliases);
+  } else {
+    await rt.disconnectStopped(body.Container, name);
+  }
+  sendEmpty(res, 200);
+}

@@ -9,7 +9,7 @@ import { ExecApi } from './exec.js';
 import { EventBus } from './events.js';
 import { ApiError, sendError, sendJson, statusOf } from './http.js';
 import { inspectImage, listImages, pullImage, removeImage } from './images.js';
-import { createNetworkFromBody, inspectNetworkDoc, listNetworks, pruneNetworksNow, removeNetworkNamed } from './networks.js';
+import { connectNetwork, createNetworkFromBody, inspectNetworkDoc, listNetworks, pruneNetworksNow, removeNetworkNamed } from './networks.js';
 import { API_VERSION, infoDoc, pingHeaders, versionDoc } from './system.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], query: URLSearchParams) => Promise<void>;
@@ -97,6 +97,8 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
     { method: 'POST', path: /^\/networks\/create$/, handler: (req, res) => createNetworkFromBody(rt, req, res) },
     { method: 'POST', path: /^\/networks\/prune$/, handler: (_req, res) => pruneNetworksNow(rt, res) },
     { method: 'GET', path: new RegExp(`^/networks/${ID}$`), handler: (_req, res, p) => inspectNetworkDoc(rt, res, p[0] ?? '') },
+    { method: 'POST', path: new RegExp(`^/networks/${ID}/connect$`), handler: (req, res, p) => connectNetwork(rt, req, res, p[0] ?? '', true) },
+    { method: 'POST', path: new RegExp(`^/networks/${ID}/disconnect$`), handler: (req, res, p) => connectNetwork(rt, req, res, p[0] ?? '', false) },
     { method: 'DELETE', path: new RegExp(`^/networks/${ID}$`), handler: (_req, res, p) => removeNetworkNamed(rt, res, p[0] ?? '') },
   ];
 

@@ -19,6 +19,7 @@ export interface CreateBody {
   OpenStdin?: unknown;
   Labels?: unknown;
   ExposedPorts?: unknown;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: unknown } | null> | null } | null;
   HostConfig?: {
     PortBindings?: unknown;
     PublishAllPorts?: unknown;
@@ -119,6 +120,8 @@ export function specFromCreate(body: CreateBody, name: string | undefined): Cont
   const logDriver = str(log['Type'], 'LogConfig.Type');
   const mounts = (Array.isArray(host.Mounts) ? host.Mounts : []) as Record<string, unknown>[];
   const published = portSpecs(host.PortBindings);
+  const endpoints = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {});
+  const aliases = endpoints.flatMap((e) => strings(e?.Aliases, 'EndpointsConfig.Aliases') ?? []);
   return {
     image,
     ...(name ? { name } : {}),
@@ -150,6 +153,7 @@ export function specFromCreate(body: CreateBody, name: string | undefined): Cont
     volumesFrom: strings(host.VolumesFrom, 'HostConfig.VolumesFrom') ?? [],
     resources,
     labels,
+    ...(aliases.length > 0 ? { networkAliases: aliases } : {}),
     ...(logDriver ? { logDriver } : {}),
     logOpts: Object.entries(record(log['Config'], 'LogConfig.Config')).map(([k, v]) => `${k}=${String(v)}`),
   };

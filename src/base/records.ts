@@ -59,6 +59,8 @@ export interface ContainerConfig {
   user?: string;
   /** `-l, --label` and the image's labels (Docker's Config.Labels); absent in records made before labels. */
   labels?: Record<string, string>;
+  /** `--network-alias` (the API's EndpointsConfig Aliases): more names its network's peers find it by. */
+  networkAliases?: string[];
 }
 
 export interface HostConfig {

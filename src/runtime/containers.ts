@@ -59,6 +59,8 @@ export interface ContainerSpec {
   readOnly?: boolean;
   /** `--init`: a tiny init (tini) as PID 1 that reaps zombies and forwards signals. */
   init?: boolean;
+  /** More names the container's network peers find it by (`--network-alias`, compose's service name). */
+  networkAliases?: string[];
   /** `--log-driver` (json-file or none) and `--log-opt key=value`, as given. */
   logDriver?: string;
   logOpts?: string[];
@@ -121,6 +123,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       interactive: spec.interactive ?? false,
       ...(user ? { user } : {}),
       labels: { ...spec.labels },
+      ...(spec.networkAliases?.length ? { networkAliases: [...spec.networkAliases] } : {}),
     },
     hostConfig: {
       networkMode: spec.network ?? 'bridge',
@@ -253,7 +256,7 @@ export async function syncHosts(ctx: RuntimeContext, network: string): Promise<v
     members.map((r) => {
       const peers = members
         .filter((o) => o.id !== r.id && o.network)
-        .map((o) => ({ ip: o.network?.ip ?? '', names: [...new Set([o.name, o.config.hostname])] }));
+        .map((o) => ({ ip: o.network?.ip ?? '', names: [...new Set([o.name, o.config.hostname, ...(o.config.networkAliases ?? [])])] }));
       return rewriteHosts(ctx.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, peers)).catch(() => undefined);
     }),
   );

@@ -2,6 +2,7 @@
 import { humanDuration, timeAgo } from '../base/human.js';
 import type { ContainerRecord, MountPoint, NetworkRecord, PortMapping, Resources } from '../base/records.js';
 import { DEFAULT_FIREWALL } from '../network/drivers.js';
+import { DEFAULT_NETWORK } from '../network/names.js';
 
 function portKey(p: { containerPort: number; proto: string }): string {
   return `${p.containerPort}/${p.proto}`;
@@ -48,7 +49,6 @@ export function dockerStatus(record: ContainerRecord): string {
   return record.state.status === 'running' && record.state.paused ? 'paused' : record.state.status;
 }
 
-/** Docker's inspect document; `logPath` is where the json-file log is (Docker's LogPath). */
 /** The STATUS column and the API's `Status`: "Up 3 minutes (Paused)", "Exited (0) 2 hours ago", "Created". */
 export function statusText(record: ContainerRecord, now: Date): string {
   const s = record.state;
@@ -58,6 +58,7 @@ export function statusText(record: ContainerRecord, now: Date): string {
   return 'Created';
 }
 
+/** Docker's inspect document; `logPath` is where the json-file log is (Docker's LogPath). */
 export function inspectContainer(record: ContainerRecord, logPath = ''): Record<string, unknown> {
   const s = record.state;
   const net = record.network;
@@ -72,6 +73,7 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       Gateway: net?.gateway ?? '',
       MacAddress: net?.mac ?? '',
       NetworkID: net?.network ?? mode,
+      Aliases: record.config.networkAliases ?? null,
     };
   }
   return {
@@ -152,9 +154,11 @@ export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]
     Scope: 'local',
     Driver: net.driver,
     IPAM: { Driver: 'default', Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
-    Options: { 'com.docker.network.bridge.name': net.bridge, ...(net.options ?? {}) },
+    // Docker names the bridge device in Options only for its default network (or when given with
+    // -o); compose compares a network's Options with its file's and recreates it on a difference.
+    Options: { ...(net.name === DEFAULT_NETWORK.name ? { 'com.docker.network.bridge.name': net.bridge } : {}), ...(net.options ?? {}) },
     Labels: net.labels ?? {},
-    Minictr: { Firewall: net.firewall ?? DEFAULT_FIREWALL },
+    Minictr: { Firewall: net.firewall ?? DEFAULT_FIREWALL, Bridge: net.bridge },
     Containers: Object.fromEntries(
       containers
         .filter((c) => c.network?.network === net.name)

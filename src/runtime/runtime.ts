@@ -23,6 +23,7 @@ import type { StatsSample } from '../cgroup/stats.js';
 import { finalizeExit, find, kill, list, remove, start, stop, wait, type RemoveOptions, type Removed, type StartOptions, type Started } from './lifecycle.js';
 import { streamLogs, type LogOptions, type LogTargets } from './logs.js';
 import { attachContainer, type AttachResult } from './attach-console.js';
+import { connectStopped, disconnectStopped } from './network-connect.js';
 import type { RelayStreams } from './relay.js';
 import { gatherNetView, gatherTopology } from './net-stack.js';
 import {
@@ -217,6 +218,12 @@ export class Runtime implements RuntimeContext {
     return inspectNetwork(await resolveNetwork(this.store, name), await list(this, false));
   }
   /** Networks no container uses, removed (after settling containers whose process ended). */
+  connectStopped(ref: string, network: string, aliases: readonly string[]): Promise<ContainerRecord> {
+    return connectStopped(this, ref, network, aliases);
+  }
+  disconnectStopped(ref: string, network: string): Promise<ContainerRecord> {
+    return disconnectStopped(this, ref, network);
+  }
   async pruneNetworks(): Promise<string[]> {
     await list(this, true);
     return pruneNetworks(this);

@@ -4,11 +4,14 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, HOST_IP, MINICTR_BIN, eventually, isRoot, sh } from './sandbox.js';
 import { Terminal } from './terminal.js';
 
 const hasDocker = (await sh(['sh', '-c', 'command -v docker && /usr/bin/python3 -c "import docker"'])).code === 0;
+const hasCompose = (await sh(['sh', '-c', 'command -v docker-compose'])).code === 0;
 
 describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot && 'needs root') || (!hasDocker && 'needs the docker CLI (docker.io) and python3-docker') }, () => {
   const box = new Sandbox();
@@ -147,6 +150,43 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
       assert.equal((await mc('ps', '-aq')).stdout, '');
     } finally {
       listener.kill('SIGKILL');
+    }
+  });
+
+  it('docker-compose 1.29: up -d of a web server and a client that reaches it by service name; ps, logs, exec; down leaves nothing', { skip: !hasCompose && 'needs docker-compose' }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'minictr-compose-'));
+    const compose = (...args: string[]) => sh(['env', `DOCKER_HOST=unix://${socket}`, 'docker-compose', '--project-directory', dir, '-p', 'demo', '-f', join(dir, 'docker-compose.yml'), ...args], { timeoutMs: 120_000 });
+    try {
+      await writeFile(join(dir, 'docker-compose.yml'), [
+        'version: "3"',
+        'services:',
+        '  web:',
+        '    image: busybox',
+        '    command: sh -c "mkdir -p /www && echo hello-compose > /www/index.html && httpd -f -p 80 -h /www"',
+        '    ports: ["5007:80"]',
+        '  client:',
+        '    image: busybox',
+        '    command: sh -c "until wget -qO- http://web/; do sleep 0.2; done; sleep 300"',
+        '',
+      ].join('\n'));
+      const up = await compose('up', '-d');
+      assert.equal(up.code, 0, up.stderr);
+      assert.match((await compose('ps')).stdout, /demo_web_1 .* Up .*0\.0\.0\.0:5007->80\/tcp/);
+      await eventually(async () => (await compose('logs', 'client')).stdout.includes('hello-compose'), 20_000, 'the client to reach web by its service name');
+      const page = await eventually(async () => {
+        const r = await box.wan(['timeout', '3', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:5007/`]);
+        return r.code === 0 ? r.stdout : undefined;
+      }, 15_000, 'the published port from outside');
+      assert.equal(page, 'hello-compose\n');
+      assert.equal((await compose('exec', '-T', 'web', 'cat', '/www/index.html')).stdout, 'hello-compose\n');
+      const down = await compose('down');
+      assert.equal(down.code, 0, down.stderr);
+      assert.equal((await mc('ps', '-aq')).stdout, '');
+      assert.doesNotMatch((await mc('network', 'ls')).stdout, /demo_default/);
+      assert.doesNotMatch((await box.host(['iptables-save'])).stdout, /5007/, 'no rule of the published port is left');
+    } finally {
+      await compose('down');
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -76,7 +76,7 @@ for (const firewall of ['iptables', 'nftables'] as FirewallName[]) describe(`use
   });
 
   it('network update moves a running network to the other firewall driver, leaving none of the old rules', async () => {
-    const bridge = (await mc('network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', 'netb')).stdout.trim();
+    const bridge = (await mc('network', 'inspect', '-f', '{{.Minictr.Bridge}}', 'netb')).stdout.trim();
     assert.match(bridge, /^minictr-[0-9a-f]{7}$/);
     const moved = await mc('network', 'update', '-o', `firewall=${firewall}`, 'netb');
     assert.equal(moved.code, 0, moved.stderr);
