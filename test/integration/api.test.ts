@@ -190,6 +190,28 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     }
   });
 
+  it('sixty concurrent docker run -d through the API: distinct addresses, all answer, all go with concurrent docker rm -f', async () => {
+    const n = 60;
+    const ids = await Promise.all(Array.from({ length: n }, async (_, i) => {
+      const r = await docker('run', '-d', '--name', `many${i}`, 'busybox', 'sh', '-c', `mkdir /w && echo c${i} > /w/index.html && httpd -f -p 80 -h /w`);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    }));
+    const ips = await Promise.all(ids.map(async (id) => (await ok('inspect', '-f', '{{.NetworkSettings.IPAddress}}', id)).stdout.trim()));
+    assert.equal(new Set(ips).size, n, 'every container has its own address');
+    for (const [i, ip] of ips.entries()) {
+      const page = await eventually(async () => {
+        const r = await box.host(['timeout', '3', 'busybox', 'wget', '-qO-', `http://${ip}/`]);
+        return r.code === 0 ? r.stdout : undefined;
+      }, 15_000, `container ${i} to answer`);
+      assert.equal(page, `c${i}\n`);
+    }
+    const removed = await Promise.all(ids.map((id) => docker('rm', '-f', id)));
+    for (const r of removed) assert.equal(r.code, 0, r.stderr);
+    assert.equal((await mc('ps', '-aq')).stdout, '');
+    assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, /veth/, 'no veth is left');
+  });
+
   it('a container made with the minictr CLI is one docker sees and removes', async () => {
     assert.equal((await mc('run', '-d', '--name', 'fromcli', '--network', 'none', 'busybox', 'sleep', '300')).code, 0);
     assert.match((await ok('ps', '--format', '{{.Names}}')).stdout, /^fromcli$/m);
