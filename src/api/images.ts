@@ -62,3 +62,21 @@ export async function removeImage(rt: Runtime, res: ServerResponse, ref: string,
   const removed = await rt.removeImage(ref, queryFlag(query, 'force'));
   sendJson(res, 200, removed.map((line) => (line.startsWith('Untagged: ') ? { Untagged: line.slice(10) } : { Deleted: line.replace(/^Deleted: /, '') })));
 }
+
+/** POST /images/{name}/tag?repo=&tag=: another name for the image. */
+export async function tagImage(rt: Runtime, res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {
+  const repo = query.get('repo');
+  if (!repo) throw new ApiError(400, 'repo is required: the new name');
+  await rt.images.tag(ref, `${repo}:${query.get('tag') || 'latest'}`);
+  res.writeHead(201);
+  res.end();
+}
+
+/** GET /images/{name}/get, or /images/get?names=…: a `docker save` archive of the images, streamed. */
+export async function saveImages(rt: Runtime, res: ServerResponse, refs: string[]): Promise<void> {
+  if (refs.length === 0) throw new ApiError(400, 'name the images to save');
+  for (const ref of refs) await rt.images.resolve(ref);
+  res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  await rt.images.save(refs, res);
+  res.end();
+}

@@ -8,7 +8,7 @@ import { ContainerApi } from './containers.js';
 import { ExecApi } from './exec.js';
 import { EventBus } from './events.js';
 import { ApiError, sendError, sendJson, statusOf } from './http.js';
-import { inspectImage, listImages, pullImage, removeImage } from './images.js';
+import { inspectImage, listImages, pullImage, removeImage, saveImages, tagImage } from './images.js';
 import { connectNetwork, createNetworkFromBody, inspectNetworkDoc, listNetworks, pruneNetworksNow, removeNetworkNamed } from './networks.js';
 import { API_VERSION, infoDoc, pingHeaders, versionDoc } from './system.js';
 
@@ -92,6 +92,9 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
     { method: 'GET', path: /^\/images\/json$/, handler: (_req, res) => listImages(rt, res) },
     { method: 'POST', path: /^\/images\/create$/, handler: (_req, res, _p, q) => pullImage(rt, res, q) },
     { method: 'GET', path: /^\/images\/(.+)\/json$/, handler: (_req, res, p) => inspectImage(rt, res, p[0] ?? '') },
+    { method: 'POST', path: /^\/images\/(.+)\/tag$/, handler: (_req, res, p, q) => tagImage(rt, res, p[0] ?? '', q) },
+    { method: 'GET', path: /^\/images\/get$/, handler: (_req, res, _p, q) => saveImages(rt, res, q.getAll('names')) },
+    { method: 'GET', path: /^\/images\/(.+)\/get$/, handler: (_req, res, p) => saveImages(rt, res, [p[0] ?? '']) },
     { method: 'DELETE', path: /^\/images\/(.+)$/, handler: (_req, res, p, q) => removeImage(rt, res, p[0] ?? '', q) },
     { method: 'GET', path: /^\/networks$/, handler: (_req, res, _p, q) => listNetworks(rt, res, q) },
     { method: 'POST', path: /^\/networks\/create$/, handler: (req, res) => createNetworkFromBody(rt, req, res) },

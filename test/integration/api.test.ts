@@ -212,6 +212,17 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, /veth/, 'no veth is left');
   });
 
+  it('docker tag, images and save', async () => {
+    await ok('tag', 'busybox', 'mybox:1');
+    assert.match((await ok('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout, /^mybox:1$/m);
+    assert.match((await mc('images')).stdout, /^mybox\s+1\s/m, 'the minictr CLI sees the tag');
+    const listed = await sh(['sh', '-c', `DOCKER_HOST=unix://${socket} docker save mybox:1 | tar -t`]);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^manifest\.json$/m);
+    await ok('rmi', 'mybox:1');
+    assert.doesNotMatch((await ok('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout, /mybox/);
+  });
+
   it('a container made with the minictr CLI is one docker sees and removes', async () => {
     assert.equal((await mc('run', '-d', '--name', 'fromcli', '--network', 'none', 'busybox', 'sleep', '300')).code, 0);
     assert.match((await ok('ps', '--format', '{{.Names}}')).stdout, /^fromcli$/m);
