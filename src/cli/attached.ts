@@ -15,6 +15,11 @@ export interface AttachMode {
   detachKeys?: string;
 }
 
+/** The mode of -t, -i and --detach-keys as given. */
+export function attachMode(tty: boolean, stdin: boolean, detachKeys: string | undefined): AttachMode {
+  return { tty, stdin, ...(detachKeys !== undefined ? { detachKeys } : {}) };
+}
+
 /** Docker's refusal of `-it` when stdin is not a terminal; checked before anything is created. */
 export function checkTerminal(mode: { tty: boolean; stdin: boolean }): void {
   if (mode.tty && mode.stdin && process.stdin.isTTY !== true) {

@@ -10,7 +10,7 @@ import { parseSignal } from '../base/proc.js';
 import { parseEnvFlag } from '../runtime/options.js';
 import { formatPortCommand } from '../network/ports.js';
 import { columns } from '../explain/text.js';
-import { attachedStreams, checkTerminal, type AttachMode } from './attached.js';
+import { attachMode, attachedStreams, checkTerminal } from './attached.js';
 import { parseLogTime, parseTail } from '../runtime/json-log.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -92,7 +92,7 @@ export function registerContainerCommands(program: Command): void {
       if (opts.attach || opts.interactive) {
         if (refs.length > 1) throw new MinictrError('E_BAD_FLAG', 'you cannot start and attach multiple containers at once');
         const record = await rt.find(refs[0] ?? '');
-        const mode: AttachMode = { tty: record.config.tty, stdin: (opts.interactive ?? false) && record.config.interactive, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) };
+        const mode = attachMode(record.config.tty, (opts.interactive ?? false) && record.config.interactive, opts.detachKeys);
         checkTerminal(mode);
         const result = await rt.startAttached(record.id, { forward: process, streams: attachedStreams(mode) });
         warn(result.warnings);
@@ -284,7 +284,7 @@ export function registerContainerCommands(program: Command): void {
     .action(withRuntime(async (rt, ref: string, opts: { stdin: boolean; detachKeys?: string; sigProxy: string }) => {
       if (!['true', 'false'].includes(opts.sigProxy)) throw new MinictrError('E_BAD_FLAG', `invalid argument "${opts.sigProxy}" for "--sig-proxy" flag: use true or false`);
       const record = await rt.find(ref);
-      const mode: AttachMode = { tty: record.config.tty, stdin: opts.stdin && record.config.interactive, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) };
+      const mode = attachMode(record.config.tty, opts.stdin && record.config.interactive, opts.detachKeys);
       checkTerminal(mode);
       const result = await rt.attach(ref, attachedStreams(mode), opts.sigProxy === 'true' ? process : undefined);
       if (result.exitCode === undefined) {
@@ -311,7 +311,7 @@ export function registerContainerCommands(program: Command): void {
     .passThroughOptions()
     .action(withRuntime(async (rt, ref: string, command: string[], opts: { interactive?: boolean; tty?: boolean; detach?: boolean; env: string[]; workdir?: string; detachKeys?: string }) => {
       const env = opts.env.map((e) => parseEnvFlag(e)).filter((e): e is string => e !== undefined);
-      const mode: AttachMode = { tty: opts.tty ?? false, stdin: opts.interactive ?? false, ...(opts.detachKeys !== undefined ? { detachKeys: opts.detachKeys } : {}) };
+      const mode = attachMode(opts.tty ?? false, opts.interactive ?? false, opts.detachKeys);
       if (!opts.detach) checkTerminal(mode);
       const { tty: _t, detachKeys: _k, ...rest } = opts;
       process.exitCode = await rt.exec(ref, command, { ...rest, env, ...(opts.tty && !opts.detach ? { terminal: attachedStreams(mode) } : {}) });

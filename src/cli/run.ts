@@ -11,7 +11,7 @@ import type { ContainerSpec } from '../runtime/runtime.js';
 import { parseEnvFile, parseEnvFlag, parseLabels } from '../runtime/options.js';
 import { print, runtimeFor, warn } from './context.js';
 import { dryRun } from './dry-run.js';
-import { attachedStreams, checkTerminal, type AttachMode } from './attached.js';
+import { attachMode, attachedStreams, checkTerminal } from './attached.js';
 
 export interface RunFlags {
   name?: string;
@@ -156,7 +156,7 @@ export async function runContainer(cmd: Command, image: string, args: string[], 
   }
   if (flags.dryRun) return dryRun(cmd, image, args, flags);
   const rt = runtimeFor(cmd, { explain: flags.explain ?? false });
-  const mode: AttachMode = { tty: flags.tty ?? false, stdin: flags.interactive ?? false, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) };
+  const mode = attachMode(flags.tty ?? false, flags.interactive ?? false, flags.detachKeys);
   // Refused before anything is created.
   if (!flags.detach) checkTerminal(mode);
   const streams = attachedStreams(mode);

@@ -17,12 +17,11 @@ export async function attachContainer(ctx: RuntimeContext, ref: string, streams:
   if (record.state.status !== 'running') throw new MinictrError('E_NOT_RUNNING', 'You cannot attach to a stopped container, start it first', { exitCode: 1 });
   if (record.state.paused) throw new MinictrError('E_PAUSED', 'You cannot attach to a paused container, unpause it first', { exitCode: 1 });
   const conn = await connectConsole(ctx.store.paths.containerConsole(record.id), `container ${record.name || record.id.slice(0, 12)}`);
-  const { stdin: _unused, ...withoutStdin } = streams;
   // --sig-proxy: signals go on to the container, but not to a terminal's (Ctrl-C is a key there).
   const pass = (signal: NodeJS.Signals): void => void signalContainer(ctx, record.id, signal);
   const signals = record.config.tty || !forward ? [] : FORWARDED_SIGNALS;
   for (const signal of signals) forward?.on(signal, pass);
-  const end = await relay(conn, record.config.interactive ? streams : withoutStdin).finally(() => {
+  const end = await relay(conn, streams, record.config.interactive).finally(() => {
     for (const signal of signals) forward?.off(signal, pass);
   });
   if (end.how === 'detached') return {};

@@ -91,8 +91,7 @@ async function execOnTerminal(ctx: RuntimeContext, id: string, pid: number, argv
   const exited = new Promise<number>((resolve) => child.once('exit', (code, signal) => resolve(exitStatus(code, signal))));
   await shimListening(child, 4);
   const conn = await connectConsole(socket, `container ${id.slice(0, 12)}`);
-  const { stdin: _none, ...withoutStdin } = streams;
-  const end = await relay(conn, interactive ? streams : withoutStdin);
+  const end = await relay(conn, streams, interactive);
   if (end.how === 'detached') {
     child.unref();
     return 0;

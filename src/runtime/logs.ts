@@ -6,6 +6,7 @@ import { MinictrError } from '../base/errors.js';
 import type { RuntimeContext } from './context.js';
 import { connectConsole, type ConsoleConnection, type LogPosition } from './console.js';
 import { find } from './lifecycle.js';
+import { logLimits } from './log-config.js';
 import { fixedTime, inWindow, parseLogLine, type LogEntry, type LogFilter } from './json-log.js';
 
 export interface LogTargets {
@@ -59,7 +60,7 @@ export async function streamLogs(ctx: RuntimeContext, ref: string, options: LogO
     throw new MinictrError('E_NO_LOGS', 'configured logging driver does not support reading: the container runs with --log-driver none', { exitCode: 1 });
   }
   const paths = ctx.store.paths;
-  const maxFile = Number(record.hostConfig.logConfig?.config['max-file'] ?? '1');
+  const { maxFile } = logLimits(record.hostConfig.logConfig ?? { type: 'json-file', config: {} });
   // A running container's shim says where the files end and hands over what comes after.
   const follower = options.follow && record.state.status === 'running'
     ? await connectConsole(paths.containerConsole(record.id), `container ${record.name}`).catch(() => undefined)

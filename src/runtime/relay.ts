@@ -26,7 +26,10 @@ export type RelayEnd =
   /** The console went away without a status (the shim was killed). */
   | { how: 'lost' };
 
-export async function relay(conn: ConsoleConnection, io: RelayStreams): Promise<RelayEnd> {
+/** `input`: the container takes input (-i); without it, the caller's stdin is not read. */
+export async function relay(conn: ConsoleConnection, streams: RelayStreams, input = true): Promise<RelayEnd> {
+  const { stdin: _unread, ...withoutInput } = streams;
+  const io: RelayStreams = input ? streams : withoutInput;
   const sendSize = (): void => {
     const size = io.size?.();
     if (size && size.rows > 0 && size.columns > 0) conn.resize(size.rows, size.columns);

@@ -66,7 +66,7 @@ async function attached(ctx: RuntimeContext, started: Started, options: Omit<Run
   const signals = record.config.tty ? [] : FORWARDED_SIGNALS;
   for (const signal of signals) options.forward?.on(signal, forward);
   const streams: RelayStreams = options.streams ?? { stdout: process.stdout, stderr: process.stderr, detachKeys: Buffer.alloc(0) };
-  const end = await relay(conn, record.config.interactive ? streams : withoutStdin(streams));
+  const end = await relay(conn, streams, record.config.interactive);
   for (const signal of signals) options.forward?.off(signal, forward);
   if (end.how === 'detached') {
     // The monitor handles the exit when it comes; this process no longer waits for it.
@@ -83,7 +83,3 @@ async function attached(ctx: RuntimeContext, started: Started, options: Omit<Run
   return { record: final?.record ?? record, exitCode: final?.record.state.exitCode ?? monitorCode, warnings: final?.warnings ?? [] };
 }
 
-function withoutStdin(streams: RelayStreams): RelayStreams {
-  const { stdin: _none, ...rest } = streams;
-  return rest;
-}
