@@ -11,6 +11,7 @@ import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../runtime/detach-keys.js'
 import { relay, type RelayStreams } from '../runtime/relay.js';
 import { parseLogTime, parseTail } from '../runtime/json-log.js';
 import { ApiError, queryFilters, queryFlag, readJson, sendEmpty, sendJson } from './http.js';
+import { checkCreateFields } from './known-fields.js';
 import { streamWriter } from './streams.js';
 import type { EventBus } from './events.js';
 import { listEntry, specFromCreate, type CreateBody } from './translate.js';
@@ -33,6 +34,7 @@ export class ContainerApi {
 
   async create(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const body = (await readJson<CreateBody>(req)) ?? {};
+    checkCreateFields(body);
     const record = await this.rt.create(specFromCreate(body, query.get('name') ?? undefined), { progress: devNull() });
     this.events.emit('create', record);
     sendJson(res, 201, { Id: record.id, Warnings: [] });

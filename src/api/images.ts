@@ -1,5 +1,5 @@
 // The Engine API's image endpoints: list, inspect, pull (progress as JSON lines), remove.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { ImageRecord } from '../image/store.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -49,8 +49,13 @@ export async function pullImage(rt: Runtime, res: ServerResponse, query: URLSear
       done();
     },
   });
+  // A client that hangs up abandons the pull: nothing half-pulled stays, as with dockerd.
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort(new Error('the client went away'));
+  });
   try {
-    await rt.images.pull(ref, { out });
+    await rt.images.pull(ref, { out, signal: gone.signal });
   } catch (err) {
     // Headers are out: the error travels as the last message, as Docker's does.
     res.write(`${JSON.stringify({ errorDetail: { message: String(err instanceof Error ? err.message : err) }, error: String(err instanceof Error ? err.message : err) })}\r\n`);
@@ -78,5 +83,16 @@ export async function saveImages(rt: Runtime, res: ServerResponse, refs: string[
   for (const ref of refs) await rt.images.resolve(ref);
   res.writeHead(200, { 'Content-Type': 'application/x-tar' });
   await rt.images.save(refs, res);
+  res.end();
+}
+
+/**
+ * POST /images/load: the request body is a `docker save` archive (or an OCI layout tar). Docker
+ * answers a stream of JSON messages; the CLI prints each `stream` text (`Loaded image: busybox:latest`).
+ */
+export async function loadImagesFrom(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const lines = await rt.images.load('-', req);
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  for (const line of lines) res.write(`${JSON.stringify({ stream: `${line}\n` })}\r\n`);
   res.end();
 }
