@@ -116,6 +116,7 @@ export class ContainerApi {
       detachKeys: parseDetachKeys(keys || DEFAULT_DETACH_KEYS),
     };
     upgraded(socket, record.config.tty);
+    this.events.emit('attach', record);
     if (record.state.status !== 'running') {
       this.pending.set(record.id, attach);
       socket.once('close', () => {

@@ -7,7 +7,7 @@ import type { ContainerRecord } from '../base/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { queryFilters } from './http.js';
 
-export type ContainerAction = 'create' | 'start' | 'die' | 'destroy';
+export type ContainerAction = 'create' | 'attach' | 'start' | 'die' | 'destroy';
 
 export interface DockerEvent {
   status: ContainerAction;

@@ -3,7 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { ImageRecord } from '../image/store.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { ApiError, queryFlag, sendJson } from './http.js';
+import { ApiError, queryFilters, queryFlag, sendJson } from './http.js';
+import { repoTagMatcher } from '../image/reference.js';
 
 function summary(image: ImageRecord): Record<string, unknown> {
   return {
@@ -20,8 +21,19 @@ function summary(image: ImageRecord): Record<string, unknown> {
   };
 }
 
-export async function listImages(rt: Runtime, res: ServerResponse): Promise<void> {
-  sendJson(res, 200, (await rt.images.list()).map(summary));
+/** GET /images/json: with `filters={"reference":[…]}` (docker images REPO[:TAG]) only the images, and tags, it names. */
+export async function listImages(rt: Runtime, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  const references = queryFilters(query)['reference'] ?? [];
+  const images = (await rt.images.list()).map(summary);
+  if (references.length === 0) {
+    sendJson(res, 200, images);
+    return;
+  }
+  const matchers = references.map(repoTagMatcher);
+  sendJson(res, 200, images.flatMap((image) => {
+    const tags = (image['RepoTags'] as string[]).filter((t) => matchers.some((m) => m(t)));
+    return tags.length > 0 ? [{ ...image, RepoTags: tags }] : [];
+  }));
 }
 
 export async function inspectImage(rt: Runtime, res: ServerResponse, ref: string): Promise<void> {
@@ -29,6 +41,8 @@ export async function inspectImage(rt: Runtime, res: ServerResponse, ref: string
   const image = await rt.images.resolve(ref);
   sendJson(res, 200, {
     ...summary(image),
+    // Here Docker gives the creation time as RFC 3339 text (the list gives Unix seconds).
+    Created: image.created,
     Config: image.config,
     Os: image.os ?? 'linux',
     Architecture: image.architecture ?? 'amd64',

@@ -89,7 +89,7 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
       const pruned = await rt.pruneVolumes(false);
       sendJson(res, 200, { VolumesDeleted: pruned.names, SpaceReclaimed: pruned.reclaimed });
     } },
-    { method: 'GET', path: /^\/images\/json$/, handler: (_req, res) => listImages(rt, res) },
+    { method: 'GET', path: /^\/images\/json$/, handler: (_req, res, _p, q) => listImages(rt, res, q) },
     { method: 'POST', path: /^\/images\/create$/, handler: (_req, res, _p, q) => pullImage(rt, res, q) },
     { method: 'GET', path: /^\/images\/(.+)\/json$/, handler: (_req, res, p) => inspectImage(rt, res, p[0] ?? '') },
     { method: 'POST', path: /^\/images\/(.+)\/tag$/, handler: (_req, res, p, q) => tagImage(rt, res, p[0] ?? '', q) },
