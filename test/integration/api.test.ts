@@ -130,7 +130,7 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.doesNotMatch((await mc('network', 'ls')).stdout, /sdknet/);
   });
 
-  it('docker events streams create, start, die and destroy (of the CLI\'s containers too); docker system prune removes the stopped', async () => {
+  it('docker events streams create, attach, start, die and destroy (of the CLI\'s containers too); docker system prune removes the stopped', async () => {
     const listener = spawn('env', [`DOCKER_HOST=unix://${socket}`, 'docker', 'events', '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let seen = '';
     listener.stdout?.on('data', (d: Buffer) => { seen += d.toString(); });
@@ -145,12 +145,13 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
       await eventually(async () => seen.includes('start evcli'), 10_000, "the CLI's container to be seen starting");
       await mc('rm', '-f', 'evcli');
       await eventually(async () => seen.includes('destroy evcli'), 10_000, "the CLI's container to be seen going");
-      assert.match(seen, /^create evt\nstart evt\ndie evt\n/m);
+      assert.match(seen, /^create evt\nattach evt\nstart evt\ndie evt\n/m, "Docker's order: a foreground run attaches before it starts");
       assert.match((await ok('system', 'prune', '-f')).stdout, /Deleted Containers:\n[0-9a-f]{64}/);
       await eventually(async () => seen.includes('destroy evt'), 10_000, 'the prune to be an event');
       assert.equal((await mc('ps', '-aq')).stdout, '');
     } finally {
       listener.kill('SIGKILL');
+      await mc('rm', '-f', 'evt', 'evcli');
     }
   });
 
