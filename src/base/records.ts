@@ -51,7 +51,10 @@ export interface ContainerConfig {
   imageId: string;
   cmd: string[];
   entrypoint: string[];
+  /** What the process gets: the image's, the user's, and HOSTNAME, HOME (and TERM with -t). */
   env: string[];
+  /** Docker's Config.Env, what inspect shows: the user's then the image's (absent in older records). */
+  configEnv?: string[];
   workdir: string;
   hostname: string;
   tty: boolean;

@@ -17,7 +17,7 @@ import { hostsFile, rewriteHosts } from './files.js';
 import { dockerInitPath, hostTools } from './host-tools.js';
 import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
-import { DEFAULT_PATH, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
+import { DEFAULT_PATH, configEnv, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
 import type { ProcessUser } from './privileges.js';
 import { validateNetworking } from './networks.js';
 import { cgroupFor, checkedResources } from './cgroup-life.js';
@@ -117,6 +117,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       cmd,
       entrypoint,
       env,
+      configEnv: configEnv(spec.env, image.config.Env ?? []),
       workdir: spec.workdir ?? (image.config.WorkingDir || '/'),
       hostname: spec.hostname ?? '',
       tty: spec.tty ?? false,

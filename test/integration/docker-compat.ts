@@ -52,7 +52,7 @@ export const COMPAT_ROWS: CompatRow[] = [
   { command: 'docker exec', what: '-e, -w, -i and the exit status', same: true,
     script: `docker run -d --name ex busybox sleep 300 >/dev/null; docker exec -e X=2 -w /tmp ex sh -c 'echo $X $(pwd)'; echo piped | docker exec -i ex cat; docker exec ex sh -c 'exit 4'; echo "exit $?"; docker rm -f ex` },
   { command: 'docker inspect (container)', what: 'state, config, host config', same: false,
-    note: 'minictr\'s Config.Env is the environment the process gets (HOSTNAME and HOME included, image variables first); HostConfig.NetworkMode names the network (`bridge`) where Docker keeps the client\'s `default`',
+    note: 'HostConfig.NetworkMode names the network (`bridge`) where Docker keeps the client\'s `default`',
     script: `docker run -d --name ins -e K=v --restart on-failure:2 busybox sleep 300 >/dev/null; docker inspect -f '{{.Name}} {{.State.Status}} {{.State.Running}} {{.Config.Image}} {{.Config.Env}} {{.Config.Cmd}} {{.HostConfig.NetworkMode}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}' ins; docker rm -f ins` },
   { command: 'docker inspect (container network)', what: 'the default bridge\'s addresses', same: false,
     note: 'minictr\'s default bridge is minictr0 on 172.18.0.0/16, beside docker0 on 172.17.0.0/16, so both run on one host',
