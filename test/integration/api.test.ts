@@ -78,7 +78,7 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.equal((await mc('ps', '-aq')).stdout, '');
   });
 
-  it('docker exec: output on both streams, its exit status, -i, -w and -e; -it gets a pts and the window size', async () => {
+  it('docker exec: output on both streams, its exit status, -i, -w and -e; exec -it and run -it get a pts and the window size', async () => {
     await ok('run', '-d', '--name', 'ex', '--network', 'none', 'busybox', 'sleep', '300');
     const r = await docker('exec', 'ex', 'sh', '-c', 'echo out; echo err >&2; exit 4');
     assert.equal(r.code, 4);
@@ -98,6 +98,14 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
       await term.waitFor(/exit 6\n\$ $/m, 'the host prompt again');
       await term.type('echo "exec rc=$?"');
       await term.waitFor(/^exec rc=6$/m, "the exec's status");
+      await term.type('clear; docker run -it --rm --network none busybox sh');
+      await term.waitFor(/^\/ # $/m, 'the run shell prompt');
+      await term.type('echo "run tty=$(tty) size=$(stty size)"');
+      await term.waitFor(/run tty=\/dev\/pts\/0 size=20 90/, "docker run -it: the container's own pts, sized as the terminal");
+      await term.type('exit 7');
+      await term.waitFor(/exit 7\n\$ $/m, 'the host prompt after the run');
+      await term.type('echo "run rc=$?"');
+      await term.waitFor(/^run rc=7$/m, "the run's status");
     } finally {
       await term.close();
     }
