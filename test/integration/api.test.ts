@@ -239,6 +239,28 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     await ok('rmi', 'mybox:1');
   });
 
+  it('docker pull from a registry (docker-registry in the sandbox, seeded by skopeo), then run the pulled image', async () => {
+    const dir = join(box.root, 'registry');
+    const config = join(box.root, 'registry.yml');
+    await writeFile(config, ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${dir}`, 'http:', '  addr: 127.0.0.1:5078', ''].join('\n'));
+    const registry = box.background('host', ['docker-registry', 'serve', config]);
+    try {
+      await eventually(async () => (await box.host(['busybox', 'wget', '-qO-', 'http://127.0.0.1:5078/v2/'])).code === 0, 15_000, 'docker-registry to answer');
+      const archive = join(box.root, 'busybox-push.tar');
+      await ok('save', '-o', archive, 'busybox');
+      const pushed = await box.host(['skopeo', '--insecure-policy', 'copy', '--dest-tls-verify=false', `docker-archive:${archive}`, 'docker://127.0.0.1:5078/team/box:1']);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const pulled = await ok('pull', '127.0.0.1:5078/team/box:1');
+      assert.match(pulled.stdout, /^1: Pulling from team\/box$/m);
+      assert.match(pulled.stdout, /^Status: Downloaded newer image for 127\.0\.0\.1:5078\/team\/box:1$/m);
+      assert.match((await ok('images', '--format', '{{.Repository}}:{{.Tag}}', '127.0.0.1:5078/team/box')).stdout, /^127\.0\.0\.1:5078\/team\/box:1$/m);
+      assert.equal((await ok('run', '--rm', '--network', 'none', '127.0.0.1:5078/team/box:1', 'echo', 'pulled')).stdout, 'pulled\n');
+      await ok('rmi', '127.0.0.1:5078/team/box:1');
+    } finally {
+      registry.kill();
+    }
+  });
+
   it('a client that hangs up mid attach, logs -f or pull leaves no stuck handler, no open descriptor and no half-pulled image', async () => {
     const pid = server?.pid ?? 0;
     const descriptors = async () => (await readdir(`/proc/${pid}/fd`)).length;
