@@ -101,9 +101,18 @@ export class CniHarness {
     return { attachments, leases };
   }
 
-  /** Rules the plugin made for attachments (comments minictr:cni-<hash>), in the sandbox host. */
-  async attachmentRules(): Promise<string[]> {
-    return (await this.box.host(['iptables-save'])).stdout.split('\n').filter((l) => /minictr:cni-[0-9a-f]{12}/.test(l));
+  /** Rules (iptables) or set and map elements (nftables) the plugin made for attachments (comments minictr:cni-<hash>), in the sandbox host. */
+  async attachmentRules(firewall: 'iptables' | 'nftables' = 'iptables'): Promise<string[]> {
+    const dump = firewall === 'iptables' ? ['iptables-save'] : ['nft', 'list', 'ruleset', 'inet'];
+    // nft lists a set's elements between commas, several on a line: one entry per element.
+    const lines = (await this.box.host(dump)).stdout.split(firewall === 'iptables' ? '\n' : /,|\n/);
+    return lines.map((l) => l.trim()).filter((l) => /minictr:cni-[0-9a-f]{12}/.test(l));
+  }
+
+  /** The plugin's state of an attachment lost (its record and lease gone: a wiped dataDir, an ADD cut short) while the kernel keeps what was made. */
+  async forgetState(name = 'mynet'): Promise<void> {
+    await rm(join(this.dataDir, 'networks', name), { recursive: true, force: true });
+    await rm(join(this.dataDir, 'ipam', name), { recursive: true, force: true });
   }
 
   /** Host veths the plugin made (vcni…), in the sandbox host. */
