@@ -385,9 +385,12 @@ export async function check(ctx: PluginContext, conf: PluginConfig): Promise<voi
   }
   const firewall = firewallDriverFor(net);
   const dump = await firewallDump(ctx.runner, net);
-  const present = new Set(dump.rules.map((r) => `${r.table}|${r.line}`));
+  const present = new Set(dump.rules.map((r) => `${r.table}|${r.chain}|${r.line}`));
   const expected = firewall.expectedRules({ networks: [net], containers: [{ name: att.netns, attachment: att }] });
-  for (const rule of expected.filter((r) => !present.has(`${r.table}|${r.line}`))) missing.push(`the rule "-t ${rule.table} ${rule.line}"`);
+  for (const rule of expected.filter((r) => !present.has(`${r.table}|${r.chain}|${r.line}`))) {
+    // A set or map element is dumped as a "rule" of the pseudo-chain @set.
+    missing.push(rule.chain.startsWith('@') ? `the element "${rule.line}" of ${rule.chain}` : `the rule "-t ${rule.table} ${rule.line}"`);
+  }
   if (missing.length > 0) {
     throw new CniError(CNI_CODES.hostFailure, `${describe(ctx.env)} on network ${conf.name} is missing ${missing.length} thing(s): ${missing.join('; ')}`);
   }
