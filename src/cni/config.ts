@@ -318,9 +318,6 @@ export function parseConfig(raw: Json, env: Pick<CniEnv, 'command'>, explainEnv?
   }
   const ipam = ipamRaw['type'] === PLUGIN_TYPE ? parseBuiltinIpam(ipamRaw, dataDir) : { type: ipamRaw['type'] };
   const clusterCidr = parseClusterCidr(raw, ipam);
-  if (clusterCidr && firewallBackend !== 'iptables') {
-    throw unsupported('clusterCIDR', clusterCidr, `the ${firewallBackend} firewall driver does not have the cluster rules yet; use firewallBackend "iptables" for a multi-node cluster`);
-  }
   const explain = str(raw, 'explain') ?? explainEnv;
   const validAttachments = env.command === 'GC' ? parseAttachments(raw) : undefined;
   return {

@@ -1,11 +1,13 @@
 // Running bin/minictr-cni as a CNI runtime would, inside a Sandbox's host namespace: pods are
 // network namespaces the test makes (a runtime's job), the plugin's state a temp dir.
 import { spawn, type ChildProcess } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killStarted, sh, type Result, type Sandbox } from './sandbox.js';
+import { Sandbox, killStarted, sh, type Result } from './sandbox.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const CNI_BIN = join(REPO, 'bin', 'minictr-cni');
@@ -109,6 +111,13 @@ export class CniHarness {
     return lines.map((l) => l.trim()).filter((l) => /minictr:cni-[0-9a-f]{12}/.test(l));
   }
 
+  /** Fails unless no rule (or element), host veth, record or lease of an attachment is left. */
+  async assertNothingLeft(firewall: 'iptables' | 'nftables' = 'iptables'): Promise<void> {
+    assert.deepEqual(await this.attachmentRules(firewall), [], `no ${firewall === 'iptables' ? 'rule' : 'element'} of an attachment is left`);
+    assert.deepEqual(await this.attachmentLinks(), [], 'no host veth is left');
+    assert.deepEqual(await this.state(), { attachments: [], leases: {} }, 'no record or lease is left');
+  }
+
   /** The plugin's state of an attachment lost (its record and lease gone: a wiped dataDir, an ADD cut short) while the kernel keeps what was made. */
   async forgetState(name = 'mynet'): Promise<void> {
     await rm(join(this.dataDir, 'networks', name), { recursive: true, force: true });
@@ -126,6 +135,21 @@ export class CniHarness {
     this.pods.clear();
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** A Sandbox and a CniHarness in it, set up before the suite's tests and cleaned up after them (also when one fails). */
+export function cniSuite(): { box: Sandbox; cni: CniHarness } {
+  const box = new Sandbox();
+  const cni = new CniHarness(box);
+  before(async () => {
+    await box.setup();
+    await cni.setup();
+  });
+  after(async () => {
+    await cni.cleanup();
+    await box.cleanup();
+  });
+  return { box, cni };
 }
 
 /**

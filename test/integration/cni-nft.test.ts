@@ -1,31 +1,17 @@
 // The CNI plugin with firewallBackend "nftables": a pod's published port is map elements in
 // minictr's inet table, and ADD, CHECK, DEL and GC work on them as on iptables rules.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, HOST_IP, WAN_IP } from './sandbox.js';
-import { CniHarness, type Pod } from './cni-harness.js';
+import { eventually, isRoot, killStarted, HOST_IP, WAN_IP } from './sandbox.js';
+import { cniSuite, type Pod } from './cni-harness.js';
 
 describe('minictr-cni with the nftables firewall driver', { skip: !isRoot && 'needs root' }, () => {
-  const box = new Sandbox();
-  const cni = new CniHarness(box);
+  const { box, cni } = cniSuite();
   const nft = (patch: Record<string, unknown> = {}): Record<string, unknown> => cni.config({ firewallBackend: 'nftables', ...patch });
 
-  before(async () => {
-    await box.setup();
-    await cni.setup();
-  });
-  after(async () => {
-    await cni.cleanup();
-    await box.cleanup();
-  });
-
-  const nothingLeft = async (): Promise<void> => {
-    assert.deepEqual(await cni.attachmentRules('nftables'), [], 'no element of an attachment is left');
-    assert.deepEqual(await cni.attachmentLinks(), [], 'no host veth is left');
-    assert.deepEqual(await cni.state(), { attachments: [], leases: {} }, 'no record or lease is left');
-  };
+  const nothingLeft = (): Promise<void> => cni.assertNothingLeft('nftables');
   const ruleset = async (): Promise<string> => (await box.host(['nft', 'list', 'ruleset'])).stdout;
 
   it('ADD publishes the portMapping as map elements, reached from the outside world, with no iptables rule; CHECK passes; DEL twice leaves nothing', async () => {
@@ -104,5 +90,32 @@ describe('minictr-cni with the nftables firewall driver', { skip: !isRoot && 'ne
     for (const r of dels) assert.equal(r.code, 0, r.stdout);
     await nothingLeft();
     for (const pod of pods) await cni.removePodNetns(pod);
+  });
+  it('clusterCIDR with nftables: another node (the outside world, routed to the pod subnet) reaches a pod directly, and the pod it, with real addresses; CHECK agrees', async () => {
+    const route = ['ip', 'route', 'add', '10.77.1.0/24', 'via', HOST_IP];
+    assert.equal((await box.wan(route)).code, 0);
+    const peer = (r: { stdout: string }): string => /peer=(\S+)/.exec(r.stdout)?.[1] ?? '';
+    const wanServer = box.background('wan', ['socat', 'TCP-LISTEN:9000,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR']);
+    const pod = await cni.newPod('k8s');
+    const conf = nft({ name: 'cluster', bridge: `${box.prefix}k`, ipam: { type: 'minictr', subnet: '10.77.1.0/24', dataDir: join(cni.dataDir, 'ipam') }, clusterCIDR: '10.64.0.0/10' });
+    try {
+      const add = await cni.run('ADD', conf, pod);
+      assert.equal(add.code, 0, add.stdout);
+      const ip = ((add.json?.['ips'] as { address: string }[])[0]?.address ?? '').split('/')[0] ?? '';
+      cni.background(pod, ['socat', 'TCP-LISTEN:80,fork,reuseaddr', 'SYSTEM:echo peer=$SOCAT_PEERADDR']);
+      await eventually(async () => (await cni.inPod(pod, ['sh', '-c', 'grep -q ":0050 " /proc/net/tcp'])).code === 0, 5_000, 'the pod server to listen');
+      const direct = await box.wan(['timeout', '3', 'socat', '-T2', '-', `TCP:${ip}:80`], { input: '' });
+      assert.equal(peer(direct), WAN_IP, `the other node reaches the pod directly, not NATed: ${direct.stdout}${direct.stderr}`);
+      const out = await cni.inPod(pod, ['timeout', '3', 'socat', '-T2', '-', `TCP:${WAN_IP}:9000`], { timeoutMs: 10_000 });
+      assert.equal(peer(out), ip, 'the pod reaches the other node with its own address');
+      const check = await cni.run('CHECK', conf, pod);
+      assert.equal(check.code, 0, check.stdout);
+      assert.equal((await cni.run('DEL', conf, pod)).code, 0);
+    } finally {
+      killStarted([wanServer]);
+      await box.wan(['ip', 'route', 'del', '10.77.1.0/24']);
+    }
+    await nothingLeft();
+    await cni.removePodNetns(pod);
   });
 });

@@ -1,30 +1,16 @@
 // The CNI plugin against the spec, run as a runtime runs it: env, config on stdin, JSON out.
 // Pods are network namespaces the test makes; the plugin runs in the sandbox host.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, killStarted, HOST_IP, WAN_IP } from './sandbox.js';
-import { CniHarness, type Pod } from './cni-harness.js';
+import { eventually, isRoot, killStarted, HOST_IP, WAN_IP } from './sandbox.js';
+import { cniSuite, type Pod } from './cni-harness.js';
 
 describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
-  const box = new Sandbox();
-  const cni = new CniHarness(box);
+  const { box, cni } = cniSuite();
 
-  before(async () => {
-    await box.setup();
-    await cni.setup();
-  });
-  after(async () => {
-    await cni.cleanup();
-    await box.cleanup();
-  });
-
-  const nothingLeft = async (): Promise<void> => {
-    assert.deepEqual(await cni.attachmentRules(), [], 'no rule of an attachment is left');
-    assert.deepEqual(await cni.attachmentLinks(), [], 'no host veth is left');
-    assert.deepEqual(await cni.state(), { attachments: [], leases: {} }, 'no record or lease is left');
-  };
+  const nothingLeft = (): Promise<void> => cni.assertNothingLeft();
 
   it('VERSION lists the versions, with or without a config', async () => {
     for (const input of ['', '{"cniVersion":"0.4.0"}']) {

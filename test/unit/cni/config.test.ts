@@ -49,7 +49,6 @@ test('bad config answers with the spec codes: 1 version, 2 unsupported field, 6 
   assert.equal(bad({ cniVersion: '9.9.9' }), 1);
   assert.equal(bad({ ipMasq: 'no' }), 7);
   assert.equal(bad({ firewallBackend: 'pf' }), 2);
-  assert.equal(bad({ firewallBackend: 'nftables', clusterCIDR: '10.0.0.0/8' }), 2);
   assert.equal(bad({ runtimeConfig: { portMappings: [{ hostPort: 1, containerPort: 2, protocol: 'sctp' }] } }), 2);
   assert.equal(bad({ cniVersion: undefined }), 7);
   assert.equal(bad({ name: '' }), 7);

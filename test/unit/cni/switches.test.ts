@@ -130,3 +130,12 @@ test('an iptables-save line as arguments: the quoted comment unquoted', () => {
   assert.deepEqual(saveTokens('-D PREROUTING -d 10.77.0.2/32 ! -i mcni0 -m comment --comment "minictr:cni-0123456789ab" -j DROP'),
     ['-D', 'PREROUTING', '-d', '10.77.0.2/32', '!', '-i', 'mcni0', '-m', 'comment', '--comment', 'minictr:cni-0123456789ab', '-j', 'DROP']);
 });
+
+test('clusterCIDR with nftables: no masquerade towards the cluster, the cluster let into the bridge and past the guard', () => {
+  const { text } = addPlan({ firewallBackend: 'nftables', clusterCIDR: '10.0.0.0/8' });
+  assert.match(text, /add rule inet minictr nat-out-mcni0 oifname != "mcni0" ip saddr 10\.77\.0\.0\/24 ip daddr != 10\.0\.0\.0\/8 masquerade/);
+  assert.match(text, /add rule inet minictr in-mcni0 ip saddr 10\.0\.0\.0\/8 accept/);
+  assert.match(text, /add rule inet minictr guard-mcni0 ip saddr != 10\.0\.0\.0\/8 iifname != "mcni0" drop/);
+  const rules = text.split('\n').filter((l) => l.startsWith('add rule inet minictr in-mcni0'));
+  assert.ok(rules.findIndex((l) => l.includes('@bridges drop')) < rules.findIndex((l) => l.includes('10.0.0.0/8 accept')), 'after the isolation drop, as iptables has it in MINICTR');
+});
