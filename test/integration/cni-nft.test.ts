@@ -118,4 +118,17 @@ describe('minictr-cni with the nftables firewall driver', { skip: !isRoot && 'ne
     await nothingLeft();
     await cni.removePodNetns(pod);
   });
+  it("minictr net inspect shows and labels the pods' elements, though no minictr network uses nftables", async () => {
+    const pod = await cni.newPod('inspect');
+    const conf = nft({ runtimeConfig: { portMappings: [{ hostPort: 8097, containerPort: 80, protocol: 'tcp' }] } });
+    assert.equal((await cni.run('ADD', conf, pod)).code, 0);
+    const inspect = await box.minictr(['net', 'inspect']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(inspect.stdout, /tcp \. 8097 comment "minictr:cni-[0-9a-f]{12}" : 10\.77\.0\.\d+ \. 80/);
+    assert.match(inspect.stdout, /minictr:cni-[0-9a-f]{12}\s+= a pod attached by minictr-cni/);
+    assert.doesNotMatch(inspect.stdout, /not in any plan/, "the plugin's elements are not reported as leftovers");
+    assert.equal((await cni.run('DEL', conf, pod)).code, 0);
+    await nothingLeft();
+    await cni.removePodNetns(pod);
+  });
 });
