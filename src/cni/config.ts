@@ -228,7 +228,7 @@ function ipNumber(ip: string): number {
   return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
 
-/** The bridge driver gives every pod one default route via the gateway: that is the only route accepted. */
+/** The one route the bridge driver makes is a pod's default route via the gateway: no other is accepted. */
 function checkRoutes(routes: unknown): void {
   if (routes === undefined) return;
   if (!Array.isArray(routes)) throw invalid('ipam.routes must be a list of {"dst": CIDR, "gw": address}');

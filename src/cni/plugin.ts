@@ -240,11 +240,12 @@ export async function add(ctx: PluginContext, conf: PluginConfig): Promise<CniRe
 
 // ---- DEL and GC ----
 
-function teardownFailure(record: CniAttachmentRecord, reports: BestEffortReport[]): CniError | undefined {
+/** Error 100 saying what of a best-effort removal failed, or undefined when nothing did. */
+function removalFailure(what: string, reports: BestEffortReport[]): CniError | undefined {
   const failures = reports.flatMap((r) => r.failures);
   if (failures.length === 0) return undefined;
-  const what = failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`).join('; ');
-  return new CniError(CNI_CODES.hostFailure, `removing the network of container ${record.containerId} (${record.ifname}) left things on the host; DEL again to retry`, what);
+  const details = failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`).join('; ');
+  return new CniError(CNI_CODES.hostFailure, `removing ${what} left things on the host; DEL again to retry`, details);
 }
 
 /**
@@ -260,7 +261,7 @@ async function removeAttachment(ctx: PluginContext, conf: PluginConfig, record: 
   const net = networkOf(conf, record.attachment);
   const { firewall, links } = planContainerTeardown(record.attachment, net);
   const reports = await Promise.all([applyPlanBestEffort(firewall, ctx.runner, applyOptions(ctx)), applyPlanBestEffort(links, ctx.runner, applyOptions(ctx))]);
-  const failure = teardownFailure(record, reports);
+  const failure = removalFailure(`the network of container ${record.containerId} (${record.ifname})`, reports);
   if (failure) throw failure;
   await withDirLocks(lockDirs(conf), async () => {
     await releaseAddress(ctx, conf, record);
@@ -287,11 +288,8 @@ async function removeStrays(ctx: PluginContext, conf: PluginConfig, pick: { scop
     stray: (scope) => isCniAttachmentScope(scope) && !heldScopes.has(scope) && pick.scope(scope),
     strayVeth: (veth) => isCniVeth(veth) && !heldVeths.has(veth) && pick.veth(veth),
   });
-  const report = await applyPlanBestEffort(strays.plan, ctx.runner, applyOptions(ctx));
-  if (report.failures.length > 0) {
-    const what = report.failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`).join('; ');
-    throw new CniError(CNI_CODES.hostFailure, `removing what no record holds on ${conf.bridge} left things on the host`, what);
-  }
+  const failure = removalFailure(`what no record holds on ${conf.bridge}`, [await applyPlanBestEffort(strays.plan, ctx.runner, applyOptions(ctx))]);
+  if (failure) throw failure;
 }
 
 /**

@@ -327,7 +327,7 @@ export function planStrayAttachments(input: {
   const plan = concatPlans(
     `remove what no record holds on ${input.bridge}`,
     firewall.planRemoveDumped(rules, `remove ${rules.length} ${firewall.name} rule(s) of ${scopes.length} attachment(s) no record holds`),
-    ...veths.map((hostVeth) => links.planContainerTeardown({ netns: hostVeth, hostVeth, netnsPath: "a namespace no record names" })),
+    ...veths.map((hostVeth) => links.planContainerTeardown({ netns: hostVeth, hostVeth, netnsPath: 'a namespace no record names' })),
   );
   return { plan, scopes, rules: rules.length, veths };
 }

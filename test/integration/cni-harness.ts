@@ -7,7 +7,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sandbox, killStarted, sh, type Result } from './sandbox.js';
+import { Sandbox, eventually, killStarted, sh, HOST_IP, WAN_IP, type Result } from './sandbox.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const CNI_BIN = join(REPO, 'bin', 'minictr-cni');
@@ -109,6 +109,26 @@ export class CniHarness {
     // nft lists a set's elements between commas, several on a line: one entry per element.
     const lines = (await this.box.host(dump)).stdout.split(firewall === 'iptables' ? '\n' : /,|\n/);
     return lines.map((l) => l.trim()).filter((l) => /minictr:cni-[0-9a-f]{12}/.test(l));
+  }
+
+  /**
+   * The address the outside world sees a connection from `pod` come from: a server in the WAN
+   * namespace answers with its peer's address, with `routed` routed back through the sandbox
+   * host meanwhile (as a network that does not NAT needs).
+   */
+  async seenFromOutside(pod: Pod, routed: string, port: number): Promise<string> {
+    const route = await this.box.wan(['ip', 'route', 'add', routed, 'via', HOST_IP]);
+    if (route.code !== 0) throw new Error(`ip route add ${routed}: ${route.stderr}`);
+    const server = this.box.background('wan', ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, 'SYSTEM:echo peer=$SOCAT_PEERADDR']);
+    try {
+      return await eventually(async () => {
+        const r = await this.inPod(pod, ['timeout', '3', 'socat', '-T2', '-', `TCP:${WAN_IP}:${port}`], { timeoutMs: 10_000 });
+        return /peer=(\S+)/.exec(r.stdout)?.[1];
+      }, 10_000, 'the outside world to answer the pod');
+    } finally {
+      killStarted([server]);
+      await this.box.wan(['ip', 'route', 'del', routed]);
+    }
   }
 
   /** Fails unless no rule (or element), host veth, record or lease of an attachment is left. */

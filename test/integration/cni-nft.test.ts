@@ -131,4 +131,19 @@ describe('minictr-cni with the nftables firewall driver', { skip: !isRoot && 'ne
     await nothingLeft();
     await cni.removePodNetns(pod);
   });
+  it('ipMasq false with nftables: the pod goes out with its own address and its replies come back (no masquerade, an empty guard chain); CHECK agrees', async () => {
+    const subnet = '10.77.3.0/24';
+    const conf = nft({ name: 'nomasq', bridge: `${box.prefix}m`, ipMasq: false, ipam: { type: 'minictr', subnet, dataDir: join(cni.dataDir, 'ipam') } });
+    const pod = await cni.newPod('nomasq');
+    const add = await cni.run('ADD', conf, pod);
+    assert.equal(add.code, 0, add.stdout);
+    const ip = ((add.json?.['ips'] as { address: string }[])[0]?.address ?? '').split('/')[0] ?? '';
+    assert.doesNotMatch(await ruleset(), /ip saddr 10\.77\.3\.0\/24 masquerade/);
+    assert.equal(await cni.seenFromOutside(pod, subnet, 9100), ip, "the outside world sees the pod's own address");
+    const check = await cni.run('CHECK', conf, pod);
+    assert.equal(check.code, 0, check.stdout);
+    assert.equal((await cni.run('DEL', conf, pod)).code, 0);
+    await nothingLeft();
+    await cni.removePodNetns(pod);
+  });
 });
