@@ -13,6 +13,7 @@ import { allocateIp, intToIp, ipToInt, isIPv4, type AddressRange } from '../netw
 import { cniAttachmentNames, isCniAttachmentScope, isCniVeth } from '../network/names.js';
 import { planConnect, planContainerTeardown, planStrayAttachments, type AttachFacts, type AttachPlans } from '../network/plan.js';
 import { assignHostPorts, takenBy, type HostBinding } from '../network/ports.js';
+import { checkpoint } from '../runtime/checkpoint.js';
 import { bridgeExists, bridgePorts, firewallDump, hostListeners, hostRoutes } from '../runtime/gather.js';
 import {
   forgetCniAttachment,
@@ -233,6 +234,7 @@ export async function add(ctx: PluginContext, conf: PluginConfig): Promise<CniRe
     await removeAttachment(ctx, conf, record).catch(() => undefined);
     throw err;
   }
+  await checkpoint(conf.dataDir, 'cni-rules-made');
   delete record.attachment.pending;
   await saveCniAttachment(conf.dataDir, record);
   return addResult(record.attachment, conf.cniVersion);

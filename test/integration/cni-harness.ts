@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,16 +77,48 @@ export class CniHarness {
     return sh(['nsenter', `--net=${pod.netns ?? ''}`, '--', ...argv], options);
   }
 
-  /** The plugin, run in the sandbox host with the CNI_* environment of `pod`. */
-  async run(command: string, config: Record<string, unknown> | string, pod?: Pod, extraEnv: Record<string, string> = {}): Promise<CniOutcome> {
+  /** The plugin's command line in the sandbox host, with the CNI_* environment of `pod` and nothing else. */
+  private argv(command: string, pod: Pod | undefined, extraEnv: Record<string, string>): string[] {
     const env: Record<string, string> = {
       CNI_COMMAND: command,
       CNI_PATH: REFERENCE_PLUGINS,
       ...(pod ? { CNI_CONTAINERID: pod.containerId, CNI_IFNAME: pod.ifname, ...(pod.netns ? { CNI_NETNS: pod.netns } : {}) } : {}),
       ...extraEnv,
     };
+    return ['nsenter', `--net=/run/netns/${this.box.hostNs}`, '--', 'env', '-i', `PATH=${process.env['PATH'] ?? ''}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), CNI_BIN];
+  }
+
+  /**
+   * A crash: the plugin run with MINICTR_PAUSE_AT=`step` (the crash tests' seam), killed by its
+   * pid (nsenter, env and node exec one another) once it says it is paused there.
+   */
+  async crashAt(step: string, command: string, config: Record<string, unknown>, pod: Pod): Promise<void> {
+    const [file = 'nsenter', ...args] = this.argv(command, pod, { MINICTR_PAUSE_AT: step });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    child.stdin?.end(JSON.stringify(config));
+    let said = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+    });
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+    });
+    const marker = join(this.dataDir, `paused-at-${step}`);
+    try {
+      await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `the plugin to pause at ${step}`);
+      if (exited) throw new Error(`the plugin ended before pausing at ${step}: ${said}`);
+    } finally {
+      killStarted([child]);
+      await eventually(async () => exited, 5_000, 'the plugin to die');
+      await rm(marker, { force: true });
+    }
+  }
+
+  /** The plugin, run in the sandbox host with the CNI_* environment of `pod`. */
+  async run(command: string, config: Record<string, unknown> | string, pod?: Pod, extraEnv: Record<string, string> = {}): Promise<CniOutcome> {
     const input = typeof config === 'string' ? config : JSON.stringify(config);
-    const r = await sh(['nsenter', `--net=/run/netns/${this.box.hostNs}`, '--', 'env', '-i', `PATH=${process.env['PATH'] ?? ''}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), CNI_BIN], { input });
+    const r = await sh(this.argv(command, pod, extraEnv), { input });
     let json: Record<string, unknown> | undefined;
     try {
       json = JSON.parse(r.stdout) as Record<string, unknown>;

@@ -331,4 +331,19 @@ describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
     await nothingLeft();
     for (const pod of [kept, lost, again]) await cni.removePodNetns(pod);
   });
+  it('an ADD killed after making its rules: GC (or DEL) removes its rules, veth, lease and record, through the record written before anything was made', async () => {
+    const conf = cni.config({ runtimeConfig: { portMappings: [{ hostPort: 8095, containerPort: 80, protocol: 'tcp' }] } });
+    const [crashed, again] = [await cni.newPod('crash1'), await cni.newPod('crash2')];
+    await cni.crashAt('cni-rules-made', 'ADD', conf, crashed);
+    await cni.crashAt('cni-rules-made', 'ADD', cni.config(), again);
+    assert.ok((await cni.attachmentRules()).some((l) => l.includes('--dport 8095')), 'the killed ADD left its rules');
+    assert.equal((await cni.state()).attachments.length, 2, 'and its record, still pending');
+    const gc = await cni.run('GC', { ...cni.config(), 'cni.dev/valid-attachments': [{ containerID: again.containerId, ifname: again.ifname }] });
+    assert.equal(gc.code, 0, gc.stdout);
+    assert.doesNotMatch((await cni.inPod(crashed, ['ip', 'link'])).stdout, /eth0/, 'GC removed the unlisted one');
+    assert.equal((await cni.state()).attachments.length, 1);
+    assert.equal((await cni.run('DEL', cni.config(), again)).code, 0, "the runtime's DEL of the listed one");
+    await nothingLeft();
+    for (const pod of [crashed, again]) await cni.removePodNetns(pod);
+  });
 });
