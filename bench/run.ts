@@ -1323,7 +1323,7 @@ async function cniNode(): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), `${sb.prefix}-cni-`));
   tempDirs.push(tmp);
   const figures = await cniNodeScale(
-    { hostNs: sb.hostNs, prefix: sb.prefix, plugin: join(BUILD, 'bin', 'minictr-cni'), env: SUDO_ENV, tmp, progress },
+    { hostNs: sb.hostNs, prefix: sb.prefix, plugin: join(BUILD, 'bin', 'minictr-cni'), env: SUDO_ENV, tmp, nftables: (await which('nft')) !== undefined, progress },
     cfg.cniPods,
   );
   for (const f of figures) {
