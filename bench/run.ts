@@ -817,6 +817,7 @@ async function initScript(): Promise<void> {
     const ic = initCommand({
       dir: d,
       pidFile: join(d, 'pid'),
+      execMark: join(d, 'exec-ready'),
       merged,
       overlay: { lower: rootfs, upper, work: workdir },
       networkMode: 'none',

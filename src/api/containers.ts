@@ -187,6 +187,29 @@ export class ContainerApi {
     sendEmpty(res, 204);
   }
 
+  /** POST /containers/{id}/pause and /unpause: the cgroup freezer, as the CLI's. */
+  async pause(res: ServerResponse, ref: string, pause: boolean): Promise<void> {
+    const record = pause ? await this.rt.pause(ref) : await this.rt.unpause(ref);
+    this.events.emit(pause ? 'pause' : 'unpause', record);
+    sendEmpty(res, 204);
+  }
+
+  /** POST /containers/{id}/rename?name=NEW. */
+  async rename(res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {
+    const name = query.get('name');
+    if (!name) throw new ApiError(400, 'name is required: the new name');
+    const before = await this.rt.find(ref);
+    const record = await this.rt.rename(ref, name);
+    this.events.emit('rename', record, { oldName: `/${before.name}` });
+    sendEmpty(res, 204);
+  }
+
+  /** GET /containers/{id}/top?ps_args=: the container's processes as ps shows them. */
+  async top(res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {
+    const { titles, processes } = await this.rt.top(ref, query.get('ps_args') ?? '');
+    sendJson(res, 200, { Titles: titles, Processes: processes });
+  }
+
   async restart(res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {
     const t = query.get('t');
     const { record } = await this.rt.stop(ref, t === null ? 10 : Number(t));

@@ -37,6 +37,8 @@ const NETWORK_CREATE = [
   'EnableIPv4', 'EnableIPv6', 'Options', 'Labels',
 ];
 
+const VOLUME_CREATE = ['Name', 'Driver', 'DriverOpts', 'Labels', 'ClusterVolumeSpec'];
+
 function refuseUnknown(body: unknown, known: readonly string[], where: string): void {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
   const allowed = new Set(known);
@@ -63,4 +65,9 @@ export function checkExecFields(body: unknown): void {
 /** POST /networks/create. */
 export function checkNetworkCreateFields(body: unknown): void {
   refuseUnknown(body, NETWORK_CREATE, 'the network create body');
+}
+
+/** POST /volumes/create. */
+export function checkVolumeCreateFields(body: unknown): void {
+  refuseUnknown(body, VOLUME_CREATE, 'the volume create body');
 }

@@ -315,6 +315,7 @@ export async function initSpec(
   return {
     dir: paths.container(record.id),
     pidFile: paths.containerPidFile(record.id),
+    execMark: paths.containerExecMark(record.id),
     merged: fs.merged,
     ...(record.rootfsMode === 'overlay'
       ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }

@@ -76,7 +76,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   // Started by hand while a policy's back-off runs: the waiting restart is not needed.
   if (!io.restart && record.state.restartWaiterPid) signalPid(-record.state.restartWaiterPid, 'SIGKILL');
   const paths = ctx.store.paths;
-  await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
+  await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerExecMark(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
   const attachment = await attach(ctx, record);
   let monitor: ChildProcess | undefined;
   let conn: ConsoleConnection | undefined;
@@ -160,6 +160,9 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     // The container's init writes its host pid before it becomes the command.
     await waitFor(async () => exited || writtenNumber(paths.containerPidFile(id)) !== undefined, 10_000, 2);
     const pid = writtenNumber(paths.containerPidFile(id)) ?? 0;
+    // As Docker's: started means the command runs in its own root, so an exec or top right
+    // after a start sees the container, not its init halfway through its mounts.
+    await waitFor(async () => exited || isWritten(paths.containerExecMark(id)), 10_000, 2);
     const startTime = await processStartTime(pid);
     record = (await update(ctx, id, (r) => {
       if (r.state.status === 'running' && r.state.monitorPid === monitorPid) {
@@ -512,6 +515,14 @@ function requireHostTools(names: string[]): void {
  * there; undefined before. They write with plain shell redirection, one small write(2), so a
  * reader can find the file created but still empty, never half a number.
  */
+function isWritten(path: string): boolean {
+  try {
+    return readFileSync(path, 'utf8').endsWith('\n');
+  } catch {
+    return false;
+  }
+}
+
 export function writtenNumber(path: string): number | undefined {
   let text: string;
   try {

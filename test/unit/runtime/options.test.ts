@@ -54,7 +54,7 @@ describe('run flags', () => {
 
 describe('container start commands', () => {
   const base = {
-    dir: '/r/c/1', pidFile: '/r/c/1/pid', merged: '/r/c/1/merged',
+    dir: '/r/c/1', pidFile: '/r/c/1/pid', execMark: '/r/c/1/exec-ready', merged: '/r/c/1/merged',
     overlay: { lower: '/r/i/rootfs', upper: '/r/c/1/upper', work: '/r/c/1/work' },
     hostname: 'abc', workdir: '/', env: ['PATH=/bin', 'A=1'], command: ['sh', '-c', 'echo hi'], busybox: '/usr/bin/busybox',
     privileges: { setpriv: '/usr/bin/setpriv', loader: '/lib/ld.so', libraryDirs: ['/lib', '/usr/lib'] },
