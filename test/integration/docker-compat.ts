@@ -91,8 +91,7 @@ export const COMPAT_ROWS: CompatRow[] = [
     script: `docker network create cn >/dev/null; docker create --name cc busybox true >/dev/null; docker network connect cn cc; docker inspect -f '{{len .NetworkSettings.Networks}}' cc; docker network disconnect cn cc; docker inspect -f '{{len .NetworkSettings.Networks}}' cc; docker rm cc >/dev/null; docker network rm cn` },
   { command: 'docker system prune', what: 'stopped containers and unused networks removed', same: true,
     script: `docker create --name sp busybox true >/dev/null; docker network create spn >/dev/null; docker system prune -f` },
-  { command: 'docker events', what: 'what a container\'s life emits', same: false,
-    note: 'Docker also reports attach (and, for -t, resize); minictr reports create, start, die and destroy',
+  { command: 'docker events', what: 'what a container\'s life emits', same: true,
     script: `docker events --filter container=evt --format '{{.Type}} {{.Action}}' --until $(( $(date +%s) + 4 )) > $W/events & sleep 1; docker run --rm --name evt busybox true; wait; cat $W/events` },
 ];
 
