@@ -92,7 +92,7 @@ export const COMPAT_ROWS: CompatRow[] = [
   { command: 'docker system prune', what: 'stopped containers and unused networks removed', same: true,
     script: `docker create --name sp busybox true >/dev/null; docker network create spn >/dev/null; docker system prune -f` },
   { command: 'docker events', what: 'what a container\'s life emits', same: true,
-    script: `docker events --filter container=evt --format '{{.Type}} {{.Action}}' --until $(( $(date +%s) + 4 )) > $W/events & sleep 1; docker run --rm --name evt busybox true; wait; cat $W/events` },
+    script: `docker events --filter container=evt --format '{{.Type}} {{.Action}}' --until $(( $(date +%s) + 6 )) > $W/events & sleep 1; docker run --rm --name evt busybox true; wait; cat $W/events` },
 ];
 
 /** What the run-to-run noise looks like, masked so two runs (and two daemons) compare. */
