@@ -32,6 +32,8 @@ const LOOK_MS = 200;
 export class EventBus {
   private readonly emitter = new EventEmitter();
   private seen = new Map<string, Seen>();
+  /** Containers whose destroy was said (the newest thousand): nothing more is said of them. */
+  private readonly destroyed = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private looking = false;
 
@@ -41,9 +43,12 @@ export class EventBus {
 
   /** Say an event this server caused, and remember the container's state so no look repeats it. */
   emit(action: ContainerAction, record: ContainerRecord, extra: Record<string, string> = {}): void {
+    // A container's end is said once: by whoever removed it, or by the look that found it gone.
+    if (this.destroyed.has(record.id)) return;
     if (action === 'destroy') {
-      // Said once: by whoever removed it, or by the look that found it gone, not both.
-      if (!this.seen.delete(record.id) && this.emitter.listenerCount('event') > 0) return;
+      this.seen.delete(record.id);
+      this.destroyed.add(record.id);
+      if (this.destroyed.size > 1000) this.destroyed.delete(this.destroyed.values().next().value ?? '');
     } else {
       const status = action === 'die' ? 'exited' : action === 'start' ? 'running' : action === 'create' ? 'created' : record.state.status;
       // A start or exit a look already said (a start that took longer than a look's interval).

@@ -76,7 +76,16 @@ function noConsole(who: string): MinictrError {
 
 function consoleOver(socket: Socket): ConsoleConnection {
   const decoder = new FrameDecoder();
-  let output: (stream: OutputStream, data: Buffer) => boolean = () => true;
+  // Output that comes before a relay takes it (a foreground start returns once the command
+  // runs, and a quick command may have spoken by then) waits here, not lost; past 1 MiB the
+  // socket is paused until the relay comes.
+  const early: [OutputStream, Buffer][] = [];
+  let earlyBytes = 0;
+  let output: (stream: OutputStream, data: Buffer) => boolean = (stream, data) => {
+    early.push([stream, data]);
+    earlyBytes += data.length;
+    return earlyBytes < 1 << 20;
+  };
   let entry: (line: string) => boolean = () => true;
   let position: (at: LogPosition | undefined) => void = () => undefined;
   let status: number | undefined;
@@ -106,6 +115,10 @@ function consoleOver(socket: Socket): ConsoleConnection {
   return {
     onOutput(fn) {
       output = fn;
+      let flowing = true;
+      for (const [stream, data] of early.splice(0)) flowing = fn(stream, data) && flowing;
+      earlyBytes = 0;
+      if (flowing) socket.resume();
     },
     resume: () => socket.resume(),
     write: (data) => send(encodeFrame(FRAME.stdin, data)),

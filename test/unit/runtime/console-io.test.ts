@@ -106,3 +106,28 @@ describe('json-file entries', () => {
     assert.throws(() => parseTail('-1'), /invalid value for "tail"/);
   });
 });
+
+describe('a console connection', () => {
+  it('keeps what the container said before a relay took the output, and its exit status', async () => {
+    const { createServer } = await import('node:net');
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { connectConsole } = await import('../../../src/runtime/console.js');
+    const dir = await mkdtemp(join(tmpdir(), 'minictr-console-'));
+    const path = join(dir, 'console.sock');
+    // A shim that speaks at once and hangs up: a command quicker than the start that waits for it.
+    const server = createServer((s) => s.end(Buffer.concat([encodeFrame(FRAME.stdout, Buffer.from('early\n')), encodeFrame(FRAME.stderr, Buffer.from('late?\n')), encodeFrame(FRAME.exit, Buffer.from('0'))])));
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const conn = await connectConsole(path, 'test');
+      assert.equal(await conn.ended, 0, 'the connection ended before anyone read the output');
+      const got: string[] = [];
+      conn.onOutput((stream, data) => got.push(`${stream}:${data.toString()}`) > 0);
+      assert.deepEqual(got, ['stdout:early\n', 'stderr:late?\n']);
+    } finally {
+      server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
