@@ -61,7 +61,7 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const fs = ctx.store.paths.containerRootfs(record.id);
   const cgroup = await planCgroup(record);
   const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record));
-  const devTemplate = devTemplateProblem(init.devTemplate) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate);
+  const devTemplate = devTemplateProblem(init.devTemplate, !ctx.rootless) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate, !ctx.rootless);
   const etcFiles = containerEtcFiles({
     hostname: record.config.hostname, ...(network ? { ip: network.attachment.ip } : {}), hostNetwork: record.hostConfig.networkMode === 'host',
   }, await readHostEtc());

@@ -2,6 +2,7 @@
 // script that runs inside the new namespaces, mounts the container's filesystems,
 // pivot_roots into them and becomes the container's command. Pure: builds data only.
 import { envObject } from './options.js';
+import { DEV_NODES } from './dev-template.js';
 import type { Argv } from '../base/plan.js';
 import { dropCapabilitiesArgv, type PrivilegeTools, type ProcessUser } from './privileges.js';
 
@@ -30,6 +31,8 @@ printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
 "$MINICTR_MOUNT" --all --fstab "$MINICTR_DIR/fstab"
 # /dev's device nodes and links, made once per state root: one process, not one per entry.
 cp -a "$MINICTR_DEVDIR"/* "$R/dev/"
+# Rootless: a user namespace cannot make device nodes, so the host's own are bind-mounted, as podman does.
+for n in $MINICTR_DEVBIND; do : > "$R/dev/$n"; mount --bind "/dev/$n" "$R/dev/$n"; done
 if [ "$MINICTR_NET" = none ]; then ip link set lo up; fi
 # A builtin's write sets the hostname of the writer's UTS namespace, without a process;
 # hostname(1) only where /proc/sys is read-only.
@@ -112,7 +115,7 @@ const INTERNAL_VARS = [
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
   'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
-  'MINICTR_TTY', 'MINICTR_HOSTPID',
+  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_DEVBIND',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -140,17 +143,24 @@ function fstabField(text: string): string {
  * The kernel paths lie inside the container's own fresh /proc and /sys, so no path of the
  * image is followed; the image's /etc files are bind-mounted by stage 2, after pivot_root.
  */
-export function containerFstab(spec: Pick<InitSpec, 'merged' | 'overlay' | 'masked' | 'readonly'>): string {
+export function containerFstab(spec: Pick<InitSpec, 'merged' | 'overlay' | 'masked' | 'readonly'> & Partial<Pick<InitSpec, 'userns' | 'networkMode'>>): string {
   const r = spec.merged;
+  const rootless = spec.userns !== undefined;
+  // In a user namespace overlayfs keeps its own attributes as user.overlay.* (kernel ≥ 5.11).
+  const overlayExtra = rootless ? ',userxattr' : '';
   const entries: string[][] = [
     spec.overlay
-      ? ['overlay', r, 'overlay', `lowerdir=${spec.overlay.lower},upperdir=${spec.overlay.upper},workdir=${spec.overlay.work}`]
+      ? ['overlay', r, 'overlay', `lowerdir=${spec.overlay.lower},upperdir=${spec.overlay.upper},workdir=${spec.overlay.work}${overlayExtra}`]
       : [r, r, 'none', 'bind'],
     ['proc', `${r}/proc`, 'proc', 'nosuid,nodev,noexec,X-mount.mkdir'],
     ['tmpfs', `${r}/dev`, 'tmpfs', 'nosuid,mode=755,size=65536k,X-mount.mkdir'],
     ['devpts', `${r}/dev/pts`, 'devpts', 'newinstance,ptmxmode=0666,mode=620,X-mount.mkdir'],
     ['shm', `${r}/dev/shm`, 'tmpfs', 'nosuid,nodev,noexec,mode=1777,size=65536k,X-mount.mkdir'],
-    ['sysfs', `${r}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir'],
+    // A user namespace may mount sysfs only with a network namespace of its own: with the host's
+    // network, rootless binds the host's /sys read-only instead, as podman does.
+    rootless && spec.networkMode === 'host'
+      ? ['/sys', `${r}/sys`, 'none', 'rbind,ro,X-mount.mkdir']
+      : ['sysfs', `${r}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir'],
     // Docker's masked kernel files: an empty read-only tmpfs over a directory, /dev/null over a file.
     ...spec.masked.map((k) =>
       k.dir ? ['tmpfs', `${r}${k.path}`, 'tmpfs', 'ro,nosuid,nodev,noexec,size=0'] : ['/dev/null', `${r}${k.path}`, 'none', 'bind'],
@@ -205,6 +215,10 @@ export interface InitSpec {
   cgroupJoin: string[];
   /** -t: the command's stdin, stdout and stderr are a terminal of the container's own devpts. */
   tty: boolean;
+  /** Rootless: unshare's user namespace options (runtime/rootless-ids.ts `userNamespaceArgs`). */
+  userns?: string[];
+  /** Rootless: a network namespace another process made (pasta's, slirp4netns's holder), joined by path. */
+  netnsPath?: string;
 }
 
 /** One mount as stage 2 makes it: after pivot_root, the host's files under the old root. */
@@ -274,7 +288,7 @@ export function etcFstab(dir: string, oldroot: string): string {
 
 /** argv that starts the container's first process, and the environment to give it. */
 export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, string> } {
-  const namespaces = ['--pid', '--fork', '--mount', '--ipc', '--kill-child=SIGKILL'];
+  const namespaces = [...(spec.userns ?? []), '--pid', '--fork', '--mount', '--ipc', '--kill-child=SIGKILL'];
   // --network host shares the host's UTS namespace too, as Docker does.
   if (spec.networkMode !== 'host') namespaces.push('--uts');
   if (spec.networkMode === 'none') namespaces.push('--net');
@@ -311,6 +325,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_STAGE1: STAGE1,
     MINICTR_UNSHARE: spec.unshare,
     MINICTR_TTY: spec.tty ? '1' : '',
+    MINICTR_DEVBIND: spec.userns ? DEV_NODES.map((n) => n.name).join(' ') : '',
   });
   return { argv, env };
 }

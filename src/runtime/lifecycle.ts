@@ -91,7 +91,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     if (attachment) await syncHosts(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
-    await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx));
+    await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx), !ctx.rootless);
     requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
     requireShim();
     const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };

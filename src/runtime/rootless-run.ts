@@ -1,0 +1,62 @@
+// What changes in a container's create and start when minictr runs rootless: no cgroup limits
+// (no cgroup is delegated to the user), the default network, how the root filesystem is made.
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { MinictrError } from '../base/errors.js';
+import type { HostConfig, Resources } from '../base/records.js';
+import { parsePortSpec } from '../network/ports.js';
+import { hasLimits } from '../cgroup/limits.js';
+import { overlaySupported } from '../explain/doctor.js';
+
+/** The network modes a rootless container may have without a rootless network of its own. */
+export const ROOTLESS_HELPER_MODES = new Set(['pasta', 'slirp4netns']);
+
+/**
+ * Podman's refusal on cgroup v1 (and v2 without delegation): a normal user has no cgroup of its
+ * own to write limits into, so a limit flag would silently do nothing.
+ */
+export function refuseRootlessLimits(resources: Resources): void {
+  if (!hasLimits(resources)) return;
+  throw new MinictrError('E_ROOTLESS_LIMITS', 'rootless minictr cannot set resource limits (--memory, --cpus, --pids-limit …): no cgroup is delegated to your user; leave the limit out, or run as root');
+}
+
+/** Podman 5's default: pasta when installed, else slirp4netns. */
+export function rootlessDefaultNetwork(): string {
+  return ['/usr/bin/pasta', '/usr/local/bin/pasta'].some((p) => existsSync(p)) ? 'pasta' : 'slirp4netns';
+}
+
+/** `major.minor` of a kernel release string ("6.1.0-18-amd64" → [6, 1]). */
+export function kernelVersion(text: string): [number, number] {
+  const m = /^(\d+)\.(\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}
+
+/** Overlayfs mounts inside a user namespace from 5.11 (with userxattr); before that, a copy. */
+export function overlayInUserNamespace(kernel: string, filesystems: string): boolean {
+  const [major, minor] = kernelVersion(kernel);
+  return overlaySupported(filesystems) && (major > 5 || (major === 5 && minor >= 11));
+}
+
+export async function rootlessRootfsMode(): Promise<'overlay' | 'copy'> {
+  let filesystems = '';
+  try {
+    filesystems = readFileSync('/proc/filesystems', 'utf8');
+  } catch {
+    // unreadable: a copy
+  }
+  return overlayInUserNamespace(release(), filesystems) ? 'overlay' : 'copy';
+}
+
+/** The network modes rootless minictr makes: none and host as rootful, the helpers' modes. */
+export function validateRootlessNetworking(host: HostConfig): void {
+  for (const spec of host.portSpecs) parsePortSpec(spec);
+  const mode = host.networkMode;
+  if (mode === 'none' || mode === 'host') {
+    if (host.portSpecs.length > 0) {
+      throw new MinictrError('E_CONFLICTING_OPTIONS', `conflicting options: port publishing and --network ${mode}; ports are published only with pasta, slirp4netns or a network`);
+    }
+    return;
+  }
+  if (ROOTLESS_HELPER_MODES.has(mode)) return;
+  throw new MinictrError('E_ROOTLESS_NETWORK', `rootless minictr cannot use --network ${mode} yet: use none, host, pasta or slirp4netns`);
+}

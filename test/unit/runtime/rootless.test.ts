@@ -1,0 +1,105 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { idMapLines, singleIdNote, subordinateRange, userNamespaceArgs, type RootlessIds } from '../../../src/runtime/rootless-ids.js';
+import { kernelVersion, overlayInUserNamespace, refuseRootlessLimits, validateRootlessNetworking } from '../../../src/runtime/rootless-run.js';
+import { userNamespaceBlocker } from '../../../src/runtime/rootless.js';
+import { containerFstab } from '../../../src/runtime/init-script.js';
+import { execArgv } from '../../../src/runtime/exec-argv.js';
+import { defaultRoot, rootlessRuntimeDir } from '../../../src/state/paths.js';
+import { claimRoot } from '../../../src/state/owner.js';
+import { NO_RESOURCES } from '../../../src/cgroup/limits.js';
+import type { HostConfig } from '../../../src/base/records.js';
+
+const ALICE: RootlessIds = { uid: 1001, gid: 1001, user: 'alice', uids: { start: 100000, count: 65536 }, gids: { start: 200000, count: 65536 } };
+
+describe('rootless ids', () => {
+  it('finds the user\'s range by name or uid, and skips one that holds the user\'s own id', () => {
+    const text = 'bob:100000:65536\nalice:165536:65536\n1002:231072:1000\n';
+    assert.deepEqual(subordinateRange(text, 'alice', 1001), { start: 165536, count: 65536 });
+    assert.deepEqual(subordinateRange(text, 'carol', 1002), { start: 231072, count: 1000 });
+    assert.equal(subordinateRange(text, 'dave', 1003), undefined);
+    assert.equal(subordinateRange('alice:1000:100\n', 'alice', 1001), undefined);
+    assert.equal(subordinateRange('alice:x:100\nalice:5:0\n', 'alice', 1001), undefined);
+  });
+
+  it('maps the user to 0 and the range from 1, as podman does; a single id without a range', () => {
+    assert.deepEqual(userNamespaceArgs(ALICE), ['--user', '--map-root-user', '--map-users=100000,1,65536', '--map-groups=200000,1,65536']);
+    const single: RootlessIds = { uid: 1001, gid: 1001, user: 'alice' };
+    assert.deepEqual(userNamespaceArgs(single), ['--user', '--map-root-user']);
+    assert.deepEqual(idMapLines(1001, ALICE.uids), ['0 1001 1', '1 100000 65536']);
+    assert.match(singleIdNote(single), /^no subordinate id range for alice in \/etc\/subuid and \/etc\/subgid: .*usermod --add-subuids/);
+    assert.doesNotMatch(singleIdNote(single), /\n/);
+  });
+
+  it('names the sysctl that forbids user namespaces', () => {
+    const files: Record<string, string> = { '/proc/sys/user/max_user_namespaces': '0\n' };
+    assert.match(userNamespaceBlocker((p) => files[p]) ?? '', /^user\.max_user_namespaces is 0/);
+    assert.match(userNamespaceBlocker((p) => ({ '/proc/sys/kernel/unprivileged_userns_clone': '0' })[p]) ?? '', /unprivileged_userns_clone/);
+    assert.equal(userNamespaceBlocker((p) => ({ '/proc/sys/user/max_user_namespaces': '1000' })[p]), undefined);
+  });
+});
+
+describe('rootless state and runtime dirs', () => {
+  it('keeps root\'s default, and a user\'s under XDG_DATA_HOME or ~/.local/share', () => {
+    assert.equal(defaultRoot(0, {}), '/var/lib/minictr');
+    assert.equal(defaultRoot(1001, {}, '/home/alice'), '/home/alice/.local/share/minictr');
+    assert.equal(defaultRoot(1001, { XDG_DATA_HOME: '/data/a' }, '/home/alice'), '/data/a/minictr');
+    assert.equal(defaultRoot(1001, { XDG_DATA_HOME: 'relative' }, '/home/alice'), '/home/alice/.local/share/minictr');
+    assert.equal(rootlessRuntimeDir(1001, { XDG_RUNTIME_DIR: '/run/user/1001' }), '/run/user/1001/minictr');
+    assert.equal(rootlessRuntimeDir(1001, {}), '/tmp/minictr-run-1001');
+  });
+
+  it('never mixes rootful and rootless state, nor two users\'', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'minictr-owner-'));
+    try {
+      const mine = join(dir, 'mine');
+      claimRoot(mine, 1001);
+      assert.equal(await readFile(join(mine, 'rootless-owner'), 'utf8'), '1001\n');
+      claimRoot(mine, 1001);
+      assert.throws(() => claimRoot(mine, 1002), /belongs to rootless minictr of uid 1001/);
+      assert.throws(() => claimRoot(mine, 0), /is the state of rootless minictr \(uid 1001\)/);
+      const rootful = join(dir, 'rootful');
+      claimRoot(rootful, 0);
+      await writeFile(join(dir, 'marker'), '');
+      assert.throws(() => claimRoot(dir, 1001), /holds rootful minictr's state/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('rootless containers', () => {
+  it('mounts overlay with userxattr and binds /sys with the host network', () => {
+    const base = { merged: '/m', overlay: { lower: '/l', upper: '/u', work: '/w' }, masked: [], readonly: [] };
+    const fstab = containerFstab({ ...base, userns: ['--user'], networkMode: 'host' });
+    assert.match(fstab, /^overlay \/m overlay lowerdir=\/l,upperdir=\/u,workdir=\/w,userxattr 0 0$/m);
+    assert.match(fstab, /^\/sys \/m\/sys none rbind,ro,X-mount\.mkdir 0 0$/m);
+    assert.match(containerFstab({ ...base, userns: ['--user'], networkMode: 'none' }), /^sysfs \/m\/sys sysfs /m);
+    assert.doesNotMatch(containerFstab(base), /userxattr/);
+  });
+
+  it('exec joins the user namespace first', () => {
+    const tools = { setpriv: '/usr/bin/setpriv', loader: '', libraryDirs: [] };
+    const argv = execArgv(42, '/', ['true'], tools, '/bin/busybox', undefined, [], false, true);
+    assert.deepEqual(argv.slice(0, 4), ['nsenter', '--target=42', '--user', '--mount']);
+  });
+
+  it('overlay in a user namespace from kernel 5.11', () => {
+    assert.deepEqual(kernelVersion('6.1.0-18-amd64'), [6, 1]);
+    assert.equal(overlayInUserNamespace('5.10.0', 'nodev\toverlay\n'), false);
+    assert.equal(overlayInUserNamespace('5.11.2', 'nodev\toverlay\n'), true);
+    assert.equal(overlayInUserNamespace('6.1.0', 'nodev\ttmpfs\n'), false);
+  });
+
+  it('refuses limits and the rootful network modes, with one line', () => {
+    assert.throws(() => refuseRootlessLimits({ ...NO_RESOURCES, memory: 10 << 20 }), /^MinictrError: rootless minictr cannot set resource limits .*no cgroup is delegated/);
+    refuseRootlessLimits(NO_RESOURCES);
+    const host = (networkMode: string, portSpecs: string[] = []): HostConfig => ({ networkMode, portSpecs } as unknown as HostConfig);
+    validateRootlessNetworking(host('none'));
+    validateRootlessNetworking(host('pasta', ['8080:80']));
+    assert.throws(() => validateRootlessNetworking(host('none', ['8080:80'])), /conflicting options/);
+  });
+});
