@@ -44,6 +44,17 @@ export interface NetworkAttachment {
   pending?: boolean;
 }
 
+/** A rootless container's helper process and what it forwards; teardown kills it from this. */
+export interface RootlessNetAttachment {
+  helper: 'pasta' | 'slirp4netns';
+  pid: number;
+  /** /proc/<pid>/stat start time: a recycled pid is never killed. */
+  startTime: number;
+  /** slirp4netns's API socket. */
+  apiSocket?: string;
+  ports: PortMapping[];
+}
+
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
 export interface ContainerConfig {
@@ -177,6 +188,8 @@ export interface ContainerRecord {
   restartCount?: number;
   /** Set while the container holds network objects (veth, address, rules). */
   network?: NetworkAttachment;
+  /** Rootless: the helper (pasta, slirp4netns) that connects the container's namespace, while it runs. */
+  rootlessNet?: RootlessNetAttachment;
   /** How the writable root is made. */
   rootfsMode: 'overlay' | 'copy';
   /** Resolved mounts (binds, volumes, tmpfs), in mount order. Absent in records made before volumes. */

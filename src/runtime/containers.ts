@@ -25,6 +25,7 @@ import { parseMountRequests, parseVolumesFromFlag, type MountRequest } from './m
 import { removeVolumes, resolveMounts } from './volumes.js';
 import { checkRootlessRun } from './rootless.js';
 import { userNamespaceArgs } from './rootless-ids.js';
+import { helperOf, netReadyFifo } from './rootless-net.js';
 import { refuseRootlessLimits, rootlessDefaultNetwork, rootlessRootfsMode, validateRootlessNetworking } from './rootless-run.js';
 
 /** A container as a user asks for one (`docker run`'s flags, the Engine API's create body). */
@@ -327,7 +328,8 @@ export async function initSpec(
       ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
       : {}),
     ...(netns ? { netns } : {}),
-    networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : 'netns',
+    networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : helperOf(record) ? 'private' : 'netns',
+    ...(helperOf(record) ? { netReady: netReadyFifo(ctx, record.id) } : {}),
     hostname: record.config.hostname,
     workdir: record.config.workdir,
     env: record.config.env,

@@ -25,6 +25,11 @@ read -r pid _ < /proc/self/stat
 # One small write; minictr reads it once the whole line is there.
 echo "$pid" > "$MINICTR_PIDFILE"
 export MINICTR_HOSTPID="$pid"
+if [ -n "$MINICTR_NETREADY" ]; then
+  # Rootless: pasta or slirp4netns connects this network namespace first; minictr says "up".
+  read -r up < "$MINICTR_NETREADY" || up=
+  [ "$up" = up ] || { echo "minictr: the container's network could not be made" >&2; exit 125; }
+fi
 # util-linux and busybox mount read an fstab only from a file: both stay beside the container's record.
 printf '%s\n' "$MINICTR_FSTAB" > "$MINICTR_DIR/fstab"
 printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
@@ -115,7 +120,7 @@ const INTERNAL_VARS = [
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
   'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
-  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_DEVBIND',
+  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_DEVBIND', 'MINICTR_NETREADY',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -183,7 +188,8 @@ export interface InitSpec {
   overlay?: { lower: string; upper: string; work: string };
   /** 'bridge' mode joins this named netns (from `ip netns add`). */
   netns?: string;
-  networkMode: 'none' | 'host' | 'netns';
+  /** netns: joins `netns`; private: a new network namespace a rootless helper connects (`netReady`). */
+  networkMode: 'none' | 'host' | 'netns' | 'private';
   hostname: string;
   workdir: string;
   env: string[];
@@ -217,8 +223,8 @@ export interface InitSpec {
   tty: boolean;
   /** Rootless: unshare's user namespace options (runtime/rootless-ids.ts `userNamespaceArgs`). */
   userns?: string[];
-  /** Rootless: a network namespace another process made (pasta's, slirp4netns's holder), joined by path. */
-  netnsPath?: string;
+  /** Rootless, private network: the FIFO stage 1 waits on until the helper has connected it. */
+  netReady?: string;
 }
 
 /** One mount as stage 2 makes it: after pivot_root, the host's files under the old root. */
@@ -291,7 +297,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
   const namespaces = [...(spec.userns ?? []), '--pid', '--fork', '--mount', '--ipc', '--kill-child=SIGKILL'];
   // --network host shares the host's UTS namespace too, as Docker does.
   if (spec.networkMode !== 'host') namespaces.push('--uts');
-  if (spec.networkMode === 'none') namespaces.push('--net');
+  if (spec.networkMode === 'none' || spec.networkMode === 'private') namespaces.push('--net');
   // Stage 2 ends by exec'ing this: setpriv (Docker's capabilities) → busybox env (clean environment) → the command.
   const final = dropCapabilitiesArgv(spec.privileges, spec.busybox, 9, spec.command,
     'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user, spec.tty);
@@ -326,6 +332,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_UNSHARE: spec.unshare,
     MINICTR_TTY: spec.tty ? '1' : '',
     MINICTR_DEVBIND: spec.userns ? DEV_NODES.map((n) => n.name).join(' ') : '',
+    MINICTR_NETREADY: spec.netReady ?? '',
   });
   return { argv, env };
 }

@@ -11,7 +11,7 @@ import { logLimits } from './log-config.js';
 import { pathExists } from '../base/path-exists.js';
 import { MinictrError, EXIT_RUNTIME_FAILURE, withWarnings } from '../base/errors.js';
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base/proc.js';
-import { NULL_TIME, type ContainerRecord } from '../base/records.js';
+import { NULL_TIME, type ContainerRecord, type RootlessNetAttachment } from '../base/records.js';
 import { spawnProcess } from '../exec/runner.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
 import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
@@ -25,6 +25,8 @@ import { planThaw } from '../cgroup/plan.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
+import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, rootlessPorts, startHelper, stopHelper } from './rootless-net.js';
+import { slirpResolvConf } from '../network/rootless-helpers.js';
 
 export interface StartOptions {
   /**
@@ -77,6 +79,10 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   if (!io.restart && record.state.restartWaiterPid) signalPid(-record.state.restartWaiterPid, 'SIGKILL');
   const paths = ctx.store.paths;
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
+  // Rootless pasta/slirp4netns: the host ports are chosen (and refused) before anything is made.
+  const helper = helperOf(record);
+  const helperPorts = helper ? await rootlessPorts(ctx, record) : [];
+  let helperNet: RootlessNetAttachment | undefined;
   const attachment = await attach(ctx, record);
   let monitor: ChildProcess | undefined;
   let conn: ConsoleConnection | undefined;
@@ -87,7 +93,12 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     const dir = paths.container(id);
     const mode = record.hostConfig.networkMode;
     const etc = containerEtcFiles({ hostname: record.config.hostname, ...(attachment ? { ip: attachment.ip } : {}), hostNetwork: mode === 'host' }, await readHostEtc());
+    if (helper === 'slirp4netns') etc['resolv.conf'] = slirpResolvConf();
     await applyPlan(planContainerEtc(dir, etc), ctx.runner, stepOptions(ctx));
+    if (helper) {
+      await rm(netReadyFifo(ctx, id), { force: true });
+      await applyPlan(planNetReadyFifo(netReadyFifo(ctx, id)), ctx.runner, stepOptions(ctx));
+    }
     if (attachment) await syncHosts(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
@@ -167,12 +178,27 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
         r.state.pidStartTime = startTime;
       }
     })) ?? record;
+    if (helper) {
+      // The init waits on the FIFO: connected, it goes on; failed, it exits 125.
+      if (pid === 0) throw new MinictrError('E_START', `container ${id.slice(0, 12)} ended before its network was made`);
+      try {
+        helperNet = await startHelper(ctx, record, pid, helperPorts);
+        await checkpoint(paths.root, 'helper-started');
+        const net = helperNet;
+        record = (await update(ctx, id, (r) => { r.rootlessNet = net; })) ?? record;
+      } catch (err) {
+        await releaseInit(netReadyFifo(ctx, id), false);
+        throw err;
+      }
+      await releaseInit(netReadyFifo(ctx, id), true);
+    }
     if (!io.foreground) child.unref();
     await checkpoint(paths.root, 'started');
   } catch (err) {
     // Torn down from the attachment made here, whatever the record says by now.
     conn?.close();
     const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
+    if (helperNet) await stopHelper(helperNet);
     if (monitor?.pid) await waitFor(async () => !(await isAlive(monitor?.pid ?? 0)), 2_000, 5);
     if (cgroupJoin.length > 0) warnings.push(...(await releaseCgroup(ctx, record)).warnings);
     // Stopped while the policy restarted it: it stays as the stop left it, with its last exit.
@@ -184,6 +210,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
         r.state.error = err instanceof Error ? err.message : String(err);
       }
       delete r.network;
+      delete r.rootlessNet;
     });
     // Removed while starting: nobody will ever stop what the monitor started.
     if (!still && monitor?.pid) signalPid(-monitor.pid, 'SIGKILL');
@@ -249,6 +276,9 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
   }
   let code = writtenNumber(paths.containerExitFile(id)) ?? NaN;
   if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
+  // A rootless network helper goes with the process it served.
+  const helperNet = recordedHelper(ctx, before);
+  if (helperNet) await stopHelper(helperNet);
   // The cgroup goes with the process; first it tells whether the OOM killer ended it.
   const cgroup = before.state.status === 'running' || before.hostConfig.autoRemove ? await releaseCgroup(ctx, before) : { oomKilled: false, warnings: [] };
   // The OOM killer's SIGKILL of the first process reads as unshare's 1, as a kill mark's does.
@@ -261,6 +291,7 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
       r.state.oomKilled = true;
       if (Number.isFinite(code)) r.state.exitCode = code;
     }
+    delete r.rootlessNet;
     if (r.state.status !== 'running') return;
     r.state.status = 'exited';
     r.state.exitCode = Number.isFinite(code) ? code : 128 + signalNumber('SIGKILL');

@@ -8,6 +8,44 @@ import { MINICTR_BIN, eventually, sh, type Result, type Sandbox } from './sandbo
 export interface UserOptions {
   /** false: no /etc/subuid and /etc/subgid range (the single-id fallback). */
   subids?: boolean;
+  /** A mount namespace to run in (TunWorld's). */
+  mountNs?: string;
+}
+
+/**
+ * A mount namespace where /dev/net/tun is usable by anyone (0666, as udev makes it on a
+ * desktop), for pasta and slirp4netns run by test users; the machine's own node is left as it
+ * is. The node lives on a tmpfs mounted only inside that namespace.
+ */
+export class TunWorld {
+  readonly dir: string;
+  readonly ns: string;
+
+  constructor(readonly prefix: string) {
+    this.dir = `/run/${prefix}-mnt`;
+    this.ns = `${this.dir}/ns`;
+  }
+
+  async setup(): Promise<void> {
+    const steps = [
+      ['mkdir', '-p', this.dir],
+      ['mount', '--bind', this.dir, this.dir],
+      ['mount', '--make-private', this.dir],
+      ['touch', this.ns],
+      ['unshare', `--mount=${this.ns}`, '--propagation', 'private', '--', '/bin/sh', '-c',
+        `mkdir -p ${this.dir}/dev && mount -t tmpfs -o mode=755,size=64k tmpfs ${this.dir}/dev && mknod -m 666 ${this.dir}/dev/tun c 10 200 && mount --bind ${this.dir}/dev/tun /dev/net/tun`],
+    ];
+    for (const step of steps) {
+      const r = await sh(step);
+      if (r.code !== 0) throw new Error(`tun world: ${step.join(' ')}: ${r.stderr}`);
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    await sh(['umount', this.ns]);
+    await sh(['umount', '-l', this.dir]);
+    await sh(['rm', '-rf', this.dir]);
+  }
 }
 
 export class RootlessUser {
@@ -46,7 +84,7 @@ export class RootlessUser {
 
   private asUser(argv: string[], env: Record<string, string> = {}): string[] {
     return [
-      'nsenter', `--net=/run/netns/${this.sandbox.hostNs}`, '--',
+      'nsenter', `--net=/run/netns/${this.sandbox.hostNs}`, ...(this.options.mountNs ? [`--mount=${this.options.mountNs}`] : []), '--',
       'setpriv', '--reuid', String(this.uid), '--regid', String(this.gid), '--init-groups', '--',
       'env', '-i', `HOME=${this.home}`, `USER=${this.name}`, `LOGNAME=${this.name}`, 'PATH=/usr/local/bin:/usr/bin:/bin',
       `XDG_RUNTIME_DIR=${this.runtimeDir}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv,

@@ -103,3 +103,27 @@ describe('rootless containers', () => {
     assert.throws(() => validateRootlessNetworking(host('none', ['8080:80'])), /conflicting options/);
   });
 });
+
+describe('rootless helpers\' command lines', () => {
+  it('pasta forwards only the published ports (none by default), by path into the container\'s namespaces', async () => {
+    const { pastaArgv, slirpArgv, slirpForward, slirpError, checkUnprivilegedPorts } = await import('../../../src/network/rootless-helpers.js');
+    assert.deepEqual(pastaArgv(42, [], '/c/pasta.pid'), [
+      'pasta', '--config-net', '--quiet', '--no-map-gw', '-t', 'none', '-u', 'none', '-T', 'none', '-U', 'none',
+      '--userns', '/proc/42/ns/user', '--netns', '/proc/42/ns/net', '-P', '/c/pasta.pid',
+    ]);
+    const ports = [
+      { hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' as const },
+      { hostIp: '127.0.0.1', hostPort: 5353, containerPort: 53, proto: 'udp' as const },
+    ];
+    const argv = pastaArgv(42, ports, '/p');
+    assert.deepEqual(argv.slice(4, 8), ['-t', '8080:80', '-u', '127.0.0.1/5353:53']);
+    assert.deepEqual(slirpArgv(42, '/run/s.sock'), ['slirp4netns', '--configure', '--mtu=65520', '--disable-host-loopback', '--api-socket', '/run/s.sock', '--ready-fd', '3', '42', 'tap0']);
+    assert.deepEqual(JSON.parse(slirpForward(ports[0] ?? { hostIp: '', hostPort: 0, containerPort: 0, proto: 'tcp' })), {
+      execute: 'add_hostfwd', arguments: { proto: 'tcp', host_addr: '0.0.0.0', host_port: 8080, guest_addr: '10.0.2.100', guest_port: 80 },
+    });
+    assert.equal(slirpError('{"return":{"id":1}}'), undefined);
+    assert.equal(slirpError('{"error":{"desc":"bad request"}}'), 'bad request');
+    assert.throws(() => checkUnprivilegedPorts(ports, 9000), /^MinictrError: host port 8080 is below net.ipv4.ip_unprivileged_port_start \(9000\)/);
+    checkUnprivilegedPorts(ports, 0);
+  });
+});

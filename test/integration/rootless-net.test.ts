@@ -1,0 +1,127 @@
+// Rootless networks (issue #13): pasta and slirp4netns started by a normal user's minictr,
+// only ever inside the sandbox's host network namespace (they open their outside connections
+// from where they start). The outside world's server and clients live in the sandbox's wan.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { access, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HOST_IP, MINICTR_BIN, Sandbox, WAN_IP, eventually, isRoot } from './sandbox.js';
+import { RootlessUser, TunWorld } from './rootless-harness.js';
+
+/** A container command: busybox httpd on port 80 with a CGI that answers the client's address as the container sees it. */
+const PEER_SERVER = [
+  'sh', '-c',
+  'mkdir -p /www/cgi-bin && printf "#!/bin/sh\\necho\\necho \\$REMOTE_ADDR\\n" > /www/cgi-bin/peer && chmod +x /www/cgi-bin/peer && exec httpd -f -p 80 -h /www',
+];
+
+/** busybox httpd answers in IPv6's mapped form on its dual-stack socket. */
+function ipv4(text: string): string {
+  return text.trim().replace(/^\[?(::ffff:)?/, '').replace(/\]$/, '');
+}
+
+/** Per mode: what the container has, and which source address each client's connection shows. */
+const EXPECT = {
+  // pasta: a copy of the host's address; outside connections come from the host's address;
+  // published ports keep the outside client's address, loopback stays loopback.
+  pasta: { addr: `${HOST_IP}/24`, route: `default via ${WAN_IP}`, outsideSees: HOST_IP, fromWan: WAN_IP, fromLoopback: '127.0.0.1', fromHostAddr: WAN_IP, port: '18080' },
+  // slirp4netns: the article's 10.0.2.100 behind the user-mode stack; the host's loopback
+  // arrives from the gateway 10.0.2.2.
+  slirp4netns: { addr: '10.0.2.100/24', route: 'default via 10.0.2.2', outsideSees: HOST_IP, fromWan: WAN_IP, fromLoopback: '10.0.2.2', fromHostAddr: HOST_IP, port: '18081' },
+} as const;
+
+describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
+  const box = new Sandbox();
+  const world = new TunWorld(box.prefix);
+  const alice = new RootlessUser(box, `${box.prefix}a`, { mountNs: world.ns });
+
+  const noProcessesLeft = async (): Promise<void> => {
+    assert.deepEqual(await eventually(async () => ((await alice.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user'), []);
+  };
+
+  before(async () => {
+    await box.setup();
+    await world.setup();
+    await alice.create();
+    // pasta copies the host's default route and takes its interface as the template: the
+    // sandbox host's default route leads to the outside world (inside the sandbox only).
+    const route = await box.host(['ip', 'route', 'add', 'default', 'via', WAN_IP]);
+    assert.equal(route.code, 0, route.stderr);
+    // The outside world's server answers each client with the address it came from.
+    box.background('wan', [process.execPath, '-e', "require('node:http').createServer((q, s) => s.end(q.socket.remoteAddress + '\\n')).listen(7001)"]);
+    await eventually(async () => (await box.wan(['sh', '-c', 'grep -q ":1B59 " /proc/net/tcp6 /proc/net/tcp && echo up'])).stdout.includes('up'), 10_000, 'the outside server');
+  });
+  after(async () => {
+    await alice.remove();
+    await world.cleanup();
+    await box.cleanup();
+  });
+
+  for (const mode of ['pasta', 'slirp4netns'] as const) {
+    const want = EXPECT[mode];
+    it(`${mode}: the container reaches an outside server; its published port answers the outside world and the host, each source address as expected`, async () => {
+      const out = await alice.minictr(['run', '--rm', '--network', mode, 'busybox', 'sh', '-c', `ip -4 -o addr show scope global; ip route; wget -qO- http://${WAN_IP}:7001/; true`]);
+      assert.equal(out.code, 0, out.stderr);
+      assert.match(out.stdout, new RegExp(`inet ${want.addr.replace(/\./g, '\\.')} `));
+      assert.match(out.stdout, new RegExp(`^${want.route} `, 'm'));
+      assert.equal(ipv4(out.stdout.trim().split('\n').pop() ?? ''), want.outsideSees, 'the address the outside server saw');
+
+      const run = await alice.minictr(['run', '-d', '--name', `web-${mode}`, '--network', mode, '-p', `${want.port}:80`, 'busybox', ...PEER_SERVER]);
+      assert.equal(run.code, 0, run.stderr);
+      const fromWan = await eventually(async () => {
+        const r = await box.wan(['timeout', '5', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:${want.port}/cgi-bin/peer`]);
+        return r.code === 0 ? r.stdout : undefined;
+      }, 10_000, 'the published port from the outside');
+      assert.equal(ipv4(fromWan), want.fromWan, 'an outside client');
+      const loop = await alice.shell(`timeout 5 busybox wget -qO- http://127.0.0.1:${want.port}/cgi-bin/peer`);
+      assert.equal(ipv4(loop.stdout), want.fromLoopback, 'the host, through loopback');
+      const hostAddr = await alice.shell(`timeout 5 busybox wget -qO- http://${HOST_IP}:${want.port}/cgi-bin/peer`);
+      assert.equal(ipv4(hostAddr.stdout), want.fromHostAddr, 'the host, through its own address');
+      const ps = await alice.minictr(['ps', '--format', '{{.Names}} {{.Ports}}']);
+      assert.equal(ps.stdout, `web-${mode} 0.0.0.0:${want.port}->80/tcp\n`);
+      assert.equal((await alice.minictr(['port', `web-${mode}`])).stdout, `80/tcp -> 0.0.0.0:${want.port}\n`);
+
+      // kill -9 of the container: its monitor tears the helper down; rm then leaves nothing.
+      const pid = Number((await alice.minictr(['inspect', '--format', '{{.State.Pid}}', `web-${mode}`])).stdout.trim());
+      process.kill(pid, 'SIGKILL');
+      await eventually(async () => (await alice.minictr(['inspect', '--format', '{{.State.Status}}', `web-${mode}`])).stdout.trim() === 'exited', 10_000, 'exited');
+      assert.equal((await alice.minictr(['rm', `web-${mode}`])).code, 0);
+      assert.deepEqual(await readdir(`${alice.root}/containers`), []);
+      await noProcessesLeft();
+    });
+  }
+
+  it('a port already bound is refused like rootful, and one below ip_unprivileged_port_start names the sysctl; nothing is left', async () => {
+    const holder = box.background('host', [process.execPath, '-e', "require('node:net').createServer().listen(18090)"]);
+    await eventually(async () => (await box.host(['sh', '-c', 'grep -q ":46AA " /proc/net/tcp6 /proc/net/tcp && echo up'])).stdout.includes('up'), 10_000, 'the holder');
+    const taken = await alice.minictr(['run', '-d', '--network', 'pasta', '-p', '18090:80', 'busybox', 'sleep', '60']);
+    assert.equal(taken.code, 125);
+    assert.match(taken.stderr, /Bind for 0\.0\.0\.0:18090 failed: port is already allocated/);
+    process.kill(holder.pid ?? 0, 'SIGKILL');
+    const low = await alice.minictr(['run', '-d', '--network', 'slirp4netns', '-p', '80:80', 'busybox', 'sleep', '60']);
+    assert.equal(low.code, 125);
+    assert.match(low.stderr, /^minictr: host port 80 is below net\.ipv4\.ip_unprivileged_port_start \(1024\)/m);
+    assert.equal((await alice.minictr(['ps', '-aq'])).stdout, '');
+    await noProcessesLeft();
+  });
+
+  for (const step of ['spawned', 'helper-started', 'started']) {
+    it(`pasta, minictr killed with -9 at "${step}": rm -f leaves no process, no helper and no file`, async () => {
+      const marker = join(alice.root, `paused-at-${step}`);
+      const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, `--mount=${world.ns}`, '--',
+        'setpriv', '--reuid', String(alice.uid), '--regid', String(alice.gid), '--init-groups', '--',
+        'env', '-i', `HOME=${alice.home}`, 'PATH=/usr/bin:/bin', `XDG_RUNTIME_DIR=${alice.runtimeDir}`, `MINICTR_PAUSE_AT=${step}`,
+        process.execPath, '--', MINICTR_BIN, 'run', '-d', '--name', `crash-${step}`, '--network', 'pasta', '-p', '18095:80', 'busybox', 'httpd', '-f', '-p', '80'], { stdio: 'ignore' });
+      let exited = false;
+      child.once('exit', () => { exited = true; });
+      await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `step ${step}`);
+      if (!exited && child.pid) process.kill(child.pid, 'SIGKILL');
+      await eventually(async () => exited, 5_000, 'minictr to die');
+      const rm = await alice.minictr(['rm', '-f', `crash-${step}`]);
+      assert.equal(rm.code, 0, rm.stderr);
+      assert.equal((await alice.minictr(['ps', '-aq'])).stdout, '');
+      assert.deepEqual(await readdir(`${alice.root}/containers`), []);
+      await noProcessesLeft();
+    });
+  }
+});
