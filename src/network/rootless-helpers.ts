@@ -20,7 +20,7 @@ function pastaPort(m: PortMapping): string {
  * only the published ports (none by default, not pasta's "auto"), and daemonizes once the
  * namespace is configured, writing its pid.
  */
-export function pastaArgv(pid: number, ports: readonly PortMapping[], pidFile: string): string[] {
+export function pastaArgv(pid: number | string, ports: readonly PortMapping[], pidFile: string): string[] {
   const tcp = ports.filter((p) => p.proto === 'tcp').map(pastaPort);
   const udp = ports.filter((p) => p.proto === 'udp').map(pastaPort);
   return [
@@ -38,7 +38,7 @@ export function pastaArgv(pid: number, ports: readonly PortMapping[], pidFile: s
  * gateway 10.0.2.2, DNS 10.0.2.3), a large MTU for throughput, the host's loopback not reachable
  * through the gateway, an API socket for port forwards, and "ready" said on fd 3.
  */
-export function slirpArgv(pid: number, apiSocket: string): string[] {
+export function slirpArgv(pid: number | string, apiSocket: string): string[] {
   return [
     'slirp4netns', '--configure', `--mtu=${SLIRP.mtu}`, '--disable-host-loopback',
     '--api-socket', apiSocket, '--ready-fd', '3', String(pid), SLIRP.tap,
@@ -77,4 +77,22 @@ export function checkUnprivilegedPorts(ports: readonly PortMapping[], unprivileg
 /** The resolv.conf of a slirp4netns container: its built-in DNS forwarder. */
 export function slirpResolvConf(): string {
   return `nameserver ${SLIRP.dns}\n`;
+}
+
+/** What each helper gives the container, and its price: the comments of --dry-run's rootless steps. */
+export const HELPER_NOTES: Record<RootlessHelper, string[]> = {
+  pasta: [
+    "pasta copies the host's addresses and routes into the namespace: the container's address is the host's own, so peers see the host's address for its outgoing connections",
+    "a published port keeps the outside client's address (pasta's sockets splice to the container); the host's loopback stays 127.0.0.1",
+  ],
+  slirp4netns: [
+    'the article\'s first limit: the container has no IP address of its own outside: 10.0.2.100 exists only between it and slirp4netns, which opens every outside connection as the user, from the host\'s address',
+    'the article\'s second limit: ping needs a raw or ICMP socket: inside, only groups in net.ipv4.ping_group_range may ping (set it to cover your mapped ids, e.g. sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"); slirp4netns answers ICMP echo for the outside itself',
+    "published ports use slirp4netns's own forwarder (add_hostfwd on its API socket): no extra process per port; an outside client's address is kept, the host's loopback arrives from the gateway 10.0.2.2",
+  ],
+};
+
+/** The uid_map/gid_map lines newuidmap and newgidmap write, as their argv. */
+export function idMapperArgv(tool: 'newuidmap' | 'newgidmap', pid: number | string, own: number, range: { start: number; count: number } | undefined): string[] {
+  return [tool, String(pid), '0', String(own), '1', ...(range ? ['1', String(range.start), String(range.count)] : [])];
 }

@@ -25,7 +25,7 @@ import { planThaw } from '../cgroup/plan.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
-import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, rootlessPorts, startHelper, stopHelper } from './rootless-net.js';
+import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessPorts, startHelper, stopHelper } from './rootless-net.js';
 import { slirpResolvConf } from '../network/rootless-helpers.js';
 
 export interface StartOptions {
@@ -178,6 +178,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
         r.state.pidStartTime = startTime;
       }
     })) ?? record;
+    if (ctx.rootless && pid > 0) reportIdMaps(ctx, pid);
     if (helper) {
       // The init waits on the FIFO: connected, it goes on; failed, it exits 125.
       if (pid === 0) throw new MinictrError('E_START', `container ${id.slice(0, 12)} ended before its network was made`);

@@ -7,7 +7,8 @@ import { randomInt } from 'node:crypto';
 import { closeSync, constants, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { RootlessRunView } from '../explain/rootless.js';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import { command, type Plan } from '../base/plan.js';
 import { isAlive, processStartTime, waitFor } from '../base/proc.js';
@@ -15,7 +16,7 @@ import type { ContainerRecord, PortMapping, RootlessNetAttachment } from '../bas
 import { applyPlan } from '../exec/apply.js';
 import { spawnProcess } from '../exec/runner.js';
 import { assignHostPorts, parsePortSpec, takenBy, type HostBinding } from '../network/ports.js';
-import { checkUnprivilegedPorts, pastaArgv, slirpArgv, slirpError, slirpForward, type RootlessHelper } from '../network/rootless-helpers.js';
+import { checkUnprivilegedPorts, idMapperArgv, pastaArgv, slirpArgv, slirpError, slirpForward, type RootlessHelper } from '../network/rootless-helpers.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { rootlessRuntimeDir } from '../state/paths.js';
 import { ephemeralRange, hostListeners } from './gather.js';
@@ -114,10 +115,31 @@ export const PASTA_WHY = 'pasta joins the container\'s user and network namespac
  * The API socket, in the user's runtime directory: a socket address holds 108 bytes, more than
  * a container directory's path under a home may leave.
  */
+export function slirpSocketPath(ctx: RuntimeContext, id: string): string {
+  return join(rootlessRuntimeDir(ctx.rootless?.uid ?? process.getuid?.() ?? 0), `${id.slice(0, 16)}.slirp.sock`);
+}
+
 async function slirpSocket(ctx: RuntimeContext, id: string): Promise<string> {
-  const dir = rootlessRuntimeDir(ctx.rootless?.uid ?? process.getuid?.() ?? 0);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  return join(dir, `${id.slice(0, 16)}.slirp.sock`);
+  const path = slirpSocketPath(ctx, id);
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  return path;
+}
+
+/** What --dry-run shows of a rootless run: the ids mapped, the helper, its ports and files. */
+export async function rootlessRunView(ctx: RuntimeContext, record: ContainerRecord): Promise<RootlessRunView | undefined> {
+  const ids = ctx.rootless;
+  if (!ids) return undefined;
+  const helper = helperOf(record);
+  const dir = ctx.store.paths.container(record.id);
+  return {
+    uid: ids.uid, gid: ids.gid, ...(ids.uids ? { uids: ids.uids } : {}), ...(ids.gids ? { gids: ids.gids } : {}),
+    ...(helper ? { helper } : {}),
+    ports: helper ? await rootlessPorts(ctx, record) : [],
+    pidFile: ctx.store.paths.containerPidFile(record.id),
+    netReady: netReadyFifo(ctx, record.id),
+    helperPidFile: join(dir, 'pasta.pid'),
+    apiSocket: slirpSocketPath(ctx, record.id),
+  };
 }
 
 async function startSlirp(ctx: RuntimeContext, record: ContainerRecord, pid: number, ports: PortMapping[]): Promise<RootlessNetAttachment> {
@@ -146,7 +168,12 @@ async function startSlirp(ctx: RuntimeContext, record: ContainerRecord, pid: num
   }
   try {
     for (const port of ports) {
+      const began = Date.now();
       const error = slirpError(await slirpRequest(apiSocket, slirpForward(port)));
+      ctx.onStep?.({
+        op: command(['socat', '-', `UNIX-CONNECT:${apiSocket}`], `publish ${port.hostIp || '0.0.0.0'}:${port.hostPort} → 10.0.2.100:${port.containerPort}/${port.proto} with slirp4netns's own forwarder (add_hostfwd): no extra process`, { stdin: slirpForward(port) }),
+        ms: Date.now() - began,
+      });
       if (error) throw helperFailed('slirp4netns', new Error(`add_hostfwd ${port.hostPort}/${port.proto}: ${error}`), [port]);
     }
   } catch (err) {
@@ -200,4 +227,17 @@ export async function stopHelper(att: RootlessNetAttachment): Promise<void> {
     }
   }
   if (att.apiSocket) await rm(att.apiSocket, { force: true });
+}
+
+/** --explain: the id maps util-linux unshare had newuidmap and newgidmap write for the container's user namespace. */
+export function reportIdMaps(ctx: RuntimeContext, pid: number): void {
+  const ids = ctx.rootless;
+  if (!ids || !ctx.onStep) return;
+  if (!ids.uids || !ids.gids) {
+    ctx.onStep({ op: command(['unshare', '--user', '--map-root-user'], `rootless without a subordinate range: unshare wrote "0 ${ids.uid} 1" into /proc/${pid}/uid_map itself: only root exists in the container`), ms: 0 });
+    return;
+  }
+  const why = 'run by util-linux unshare for the container\'s new user namespace (setuid, from "uidmap"): root inside is you, ids 1… your subordinate range';
+  ctx.onStep({ op: command(idMapperArgv('newuidmap', pid, ids.uid, ids.uids), why), ms: 0 });
+  ctx.onStep({ op: command(idMapperArgv('newgidmap', pid, ids.gid, ids.gids), why), ms: 0 });
 }

@@ -2,7 +2,9 @@
 // kernel lets them make a user namespace. Read once per process (blocking reads of a few
 // small files, as host-tools.ts does).
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { release, userInfo } from 'node:os';
+import type { RootlessFacts } from '../explain/doctor-rootless.js';
+import { overlayInUserNamespace } from './rootless-run.js';
 import { MinictrError } from '../base/errors.js';
 import { subordinateRange, type RootlessIds } from './rootless-ids.js';
 
@@ -65,4 +67,36 @@ export function checkRootlessRun(ids: RootlessIds): void {
   if (ranged && !['newuidmap', 'newgidmap'].every((t) => executable(`/usr/bin/${t}`))) {
     throw new MinictrError('E_MISSING_TOOL', 'newuidmap/newgidmap not found: they map your subordinate ids into containers; install the "uidmap" package (sudo apt-get install uidmap)');
   }
+}
+
+/** What `doctor` shows a normal user (explain/doctor-rootless.ts judges it). */
+export function rootlessDoctorFacts(ids: RootlessIds): RootlessFacts {
+  const filesystems = readText('/proc/filesystems') ?? '';
+  const trimmed = (path: string): string | undefined => readText(path)?.trim();
+  let tun = false;
+  try {
+    accessSync('/dev/net/tun', constants.R_OK | constants.W_OK);
+    tun = true;
+  } catch {
+    // not usable by this user
+  }
+  const onPath = (name: string): boolean => ['/usr/bin', '/usr/local/bin', '/bin'].some((d) => executable(`${d}/${name}`));
+  const max = trimmed('/proc/sys/user/max_user_namespaces');
+  const clone = trimmed('/proc/sys/kernel/unprivileged_userns_clone');
+  const apparmor = trimmed('/proc/sys/kernel/apparmor_restrict_unprivileged_userns');
+  const portStart = trimmed('/proc/sys/net/ipv4/ip_unprivileged_port_start');
+  const ping = trimmed('/proc/sys/net/ipv4/ping_group_range')?.replace(/\s+/g, ' ');
+  return {
+    user: ids.user, uid: ids.uid,
+    ...(ids.uids ? { subuid: ids.uids } : {}), ...(ids.gids ? { subgid: ids.gids } : {}),
+    newuidmap: onPath('newuidmap'), newgidmap: onPath('newgidmap'),
+    ...(max !== undefined ? { maxUserNamespaces: max } : {}),
+    ...(clone !== undefined ? { unprivilegedUsernsClone: clone } : {}),
+    ...(apparmor !== undefined ? { apparmorRestrict: apparmor } : {}),
+    pasta: onPath('pasta'), slirp4netns: onPath('slirp4netns'), fuseOverlayfs: onPath('fuse-overlayfs'),
+    overlayInUserns: overlayInUserNamespace(release(), filesystems), kernel: release(),
+    ...(portStart !== undefined ? { unprivilegedPortStart: portStart } : {}),
+    ...(ping !== undefined ? { pingGroupRange: ping } : {}),
+    tun,
+  };
 }

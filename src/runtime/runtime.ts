@@ -13,6 +13,7 @@ import { resolveRoot } from '../state/paths.js';
 import { Store } from '../state/store.js';
 import { claimRoot } from '../state/owner.js';
 import type { RootlessIds } from './rootless-ids.js';
+import { rootlessDoctorFacts } from './rootless.js';
 import { copy, copyWithRoot } from './cp.js';
 import { create, resolveSpec, type ContainerSpec, type CreateOptions, type CreateRequest } from './containers.js';
 import type { RuntimeContext } from './context.js';
@@ -288,8 +289,9 @@ export class Runtime implements RuntimeContext {
 
   // ---- looking at the host
 
-  doctorFacts(): Promise<DoctorFacts> {
-    return collectDoctorFacts(this.runner, this.store);
+  async doctorFacts(): Promise<DoctorFacts> {
+    const facts = await collectDoctorFacts(this.runner, this.store);
+    return this.rootless ? { ...facts, rootless: rootlessDoctorFacts(this.rootless) } : facts;
   }
   netView(ref: string | undefined, all: boolean): Promise<NetViewInput> {
     return gatherNetView(this, ref, all);

@@ -127,3 +127,27 @@ describe('rootless helpers\' command lines', () => {
     checkUnprivilegedPorts(ports, 0);
   });
 });
+
+describe('doctor for a normal user', () => {
+  it('names each missing piece with its fix, and the limits of rootless', async () => {
+    const { rootlessFindings } = await import('../../../src/explain/doctor-rootless.js');
+    const base = {
+      user: 'alice', uid: 1001, newuidmap: true, newgidmap: true, maxUserNamespaces: '1000', pasta: true, slirp4netns: true,
+      fuseOverlayfs: false, overlayInUserns: true, kernel: '6.1.0', unprivilegedPortStart: '1024', pingGroupRange: '0 2147483647', tun: true,
+      subuid: { start: 100000, count: 65536 }, subgid: { start: 100000, count: 65536 },
+    };
+    assert.deepEqual(rootlessFindings(base).filter((f) => f.status !== 'ok'), []);
+    const { subuid: _u, subgid: _g, ...noRange } = base;
+    const bad = rootlessFindings({ ...noRange, maxUserNamespaces: '0', pasta: false, slirp4netns: false, tun: false, pingGroupRange: '1 0' });
+    const by = (check: string) => bad.find((f) => f.check === check);
+    assert.equal(by('subuid')?.status, 'warn');
+    assert.match(by('subuid')?.fix ?? '', /usermod --add-subuids 100000-165535 --add-subgids 100000-165535 alice/);
+    assert.equal(by('user namespaces')?.status, 'blocker');
+    assert.match(by('user namespaces')?.fix ?? '', /user\.max_user_namespaces/);
+    assert.equal(by('network helper')?.status, 'blocker');
+    assert.match(by('network helper')?.fix ?? '', /apt-get install passt/);
+    assert.equal(by('/dev/net/tun')?.status, 'blocker');
+    assert.equal(by('ping_group_range')?.status, 'warn');
+    assert.equal(by('newuidmap'), undefined, 'no range: newuidmap is not needed');
+  });
+});
