@@ -46,13 +46,21 @@ export interface NetworkAttachment {
 
 /** A rootless container's helper process and what it forwards; teardown kills it from this. */
 export interface RootlessNetAttachment {
-  helper: 'pasta' | 'slirp4netns';
+  /** bridge: a veth into the user's rootless network namespace, whose own pasta reaches the outside. */
+  helper: 'pasta' | 'slirp4netns' | 'bridge';
+  /** The helper's pid (0 for bridge: the namespace's pasta serves every container of the user). */
   pid: number;
   /** /proc/<pid>/stat start time: a recycled pid is never killed. */
   startTime: number;
   /** slirp4netns's API socket. */
   apiSocket?: string;
   ports: PortMapping[];
+  /** bridge: the network, the container's address on it, its gateway, the veth's end in the rootless namespace. */
+  network?: string;
+  ip?: string;
+  prefixLength?: number;
+  gateway?: string;
+  veth?: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited';

@@ -25,7 +25,7 @@ import { parseMountRequests, parseVolumesFromFlag, type MountRequest } from './m
 import { removeVolumes, resolveMounts } from './volumes.js';
 import { checkRootlessRun } from './rootless.js';
 import { userNamespaceArgs } from './rootless-ids.js';
-import { helperOf, netReadyFifo } from './rootless-net.js';
+import { netReadyFifo, rootlessNetworkOf } from './rootless-net.js';
 import { refuseRootlessLimits, rootlessDefaultNetwork, rootlessRootfsMode, validateRootlessNetworking } from './rootless-run.js';
 
 /** A container as a user asks for one (`docker run`'s flags, the Engine API's create body). */
@@ -154,7 +154,7 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
   if (request.name !== undefined) validateName(request.name);
   validateWorkdir(request.config.workdir);
   if (request.config.hostname) validateHostname(request.config.hostname);
-  if (ctx.rootless) validateRootlessNetworking(request.hostConfig);
+  if (ctx.rootless) await validateRootlessNetworking(store, request.hostConfig);
   else await validateNetworking(store, request.hostConfig);
   // A missing tini fails the create, before anything exists (start would find it missing too late).
   if (request.hostConfig.init) dockerInitPath();
@@ -309,6 +309,7 @@ export async function initSpec(
   record: ContainerRecord,
   netns: string | undefined,
   cgroupJoin: string[] = [],
+  joinUserns?: number,
 ): Promise<InitSpec> {
   const paths = ctx.store.paths;
   const fs = paths.containerRootfs(record.id);
@@ -328,8 +329,9 @@ export async function initSpec(
       ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
       : {}),
     ...(netns ? { netns } : {}),
-    networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : helperOf(record) ? 'private' : 'netns',
-    ...(helperOf(record) ? { netReady: netReadyFifo(ctx, record.id) } : {}),
+    networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : rootlessNetworkOf(ctx, record) ? 'private' : 'netns',
+    ...(rootlessNetworkOf(ctx, record) ? { netReady: netReadyFifo(ctx, record.id) } : {}),
+    ...(joinUserns ? { joinUserns } : {}),
     hostname: record.config.hostname,
     workdir: record.config.workdir,
     env: record.config.env,
@@ -342,7 +344,8 @@ export async function initSpec(
     readonlyRoot: record.hostConfig.readonlyRootfs === true,
     cgroupJoin,
     tty: record.config.tty,
-    ...(ctx.rootless ? { userns: userNamespaceArgs(ctx.rootless) } : {}),
+    // On a rootless bridge network the container joins the rootless namespace's user namespace instead of making one.
+    ...(ctx.rootless ? { userns: joinUserns ? [] : userNamespaceArgs(ctx.rootless) } : {}),
   };
 }
 

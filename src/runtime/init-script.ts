@@ -225,6 +225,8 @@ export interface InitSpec {
   userns?: string[];
   /** Rootless, private network: the FIFO stage 1 waits on until the helper has connected it. */
   netReady?: string;
+  /** Rootless bridge network: the pid of the rootless namespace's holder, whose user namespace the container joins. */
+  joinUserns?: number;
 }
 
 /** One mount as stage 2 makes it: after pivot_root, the host's files under the old root. */
@@ -303,7 +305,11 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user, spec.tty);
   // Stage 1 runs under the static busybox too: about half the time of the host's dash + tools.
   const unshare = ['unshare', ...namespaces, '--', spec.busybox, 'sh', '-c', STAGE1, 'minictr-init', ...final];
-  const argv = spec.netns ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare] : unshare;
+  const argv = spec.netns
+    ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare]
+    : spec.joinUserns
+      ? ['nsenter', `--target=${spec.joinUserns}`, '--user', '--', ...unshare]
+      : unshare;
 
   const env = envObject(spec.env);
   const containerPath = env['PATH'] ?? '';

@@ -25,7 +25,8 @@ import { planThaw } from '../cgroup/plan.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
-import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessPorts, startHelper, stopHelper } from './rootless-net.js';
+import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessNetworkOf, rootlessPorts, startHelper, stopHelper } from './rootless-net.js';
+import { joinRootlessNetwork, leaveRootlessNetwork, planBridgeAttach, syncRootlessHosts } from './rootless-bridge.js';
 import { slirpResolvConf } from '../network/rootless-helpers.js';
 
 export interface StartOptions {
@@ -83,7 +84,11 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   const helper = helperOf(record);
   const helperPorts = helper ? await rootlessPorts(ctx, record) : [];
   let helperNet: RootlessNetAttachment | undefined;
-  const attachment = await attach(ctx, record);
+  // A rootless bridge network: the user's rootless namespace (made on first use), an address
+  // reserved in the record before anything else exists.
+  const bridged = rootlessNetworkOf(ctx, record) === 'bridge' ? await joinRootlessNetwork(ctx, record) : undefined;
+  if (bridged) helperNet = bridged.attachment;
+  const attachment = bridged ? undefined : await attach(ctx, record);
   let monitor: ChildProcess | undefined;
   let conn: ConsoleConnection | undefined;
   let cgroupJoin: string[] = [];
@@ -92,16 +97,17 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     record = await mustLoad(ctx, id);
     const dir = paths.container(id);
     const mode = record.hostConfig.networkMode;
-    const etc = containerEtcFiles({ hostname: record.config.hostname, ...(attachment ? { ip: attachment.ip } : {}), hostNetwork: mode === 'host' }, await readHostEtc());
+    const ip = attachment?.ip ?? bridged?.attachment.ip;
+    const etc = containerEtcFiles({ hostname: record.config.hostname, ...(ip ? { ip } : {}), hostNetwork: mode === 'host' }, await readHostEtc());
     if (helper === 'slirp4netns') etc['resolv.conf'] = slirpResolvConf();
     await applyPlan(planContainerEtc(dir, etc), ctx.runner, stepOptions(ctx));
-    if (helper) {
+    if (helper || bridged) {
       await rm(netReadyFifo(ctx, id), { force: true });
       await applyPlan(planNetReadyFifo(netReadyFifo(ctx, id)), ctx.runner, stepOptions(ctx));
     }
     if (attachment) await syncHosts(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
-    const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
+    const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin, bridged?.holder);
     await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx), !ctx.rootless);
     requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
     requireShim();
@@ -193,6 +199,17 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
       }
       await releaseInit(netReadyFifo(ctx, id), true);
     }
+    if (bridged) {
+      if (pid === 0) throw new MinictrError('E_START', `container ${id.slice(0, 12)} ended before its network was made`);
+      try {
+        await applyPlan(planBridgeAttach(bridged.holder, pid, bridged.net, bridged.attachment), ctx.runner, stepOptions(ctx));
+      } catch (err) {
+        await releaseInit(netReadyFifo(ctx, id), false);
+        throw err;
+      }
+      await syncRootlessHosts(ctx, bridged.net.name);
+      await releaseInit(netReadyFifo(ctx, id), true);
+    }
     if (!io.foreground) child.unref();
     await checkpoint(paths.root, 'started');
   } catch (err) {
@@ -200,6 +217,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     conn?.close();
     const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
     if (helperNet) await stopHelper(helperNet);
+    if (bridged) await leaveRootlessNetwork(ctx, { ...record, rootlessNet: bridged.attachment });
     if (monitor?.pid) await waitFor(async () => !(await isAlive(monitor?.pid ?? 0)), 2_000, 5);
     if (cgroupJoin.length > 0) warnings.push(...(await releaseCgroup(ctx, record)).warnings);
     // Stopped while the policy restarted it: it stays as the stop left it, with its last exit.
@@ -280,6 +298,7 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
   // A rootless network helper goes with the process it served.
   const helperNet = recordedHelper(ctx, before);
   if (helperNet) await stopHelper(helperNet);
+  if (helperNet?.helper === 'bridge') await leaveRootlessNetwork(ctx, before);
   // The cgroup goes with the process; first it tells whether the OOM killer ended it.
   const cgroup = before.state.status === 'running' || before.hostConfig.autoRemove ? await releaseCgroup(ctx, before) : { oomKilled: false, warnings: [] };
   // The OOM killer's SIGKILL of the first process reads as unshare's 1, as a kill mark's does.

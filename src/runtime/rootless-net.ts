@@ -27,6 +27,14 @@ export function helperOf(record: ContainerRecord): RootlessHelper | undefined {
   return ROOTLESS_HELPER_MODES.has(mode) ? (mode as RootlessHelper) : undefined;
 }
 
+/** How a rootless container's own network namespace is connected: a helper of its own, or the user's rootless bridge. */
+export function rootlessNetworkOf(ctx: RuntimeContext, record: ContainerRecord): RootlessHelper | 'bridge' | undefined {
+  if (!ctx.rootless) return undefined;
+  const mode = record.hostConfig.networkMode;
+  if (mode === 'none' || mode === 'host') return undefined;
+  return helperOf(record) ?? 'bridge';
+}
+
 /** The FIFO the container's stage 1 waits on until its network is up. */
 export function netReadyFifo(ctx: RuntimeContext, id: string): string {
   return join(ctx.store.paths.container(id), 'net-ready');

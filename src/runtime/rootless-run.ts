@@ -5,6 +5,8 @@ import { release } from 'node:os';
 import { MinictrError } from '../base/errors.js';
 import type { HostConfig, Resources } from '../base/records.js';
 import { parsePortSpec } from '../network/ports.js';
+import { DEFAULT_NETWORK } from '../network/names.js';
+import type { Store } from '../state/store.js';
 import { hasLimits } from '../cgroup/limits.js';
 import { overlaySupported } from '../explain/doctor.js';
 
@@ -47,8 +49,8 @@ export async function rootlessRootfsMode(): Promise<'overlay' | 'copy'> {
   return overlayInUserNamespace(release(), filesystems) ? 'overlay' : 'copy';
 }
 
-/** The network modes rootless minictr makes: none and host as rootful, the helpers' modes. */
-export function validateRootlessNetworking(host: HostConfig): void {
+/** The network modes rootless minictr makes: none and host as rootful, the helpers' modes, the user's own networks. */
+export async function validateRootlessNetworking(store: Pick<Store, 'loadNetwork'>, host: HostConfig): Promise<void> {
   for (const spec of host.portSpecs) parsePortSpec(spec);
   const mode = host.networkMode;
   if (mode === 'none' || mode === 'host') {
@@ -58,5 +60,13 @@ export function validateRootlessNetworking(host: HostConfig): void {
     return;
   }
   if (ROOTLESS_HELPER_MODES.has(mode)) return;
-  throw new MinictrError('E_ROOTLESS_NETWORK', `rootless minictr cannot use --network ${mode} yet: use none, host, pasta or slirp4netns`);
+  if (mode === DEFAULT_NETWORK.name && !(await store.loadNetwork(mode))) {
+    throw new MinictrError('E_ROOTLESS_NETWORK', `rootless minictr has no default bridge: use --network pasta or slirp4netns, or a network of your own (minictr network create NAME)`);
+  }
+  if (!(await store.loadNetwork(mode))) {
+    throw new MinictrError('E_NO_SUCH_NETWORK', `network ${mode} not found; list networks with "minictr network ls"`);
+  }
+  if (host.portSpecs.length > 0) {
+    throw new MinictrError('E_ROOTLESS_NETWORK', `rootless minictr cannot publish ports on the network ${mode} yet: publish with --network pasta or slirp4netns`);
+  }
 }

@@ -125,3 +125,49 @@ describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs r
     });
   }
 });
+
+describe('rootless bridge network: the user\'s rootless namespace', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
+  const box = new Sandbox();
+  const world = new TunWorld(box.prefix);
+  const bob = new RootlessUser(box, `${box.prefix}b`, { mountNs: world.ns });
+
+  before(async () => {
+    await box.setup();
+    await world.setup();
+    await bob.create();
+    const route = await box.host(['ip', 'route', 'add', 'default', 'via', WAN_IP]);
+    assert.equal(route.code, 0, route.stderr);
+    box.background('wan', [process.execPath, '-e', "require('node:http').createServer((q, s) => s.end(q.socket.remoteAddress + '\\n')).listen(7001)"]);
+    await eventually(async () => (await box.wan(['sh', '-c', 'grep -q ":1B59 " /proc/net/tcp6 /proc/net/tcp && echo up'])).stdout.includes('up'), 10_000, 'the outside server');
+  });
+  after(async () => {
+    await bob.remove();
+    await world.cleanup();
+    await box.cleanup();
+  });
+
+  it('two containers on a rootless network talk by name and by address, reach the outside, and the namespace goes with the last of them', async () => {
+    const made = await bob.minictr(['network', 'create', 'mynet']);
+    assert.equal(made.code, 0, made.stderr);
+    const ls = await bob.minictr(['network', 'ls']);
+    assert.match(ls.stdout, /\smynet\s/);
+    const web = await bob.minictr(['run', '-d', '--name', 'web', '--network', 'mynet', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+    assert.equal(web.code, 0, web.stderr);
+    const webIp = (await bob.minictr(['exec', 'web', 'sh', '-c', 'ip -4 -o addr show eth0 | awk \'{print $4}\' | cut -d/ -f1'])).stdout.trim();
+    assert.match(webIp, /^\d+\.\d+\.\d+\.2$/);
+    const client = await bob.minictr(['run', '--rm', '--name', 'client', '--network', 'mynet', 'busybox', 'sh', '-c',
+      `wget -qO- http://web/hostname; wget -qO- http://${webIp}/hostname; wget -qO- http://${WAN_IP}:7001/`]);
+    assert.equal(client.code, 0, client.stderr);
+    const [byName, byAddr, outside] = client.stdout.trim().split('\n');
+    const webHost = (await bob.minictr(['inspect', '--format', '{{.Config.Hostname}}', 'web'])).stdout.trim();
+    assert.equal(byName, webHost, 'by name');
+    assert.equal(byAddr, webHost, 'by address');
+    assert.equal(outside?.replace(/^::ffff:/, ''), HOST_IP, 'the outside sees pasta\'s (the host\'s) address');
+    const holder = `${bob.runtimeDir}/minictr/rootless-netns/state.json`;
+    assert.ok(await access(holder).then(() => true, () => false), 'the rootless namespace exists while a container uses it');
+    assert.equal((await bob.minictr(['rm', '-f', 'web'])).code, 0);
+    assert.ok(!(await access(holder).then(() => true, () => false)), 'the rootless namespace went with its last container');
+    assert.deepEqual(await eventually(async () => ((await bob.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user'), []);
+    assert.equal((await bob.minictr(['network', 'rm', 'mynet'])).code, 0);
+  });
+});

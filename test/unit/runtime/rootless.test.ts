@@ -94,13 +94,15 @@ describe('rootless containers', () => {
     assert.equal(overlayInUserNamespace('6.1.0', 'nodev\ttmpfs\n'), false);
   });
 
-  it('refuses limits and the rootful network modes, with one line', () => {
+  it('refuses limits and the rootful network modes, with one line', async () => {
+    const store = { loadNetwork: async () => undefined };
     assert.throws(() => refuseRootlessLimits({ ...NO_RESOURCES, memory: 10 << 20 }), /^MinictrError: rootless minictr cannot set resource limits .*no cgroup is delegated/);
     refuseRootlessLimits(NO_RESOURCES);
     const host = (networkMode: string, portSpecs: string[] = []): HostConfig => ({ networkMode, portSpecs } as unknown as HostConfig);
-    validateRootlessNetworking(host('none'));
-    validateRootlessNetworking(host('pasta', ['8080:80']));
-    assert.throws(() => validateRootlessNetworking(host('none', ['8080:80'])), /conflicting options/);
+    await validateRootlessNetworking(store, host('none'));
+    await validateRootlessNetworking(store, host('pasta', ['8080:80']));
+    await assert.rejects(validateRootlessNetworking(store, host('none', ['8080:80'])), /conflicting options/);
+    await assert.rejects(validateRootlessNetworking(store, host('bridge')), /rootless minictr has no default bridge: .*network create/);
   });
 });
 
