@@ -171,3 +171,35 @@ describe('rootless bridge network: the user\'s rootless namespace', { skip: !isR
     assert.equal((await bob.minictr(['network', 'rm', 'mynet'])).code, 0);
   });
 });
+
+describe('rootless soak', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
+  const box = new Sandbox();
+  const world = new TunWorld(box.prefix);
+  const carol = new RootlessUser(box, `${box.prefix}c`, { mountNs: world.ns });
+
+  before(async () => {
+    await box.setup();
+    await world.setup();
+    await carol.create();
+    assert.equal((await box.host(['ip', 'route', 'add', 'default', 'via', WAN_IP])).code, 0);
+    assert.equal((await carol.minictr(['network', 'create', 'soak'])).code, 0);
+  });
+  after(async () => {
+    await carol.remove();
+    await world.cleanup();
+    await box.cleanup();
+  });
+
+  it('40 cycles of run --rm through every rootless mode (the default is pasta) leave no process, file or namespace', async () => {
+    const modes = [[], ['--network', 'slirp4netns', '-p', '18200:80'], ['--network', 'soak'], ['--network', 'none'], ['-p', '18201:80']];
+    for (let i = 0; i < 40; i++) {
+      const mode = modes[i % modes.length] ?? [];
+      const r = await carol.minictr(['run', '--rm', ...mode, 'busybox', 'sh', '-c', 'ip -4 -o addr show scope global | wc -l']);
+      assert.equal(r.code, 0, `cycle ${i} (${mode.join(' ') || 'default'}): ${r.stderr}`);
+      assert.equal(r.stdout.trim(), mode.includes('none') ? '0' : '1', `cycle ${i}: one address outside loopback`);
+    }
+    assert.deepEqual(await readdir(`${carol.root}/containers`), []);
+    assert.deepEqual(await readdir(`${carol.runtimeDir}/minictr`), [], 'no helper socket and no rootless namespace left');
+    assert.deepEqual(await eventually(async () => ((await carol.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user'), []);
+  });
+});

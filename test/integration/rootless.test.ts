@@ -89,6 +89,9 @@ describe('rootless minictr: a normal user with a subordinate range', { skip: !is
     const theirs = await bob.minictr(['ps', '-a', '-q']);
     assert.equal(theirs.code, 0, theirs.stderr);
     assert.equal(theirs.stdout, '', 'bob sees none of alice\'s containers');
+    assert.equal((await alice.minictr(['network', 'create', 'alicenet'])).code, 0);
+    assert.doesNotMatch((await bob.minictr(['network', 'ls'])).stdout, /alicenet/, 'nor her networks');
+    assert.equal((await bob.minictr(['network', 'create', 'alicenet'])).code, 0, 'the same name is his to use');
     const peek = await bob.minictr(['--root', alice.root, 'ps']);
     assert.equal(peek.code, 125);
     assert.match(peek.stderr, /^minictr: /);
