@@ -28,6 +28,7 @@ import type { Platform } from './formats.js';
 import { discardDir, makeScratch, sweepScratch } from './scratch.js';
 import { pruneBlobs, storeBlob } from './blobs.js';
 import { settleTree } from './tree.js';
+import { mapOwnersOf, type OwnerMapper } from './assemble.js';
 import { byCodeUnits } from '../base/compare.js';
 
 /** tar is loaded only by `import`: every other command starts faster without it. */
@@ -46,6 +47,10 @@ export interface ImageStoreOptions {
   now?: () => Date;
   /** What `import -` reads (default: process.stdin). */
   stdin?: Readable;
+  /** Rootless: gives unpacked files their archive owners inside the user's namespace (image/owners.ts). */
+  mapOwners?: OwnerMapper;
+  /** Rootless: removes a tree whose files the user's range owns (image/owners.ts). */
+  removeTree?: (path: string) => Promise<void>;
 }
 
 /** `run --pull`: missing (default) pulls only an image not found locally; always pulls; never does not. */
@@ -166,8 +171,12 @@ export class ImageStore {
   private readonly recipeDir: string;
   private readonly now: () => Date;
   private readonly stdin: Readable;
+  private readonly mapOwners: OwnerMapper | undefined;
+  private readonly removeTree: ((path: string) => Promise<void>) | undefined;
 
   constructor(store: Store, options: ImageStoreOptions = {}) {
+    this.mapOwners = options.mapOwners;
+    this.removeTree = options.removeTree;
     this.paths = store.paths;
     this.runner = options.runner ?? new HostRunner();
     this.candidates = options.busyboxCandidates;
@@ -283,6 +292,7 @@ export class ImageStore {
       stdin: this.stdin,
       commit: (prepared) => this.commitPrepared(prepared),
       has: (id) => this.has(id),
+      ...(this.mapOwners ? { mapOwners: this.mapOwners } : {}),
     });
   }
 
@@ -313,6 +323,7 @@ export class ImageStore {
       now: this.now,
       commit: (prepared) => this.commitPrepared(prepared),
       has: (id) => this.has(id),
+      ...(this.mapOwners ? { mapOwners: this.mapOwners } : {}),
       out: flags.out ?? process.stdout,
       ...(flags.insecureRegistries ? { insecureRegistries: flags.insecureRegistries } : {}),
       ...(flags.fetch ? { fetch: flags.fetch } : {}),
@@ -422,7 +433,10 @@ export class ImageStore {
       const { sniffArchive, extractArchive } = await loadArchive();
       await sniffArchive(archive, label);
       const rootfs = join(scratch, 'rootfs');
-      const size = await settleTree(rootfs, await extractArchive(archive, rootfs, label));
+      const unpacked = await extractArchive(archive, rootfs, label);
+      await settleTree(rootfs, unpacked);
+      await mapOwnersOf(rootfs, unpacked.owners ?? new Map(), this.mapOwners);
+      const size = await settleTree(rootfs);
       if (archive !== source) await rm(archive, { force: true });
       // Same bytes with a different --change config must be a different image.
       if (changes.length > 0) id = createHash('sha256').update(`${id}\0${JSON.stringify(config)}`).digest('hex');
@@ -490,7 +504,7 @@ export class ImageStore {
       return { lines, deleted: image.id };
     }, async ({ deleted }) => {
       if (deleted === undefined) return;
-      await discardDir(this.paths, this.paths.imageDir(deleted));
+      await discardDir(this.paths, this.paths.imageDir(deleted), this.removeTree);
       await pruneBlobs(this.paths, await readImageIndex(this.paths));
     });
     return removed.lines;

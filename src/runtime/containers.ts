@@ -25,6 +25,7 @@ import { parseMountRequests, parseVolumesFromFlag, type MountRequest } from './m
 import { removeVolumes, resolveMounts } from './volumes.js';
 import { checkRootlessRun } from './rootless.js';
 import { userNamespaceArgs } from './rootless-ids.js';
+import { imageStoreOptions } from './rootless-run.js';
 import { netReadyFifo, rootlessNetworkOf } from './rootless-net.js';
 import { refuseRootlessLimits, rootlessDefaultNetwork, rootlessRootfsMode, validateRootlessNetworking } from './rootless-run.js';
 
@@ -104,7 +105,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
   for (const from of spec.volumesFrom ?? []) parseVolumesFromFlag(from);
   const resources = await checkedResources(spec.resources);
   if (ctx.rootless) refuseRootlessLimits(resources);
-  const image = await new ImageStore(ctx.store, { runner: ctx.runner }).ensure(spec.image, spec.pull ?? 'missing', {
+  const image = await new ImageStore(ctx.store, imageStoreOptions(ctx)).ensure(spec.image, spec.pull ?? 'missing', {
     out: options.progress ?? process.stderr,
   });
   const exposed = spec.publishAll ? Object.keys(image.config.ExposedPorts ?? {}) : [];

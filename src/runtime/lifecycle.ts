@@ -25,6 +25,7 @@ import { planThaw } from '../cgroup/plan.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
+import { removeContainerFiles } from './rootless-run.js';
 import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessNetworkOf, rootlessPorts, startHelper, stopHelper } from './rootless-net.js';
 import { joinRootlessNetwork, leaveRootlessNetwork, planBridgeAttach, syncRootlessHosts } from './rootless-bridge.js';
 import { slirpResolvConf } from '../network/rootless-helpers.js';
@@ -494,7 +495,7 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, option
   const { store } = ctx;
   // A crash between exit and finalize leaves the cgroup: it goes with the record.
   const cgroup = await releaseCgroup(ctx, record);
-  const rootfs = store.removeContainerRootfs(record.id);
+  const rootfs = removeContainerFiles(ctx, record.id, 'rootfs');
   rootfs.catch(() => undefined);
   // Read, torn down and forgotten under the container's lock and the network lock, in attach's
   // lock order (the container, network, then containers): an attach of this container either
@@ -508,7 +509,7 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, option
   }));
   // The files go after the record: nobody looks for a container without one.
   await rootfs;
-  await store.removeContainer(record.id);
+  await removeContainerFiles(ctx, record.id, 'all');
   if (network) await syncHosts(ctx, network);
   // Anonymous volumes go with their container (rm -v, --rm), unless another still uses one (--volumes-from).
   if (options.volumes) await releaseVolumes(ctx, record);

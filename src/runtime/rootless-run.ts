@@ -7,6 +7,10 @@ import type { HostConfig, Resources } from '../base/records.js';
 import { parsePortSpec } from '../network/ports.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import type { Store } from '../state/store.js';
+import type { ImageStoreOptions } from '../image/store.js';
+import { userNamespaceOwners, userNamespaceRemover } from '../image/owners.js';
+import { fullyMapped, userNamespaceArgs } from './rootless-ids.js';
+import type { RuntimeContext } from './context.js';
 import { hasLimits } from '../cgroup/limits.js';
 import { overlaySupported } from '../explain/doctor.js';
 
@@ -68,5 +72,35 @@ export async function validateRootlessNetworking(store: Pick<Store, 'loadNetwork
   }
   if (host.portSpecs.length > 0) {
     throw new MinictrError('E_ROOTLESS_NETWORK', `rootless minictr cannot publish ports on the network ${mode} yet: publish with --network pasta or slirp4netns`);
+  }
+}
+
+/** The image store of a runtime: rootless with a subordinate range, unpacked files get their archive owners mapped into it. */
+export function imageStoreOptions(ctx: RuntimeContext): ImageStoreOptions {
+  const ids = ctx.rootless;
+  return {
+    runner: ctx.runner,
+    ...(ids && fullyMapped(ids)
+      ? { mapOwners: userNamespaceOwners(ctx.runner, userNamespaceArgs(ids)), removeTree: userNamespaceRemover(ctx.runner, userNamespaceArgs(ids)) }
+      : {}),
+  };
+}
+
+/**
+ * Remove a container's files. Rootless, a container's processes of other ids (and mapped image
+ * files copied up) leave files the user cannot unlink from outside: those go inside its user
+ * namespace, with one rm.
+ */
+export async function removeContainerFiles(ctx: RuntimeContext, id: string, what: 'rootfs' | 'all'): Promise<void> {
+  const store = ctx.store;
+  try {
+    if (what === 'rootfs') await store.removeContainerRootfs(id);
+    else await store.removeContainer(id);
+  } catch (err) {
+    const ids = ctx.rootless;
+    if (!ids || !fullyMapped(ids)) throw err;
+    const fs = store.paths.containerRootfs(id);
+    const dirs = what === 'rootfs' ? [fs.upper, fs.work, fs.merged] : [store.paths.container(id)];
+    await ctx.runner.run(['unshare', ...userNamespaceArgs(ids), '--', 'rm', '-rf', '--', ...dirs]);
   }
 }

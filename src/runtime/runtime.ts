@@ -13,6 +13,7 @@ import { resolveRoot } from '../state/paths.js';
 import { Store } from '../state/store.js';
 import { claimRoot } from '../state/owner.js';
 import type { RootlessIds } from './rootless-ids.js';
+import { imageStoreOptions } from './rootless-run.js';
 import { rootlessDoctorFacts } from './rootless.js';
 import { copy, copyWithRoot } from './cp.js';
 import { create, resolveSpec, type ContainerSpec, type CreateOptions, type CreateRequest } from './containers.js';
@@ -84,7 +85,7 @@ export class Runtime implements RuntimeContext {
 
   /** The image store: list, pull, load, save, tag, import, remove. */
   get images(): ImageStore {
-    this.imageStore ??= new ImageStore(this.store, { runner: this.runner });
+    this.imageStore ??= new ImageStore(this.store, imageStoreOptions(this));
     return this.imageStore;
   }
 

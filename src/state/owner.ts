@@ -17,11 +17,12 @@ function markedOwner(root: string): number | undefined {
   }
 }
 
-function isEmptyOrMissing(root: string): boolean {
+/** empty (or missing), full, or not readable by this user. */
+function contents(root: string): 'empty' | 'full' | 'unreadable' {
   try {
-    return readdirSync(root).length === 0;
-  } catch {
-    return true;
+    return readdirSync(root).length === 0 ? 'empty' : 'full';
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'empty' : 'unreadable';
   }
 }
 
@@ -41,8 +42,10 @@ export function claimRoot(root: string, uid: number): void {
   if (owner !== undefined) {
     throw new MinictrError('E_ROOT_MIXED', `${root} belongs to rootless minictr of uid ${owner}, not yours (uid ${uid}): use your own --root`);
   }
-  if (!isEmptyOrMissing(root)) {
-    throw new MinictrError('E_ROOT_MIXED', `${root} holds rootful minictr's state: a rootless minictr needs its own; leave out --root (default ~/.local/share/minictr) or give an empty directory`);
+  const found = contents(root);
+  if (found !== 'empty') {
+    const what = found === 'full' ? "holds rootful minictr's state" : 'is not yours (root\'s state, or another user\'s)';
+    throw new MinictrError('E_ROOT_MIXED', `${root} ${what}: rootless minictr keeps its own; leave out --root (default ~/.local/share/minictr) or give an empty directory of yours`);
   }
   try {
     mkdirSync(root, { recursive: true, mode: 0o700 });

@@ -4,8 +4,10 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
-import { Sandbox, eventually, hostMountsNaming, isRoot } from './sandbox.js';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox, eventually, hostMountsNaming, isRoot, sh } from './sandbox.js';
 import { RootlessUser } from './rootless-harness.js';
 
 describe('rootless minictr: a normal user with a subordinate range', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
@@ -64,6 +66,39 @@ describe('rootless minictr: a normal user with a subordinate range', { skip: !is
     assert.deepEqual(await readdir(`${alice.root}/containers`), []);
     assert.deepEqual(await hostMountsNaming(id), []);
     assert.deepEqual(await eventually(async () => ((await alice.processes()).length === 0 ? [] : undefined), 10_000, 'no process of alice'), []);
+  });
+
+  it('an imported image keeps its owners (mapped into the range) and setuid bits; files of other ids go with rm and rmi', async () => {
+    const dir = await mkdtemp(join(tmpdir(), `${box.prefix}-img-`));
+    try {
+      await mkdir(join(dir, 'r', 'bin'), { recursive: true });
+      await mkdir(join(dir, 'r', 'home', 'app'), { recursive: true });
+      await copyFile('/bin/busybox', join(dir, 'r', 'bin', 'busybox'));
+      await writeFile(join(dir, 'r', 'home', 'app', 'data'), 'x\n');
+      await chown(join(dir, 'r', 'home', 'app'), 1000, 1000);
+      await chown(join(dir, 'r', 'home', 'app', 'data'), 1000, 1000);
+      await copyFile('/bin/busybox', join(dir, 'r', 'bin', 'suid'));
+      await chown(join(dir, 'r', 'bin', 'suid'), 0, 50);
+      await chmod(join(dir, 'r', 'bin', 'suid'), 0o4755);
+      assert.equal((await sh(['tar', '-C', join(dir, 'r'), '-cf', join(dir, 'img.tar'), '.'])).code, 0);
+      await chmod(dir, 0o755);
+      const imported = await alice.minictr(['import', join(dir, 'img.tar'), 'owned']);
+      assert.equal(imported.code, 0, imported.stderr);
+      const ls = await alice.minictr(['run', '--rm', '--network', 'none', 'owned', '/bin/busybox', 'stat', '-c', '%u:%g %A %n', '/home/app/data', '/bin/suid']);
+      assert.equal(ls.stdout, '1000:1000 -rw-r--r-- /home/app/data\n0:50 -rwsr-xr-x /bin/suid\n');
+      const write = await alice.minictr(['run', '-d', '--name', 'writer', '--network', 'none', '--user', '1000', 'owned', '/bin/busybox', 'sh', '-c', 'echo y >> /home/app/data && /bin/busybox mkdir /home/app/new && /bin/busybox sleep 300']);
+      assert.equal(write.code, 0, write.stderr);
+      const range = await alice.subuids();
+      assert.ok(range);
+      await eventually(async () => (await alice.minictr(['exec', 'writer', '/bin/busybox', 'test', '-d', '/home/app/new'])).code === 0, 10_000, 'the write');
+      assert.equal((await alice.minictr(['rm', '-f', 'writer'])).code, 0, 'rm removes files of mapped ids too');
+      const rmi = await alice.minictr(['rmi', 'owned']);
+      assert.equal(rmi.code, 0, rmi.stderr);
+      assert.deepEqual(await readdir(`${alice.root}/containers`), []);
+      assert.doesNotMatch((await alice.minictr(['images'])).stdout, /owned/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses limits in one line (no delegated cgroup), leaving nothing behind', async () => {
