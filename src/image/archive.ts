@@ -411,7 +411,7 @@ export async function readTarMembers(archive: string, dir: string, label: string
  * keeping owners, modes, symlinks and hard links: an image layer, or with `portable` an archive
  * whose members carry no owner (docker save's outer archive).
  */
-export async function packTree(dir: string, dest: string, portable = false): Promise<void> {
+export async function packTree(dir: string, dest: string, portable = false, ownerInImage?: (owner: { uid: number; gid: number }) => { uid: number; gid: number }): Promise<void> {
   const names = (await readdir(dir)).sort();
   if (names.length === 0) {
     // An empty tree is an empty archive: the two zero blocks.
@@ -420,7 +420,17 @@ export async function packTree(dir: string, dest: string, portable = false): Pro
     }, createWriteStream(dest, { mode: 0o600 }));
     return;
   }
-  await createTar({ cwd: dir, file: dest, portable, noDirRecurse: false, mode: 0o600 } as Parameters<typeof createTar>[0] & { file: string }, names);
+  // Rootless: files are owned by host ids of the user's range; the archive gets the ids they are in the image.
+  // tar writes each header from the stat its filter saw.
+  const filter = ownerInImage
+    ? (_path: string, stat: { uid: number; gid: number }): boolean => {
+      const owner = ownerInImage({ uid: stat.uid, gid: stat.gid });
+      stat.uid = owner.uid;
+      stat.gid = owner.gid;
+      return true;
+    }
+    : undefined;
+  await createTar({ cwd: dir, file: dest, portable, noDirRecurse: false, mode: 0o600, ...(filter ? { filter } : {}) } as Parameters<typeof createTar>[0] & { file: string }, names);
 }
 
 /**

@@ -223,6 +223,8 @@ export interface LoadOptions {
   paths: Paths;
   /** Rootless: gives files their archive owners inside the user's namespace (image/owners.ts). */
   mapOwners?: OwnerMapper;
+  /** Rootless: removes a scratch tree whose files the user's range owns. */
+  removeTree?: (path: string) => Promise<void>;
   now: () => Date;
   stdin: Readable;
   /** Records what was unpacked (ImageStore.commitPrepared). */
@@ -310,7 +312,10 @@ async function unpackPlanned(plan: Planned, opts: LoadOptions, configFile: strin
     const record = layeredImageRecord(id, parsed, size, layers, opts.now);
     return { dir, record, tags: [...new Set(plan.tags)], blobs };
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true }).catch(async (rmErr: unknown) => {
+      if (!opts.removeTree) throw rmErr;
+      await opts.removeTree(dir);
+    });
     throw err;
   }
 }

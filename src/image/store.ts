@@ -51,6 +51,8 @@ export interface ImageStoreOptions {
   mapOwners?: OwnerMapper;
   /** Rootless: removes a tree whose files the user's range owns (image/owners.ts). */
   removeTree?: (path: string) => Promise<void>;
+  /** Rootless: the owner a file of the user's range has in the image (what `save` writes). */
+  ownerInImage?: (owner: { uid: number; gid: number }) => { uid: number; gid: number };
 }
 
 /** `run --pull`: missing (default) pulls only an image not found locally; always pulls; never does not. */
@@ -173,8 +175,10 @@ export class ImageStore {
   private readonly stdin: Readable;
   private readonly mapOwners: OwnerMapper | undefined;
   private readonly removeTree: ((path: string) => Promise<void>) | undefined;
+  private readonly ownerInImage: ImageStoreOptions['ownerInImage'];
 
   constructor(store: Store, options: ImageStoreOptions = {}) {
+    this.ownerInImage = options.ownerInImage;
     this.mapOwners = options.mapOwners;
     this.removeTree = options.removeTree;
     this.paths = store.paths;
@@ -293,6 +297,7 @@ export class ImageStore {
       commit: (prepared) => this.commitPrepared(prepared),
       has: (id) => this.has(id),
       ...(this.mapOwners ? { mapOwners: this.mapOwners } : {}),
+      ...(this.removeTree ? { removeTree: this.removeTree } : {}),
     });
   }
 
@@ -312,7 +317,7 @@ export class ImageStore {
       } else items.push({ image, tags: viaTag === undefined ? [] : [viaTag] });
     }
     const { saveImages } = await import('./save.js');
-    await saveImages(items, output, { paths: this.paths, rootfsOf: (img) => this.rootfsOf(img) });
+    await saveImages(items, output, { paths: this.paths, rootfsOf: (img) => this.rootfsOf(img), ...(this.ownerInImage ? { ownerInImage: this.ownerInImage } : {}) });
   }
 
   /** `docker pull NAME[:TAG|@DIGEST]`: prints Docker's progress and status lines to `flags.out`. */

@@ -63,3 +63,10 @@ export function singleIdNote(ids: RootlessIds): string {
   const missing = [ids.uids ? '' : '/etc/subuid', ids.gids ? '' : '/etc/subgid'].filter(Boolean).join(' and ');
   return `no subordinate id range for ${ids.user} in ${missing}: only your own id is mapped (to root) in containers, so image files of other owners and --user other than root will not work; fix: sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${ids.user}`;
 }
+
+/** The id a host id has inside a container of this map (the user is 0, its range 1…); unmapped ids are the overflow id 65534. */
+export function idInside(host: number, own: number, range: IdRange | undefined): number {
+  if (host === own) return 0;
+  if (range && host >= range.start && host < range.start + range.count) return host - range.start + 1;
+  return 65534;
+}

@@ -9,7 +9,7 @@ import { DEFAULT_NETWORK } from '../network/names.js';
 import type { Store } from '../state/store.js';
 import type { ImageStoreOptions } from '../image/store.js';
 import { userNamespaceOwners, userNamespaceRemover } from '../image/owners.js';
-import { fullyMapped, userNamespaceArgs } from './rootless-ids.js';
+import { fullyMapped, idInside, userNamespaceArgs } from './rootless-ids.js';
 import type { RuntimeContext } from './context.js';
 import { hasLimits } from '../cgroup/limits.js';
 import { overlaySupported } from '../explain/doctor.js';
@@ -81,7 +81,11 @@ export function imageStoreOptions(ctx: RuntimeContext): ImageStoreOptions {
   return {
     runner: ctx.runner,
     ...(ids && fullyMapped(ids)
-      ? { mapOwners: userNamespaceOwners(ctx.runner, userNamespaceArgs(ids)), removeTree: userNamespaceRemover(ctx.runner, userNamespaceArgs(ids)) }
+      ? {
+        mapOwners: userNamespaceOwners(ctx.runner, userNamespaceArgs(ids)),
+        removeTree: userNamespaceRemover(ctx.runner, userNamespaceArgs(ids)),
+        ownerInImage: (o: { uid: number; gid: number }) => ({ uid: idInside(o.uid, ids.uid, ids.uids), gid: idInside(o.gid, ids.gid, ids.gids) }),
+      }
       : {}),
   };
 }

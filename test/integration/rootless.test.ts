@@ -68,7 +68,7 @@ describe('rootless minictr: a normal user with a subordinate range', { skip: !is
     assert.deepEqual(await eventually(async () => ((await alice.processes()).length === 0 ? [] : undefined), 10_000, 'no process of alice'), []);
   });
 
-  it('an imported image keeps its owners (mapped into the range) and setuid bits; files of other ids go with rm and rmi', async () => {
+  it('an imported image keeps its owners (mapped into the range) and setuid bits, through save and load too; files of other ids go with rm and rmi', async () => {
     const dir = await mkdtemp(join(tmpdir(), `${box.prefix}-img-`));
     try {
       await mkdir(join(dir, 'r', 'bin'), { recursive: true });
@@ -92,6 +92,14 @@ describe('rootless minictr: a normal user with a subordinate range', { skip: !is
       assert.ok(range);
       await eventually(async () => (await alice.minictr(['exec', 'writer', '/bin/busybox', 'test', '-d', '/home/app/new'])).code === 0, 10_000, 'the write');
       assert.equal((await alice.minictr(['rm', '-f', 'writer'])).code, 0, 'rm removes files of mapped ids too');
+      // save, rmi, load: the loaded layers get their owners mapped the same way.
+      const saved = await alice.minictr(['save', '-o', `${alice.home}/owned.tar`, 'owned']);
+      assert.equal(saved.code, 0, saved.stderr);
+      assert.equal((await alice.minictr(['rmi', 'owned'])).code, 0);
+      const loaded = await alice.minictr(['load', '-i', `${alice.home}/owned.tar`]);
+      assert.equal(loaded.code, 0, loaded.stderr);
+      const again = await alice.minictr(['run', '--rm', '--network', 'none', 'owned', '/bin/busybox', 'stat', '-c', '%u:%g %A %n', '/home/app/data', '/bin/suid']);
+      assert.equal(again.stdout, '1000:1000 -rw-r--r-- /home/app/data\n0:50 -rwsr-xr-x /bin/suid\n');
       const rmi = await alice.minictr(['rmi', 'owned']);
       assert.equal(rmi.code, 0, rmi.stderr);
       assert.deepEqual(await readdir(`${alice.root}/containers`), []);

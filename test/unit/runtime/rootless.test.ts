@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { idMapLines, singleIdNote, subordinateRange, userNamespaceArgs, type RootlessIds } from '../../../src/runtime/rootless-ids.js';
+import { idInside, idMapLines, singleIdNote, subordinateRange, userNamespaceArgs, type RootlessIds } from '../../../src/runtime/rootless-ids.js';
 import { kernelVersion, overlayInUserNamespace, refuseRootlessLimits, validateRootlessNetworking } from '../../../src/runtime/rootless-run.js';
 import { userNamespaceBlocker } from '../../../src/runtime/rootless.js';
 import { containerFstab } from '../../../src/runtime/init-script.js';
@@ -30,6 +30,10 @@ describe('rootless ids', () => {
     const single: RootlessIds = { uid: 1001, gid: 1001, user: 'alice' };
     assert.deepEqual(userNamespaceArgs(single), ['--user', '--map-root-user']);
     assert.deepEqual(idMapLines(1001, ALICE.uids), ['0 1001 1', '1 100000 65536']);
+    // What save writes: a host id back to the id it has in the image.
+    assert.equal(idInside(1001, 1001, ALICE.uids), 0);
+    assert.equal(idInside(100999, 1001, ALICE.uids), 1000);
+    assert.equal(idInside(5, 1001, ALICE.uids), 65534);
     assert.match(singleIdNote(single), /^no subordinate id range for alice in \/etc\/subuid and \/etc\/subgid: .*usermod --add-subuids/);
     assert.doesNotMatch(singleIdNote(single), /\n/);
   });
