@@ -30,32 +30,42 @@ const EXPECT = {
   slirp4netns: { addr: '10.0.2.100/24', route: 'default via 10.0.2.2', outsideSees: HOST_IP, fromWan: WAN_IP, fromLoopback: '10.0.2.2', fromHostAddr: HOST_IP, port: '18081' },
 } as const;
 
-describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
+/**
+ * A sandbox, its tun world and a user, made in that order (and removed in reverse by `teardown`);
+ * with `outside`, the sandbox host's default route leads to the outside world (pasta copies it and
+ * takes its interface as the template), where a server answers each client with its address.
+ */
+function rootlessWorld(suffix: string, options: { outside: boolean }): { box: Sandbox; world: TunWorld; user: RootlessUser; setup: () => Promise<void>; teardown: () => Promise<void> } {
   const box = new Sandbox();
   const world = new TunWorld(box.prefix);
-  const alice = new RootlessUser(box, `${box.prefix}a`, { mountNs: world.ns });
+  const user = new RootlessUser(box, `${box.prefix}${suffix}`, { mountNs: world.ns });
+  const setup = async (): Promise<void> => {
+    await box.setup();
+    await world.setup();
+    await user.create();
+    const route = await box.host(['ip', 'route', 'add', 'default', 'via', WAN_IP]);
+    assert.equal(route.code, 0, route.stderr);
+    if (!options.outside) return;
+    box.background('wan', [process.execPath, '-e', "require('node:http').createServer((q, s) => s.end(q.socket.remoteAddress + '\\n')).listen(7001)"]);
+    await eventually(async () => (await box.wan(['sh', '-c', 'grep -q ":1B59 " /proc/net/tcp6 /proc/net/tcp && echo up'])).stdout.includes('up'), 10_000, 'the outside server');
+  };
+  const teardown = async (): Promise<void> => {
+    await user.remove();
+    await world.cleanup();
+    await box.cleanup();
+  };
+  return { box, world, user, setup, teardown };
+}
+
+describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
+  const { box, world, user: alice, setup, teardown } = rootlessWorld('a', { outside: true });
 
   const noProcessesLeft = async (): Promise<void> => {
     assert.deepEqual(await eventually(async () => ((await alice.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user'), []);
   };
 
-  before(async () => {
-    await box.setup();
-    await world.setup();
-    await alice.create();
-    // pasta copies the host's default route and takes its interface as the template: the
-    // sandbox host's default route leads to the outside world (inside the sandbox only).
-    const route = await box.host(['ip', 'route', 'add', 'default', 'via', WAN_IP]);
-    assert.equal(route.code, 0, route.stderr);
-    // The outside world's server answers each client with the address it came from.
-    box.background('wan', [process.execPath, '-e', "require('node:http').createServer((q, s) => s.end(q.socket.remoteAddress + '\\n')).listen(7001)"]);
-    await eventually(async () => (await box.wan(['sh', '-c', 'grep -q ":1B59 " /proc/net/tcp6 /proc/net/tcp && echo up'])).stdout.includes('up'), 10_000, 'the outside server');
-  });
-  after(async () => {
-    await alice.remove();
-    await world.cleanup();
-    await box.cleanup();
-  });
+  before(setup);
+  after(teardown);
 
   for (const mode of ['pasta', 'slirp4netns'] as const) {
     const want = EXPECT[mode];
@@ -127,24 +137,9 @@ describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs r
 });
 
 describe('rootless bridge network: the user\'s rootless namespace', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
-  const box = new Sandbox();
-  const world = new TunWorld(box.prefix);
-  const bob = new RootlessUser(box, `${box.prefix}b`, { mountNs: world.ns });
-
-  before(async () => {
-    await box.setup();
-    await world.setup();
-    await bob.create();
-    const route = await box.host(['ip', 'route', 'add', 'default', 'via', WAN_IP]);
-    assert.equal(route.code, 0, route.stderr);
-    box.background('wan', [process.execPath, '-e', "require('node:http').createServer((q, s) => s.end(q.socket.remoteAddress + '\\n')).listen(7001)"]);
-    await eventually(async () => (await box.wan(['sh', '-c', 'grep -q ":1B59 " /proc/net/tcp6 /proc/net/tcp && echo up'])).stdout.includes('up'), 10_000, 'the outside server');
-  });
-  after(async () => {
-    await bob.remove();
-    await world.cleanup();
-    await box.cleanup();
-  });
+  const { user: bob, setup, teardown } = rootlessWorld('b', { outside: true });
+  before(setup);
+  after(teardown);
 
   it('two containers on a rootless network talk by name and by address, reach the outside, and the namespace goes with the last of them', async () => {
     const made = await bob.minictr(['network', 'create', 'mynet']);
@@ -173,22 +168,12 @@ describe('rootless bridge network: the user\'s rootless namespace', { skip: !isR
 });
 
 describe('rootless soak', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
-  const box = new Sandbox();
-  const world = new TunWorld(box.prefix);
-  const carol = new RootlessUser(box, `${box.prefix}c`, { mountNs: world.ns });
-
+  const { user: carol, setup, teardown } = rootlessWorld('c', { outside: false });
   before(async () => {
-    await box.setup();
-    await world.setup();
-    await carol.create();
-    assert.equal((await box.host(['ip', 'route', 'add', 'default', 'via', WAN_IP])).code, 0);
+    await setup();
     assert.equal((await carol.minictr(['network', 'create', 'soak'])).code, 0);
   });
-  after(async () => {
-    await carol.remove();
-    await world.cleanup();
-    await box.cleanup();
-  });
+  after(teardown);
 
   it('40 cycles of run --rm through every rootless mode (the default is pasta) leave no process, file or namespace', async () => {
     const modes = [[], ['--network', 'slirp4netns', '-p', '18200:80'], ['--network', 'soak'], ['--network', 'none'], ['-p', '18201:80']];
