@@ -91,6 +91,11 @@ export class RootlessUser {
     ];
   }
 
+  /** argv that runs `argv` as this user in the sandbox host (and the tun world's mount namespace, if any). */
+  argv(argv: string[]): string[] {
+    return this.asUser(argv);
+  }
+
   /** minictr as this user, in the sandbox host's network namespace, with its default (rootless) state root. */
   minictr(args: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Result> {
     return sh(this.asUser([process.execPath, '--', MINICTR_BIN, ...args], options.env), options);
