@@ -82,3 +82,51 @@ export function helperLines(v: RootlessRunView): string[] {
   lines.push('# the network is up: the init goes on', `echo up > ${shellQuote(v.netReady)}`);
   return lines;
 }
+
+/** What `network diagram` shows of a rootless user's containers (runtime/rootless-bridge.ts gathers it). */
+export interface RootlessTopology {
+  user: string;
+  uid: number;
+  containers: { name: string; mode: string; pid: number; helperPid?: number; ip?: string; ports: PortMapping[] }[];
+  networks: { name: string; bridge: string; subnet: string; gateway: string }[];
+  /** The rootless namespace, while it exists. */
+  holder?: { pid: number; pastaPid: number };
+}
+
+function portsText(ports: PortMapping[]): string {
+  return ports.length === 0 ? '' : `; ${ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ')}`;
+}
+
+/** The rootless topology as a box-drawing tree: what the user's own processes connect, nothing of the host's. */
+export function renderRootlessTopology(t: RootlessTopology, only?: string): string {
+  const lines = [`rootless minictr of ${t.user} (uid ${t.uid}): nothing on the host's network is changed; helpers connect each namespace`];
+  const helpers = t.containers.filter((c) => c.mode === 'pasta' || c.mode === 'slirp4netns');
+  const items: string[][] = [];
+  if (only === undefined) {
+    for (const c of helpers) {
+      const what = c.mode === 'pasta'
+        ? "a copy of the host's address and routes"
+        : `tap0 ${SLIRP.ip}/24 via ${SLIRP.gateway}, DNS ${SLIRP.dns} (no address of its own outside)`;
+      items.push([`${c.name}  --network ${c.mode}  (${c.mode} pid ${c.helperPid ?? '?'}: ${what}${portsText(c.ports)})`]);
+    }
+  }
+  const nets = t.networks.filter((n) => only === undefined || n.name === only);
+  if (nets.length > 0) {
+    const sub = [t.holder
+      ? `rootless namespace (holder pid ${t.holder.pid}, its pasta pid ${t.holder.pastaPid}: a copy of the host's address; NAT for each bridge)`
+      : 'rootless namespace (not running: made when a container joins a network)'];
+    nets.forEach((n, i) => {
+      const last = i === nets.length - 1;
+      sub.push(`${last ? '└──' : '├──'} ${n.name}  bridge ${n.bridge} ${n.gateway} (${n.subnet})`);
+      const members = t.containers.filter((c) => c.mode === n.name);
+      members.forEach((c, j) => sub.push(`${last ? '    ' : '│   '}${j === members.length - 1 ? '└──' : '├──'} ${c.name}  ${c.ip ?? '(starting)'}  eth0 ↔ veth on ${n.bridge}`));
+    });
+    items.push(sub);
+  }
+  if (items.length === 0) lines.push('└── (no running container with a network of its own, and no network)');
+  items.forEach((item, i) => {
+    const last = i === items.length - 1;
+    item.forEach((l, j) => lines.push(j === 0 ? `${last ? '└──' : '├──'} ${l}` : `${last ? '    ' : '│   '}${l}`));
+  });
+  return `${lines.join('\n')}\n`;
+}

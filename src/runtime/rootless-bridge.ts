@@ -16,6 +16,7 @@ import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { spawnProcess } from '../exec/runner.js';
 import { allocateIp, parseSubnet } from '../network/ipam.js';
 import { pastaArgv } from '../network/rootless-helpers.js';
+import type { RootlessTopology } from '../explain/rootless.js';
 import { rootlessRuntimeDir } from '../state/paths.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { hostsFile, rewriteHosts } from './files.js';
@@ -210,4 +211,22 @@ export async function leaveRootlessNetwork(ctx: RuntimeContext, record: Containe
     await releaseRootlessNetns(ctx, record.id);
   });
   if (record.rootlessNet?.network) await syncRootlessHosts(ctx, record.rootlessNet.network);
+}
+
+/** The user's rootless topology, for `network diagram`: running containers with their helpers, the networks, the namespace. */
+export async function rootlessTopology(ctx: RuntimeContext, containers: ContainerRecord[]): Promise<RootlessTopology> {
+  const ids = ctx.rootless;
+  const state = readState(ctx);
+  const holderUp = state !== undefined && (await isAlive(state.pid, state.startTime));
+  return {
+    user: ids?.user ?? '', uid: ids?.uid ?? 0,
+    containers: containers.filter((c) => c.state.status === 'running').map((c) => ({
+      name: c.name, mode: c.hostConfig.networkMode, pid: c.state.pid,
+      ...(c.rootlessNet && c.rootlessNet.pid > 0 ? { helperPid: c.rootlessNet.pid } : {}),
+      ...(c.rootlessNet?.ip ? { ip: c.rootlessNet.ip } : {}),
+      ports: c.rootlessNet?.ports ?? [],
+    })),
+    networks: (await ctx.store.listNetworks()).map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway })),
+    ...(holderUp && state ? { holder: { pid: state.pid, pastaPid: state.pastaPid } } : {}),
+  };
 }

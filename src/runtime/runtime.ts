@@ -15,6 +15,8 @@ import { claimRoot } from '../state/owner.js';
 import type { RootlessIds } from './rootless-ids.js';
 import { imageStoreOptions } from './rootless-run.js';
 import { rootlessDoctorFacts } from './rootless.js';
+import { rootlessTopology } from './rootless-bridge.js';
+import type { RootlessTopology } from '../explain/rootless.js';
 import { copy, copyWithRoot } from './cp.js';
 import { create, resolveSpec, type ContainerSpec, type CreateOptions, type CreateRequest } from './containers.js';
 import type { RuntimeContext } from './context.js';
@@ -296,6 +298,10 @@ export class Runtime implements RuntimeContext {
   }
   netView(ref: string | undefined, all: boolean): Promise<NetViewInput> {
     return gatherNetView(this, ref, all);
+  }
+  /** Rootless: the user's containers, their helpers, networks and rootless namespace (`network diagram`). */
+  async rootlessTopology(): Promise<RootlessTopology> {
+    return rootlessTopology(this, await list(this, false));
   }
   topology(): Promise<{ known: Known; addr: string }> {
     return gatherTopology(this);

@@ -158,6 +158,14 @@ describe('rootless bridge network: the user\'s rootless namespace', { skip: !isR
     assert.equal(byName, webHost, 'by name');
     assert.equal(byAddr, webHost, 'by address');
     assert.equal(outside?.replace(/^::ffff:/, ''), HOST_IP, 'the outside sees pasta\'s (the host\'s) address');
+    const diagram = await bob.minictr(['network', 'diagram']);
+    assert.equal(diagram.code, 0, diagram.stderr);
+    assert.match(diagram.stdout, /rootless namespace \(holder pid \d+, its pasta pid \d+/);
+    assert.match(diagram.stdout, new RegExp(`── web  ${webIp.replace(/\./g, '\\.')}  eth0 ↔ veth on minictr-`));
+    const inspect = await bob.minictr(['net', 'inspect', 'web']);
+    assert.equal(inspect.code, 0, inspect.stderr);
+    assert.match(inspect.stdout, /rootless, its own namespace connected by a veth to the bridge of mynet/);
+    assert.match(inspect.stdout, new RegExp(webIp.replace(/\./g, '\\.')));
     const holder = `${bob.runtimeDir}/minictr/rootless-netns/state.json`;
     assert.ok(await access(holder).then(() => true, () => false), 'the rootless namespace exists while a container uses it');
     assert.equal((await bob.minictr(['rm', '-f', 'web'])).code, 0);

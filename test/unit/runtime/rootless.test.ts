@@ -157,3 +157,28 @@ describe('doctor for a normal user', () => {
     assert.equal(by('newuidmap'), undefined, 'no range: newuidmap is not needed');
   });
 });
+
+describe('network diagram, rootless', () => {
+  it('draws each helper with what it gives, and the rootless namespace with its bridges and members', async () => {
+    const { renderRootlessTopology } = await import('../../../src/explain/rootless.js');
+    const text = renderRootlessTopology({
+      user: 'alice', uid: 1001,
+      containers: [
+        { name: 'web', mode: 'pasta', pid: 10, helperPid: 11, ports: [{ hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' }] },
+        { name: 'db', mode: 'slirp4netns', pid: 20, helperPid: 21, ports: [] },
+        { name: 'api', mode: 'mynet', pid: 30, ip: '10.89.0.2', ports: [] },
+      ],
+      networks: [{ name: 'mynet', bridge: 'minictr-abc', subnet: '10.89.0.0/24', gateway: '10.89.0.1' }],
+      holder: { pid: 40, pastaPid: 41 },
+    });
+    assert.equal(text, [
+      'rootless minictr of alice (uid 1001): nothing on the host\'s network is changed; helpers connect each namespace',
+      '├── web  --network pasta  (pasta pid 11: a copy of the host\'s address and routes; 0.0.0.0:8080->80/tcp)',
+      '├── db  --network slirp4netns  (slirp4netns pid 21: tap0 10.0.2.100/24 via 10.0.2.2, DNS 10.0.2.3 (no address of its own outside))',
+      '└── rootless namespace (holder pid 40, its pasta pid 41: a copy of the host\'s address; NAT for each bridge)',
+      '    └── mynet  bridge minictr-abc 10.89.0.1 (10.89.0.0/24)',
+      '        └── api  10.89.0.2  eth0 ↔ veth on minictr-abc',
+      '',
+    ].join('\n'));
+  });
+});
