@@ -186,7 +186,13 @@ export async function joinRootlessNetwork(ctx: RuntimeContext, record: Container
   if (!net) throw new MinictrError('E_NO_SUCH_NETWORK', `network ${record.hostConfig.networkMode} not found; list networks with "minictr network ls"`);
   return ctx.store.lock('network', async () => {
     const holder = await ensureRootlessNetns(ctx);
-    await applyPlan(planRootlessBridge(holder, net), ctx.runner, stepOptions(ctx));
+    try {
+      await applyPlan(planRootlessBridge(holder, net), ctx.runner, stepOptions(ctx));
+    } catch (err) {
+      // A namespace made for this container alone goes with its failure.
+      await releaseRootlessNetns(ctx, record.id);
+      throw err;
+    }
     const attachment = reserveAddress(await ctx.store.listContainers(), record, net);
     await ctx.store.lock(`record-${record.id}`, async () => {
       const current = await ctx.store.loadContainer(record.id);

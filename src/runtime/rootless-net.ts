@@ -22,9 +22,14 @@ import { rootlessRuntimeDir } from '../state/paths.js';
 import { ephemeralRange, hostListeners } from './gather.js';
 import { ROOTLESS_HELPER_MODES } from './rootless-run.js';
 
+function isHelper(mode: string): mode is RootlessHelper {
+  return ROOTLESS_HELPER_MODES.has(mode);
+}
+
+/** pasta or slirp4netns: a helper process of the container's own. */
 export function helperOf(record: ContainerRecord): RootlessHelper | undefined {
   const mode = record.hostConfig.networkMode;
-  return ROOTLESS_HELPER_MODES.has(mode) ? (mode as RootlessHelper) : undefined;
+  return isHelper(mode) ? mode : undefined;
 }
 
 /** How a rootless container's own network namespace is connected: a helper of its own, or the user's rootless bridge. */
