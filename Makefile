@@ -9,7 +9,7 @@ PREFIX ?= /usr/local
 APT_PACKAGES := iproute2 iptables nftables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev uidmap passt slirp4netns
 TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins docker.io python3-docker docker-compose
 
-.PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean
+.PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean docs-api
 
 all: build
 
@@ -76,6 +76,10 @@ test-integration: build test-deps
 
 test: build test-deps
 	node --test --test-concurrency=1 dist/test/unit/ dist/test/integration/
+
+# docs/docker-api.md: the docker commands against minictr serve and dockerd, side by side.
+docs-api: build test-deps
+	MINICTR_WRITE_COMPAT=1 node --test dist/test/integration/docker-compat.test.js
 
 bench: build test-deps
 	node dist/bench/run.js

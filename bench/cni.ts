@@ -1,11 +1,12 @@
 // A node-scale simulation for the CNI plugin (issue #15): N pods (110, the kubelet's default
 // per-node maximum, and 250), each ADD timed, one pod in ten with a hostPort, the firewall rules
-// counted, then each DEL timed. The same pods go through the reference chain a runtime would run
+// counted, then each DEL timed; with firewallBackend iptables, and nftables when the host has nft. The same pods go through the reference chain a runtime would run
 // instead (bridge + host-local, then portmap with the bridge's result; DEL in reverse), on the
 // same machine in the same run. Pods are network namespaces made here, as a runtime makes them;
 // everything runs in the sandbox host namespace; nothing is left behind.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseNftList } from '../src/network/firewall/nft-list.js';
 import { summarize, timed, type Summary, type Timed } from './lib.js';
 
 export const REFERENCE_PLUGINS = '/usr/lib/cni';
@@ -20,6 +21,8 @@ export interface CniBenchEnv {
   /** The environment plugins run with (what sudo leaves). */
   env: NodeJS.ProcessEnv;
   tmp: string;
+  /** Also run minictr-cni with firewallBackend nftables. */
+  nftables: boolean;
   progress: (text: string) => void;
 }
 
@@ -30,7 +33,10 @@ export interface ChainFigures {
   addP99: number | undefined;
   del: Summary | undefined;
   delP99: number | undefined;
-  /** Firewall rules (iptables-save, every table) the N pods added, per pod, network rules included. */
+  /**
+   * Firewall rules the N pods added, per pod, network rules included: iptables-save's, every
+   * table; with nftables, the rules and set/map elements of minictr's table.
+   */
   rulesPerPod: number;
   failures: string[];
   /** What was left after the DELs: rules, veths, leases (should be nothing). */
@@ -47,10 +53,16 @@ function inHost(env: CniBenchEnv, argv: string[]): string[] {
   return ['nsenter', `--net=/run/netns/${env.hostNs}`, '--', ...argv];
 }
 
-async function ruleCount(env: CniBenchEnv): Promise<number> {
+async function ruleCount(env: CniBenchEnv, firewall: Firewall): Promise<number> {
+  if (firewall === 'nftables') {
+    const r = await timed(inHost(env, ['nft', 'list', 'ruleset', 'inet']), { timeoutMs: 60_000 });
+    return parseNftList(r.stdout).rules.length;
+  }
   const r = await timed(inHost(env, ['iptables-save']), { timeoutMs: 60_000 });
   return r.stdout.split('\n').filter((l) => l.startsWith('-A ')).length;
 }
+
+type Firewall = 'iptables' | 'nftables';
 
 interface Pod {
   id: string;
@@ -60,6 +72,8 @@ interface Pod {
 
 interface Chain {
   name: string;
+  /** Where its rules are counted. */
+  firewall: Firewall;
   add(pod: Pod): Promise<Timed>;
   del(pod: Pod): Promise<Timed>;
   /** Made by this chain and still there: per-pod veths, rules, address leases. */
@@ -78,18 +92,20 @@ async function linesMatching(env: CniBenchEnv, argv: string[], re: RegExp): Prom
   return (await timed(inHost(env, argv), { timeoutMs: 60_000 })).stdout.split('\n').filter((l) => re.test(l));
 }
 
-function minictrChain(env: CniBenchEnv, dataDir: string, n: number): Chain {
+function minictrChain(env: CniBenchEnv, dataDir: string, n: number, firewall: Firewall): Chain {
+  const nft = firewall === 'nftables';
   const config = (pod: Pod): unknown => ({
-    cniVersion: '1.0.0', name: `bench${n}`, type: 'minictr', bridge: `${env.prefix}m`,
-    ipam: { type: 'minictr', subnet: '10.80.0.0/16', dataDir: join(dataDir, 'ipam') }, dataDir,
+    cniVersion: '1.0.0', name: `bench${n}${nft ? 'n' : ''}`, type: 'minictr', bridge: `${env.prefix}${nft ? 'n' : 'm'}`, firewallBackend: firewall,
+    ipam: { type: 'minictr', subnet: nft ? '10.82.0.0/16' : '10.80.0.0/16', dataDir: join(dataDir, 'ipam') }, dataDir,
     runtimeConfig: { portMappings: pod.ports },
   });
   return {
-    name: 'minictr-cni',
+    name: nft ? 'minictr-cni (nftables)' : 'minictr-cni',
+    firewall,
     add: (pod) => invoke(env, env.plugin, 'ADD', pod, config(pod)),
     del: (pod) => invoke(env, env.plugin, 'DEL', pod, config(pod)),
     leftovers: async () => [
-      ...(await linesMatching(env, ['iptables-save'], /minictr:cni-[0-9a-f]{12}/)),
+      ...(await linesMatching(env, nft ? ['nft', 'list', 'ruleset', 'inet'] : ['iptables-save'], /minictr:cni-[0-9a-f]{12}/)),
       ...(await linesMatching(env, ['ip', '-o', 'link'], /\bvcni[0-9a-f]{11}\b/)),
     ],
   };
@@ -107,6 +123,7 @@ function referenceChain(env: CniBenchEnv, dataDir: string, n: number): Chain {
   const sum = (a: Timed, b: Timed): Timed => ({ ...b, ms: a.ms + b.ms, code: a.code || b.code, stdout: b.stdout, stderr: `${a.stdout}${a.stderr}${b.stderr}` });
   return {
     name: 'reference bridge+host-local+portmap',
+    firewall: 'iptables',
     add: async (pod) => {
       const first = await invoke(env, join(REFERENCE_PLUGINS, 'bridge'), 'ADD', pod, bridge);
       if (first.code !== 0) return first;
@@ -130,7 +147,7 @@ function referenceChain(env: CniBenchEnv, dataDir: string, n: number): Chain {
 
 async function runChain(env: CniBenchEnv, chain: Chain, pods: Pod[]): Promise<ChainFigures> {
   const failures: string[] = [];
-  const before = await ruleCount(env);
+  const before = await ruleCount(env, chain.firewall);
   const adds: number[] = [];
   for (const [i, pod] of pods.entries()) {
     const r = await chain.add(pod);
@@ -138,7 +155,7 @@ async function runChain(env: CniBenchEnv, chain: Chain, pods: Pod[]): Promise<Ch
     else failures.push(`ADD ${pod.id}: ${r.stdout.trim()} ${r.stderr.trim()}`.slice(0, 300));
     if ((i + 1) % 50 === 0) env.progress(`cni: ${chain.name}: ${i + 1}/${pods.length} pods added`);
   }
-  const rules = (await ruleCount(env)) - before;
+  const rules = (await ruleCount(env, chain.firewall)) - before;
   const dels: number[] = [];
   for (const pod of pods) {
     const r = await chain.del(pod);
@@ -172,7 +189,12 @@ export async function cniNodeScale(env: CniBenchEnv, podCounts: number[]): Promi
         // One pod in ten publishes a hostPort, as the issue's simulation asks.
         pods.push({ id: `pod-${n}-${i}`, netns: `/run/netns/${name}`, ports: i % 10 === 0 ? [{ hostPort: 30000 + i, containerPort: 80, protocol: 'tcp' }] : [] });
       }
-      for (const chain of [minictrChain(env, join(dataDir, 'minictr'), n), referenceChain(env, join(dataDir, 'reference'), n)]) {
+      const chains = [
+        minictrChain(env, join(dataDir, 'minictr'), n, 'iptables'),
+        ...(env.nftables ? [minictrChain(env, join(dataDir, 'minictr-nft'), n, 'nftables')] : []),
+        referenceChain(env, join(dataDir, 'reference'), n),
+      ];
+      for (const chain of chains) {
         env.progress(`cni: ${chain.name}, ${n} pods`);
         out.push(await runChain(env, chain, pods));
       }

@@ -11,6 +11,7 @@ import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../runtime/detach-keys.js'
 import { relay, type RelayStreams } from '../runtime/relay.js';
 import { parseLogTime, parseTail } from '../runtime/json-log.js';
 import { ApiError, queryFilters, queryFlag, readJson, sendEmpty, sendJson } from './http.js';
+import { checkCreateFields } from './known-fields.js';
 import { streamWriter } from './streams.js';
 import type { EventBus } from './events.js';
 import { listEntry, specFromCreate, type CreateBody } from './translate.js';
@@ -33,6 +34,7 @@ export class ContainerApi {
 
   async create(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const body = (await readJson<CreateBody>(req)) ?? {};
+    checkCreateFields(body);
     const record = await this.rt.create(specFromCreate(body, query.get('name') ?? undefined), { progress: devNull() });
     this.events.emit('create', record);
     sendJson(res, 201, { Id: record.id, Warnings: [] });
@@ -114,6 +116,7 @@ export class ContainerApi {
       detachKeys: parseDetachKeys(keys || DEFAULT_DETACH_KEYS),
     };
     upgraded(socket, record.config.tty);
+    this.events.emit('attach', record);
     if (record.state.status !== 'running') {
       this.pending.set(record.id, attach);
       socket.once('close', () => {
@@ -182,6 +185,29 @@ export class ContainerApi {
     if (record.state.status !== 'running') throw new ApiError(409, `Container ${record.id} is not running`);
     await this.rt.kill(ref, signalOf(query.get('signal') || 'SIGKILL'));
     sendEmpty(res, 204);
+  }
+
+  /** POST /containers/{id}/pause and /unpause: the cgroup freezer, as the CLI's. */
+  async pause(res: ServerResponse, ref: string, pause: boolean): Promise<void> {
+    const record = pause ? await this.rt.pause(ref) : await this.rt.unpause(ref);
+    this.events.emit(pause ? 'pause' : 'unpause', record);
+    sendEmpty(res, 204);
+  }
+
+  /** POST /containers/{id}/rename?name=NEW. */
+  async rename(res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {
+    const name = query.get('name');
+    if (!name) throw new ApiError(400, 'name is required: the new name');
+    const before = await this.rt.find(ref);
+    const record = await this.rt.rename(ref, name);
+    this.events.emit('rename', record, { oldName: `/${before.name}` });
+    sendEmpty(res, 204);
+  }
+
+  /** GET /containers/{id}/top?ps_args=: the container's processes as ps shows them. */
+  async top(res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {
+    const { titles, processes } = await this.rt.top(ref, query.get('ps_args') ?? '');
+    sendJson(res, 200, { Titles: titles, Processes: processes });
   }
 
   async restart(res: ServerResponse, ref: string, query: URLSearchParams): Promise<void> {

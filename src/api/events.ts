@@ -7,7 +7,7 @@ import type { ContainerRecord } from '../base/records.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { queryFilters } from './http.js';
 
-export type ContainerAction = 'create' | 'start' | 'die' | 'destroy';
+export type ContainerAction = 'create' | 'attach' | 'start' | 'die' | 'destroy' | 'pause' | 'unpause' | 'rename';
 
 export interface DockerEvent {
   status: ContainerAction;
@@ -44,7 +44,13 @@ export class EventBus {
     if (action === 'destroy') {
       // Said once: by whoever removed it, or by the look that found it gone, not both.
       if (!this.seen.delete(record.id) && this.emitter.listenerCount('event') > 0) return;
-    } else this.seen.set(record.id, { status: action === 'die' ? 'exited' : action === 'start' ? 'running' : record.state.status, startedAt: record.state.startedAt, record });
+    } else {
+      const status = action === 'die' ? 'exited' : action === 'start' ? 'running' : action === 'create' ? 'created' : record.state.status;
+      // A start or exit a look already said (a start that took longer than a look's interval).
+      const known = this.seen.get(record.id);
+      if ((action === 'start' || action === 'die') && known?.status === status && known.startedAt === record.state.startedAt) return;
+      this.seen.set(record.id, { status, startedAt: record.state.startedAt, record });
+    }
     const now = Date.now();
     const event: DockerEvent = {
       status: action, id: record.id, from: record.config.image, Type: 'container', Action: action,

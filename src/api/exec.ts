@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Runtime } from '../runtime/runtime.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../runtime/detach-keys.js';
 import { ApiError, readJson, sendEmpty, sendJson } from './http.js';
+import { checkExecFields } from './known-fields.js';
 import { streamWriter } from './streams.js';
 import { upgraded } from './containers.js';
 
@@ -46,6 +47,7 @@ export class ExecApi {
     const record = await this.rt.find(ref);
     if (record.state.status !== 'running') throw new ApiError(409, `Container ${record.id} is not running`);
     const body = (await readJson<ExecBody>(req)) ?? {};
+    checkExecFields(body);
     if (!Array.isArray(body.Cmd) || body.Cmd.length === 0 || body.Cmd.some((c) => typeof c !== 'string')) {
       throw new ApiError(400, 'No exec command specified: give Cmd as a list of strings');
     }

@@ -1,9 +1,10 @@
 // The Engine API's image endpoints: list, inspect, pull (progress as JSON lines), remove.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { ImageRecord } from '../image/store.js';
 import type { Runtime } from '../runtime/runtime.js';
-import { ApiError, queryFlag, sendJson } from './http.js';
+import { ApiError, queryFilters, queryFlag, sendJson } from './http.js';
+import { repoTagMatcher } from '../image/reference.js';
 
 function summary(image: ImageRecord): Record<string, unknown> {
   return {
@@ -20,8 +21,19 @@ function summary(image: ImageRecord): Record<string, unknown> {
   };
 }
 
-export async function listImages(rt: Runtime, res: ServerResponse): Promise<void> {
-  sendJson(res, 200, (await rt.images.list()).map(summary));
+/** GET /images/json: with `filters={"reference":[…]}` (docker images REPO[:TAG]) only the images, and tags, it names. */
+export async function listImages(rt: Runtime, res: ServerResponse, query: URLSearchParams): Promise<void> {
+  const references = queryFilters(query)['reference'] ?? [];
+  const images = (await rt.images.list()).map(summary);
+  if (references.length === 0) {
+    sendJson(res, 200, images);
+    return;
+  }
+  const matchers = references.map(repoTagMatcher);
+  sendJson(res, 200, images.flatMap((image) => {
+    const tags = (image['RepoTags'] as string[]).filter((t) => matchers.some((m) => m(t)));
+    return tags.length > 0 ? [{ ...image, RepoTags: tags }] : [];
+  }));
 }
 
 export async function inspectImage(rt: Runtime, res: ServerResponse, ref: string): Promise<void> {
@@ -29,6 +41,8 @@ export async function inspectImage(rt: Runtime, res: ServerResponse, ref: string
   const image = await rt.images.resolve(ref);
   sendJson(res, 200, {
     ...summary(image),
+    // Here Docker gives the creation time as RFC 3339 text (the list gives Unix seconds).
+    Created: image.created,
     Config: image.config,
     Os: image.os ?? 'linux',
     Architecture: image.architecture ?? 'amd64',
@@ -49,8 +63,13 @@ export async function pullImage(rt: Runtime, res: ServerResponse, query: URLSear
       done();
     },
   });
+  // A client that hangs up abandons the pull: nothing half-pulled stays, as with dockerd.
+  const gone = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) gone.abort(new Error('the client went away'));
+  });
   try {
-    await rt.images.pull(ref, { out });
+    await rt.images.pull(ref, { out, signal: gone.signal });
   } catch (err) {
     // Headers are out: the error travels as the last message, as Docker's does.
     res.write(`${JSON.stringify({ errorDetail: { message: String(err instanceof Error ? err.message : err) }, error: String(err instanceof Error ? err.message : err) })}\r\n`);
@@ -78,5 +97,16 @@ export async function saveImages(rt: Runtime, res: ServerResponse, refs: string[
   for (const ref of refs) await rt.images.resolve(ref);
   res.writeHead(200, { 'Content-Type': 'application/x-tar' });
   await rt.images.save(refs, res);
+  res.end();
+}
+
+/**
+ * POST /images/load: the request body is a `docker save` archive (or an OCI layout tar). Docker
+ * answers a stream of JSON messages; the CLI prints each `stream` text (`Loaded image: busybox:latest`).
+ */
+export async function loadImagesFrom(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const lines = await rt.images.load('-', req);
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  for (const line of lines) res.write(`${JSON.stringify({ stream: `${line}\n` })}\r\n`);
   res.end();
 }

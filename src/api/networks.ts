@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../runtime/runtime.js';
 import { ApiError, queryFilters, readJson, sendEmpty, sendJson } from './http.js';
+import { checkNetworkCreateFields } from './known-fields.js';
 
 interface CreateNetworkBody {
   Name?: unknown;
@@ -45,6 +46,7 @@ export async function inspectNetworkDoc(rt: Runtime, res: ServerResponse, ref: s
 
 export async function createNetworkFromBody(rt: Runtime, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = (await readJson<CreateNetworkBody>(req)) ?? {};
+  checkNetworkCreateFields(body);
   if (typeof body.Name !== 'string' || body.Name === '') throw new ApiError(400, 'a network needs a Name');
   if (body.Driver !== undefined && body.Driver !== 'bridge' && body.Driver !== '') throw new ApiError(400, `network driver "${String(body.Driver)}" is not supported: minictr makes bridge networks`);
   const ipam = body.IPAM?.Config?.[0];

@@ -8,7 +8,8 @@ import { ContainerApi } from './containers.js';
 import { ExecApi } from './exec.js';
 import { EventBus } from './events.js';
 import { ApiError, sendError, sendJson, statusOf } from './http.js';
-import { inspectImage, listImages, pullImage, removeImage, saveImages, tagImage } from './images.js';
+import { createVolumeFromBody, inspectVolumeDoc, listVolumesDoc, pruneVolumesNow, removeVolumeNamed } from './volumes.js';
+import { inspectImage, listImages, loadImagesFrom, pullImage, removeImage, saveImages, tagImage } from './images.js';
 import { connectNetwork, createNetworkFromBody, inspectNetworkDoc, listNetworks, pruneNetworksNow, removeNetworkNamed } from './networks.js';
 import { API_VERSION, infoDoc, pingHeaders, versionDoc } from './system.js';
 
@@ -74,6 +75,10 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
     { method: 'POST', path: new RegExp(`^/containers/${ID}/kill$`), handler: (_req, res, p, q) => containers.kill(res, p[0] ?? '', q) },
     { method: 'POST', path: new RegExp(`^/containers/${ID}/restart$`), handler: (_req, res, p, q) => containers.restart(res, p[0] ?? '', q) },
     { method: 'POST', path: new RegExp(`^/containers/${ID}/resize$`), handler: (_req, res, p, q) => containers.resize(res, p[0] ?? '', q) },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/pause$`), handler: (_req, res, p) => containers.pause(res, p[0] ?? '', true) },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/unpause$`), handler: (_req, res, p) => containers.pause(res, p[0] ?? '', false) },
+    { method: 'POST', path: new RegExp(`^/containers/${ID}/rename$`), handler: (_req, res, p, q) => containers.rename(res, p[0] ?? '', q) },
+    { method: 'GET', path: new RegExp(`^/containers/${ID}/top$`), handler: (_req, res, p, q) => containers.top(res, p[0] ?? '', q) },
     { method: 'GET', path: new RegExp(`^/containers/${ID}/logs$`), handler: (_req, res, p, q) => containers.logs(res, p[0] ?? '', q) },
     { method: 'DELETE', path: new RegExp(`^/containers/${ID}$`), handler: (_req, res, p, q) => containers.remove(res, p[0] ?? '', q) },
     { method: 'POST', path: new RegExp(`^/containers/${ID}/exec$`), handler: (req, res, p) => execs.create(req, res, p[0] ?? '') },
@@ -85,14 +90,16 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
     // minictr keeps no dangling images and no build cache: nothing to prune there.
     { method: 'POST', path: /^\/images\/prune$/, handler: async (_req, res) => sendJson(res, 200, { ImagesDeleted: [], SpaceReclaimed: 0 }) },
     { method: 'POST', path: /^\/build\/prune$/, handler: async (_req, res) => sendJson(res, 200, { CachesDeleted: [], SpaceReclaimed: 0 }) },
-    { method: 'POST', path: /^\/volumes\/prune$/, handler: async (_req, res) => {
-      const pruned = await rt.pruneVolumes(false);
-      sendJson(res, 200, { VolumesDeleted: pruned.names, SpaceReclaimed: pruned.reclaimed });
-    } },
-    { method: 'GET', path: /^\/images\/json$/, handler: (_req, res) => listImages(rt, res) },
+    { method: 'GET', path: /^\/volumes$/, handler: (_req, res, _p, q) => listVolumesDoc(rt, res, q) },
+    { method: 'POST', path: /^\/volumes\/create$/, handler: (req, res) => createVolumeFromBody(rt, req, res) },
+    { method: 'POST', path: /^\/volumes\/prune$/, handler: (_req, res, _p, q) => pruneVolumesNow(rt, res, q) },
+    { method: 'GET', path: /^\/volumes\/([^/]+)$/, handler: (_req, res, p) => inspectVolumeDoc(rt, res, p[0] ?? '') },
+    { method: 'DELETE', path: /^\/volumes\/([^/]+)$/, handler: (_req, res, p, q) => removeVolumeNamed(rt, res, p[0] ?? '', q) },
+    { method: 'GET', path: /^\/images\/json$/, handler: (_req, res, _p, q) => listImages(rt, res, q) },
     { method: 'POST', path: /^\/images\/create$/, handler: (_req, res, _p, q) => pullImage(rt, res, q) },
     { method: 'GET', path: /^\/images\/(.+)\/json$/, handler: (_req, res, p) => inspectImage(rt, res, p[0] ?? '') },
     { method: 'POST', path: /^\/images\/(.+)\/tag$/, handler: (_req, res, p, q) => tagImage(rt, res, p[0] ?? '', q) },
+    { method: 'POST', path: /^\/images\/load$/, handler: (req, res) => loadImagesFrom(rt, req, res) },
     { method: 'GET', path: /^\/images\/get$/, handler: (_req, res, _p, q) => saveImages(rt, res, q.getAll('names')) },
     { method: 'GET', path: /^\/images\/(.+)\/get$/, handler: (_req, res, p) => saveImages(rt, res, [p[0] ?? '']) },
     { method: 'DELETE', path: /^\/images\/(.+)$/, handler: (_req, res, p, q) => removeImage(rt, res, p[0] ?? '', q) },
@@ -109,7 +116,7 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://minictr');
     const { path, version } = splitVersion(decodeURIComponent(url.pathname));
-    res.once('finish', () => say(`${req.method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started} ms`));
+    res.once('close', () => say(`${req.method} ${url.pathname}${url.search} ${res.statusCode} ${Date.now() - started} ms${res.writableFinished ? '' : ' (the client went away)'}`));
     void (async () => {
       if (version && newer(version, API_VERSION)) throw new ApiError(400, `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`);
       const route = routes.find((r) => r.method === req.method && r.path.test(path));
@@ -127,6 +134,9 @@ export function createApiServer(rt: Runtime, say: (line: string) => void): Serve
     const url = new URL(req.url ?? '/', 'http://minictr');
     const { path } = splitVersion(decodeURIComponent(url.pathname));
     say(`${req.method} ${url.pathname}${url.search} 101 (hijacked)`);
+    // A client that hangs up mid-stream makes the next write fail (EPIPE, ECONNRESET): that ends
+    // this stream only, never the server. The handler sees the socket close and lets go.
+    socket.on('error', (err: NodeJS.ErrnoException) => say(`${req.method} ${url.pathname}: the client went away (${err.code ?? err.message})`));
     const attach = new RegExp(`^/containers/${ID}/attach$`).exec(path);
     const execStart = new RegExp(`^/exec/${ID}/start$`).exec(path);
     void (async () => {

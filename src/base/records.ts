@@ -31,6 +31,15 @@ export interface NetworkAttachment {
   mtu?: number;
   /** A cluster's pod CIDR (the CNI config's `clusterCIDR`): traffic from it may reach this address directly. */
   clusterCidr?: string;
+  /** false: no default route in the namespace (a CNI config with isGateway false and no default route in ipam.routes). */
+  defaultRoute?: false;
+  /**
+   * false: no raw-table guard, so what is routed to the address reaches it (set with its network's
+   * `masquerade: false`: the address itself goes out, and replies come back to it).
+   */
+  guard?: false;
+  /** false: hairpin off on the veth's bridge port (a CNI config's hairpinMode false). */
+  hairpin?: false;
   hostVeth: string;
   ip: string;
   prefixLength: number;
@@ -70,7 +79,10 @@ export interface ContainerConfig {
   imageId: string;
   cmd: string[];
   entrypoint: string[];
+  /** What the process gets: the image's, the user's, and HOSTNAME, HOME (and TERM with -t). */
   env: string[];
+  /** Docker's Config.Env, what inspect shows: the user's then the image's (absent in older records). */
+  configEnv?: string[];
   workdir: string;
   hostname: string;
   tty: boolean;
@@ -247,6 +259,10 @@ export interface NetworkRecord {
    * without NAT, and traffic from it may enter the bridge.
    */
   clusterCidr?: string;
+  /** false: the bridge holds no gateway address (Docker's inhibit_ipv4, the CNI bridge plugin's isGateway false). */
+  bridgeGateway?: false;
+  /** false: nothing leaving the subnet is masqueraded (Docker's enable_ip_masquerade=false, the CNI bridge plugin's ipMasq false). */
+  masquerade?: false;
   created: string;
 }
 

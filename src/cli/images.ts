@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import { shortId, type ImageRecord } from '../image/store.js';
-import { parseNamed, parseRemote, splitRepoTag } from '../image/reference.js';
+import { parseRemote, repoTagMatcher, splitRepoTag } from '../image/reference.js';
 import type { Platform } from '../image/formats.js';
 import { Writable } from 'node:stream';
 import { createInterface } from 'node:readline/promises';
@@ -43,19 +43,9 @@ const HEADERS: Record<keyof ImageRow, string> = {
 };
 
 /** `images [REPOSITORY[:TAG]]`: keep the rows whose repository (and tag, if given) match. */
-function matchesFilter(filter: string | undefined): (repoTag: string) => boolean {
-  if (filter === undefined) return () => true;
-  const named = parseNamed(filter);
-  const tagGiven = filter.lastIndexOf(':') > filter.lastIndexOf('/');
-  return (repoTag) => {
-    const [repo, tag] = splitRepoTag(repoTag);
-    return repo === named.repository && (!tagGiven || tag === named.tag);
-  };
-}
-
 /** Rows as Docker lists them: newest image first, one row per tag, `<none>` for dangling images. */
 export function imageRows(images: ImageRecord[], now: Date, truncate: boolean, filter?: string): ImageRow[] {
-  const keep = matchesFilter(filter);
+  const keep = repoTagMatcher(filter);
   const rows: ImageRow[] = [];
   for (const img of images) {
     const tags = img.repoTags.length > 0 ? img.repoTags.filter(keep) : filter === undefined ? [''] : [];

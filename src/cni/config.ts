@@ -1,6 +1,6 @@
 // The plugin's input, checked (pure): the CNI_* environment and the network config on stdin.
 // Field names are the reference plugins' (bridge, host-local, portmap) wherever they mean the same.
-import type { PortMapping, Protocol } from '../base/records.js';
+import { FIREWALL_NAMES, type FirewallName, type PortMapping, type Protocol } from '../base/records.js';
 import { MinictrError } from '../base/errors.js';
 import { contains, isIPv4, parseSubnet, subnetsOverlap } from '../network/ipam.js';
 import { CNI_CODES, CniError } from './errors.js';
@@ -48,12 +48,20 @@ export interface PluginConfig {
   cniVersion: string;
   name: string;
   bridge: string;
+  /** isGateway, ipMasq, hairpinMode. */
+  switches: BridgeSwitches;
+  /**
+   * Whether pods get a default route via the gateway: always with isGateway, as minictr's
+   * containers do; without it only when ipam.routes has 0.0.0.0/0 (the gateway is then a router
+   * elsewhere on the bridge's segment, as with the reference bridge plugin).
+   */
+  defaultRoute: boolean;
   mtu?: number;
   /** The cluster's pod CIDR: pods reach it without NAT, and it reaches them (multi-node clusters). */
   clusterCidr?: string;
   ipam: BuiltinIpam | DelegatedIpam;
   dataDir: string;
-  firewallBackend: 'iptables';
+  firewallBackend: FirewallName;
   portMappings: PortMapping[];
   /** Where to append the plan applied (the config's `explain`, or MINICTR_CNI_EXPLAIN). */
   explain?: string;
@@ -163,19 +171,24 @@ function absoluteDir(raw: Json, field: string, fallback: string, where = ''): st
   return dir.replace(/\/+$/, '') || '/';
 }
 
-/**
- * The switches the reference bridge plugin has and minictr always has on: the planners make a
- * gateway, masquerade and hairpin for every bridge, so only `true` (or nothing) is accepted.
- */
-function alwaysOn(raw: Json): void {
-  const why: Record<string, string> = {
-    isGateway: 'minictr\'s bridge always holds the gateway address',
-    ipMasq: 'minictr always masquerades traffic leaving the subnet',
-    hairpinMode: 'minictr always turns hairpin on, so a pod reaches its own published ports',
-  };
-  for (const field of Object.keys(why)) {
-    if (bool(raw, field) === false) throw unsupported(field, false, `${why[field] ?? ''}; leave it out or set it to true`);
-  }
+/** The reference bridge plugin's switches, each true unless the config says false. */
+export interface BridgeSwitches {
+  /** The bridge holds the gateway address, and every pod gets a default route via it. */
+  isGateway: boolean;
+  /** Traffic leaving the subnet is masqueraded. */
+  ipMasq: boolean;
+  /** Hairpin on the pods' bridge ports: a pod reaches itself through its published port. */
+  hairpinMode: boolean;
+}
+
+function switches(raw: Json): BridgeSwitches {
+  return { isGateway: bool(raw, 'isGateway') ?? true, ipMasq: bool(raw, 'ipMasq') ?? true, hairpinMode: bool(raw, 'hairpinMode') ?? true };
+}
+
+/** Whether ipam.routes asks for a default route (the only route minictr makes). */
+function asksDefaultRoute(ipam: Json): boolean {
+  const routes = ipam['routes'];
+  return Array.isArray(routes) && routes.some((r) => isObject(r) && r['dst'] === '0.0.0.0/0');
 }
 
 function parseBuiltinIpam(ipam: Json, dataDir: string): BuiltinIpam {
@@ -215,7 +228,7 @@ function ipNumber(ip: string): number {
   return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
 
-/** The bridge driver gives every pod one default route via the gateway: that is the only route accepted. */
+/** The one route the bridge driver makes is a pod's default route via the gateway: no other is accepted. */
 function checkRoutes(routes: unknown): void {
   if (routes === undefined) return;
   if (!Array.isArray(routes)) throw invalid('ipam.routes must be a list of {"dst": CIDR, "gw": address}');
@@ -290,13 +303,14 @@ export function parseConfig(raw: Json, env: Pick<CniEnv, 'command'>, explainEnv?
   if (type !== PLUGIN_TYPE) throw invalid(`type ${JSON.stringify(type)} is not this plugin's; it is "${PLUGIN_TYPE}"`);
   const bridge = str(raw, 'bridge') ?? DEFAULT_BRIDGE;
   if (!BRIDGE_NAME.test(bridge)) throw invalid(`bridge "${bridge}" is not a valid interface name (1 to 15 letters, digits, "_", "." or "-")`);
-  alwaysOn(raw);
+  const bridgeSwitches = switches(raw);
   const mtu = raw['mtu'];
   if (mtu !== undefined && (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 576 || mtu > 65535)) {
     throw invalid(`mtu must be a whole number from 576 to 65535, not ${JSON.stringify(mtu)}`);
   }
   const backend = raw['firewallBackend'] ?? 'iptables';
-  if (backend !== 'iptables') throw unsupported('firewallBackend', backend, 'this minictr has the iptables firewall driver only');
+  const firewallBackend = FIREWALL_NAMES.find((n) => n === backend);
+  if (!firewallBackend) throw unsupported('firewallBackend', backend, `minictr's firewall drivers are ${FIREWALL_NAMES.join(' and ')}`);
   const dataDir = absoluteDir(raw, 'dataDir', DEFAULT_DATA_DIR);
   const ipamRaw = raw['ipam'];
   if (!isObject(ipamRaw) || typeof ipamRaw['type'] !== 'string' || ipamRaw['type'] === '') {
@@ -310,11 +324,13 @@ export function parseConfig(raw: Json, env: Pick<CniEnv, 'command'>, explainEnv?
     cniVersion,
     name,
     bridge,
+    switches: bridgeSwitches,
+    defaultRoute: bridgeSwitches.isGateway || asksDefaultRoute(ipamRaw),
     ...(typeof mtu === 'number' ? { mtu } : {}),
     ...(clusterCidr ? { clusterCidr } : {}),
     ipam,
     dataDir,
-    firewallBackend: 'iptables',
+    firewallBackend,
     portMappings: parsePortMappings(raw['runtimeConfig']),
     ...(explain ? { explain } : {}),
     ...(validAttachments ? { validAttachments } : {}),

@@ -4,16 +4,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepReport } from '../base/plan.js';
-import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
+import type { NetworkRecord } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort, type ApplyOptions, type BestEffortReport } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
 import { firewallDriverFor } from '../network/drivers.js';
 import type { RuleOwners } from '../network/driver.js';
 import { allocateIp, intToIp, ipToInt, isIPv4, type AddressRange } from '../network/ipam.js';
-import { cniAttachmentNames, cniNetworkName, macFromIp } from '../network/names.js';
-import { planConnect, planContainerTeardown, type AttachFacts, type AttachPlans } from '../network/plan.js';
+import { cniAttachmentNames, isCniAttachmentScope, isCniVeth } from '../network/names.js';
+import { planConnect, planContainerTeardown, planStrayAttachments, type AttachFacts, type AttachPlans } from '../network/plan.js';
 import { assignHostPorts, takenBy, type HostBinding } from '../network/ports.js';
-import { bridgeExists, firewallDump, hostListeners, hostRoutes } from '../runtime/gather.js';
+import { checkpoint } from '../runtime/checkpoint.js';
+import { bridgeExists, bridgePorts, firewallDump, hostListeners, hostRoutes } from '../runtime/gather.js';
 import {
   forgetCniAttachment,
   listCniAttachments,
@@ -26,6 +27,7 @@ import {
 } from '../state/cni-store.js';
 import { isBuiltinIpam, type BuiltinIpam, type CniEnv, type PluginConfig } from './config.js';
 import { CNI_CODES, CniError } from './errors.js';
+import { networkOf, podAttachment, subnetOf, type Address } from './network.js';
 import { addResult, type CniResult } from './result.js';
 
 export interface PluginContext {
@@ -33,28 +35,6 @@ export interface PluginContext {
   env: CniEnv;
   /** Each op as it is applied (MINICTR_CNI_EXPLAIN). */
   onStep?: (report: StepReport) => void;
-}
-
-/** The name the planners know a CNI network by: its rules say "minictr:cni:<name>", never a minictr network's. */
-export function plannerNetworkName(conf: Pick<PluginConfig, 'name'>): string {
-  return cniNetworkName(conf.name);
-}
-
-function subnetOf(ip: string, prefixLength: number): string {
-  const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-  return `${intToIp((ipToInt(ip) & mask) >>> 0)}/${prefixLength}`;
-}
-
-/** The network as the planners take it: from the config, or (a delegated IPAM) from an address it gave. */
-function networkOf(conf: PluginConfig, att?: Pick<NetworkAttachment, 'ip' | 'prefixLength' | 'gateway'>): NetworkRecord {
-  const ipam = conf.ipam;
-  const subnet = isBuiltinIpam(ipam) ? ipam.subnet : att ? subnetOf(att.ip, att.prefixLength) : '';
-  const gateway = isBuiltinIpam(ipam) ? ipam.gateway : (att?.gateway ?? '');
-  return {
-    schemaVersion: 1, name: plannerNetworkName(conf), id: '', driver: 'bridge', firewall: conf.firewallBackend, bridge: conf.bridge, subnet, gateway,
-    ...(conf.clusterCidr ? { clusterCidr: conf.clusterCidr } : {}),
-    created: '',
-  };
 }
 
 function lockDirs(conf: PluginConfig): string[] {
@@ -74,12 +54,6 @@ function ruleOwners(net: NetworkRecord, records: CniAttachmentRecord[]): RuleOwn
 }
 
 // ---- delegated IPAM (host-local or any other plugin on CNI_PATH) ----
-
-interface Address {
-  ip: string;
-  prefixLength: number;
-  gateway: string;
-}
 
 function findPlugin(ctx: PluginContext, type: string): string {
   if (ctx.env.path.length === 0) throw new CniError(CNI_CODES.invalidEnv, `CNI_PATH is not set; the IPAM plugin "${type}" is looked for there`);
@@ -193,20 +167,7 @@ async function reserve(ctx: PluginContext, conf: PluginConfig): Promise<{ planne
       const occupied: HostBinding[] = records.flatMap((r) => r.attachment.ports.map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })));
       if (conf.portMappings.length > 0) occupied.push(...hostListeners());
       const ports = assignHostPorts(conf.portMappings, takenBy(occupied), () => 0);
-      const attachment: NetworkAttachment = {
-        network: plannerNetworkName(conf),
-        bridge: conf.bridge,
-        netns: names.netns,
-        netnsPath: env.netns,
-        ifname: env.ifname,
-        hostVeth: names.hostVeth,
-        ...address,
-        mac: macFromIp(address.ip),
-        ports,
-        ...(conf.mtu ? { mtu: conf.mtu } : {}),
-        ...(conf.clusterCidr ? { clusterCidr: conf.clusterCidr } : {}),
-        pending: true,
-      };
+      const attachment = podAttachment(conf, env, address, ports);
       const net = networkOf(conf, attachment);
       const planned = planConnect({
         who: describe(env),
@@ -273,6 +234,7 @@ export async function add(ctx: PluginContext, conf: PluginConfig): Promise<CniRe
     await removeAttachment(ctx, conf, record).catch(() => undefined);
     throw err;
   }
+  await checkpoint(conf.dataDir, 'cni-rules-made');
   delete record.attachment.pending;
   await saveCniAttachment(conf.dataDir, record);
   return addResult(record.attachment, conf.cniVersion);
@@ -280,11 +242,12 @@ export async function add(ctx: PluginContext, conf: PluginConfig): Promise<CniRe
 
 // ---- DEL and GC ----
 
-function teardownFailure(record: CniAttachmentRecord, reports: BestEffortReport[]): CniError | undefined {
+/** Error 100 saying what of a best-effort removal failed, or undefined when nothing did. */
+function removalFailure(what: string, reports: BestEffortReport[]): CniError | undefined {
   const failures = reports.flatMap((r) => r.failures);
   if (failures.length === 0) return undefined;
-  const what = failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`).join('; ');
-  return new CniError(CNI_CODES.hostFailure, `removing the network of container ${record.containerId} (${record.ifname}) left things on the host; DEL again to retry`, what);
+  const details = failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`).join('; ');
+  return new CniError(CNI_CODES.hostFailure, `removing ${what} left things on the host; DEL again to retry`, details);
 }
 
 /**
@@ -300,7 +263,7 @@ async function removeAttachment(ctx: PluginContext, conf: PluginConfig, record: 
   const net = networkOf(conf, record.attachment);
   const { firewall, links } = planContainerTeardown(record.attachment, net);
   const reports = await Promise.all([applyPlanBestEffort(firewall, ctx.runner, applyOptions(ctx)), applyPlanBestEffort(links, ctx.runner, applyOptions(ctx))]);
-  const failure = teardownFailure(record, reports);
+  const failure = removalFailure(`the network of container ${record.containerId} (${record.ifname})`, reports);
   if (failure) throw failure;
   await withDirLocks(lockDirs(conf), async () => {
     await releaseAddress(ctx, conf, record);
@@ -308,15 +271,42 @@ async function removeAttachment(ctx: PluginContext, conf: PluginConfig, record: 
   });
 }
 
-/** Idempotent: nothing recorded still frees a lease or a delegated address the (container, interface) may hold. */
+/**
+ * Rules, elements and host veths on the network's bridge that no record holds and `pick` picks
+ * (the dump is read before the records: an ADD writes its record before making anything).
+ */
+async function removeStrays(ctx: PluginContext, conf: PluginConfig, pick: { scope: (s: string) => boolean; veth: (v: string) => boolean }): Promise<void> {
+  const net = networkOf(conf);
+  const firewall = firewallDriverFor(net);
+  const [dump, ports] = await Promise.all([firewallDump(ctx.runner, net), bridgePorts(ctx.runner, conf.bridge)]);
+  const held = listCniAttachments(conf.dataDir, conf.name).map((r) => ({ netns: r.attachment.netns, hostVeth: r.attachment.hostVeth }));
+  const heldScopes = new Set(held.map((h) => h.netns));
+  const heldVeths = new Set(held.map((h) => h.hostVeth));
+  const strays = planStrayAttachments({
+    bridge: conf.bridge,
+    firewall,
+    dump,
+    ports,
+    stray: (scope) => isCniAttachmentScope(scope) && !heldScopes.has(scope) && pick.scope(scope),
+    strayVeth: (veth) => isCniVeth(veth) && !heldVeths.has(veth) && pick.veth(veth),
+  });
+  const failure = removalFailure(`what no record holds on ${conf.bridge}`, [await applyPlanBestEffort(strays.plan, ctx.runner, applyOptions(ctx))]);
+  if (failure) throw failure;
+}
+
+/**
+ * Idempotent: nothing recorded still frees a lease or a delegated address the (container,
+ * interface) may hold, and any rule or veth of its name left on the bridge.
+ */
 export async function del(ctx: PluginContext, conf: PluginConfig): Promise<void> {
-  const { netns } = cniAttachmentNames(conf.name, ctx.env.containerId, ctx.env.ifname);
-  const record = loadCniAttachment(conf.dataDir, conf.name, netns);
+  const names = cniAttachmentNames(conf.name, ctx.env.containerId, ctx.env.ifname);
+  const record = loadCniAttachment(conf.dataDir, conf.name, names.netns);
   if (record) {
     await removeAttachment(ctx, conf, record);
     return;
   }
   await withDirLocks(lockDirs(conf), () => releaseAddress(ctx, conf, ctx.env));
+  await removeStrays(ctx, conf, { scope: (s) => s === names.netns, veth: (v) => v === names.hostVeth });
 }
 
 /** Every recorded attachment (and built-in lease) of this network that the runtime's list does not name. */
@@ -336,6 +326,14 @@ export async function gc(ctx: PluginContext, conf: PluginConfig): Promise<void> 
   await withDirLocks(lockDirs(conf), async () => {
     const recorded = new Set(listCniAttachments(conf.dataDir, conf.name).map((r) => `${r.containerId}\0${r.ifname}`));
     await releaseLeases(conf, (l) => !kept(l) && !recorded.has(`${l.containerId}\0${l.ifname}`));
+  });
+  // Rules, elements and veths no record leads to (the plugin's state lost, or removed by hand),
+  // unless the runtime still lists their attachment.
+  const keptNames = valid.map((a) => cniAttachmentNames(conf.name, a.containerId, a.ifname));
+  const keptScopes = new Set(keptNames.map((n) => n.netns));
+  const keptVeths = new Set(keptNames.map((n) => n.hostVeth));
+  await removeStrays(ctx, conf, { scope: (s) => !keptScopes.has(s), veth: (v) => !keptVeths.has(v) }).catch((err: unknown) => {
+    errors.push(err instanceof CniError && err.details ? err.details : (err as Error).message);
   });
   if (errors.length > 0) {
     throw new CniError(CNI_CODES.hostFailure, `GC could not remove everything of ${errors.length} attachment(s); they stay recorded for the next GC`, errors.join('; '));
@@ -383,13 +381,16 @@ export async function check(ctx: PluginContext, conf: PluginConfig): Promise<voi
     ]);
     const has = addrs.some((a) => (a.addr_info ?? []).some((i) => i.family === 'inet' && i.local === att.ip && i.prefixlen === att.prefixLength));
     if (!has) missing.push(`the address ${att.ip}/${att.prefixLength} on ${record.ifname}`);
-    if (!routes.some((r) => r.dst === 'default' && r.gateway === att.gateway)) missing.push(`the default route via ${att.gateway}`);
+    if (att.defaultRoute !== false && !routes.some((r) => r.dst === 'default' && r.gateway === att.gateway)) missing.push(`the default route via ${att.gateway}`);
   }
   const firewall = firewallDriverFor(net);
   const dump = await firewallDump(ctx.runner, net);
-  const present = new Set(dump.rules.map((r) => `${r.table}|${r.line}`));
+  const present = new Set(dump.rules.map((r) => `${r.table}|${r.chain}|${r.line}`));
   const expected = firewall.expectedRules({ networks: [net], containers: [{ name: att.netns, attachment: att }] });
-  for (const rule of expected.filter((r) => !present.has(`${r.table}|${r.line}`))) missing.push(`the rule "-t ${rule.table} ${rule.line}"`);
+  for (const rule of expected.filter((r) => !present.has(`${r.table}|${r.chain}|${r.line}`))) {
+    // A set or map element is dumped as a "rule" of the pseudo-chain @set.
+    missing.push(rule.chain.startsWith('@') ? `the element "${rule.line}" of ${rule.chain}` : `the rule "-t ${rule.table} ${rule.line}"`);
+  }
   if (missing.length > 0) {
     throw new CniError(CNI_CODES.hostFailure, `${describe(ctx.env)} on network ${conf.name} is missing ${missing.length} thing(s): ${missing.join('; ')}`);
   }

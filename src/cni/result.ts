@@ -41,7 +41,7 @@ export function addResult(att: NetworkAttachment, cniVersion: string): CniResult
       { name: att.ifname ?? 'eth0', mac: att.mac, ...mtu, sandbox: att.netnsPath ?? att.netns },
     ],
     ips: [{ ...(old ? { version: '4' as const } : {}), address: `${att.ip}/${att.prefixLength}`, gateway: att.gateway, interface: 2 }],
-    routes: [{ dst: '0.0.0.0/0', gw: att.gateway }],
+    routes: att.defaultRoute === false ? [] : [{ dst: '0.0.0.0/0', gw: att.gateway }],
     dns: {},
   };
 }

@@ -141,9 +141,9 @@ export async function pullImage(refString: string, opts: PullOptions): Promise<P
     ...(opts.fetch ? { fetch: opts.fetch } : {}),
   });
   const what = (x: string): string => `${ref.familiar}: ${x}`;
-  progress.line(`${ref.tag !== undefined && ref.digest === undefined ? ref.tag : ref.digest}: Pulling from ${ref.path}`);
-
   const top = await client.manifest(ref.path, ref.digest ?? ref.tag ?? 'latest', `manifest for ${ref.familiar}`);
+  // As Docker: said once the registry has answered, so a failed pull prints only its error.
+  progress.line(`${ref.tag !== undefined && ref.digest === undefined ? ref.tag : ref.digest}: Pulling from ${ref.path}`);
   let manifest = parseManifest(top.bytes, what('manifest'), top.mediaType);
   if (manifest.kind === 'index') {
     const chosen = selectPlatform(manifest.manifests, opts.platform ?? hostPlatform());

@@ -184,3 +184,17 @@ export function splitRepoTag(repoTag: string): [string, string] {
 export function shortName(familiar: string): string {
   return familiar.endsWith(':latest') ? familiar.slice(0, -':latest'.length) : familiar;
 }
+
+/**
+ * `docker images REPOSITORY[:TAG]` (the API's `reference` filter): whether a "repo:tag" is one the
+ * filter names. Without a tag every tag of the repository matches; no filter matches everything.
+ */
+export function repoTagMatcher(filter: string | undefined): (repoTag: string) => boolean {
+  if (filter === undefined) return () => true;
+  const named = parseNamed(filter);
+  const tagGiven = filter.lastIndexOf(':') > filter.lastIndexOf('/');
+  return (repoTag) => {
+    const [repo, tag] = splitRepoTag(repoTag);
+    return repo === named.repository && (!tagGiven || tag === named.tag);
+  };
+}

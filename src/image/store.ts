@@ -67,6 +67,13 @@ export interface PullFlags {
   fetch?: typeof fetch;
   /** The platform to pull from a multi-platform image (default: the host's). */
   platform?: Platform;
+  /** Abandons the pull (its requests, and what it has fetched so far) when aborted: an API client gone. */
+  signal?: AbortSignal;
+}
+
+/** `fetch` whose every request is also abandoned when `signal` aborts. */
+function fetchUntil(signal: AbortSignal, inner: typeof fetch = fetch): typeof fetch {
+  return (input, init) => inner(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
 }
 
 export interface RemoveOptions {
@@ -287,13 +294,16 @@ export class ImageStore {
     return (await readImageIndex(this.paths)).some((img) => img.id === id) && (await pathExists(this.paths.imageRootfs(id)));
   }
 
-  /** `docker load -i FILE|-`: docker save archives and OCI layouts. Returns the lines Docker prints. */
-  async load(source: string): Promise<string[]> {
+  /**
+   * `docker load -i FILE|-`: docker save archives and OCI layouts. Returns the lines Docker prints.
+   * `from` replaces stdin as the archive's stream (the Engine API's request body).
+   */
+  async load(source: string, from?: Readable): Promise<string[]> {
     const { loadImages } = await import('./load.js');
     return loadImages(source, {
       paths: this.paths,
       now: this.now,
-      stdin: this.stdin,
+      stdin: from ?? this.stdin,
       commit: (prepared) => this.commitPrepared(prepared),
       has: (id) => this.has(id),
       ...(this.mapOwners ? { mapOwners: this.mapOwners } : {}),
@@ -331,7 +341,7 @@ export class ImageStore {
       ...(this.mapOwners ? { mapOwners: this.mapOwners } : {}),
       out: flags.out ?? process.stdout,
       ...(flags.insecureRegistries ? { insecureRegistries: flags.insecureRegistries } : {}),
-      ...(flags.fetch ? { fetch: flags.fetch } : {}),
+      ...(flags.signal ? { fetch: fetchUntil(flags.signal, flags.fetch) } : flags.fetch ? { fetch: flags.fetch } : {}),
       ...(flags.platform ? { platform: flags.platform } : {}),
     });
     return result.image;

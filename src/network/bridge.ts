@@ -79,13 +79,17 @@ export const bridgeDriver: NetworkDriver = {
     const br = net.bridge;
     const ops: Op[] = [];
     if (!facts.bridgeExists) {
+      // Without a gateway address (a CNI config's isGateway false) the bridge is a plain switch:
+      // the host has no address, and so no route, on the subnet.
+      const holdsGateway = net.bridgeGateway !== false;
       const steps: Argv[] = [
         ['link', 'add', br, 'type', 'bridge'],
-        ['addr', 'add', `${net.gateway}/${prefixLength}`, 'dev', br],
+        ...(holdsGateway ? [['addr', 'add', `${net.gateway}/${prefixLength}`, 'dev', br]] : []),
         ['link', 'set', br, 'up'],
       ];
+      const what = holdsGateway ? `a virtual switch holding the gateway ${net.gateway}` : 'a virtual switch without an address of its own (no gateway on this host)';
       ops.push(
-        ipBatch(['ip'], steps, `create the bridge ${br}, a virtual switch holding the gateway ${net.gateway}`, {
+        ipBatch(['ip'], steps, `create the bridge ${br}, ${what}`, {
           fallback: steps.map((s) => command(['ip', ...s], `create the bridge ${br}`, { tolerate: EXISTS })),
         }),
       );
@@ -115,6 +119,8 @@ export const bridgeDriver: NetworkDriver = {
     const local = String(att.mtu ?? LOCAL_MTU);
     const outside = String(att.mtu ?? OUTSIDE_MTU);
     const inside = att.netnsPath ? ['nsenter', `--net=${att.netnsPath}`, 'ip'] : ['ip', '-n', ns];
+    const hairpin = att.hairpin !== false;
+    const route = att.defaultRoute !== false;
     const mtuWhy = att.mtu
       ? `MTU ${att.mtu}, as configured`
       : `MTU ${LOCAL_MTU}: traffic that stays on this host moves in 64 KiB frames, as over lo`;
@@ -126,10 +132,10 @@ export const bridgeDriver: NetworkDriver = {
           ['link', 'add', veth, 'mtu', local, 'type', 'veth', 'peer', 'name', ifname, 'mtu', local, 'address', att.mac, 'netns', ns],
           ['link', 'set', veth, 'master', br],
           ['link', 'set', veth, 'up'],
-          ['link', 'set', veth, 'type', 'bridge_slave', 'hairpin', 'on'],
+          ...(hairpin ? [['link', 'set', veth, 'type', 'bridge_slave', 'hairpin', 'on']] : []),
         ],
         `${att.netnsPath ? 'connect the network namespace ' + ns : 'give the container its own network stack (a network namespace) and connect it'} to the host with a veth pair: ` +
-          `${ifname} inside, ${veth} plugged into ${br} (hairpin on: the container can reach itself through a published port; ${mtuWhy})`,
+          `${ifname} inside, ${veth} plugged into ${br} (${hairpin ? 'hairpin on: the container can reach itself through a published port' : 'hairpin off, as configured'}; ${mtuWhy})`,
       ),
       ipBatch(
         inside,
@@ -137,10 +143,12 @@ export const bridgeDriver: NetworkDriver = {
           ['link', 'set', 'lo', 'up'],
           ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', ifname],
           ['link', 'set', ifname, 'up'],
-          ['route', 'add', 'default', 'via', att.gateway, 'mtu', outside],
+          ...(route ? [['route', 'add', 'default', 'via', att.gateway, 'mtu', outside]] : []),
         ],
         `give the container ${ifname} an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
-          `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`,
+          (route
+            ? `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`
+            : 'and no default route (no gateway, as configured): it reaches its subnet only'),
       ),
     ];
     return { title: `connect container ${att.netns} to ${att.bridge} (${att.ip})`, ops };
@@ -186,7 +194,7 @@ export const bridgeDriver: NetworkDriver = {
       }),
     );
     ops.push(
-      ...atts.map((att) =>
+      ...atts.filter((att) => att.hairpin !== false).map((att) =>
         command(['ip', 'link', 'set', att.hostVeth, 'type', 'bridge_slave', 'hairpin', 'on'], `hairpin on for ${att.hostVeth} again`, {
           tolerate: GONE_LINK,
         }),

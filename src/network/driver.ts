@@ -61,7 +61,7 @@ export interface ExpectedRule extends DumpedRule {
 
 /** What the records hold that has rules: networks, and containers with their attachments. */
 export interface RuleOwners {
-  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr'>[];
+  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr' | 'masquerade'>[];
   containers: { name: string; attachment?: NetworkAttachment }[];
 }
 
@@ -93,6 +93,12 @@ export interface FirewallDriver {
   planRepair(dump: FirewallDump, owners: RuleOwners): Plan;
   /** Whose a dumped rule is: '' for minictr's shared rules, a network name or a 12-hex container id; undefined if not minictr's. */
   scopeOf(rule: DumpedRule): string | undefined;
+  /**
+   * The bridge a container's dumped rule names (its guard, or a published port's forward rule):
+   * how a leftover no record describes is traced to its network. An attachment with no such rule
+   * has nothing else either.
+   */
+  attachmentBridge(rule: DumpedRule): string | undefined;
   /** Delete dumped rules exactly as they read (leftovers no record plans any more). */
   planRemoveDumped(rules: DumpedRule[], why: string): Plan;
 }

@@ -51,6 +51,14 @@ export function cniAttachmentNames(network: string, containerId: string, ifname:
   return { netns: `${CNI_SCOPE_PREFIX}${hash.slice(0, 12)}`, hostVeth: `vcni${hash.slice(0, 11)}` };
 }
 
+/** Whether a rule scope, or a host veth, is of an attachment the CNI plugin made. */
+export function isCniAttachmentScope(scope: string): boolean {
+  return /^cni-[0-9a-f]{12}$/.test(scope);
+}
+export function isCniVeth(link: string): boolean {
+  return /^vcni[0-9a-f]{11}$/.test(link);
+}
+
 /** The scope of the rules of the CNI plugin's attachments starts with this. */
 export const CNI_SCOPE_PREFIX = 'cni-';
 

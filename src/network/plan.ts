@@ -285,3 +285,49 @@ export function planOrphanCleanup(
   );
   return { plan, namespaces: orphans.map((n) => n.name), rules: leftovers.reduce((sum, l) => sum + l.rules.length, 0) };
 }
+
+/** Leftovers of attachments no record holds on one bridge, and what they were. */
+export interface StrayAttachments {
+  plan: Plan;
+  /** The scopes (attachment names) whose rules or elements are removed. */
+  scopes: string[];
+  rules: number;
+  veths: string[];
+}
+
+/**
+ * What is left on one bridge of attachments no record holds (a runtime's state lost, an ADD cut
+ * short): the rules or elements of every scope `stray` picks among those whose guard names the
+ * bridge, and the host veths `strayVeth` picks among the bridge's ports. Their peers are in
+ * namespaces others own: only the host ends are deleted, and the peers go with them.
+ */
+export function planStrayAttachments(input: {
+  bridge: string;
+  firewall: FirewallDriver;
+  dump: FirewallDump;
+  ports: string[];
+  stray: (scope: string) => boolean;
+  strayVeth: (veth: string) => boolean;
+}): StrayAttachments {
+  const { firewall, dump } = input;
+  const onBridge = new Set(
+    dump.rules.flatMap((r) => {
+      const scope = firewall.attachmentBridge(r) === input.bridge ? firewall.scopeOf(r) : undefined;
+      return scope ? [scope] : [];
+    }),
+  );
+  const scopes = [...onBridge].filter((s) => input.stray(s));
+  const wanted = new Set(scopes);
+  const rules = dump.rules.filter((r) => {
+    const scope = firewall.scopeOf(r);
+    return scope !== undefined && wanted.has(scope);
+  });
+  const veths = input.ports.filter((p) => input.strayVeth(p));
+  const links = networkDriverFor({ driver: 'bridge', name: input.bridge });
+  const plan = concatPlans(
+    `remove what no record holds on ${input.bridge}`,
+    firewall.planRemoveDumped(rules, `remove ${rules.length} ${firewall.name} rule(s) of ${scopes.length} attachment(s) no record holds`),
+    ...veths.map((hostVeth) => links.planContainerTeardown({ netns: hostVeth, hostVeth, netnsPath: 'a namespace no record names' })),
+  );
+  return { plan, scopes, rules: rules.length, veths };
+}

@@ -17,7 +17,7 @@ import { hostsFile, rewriteHosts } from './files.js';
 import { dockerInitPath, hostTools } from './host-tools.js';
 import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
-import { DEFAULT_PATH, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
+import { DEFAULT_PATH, configEnv, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
 import type { ProcessUser } from './privileges.js';
 import { validateNetworking } from './networks.js';
 import { cgroupFor, checkedResources } from './cgroup-life.js';
@@ -123,6 +123,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       cmd,
       entrypoint,
       env,
+      configEnv: configEnv(spec.env, image.config.Env ?? []),
       workdir: spec.workdir ?? (image.config.WorkingDir || '/'),
       hostname: spec.hostname ?? '',
       tty: spec.tty ?? false,
@@ -325,6 +326,7 @@ export async function initSpec(
   return {
     dir: paths.container(record.id),
     pidFile: paths.containerPidFile(record.id),
+    execMark: paths.containerExecMark(record.id),
     merged: fs.merged,
     ...(record.rootfsMode === 'overlay'
       ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }

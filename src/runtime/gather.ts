@@ -49,6 +49,17 @@ export async function hostRoutes(runner: Runner): Promise<HostRoute[]> {
   }
 }
 
+/** The interfaces plugged into a bridge (none when it is gone). */
+export async function bridgePorts(runner: Runner, bridge: string): Promise<string[]> {
+  const out = await runner.run(['ip', '-j', 'link', 'show', 'master', bridge], { allowFailure: true });
+  if (out.exitCode !== 0) return [];
+  try {
+    return (JSON.parse(out.stdout || '[]') as { ifname?: string }[]).flatMap((l) => (l.ifname ? [l.ifname] : []));
+  } catch {
+    return [];
+  }
+}
+
 /** The live ruleset, dumped and parsed by the network's firewall driver. */
 export async function firewallDump(runner: Runner, net?: NetworkRecord): Promise<FirewallDump> {
   const driver = firewallDriverFor(net);

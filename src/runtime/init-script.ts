@@ -30,6 +30,8 @@ if [ -n "$MINICTR_NETREADY" ]; then
   read -r up < "$MINICTR_NETREADY" || up=
   [ "$up" = up ] || { echo "minictr: the container's network could not be made" >&2; exit 125; }
 fi
+# Stage 2 writes a line here just before it becomes the command: a start returns only then.
+exec 8>"$MINICTR_EXECMARK"
 # util-linux and busybox mount read an fstab only from a file: both stay beside the container's record.
 printf '%s\n' "$MINICTR_FSTAB" > "$MINICTR_DIR/fstab"
 printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
@@ -112,6 +114,8 @@ rmdir "$O"
 cd "$MINICTR_WORKDIR"
 set +e
 if [ -n "$MINICTR_PATH" ]; then export PATH="$MINICTR_PATH"; else unset PATH; fi
+{ echo exec >&8; } 2>/dev/null
+exec 8>&-
 exec "$@"`;
 
 /** Every variable minictr's own scripts use; none of them reaches the container. */
@@ -120,7 +124,7 @@ const INTERNAL_VARS = [
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
   'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
-  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_DEVBIND', 'MINICTR_NETREADY',
+  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_EXECMARK', 'MINICTR_DEVBIND', 'MINICTR_NETREADY',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -183,6 +187,8 @@ export interface InitSpec {
   /** Container directory (holds hosts, hostname, resolv.conf, pid file). */
   dir: string;
   pidFile: string;
+  /** Where stage 2 says it is about to become the command. */
+  execMark: string;
   merged: string;
   /** Overlay layers; absent means `merged` is already a full private copy. */
   overlay?: { lower: string; upper: string; work: string };
@@ -319,6 +325,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_PATH: containerPath,
     MINICTR_DIR: spec.dir,
     MINICTR_PIDFILE: spec.pidFile,
+    MINICTR_EXECMARK: spec.execMark,
     MINICTR_MERGED: spec.merged,
     MINICTR_NET: spec.networkMode,
     MINICTR_HOSTNAME: spec.networkMode === 'host' ? '' : spec.hostname,

@@ -116,7 +116,7 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
     Mounts: (record.mounts ?? []).map(dockerMount),
     Config: {
       Hostname: record.config.hostname,
-      Env: record.config.env,
+      Env: record.config.configEnv ?? record.config.env,
       Cmd: record.config.cmd,
       Entrypoint: record.config.entrypoint.length ? record.config.entrypoint : null,
       Image: record.config.image,

@@ -80,7 +80,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   // Started by hand while a policy's back-off runs: the waiting restart is not needed.
   if (!io.restart && record.state.restartWaiterPid) signalPid(-record.state.restartWaiterPid, 'SIGKILL');
   const paths = ctx.store.paths;
-  await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
+  await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerExecMark(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
   // Rootless pasta/slirp4netns: the host ports are chosen (and refused) before anything is made.
   const helper = helperOf(record);
   const helperPorts = helper ? await rootlessPorts(ctx, record) : [];
@@ -211,6 +211,10 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
       await syncRootlessHosts(ctx, bridged.net.name);
       await releaseInit(netReadyFifo(ctx, id), true);
     }
+    // As Docker's: started means the command runs in its own root, so an exec or top right
+    // after a start sees the container, not its init halfway through its mounts (a rootless
+    // init goes on to its mounts only once its network is connected, above).
+    await waitFor(async () => exited || isWritten(paths.containerExecMark(id)), 10_000, 2);
     if (!io.foreground) child.unref();
     await checkpoint(paths.root, 'started');
   } catch (err) {
@@ -564,6 +568,14 @@ function requireHostTools(names: string[]): void {
  * there; undefined before. They write with plain shell redirection, one small write(2), so a
  * reader can find the file created but still empty, never half a number.
  */
+function isWritten(path: string): boolean {
+  try {
+    return readFileSync(path, 'utf8').endsWith('\n');
+  } catch {
+    return false;
+  }
+}
+
 export function writtenNumber(path: string): number | undefined {
   let text: string;
   try {

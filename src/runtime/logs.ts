@@ -5,7 +5,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { MinictrError } from '../base/errors.js';
 import type { RuntimeContext } from './context.js';
 import { connectConsole, type ConsoleConnection, type LogPosition } from './console.js';
-import { find } from './lifecycle.js';
+import { find, wait } from './lifecycle.js';
+import { sleep } from '../base/proc.js';
 import { logLimits } from './log-config.js';
 import { fixedTime, inWindow, parseLogLine, type LogEntry, type LogFilter } from './json-log.js';
 
@@ -77,7 +78,12 @@ export async function streamLogs(ctx: RuntimeContext, ref: string, options: LogO
   const at = position ? await position : undefined;
   const window = (await history(paths.containerLog(record.id), maxFile, at)).filter((e) => inWindow(e, options));
   await writeEntries(options.tail === undefined ? window : window.slice(Math.max(0, window.length - options.tail)), options, to);
-  if (follower && at) await follow(follower, live, (fn) => { wake = fn; }, options, to);
+  if (follower && at) {
+    await follow(follower, live, (fn) => { wake = fn; }, options, to);
+    // The console closes a moment before the monitor records the exit: once `logs -f` returns,
+    // the container reads as stopped, as with Docker (a `docker rm` right after it succeeds).
+    if (!options.signal?.aborted && options.untilNs === undefined) await Promise.race([wait(ctx, record.id).catch(() => 0), sleep(2000)]);
+  }
 }
 
 /** Write the follower's entries as they come, until the container's console closes (or --until passes). */

@@ -6,6 +6,7 @@ import type { Runner } from '../exec/runner.js';
 import type { InspectScope, Known, NetViewInput, RawStack } from '../explain/inspect-net.js';
 import type { FirewallName } from '../base/records.js';
 import { DEFAULT_FIREWALL, firewallDriverFor } from '../network/drivers.js';
+import { NFT_TABLE_ID } from '../network/firewall/nftables.js';
 import type { RuntimeContext } from './context.js';
 import { find, list } from './lifecycle.js';
 
@@ -32,6 +33,19 @@ async function collectStack(runner: Runner, prefix: string[] = []): Promise<RawS
 
 async function firewallText(runner: Runner, prefix: string[] = [], firewall: FirewallName = DEFAULT_FIREWALL): Promise<string> {
   return (await runner.run([...prefix, ...firewallDriverFor({ firewall, name: '' }).dumpArgv])).stdout;
+}
+
+/**
+ * The nftables dump when minictr's table is there though no recorded network uses nftables (the
+ * CNI plugin's pods with firewallBackend nftables); undefined without nft or without the table.
+ */
+async function strayNftText(runner: Runner): Promise<string | undefined> {
+  const argv = firewallDriverFor({ firewall: 'nftables', name: '' }).dumpArgv;
+  const out = await runner.run(argv, { allowFailure: true }).catch((err: unknown) => {
+    if (err instanceof MinictrError && err.code === 'E_MISSING_TOOL') return undefined;
+    throw err;
+  });
+  return out?.exitCode === 0 && out.stdout.split('\n').some((l) => l.startsWith(`table ${NFT_TABLE_ID} `)) ? out.stdout : undefined;
 }
 
 interface Target {
@@ -71,7 +85,7 @@ export async function gatherNetView(ctx: RuntimeContext, ref: string | undefined
   const [stack, hostRules, nftRules, insideRules] = await Promise.all([
     collectStack(ctx.runner, where.prefix),
     rootful ? firewallText(ctx.runner) : Promise.resolve(''),
-    usesNft && rootful ? firewallText(ctx.runner, [], 'nftables') : Promise.resolve(undefined),
+    !rootful ? Promise.resolve(undefined) : usesNft ? firewallText(ctx.runner, [], 'nftables') : strayNftText(ctx.runner),
     inContainerNs && rootful ? firewallText(ctx.runner, where.prefix) : Promise.resolve(undefined),
   ]);
   return {

@@ -233,7 +233,9 @@ export async function pruneNetworks(ctx: RuntimeContext): Promise<string[]> {
   for (const net of await ctx.store.listNetworks()) {
     if (inUse.has(net.name)) continue;
     await removeNetwork(ctx, net.name);
-    removed.push(net.name);
+    // The default bridge's kernel objects go too (nothing of minictr stays on an idle host), but the
+    // network itself is Docker's predefined "bridge", which is never pruned: it is back on next use.
+    if (net.name !== DEFAULT_NETWORK.name) removed.push(net.name);
   }
   return removed;
 }

@@ -59,6 +59,16 @@ export function mergeEnv(...lists: string[][]): string[] {
   return [...byName.values()];
 }
 
+/**
+ * Docker's Config.Env: the user's variables first, then the image's that the user did not set.
+ * (HOSTNAME, HOME and TERM are the process's, added at start: Docker does not list them here.)
+ */
+export function configEnv(user: string[], image: string[]): string[] {
+  const name = (entry: string): string => (entry.includes('=') ? entry.slice(0, entry.indexOf('=')) : entry);
+  const given = new Set(user.map(name));
+  return [...mergeEnv(user), ...image.filter((e) => !given.has(name(e)))];
+}
+
 export function envValue(env: string[], name: string): string | undefined {
   const entry = env.find((e) => e.startsWith(`${name}=`));
   return entry?.slice(name.length + 1);

@@ -38,10 +38,12 @@ async function pruneOrphans(ctx: RuntimeContext): Promise<Pick<Pruned, 'orphanNa
       applyPlanBestEffort(found.plan, ctx.runner, stepOptions(ctx)),
       applyPlanBestEffort(cgroups.plan, ctx.runner, stepOptions(ctx)),
     ]);
+    // A cgroup that refused rmdir (EBUSY: another state root's live container) was not removed: not said.
+    const standing = new Set(listContainerCgroups(facts, CGROUP_PARENT).map((c) => c.id));
     return {
       orphanNamespaces: found.namespaces,
       orphanRules: found.rules,
-      orphanCgroups: cgroups.ids,
+      orphanCgroups: cgroups.ids.filter((id) => !standing.has(id)),
       warnings: reports.flatMap((r) => r.failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`)),
     };
   });

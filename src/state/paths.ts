@@ -45,6 +45,10 @@ export class Paths {
   containerPidFile(id: string): string {
     return join(this.container(id), 'pid');
   }
+  /** Written by the container's init just before it becomes the command (its mounts done, its root pivoted). */
+  containerExecMark(id: string): string {
+    return join(this.container(id), 'exec-ready');
+  }
   /**
    * Written before minictr SIGKILLs a container: util-linux unshare reports a child
    * killed by SIGKILL as exit 1, so the exit status is corrected from this mark.

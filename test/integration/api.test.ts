@@ -4,9 +4,10 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Sandbox, HOST_IP, MINICTR_BIN, eventually, isRoot, sh } from './sandbox.js';
 import { Terminal } from './terminal.js';
 
@@ -77,7 +78,7 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.equal((await mc('ps', '-aq')).stdout, '');
   });
 
-  it('docker exec: output on both streams, its exit status, -i, -w and -e; -it gets a pts and the window size', async () => {
+  it('docker exec: output on both streams, its exit status, -i, -w and -e; exec -it and run -it get a pts and the window size', async () => {
     await ok('run', '-d', '--name', 'ex', '--network', 'none', 'busybox', 'sleep', '300');
     const r = await docker('exec', 'ex', 'sh', '-c', 'echo out; echo err >&2; exit 4');
     assert.equal(r.code, 4);
@@ -97,6 +98,14 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
       await term.waitFor(/exit 6\n\$ $/m, 'the host prompt again');
       await term.type('echo "exec rc=$?"');
       await term.waitFor(/^exec rc=6$/m, "the exec's status");
+      await term.type('clear; docker run -it --rm --network none busybox sh');
+      await term.waitFor(/^\/ # $/m, 'the run shell prompt');
+      await term.type('echo "run tty=$(tty) size=$(stty size)"');
+      await term.waitFor(/run tty=\/dev\/pts\/0 size=20 90/, "docker run -it: the container's own pts, sized as the terminal");
+      await term.type('exit 7');
+      await term.waitFor(/exit 7\n\$ $/m, 'the host prompt after the run');
+      await term.type('echo "run rc=$?"');
+      await term.waitFor(/^run rc=7$/m, "the run's status");
     } finally {
       await term.close();
     }
@@ -129,7 +138,7 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.doesNotMatch((await mc('network', 'ls')).stdout, /sdknet/);
   });
 
-  it('docker events streams create, start, die and destroy (of the CLI\'s containers too); docker system prune removes the stopped', async () => {
+  it('docker events streams create, attach, start, die and destroy (of the CLI\'s containers too); docker system prune removes the stopped', async () => {
     const listener = spawn('env', [`DOCKER_HOST=unix://${socket}`, 'docker', 'events', '--filter', 'type=container', '--format', '{{.Action}} {{.Actor.Attributes.name}}'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let seen = '';
     listener.stdout?.on('data', (d: Buffer) => { seen += d.toString(); });
@@ -144,12 +153,13 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
       await eventually(async () => seen.includes('start evcli'), 10_000, "the CLI's container to be seen starting");
       await mc('rm', '-f', 'evcli');
       await eventually(async () => seen.includes('destroy evcli'), 10_000, "the CLI's container to be seen going");
-      assert.match(seen, /^create evt\nstart evt\ndie evt\n/m);
+      assert.match(seen, /^create evt\nattach evt\nstart evt\ndie evt\n/m, "Docker's order: a foreground run attaches before it starts");
       assert.match((await ok('system', 'prune', '-f')).stdout, /Deleted Containers:\n[0-9a-f]{64}/);
       await eventually(async () => seen.includes('destroy evt'), 10_000, 'the prune to be an event');
       assert.equal((await mc('ps', '-aq')).stdout, '');
     } finally {
       listener.kill('SIGKILL');
+      await mc('rm', '-f', 'evt', 'evcli');
     }
   });
 
@@ -212,15 +222,82 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, /veth/, 'no veth is left');
   });
 
-  it('docker tag, images and save', async () => {
+  it('docker tag, images, save and load', async () => {
     await ok('tag', 'busybox', 'mybox:1');
     assert.match((await ok('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout, /^mybox:1$/m);
     assert.match((await mc('images')).stdout, /^mybox\s+1\s/m, 'the minictr CLI sees the tag');
-    const listed = await sh(['sh', '-c', `DOCKER_HOST=unix://${socket} docker save mybox:1 | tar -t`]);
+    const archive = join(box.root, 'mybox.tar');
+    await ok('save', '-o', archive, 'mybox:1');
+    const listed = await sh(['tar', '-tf', archive]);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^manifest\.json$/m);
     await ok('rmi', 'mybox:1');
     assert.doesNotMatch((await ok('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout, /mybox/);
+    const loaded = await ok('load', '-i', archive);
+    assert.match(loaded.stdout, /^Loaded image: mybox:1$/m);
+    assert.equal((await ok('run', '--rm', '--network', 'none', 'mybox:1', 'echo', 'from the loaded image')).stdout, 'from the loaded image\n');
+    await ok('rmi', 'mybox:1');
+  });
+
+  it('docker pull from a registry (docker-registry in the sandbox, seeded by skopeo), then run the pulled image', async () => {
+    const dir = join(box.root, 'registry');
+    const config = join(box.root, 'registry.yml');
+    await writeFile(config, ['version: 0.1', 'log:', '  level: error', 'storage:', '  filesystem:', `    rootdirectory: ${dir}`, 'http:', '  addr: 127.0.0.1:5078', ''].join('\n'));
+    const registry = box.background('host', ['docker-registry', 'serve', config]);
+    try {
+      await eventually(async () => (await box.host(['busybox', 'wget', '-qO-', 'http://127.0.0.1:5078/v2/'])).code === 0, 15_000, 'docker-registry to answer');
+      const archive = join(box.root, 'busybox-push.tar');
+      await ok('save', '-o', archive, 'busybox');
+      const pushed = await box.host(['skopeo', '--insecure-policy', 'copy', '--dest-tls-verify=false', `docker-archive:${archive}`, 'docker://127.0.0.1:5078/team/box:1']);
+      assert.equal(pushed.code, 0, pushed.stderr);
+      const pulled = await ok('pull', '127.0.0.1:5078/team/box:1');
+      assert.match(pulled.stdout, /^1: Pulling from team\/box$/m);
+      assert.match(pulled.stdout, /^Status: Downloaded newer image for 127\.0\.0\.1:5078\/team\/box:1$/m);
+      assert.match((await ok('images', '--format', '{{.Repository}}:{{.Tag}}', '127.0.0.1:5078/team/box')).stdout, /^127\.0\.0\.1:5078\/team\/box:1$/m);
+      assert.equal((await ok('run', '--rm', '--network', 'none', '127.0.0.1:5078/team/box:1', 'echo', 'pulled')).stdout, 'pulled\n');
+      await ok('rmi', '127.0.0.1:5078/team/box:1');
+    } finally {
+      registry.kill();
+    }
+  });
+
+  it('a client that hangs up mid attach, logs -f or pull leaves no stuck handler, no open descriptor and no half-pulled image', async () => {
+    const pid = server?.pid ?? 0;
+    const descriptors = async () => (await readdir(`/proc/${pid}/fd`)).length;
+    const env = { ...process.env, DOCKER_HOST: `unix://${socket}` };
+    /** Start a docker client, wait until it shows `ready`, then kill it with -9: a client gone mid-stream. */
+    const hangUp = async (args: string[], ready: (out: string) => boolean | Promise<boolean>) => {
+      const client = spawn('docker', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      client.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      client.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      try {
+        await eventually(async () => ready(out), 20_000, `docker ${args.join(' ')} to get going`);
+      } finally {
+        client.kill('SIGKILL');
+      }
+    };
+    await ok('run', '-d', '--name', 'talker', '--network', 'none', 'busybox', 'sh', '-c', 'while true; do echo tick; sleep 0.2; done');
+    const baseline = await descriptors();
+    await hangUp(['attach', 'talker'], (out) => out.includes('tick'));
+    await hangUp(['logs', '-f', 'talker'], (out) => out.includes('tick'));
+
+    const events = join(box.root, 'registry-events');
+    const port = 5077;
+    const registry = box.background('host', [process.execPath, join(dirname(fileURLToPath(import.meta.url)), 'stalling-registry.js'), String(port), events]);
+    const seen = async (event: string) => (await readFile(events, 'utf8').catch(() => '')).split('\n').includes(event);
+    try {
+      await eventually(() => seen('listening'), 10_000, 'the stalling registry to listen');
+      await hangUp(['pull', `127.0.0.1:${port}/stall:1`], () => seen('blob-requested'));
+      await eventually(() => seen('blob-closed'), 10_000, 'the server to abandon the layer download');
+    } finally {
+      registry.kill();
+    }
+    await eventually(async () => (await descriptors()) <= baseline, 10_000, `the server's descriptors to fall back to ${baseline}`);
+    assert.doesNotMatch((await ok('images', '--format', '{{.Repository}}')).stdout, /stall/, 'no half-pulled image');
+    assert.deepEqual(await readdir(join(box.root, 'images', 'tmp')).catch(() => []), [], 'no scratch dir of the pull is left');
+    assert.match((await mc('ps', '--format', '{{.Names}} {{.Status}}')).stdout, /^talker Up /m, 'the container outlived its clients');
+    await ok('rm', '-f', 'talker');
   });
 
   it('a container made with the minictr CLI is one docker sees and removes', async () => {
@@ -240,6 +317,9 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     const wrongType = await raw('POST', '/containers/create', '{"Image":"busybox","Cmd":42}');
     assert.equal(wrongType.status, 400);
     assert.match(wrongType.body, /Cmd/);
+    const unknownField = await raw('POST', '/containers/create', '{"Image":"busybox","HostConfig":{"PortBinding":{}}}');
+    assert.equal(unknownField.status, 400);
+    assert.match(unknownField.body, /unknown field \\"PortBinding\\" in HostConfig/);
     const big = await raw('POST', '/containers/create', JSON.stringify({ Image: 'busybox', Env: ['X='.padEnd(2 << 20, 'x')] }));
     assert.equal(big.status, 413);
     const unknown = await raw('GET', '/v1.41/no/such/thing');

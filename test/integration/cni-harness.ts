@@ -1,11 +1,13 @@
 // Running bin/minictr-cni as a CNI runtime would, inside a Sandbox's host namespace: pods are
 // network namespaces the test makes (a runtime's job), the plugin's state a temp dir.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
+import { access, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killStarted, sh, type Result, type Sandbox } from './sandbox.js';
+import { Sandbox, eventually, killStarted, sh, HOST_IP, WAN_IP, type Result } from './sandbox.js';
 
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const CNI_BIN = join(REPO, 'bin', 'minictr-cni');
@@ -75,16 +77,48 @@ export class CniHarness {
     return sh(['nsenter', `--net=${pod.netns ?? ''}`, '--', ...argv], options);
   }
 
-  /** The plugin, run in the sandbox host with the CNI_* environment of `pod`. */
-  async run(command: string, config: Record<string, unknown> | string, pod?: Pod, extraEnv: Record<string, string> = {}): Promise<CniOutcome> {
+  /** The plugin's command line in the sandbox host, with the CNI_* environment of `pod` and nothing else. */
+  private argv(command: string, pod: Pod | undefined, extraEnv: Record<string, string>): string[] {
     const env: Record<string, string> = {
       CNI_COMMAND: command,
       CNI_PATH: REFERENCE_PLUGINS,
       ...(pod ? { CNI_CONTAINERID: pod.containerId, CNI_IFNAME: pod.ifname, ...(pod.netns ? { CNI_NETNS: pod.netns } : {}) } : {}),
       ...extraEnv,
     };
+    return ['nsenter', `--net=/run/netns/${this.box.hostNs}`, '--', 'env', '-i', `PATH=${process.env['PATH'] ?? ''}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), CNI_BIN];
+  }
+
+  /**
+   * A crash: the plugin run with MINICTR_PAUSE_AT=`step` (the crash tests' seam), killed by its
+   * pid (nsenter, env and node exec one another) once it says it is paused there.
+   */
+  async crashAt(step: string, command: string, config: Record<string, unknown>, pod: Pod): Promise<void> {
+    const [file = 'nsenter', ...args] = this.argv(command, pod, { MINICTR_PAUSE_AT: step });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    child.stdin?.end(JSON.stringify(config));
+    let said = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+    });
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+    });
+    const marker = join(this.dataDir, `paused-at-${step}`);
+    try {
+      await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `the plugin to pause at ${step}`);
+      if (exited) throw new Error(`the plugin ended before pausing at ${step}: ${said}`);
+    } finally {
+      killStarted([child]);
+      await eventually(async () => exited, 5_000, 'the plugin to die');
+      await rm(marker, { force: true });
+    }
+  }
+
+  /** The plugin, run in the sandbox host with the CNI_* environment of `pod`. */
+  async run(command: string, config: Record<string, unknown> | string, pod?: Pod, extraEnv: Record<string, string> = {}): Promise<CniOutcome> {
     const input = typeof config === 'string' ? config : JSON.stringify(config);
-    const r = await sh(['nsenter', `--net=/run/netns/${this.box.hostNs}`, '--', 'env', '-i', `PATH=${process.env['PATH'] ?? ''}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`), CNI_BIN], { input });
+    const r = await sh(this.argv(command, pod, extraEnv), { input });
     let json: Record<string, unknown> | undefined;
     try {
       json = JSON.parse(r.stdout) as Record<string, unknown>;
@@ -101,9 +135,45 @@ export class CniHarness {
     return { attachments, leases };
   }
 
-  /** Rules the plugin made for attachments (comments minictr:cni-<hash>), in the sandbox host. */
-  async attachmentRules(): Promise<string[]> {
-    return (await this.box.host(['iptables-save'])).stdout.split('\n').filter((l) => /minictr:cni-[0-9a-f]{12}/.test(l));
+  /** Rules (iptables) or set and map elements (nftables) the plugin made for attachments (comments minictr:cni-<hash>), in the sandbox host. */
+  async attachmentRules(firewall: 'iptables' | 'nftables' = 'iptables'): Promise<string[]> {
+    const dump = firewall === 'iptables' ? ['iptables-save'] : ['nft', 'list', 'ruleset', 'inet'];
+    // nft lists a set's elements between commas, several on a line: one entry per element.
+    const lines = (await this.box.host(dump)).stdout.split(firewall === 'iptables' ? '\n' : /,|\n/);
+    return lines.map((l) => l.trim()).filter((l) => /minictr:cni-[0-9a-f]{12}/.test(l));
+  }
+
+  /**
+   * The address the outside world sees a connection from `pod` come from: a server in the WAN
+   * namespace answers with its peer's address, with `routed` routed back through the sandbox
+   * host meanwhile (as a network that does not NAT needs).
+   */
+  async seenFromOutside(pod: Pod, routed: string, port: number): Promise<string> {
+    const route = await this.box.wan(['ip', 'route', 'add', routed, 'via', HOST_IP]);
+    if (route.code !== 0) throw new Error(`ip route add ${routed}: ${route.stderr}`);
+    const server = this.box.background('wan', ['socat', `TCP-LISTEN:${port},fork,reuseaddr`, 'SYSTEM:echo peer=$SOCAT_PEERADDR']);
+    try {
+      return await eventually(async () => {
+        const r = await this.inPod(pod, ['timeout', '3', 'socat', '-T2', '-', `TCP:${WAN_IP}:${port}`], { timeoutMs: 10_000 });
+        return /peer=(\S+)/.exec(r.stdout)?.[1];
+      }, 10_000, 'the outside world to answer the pod');
+    } finally {
+      killStarted([server]);
+      await this.box.wan(['ip', 'route', 'del', routed]);
+    }
+  }
+
+  /** Fails unless no rule (or element), host veth, record or lease of an attachment is left. */
+  async assertNothingLeft(firewall: 'iptables' | 'nftables' = 'iptables'): Promise<void> {
+    assert.deepEqual(await this.attachmentRules(firewall), [], `no ${firewall === 'iptables' ? 'rule' : 'element'} of an attachment is left`);
+    assert.deepEqual(await this.attachmentLinks(), [], 'no host veth is left');
+    assert.deepEqual(await this.state(), { attachments: [], leases: {} }, 'no record or lease is left');
+  }
+
+  /** The plugin's state of an attachment lost (its record and lease gone: a wiped dataDir, an ADD cut short) while the kernel keeps what was made. */
+  async forgetState(name = 'mynet'): Promise<void> {
+    await rm(join(this.dataDir, 'networks', name), { recursive: true, force: true });
+    await rm(join(this.dataDir, 'ipam', name), { recursive: true, force: true });
   }
 
   /** Host veths the plugin made (vcni…), in the sandbox host. */
@@ -117,6 +187,21 @@ export class CniHarness {
     this.pods.clear();
     if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** A Sandbox and a CniHarness in it, set up before the suite's tests and cleaned up after them (also when one fails). */
+export function cniSuite(): { box: Sandbox; cni: CniHarness } {
+  const box = new Sandbox();
+  const cni = new CniHarness(box);
+  before(async () => {
+    await box.setup();
+    await cni.setup();
+  });
+  after(async () => {
+    await cni.cleanup();
+    await box.cleanup();
+  });
+  return { box, cni };
 }
 
 /**

@@ -1,30 +1,16 @@
 // The CNI plugin against the spec, run as a runtime runs it: env, config on stdin, JSON out.
 // Pods are network namespaces the test makes; the plugin runs in the sandbox host.
-import { describe, it, before, after } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Sandbox, eventually, isRoot, killStarted, HOST_IP, WAN_IP } from './sandbox.js';
-import { CniHarness, type Pod } from './cni-harness.js';
+import { eventually, isRoot, killStarted, HOST_IP, WAN_IP } from './sandbox.js';
+import { cniSuite, type Pod } from './cni-harness.js';
 
 describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
-  const box = new Sandbox();
-  const cni = new CniHarness(box);
+  const { box, cni } = cniSuite();
 
-  before(async () => {
-    await box.setup();
-    await cni.setup();
-  });
-  after(async () => {
-    await cni.cleanup();
-    await box.cleanup();
-  });
-
-  const nothingLeft = async (): Promise<void> => {
-    assert.deepEqual(await cni.attachmentRules(), [], 'no rule of an attachment is left');
-    assert.deepEqual(await cni.attachmentLinks(), [], 'no host veth is left');
-    assert.deepEqual(await cni.state(), { attachments: [], leases: {} }, 'no record or lease is left');
-  };
+  const nothingLeft = (): Promise<void> => cni.assertNothingLeft();
 
   it('VERSION lists the versions, with or without a config', async () => {
     for (const input of ['', '{"cniVersion":"0.4.0"}']) {
@@ -105,7 +91,7 @@ describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
       ['ADD', cni.config(), pod, {}, 4, /CNI_NETNS \/run\/netns\/does-not-exist does not exist/],
       ['ADD', '{"cniVersion":', pod, {}, 6, /not valid JSON/],
       ['ADD', cni.config({ cniVersion: '2.0.0' }), pod, {}, 1, /cniVersion "2.0.0" is not supported/],
-      ['ADD', cni.config({ hairpinMode: false }), pod, {}, 2, /hairpinMode/],
+      ['ADD', cni.config({ firewallBackend: 'pf' }), pod, {}, 2, /firewallBackend/],
       ['ADD', cni.config({ ipam: { type: 'minictr' } }), pod, {}, 7, /ipam.subnet is missing/],
       ['ADD', cni.config({ ipam: { type: 'no-such-ipam' } }), real, {}, 102, /"no-such-ipam" is not in CNI_PATH/],
       ['ADD', cni.config({ ipam: { type: 'host-local' } }), real, { CNI_PATH: '' }, 4, /CNI_PATH is not set/],
@@ -271,5 +257,93 @@ describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
     await assert.rejects(readFile(join(store, 'hl', '10.78.0.2'), 'utf8'), 'host-local freed the address');
     assert.deepEqual(await cni.attachmentRules(), []);
     await cni.removePodNetns(pod);
+  });
+  it('ipMasq false: the pod goes out with its own address (no MASQUERADE of the subnet); CHECK agrees; DEL leaves nothing', async () => {
+    const subnet = '10.77.3.0/24';
+    const conf = cni.config({ name: 'nomasq', bridge: `${box.prefix}m`, ipMasq: false, ipam: { type: 'minictr', subnet, dataDir: join(cni.dataDir, 'ipam') } });
+    const pod = await cni.newPod('nomasq');
+    const add = await cni.run('ADD', conf, pod);
+    assert.equal(add.code, 0, add.stdout);
+    const ip = ((add.json?.['ips'] as { address: string }[])[0]?.address ?? '').split('/')[0] ?? '';
+    const save = (await box.host(['iptables-save', '-t', 'nat'])).stdout;
+    assert.doesNotMatch(save, /-s 10\.77\.3\.0\/24 .*MASQUERADE/, 'no MASQUERADE of the subnet');
+    assert.match(save, new RegExp(`-o ${box.prefix}m -m addrtype --src-type LOCAL .*MASQUERADE`), 'the rest of the network rules are there');
+    assert.equal(await cni.seenFromOutside(pod, subnet, 9100), ip, "the outside world sees the pod's own address");
+    const check = await cni.run('CHECK', conf, pod);
+    assert.equal(check.code, 0, `CHECK expects no MASQUERADE either: ${check.stdout}`);
+    assert.equal((await cni.run('DEL', conf, pod)).code, 0);
+    await nothingLeft();
+    await cni.removePodNetns(pod);
+  });
+
+  it('isGateway false: the bridge holds no address and pods get no default route, yet reach each other; with a default route in ipam.routes they get it; hairpinMode false leaves hairpin off', async () => {
+    const ipam = { type: 'minictr', subnet: '10.77.4.0/24', dataDir: join(cni.dataDir, 'ipam') };
+    const bridge = `${box.prefix}g`;
+    const conf = cni.config({ name: 'nogw', bridge, isGateway: false, hairpinMode: false, ipam });
+    const [a, b, routed] = [await cni.newPod('gwa'), await cni.newPod('gwb'), await cni.newPod('gwr')];
+    const addA = await cni.run('ADD', conf, a);
+    assert.equal(addA.code, 0, addA.stdout);
+    assert.deepEqual(addA.json?.['routes'], [], 'the result has no default route');
+    assert.equal((await cni.run('ADD', conf, b)).code, 0);
+    assert.doesNotMatch((await box.host(['ip', '-4', 'addr', 'show', 'dev', bridge])).stdout, /inet /, 'no gateway address on the bridge');
+    assert.equal((await cni.inPod(a, ['ip', 'route', 'show', 'default'])).stdout.trim(), '', 'no default route in the pod');
+    assert.equal((await cni.inPod(a, ['busybox', 'ping', '-c1', '-W2', '10.77.4.3'])).code, 0, 'pods on the bridge reach each other');
+    const veth = (addA.json?.['interfaces'] as { name: string }[])[1]?.name ?? '';
+    const link = JSON.parse((await box.host(['ip', '-d', '-j', 'link', 'show', 'dev', veth])).stdout) as { linkinfo?: { info_slave_data?: { hairpin?: boolean } } }[];
+    assert.equal(link[0]?.linkinfo?.info_slave_data?.hairpin, false, 'hairpin off on the pod\'s bridge port');
+    for (const pod of [a, b]) assert.equal((await cni.run('CHECK', conf, pod)).code, 0, 'CHECK does not ask for a default route');
+
+    const withRoute = cni.config({ name: 'nogw', bridge, isGateway: false, ipam: { ...ipam, routes: [{ dst: '0.0.0.0/0' }] } });
+    const addR = await cni.run('ADD', withRoute, routed);
+    assert.equal(addR.code, 0, addR.stdout);
+    assert.deepEqual(addR.json?.['routes'], [{ dst: '0.0.0.0/0', gw: '10.77.4.1' }]);
+    assert.match((await cni.inPod(routed, ['ip', 'route', 'show', 'default'])).stdout, /default via 10\.77\.4\.1 dev eth0/);
+    assert.equal((await cni.run('CHECK', withRoute, routed)).code, 0);
+    assert.doesNotMatch((await box.host(['ip', '-4', 'addr', 'show', 'dev', bridge])).stdout, /inet /, 'still no address on the bridge');
+    assert.equal((await cni.inPod(routed, ['ip', 'route', 'del', 'default'])).code, 0);
+    assert.match(String((await cni.run('CHECK', withRoute, routed)).json?.['msg']), /the default route via 10\.77\.4\.1/);
+
+    for (const [pod, c] of [[a, conf], [b, conf], [routed, withRoute]] as const) assert.equal((await cni.run('DEL', c, pod)).code, 0);
+    await nothingLeft();
+    for (const pod of [a, b, routed]) await cni.removePodNetns(pod);
+  });
+
+  it('GC and DEL remove the rules and veths of attachments whose record and lease are gone (state lost, an ADD cut short), and keep a listed one', async () => {
+    const conf = cni.config({ runtimeConfig: { portMappings: [{ hostPort: 8094, containerPort: 80, protocol: 'tcp' }] } });
+    const [kept, lost, again] = [await cni.newPod('sk'), await cni.newPod('sl'), await cni.newPod('sa')];
+    for (const pod of [kept, lost, again]) assert.equal((await cni.run('ADD', pod === lost ? conf : cni.config(), pod)).code, 0);
+    const before = await cni.attachmentRules();
+    await cni.forgetState();
+    assert.deepEqual(await cni.state(), { attachments: [], leases: {} });
+    const gc = await cni.run('GC', { ...cni.config(), 'cni.dev/valid-attachments': [kept, again].map((p) => ({ containerID: p.containerId, ifname: p.ifname })) });
+    assert.equal(gc.code, 0, gc.stdout);
+    const after = await cni.attachmentRules();
+    assert.ok(before.some((l) => l.includes('--dport 8094')) && !after.some((l) => l.includes('--dport 8094')), 'the lost pod\'s DNAT is gone');
+    assert.equal(after.length, before.length - before.filter((l) => !after.includes(l)).length);
+    assert.doesNotMatch((await cni.inPod(lost, ['ip', 'link'])).stdout, /eth0/, 'GC removed its veth');
+    assert.equal((await cni.attachmentLinks()).length, 2, 'the listed pods keep theirs');
+    assert.equal((await cni.inPod(kept, ['busybox', 'ping', '-c1', '-W2', WAN_IP])).code, 0, 'a listed pod still works');
+    // DEL of a pod the plugin has no record of still removes what is left of it, and only that.
+    assert.equal((await cni.run('DEL', cni.config(), again)).code, 0);
+    assert.doesNotMatch((await cni.inPod(again, ['ip', 'link'])).stdout, /eth0/);
+    assert.equal((await cni.attachmentLinks()).length, 1);
+    assert.equal((await cni.run('DEL', cni.config(), kept)).code, 0);
+    await nothingLeft();
+    for (const pod of [kept, lost, again]) await cni.removePodNetns(pod);
+  });
+  it('an ADD killed after making its rules: GC (or DEL) removes its rules, veth, lease and record, through the record written before anything was made', async () => {
+    const conf = cni.config({ runtimeConfig: { portMappings: [{ hostPort: 8095, containerPort: 80, protocol: 'tcp' }] } });
+    const [crashed, again] = [await cni.newPod('crash1'), await cni.newPod('crash2')];
+    await cni.crashAt('cni-rules-made', 'ADD', conf, crashed);
+    await cni.crashAt('cni-rules-made', 'ADD', cni.config(), again);
+    assert.ok((await cni.attachmentRules()).some((l) => l.includes('--dport 8095')), 'the killed ADD left its rules');
+    assert.equal((await cni.state()).attachments.length, 2, 'and its record, still pending');
+    const gc = await cni.run('GC', { ...cni.config(), 'cni.dev/valid-attachments': [{ containerID: again.containerId, ifname: again.ifname }] });
+    assert.equal(gc.code, 0, gc.stdout);
+    assert.doesNotMatch((await cni.inPod(crashed, ['ip', 'link'])).stdout, /eth0/, 'GC removed the unlisted one');
+    assert.equal((await cni.state()).attachments.length, 1);
+    assert.equal((await cni.run('DEL', cni.config(), again)).code, 0, "the runtime's DEL of the listed one");
+    await nothingLeft();
+    for (const pod of [crashed, again]) await cni.removePodNetns(pod);
   });
 });

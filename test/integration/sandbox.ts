@@ -74,6 +74,16 @@ export async function hostMountsNaming(text: string): Promise<string[]> {
   return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.includes(text));
 }
 
+/**
+ * The container ids recorded in any sandbox's state dir on this machine (this one's and those of
+ * tests running beside it): a namespace or cgroup one of them holds is not a leak.
+ */
+async function recordedByAnySandbox(): Promise<Set<string>> {
+  const roots = (await readdir(tmpdir()).catch(() => [] as string[])).filter((n) => /^mt[0-9a-f]{6}-root-/.test(n));
+  const ids = await Promise.all(roots.map((r) => readdir(join(tmpdir(), r, 'containers')).catch(() => [] as string[])));
+  return new Set(ids.flat());
+}
+
 /** The firewall drivers minictr has; a sandbox can make one its default (its root's config.json). */
 export type FirewallName = 'iptables' | 'nftables';
 
@@ -118,22 +128,21 @@ export class Sandbox {
   }
 
   /**
-   * minictr-* namespaces that appeared since setup and that no container record of this
-   * sandbox's root holds: leaks (a namespace left with no record leading back to it).
+   * minictr-* namespaces that appeared since setup and that no container record holds: leaks (a
+   * namespace left with no record leading back to it). Records of every sandbox on the machine
+   * count, so tests running side by side do not see each other's containers as leaks.
    */
   async leakedNamespaces(): Promise<string[]> {
-    const recorded = new Set<string>();
-    const dir = join(this.root, 'containers');
-    for (const id of await readdir(dir).catch(() => [] as string[])) recorded.add(`minictr-${id.slice(0, 12)}`);
+    const recorded = new Set([...await recordedByAnySandbox()].map((id) => `minictr-${id.slice(0, 12)}`));
     return (await minictrNamespaces()).filter((ns) => !this.netnsBefore.has(ns) && !recorded.has(ns));
   }
 
   /**
-   * Container cgroups that appeared since setup and whose container is no longer recorded here:
+   * Container cgroups that appeared since setup and whose container no sandbox records any more:
    * leaks. They are removed once listed, so one failing test does not fail the next.
    */
   async leakedCgroups(): Promise<string[]> {
-    const recorded = new Set(await readdir(join(this.root, 'containers')).catch(() => [] as string[]));
+    const recorded = await recordedByAnySandbox();
     const leaked = (await minictrCgroups()).filter((p) => !this.cgroupsBefore.has(p) && !recorded.has(p.slice(-64)));
     for (const path of leaked) await rmdir(path).catch(() => undefined);
     this.cgroupLeaks.push(...leaked);

@@ -65,9 +65,10 @@ function removeChainsOp(chains: Chain[], why: string): CommandOp {
 
 /**
  * Two rules whose absence shows minictr's rules were wiped (a firewall reload, `iptables -F`),
- * in this order: the jump from FORWARD into minictr's chains, and the network's MASQUERADE.
+ * in this order: the jump from FORWARD into minictr's chains, and the network's first nat rule
+ * (its MASQUERADE; without masquerade, the rewrite of host sources into the bridge).
  */
-export function firewallChecks(net: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr'>): Rule[] {
+export function firewallChecks(net: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr' | 'masquerade'>): Rule[] {
   return [standingRules().find((r) => r.chain === 'FORWARD'), networkRules(net).find((r) => r.table === 'nat')].filter(
     (r): r is Rule => r !== undefined,
   );
@@ -128,7 +129,7 @@ export const iptablesDriver: FirewallDriver = {
     if (rules.length === 0) return { title: `firewall rules of network ${net.name} are in place`, ops: [] };
     const parts = [
       ...(facts.standingRulesExist ? [] : ['create the MINICTR chains and hook them into FORWARD and nat']),
-      ...(facts.networkRulesExist ? [] : [`masquerade ${net.subnet} leaving through other interfaces and forward traffic for ${net.bridge}`]),
+      ...(facts.networkRulesExist ? [] : [`${net.masquerade === false ? '' : `masquerade ${net.subnet} leaving through other interfaces and `}forward traffic for ${net.bridge}`]),
     ];
     return {
       title: `firewall rules of network ${net.name}`,
@@ -208,16 +209,39 @@ export const iptablesDriver: FirewallDriver = {
     return commentScope(rule.line);
   },
 
-  /** One restore, nat first as every delete; each rule as iptables-save printed it, -A made -D. */
+  /**
+   * The raw guard `-A PREROUTING [! -s CIDR] -d IP/32 ! -i BRIDGE -m comment … -j DROP`, or a
+   * published port's `-A MINICTR -d IP/32 ! -i BRIDGE -o BRIDGE -p …` (an attachment without a
+   * guard and without ports has no rules).
+   */
+  attachmentBridge(rule: DumpedRule): string | undefined {
+    const m =
+      rule.table === 'raw'
+        ? /^-A PREROUTING (?:! -s \S+ )?-d [\d.]+\/32 ! -i (\S+) -m comment --comment \S+ -j DROP$/.exec(rule.line)
+        : rule.table === 'filter'
+          ? /^-A MINICTR -d [\d.]+\/32 ! -i (\S+) -o \S+ -p /.exec(rule.line)
+          : null;
+    return m?.[1] === 'lo' ? undefined : m?.[1];
+  },
+
+  /**
+   * One restore, nat first as every delete; each rule as iptables-save printed it, -A made -D.
+   * If one is gone already (removed meanwhile), rule by rule, tolerantly.
+   */
   planRemoveDumped(rules: DumpedRule[], why: string): Plan {
     if (rules.length === 0) return { title: 'no leftover rules', ops: [] };
     const lines: string[] = [];
+    const ordered: DumpedRule[] = [];
     for (const table of ['nat', 'filter', 'raw', 'mangle']) {
       const own = rules.filter((r) => r.table === table);
       if (own.length === 0) continue;
+      ordered.push(...own);
       lines.push(`*${table}`, ...own.map((r) => r.line.replace(/^-A /, '-D ')), 'COMMIT');
     }
-    return { title: 'remove leftover rules', ops: [command(RESTORE_ARGV, why, { stdin: `${lines.join('\n')}\n` })] };
+    const fallback = ordered.map((r) =>
+      command(['iptables', '-w', '-t', r.table, ...saveTokens(r.line.replace(/^-A /, '-D '))], why, { tolerate: GONE_RULE }),
+    );
+    return { title: 'remove leftover rules', ops: [command(RESTORE_ARGV, why, { stdin: `${lines.join('\n')}\n`, fallback })] };
   },
 
   /**
@@ -233,6 +257,11 @@ export const iptablesDriver: FirewallDriver = {
     };
   },
 };
+
+/** An iptables-save line as arguments: words, and double-quoted strings (a comment) unquoted. */
+export function saveTokens(line: string): string[] {
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? '')));
+}
 
 /** What of the wanted chains and rules a dump lacks. */
 export function missingFromDump(dump: FirewallDump, wantedChains: Chain[], wantedRules: Rule[]): { chains: Chain[]; rules: Rule[] } {

@@ -83,6 +83,8 @@ export interface NetworkScope {
   bridge: string;
   subnet: string;
   clusterCidr?: string;
+  /** false: the subnet is not masqueraded on its way out (it is routed as it is). */
+  masquerade?: false;
 }
 
 /** One bridge network's rules (Docker 28's per-bridge rules, plus the loopback guard below). */
@@ -103,7 +105,9 @@ export function networkRules(net: NetworkScope): Rule[] {
     // skip isolation, and MINICTR still accepts only published ports; direct traffic is dropped.
     // Inserted: a repair that finds it missing must still put it above the DROP.
     rule('filter', CHAINS.isolation2, ['-o', br, '-m', 'conntrack', '--ctstate', 'DNAT', ...tail(c, 'RETURN')], '-I'),
-    rule('nat', 'POSTROUTING', ['-s', net.subnet, ...(net.clusterCidr ? ['!', '-d', net.clusterCidr] : []), '!', '-o', br, ...tail(c, 'MASQUERADE')]),
+    ...(net.masquerade === false
+      ? []
+      : [rule('nat', 'POSTROUTING', ['-s', net.subnet, ...(net.clusterCidr ? ['!', '-d', net.clusterCidr] : []), '!', '-o', br, ...tail(c, 'MASQUERADE')])]),
     // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
     rule('nat', 'POSTROUTING', ['-o', br, '-m', 'addrtype', '--src-type', 'LOCAL', ...tail(c, 'MASQUERADE')]),
     // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services;
@@ -156,8 +160,9 @@ export function containerRules(att: NetworkAttachment): Rule[] {
     ...att.ports
       .filter((p) => isLoopback(p.hostIp))
       .map((p) => rule('raw', 'PREROUTING', ['-d', `${p.hostIp}/32`, '!', '-i', 'lo', ...protoMatch(p, p.hostPort), ...tail(c, 'DROP')])),
-    // Only the bridge (and a cluster's pods, routed here) may route straight to the container's address (Docker 28.2+).
-    rule('raw', 'PREROUTING', [...(att.clusterCidr ? ['!', '-s', att.clusterCidr] : []), '-d', ip32, '!', '-i', br, ...tail(c, 'DROP')]),
+    // Only the bridge (and a cluster's pods, routed here) may route straight to the container's
+    // address (Docker 28.2+); unless its network does not masquerade, and replies come back to it.
+    ...(att.guard === false ? [] : [rule('raw', 'PREROUTING', [...(att.clusterCidr ? ['!', '-s', att.clusterCidr] : []), '-d', ip32, '!', '-i', br, ...tail(c, 'DROP')])]),
   ];
 }
 

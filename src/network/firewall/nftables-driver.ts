@@ -15,6 +15,7 @@ import {
   NFT_FAMILY,
   NFT_TABLE,
   NFT_TABLE_ID,
+  SETS,
   addChainLine,
   addElementLine,
   addRuleLine,
@@ -165,7 +166,7 @@ export const nftablesDriver: FirewallDriver = {
     if (statements.length === 0) return { title: `firewall rules of network ${net.name} are in place`, ops: [] };
     const parts = [
       ...(facts.standingRulesExist ? [] : [`create table ${NFT_TABLE_ID}, its maps and base chains`]),
-      ...(facts.networkRulesExist ? [] : [`the chains of ${net.bridge}: masquerade ${net.subnet}, forward, guards`]),
+      ...(facts.networkRulesExist ? [] : [`the chains of ${net.bridge}: ${net.masquerade === false ? '' : `masquerade ${net.subnet}, `}forward, guards`]),
     ];
     return { title: `firewall rules of network ${net.name}`, ops: [applyOp(statements, `${parts.join('; ')} (one nftables transaction)`)] };
   },
@@ -233,6 +234,12 @@ export const nftablesDriver: FirewallDriver = {
   scopeOf(rule: DumpedRule): string | undefined {
     if (rule.table !== NFT_TABLE_ID) return undefined;
     return nftCommentScope(rule.line);
+  },
+
+  /** `IP comment "…" : jump guard-BRIDGE` in @guard4 (containerElements' last). */
+  attachmentBridge(rule: DumpedRule): string | undefined {
+    if (rule.table !== NFT_TABLE_ID || rule.chain !== elementChain(SETS.guard)) return undefined;
+    return / : jump guard-(\S+)$/.exec(rule.line)?.[1];
   },
 
   /** Leftover elements, deleted by key in one transaction (rules are never a container's). */

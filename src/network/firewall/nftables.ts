@@ -150,6 +150,10 @@ export interface NftNetworkScope {
   name: string;
   bridge: string;
   subnet: string;
+  /** false: the subnet is not masqueraded on its way out (its nat-out chain stays empty). */
+  masquerade?: false;
+  /** A cluster's pod CIDR (the CNI plugin's clusterCIDR): not masqueraded to, and it may route straight to the containers. */
+  clusterCidr?: string;
 }
 
 /** The chain names of one network, derived from its bridge (≤ 15 characters). */
@@ -183,14 +187,33 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
     // address (DNATed on the way in), as Docker's userland proxy allows; direct traffic stays isolated.
     rule(n.in, `ct status dnat ip daddr . meta l4proto . th dport @${SETS.published} accept`, "a published port, reached through the host's address from any network (DNATed)"),
     rule(n.in, `iifname @${SETS.bridges} drop`, "isolation: another minictr network's bridge may not reach this one"),
+    // A cluster's other pods are routed to this bridge and reach its containers directly (Kubernetes: no NAT between pods).
+    ...(net.clusterCidr ? [rule(n.in, `ip saddr ${net.clusterCidr} accept`, `the cluster's pods (${net.clusterCidr}) reach ${net.bridge} directly`)] : []),
     rule(n.in, `ip daddr . meta l4proto . th dport @${SETS.published} accept`, 'published ports, after DNAT'),
     rule(n.in, 'drop', `nothing else reaches ${net.bridge} from outside it`),
-    rule(n.natOut, `oifname != ${br} ip saddr ${net.subnet} masquerade`, `${net.subnet} leaving through other interfaces takes the host's address`),
+    ...(net.masquerade === false
+      ? []
+      : [
+          rule(
+            n.natOut,
+            `oifname != ${br} ip saddr ${net.subnet}${net.clusterCidr ? ` ip daddr != ${net.clusterCidr}` : ''} masquerade`,
+            `${net.subnet} leaving through other interfaces takes the host's address${net.clusterCidr ? ` (not towards the cluster's pods, ${net.clusterCidr})` : ''}`,
+          ),
+        ]),
     // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
     rule(n.natIn, 'fib saddr type local masquerade', `the host reaching ${net.bridge} from a local address (127.0.0.1 too) shows as the gateway`),
     // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services.
     rule(n.raw, 'ip daddr 127.0.0.0/8 drop', `route_localnet is on for ${net.bridge}: containers may not reach the host's 127.x`),
-    rule(n.guard, `iifname != ${br} drop`, `only ${net.bridge} may route straight to its containers (Docker 28.2+)`),
+    // Without masquerade the containers' own addresses go out, and their replies must come back.
+    ...(net.masquerade === false
+      ? []
+      : [
+          rule(
+            n.guard,
+            `${net.clusterCidr ? `ip saddr != ${net.clusterCidr} ` : ''}iifname != ${br} drop`,
+            `only ${net.bridge}${net.clusterCidr ? ` and the cluster's pods (${net.clusterCidr})` : ''} may route straight to its containers (Docker 28.2+)`,
+          ),
+        ]),
   ];
 }
 

@@ -47,8 +47,8 @@ test('defaults: bridge cni0, dataDir /var/lib/minictr-cni, the IPAM under it', (
 test('bad config answers with the spec codes: 1 version, 2 unsupported field, 6 decode, 7 invalid', () => {
   const bad = (patch: Record<string, unknown>): number => code(() => parseConfig({ ...ISSUE, ...patch }, { command: 'ADD' }));
   assert.equal(bad({ cniVersion: '9.9.9' }), 1);
-  assert.equal(bad({ ipMasq: false }), 2);
-  assert.equal(bad({ firewallBackend: 'nftables' }), 2);
+  assert.equal(bad({ ipMasq: 'no' }), 7);
+  assert.equal(bad({ firewallBackend: 'pf' }), 2);
   assert.equal(bad({ runtimeConfig: { portMappings: [{ hostPort: 1, containerPort: 2, protocol: 'sctp' }] } }), 2);
   assert.equal(bad({ cniVersion: undefined }), 7);
   assert.equal(bad({ name: '' }), 7);

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
+import { configEnv, generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
 import { containerFstab, etcFstab, initCommand, monitorCommand, mountScript, type InitMount } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
 import { parseSignal } from '../../../src/base/proc.js';
@@ -54,7 +54,7 @@ describe('run flags', () => {
 
 describe('container start commands', () => {
   const base = {
-    dir: '/r/c/1', pidFile: '/r/c/1/pid', merged: '/r/c/1/merged',
+    dir: '/r/c/1', pidFile: '/r/c/1/pid', execMark: '/r/c/1/exec-ready', merged: '/r/c/1/merged',
     overlay: { lower: '/r/i/rootfs', upper: '/r/c/1/upper', work: '/r/c/1/work' },
     hostname: 'abc', workdir: '/', env: ['PATH=/bin', 'A=1'], command: ['sh', '-c', 'echo hi'], busybox: '/usr/bin/busybox',
     privileges: { setpriv: '/usr/bin/setpriv', loader: '/lib/ld.so', libraryDirs: ['/lib', '/usr/lib'] },
@@ -220,5 +220,13 @@ describe('container start commands', () => {
   it('writes /etc/hosts with the container address and drops loopback nameservers', () => {
     assert.match(hostsFile('abc', '172.18.0.2'), /^127\.0\.0\.1\tlocalhost\n[\s\S]*172\.18\.0\.2\tabc\n$/);
     assert.equal(containerResolvConf('nameserver 127.0.0.53\nnameserver 10.0.0.1\nsearch x\n'), 'nameserver 10.0.0.1\nsearch x\n');
+  });
+});
+
+describe("Docker's Config.Env", () => {
+  it('lists the user\'s variables first, then the image\'s the user did not set, without what the process adds', () => {
+    assert.deepEqual(configEnv(['K=v', 'PATH=/mine'], ['PATH=/usr/bin', 'LANG=C']), ['K=v', 'PATH=/mine', 'LANG=C']);
+    assert.deepEqual(configEnv([], ['PATH=/usr/bin']), ['PATH=/usr/bin']);
+    assert.deepEqual(configEnv(['A=1', 'A=2'], []), ['A=2'], 'the last of a repeated name wins, as with -e twice');
   });
 });
