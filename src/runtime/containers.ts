@@ -25,9 +25,8 @@ import { parseMountRequests, parseVolumesFromFlag, type MountRequest } from './m
 import { removeVolumes, resolveMounts } from './volumes.js';
 import { checkRootlessRun } from './rootless.js';
 import { userNamespaceArgs } from './rootless-ids.js';
-import { imageStoreOptions } from './rootless-run.js';
 import { netReadyFifo, rootlessNetworkOf } from './rootless-net.js';
-import { refuseRootlessLimits, rootlessDefaultNetwork, rootlessRootfsMode, validateRootlessNetworking } from './rootless-run.js';
+import { imageStoreOptions, refuseRootlessLimits, rootlessDefaultNetwork, rootlessRootfsMode, validateRootlessNetworking } from './rootless-run.js';
 
 /** A container as a user asks for one (`docker run`'s flags, the Engine API's create body). */
 export interface ContainerSpec {
