@@ -42,6 +42,7 @@ import {
 import { lineChart } from './svg.js';
 import { sandboxedDocker, sandboxedPodman } from './engines.js';
 import { cniNodeScale } from './cni.js';
+import { rootlessStarts } from './rootless.js';
 import type { Trace } from './trace-hook.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -1748,6 +1749,18 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
+// ---- rootless (issue #13): a user made for the run, beside rootless podman
+
+async function rootless(): Promise<void> {
+  progress(`rootless: ${cfg.reps} rounds`);
+  const found = await rootlessStarts(sb, cfg.reps);
+  for (const r of found) {
+    rows.push({ section: 'rootless', item: r.item + (r.failure ? ' (FAILURES)' : ''), unit: 'ms', summary: r.summary, ref: floorMs ? (r.summary ? `${(r.summary.median / floorMs).toFixed(2)}x floor` : '-') : '-' });
+    if (r.failure) note(`rootless ${r.item}: ${r.failure}`);
+  }
+  results['rootless'] = found;
+}
+
 async function main(): Promise<number> {
   if (!isRoot) {
     process.stderr.write('bench: needs root (it creates network namespaces); run it with sudo\n');
@@ -1779,6 +1792,7 @@ async function main(): Promise<number> {
     ['cni', cniNode],
     ['firewall', firewalls],
     ['docker', otherEngines],
+    ['rootless', rootless],
   ];
   let code = 0;
   try {

@@ -53,6 +53,25 @@ export interface NetworkAttachment {
   pending?: boolean;
 }
 
+/** A rootless container's helper process and what it forwards; teardown kills it from this. */
+export interface RootlessNetAttachment {
+  /** bridge: a veth into the user's rootless network namespace, whose own pasta reaches the outside. */
+  helper: 'pasta' | 'slirp4netns' | 'bridge';
+  /** The helper's pid (0 for bridge: the namespace's pasta serves every container of the user). */
+  pid: number;
+  /** /proc/<pid>/stat start time: a recycled pid is never killed. */
+  startTime: number;
+  /** slirp4netns's API socket. */
+  apiSocket?: string;
+  ports: PortMapping[];
+  /** bridge: the network, the container's address on it, its gateway, the veth's end in the rootless namespace. */
+  network?: string;
+  ip?: string;
+  prefixLength?: number;
+  gateway?: string;
+  veth?: string;
+}
+
 export type ContainerStatus = 'created' | 'running' | 'exited';
 
 export interface ContainerConfig {
@@ -189,6 +208,8 @@ export interface ContainerRecord {
   restartCount?: number;
   /** Set while the container holds network objects (veth, address, rules). */
   network?: NetworkAttachment;
+  /** Rootless: the helper (pasta, slirp4netns) that connects the container's namespace, while it runs. */
+  rootlessNet?: RootlessNetAttachment;
   /** How the writable root is made. */
   rootfsMode: 'overlay' | 'copy';
   /** Resolved mounts (binds, volumes, tmpfs), in mount order. Absent in records made before volumes. */

@@ -342,7 +342,7 @@ export function registerContainerCommands(program: Command): void {
     .argument('[port]', 'a container port, e.g. 5000 or 5000/tcp')
     .action(withRuntime(async (rt, ref: string, port: string | undefined) => {
       const record = await rt.find(ref);
-      const lines = formatPortCommand(record.network?.ports ?? [], port);
+      const lines = formatPortCommand(record.network?.ports ?? record.rootlessNet?.ports ?? [], port);
       if (port !== undefined && lines.length === 0) {
         throw new MinictrError('E_NO_SUCH_PORT', `no public port '${port}' published for ${ref}`, { exitCode: 1 });
       }

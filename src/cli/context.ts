@@ -3,14 +3,17 @@ import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
 import { explainStep } from '../explain/render.js';
 import { Runtime } from '../runtime/runtime.js';
+import { currentRootlessIds } from '../runtime/rootless.js';
+import { fullyMapped, singleIdNote } from '../runtime/rootless-ids.js';
 
 export interface GlobalOptions {
   root?: string;
 }
 
-export function requireRoot(): void {
+/** A command rootless minictr cannot do (firewall switches, the Engine API server). */
+export function requireRoot(what = 'this command'): void {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new MinictrError('E_NOT_ROOT', 'minictr needs root to create namespaces and change the network; run it with sudo');
+    throw new MinictrError('E_NOT_ROOT', `${what} needs root (rootless minictr runs containers, images, volumes and networks as your own user, not this); run it with sudo`);
   }
 }
 
@@ -21,14 +24,29 @@ function globalOptions(command: Command): GlobalOptions {
 }
 
 /**
- * The runtime for the --root given on the top-level program (or MINICTR_ROOT, or the default).
- * `explain` prints each host change as it is made; `rootless` lets a command that can do
- * without root (doctor) run without it.
+ * The runtime for the --root given on the top-level program (or MINICTR_ROOT, or the default:
+ * root's, or a normal user's own, rootless). `explain` prints each host change as it is made;
+ * `inspectOnly` (doctor) opens no state root.
  */
-export function runtimeFor(command: Command, options: { explain?: boolean; rootless?: boolean } = {}): Runtime {
-  if (!options.rootless) requireRoot();
+export function runtimeFor(command: Command, options: { explain?: boolean; inspectOnly?: boolean } = {}): Runtime {
   const { root } = globalOptions(command);
-  return new Runtime({ ...(root !== undefined ? { root } : {}), ...(options.explain ? { onStep: explainStep } : {}) });
+  const rootless = currentRootlessIds();
+  const rt = new Runtime({
+    ...(root !== undefined ? { root } : {}),
+    ...(options.explain ? { onStep: explainStep } : {}),
+    ...(rootless ? { rootless } : {}),
+  });
+  if (!options.inspectOnly) rt.claimStateRoot();
+  return rt;
+}
+
+let noted = false;
+
+/** What a rootless user should know once per command that makes a container: the single-id fallback. */
+export function sayRootlessNotes(rt: Runtime): void {
+  if (noted || !rt.rootless || fullyMapped(rt.rootless)) return;
+  noted = true;
+  warn([singleIdNote(rt.rootless)]);
 }
 
 export function print(line: string): void {

@@ -6,6 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import { print, runtimeFor } from './context.js';
 import { buildTopology, renderTopologySvg, renderTopologyText } from '../explain/diagram.js';
+import { renderRootlessTopology } from '../explain/rootless.js';
 
 /** Adds `diagram` to the existing `network` command group. */
 export function registerDiagramCommand(program: Command): void {
@@ -16,7 +17,17 @@ export function registerDiagramCommand(program: Command): void {
     .argument('[network]', 'only this network')
     .option('--svg <file>', 'also write the picture as an SVG file')
     .action(async function (this: Command, name: string | undefined, opts: { svg?: string }) {
-      const { known, addr } = await runtimeFor(this).topology();
+      const rt = runtimeFor(this);
+      if (rt.rootless) {
+        // Rootless: the user's own namespaces and helpers; the host's network holds nothing of minictr's.
+        const t = await rt.rootlessTopology();
+        if (name !== undefined && !t.networks.some((n) => n.name === name)) {
+          throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found; list networks with "minictr network ls"`, { exitCode: 1 });
+        }
+        process.stdout.write(renderRootlessTopology(t, name));
+        return;
+      }
+      const { known, addr } = await rt.topology();
       if (name !== undefined && !known.networks.some((n) => n.name === name)) {
         throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found (or not created yet); list networks with "minictr network ls"`, { exitCode: 1 });
       }

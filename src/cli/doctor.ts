@@ -9,7 +9,7 @@ export function registerDoctorCommand(program: Command): void {
     .description('check this host for what minictr needs and what gets in its way (exit 1 on a blocker)')
     .option('--json', 'print the findings as JSON')
     .action(async function (this: Command, opts: { json?: boolean }) {
-      const findings = evaluate(await runtimeFor(this, { rootless: true }).doctorFacts());
+      const findings = evaluate(await runtimeFor(this, { inspectOnly: true }).doctorFacts());
       if (opts.json) print(JSON.stringify(findings, null, 2));
       else process.stdout.write(renderFindings(findings));
       if (exitCodeFor(findings) !== 0) process.exitCode = 1;

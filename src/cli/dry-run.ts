@@ -6,6 +6,7 @@ import { renderShell, shellLine, shellQuote } from '../explain/render.js';
 import { parseCompareEngine, renderCompare } from '../explain/compare.js';
 import { isNftablesCompare, renderNftCompare } from '../explain/compare-nft.js';
 import { describeMounts } from '../explain/mounts.js';
+import { helperLines, userNamespaceLines } from '../explain/rootless.js';
 
 export async function dryRun(cmd: Command, image: string, args: string[], flags: RunFlags): Promise<number> {
   // A misspelled engine fails before anything else.
@@ -23,14 +24,17 @@ export async function dryRun(cmd: Command, image: string, args: string[], flags:
   if (planned.cgroup) out.push(renderShell(planned.cgroup));
   if (planned.devTemplate) out.push(renderShell(planned.devTemplate));
   out.push(...describeMounts(record.mounts ?? [], record.hostConfig.readonlyRootfs === true));
+  const rootless = planned.rootless;
+  if (rootless) out.push(...userNamespaceLines(rootless));
   out.push(
-    `# start the container's process in new pid, mount, ipc${mode === 'host' ? '' : ', uts'}${mode === 'none' ? ', net' : ''} namespaces` +
+    `# start the container's process in new ${rootless ? 'user, ' : ''}pid, mount, ipc${mode === 'host' ? '' : ', uts'}${mode === 'none' || rootless?.helper ? ', net' : ''} namespaces` +
       (network ? ` inside ${network.attachment.netns}` : mode === 'host' ? " (sharing the host's network)" : '') +
       '; the script mounts an overlay root, /proc, /dev and a read-only /sys, then pivot_roots into it',
     `mkdir -p ${planned.dirs.map(shellQuote).join(' ')}`,
     renderShell(planned.etc).trimEnd(),
-    `env -i ${Object.entries(init.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' \\\n  ')} \\\n  ${shellLine(init.argv)}`,
+    `env -i ${Object.entries(init.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' \\\n  ')} \\\n  ${shellLine(init.argv)}${rootless?.helper ? ' &' : ''}`,
   );
+  if (rootless) out.push(...helperLines(rootless));
   if (nftables) out.push(renderNftCompare(network));
   else if (engine !== undefined) out.push(renderCompare(network, engine));
   print(out.join('\n'));

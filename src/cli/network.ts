@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
 import { parseLabels } from '../runtime/options.js';
-import { print, runtimeFor, warn } from './context.js';
+import { print, requireRoot, runtimeFor, warn } from './context.js';
 import { formatTable } from './table.js';
 import { compileTemplate } from './template.js';
 
@@ -62,6 +62,7 @@ export function registerNetworkCommands(program: Command): void {
       if (firewall === undefined || unknown.length > 0) {
         throw new MinictrError('E_BAD_OPTION', `network update changes only the firewall: use -o firewall=iptables|nftables${unknown.length > 0 ? ` (not ${unknown.join(', ')})` : ''}`);
       }
+      requireRoot('network update');
       const result = await runtimeFor(this, { explain: opts.explain ?? false }).switchFirewall(name, firewall);
       warn(result.warnings);
       print(result.from === '' ? `${name}: already on ${firewall}` : `${name}: ${result.from} → ${firewall}`);

@@ -37,7 +37,7 @@ export function psRow(record: ContainerRecord, now: Date, truncate: boolean): Ps
     CreatedAt: record.created,
     RunningFor: timeAgo(new Date(record.created), now),
     Status: statusText(record, now),
-    Ports: formatPortsColumn(record.network?.ports ?? []),
+    Ports: formatPortsColumn(record.network?.ports ?? record.rootlessNet?.ports ?? []),
     Names: record.name,
     State: dockerStatus(record),
     Networks: record.hostConfig.networkMode,

@@ -9,7 +9,7 @@ import { parseRestartPolicy } from '../base/restart-policy.js';
 import { parseBytes, parseCpus, parseCpuShares, parseCpuset, parseMemorySwap, parsePidsLimit } from '../cgroup/limits.js';
 import type { ContainerSpec } from '../runtime/runtime.js';
 import { parseEnvFile, parseEnvFlag, parseLabels } from '../runtime/options.js';
-import { print, runtimeFor, warn } from './context.js';
+import { print, runtimeFor, sayRootlessNotes, warn } from './context.js';
 import { dryRun } from './dry-run.js';
 import { attachMode, attachedStreams, checkTerminal } from './attached.js';
 
@@ -146,6 +146,7 @@ export async function specFromFlags(image: string, command: string[], flags: Run
 
 export async function createContainer(cmd: Command, image: string, args: string[], flags: RunFlags): Promise<void> {
   const rt = runtimeFor(cmd, { explain: flags.explain ?? false });
+  sayRootlessNotes(rt);
   const record = await rt.create(await specFromFlags(image, args, flags));
   print(record.id);
 }
@@ -156,6 +157,7 @@ export async function runContainer(cmd: Command, image: string, args: string[], 
   }
   if (flags.dryRun) return dryRun(cmd, image, args, flags);
   const rt = runtimeFor(cmd, { explain: flags.explain ?? false });
+  sayRootlessNotes(rt);
   const mode = attachMode(flags.tty ?? false, flags.interactive ?? false, flags.detachKeys);
   // Refused before anything is created.
   if (!flags.detach) checkTerminal(mode);

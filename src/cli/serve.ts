@@ -5,7 +5,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync } from 
 import { dirname } from 'node:path';
 import { MinictrError } from '../base/errors.js';
 import { createApiServer } from '../api/server.js';
-import { runtimeFor } from './context.js';
+import { requireRoot, runtimeFor } from './context.js';
 
 export const DEFAULT_HOST = 'unix:///run/minictr/minictr.sock';
 
@@ -37,6 +37,7 @@ export function parseHost(host: string, anywhere: boolean): Listen {
 }
 
 export async function serve(cmd: Command, flags: ServeFlags): Promise<void> {
+  requireRoot('minictr serve');
   const listen = parseHost(flags.host, flags.insecureListenAnywhere === true);
   const rt = runtimeFor(cmd);
   const say = (line: string): void => {

@@ -1,5 +1,6 @@
 // `minictr doctor`: what on this host helps or hurts minictr, as findings with a consequence and
 // a fix. The facts are gathered elsewhere (src/cli/doctor.ts); this evaluation is pure.
+import { rootlessFindings, type RootlessFacts } from './doctor-rootless.js';
 import { contains, isIPv4, subnetsOverlap } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { isMinictrRule, type Route } from './inspect-net.js';
@@ -63,6 +64,8 @@ export interface DoctorFacts {
   networkFirewalls?: { name: string; firewall: string }[];
   /** `nft list ruleset` (every family); absent when nft is missing or not root. */
   nftRuleset?: string;
+  /** Run by a normal user: what rootless minictr needs. */
+  rootless?: RootlessFacts;
 }
 
 export const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount'] as const;
@@ -293,6 +296,7 @@ function dnsFinding(facts: DoctorFacts): Finding {
 
 /** Every check, in the order a person would fix them. */
 export function evaluate(facts: DoctorFacts): Finding[] {
+  if (facts.rootless) return rootlessFindings(facts.rootless);
   const findings: Finding[] = [];
   if (!facts.root) findings.push(blocker('root', 'not running as root', 'minictr creates namespaces and changes the network: it needs root', 'run it with sudo'));
   findings.push(...toolFindings(facts));

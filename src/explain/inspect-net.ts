@@ -195,7 +195,7 @@ export interface Known {
 
 export type InspectScope =
   | { kind: 'host' }
-  | { kind: 'container'; name: string; id: string; mode: 'bridge' | 'none' | 'host'; netns?: string; pid?: number };
+  | { kind: 'container'; name: string; id: string; mode: 'bridge' | 'none' | 'host' | 'rootless'; netns?: string; pid?: number; network?: string };
 
 /**
  * The rules that should be in place, computed by the firewall driver that installs them: for
@@ -421,6 +421,10 @@ function scopeTitle(scope: InspectScope): string {
   const who = `container ${scope.name} (${scope.id.slice(0, 12)})`;
   if (scope.mode === 'host') return `Network stack of ${who}: --network host, so this is the host's own stack`;
   if (scope.mode === 'none') return `Network stack of ${who}: --network none, its own namespace with only lo (entered through pid ${scope.pid ?? '?'})`;
+  if (scope.mode === 'rootless') {
+    const by = scope.network === 'pasta' || scope.network === 'slirp4netns' ? scope.network : `a veth to the bridge of ${scope.network ?? '?'} in the rootless namespace`;
+    return `Network stack of ${who}: rootless, its own namespace connected by ${by} (entered through pid ${scope.pid ?? '?'}, its user namespace first)`;
+  }
   return `Network stack of ${who}: network namespace ${scope.netns ?? '?'}`;
 }
 

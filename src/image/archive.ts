@@ -136,6 +136,8 @@ export interface Unpacked {
   modes: Map<string, number>;
   /** Relative path → symlink target as written in the archive (and its owner, as root). */
   symlinks: Map<string, SymlinkSpec>;
+  /** Unpacked by a normal user (rootless): each entry's owner in the archive, for image/owners.ts to map. */
+  owners?: Map<string, { uid: number; gid: number }>;
 }
 
 /** Symlinks are first made pointing here (a name in their own directory that is never created). */
@@ -179,6 +181,8 @@ async function unpackTracked(
   const symlinks = new Map<string, SymlinkSpec>();
   const asRead = new WeakMap<ReadEntry, { mode?: number; link?: SymlinkSpec }>();
   const preserveOwner = process.getuid?.() === 0;
+  const owners = new Map<string, { uid: number; gid: number }>();
+  const ownerOf = new WeakMap<ReadEntry, { uid: number; gid: number }>();
   const refused: string[] = [];
   const unpack = new Unpack({
     cwd,
@@ -202,6 +206,7 @@ async function unpackTracked(
         entry.linkpath = PENDING_SYMLINK_TARGET;
       }
       asRead.set(entry, seen);
+      if (!preserveOwner && typeof entry.uid === 'number' && typeof entry.gid === 'number') ownerOf.set(entry, { uid: entry.uid, gid: entry.gid });
     },
   });
   // Runs after Unpack's handler has checked and normalised the entry's path.
@@ -213,6 +218,8 @@ async function unpackTracked(
     else modes.delete(rel);
     if (seen.link !== undefined) symlinks.set(rel, seen.link);
     else symlinks.delete(rel);
+    const owner = ownerOf.get(entry);
+    if (owner) owners.set(rel, owner);
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -227,7 +234,7 @@ async function unpackTracked(
     const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
     throw badArchive(label, `was refused: ${refused[0]}${more}`);
   }
-  return { modes, symlinks };
+  return { modes, symlinks, ...(preserveOwner ? {} : { owners }) };
 }
 
 export type Compression = 'gzip' | 'zstd' | '';
@@ -404,7 +411,7 @@ export async function readTarMembers(archive: string, dir: string, label: string
  * keeping owners, modes, symlinks and hard links: an image layer, or with `portable` an archive
  * whose members carry no owner (docker save's outer archive).
  */
-export async function packTree(dir: string, dest: string, portable = false): Promise<void> {
+export async function packTree(dir: string, dest: string, portable = false, ownerInImage?: (owner: { uid: number; gid: number }) => { uid: number; gid: number }): Promise<void> {
   const names = (await readdir(dir)).sort();
   if (names.length === 0) {
     // An empty tree is an empty archive: the two zero blocks.
@@ -413,7 +420,17 @@ export async function packTree(dir: string, dest: string, portable = false): Pro
     }, createWriteStream(dest, { mode: 0o600 }));
     return;
   }
-  await createTar({ cwd: dir, file: dest, portable, noDirRecurse: false, mode: 0o600 } as Parameters<typeof createTar>[0] & { file: string }, names);
+  // Rootless: files are owned by host ids of the user's range; the archive gets the ids they are in the image.
+  // tar writes each header from the stat its filter saw.
+  const filter = ownerInImage
+    ? (_path: string, stat: { uid: number; gid: number }): boolean => {
+      const owner = ownerInImage({ uid: stat.uid, gid: stat.gid });
+      stat.uid = owner.uid;
+      stat.gid = owner.gid;
+      return true;
+    }
+    : undefined;
+  await createTar({ cwd: dir, file: dest, portable, noDirRecurse: false, mode: 0o600, ...(filter ? { filter } : {}) } as Parameters<typeof createTar>[0] & { file: string }, names);
 }
 
 /**

@@ -50,7 +50,9 @@ export async function assembleRootfs(
   layers: LayerFile[],
   diffIds: string[],
   onLayer?: (index: number) => void,
+  mapOwners?: OwnerMapper,
 ): Promise<number> {
+  const owners = new Map<string, Owner>();
   if (layers.length !== diffIds.length) {
     throw new MinictrError('E_BAD_IMAGE', `the image has ${layers.length} layers but its config lists ${diffIds.length} (rootfs.diff_ids)`);
   }
@@ -68,11 +70,29 @@ export async function assembleRootfs(
       }
       await settleTree(unpackDir, unpacked);
       await mergeLayer(unpackDir, rootfs, new Set(unpacked.modes.keys()));
+      // A later layer's entry decides its path's owner; whiteouts name no file that stays.
+      for (const [rel, owner] of unpacked.owners ?? []) owners.set(rel, owner);
     } finally {
       await rm(unpackDir, { recursive: true, force: true });
     }
     onLayer?.(i);
   }
   await addMountPoints(rootfs);
+  await mapOwnersOf(rootfs, owners, mapOwners);
   return settleTree(rootfs);
+}
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/** Gives files of a rootfs unpacked by a normal user their archive owners, inside the user's namespace (image/owners.ts). */
+export type OwnerMapper = (rootfs: string, owners: [string, Owner][]) => Promise<void>;
+
+/** Only what is not root's needs mapping: everything the user unpacked is root's inside already. */
+export async function mapOwnersOf(rootfs: string, owners: Map<string, Owner>, mapOwners?: OwnerMapper): Promise<void> {
+  if (!mapOwners) return;
+  const others = [...owners].filter(([, o]) => o.uid !== 0 || o.gid !== 0);
+  if (others.length > 0) await mapOwners(rootfs, others);
 }

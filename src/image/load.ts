@@ -9,7 +9,7 @@ import { MinictrError, errorMessage } from '../base/errors.js';
 import type { LayerRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';
 import { cleanMemberName, hashFile, readTarMembers, sniffArchive, sniffCompression, spoolToFile, type Member } from './archive.js';
-import { assembleRootfs, verifyFile, type LayerFile } from './assemble.js';
+import { assembleRootfs, verifyFile, type LayerFile, type OwnerMapper } from './assemble.js';
 import {
   ANNOTATION_IMAGE_NAME,
   ANNOTATION_REF_NAME,
@@ -221,6 +221,10 @@ async function planOci(view: ArchiveView, want: Platform): Promise<Planned[]> {
 
 export interface LoadOptions {
   paths: Paths;
+  /** Rootless: gives files their archive owners inside the user's namespace (image/owners.ts). */
+  mapOwners?: OwnerMapper;
+  /** Rootless: removes a scratch tree whose files the user's range owns. */
+  removeTree?: (path: string) => Promise<void>;
   now: () => Date;
   stdin: Readable;
   /** Records what was unpacked (ImageStore.commitPrepared). */
@@ -297,7 +301,7 @@ async function unpackPlanned(plan: Planned, opts: LoadOptions, configFile: strin
   const blobs = new Map<string, string>();
   try {
     const layerFiles: LayerFile[] = plan.layers.map((l) => ({ file: l.file.path, label: l.label }));
-    const size = (await opts.has(id)) ? 0 : await assembleRootfs(dir, layerFiles, parsed.diffIds);
+    const size = (await opts.has(id)) ? 0 : await assembleRootfs(dir, layerFiles, parsed.diffIds, undefined, opts.mapOwners);
     const layers: LayerRecord[] = [];
     for (const [i, l] of plan.layers.entries()) {
       blobs.set(l.digest, l.file.path);
@@ -308,7 +312,10 @@ async function unpackPlanned(plan: Planned, opts: LoadOptions, configFile: strin
     const record = layeredImageRecord(id, parsed, size, layers, opts.now);
     return { dir, record, tags: [...new Set(plan.tags)], blobs };
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true }).catch(async (rmErr: unknown) => {
+      if (!opts.removeTree) throw rmErr;
+      await opts.removeTree(dir);
+    });
     throw err;
   }
 }

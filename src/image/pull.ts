@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { MinictrError } from '../base/errors.js';
 import type { ImageRecord, LayerRecord } from '../state/images.js';
 import type { Paths } from '../state/paths.js';
-import { assembleRootfs } from './assemble.js';
+import { assembleRootfs, type OwnerMapper } from './assemble.js';
 import { credentialsFor } from './auth.js';
 import { blobPath } from './blobs.js';
 import { hostPlatform, layeredImageRecord, parseImageConfig, parseManifest, selectPlatform, type Descriptor, type Platform } from './formats.js';
@@ -20,6 +20,8 @@ const CONCURRENT_DOWNLOADS = 3;
 
 export interface PullOptions {
   paths: Paths;
+  /** Rootless: gives files their archive owners inside the user's namespace (image/owners.ts). */
+  mapOwners?: OwnerMapper;
   now: () => Date;
   commit: (prepared: PreparedImage[]) => Promise<Committed[]>;
   has: (id: string) => Promise<boolean>;
@@ -176,6 +178,7 @@ export async function pullImage(refString: string, opts: PullOptions): Promise<P
       layers.map((l, i) => ({ file: files[i] ?? '', label: what(`layer ${shortDigest(l.digest)}`) })),
       parsed.diffIds,
       (i) => progress.set(shortDigest(layers[i]?.digest ?? ''), 'Pull complete'),
+      opts.mapOwners,
     );
     progress.finish();
     const blobs = new Map<string, string>([[manifest.config.digest, configFile]]);

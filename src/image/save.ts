@@ -27,6 +27,8 @@ export interface SaveItem {
 export interface SaveOptions {
   paths: Paths;
   rootfsOf: (image: ImageRecord) => string;
+  /** Rootless: the owner a file of the user's range has in the image. */
+  ownerInImage?: (owner: { uid: number; gid: number }) => { uid: number; gid: number };
 }
 
 interface Written {
@@ -70,7 +72,7 @@ async function writeLayer(src: string, diffId: string, blobs: string): Promise<v
 /** An image minictr built or imported has no layers of its own: its rootfs becomes one layer and a config is made for it. */
 async function writeFlattened(item: SaveItem, opts: SaveOptions, staging: string, blobs: string): Promise<{ config: string; layers: string[] }> {
   const layerTmp = join(staging, `layer-${item.image.id}.tar`);
-  await packTree(opts.rootfsOf(item.image), layerTmp);
+  await packTree(opts.rootfsOf(item.image), layerTmp, false, opts.ownerInImage);
   const diffId = `sha256:${await hashFile(layerTmp)}`;
   await rename(layerTmp, join(blobs, diffId.replace(/^sha256:/, '')));
   const platform = hostPlatform();

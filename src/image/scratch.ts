@@ -37,12 +37,18 @@ export async function sweepScratch(paths: Paths): Promise<void> {
 }
 
 /** Delete a directory tree by first renaming it into scratch, so it vanishes from its place at once. */
-export async function discardDir(paths: Paths, dir: string): Promise<void> {
+export async function discardDir(paths: Paths, dir: string, removeTree?: (path: string) => Promise<void>): Promise<void> {
   const trash = await makeScratch(paths, 'trash');
   try {
     await rename(dir, join(trash, 'old'));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  await rm(trash, { recursive: true, force: true });
+  try {
+    await rm(trash, { recursive: true, force: true });
+  } catch (err) {
+    // Rootless: directories owned by ids of the user's range are removed inside its user namespace.
+    if (!removeTree) throw err;
+    await removeTree(trash);
+  }
 }

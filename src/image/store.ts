@@ -28,6 +28,7 @@ import type { Platform } from './formats.js';
 import { discardDir, makeScratch, sweepScratch } from './scratch.js';
 import { pruneBlobs, storeBlob } from './blobs.js';
 import { settleTree } from './tree.js';
+import { mapOwnersOf, type OwnerMapper } from './assemble.js';
 import { byCodeUnits } from '../base/compare.js';
 
 /** tar is loaded only by `import`: every other command starts faster without it. */
@@ -46,6 +47,12 @@ export interface ImageStoreOptions {
   now?: () => Date;
   /** What `import -` reads (default: process.stdin). */
   stdin?: Readable;
+  /** Rootless: gives unpacked files their archive owners inside the user's namespace (image/owners.ts). */
+  mapOwners?: OwnerMapper;
+  /** Rootless: removes a tree whose files the user's range owns (image/owners.ts). */
+  removeTree?: (path: string) => Promise<void>;
+  /** Rootless: the owner a file of the user's range has in the image (what `save` writes). */
+  ownerInImage?: (owner: { uid: number; gid: number }) => { uid: number; gid: number };
 }
 
 /** `run --pull`: missing (default) pulls only an image not found locally; always pulls; never does not. */
@@ -173,8 +180,14 @@ export class ImageStore {
   private readonly recipeDir: string;
   private readonly now: () => Date;
   private readonly stdin: Readable;
+  private readonly mapOwners: OwnerMapper | undefined;
+  private readonly removeTree: ((path: string) => Promise<void>) | undefined;
+  private readonly ownerInImage: ImageStoreOptions['ownerInImage'];
 
   constructor(store: Store, options: ImageStoreOptions = {}) {
+    this.ownerInImage = options.ownerInImage;
+    this.mapOwners = options.mapOwners;
+    this.removeTree = options.removeTree;
     this.paths = store.paths;
     this.runner = options.runner ?? new HostRunner();
     this.candidates = options.busyboxCandidates;
@@ -293,6 +306,8 @@ export class ImageStore {
       stdin: from ?? this.stdin,
       commit: (prepared) => this.commitPrepared(prepared),
       has: (id) => this.has(id),
+      ...(this.mapOwners ? { mapOwners: this.mapOwners } : {}),
+      ...(this.removeTree ? { removeTree: this.removeTree } : {}),
     });
   }
 
@@ -312,7 +327,7 @@ export class ImageStore {
       } else items.push({ image, tags: viaTag === undefined ? [] : [viaTag] });
     }
     const { saveImages } = await import('./save.js');
-    await saveImages(items, output, { paths: this.paths, rootfsOf: (img) => this.rootfsOf(img) });
+    await saveImages(items, output, { paths: this.paths, rootfsOf: (img) => this.rootfsOf(img), ...(this.ownerInImage ? { ownerInImage: this.ownerInImage } : {}) });
   }
 
   /** `docker pull NAME[:TAG|@DIGEST]`: prints Docker's progress and status lines to `flags.out`. */
@@ -323,6 +338,7 @@ export class ImageStore {
       now: this.now,
       commit: (prepared) => this.commitPrepared(prepared),
       has: (id) => this.has(id),
+      ...(this.mapOwners ? { mapOwners: this.mapOwners } : {}),
       out: flags.out ?? process.stdout,
       ...(flags.insecureRegistries ? { insecureRegistries: flags.insecureRegistries } : {}),
       ...(flags.signal ? { fetch: fetchUntil(flags.signal, flags.fetch) } : flags.fetch ? { fetch: flags.fetch } : {}),
@@ -432,7 +448,10 @@ export class ImageStore {
       const { sniffArchive, extractArchive } = await loadArchive();
       await sniffArchive(archive, label);
       const rootfs = join(scratch, 'rootfs');
-      const size = await settleTree(rootfs, await extractArchive(archive, rootfs, label));
+      const unpacked = await extractArchive(archive, rootfs, label);
+      await settleTree(rootfs, unpacked);
+      await mapOwnersOf(rootfs, unpacked.owners ?? new Map(), this.mapOwners);
+      const size = await settleTree(rootfs);
       if (archive !== source) await rm(archive, { force: true });
       // Same bytes with a different --change config must be a different image.
       if (changes.length > 0) id = createHash('sha256').update(`${id}\0${JSON.stringify(config)}`).digest('hex');
@@ -500,7 +519,7 @@ export class ImageStore {
       return { lines, deleted: image.id };
     }, async ({ deleted }) => {
       if (deleted === undefined) return;
-      await discardDir(this.paths, this.paths.imageDir(deleted));
+      await discardDir(this.paths, this.paths.imageDir(deleted), this.removeTree);
       await pruneBlobs(this.paths, await readImageIndex(this.paths));
     });
     return removed.lines;

@@ -13,10 +13,16 @@ import { checkFirewallUsable } from './firewall-choice.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { attachFacts, firewallDump } from './gather.js';
 import { BUILTIN_MODES, resolveNetwork } from './networks.js';
+import { ROOTLESS_HELPER_MODES } from './rootless-run.js';
+
+/** none, host, and the rootless helpers' modes: no network record, nothing for the bridge driver to attach. */
+function withoutNetworkRecord(mode: string): boolean {
+  return BUILTIN_MODES.has(mode) || ROOTLESS_HELPER_MODES.has(mode);
+}
 
 /** The whole attach plan for a container on its network (undefined for none/host), without changing anything. */
 export async function planContainerAttach(ctx: RuntimeContext, record: ContainerRecord, records: ContainerRecord[]): Promise<AttachPlans | undefined> {
-  if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
+  if (withoutNetworkRecord(record.hostConfig.networkMode)) return undefined;
   const net = await resolveNetwork(ctx.store, record.hostConfig.networkMode);
   const facts = await attachFacts(ctx.runner, record, net);
   const networks = facts.bridgeExists ? [] : await ctx.store.listNetworks();
@@ -43,7 +49,7 @@ export function containerLock(id: string): `container-${string}` {
  * attach.
  */
 export async function attach(ctx: RuntimeContext, record: ContainerRecord): Promise<NetworkAttachment | undefined> {
-  if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
+  if (withoutNetworkRecord(record.hostConfig.networkMode)) return undefined;
   const { store, runner } = ctx;
   let step = 0;
   const options: ApplyOptions = {

@@ -23,6 +23,10 @@ import { validateNetworking } from './networks.js';
 import { cgroupFor, checkedResources } from './cgroup-life.js';
 import { parseMountRequests, parseVolumesFromFlag, type MountRequest } from './mount-specs.js';
 import { removeVolumes, resolveMounts } from './volumes.js';
+import { checkRootlessRun } from './rootless.js';
+import { userNamespaceArgs } from './rootless-ids.js';
+import { netReadyFifo, rootlessNetworkOf } from './rootless-net.js';
+import { imageStoreOptions, refuseRootlessLimits, rootlessDefaultNetwork, rootlessRootfsMode, validateRootlessNetworking } from './rootless-run.js';
 
 /** A container as a user asks for one (`docker run`'s flags, the Engine API's create body). */
 export interface ContainerSpec {
@@ -99,7 +103,8 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
   const mountRequests = parseMountRequests(spec);
   for (const from of spec.volumesFrom ?? []) parseVolumesFromFlag(from);
   const resources = await checkedResources(spec.resources);
-  const image = await new ImageStore(ctx.store, { runner: ctx.runner }).ensure(spec.image, spec.pull ?? 'missing', {
+  if (ctx.rootless) refuseRootlessLimits(resources);
+  const image = await new ImageStore(ctx.store, imageStoreOptions(ctx)).ensure(spec.image, spec.pull ?? 'missing', {
     out: options.progress ?? process.stderr,
   });
   const exposed = spec.publishAll ? Object.keys(image.config.ExposedPorts ?? {}) : [];
@@ -127,7 +132,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       ...(spec.networkAliases?.length ? { networkAliases: [...spec.networkAliases] } : {}),
     },
     hostConfig: {
-      networkMode: spec.network ?? 'bridge',
+      networkMode: spec.network ?? (ctx.rootless ? rootlessDefaultNetwork() : 'bridge'),
       autoRemove: spec.autoRemove ?? false,
       ...(spec.restartPolicy && spec.restartPolicy.name !== 'no' ? { restartPolicy: spec.restartPolicy } : {}),
       portSpecs: [...spec.publish, ...exposed],
@@ -145,10 +150,13 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
 /** Check a request and build its record, without writing anything (also used by --dry-run). */
 export async function prepare(ctx: RuntimeContext, request: CreateRequest): Promise<ContainerRecord> {
   const { store } = ctx;
+  // Rootless: the kernel's permission and newuidmap, said before anything exists.
+  if (ctx.rootless) checkRootlessRun(ctx.rootless);
   if (request.name !== undefined) validateName(request.name);
   validateWorkdir(request.config.workdir);
   if (request.config.hostname) validateHostname(request.config.hostname);
-  await validateNetworking(store, request.hostConfig);
+  if (ctx.rootless) await validateRootlessNetworking(store, request.hostConfig);
+  else await validateNetworking(store, request.hostConfig);
   // A missing tini fails the create, before anything exists (start would find it missing too late).
   if (request.hostConfig.init) dockerInitPath();
   const command = [...request.config.entrypoint, ...request.config.cmd];
@@ -180,8 +188,9 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
       status: 'created', pid: 0, pidStartTime: 0, monitorPid: 0, exitCode: 0,
       startedAt: NULL_TIME, finishedAt: NULL_TIME, error: '',
     },
-    rootfsMode: (await overlayHere()) ? 'overlay' : 'copy',
-    cgroup: await cgroupFor(id),
+    rootfsMode: ctx.rootless ? await rootlessRootfsMode() : (await overlayHere()) ? 'overlay' : 'copy',
+    // Rootless: no cgroup is delegated to the user, so none is made (limits were refused above).
+    ...(ctx.rootless ? {} : { cgroup: await cgroupFor(id) }),
   };
 }
 
@@ -301,6 +310,7 @@ export async function initSpec(
   record: ContainerRecord,
   netns: string | undefined,
   cgroupJoin: string[] = [],
+  joinUserns?: number,
 ): Promise<InitSpec> {
   const paths = ctx.store.paths;
   const fs = paths.containerRootfs(record.id);
@@ -321,7 +331,9 @@ export async function initSpec(
       ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
       : {}),
     ...(netns ? { netns } : {}),
-    networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : 'netns',
+    networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : rootlessNetworkOf(ctx, record) ? 'private' : 'netns',
+    ...(rootlessNetworkOf(ctx, record) ? { netReady: netReadyFifo(ctx, record.id) } : {}),
+    ...(joinUserns ? { joinUserns } : {}),
     hostname: record.config.hostname,
     workdir: record.config.workdir,
     env: record.config.env,
@@ -334,6 +346,8 @@ export async function initSpec(
     readonlyRoot: record.hostConfig.readonlyRootfs === true,
     cgroupJoin,
     tty: record.config.tty,
+    // On a rootless bridge network the container joins the rootless namespace's user namespace instead of making one.
+    ...(ctx.rootless ? { userns: joinUserns ? [] : userNamespaceArgs(ctx.rootless) } : {}),
   };
 }
 

@@ -4,11 +4,14 @@ import type { StepReport } from '../base/plan.js';
 import type { ApplyOptions } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
 import type { Store } from '../state/store.js';
+import type { RootlessIds } from './rootless-ids.js';
 
 export interface RuntimeContext {
   readonly store: Store;
   readonly runner: Runner;
   readonly onStep?: (report: StepReport) => void;
+  /** Set when minictr runs as a normal user: containers get a user namespace, no cgroup, rootless networks. */
+  readonly rootless?: RootlessIds;
 }
 
 export function stepOptions(ctx: RuntimeContext): ApplyOptions {

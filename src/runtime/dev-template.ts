@@ -37,14 +37,15 @@ function makedev(major: number, minor: number): number {
 }
 
 /** What is wrong with the template at `dir` (missing, extra, wrong type, mode, device or target); undefined when right. */
-export function devTemplateProblem(dir: string): string | undefined {
+export function devTemplateProblem(dir: string, nodes = true): string | undefined {
   try {
     const top = lstatSync(dir);
-    if (!top.isDirectory() || (top.mode & 0o7777) !== DIR_MODE || top.uid !== 0) return `${dir}: not a root-owned 0755 directory`;
-    const expected = new Set<string>([...DEV_NODES.map((n) => n.name), ...DEV_LINKS.map(([name]) => name)]);
+    const owner = process.getuid?.() ?? 0;
+    if (!top.isDirectory() || (top.mode & 0o7777) !== DIR_MODE || top.uid !== owner) return `${dir}: not a 0755 directory of uid ${owner}`;
+    const expected = new Set<string>([...(nodes ? DEV_NODES.map((n) => n.name) : []), ...DEV_LINKS.map(([name]) => name)]);
     const extra = readdirSync(dir).filter((name) => !expected.has(name));
     if (extra.length > 0) return `${dir}: unexpected ${extra.join(', ')}`;
-    for (const n of DEV_NODES) {
+    for (const n of nodes ? DEV_NODES : []) {
       const st = lstatSync(`${dir}/${n.name}`);
       if (!st.isCharacterDevice() || st.rdev !== makedev(n.major, n.minor) || (st.mode & 0o7777) !== NODE_MODE || st.uid !== 0) {
         return `${dir}/${n.name}: not the ${n.major}:${n.minor} character device, mode 0666`;
@@ -63,21 +64,26 @@ export function devTemplateProblem(dir: string): string | undefined {
  * The one host command (busybox sh: Node cannot mknod) that makes a whole template in the new
  * directory "$1": the nodes, their exact modes whatever the umask, and the links.
  */
-export function templateScript(): string {
+export function templateScript(nodes = true): string {
   return [
     'mkdir -m 755 "$1"',
-    ...DEV_NODES.map((n) => `mknod -m 666 "$1/${n.name}" c ${n.major} ${n.minor}`),
-    `chmod 666 ${DEV_NODES.map((n) => `"$1/${n.name}"`).join(' ')}`,
+    ...(nodes ? DEV_NODES.map((n) => `mknod -m 666 "$1/${n.name}" c ${n.major} ${n.minor}`) : []),
+    ...(nodes ? [`chmod 666 ${DEV_NODES.map((n) => `"$1/${n.name}"`).join(' ')}`] : []),
     ...DEV_LINKS.map(([name, target]) => `ln -s ${target} "$1/${name}"`),
   ].join(' && ');
 }
 
-/** Making the template at `dir` as a plan step (what --dry-run prints, --explain times). */
-export function planDevTemplate(busybox: string, dir: string): Plan {
+/**
+ * Making the template at `dir` as a plan step (what --dry-run prints, --explain times). Rootless
+ * (`nodes` false): links only, as a normal user cannot mknod; each start binds the host's nodes.
+ */
+export function planDevTemplate(busybox: string, dir: string, nodes = true): Plan {
   return {
     title: 'make the /dev template',
-    ops: [command([busybox, 'sh', '-c', templateScript(), 'minictr-dev', dir],
-      "the device nodes and links every container's /dev starts from, made once per state root; each start copies them with one cp -a")],
+    ops: [command([busybox, 'sh', '-c', templateScript(nodes), 'minictr-dev', dir],
+      nodes
+        ? "the device nodes and links every container's /dev starts from, made once per state root; each start copies them with one cp -a"
+        : "rootless: the links of every container's /dev (no mknod without root; each start bind-mounts the host's /dev/null, /dev/zero … instead, as podman does)")],
   };
 }
 
@@ -88,32 +94,32 @@ const checked = new Set<string>();
  * in a temporary directory beside `dir` and renamed into place, so a concurrent start sees either
  * no template (and makes its own, discarding it if another won) or a complete one.
  */
-export async function ensureDevTemplate(runner: Runner, busybox: string, dir: string, options: ApplyOptions = {}): Promise<void> {
+export async function ensureDevTemplate(runner: Runner, busybox: string, dir: string, options: ApplyOptions = {}, nodes = true): Promise<void> {
   if (checked.has(dir)) return;
-  if (devTemplateProblem(dir) === undefined) {
+  if (devTemplateProblem(dir, nodes) === undefined) {
     checked.add(dir);
     return;
   }
   const tmp = `${dir}.tmp-${randomBytes(6).toString('hex')}`;
   try {
-    await applyPlan(planDevTemplate(busybox, tmp), runner, options);
-    await putInPlace(tmp, dir);
+    await applyPlan(planDevTemplate(busybox, tmp, nodes), runner, options);
+    await putInPlace(tmp, dir, nodes);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  const problem = devTemplateProblem(dir);
+  const problem = devTemplateProblem(dir, nodes);
   if (problem !== undefined) throw new MinictrError('E_DEV_TEMPLATE', `the containers' /dev template is wrong: ${problem}`);
   checked.add(dir);
 }
 
-async function putInPlace(tmp: string, dir: string): Promise<void> {
+async function putInPlace(tmp: string, dir: string, nodes: boolean): Promise<void> {
   try {
     await rename(tmp, dir);
     return;
   } catch {
     // Taken: by a concurrent start's good template, or by a wrong one (moved aside below).
   }
-  if (devTemplateProblem(dir) === undefined) return;
+  if (devTemplateProblem(dir, nodes) === undefined) return;
   const old = `${dir}.old-${randomBytes(6).toString('hex')}`;
   await rename(dir, old).catch(() => undefined);
   await rename(tmp, dir).catch(() => undefined);

@@ -13,6 +13,8 @@ import { cgroupJoinOf, planCgroup } from './cgroup-life.js';
 import type { MountRequest } from './mount-specs.js';
 import type { Paths } from '../state/paths.js';
 import { containerEtcFiles, planContainerEtc, readHostEtc } from './files.js';
+import { rootlessRunView } from './rootless-net.js';
+import type { RootlessRunView } from '../explain/rootless.js';
 
 export interface RunPlan {
   record: ContainerRecord;
@@ -28,6 +30,8 @@ export interface RunPlan {
   etc: Plan;
   /** The container's init, as the monitor would start it. */
   init: { argv: readonly string[]; env: Record<string, string> };
+  /** Rootless: the user namespace's maps and the network helper's steps. */
+  rootless?: RootlessRunView;
 }
 
 /** A name for what a dry run would create: an anonymous volume has no name before it exists. */
@@ -61,11 +65,13 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const fs = ctx.store.paths.containerRootfs(record.id);
   const cgroup = await planCgroup(record);
   const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record));
-  const devTemplate = devTemplateProblem(init.devTemplate) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate);
+  const devTemplate = devTemplateProblem(init.devTemplate, !ctx.rootless) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate, !ctx.rootless);
   const etcFiles = containerEtcFiles({
     hostname: record.config.hostname, ...(network ? { ip: network.attachment.ip } : {}), hostNetwork: record.hostConfig.networkMode === 'host',
   }, await readHostEtc());
+  const rootless = await rootlessRunView(ctx, record);
   return {
+    ...(rootless ? { rootless } : {}),
     record, ...(network ? { network } : {}), etc: planContainerEtc(ctx.store.paths.container(record.id), etcFiles), ...(cgroup ? { cgroup } : {}), ...(devTemplate ? { devTemplate } : {}),
     dirs: [fs.upper, fs.work, fs.merged], init: initCommand(init),
   };

@@ -13,9 +13,11 @@ export const EXEC_ROOT_FD = 3;
 export function execArgv(
   pid: number, workdir: string, command: string[], tools: PrivilegeTools, busybox: string, user?: ProcessUser, cgroupJoin: string[] = [],
   ctty = false,
+  userns = false,
 ): Argv {
   const nsenter = [
-    'nsenter', `--target=${pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', ...(cgroupJoin.length > 0 ? ['--cgroup'] : []),
+    // Rootless: its user namespace first (nsenter becomes its root, the user), then the others it owns.
+    'nsenter', `--target=${pid}`, ...(userns ? ['--user'] : []), '--mount', '--uts', '--ipc', '--net', '--pid', ...(cgroupJoin.length > 0 ? ['--cgroup'] : []),
     '--root', `--wd=/proc/${pid}/root${workdir && workdir !== '/' ? workdir : ''}`, '--',
     // The same capabilities as the container's own process.
     ...dropCapabilitiesArgv(tools, busybox, EXEC_ROOT_FD, command, undefined, user, ctty),

@@ -43,7 +43,7 @@ export async function execInContainer(ctx: RuntimeContext, ref: string, command:
   const terminal = options.detach ? undefined : options.terminal;
   const argv = execArgv(
     record.state.pid, options.workdir ?? record.config.workdir, command, tools.privileges, tools.busybox,
-    await processUser(ctx, record), await cgroupJoinOf(record), terminal !== undefined,
+    await processUser(ctx, record), await cgroupJoinOf(record), terminal !== undefined, ctx.rootless !== undefined,
   );
   if (terminal) return execOnTerminal(ctx, record.id, record.state.pid, argv, env, options.interactive === true, terminal);
   const hostRoot = openSync('/', 'r');

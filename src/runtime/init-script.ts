@@ -2,6 +2,7 @@
 // script that runs inside the new namespaces, mounts the container's filesystems,
 // pivot_roots into them and becomes the container's command. Pure: builds data only.
 import { envObject } from './options.js';
+import { DEV_NODES } from './dev-template.js';
 import type { Argv } from '../base/plan.js';
 import { dropCapabilitiesArgv, type PrivilegeTools, type ProcessUser } from './privileges.js';
 
@@ -24,6 +25,11 @@ read -r pid _ < /proc/self/stat
 # One small write; minictr reads it once the whole line is there.
 echo "$pid" > "$MINICTR_PIDFILE"
 export MINICTR_HOSTPID="$pid"
+if [ -n "$MINICTR_NETREADY" ]; then
+  # Rootless: pasta or slirp4netns connects this network namespace first; minictr says "up".
+  read -r up < "$MINICTR_NETREADY" || up=
+  [ "$up" = up ] || { echo "minictr: the container's network could not be made" >&2; exit 125; }
+fi
 # Stage 2 writes a line here just before it becomes the command: a start returns only then.
 exec 8>"$MINICTR_EXECMARK"
 # util-linux and busybox mount read an fstab only from a file: both stay beside the container's record.
@@ -32,6 +38,8 @@ printf '%s\n' "$MINICTR_ETC_FSTAB" > "$MINICTR_DIR/etc.fstab"
 "$MINICTR_MOUNT" --all --fstab "$MINICTR_DIR/fstab"
 # /dev's device nodes and links, made once per state root: one process, not one per entry.
 cp -a "$MINICTR_DEVDIR"/* "$R/dev/"
+# Rootless: a user namespace cannot make device nodes, so the host's own are bind-mounted, as podman does.
+for n in $MINICTR_DEVBIND; do : > "$R/dev/$n"; mount --bind "/dev/$n" "$R/dev/$n"; done
 if [ "$MINICTR_NET" = none ]; then ip link set lo up; fi
 # A builtin's write sets the hostname of the writer's UTS namespace, without a process;
 # hostname(1) only where /proc/sys is read-only.
@@ -116,7 +124,7 @@ const INTERNAL_VARS = [
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
   'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
-  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_EXECMARK',
+  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_EXECMARK', 'MINICTR_DEVBIND', 'MINICTR_NETREADY',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -144,17 +152,24 @@ function fstabField(text: string): string {
  * The kernel paths lie inside the container's own fresh /proc and /sys, so no path of the
  * image is followed; the image's /etc files are bind-mounted by stage 2, after pivot_root.
  */
-export function containerFstab(spec: Pick<InitSpec, 'merged' | 'overlay' | 'masked' | 'readonly'>): string {
+export function containerFstab(spec: Pick<InitSpec, 'merged' | 'overlay' | 'masked' | 'readonly'> & Partial<Pick<InitSpec, 'userns' | 'networkMode'>>): string {
   const r = spec.merged;
+  const rootless = spec.userns !== undefined;
+  // In a user namespace overlayfs keeps its own attributes as user.overlay.* (kernel ≥ 5.11).
+  const overlayExtra = rootless ? ',userxattr' : '';
   const entries: string[][] = [
     spec.overlay
-      ? ['overlay', r, 'overlay', `lowerdir=${spec.overlay.lower},upperdir=${spec.overlay.upper},workdir=${spec.overlay.work}`]
+      ? ['overlay', r, 'overlay', `lowerdir=${spec.overlay.lower},upperdir=${spec.overlay.upper},workdir=${spec.overlay.work}${overlayExtra}`]
       : [r, r, 'none', 'bind'],
     ['proc', `${r}/proc`, 'proc', 'nosuid,nodev,noexec,X-mount.mkdir'],
     ['tmpfs', `${r}/dev`, 'tmpfs', 'nosuid,mode=755,size=65536k,X-mount.mkdir'],
     ['devpts', `${r}/dev/pts`, 'devpts', 'newinstance,ptmxmode=0666,mode=620,X-mount.mkdir'],
     ['shm', `${r}/dev/shm`, 'tmpfs', 'nosuid,nodev,noexec,mode=1777,size=65536k,X-mount.mkdir'],
-    ['sysfs', `${r}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir'],
+    // A user namespace may mount sysfs only with a network namespace of its own: with the host's
+    // network, rootless binds the host's /sys read-only instead, as podman does.
+    rootless && spec.networkMode === 'host'
+      ? ['/sys', `${r}/sys`, 'none', 'rbind,ro,X-mount.mkdir']
+      : ['sysfs', `${r}/sys`, 'sysfs', 'ro,nosuid,nodev,noexec,X-mount.mkdir'],
     // Docker's masked kernel files: an empty read-only tmpfs over a directory, /dev/null over a file.
     ...spec.masked.map((k) =>
       k.dir ? ['tmpfs', `${r}${k.path}`, 'tmpfs', 'ro,nosuid,nodev,noexec,size=0'] : ['/dev/null', `${r}${k.path}`, 'none', 'bind'],
@@ -179,7 +194,8 @@ export interface InitSpec {
   overlay?: { lower: string; upper: string; work: string };
   /** 'bridge' mode joins this named netns (from `ip netns add`). */
   netns?: string;
-  networkMode: 'none' | 'host' | 'netns';
+  /** netns: joins `netns`; private: a new network namespace a rootless helper connects (`netReady`). */
+  networkMode: 'none' | 'host' | 'netns' | 'private';
   hostname: string;
   workdir: string;
   env: string[];
@@ -211,6 +227,12 @@ export interface InitSpec {
   cgroupJoin: string[];
   /** -t: the command's stdin, stdout and stderr are a terminal of the container's own devpts. */
   tty: boolean;
+  /** Rootless: unshare's user namespace options (runtime/rootless-ids.ts `userNamespaceArgs`). */
+  userns?: string[];
+  /** Rootless, private network: the FIFO stage 1 waits on until the helper has connected it. */
+  netReady?: string;
+  /** Rootless bridge network: the pid of the rootless namespace's holder, whose user namespace the container joins. */
+  joinUserns?: number;
 }
 
 /** One mount as stage 2 makes it: after pivot_root, the host's files under the old root. */
@@ -280,16 +302,20 @@ export function etcFstab(dir: string, oldroot: string): string {
 
 /** argv that starts the container's first process, and the environment to give it. */
 export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, string> } {
-  const namespaces = ['--pid', '--fork', '--mount', '--ipc', '--kill-child=SIGKILL'];
+  const namespaces = [...(spec.userns ?? []), '--pid', '--fork', '--mount', '--ipc', '--kill-child=SIGKILL'];
   // --network host shares the host's UTS namespace too, as Docker does.
   if (spec.networkMode !== 'host') namespaces.push('--uts');
-  if (spec.networkMode === 'none') namespaces.push('--net');
+  if (spec.networkMode === 'none' || spec.networkMode === 'private') namespaces.push('--net');
   // Stage 2 ends by exec'ing this: setpriv (Docker's capabilities) → busybox env (clean environment) → the command.
   const final = dropCapabilitiesArgv(spec.privileges, spec.busybox, 9, spec.command,
     'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user, spec.tty);
   // Stage 1 runs under the static busybox too: about half the time of the host's dash + tools.
   const unshare = ['unshare', ...namespaces, '--', spec.busybox, 'sh', '-c', STAGE1, 'minictr-init', ...final];
-  const argv = spec.netns ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare] : unshare;
+  const argv = spec.netns
+    ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare]
+    : spec.joinUserns
+      ? ['nsenter', `--target=${spec.joinUserns}`, '--user', '--', ...unshare]
+      : unshare;
 
   const env = envObject(spec.env);
   const containerPath = env['PATH'] ?? '';
@@ -318,6 +344,8 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_STAGE1: STAGE1,
     MINICTR_UNSHARE: spec.unshare,
     MINICTR_TTY: spec.tty ? '1' : '',
+    MINICTR_DEVBIND: spec.userns ? DEV_NODES.map((n) => n.name).join(' ') : '',
+    MINICTR_NETREADY: spec.netReady ?? '',
   });
   return { argv, env };
 }

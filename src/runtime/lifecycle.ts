@@ -11,7 +11,7 @@ import { logLimits } from './log-config.js';
 import { pathExists } from '../base/path-exists.js';
 import { MinictrError, EXIT_RUNTIME_FAILURE, withWarnings } from '../base/errors.js';
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base/proc.js';
-import { NULL_TIME, type ContainerRecord } from '../base/records.js';
+import { NULL_TIME, type ContainerRecord, type RootlessNetAttachment } from '../base/records.js';
 import { spawnProcess } from '../exec/runner.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
 import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
@@ -25,6 +25,10 @@ import { planThaw } from '../cgroup/plan.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
+import { removeContainerFiles } from './rootless-run.js';
+import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessNetworkOf, rootlessPorts, startHelper, stopHelper } from './rootless-net.js';
+import { joinRootlessNetwork, leaveRootlessNetwork, planBridgeAttach, syncRootlessHosts } from './rootless-bridge.js';
+import { slirpResolvConf } from '../network/rootless-helpers.js';
 
 export interface StartOptions {
   /**
@@ -77,7 +81,15 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   if (!io.restart && record.state.restartWaiterPid) signalPid(-record.state.restartWaiterPid, 'SIGKILL');
   const paths = ctx.store.paths;
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerExecMark(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
-  const attachment = await attach(ctx, record);
+  // Rootless pasta/slirp4netns: the host ports are chosen (and refused) before anything is made.
+  const helper = helperOf(record);
+  const helperPorts = helper ? await rootlessPorts(ctx, record) : [];
+  let helperNet: RootlessNetAttachment | undefined;
+  // A rootless bridge network: the user's rootless namespace (made on first use), an address
+  // reserved in the record before anything else exists.
+  const bridged = rootlessNetworkOf(ctx, record) === 'bridge' ? await joinRootlessNetwork(ctx, record) : undefined;
+  if (bridged) helperNet = bridged.attachment;
+  const attachment = bridged ? undefined : await attach(ctx, record);
   let monitor: ChildProcess | undefined;
   let conn: ConsoleConnection | undefined;
   let cgroupJoin: string[] = [];
@@ -86,12 +98,18 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     record = await mustLoad(ctx, id);
     const dir = paths.container(id);
     const mode = record.hostConfig.networkMode;
-    const etc = containerEtcFiles({ hostname: record.config.hostname, ...(attachment ? { ip: attachment.ip } : {}), hostNetwork: mode === 'host' }, await readHostEtc());
+    const ip = attachment?.ip ?? bridged?.attachment.ip;
+    const etc = containerEtcFiles({ hostname: record.config.hostname, ...(ip ? { ip } : {}), hostNetwork: mode === 'host' }, await readHostEtc());
+    if (helper === 'slirp4netns') etc['resolv.conf'] = slirpResolvConf();
     await applyPlan(planContainerEtc(dir, etc), ctx.runner, stepOptions(ctx));
+    if (helper || bridged) {
+      await rm(netReadyFifo(ctx, id), { force: true });
+      await applyPlan(planNetReadyFifo(netReadyFifo(ctx, id)), ctx.runner, stepOptions(ctx));
+    }
     if (attachment) await syncHosts(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
-    const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
-    await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx));
+    const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin, bridged?.holder);
+    await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx), !ctx.rootless);
     requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
     requireShim();
     const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
@@ -160,9 +178,6 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     // The container's init writes its host pid before it becomes the command.
     await waitFor(async () => exited || writtenNumber(paths.containerPidFile(id)) !== undefined, 10_000, 2);
     const pid = writtenNumber(paths.containerPidFile(id)) ?? 0;
-    // As Docker's: started means the command runs in its own root, so an exec or top right
-    // after a start sees the container, not its init halfway through its mounts.
-    await waitFor(async () => exited || isWritten(paths.containerExecMark(id)), 10_000, 2);
     const startTime = await processStartTime(pid);
     record = (await update(ctx, id, (r) => {
       if (r.state.status === 'running' && r.state.monitorPid === monitorPid) {
@@ -170,12 +185,44 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
         r.state.pidStartTime = startTime;
       }
     })) ?? record;
+    if (ctx.rootless && pid > 0) reportIdMaps(ctx, pid);
+    if (helper) {
+      // The init waits on the FIFO: connected, it goes on; failed, it exits 125.
+      if (pid === 0) throw new MinictrError('E_START', `container ${id.slice(0, 12)} ended before its network was made`);
+      try {
+        helperNet = await startHelper(ctx, record, pid, helperPorts);
+        await checkpoint(paths.root, 'helper-started');
+        const net = helperNet;
+        record = (await update(ctx, id, (r) => { r.rootlessNet = net; })) ?? record;
+      } catch (err) {
+        await releaseInit(netReadyFifo(ctx, id), false);
+        throw err;
+      }
+      await releaseInit(netReadyFifo(ctx, id), true);
+    }
+    if (bridged) {
+      if (pid === 0) throw new MinictrError('E_START', `container ${id.slice(0, 12)} ended before its network was made`);
+      try {
+        await applyPlan(planBridgeAttach(bridged.holder, pid, bridged.net, bridged.attachment), ctx.runner, stepOptions(ctx));
+      } catch (err) {
+        await releaseInit(netReadyFifo(ctx, id), false);
+        throw err;
+      }
+      await syncRootlessHosts(ctx, bridged.net.name);
+      await releaseInit(netReadyFifo(ctx, id), true);
+    }
+    // As Docker's: started means the command runs in its own root, so an exec or top right
+    // after a start sees the container, not its init halfway through its mounts (a rootless
+    // init goes on to its mounts only once its network is connected, above).
+    await waitFor(async () => exited || isWritten(paths.containerExecMark(id)), 10_000, 2);
     if (!io.foreground) child.unref();
     await checkpoint(paths.root, 'started');
   } catch (err) {
     // Torn down from the attachment made here, whatever the record says by now.
     conn?.close();
     const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
+    if (helperNet) await stopHelper(helperNet);
+    if (bridged) await leaveRootlessNetwork(ctx, { ...record, rootlessNet: bridged.attachment });
     if (monitor?.pid) await waitFor(async () => !(await isAlive(monitor?.pid ?? 0)), 2_000, 5);
     if (cgroupJoin.length > 0) warnings.push(...(await releaseCgroup(ctx, record)).warnings);
     // Stopped while the policy restarted it: it stays as the stop left it, with its last exit.
@@ -187,6 +234,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
         r.state.error = err instanceof Error ? err.message : String(err);
       }
       delete r.network;
+      delete r.rootlessNet;
     });
     // Removed while starting: nobody will ever stop what the monitor started.
     if (!still && monitor?.pid) signalPid(-monitor.pid, 'SIGKILL');
@@ -252,6 +300,10 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
   }
   let code = writtenNumber(paths.containerExitFile(id)) ?? NaN;
   if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
+  // A rootless network helper goes with the process it served.
+  const helperNet = recordedHelper(ctx, before);
+  if (helperNet) await stopHelper(helperNet);
+  if (helperNet?.helper === 'bridge') await leaveRootlessNetwork(ctx, before);
   // The cgroup goes with the process; first it tells whether the OOM killer ended it.
   const cgroup = before.state.status === 'running' || before.hostConfig.autoRemove ? await releaseCgroup(ctx, before) : { oomKilled: false, warnings: [] };
   // The OOM killer's SIGKILL of the first process reads as unshare's 1, as a kill mark's does.
@@ -264,6 +316,7 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
       r.state.oomKilled = true;
       if (Number.isFinite(code)) r.state.exitCode = code;
     }
+    delete r.rootlessNet;
     if (r.state.status !== 'running') return;
     r.state.status = 'exited';
     r.state.exitCode = Number.isFinite(code) ? code : 128 + signalNumber('SIGKILL');
@@ -446,7 +499,7 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, option
   const { store } = ctx;
   // A crash between exit and finalize leaves the cgroup: it goes with the record.
   const cgroup = await releaseCgroup(ctx, record);
-  const rootfs = store.removeContainerRootfs(record.id);
+  const rootfs = removeContainerFiles(ctx, record.id, 'rootfs');
   rootfs.catch(() => undefined);
   // Read, torn down and forgotten under the container's lock and the network lock, in attach's
   // lock order (the container, network, then containers): an attach of this container either
@@ -460,7 +513,7 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, option
   }));
   // The files go after the record: nobody looks for a container without one.
   await rootfs;
-  await store.removeContainer(record.id);
+  await removeContainerFiles(ctx, record.id, 'all');
   if (network) await syncHosts(ctx, network);
   // Anonymous volumes go with their container (rm -v, --rm), unless another still uses one (--volumes-from).
   if (options.volumes) await releaseVolumes(ctx, record);

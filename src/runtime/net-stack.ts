@@ -63,6 +63,10 @@ async function target(ctx: RuntimeContext, ref: string | undefined): Promise<Tar
   if (record.state.status !== 'running' || record.state.pid === 0) {
     throw new MinictrError('E_NOT_RUNNING', `container ${ref} is not running: it has no network stack to inspect`, { exitCode: 1 });
   }
+  if (ctx.rootless) {
+    // Its network namespace belongs to its user namespace: nsenter joins that first.
+    return { scope: { ...base, mode: mode === 'none' ? 'none' : 'rootless', pid: record.state.pid, network: mode }, prefix: ['nsenter', `--target=${record.state.pid}`, '--user', '--net', '--'] };
+  }
   if (mode === 'none') {
     return { scope: { ...base, mode: 'none', pid: record.state.pid }, prefix: ['nsenter', `--target=${record.state.pid}`, '--net', '--'] };
   }
@@ -76,11 +80,13 @@ export async function gatherNetView(ctx: RuntimeContext, ref: string | undefined
   const [known, where] = await Promise.all([collectKnown(ctx), target(ctx, ref)]);
   const inContainerNs = where.scope.kind === 'container' && where.scope.mode !== 'host';
   const usesNft = known.networks.some((n) => n.firewall === 'nftables');
+  // Rootless minictr has no firewall rules on the host (and may not read them).
+  const rootful = !ctx.rootless;
   const [stack, hostRules, nftRules, insideRules] = await Promise.all([
     collectStack(ctx.runner, where.prefix),
-    firewallText(ctx.runner),
-    usesNft ? firewallText(ctx.runner, [], 'nftables') : strayNftText(ctx.runner),
-    inContainerNs ? firewallText(ctx.runner, where.prefix) : Promise.resolve(undefined),
+    rootful ? firewallText(ctx.runner) : Promise.resolve(''),
+    !rootful ? Promise.resolve(undefined) : usesNft ? firewallText(ctx.runner, [], 'nftables') : strayNftText(ctx.runner),
+    inContainerNs && rootful ? firewallText(ctx.runner, where.prefix) : Promise.resolve(undefined),
   ]);
   return {
     scope: where.scope, stack, hostRules, known, all,

@@ -1,5 +1,6 @@
 // Network lifecycle: resolve, create, remove, prune, reload, and what running containers lost.
 // Container attach/detach lives in ./attach.ts; planning is pure (src/network/plan.ts).
+import { removeRootlessBridge } from './rootless-bridge.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { MinictrError } from '../base/errors.js';
 import { concatPlans, type Plan } from '../base/plan.js';
@@ -110,13 +111,18 @@ export async function removeNetwork(ctx: RuntimeContext, name: string): Promise<
   await store.lock('network', async () => {
     const net = await store.loadNetwork(name);
     if (!net) throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found`, { exitCode: 1 });
-    const users = (await store.listContainers()).filter((c) => c.network?.network === name);
+    const users = (await store.listContainers()).filter((c) => c.network?.network === name || c.rootlessNet?.network === name);
     if (users.length > 0) {
       throw new MinictrError(
         'E_NETWORK_IN_USE',
         `error while removing network: network ${name} has active endpoints (${users.map((u) => u.name).join(', ')}); remove them first`,
         { exitCode: 1 },
       );
+    }
+    if (ctx.rootless) {
+      await removeRootlessBridge(ctx, net);
+      await store.removeNetwork(name);
+      return;
     }
     // The last network of its firewall driver takes that driver's shared chains (or table) with it,
     // unless rules of others (the CNI plugin's, another state root's) still use them.
@@ -163,6 +169,17 @@ export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkR
     const options = request.options ?? {};
     for (const key of Object.keys(options)) {
       if (!NETWORK_OPTIONS.has(key)) throw new MinictrError('E_BAD_OPTION', `unknown network option "${key}": minictr knows ${[...NETWORK_OPTIONS].join(', ')}`);
+    }
+    if (ctx.rootless) {
+      // Rootless: only the record; the bridge is made in the user's rootless namespace on first use.
+      const id = randomBytes(32).toString('hex');
+      const net: NetworkRecord = {
+        schemaVersion: 1, name, id, driver: 'bridge', bridge: `minictr-${id.slice(0, 7)}`, subnet, gateway, created: new Date().toISOString(),
+        ...(request.labels && Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
+      };
+      checkSubnetFree(subnet, others, routes, net.bridge);
+      await store.saveNetwork(net);
+      return net;
     }
     const firewall = firewallChoice(store, options['firewall']);
     await checkFirewallUsable(runner, firewall);
@@ -211,7 +228,7 @@ export async function networkProblems(ctx: RuntimeContext, records: ContainerRec
 
 /** Remove every network no container is attached to; returns their names. */
 export async function pruneNetworks(ctx: RuntimeContext): Promise<string[]> {
-  const inUse = new Set((await ctx.store.listContainers()).map((c) => c.network?.network));
+  const inUse = new Set((await ctx.store.listContainers()).flatMap((c) => [c.network?.network, c.rootlessNet?.network]));
   const removed: string[] = [];
   for (const net of await ctx.store.listNetworks()) {
     if (inUse.has(net.name)) continue;

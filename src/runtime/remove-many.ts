@@ -15,6 +15,7 @@ import { syncHosts } from './containers.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { find, judgeExit, markStopped, pausedRemoval, restartingRemoval, sendSignal, signalPid, waitForExit, writtenNumber, type RemoveOptions, type Removed } from './lifecycle.js';
 import { releaseVolumes } from './volumes.js';
+import { removeContainerFiles } from './rootless-run.js';
 
 export interface RemovedMany {
   /** In argument order. */
@@ -107,7 +108,7 @@ function withLocks<T>(store: Store, names: LockName[], fn: () => Promise<T>): Pr
 async function removeRecords(ctx: RuntimeContext, targets: Target[], volumes: boolean): Promise<void> {
   const { store } = ctx;
   if (targets.length === 0) return;
-  const rootfs = targets.map((t) => store.removeContainerRootfs(t.record.id));
+  const rootfs = targets.map((t) => removeContainerFiles(ctx, t.record.id, 'rootfs'));
   for (const p of rootfs) p.catch(() => undefined);
   const ids = targets.map((t) => t.record.id).sort();
   const networks = await withLocks(store, ids.map(containerLock), () => store.lock('network', async () => {
@@ -130,7 +131,7 @@ async function removeRecords(ctx: RuntimeContext, targets: Target[], volumes: bo
     return new Set(items.map((i) => i.attachment.network));
   }));
   await Promise.all(rootfs);
-  for (const t of targets) await store.removeContainer(t.record.id);
+  for (const t of targets) await removeContainerFiles(ctx, t.record.id, 'all');
   for (const network of networks) await syncHosts(ctx, network);
   // Anonymous volumes go with their container, unless another still uses one (--volumes-from).
   if (volumes) for (const t of targets) await releaseVolumes(ctx, t.record);

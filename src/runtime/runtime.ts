@@ -11,6 +11,12 @@ import type { DoctorFacts } from '../explain/doctor.js';
 import type { Known, NetViewInput } from '../explain/inspect-net.js';
 import { resolveRoot } from '../state/paths.js';
 import { Store } from '../state/store.js';
+import { claimRoot } from '../state/owner.js';
+import type { RootlessIds } from './rootless-ids.js';
+import { imageStoreOptions } from './rootless-run.js';
+import { rootlessDoctorFacts } from './rootless.js';
+import { rootlessTopology } from './rootless-bridge.js';
+import type { RootlessTopology } from '../explain/rootless.js';
 import { copy, copyWithRoot } from './cp.js';
 import { create, resolveSpec, type ContainerSpec, type CreateOptions, type CreateRequest } from './containers.js';
 import type { RuntimeContext } from './context.js';
@@ -56,23 +62,32 @@ export interface RuntimeOptions {
   runner?: Runner;
   /** Hears each host change as it is made (--explain). */
   onStep?: (report: StepReport) => void;
+  /** Rootless: the user's ids and subordinate ranges (runtime/rootless.ts `currentRootlessIds`). */
+  rootless?: RootlessIds;
 }
 
 export class Runtime implements RuntimeContext {
   readonly store: Store;
   readonly runner: Runner;
   readonly onStep?: (report: StepReport) => void;
+  readonly rootless?: RootlessIds;
   private imageStore: ImageStore | undefined;
 
   constructor(options: RuntimeOptions = {}) {
-    this.store = new Store(resolveRoot(options.root));
+    this.store = new Store(resolveRoot(options.root, options.rootless?.uid ?? 0));
     this.runner = options.runner ?? new HostRunner();
     if (options.onStep) this.onStep = options.onStep;
+    if (options.rootless) this.rootless = options.rootless;
+  }
+
+  /** Refuse a state root of the other kind (rootful/rootless) or of another user; mark a new rootless one. */
+  claimStateRoot(): void {
+    claimRoot(this.store.paths.root, this.rootless?.uid ?? 0);
   }
 
   /** The image store: list, pull, load, save, tag, import, remove. */
   get images(): ImageStore {
-    this.imageStore ??= new ImageStore(this.store, { runner: this.runner });
+    this.imageStore ??= new ImageStore(this.store, imageStoreOptions(this));
     return this.imageStore;
   }
 
@@ -277,11 +292,16 @@ export class Runtime implements RuntimeContext {
 
   // ---- looking at the host
 
-  doctorFacts(): Promise<DoctorFacts> {
-    return collectDoctorFacts(this.runner, this.store);
+  async doctorFacts(): Promise<DoctorFacts> {
+    const facts = await collectDoctorFacts(this.runner, this.store);
+    return this.rootless ? { ...facts, rootless: rootlessDoctorFacts(this.rootless) } : facts;
   }
   netView(ref: string | undefined, all: boolean): Promise<NetViewInput> {
     return gatherNetView(this, ref, all);
+  }
+  /** Rootless: the user's containers, their helpers, networks and rootless namespace (`network diagram`). */
+  async rootlessTopology(): Promise<RootlessTopology> {
+    return rootlessTopology(this, await list(this, false));
   }
   topology(): Promise<{ known: Known; addr: string }> {
     return gatherTopology(this);

@@ -1,10 +1,28 @@
-// Where minictr keeps what it knows: /var/lib/minictr, or --root / MINICTR_ROOT.
+// Where minictr keeps what it knows: /var/lib/minictr (root) or $XDG_DATA_HOME/minictr (a normal
+// user: rootless), or --root / MINICTR_ROOT.
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const DEFAULT_ROOT = '/var/lib/minictr';
 
-export function resolveRoot(flag?: string): string {
-  return resolve(flag ?? process.env['MINICTR_ROOT'] ?? DEFAULT_ROOT);
+/** Where the state root is when none is given: root's, or the user's own (XDG base directories). */
+export function defaultRoot(uid: number, env: NodeJS.ProcessEnv = process.env, home = homedir()): string {
+  if (uid === 0) return DEFAULT_ROOT;
+  const data = env['XDG_DATA_HOME'];
+  return join(data && data.startsWith('/') ? data : join(home, '.local', 'share'), 'minictr');
+}
+
+/**
+ * A rootless user's runtime files (helpers' sockets, pid files, the rootless network namespace):
+ * $XDG_RUNTIME_DIR/minictr, or a private directory under /tmp when that is unset.
+ */
+export function rootlessRuntimeDir(uid: number, env: NodeJS.ProcessEnv = process.env): string {
+  const run = env['XDG_RUNTIME_DIR'];
+  return run && run.startsWith('/') ? join(run, 'minictr') : `/tmp/minictr-run-${uid}`;
+}
+
+export function resolveRoot(flag?: string, uid = process.getuid?.() ?? 0): string {
+  return resolve(flag ?? process.env['MINICTR_ROOT'] ?? defaultRoot(uid));
 }
 
 export class Paths {

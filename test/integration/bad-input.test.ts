@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, eventually, isRoot, sh, MINICTR_BIN, WAN_IP, type Result } from './sandbox.js';
 import { CNI_BIN as MINICTR_CNI_BIN } from './cni-harness.js';
+import { RootlessUser } from './rootless-harness.js';
 
 /** How a row's minictr is started. */
 type Via =
@@ -30,7 +31,9 @@ type Via =
   /** These variables set for minictr. */
   | { kind: 'env'; env: Record<string, string> }
   /** PATH leads first to a stand-in for `tool`: a script that prints `stderr` and fails (a kernel refusing it). */
-  | { kind: 'stub'; tool: string; stderr: string };
+  | { kind: 'stub'; tool: string; stderr: string }
+  /** As an unprivileged user the test made (with a subordinate range), with its own rootless state. */
+  | { kind: 'rootless' };
 
 interface BadInput {
   args: string[];
@@ -297,6 +300,13 @@ const CATALOGUE: BadInput[] = [
   { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /read-only|EROFS/i, via: { kind: 'state-dir', mode: 'ro', populated: true } },
   { args: run('--network', 'none', 'busybox', 'true'), code: 125, message: /no space left|ENOSPC/i, via: { kind: 'state-dir', mode: 'full', populated: false } },
   { args: ['run', '-d', '-p', '8080:80', 'busybox', 'true'], code: 125, message: /no space left|ENOSPC/i, via: { kind: 'state-dir', mode: 'full', populated: true } },
+  // Rootless (issue #13): refused in one line, nothing made in the user's state or on the host.
+  { args: run('--memory', '64m', 'busybox', 'true'), code: 125, message: /^minictr: rootless minictr cannot set resource limits .*no cgroup is delegated/, via: { kind: 'rootless' } },
+  { args: run('-p', '80:80', 'busybox', 'true'), code: 125, message: /^minictr: host port 80 is below net\.ipv4\.ip_unprivileged_port_start \(\d+\)/, via: { kind: 'rootless' } },
+  { args: run('--network', 'bridge', 'busybox', 'true'), code: 125, message: /^minictr: rootless minictr has no default bridge: .*network create/, via: { kind: 'rootless' } },
+  { args: run('--network', 'nonet', 'busybox', 'true'), code: 125, message: /^minictr: network nonet not found/, via: { kind: 'rootless' } },
+  { args: ['network', 'update', '-o', 'firewall=nftables', 'bridge'], code: 125, message: /^minictr: network update needs root/, via: { kind: 'rootless' } },
+  { args: ['serve'], code: 125, message: /^minictr: minictr serve needs root/, via: { kind: 'rootless' } },
 ];
 
 /** Long enough for any honest failure (they take well under a second); needing more is itself a finding. */
@@ -318,6 +328,7 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
   const box = new Sandbox();
   /** Cold sandbox for the overlapping-route row: no minictr network exists there yet. */
   const cold = new Sandbox();
+  const user = new RootlessUser(box, `${box.prefix}u`);
 
   const known = new Map<Sandbox, Snapshot>();
   const snapshot = async (b: Sandbox): Promise<Snapshot> => {
@@ -344,6 +355,7 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
     await writeFile(NO_NAME_ENV, '=x\n');
     await box.setup();
     await cold.setup();
+    await user.create();
     // The default network exists (as docker0 does once Docker ran); every row must leave it as it is.
     const warm = await box.minictr(['run', '--rm', '-p', '9999:80', 'busybox', 'true']);
     assert.equal(warm.code, 0, warm.stderr);
@@ -355,6 +367,7 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
   });
 
   after(async () => {
+    await user.remove();
     await cold.cleanup();
     await box.cleanup();
     await removeScratch(TMP);
@@ -422,6 +435,12 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
       }
       case 'env':
         return box.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS, env: { ...process.env, ...via.env } });
+      case 'rootless': {
+        const r = await user.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS });
+        // Nothing left in the user's own state either.
+        const left = await readdir(join(user.root, 'containers')).catch(() => [] as string[]);
+        return left.length === 0 ? r : { ...r, stderr: `${r.stderr}\nleft in the user's state: ${left.join(' ')}` };
+      }
       case 'stub': {
         const dir = await mkdtemp(join(TMP, `stub-${via.tool}-`));
         await writeFile(join(dir, via.tool), `#!/bin/sh\necho '${via.stderr.replace(/'/g, '')}' >&2\nexit 1\n`, { mode: 0o755 });

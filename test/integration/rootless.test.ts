@@ -1,0 +1,148 @@
+// Rootless minictr (issue #13): an ordinary user made by the test, with a subordinate range,
+// runs containers without sudo inside the sandbox's host network namespace. Every user, file
+// and process the test makes is removed afterwards, also when it fails.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Sandbox, eventually, hostMountsNaming, isRoot, sh } from './sandbox.js';
+import { RootlessUser } from './rootless-harness.js';
+
+describe('rootless minictr: a normal user with a subordinate range', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
+  const box = new Sandbox();
+  const alice = new RootlessUser(box, `${box.prefix}a`);
+  const bob = new RootlessUser(box, `${box.prefix}b`);
+  const solo = new RootlessUser(box, `${box.prefix}s`, { subids: false });
+
+  before(async () => {
+    await box.setup();
+    await alice.create();
+    await bob.create();
+    await solo.create();
+  });
+  after(async () => {
+    for (const u of [alice, bob, solo]) await u.remove();
+    await box.cleanup();
+  });
+
+  it('runs a container with the whole range mapped, root inside being the user, state in ~/.local/share/minictr', async () => {
+    const range = await alice.subuids();
+    assert.ok(range, 'useradd gave alice a range');
+    const r = await alice.minictr(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'id -u; cat /proc/self/uid_map; echo hi > /tmp/f && cat /tmp/f']);
+    assert.equal(r.code, 0, r.stderr);
+    const [uid, map0, map1, written] = r.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).join(' '));
+    assert.equal(uid, '0');
+    assert.equal(map0, `0 ${alice.uid} 1`);
+    assert.equal(map1, `1 ${range.start} ${range.count}`);
+    assert.equal(written, 'hi');
+    assert.equal(r.stderr, '', 'no note: the range is there');
+    assert.ok(existsSync(`${alice.root}/rootless-owner`), 'the state root is the user\'s own');
+    assert.deepEqual(await readdir(`${alice.root}/containers`), [], '--rm left no container');
+  });
+
+  it('detached: ps, exec, logs, the host network; kill -9 of the container then rm -f leaves no process, mount or file', async () => {
+    const run = await alice.minictr(['run', '-d', '--name', 'web', '--network', 'none', 'busybox', 'sh', '-c', 'echo started; sleep 300']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    const ps = await alice.minictr(['ps', '--format', '{{.Names}} {{.Status}}']);
+    assert.match(ps.stdout, /^web Up/m);
+    const exec = await alice.minictr(['exec', 'web', 'sh', '-c', 'id -u; cat /proc/1/cmdline | tr "\\0" " "']);
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.equal(exec.stdout, '0\nsleep 300 ');
+    assert.equal((await eventually(async () => {
+      const logs = await alice.minictr(['logs', 'web']);
+      return logs.stdout || undefined;
+    })), 'started\n');
+    const host = await alice.minictr(['run', '--rm', '--network', 'host', 'busybox', 'sh', '-c', 'ip -o addr show | grep -c 10.99.0.1']);
+    assert.equal(host.code, 0, host.stderr);
+    assert.equal(host.stdout.trim(), '1', 'the host network is the sandbox host\'s');
+
+    const inspect = await alice.minictr(['inspect', '--format', '{{.State.Pid}}', 'web']);
+    process.kill(Number(inspect.stdout.trim()), 'SIGKILL');
+    const rm = await alice.minictr(['rm', '-f', 'web']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.deepEqual(await readdir(`${alice.root}/containers`), []);
+    assert.deepEqual(await hostMountsNaming(id), []);
+    assert.deepEqual(await eventually(async () => ((await alice.processes()).length === 0 ? [] : undefined), 10_000, 'no process of alice'), []);
+  });
+
+  it('an imported image keeps its owners (mapped into the range) and setuid bits, through save and load too; files of other ids go with rm and rmi', async () => {
+    const dir = await mkdtemp(join(tmpdir(), `${box.prefix}-img-`));
+    try {
+      await mkdir(join(dir, 'r', 'bin'), { recursive: true });
+      await mkdir(join(dir, 'r', 'home', 'app'), { recursive: true });
+      await copyFile('/bin/busybox', join(dir, 'r', 'bin', 'busybox'));
+      await writeFile(join(dir, 'r', 'home', 'app', 'data'), 'x\n');
+      await chown(join(dir, 'r', 'home', 'app'), 1000, 1000);
+      await chown(join(dir, 'r', 'home', 'app', 'data'), 1000, 1000);
+      await copyFile('/bin/busybox', join(dir, 'r', 'bin', 'suid'));
+      await chown(join(dir, 'r', 'bin', 'suid'), 0, 50);
+      await chmod(join(dir, 'r', 'bin', 'suid'), 0o4755);
+      assert.equal((await sh(['tar', '-C', join(dir, 'r'), '-cf', join(dir, 'img.tar'), '.'])).code, 0);
+      await chmod(dir, 0o755);
+      const imported = await alice.minictr(['import', join(dir, 'img.tar'), 'owned']);
+      assert.equal(imported.code, 0, imported.stderr);
+      const ls = await alice.minictr(['run', '--rm', '--network', 'none', 'owned', '/bin/busybox', 'stat', '-c', '%u:%g %A %n', '/home/app/data', '/bin/suid']);
+      assert.equal(ls.stdout, '1000:1000 -rw-r--r-- /home/app/data\n0:50 -rwsr-xr-x /bin/suid\n');
+      const write = await alice.minictr(['run', '-d', '--name', 'writer', '--network', 'none', '--user', '1000', 'owned', '/bin/busybox', 'sh', '-c', 'echo y >> /home/app/data && /bin/busybox mkdir /home/app/new && /bin/busybox sleep 300']);
+      assert.equal(write.code, 0, write.stderr);
+      const range = await alice.subuids();
+      assert.ok(range);
+      await eventually(async () => (await alice.minictr(['exec', 'writer', '/bin/busybox', 'test', '-d', '/home/app/new'])).code === 0, 10_000, 'the write');
+      assert.equal((await alice.minictr(['rm', '-f', 'writer'])).code, 0, 'rm removes files of mapped ids too');
+      // save, rmi, load: the loaded layers get their owners mapped the same way.
+      const saved = await alice.minictr(['save', '-o', `${alice.home}/owned.tar`, 'owned']);
+      assert.equal(saved.code, 0, saved.stderr);
+      assert.equal((await alice.minictr(['rmi', 'owned'])).code, 0);
+      const loaded = await alice.minictr(['load', '-i', `${alice.home}/owned.tar`]);
+      assert.equal(loaded.code, 0, loaded.stderr);
+      const again = await alice.minictr(['run', '--rm', '--network', 'none', 'owned', '/bin/busybox', 'stat', '-c', '%u:%g %A %n', '/home/app/data', '/bin/suid']);
+      assert.equal(again.stdout, '1000:1000 -rw-r--r-- /home/app/data\n0:50 -rwsr-xr-x /bin/suid\n');
+      const rmi = await alice.minictr(['rmi', 'owned']);
+      assert.equal(rmi.code, 0, rmi.stderr);
+      assert.deepEqual(await readdir(`${alice.root}/containers`), []);
+      assert.doesNotMatch((await alice.minictr(['images'])).stdout, /owned/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses limits in one line (no delegated cgroup), leaving nothing behind', async () => {
+    const r = await alice.minictr(['run', '--rm', '--memory', '64m', '--network', 'none', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /^minictr: rootless minictr cannot set resource limits .*no cgroup is delegated to your user/m);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.deepEqual(await readdir(`${alice.root}/containers`), []);
+  });
+
+  it('without a subordinate range: the single-id map, said once in one line', async () => {
+    const r = await solo.minictr(['run', '--rm', '--network', 'none', 'busybox', 'cat', '/proc/self/uid_map']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim().split(/\s+/).join(' '), `0 ${solo.uid} 1`);
+    const notes = r.stderr.trim().split('\n');
+    assert.equal(notes.length, 1, r.stderr);
+    assert.match(notes[0] ?? '', /^minictr: warning: no subordinate id range for \S+ in \/etc\/subuid and \/etc\/subgid: .*usermod --add-subuids/);
+  });
+
+  it('two users never see each other\'s state, and rootful and rootless state never mix', async () => {
+    const run = await alice.minictr(['run', '-d', '--name', 'mine', '--network', 'none', 'busybox', 'sleep', '300']);
+    assert.equal(run.code, 0, run.stderr);
+    const theirs = await bob.minictr(['ps', '-a', '-q']);
+    assert.equal(theirs.code, 0, theirs.stderr);
+    assert.equal(theirs.stdout, '', 'bob sees none of alice\'s containers');
+    assert.equal((await alice.minictr(['network', 'create', 'alicenet'])).code, 0);
+    assert.doesNotMatch((await bob.minictr(['network', 'ls'])).stdout, /alicenet/, 'nor her networks');
+    assert.equal((await bob.minictr(['network', 'create', 'alicenet'])).code, 0, 'the same name is his to use');
+    const peek = await bob.minictr(['--root', alice.root, 'ps']);
+    assert.equal(peek.code, 125);
+    assert.match(peek.stderr, /^minictr: /);
+    const rootful = await box.minictr(['--root', alice.root, 'ps']);
+    assert.equal(rootful.code, 125);
+    assert.match(rootful.stderr, /is the state of rootless minictr \(uid \d+\)/);
+    const intoRootful = await alice.minictr(['--root', box.root, 'ps']);
+    assert.equal(intoRootful.code, 125);
+    assert.equal((await alice.minictr(['rm', '-f', 'mine'])).code, 0);
+  });
+});
