@@ -386,6 +386,9 @@ function noteMinictrOnly(m: Normal, v: DockerVersion): string {
   if (t === 'X ! -i <br> -o <br> -j DROP') return 'Docker ≤27 relies on the FORWARD policy DROP; minictr (like 28+) drops unpublished ports itself';
   if (t === 'FORWARD -j X-FORWARD') return 'Docker ≤27 puts its per-bridge rules straight into FORWARD; 28 moved them into DOCKER-FORWARD, which minictr copies';
   if (/^X-FORWARD -j X-(CT|BRIDGE)$/.test(t)) return 'a chain of the 28 layout (Docker ≤27 has these rules in FORWARD)';
+  if (t === 'X-ISOLATION-STAGE-2 -o <br> -m conntrack --ctstate DNAT -j RETURN') {
+    return 'no userland proxy: a container on another network reaches a published port through the host\'s address (DNATed), which Docker allows only through its proxy';
+  }
   if (/ISOLATION/.test(t) && v === 29) return 'Docker 29 removed the ISOLATION-STAGE chains (moby#49981); minictr keeps the 28 layout';
   return 'minictr only';
 }

@@ -28,6 +28,7 @@ iptables -w -t filter -A MINICTR-CT -o minictr0 -m conntrack --ctstate RELATED,E
 iptables -w -t filter -A MINICTR-FORWARD -i minictr0 -m comment --comment minictr:bridge -j ACCEPT
 iptables -w -t filter -A MINICTR-ISOLATION-STAGE-1 -i minictr0 '!' -o minictr0 -m comment --comment minictr:bridge -j MINICTR-ISOLATION-STAGE-2
 iptables -w -t filter -A MINICTR-ISOLATION-STAGE-2 -o minictr0 -m comment --comment minictr:bridge -j DROP
+iptables -w -t filter -I MINICTR-ISOLATION-STAGE-2 -o minictr0 -m conntrack --ctstate DNAT -m comment --comment minictr:bridge -j RETURN
 iptables -w -t nat -N MINICTR
 iptables -w -t nat -A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment minictr -j MINICTR
 iptables -w -t nat -A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment minictr -j MINICTR

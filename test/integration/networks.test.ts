@@ -2,7 +2,7 @@
 // default network, with the same way out (MASQUERADE) and the same teardown.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, isRoot, WAN_IP } from './sandbox.js';
+import { Sandbox, isRoot, HOST_IP, WAN_IP } from './sandbox.js';
 
 describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
   const box = new Sandbox();
@@ -50,6 +50,22 @@ describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
     assert.notEqual((await mc('exec', 'c1', 'timeout', '3', 'wget', '-qO-', `http://${a1}/hostname`)).code, 0, 'bridge cannot reach neta');
     assert.notEqual((await mc('exec', 'b1', 'ping', '-c1', '-W1', a1)).code, 0);
     assert.equal((await mc('exec', 'b1', 'ping', '-c1', '-W2', WAN_IP)).code, 0, 'the outside world is reachable');
+  });
+
+  it('a published port is reached from every network through the host\'s address, while direct traffic stays isolated', async () => {
+    assert.equal((await mc('run', '-d', '--name', 'pub', '--network', 'neta', '-p', '5005:80', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc')).code, 0);
+    try {
+      const hostname = (await mc('inspect', '-f', '{{.Config.Hostname}}', 'pub')).stdout.trim();
+      for (const from of ['b1', 'c1', 'a2']) {
+        const r = await mc('exec', from, 'timeout', '5', 'wget', '-qO-', `http://${HOST_IP}:5005/hostname`);
+        assert.equal(r.code, 0, `${from} -> ${HOST_IP}:5005: ${r.stderr}`);
+        assert.equal(r.stdout.trim(), hostname);
+      }
+      const direct = await mc('exec', 'b1', 'timeout', '3', 'wget', '-qO-', `http://${await ipOf('pub')}:80/hostname`);
+      assert.notEqual(direct.code, 0, 'netb still cannot reach the published container directly');
+    } finally {
+      assert.equal((await mc('rm', '-f', 'pub')).code, 0);
+    }
   });
 
   it('on a user-defined network containers find each other by name; on the default bridge they do not', async () => {

@@ -95,6 +95,11 @@ export function networkRules(net: NetworkScope): Rule[] {
     rule('filter', CHAINS.forward, ['-i', br, ...tail(c, 'ACCEPT')]),
     rule('filter', CHAINS.isolation1, ['-i', br, '!', '-o', br, ...tail(c, CHAINS.isolation2)]),
     rule('filter', CHAINS.isolation2, ['-o', br, ...tail(c, 'DROP')]),
+    // A published port is a service of the host: another network reaches it through the host's
+    // address (DNATed on the way in), which Docker's userland proxy allows. Only DNATed packets
+    // skip isolation, and MINICTR still accepts only published ports; direct traffic is dropped.
+    // Inserted: a repair that finds it missing must still put it above the DROP.
+    rule('filter', CHAINS.isolation2, ['-o', br, '-m', 'conntrack', '--ctstate', 'DNAT', ...tail(c, 'RETURN')], '-I'),
     rule('nat', 'POSTROUTING', ['-s', net.subnet, '!', '-o', br, ...tail(c, 'MASQUERADE')]),
     // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
     rule('nat', 'POSTROUTING', ['-o', br, '-m', 'addrtype', '--src-type', 'LOCAL', ...tail(c, 'MASQUERADE')]),

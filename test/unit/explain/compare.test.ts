@@ -112,7 +112,7 @@ test('Docker 29 rules: anchors §2.4, a user network beside docker0, -p 127.0.0.
 
 test('minictr\'s side is the runtime\'s rule data, in iptables-save order (-I rules at the head)', () => {
   const rules = minictrRules(NET, ATT);
-  assert.equal(rules.length, 7 + 9 + 8);
+  assert.equal(rules.length, 7 + 10 + 8);
   assert.deepEqual(lines(rules).slice(0, 4), [
     'filter -A FORWARD -m comment --comment minictr -j MINICTR-USER',
     'filter -A FORWARD -m comment --comment minictr -j MINICTR-FORWARD',
@@ -145,6 +145,7 @@ test('aligned with Docker 28, row by row, each difference explained', () => {
     { table: 'filter', kind: 'same', minictr: '-A MINICTR-FORWARD -m comment --comment minictr -j MINICTR-BRIDGE', docker: '-A DOCKER-FORWARD -j DOCKER-BRIDGE', note: "same rule, names aside" },
     { table: 'filter', kind: 'same', minictr: '-A MINICTR-FORWARD -i minictr0 -m comment --comment "minictr:bridge" -j ACCEPT', docker: '-A DOCKER-FORWARD -i docker0 -j ACCEPT', note: "same rule, names aside" },
     { table: 'filter', kind: 'same', minictr: '-A MINICTR-ISOLATION-STAGE-1 -i minictr0 ! -o minictr0 -m comment --comment "minictr:bridge" -j MINICTR-ISOLATION-STAGE-2', docker: '-A DOCKER-ISOLATION-STAGE-1 -i docker0 ! -o docker0 -j DOCKER-ISOLATION-STAGE-2', note: "same: networks are isolated from each other" },
+    { table: 'filter', kind: 'minictr-only', minictr: '-A MINICTR-ISOLATION-STAGE-2 -o minictr0 -m conntrack --ctstate DNAT -m comment --comment "minictr:bridge" -j RETURN', note: "no userland proxy: a container on another network reaches a published port through the host's address (DNATed), which Docker allows only through its proxy" },
     { table: 'filter', kind: 'same', minictr: '-A MINICTR-ISOLATION-STAGE-2 -o minictr0 -m comment --comment "minictr:bridge" -j DROP', docker: '-A DOCKER-ISOLATION-STAGE-2 -o docker0 -j DROP', note: "same: networks are isolated from each other" },
     { table: 'nat', kind: 'same', minictr: '-A PREROUTING -m addrtype --dst-type LOCAL -m comment --comment minictr -j MINICTR', docker: '-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER', note: "same: every local address goes to the DNAT chain (-m addrtype --dst-type LOCAL); the article matched one `-d <host-ip>` instead" },
     { table: 'nat', kind: 'differs', minictr: '-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment minictr -j MINICTR', docker: '-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER', note: "no userland proxy: minictr has no `! -d 127.0.0.0/8`, so the host's own 127.0.0.1:PORT is DNATed in the kernel (Docker: only with userland-proxy=false)" },
@@ -194,9 +195,9 @@ test('aligned with Docker 27: FORWARD rules moved into the 28 chains, no raw gua
 test('aligned with Docker 29: isolation chains gone, DOCKER-INTERNAL, no nat RETURN', () => {
   const rows = compareRules(NET, ONE_PORT, 29);
   assert.deepEqual(row(rows, 'DOCKER-INTERNAL'), { table: 'filter', kind: 'docker-only', docker: '-A DOCKER-FORWARD -j DOCKER-INTERNAL', note: 'Docker 29: the chain for --internal networks, which minictr does not have' });
-  assert.equal(row(rows, 'MINICTR-ISOLATION-STAGE-2 -o')?.kind, 'minictr-only');
+  assert.equal(row(rows, 'MINICTR-ISOLATION-STAGE-2 -o minictr0 -m comment')?.kind, 'minictr-only');
   assert.equal(rows.find((r) => r.docker === '-A DOCKER -i docker0 -j RETURN'), undefined);
-  assert.deepEqual(row(rows, 'DNAT'), {
+  assert.deepEqual(row(rows, '-j DNAT'), {
     table: 'nat',
     kind: 'differs',
     minictr: '-A MINICTR -p tcp -m tcp --dport 8080 -m comment --comment "minictr:abcdef012345" -j DNAT --to-destination 172.18.0.2:80',
@@ -229,7 +230,7 @@ test('renderCompare: shell comments, marks, and which rules this run adds', () =
   assert.ok(out.includes('#   docker   -A DOCKER ! -i docker0 -p tcp -m tcp --dport 5005 -j DNAT --to-destination 172.17.0.2:5000'));
   assert.ok(out.includes('# = minictr  -A FORWARD -m comment --comment minictr -j MINICTR-USER'), 'standing rules are not added by a container plan');
   assert.ok(out.includes('# - docker   -A DOCKER -i docker0 -j RETURN'));
-  assert.equal(out[out.length - 1], '# 17 the same, 3 different, 4 minictr only, 2 Docker only');
+  assert.equal(out[out.length - 1], '# 17 the same, 3 different, 5 minictr only, 2 Docker only');
   assert.equal(
     renderCompare(undefined, 27),
     '# ---- minictr vs Docker 27 (classic layout, ≤27, iptables, userland proxy on) ----\n# --network none/host: neither minictr nor Docker installs firewall rules for this container.\n',

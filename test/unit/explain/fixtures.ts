@@ -102,6 +102,7 @@ COMMIT
 -A MINICTR-FORWARD -m comment --comment minictr -j MINICTR-BRIDGE
 -A MINICTR-FORWARD -i minictr0 -m comment --comment ${N} -j ACCEPT
 -A MINICTR-ISOLATION-STAGE-1 -i minictr0 ! -o minictr0 -m comment --comment ${N} -j MINICTR-ISOLATION-STAGE-2
+-A MINICTR-ISOLATION-STAGE-2 -o minictr0 -m conntrack --ctstate DNAT -m comment --comment ${N} -j RETURN
 -A MINICTR-ISOLATION-STAGE-2 -o minictr0 -m comment --comment ${N} -j DROP
 COMMIT
 *nat

@@ -64,7 +64,7 @@ test('iptables-save: chains with policies, rules in order, comments and COMMIT d
     { table: 'filter', chain: 'INPUT', policy: 'ACCEPT' },
     { table: 'filter', chain: 'FORWARD', policy: 'DROP' },
   ]);
-  assert.equal(dump.rules.length, 3 + 15 + 8);
+  assert.equal(dump.rules.length, 3 + 16 + 8);
   assert.deepEqual(dump.rules[0], {
     table: 'raw',
     chain: 'PREROUTING',
@@ -78,7 +78,7 @@ test('iptables-save: chains with policies, rules in order, comments and COMMIT d
 
 test('expected rules come from the runtime\'s own rule functions', () => {
   const host = expectedRules(KNOWN, HOST);
-  assert.equal(host.length, 7 + 9 + 8);
+  assert.equal(host.length, 7 + 10 + 8);
   assert.deepEqual(host[0], { table: 'filter', chain: 'FORWARD', line: '-A FORWARD -m comment --comment minictr -j MINICTR-FORWARD', owner: 'minictr (its chains and the jumps into them)' });
   const web = expectedRules(KNOWN, WEB);
   assert.equal(web.length, 8);
@@ -100,7 +100,7 @@ test('host view: rules labelled planned, left over, duplicated, missing', () => 
       owner: 'container web',
     },
   ]);
-  assert.equal(firewallSummary(view.firewall), '23 rules as planned, 1 missing, 1 not in any plan, 1 duplicate');
+  assert.equal(firewallSummary(view.firewall), '24 rules as planned, 1 missing, 1 not in any plan, 1 duplicate');
   assert.deepEqual(
     view.links.map((l) => [l.name, l.note]),
     [

@@ -56,6 +56,7 @@ test('network rules for the default bridge', () => {
       spec: ['-i', 'minictr0', '!', '-o', 'minictr0', ...tail('MINICTR-ISOLATION-STAGE-2')],
     },
     { table: 'filter', chain: 'MINICTR-ISOLATION-STAGE-2', op: '-A', spec: ['-o', 'minictr0', ...tail('DROP')] },
+    { table: 'filter', chain: 'MINICTR-ISOLATION-STAGE-2', op: '-I', spec: ['-o', 'minictr0', '-m', 'conntrack', '--ctstate', 'DNAT', ...tail('RETURN')] },
     { table: 'nat', chain: 'POSTROUTING', op: '-A', spec: ['-s', '172.18.0.0/16', '!', '-o', 'minictr0', ...tail('MASQUERADE')] },
     {
       table: 'nat',
@@ -177,6 +178,7 @@ test('first-install restore text declares the chains, then standing and network 
 -A MINICTR-FORWARD -i minictr0 -m comment --comment "${N}" -j ACCEPT
 -A MINICTR-ISOLATION-STAGE-1 -i minictr0 ! -o minictr0 -m comment --comment "${N}" -j MINICTR-ISOLATION-STAGE-2
 -A MINICTR-ISOLATION-STAGE-2 -o minictr0 -m comment --comment "${N}" -j DROP
+-I MINICTR-ISOLATION-STAGE-2 -o minictr0 -m conntrack --ctstate DNAT -m comment --comment "${N}" -j RETURN
 COMMIT
 *nat
 :MINICTR - [0:0]
