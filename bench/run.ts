@@ -15,7 +15,7 @@ import { Sandbox, HOST_IP, isRoot } from '../test/integration/sandbox.js';
 import { initCommand } from '../src/runtime/init-script.js';
 import { hostTools } from '../src/runtime/host-tools.js';
 import { ensureDevTemplate } from '../src/runtime/dev-template.js';
-import { writeContainerEtc } from '../src/runtime/files.js';
+import { containerEtcFiles, planContainerEtc, readHostEtc } from '../src/runtime/files.js';
 import { cgroupFacts } from '../src/runtime/cgroups.js';
 import { cgroupPath, planCgroupCreate, planCgroupRemove } from '../src/cgroup/plan.js';
 import { NO_RESOURCES } from '../src/cgroup/limits.js';
@@ -746,7 +746,7 @@ async function initScript(): Promise<void> {
     const workdir = join(d, 'work');
     await Promise.all([mkdir(merged, { recursive: true }), mkdir(upper, { recursive: true }), mkdir(workdir, { recursive: true })]);
     // The files minictr writes before every start, which stage 2 bind-mounts over the image's.
-    await writeContainerEtc(d, 'benchinit', undefined, false);
+    await applyPlan(planContainerEtc(d, containerEtcFiles({ hostname: 'benchinit', hostNetwork: false }, await readHostEtc())), new HostRunner());
     const ic = initCommand({
       dir: d,
       pidFile: join(d, 'pid'),

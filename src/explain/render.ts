@@ -18,9 +18,15 @@ function waitLine(op: Extract<Op, { kind: 'wait-gone' }>): string {
   return byHand.length > 0 ? `${wait} || ${byHand.join(' && ')}` : wait;
 }
 
+/** A file write as one shell line: echo for a one-line value (a sysctl), printf for a whole file, byte for byte. */
+function writeLine(op: Extract<Op, { kind: 'write' }>): string {
+  if (!op.content.includes('\n')) return `echo ${shellQuote(op.content)} > ${shellQuote(op.path)}`;
+  return `printf '%s' ${shellQuote(op.content)} > ${shellQuote(op.path)}`;
+}
+
 /** The commands a person would type for one op (a batch shows its one-per-line form). */
 export function opCommands(op: Op): string[] {
-  if (op.kind === 'write') return [`echo ${shellQuote(op.content)} > ${shellQuote(op.path)}`];
+  if (op.kind === 'write') return [writeLine(op)];
   if (op.kind === 'mkdir' || op.kind === 'rmdir') return [`${op.kind} ${shellQuote(op.path)}`];
   if (op.kind === 'wait-gone') return [waitLine(op)];
   if (op.shown && op.shown.length > 0) return op.shown.map(shellLine);
@@ -43,7 +49,7 @@ export function renderShell(plan: Plan): string {
 
 /** The exact command an op ran (a batch with its input), for --explain. */
 export function executedText(op: Op): string {
-  if (op.kind === 'write') return `echo ${shellQuote(op.content)} > ${op.path}`;
+  if (op.kind === 'write') return writeLine(op);
   if (op.kind === 'mkdir' || op.kind === 'rmdir') return `${op.kind} ${op.path}`;
   if (op.kind === 'wait-gone') return waitLine(op);
   const line = shellLine(op.argv);

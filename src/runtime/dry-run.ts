@@ -12,6 +12,7 @@ import { planContainerAttach } from './attach.js';
 import { cgroupJoinOf, planCgroup } from './cgroup-life.js';
 import type { MountRequest } from './mount-specs.js';
 import type { Paths } from '../state/paths.js';
+import { containerEtcFiles, planContainerEtc, readHostEtc } from './files.js';
 
 export interface RunPlan {
   record: ContainerRecord;
@@ -23,6 +24,8 @@ export interface RunPlan {
   devTemplate?: Plan;
   /** Directories the container's writable root needs. */
   dirs: string[];
+  /** The container's /etc/hosts, hostname and resolv.conf, written into its directory. */
+  etc: Plan;
   /** The container's init, as the monitor would start it. */
   init: { argv: readonly string[]; env: Record<string, string> };
 }
@@ -59,8 +62,11 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const cgroup = await planCgroup(record);
   const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record));
   const devTemplate = devTemplateProblem(init.devTemplate) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate);
+  const etcFiles = containerEtcFiles({
+    hostname: record.config.hostname, ...(network ? { ip: network.attachment.ip } : {}), hostNetwork: record.hostConfig.networkMode === 'host',
+  }, await readHostEtc());
   return {
-    record, ...(network ? { network } : {}), ...(cgroup ? { cgroup } : {}), ...(devTemplate ? { devTemplate } : {}),
+    record, ...(network ? { network } : {}), etc: planContainerEtc(ctx.store.paths.container(record.id), etcFiles), ...(cgroup ? { cgroup } : {}), ...(devTemplate ? { devTemplate } : {}),
     dirs: [fs.upper, fs.work, fs.merged], init: initCommand(init),
   };
 }

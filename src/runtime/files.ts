@@ -1,6 +1,9 @@
-// The per-container files the container sees as /etc/hosts, /etc/hostname, /etc/resolv.conf.
+// The per-container files the container sees as /etc/hosts, /etc/hostname, /etc/resolv.conf:
+// their content (pure, from the host's files as read once) and the plan that writes them, so a
+// start writes them through the runner and --dry-run prints the same writes.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { write, type Plan } from '../base/plan.js';
 
 /** Another container on the same user-defined network, resolvable by name (Docker's embedded DNS, as hosts lines). */
 export interface HostsPeer {
@@ -38,27 +41,56 @@ function hasReachableNameserver(text: string): boolean {
   return /^\s*nameserver\s+(?!127\.|::1\b)\S+/m.test(text);
 }
 
-/**
- * The host's resolv.conf; when it only points at a local stub (systemd-resolved's
- * 127.0.0.53), the file with the real upstream servers, as Docker reads it.
- */
-async function hostResolvConf(): Promise<string> {
-  const main = await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-  if (hasReachableNameserver(main)) return main;
-  const upstream = await readFile('/run/systemd/resolve/resolv.conf', 'utf8').catch(() => '');
-  return hasReachableNameserver(upstream) ? upstream : main;
+/** What the container's files are made from: the host's own, read once. */
+export interface HostEtc {
+  /** /etc/resolv.conf as it is. */
+  resolvConf: string;
+  /** The file with the real upstream servers when resolv.conf names only a local stub (systemd-resolved). */
+  upstreamResolvConf: string;
+  hosts: string;
 }
 
-export async function writeContainerEtc(dir: string, hostname: string, ip: string | undefined, hostNetwork: boolean): Promise<void> {
-  const hostResolv = hostNetwork ? await readFile('/etc/resolv.conf', 'utf8').catch(() => '') : await hostResolvConf();
-  await Promise.all([
-    writeFile(join(dir, 'hostname'), `${hostname}\n`),
-    // With --network host the container sees the host's own files, as Docker does.
-    hostNetwork
-      ? writeFile(join(dir, 'hosts'), await readFile('/etc/hosts', 'utf8').catch(() => hostsFile(hostname)))
-      : writeFile(join(dir, 'hosts'), hostsFile(hostname, ip)),
-    writeFile(join(dir, 'resolv.conf'), hostNetwork ? hostResolv : containerResolvConf(hostResolv)),
-  ]);
+export async function readHostEtc(): Promise<HostEtc> {
+  const [resolvConf, upstream, hosts] = await Promise.all(
+    ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf', '/etc/hosts'].map((f) => readFile(f, 'utf8').catch(() => '')),
+  );
+  return { resolvConf: resolvConf ?? '', upstreamResolvConf: upstream ?? '', hosts: hosts ?? '' };
+}
+
+export interface EtcRequest {
+  hostname: string;
+  ip?: string;
+  /** --network host: the container sees the host's own files, as Docker does. */
+  hostNetwork: boolean;
+}
+
+export interface EtcFiles {
+  hosts: string;
+  hostname: string;
+  'resolv.conf': string;
+}
+
+/** The three files' content (pure). */
+export function containerEtcFiles(req: EtcRequest, host: HostEtc): EtcFiles {
+  if (req.hostNetwork) {
+    return { hostname: `${req.hostname}\n`, hosts: host.hosts || hostsFile(req.hostname), 'resolv.conf': host.resolvConf };
+  }
+  const resolv = hasReachableNameserver(host.resolvConf) || !hasReachableNameserver(host.upstreamResolvConf)
+    ? host.resolvConf
+    : host.upstreamResolvConf;
+  return { hostname: `${req.hostname}\n`, hosts: hostsFile(req.hostname, req.ip), 'resolv.conf': containerResolvConf(resolv) };
+}
+
+const WHY: Record<keyof EtcFiles, string> = {
+  hosts: "the container's /etc/hosts (bind-mounted over the image's): localhost and its own name",
+  hostname: "the container's /etc/hostname",
+  'resolv.conf': "the container's /etc/resolv.conf: where its name lookups go",
+};
+
+/** Writing the files into the container's directory, where its init bind-mounts them from. */
+export function planContainerEtc(dir: string, files: EtcFiles): Plan {
+  const names = Object.keys(WHY) as (keyof EtcFiles)[];
+  return { title: "write the container's /etc files", ops: names.map((f) => write(join(dir, f), files[f], WHY[f])) };
 }
 
 /**

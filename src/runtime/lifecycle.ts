@@ -17,12 +17,12 @@ import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
 import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
 import { checkpoint } from './checkpoint.js';
 import { initSpec, syncHosts } from './containers.js';
-import { writeContainerEtc } from './files.js';
+import { containerEtcFiles, planContainerEtc, readHostEtc } from './files.js';
 import { ensureDevTemplate } from './dev-template.js';
 import { isFrozen, makeCgroup, releaseCgroup } from './cgroup-life.js';
 import { cgroupFacts } from './cgroups.js';
 import { planThaw } from '../cgroup/plan.js';
-import { applyPlanBestEffort } from '../exec/apply.js';
+import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
 
@@ -86,7 +86,8 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     record = await mustLoad(ctx, id);
     const dir = paths.container(id);
     const mode = record.hostConfig.networkMode;
-    await writeContainerEtc(dir, record.config.hostname, attachment?.ip, mode === 'host');
+    const etc = containerEtcFiles({ hostname: record.config.hostname, ...(attachment ? { ip: attachment.ip } : {}), hostNetwork: mode === 'host' }, await readHostEtc());
+    await applyPlan(planContainerEtc(dir, etc), ctx.runner, stepOptions(ctx));
     if (attachment) await syncHosts(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);

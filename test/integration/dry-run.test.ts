@@ -2,10 +2,11 @@
 // working container network: the steps shown are the steps that work.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, readFile, readdir } from 'node:fs/promises';
+import { lstat, readFile, readdir, rmdir } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sandbox, eventually, isRoot, HOST_IP, sh } from './sandbox.js';
+import { Sandbox, eventually, isRoot, HOST_IP, sh, minictrCgroups } from './sandbox.js';
 
 const GOLDEN = fileURLToPath(new URL('../../../test/golden/dry-run-bridge.sh', import.meta.url));
 
@@ -78,6 +79,41 @@ describe('--dry-run', { skip: !isRoot && 'needs root' }, () => {
       assert.ok(answer.length > 0);
     } finally {
       await sh(['ip', 'netns', 'del', ns]);
+    }
+  });
+
+  it('the whole printed script of `run -d -p`, run by hand with sh on a fresh host, serves the published port', async () => {
+    const fresh = new Sandbox();
+    await fresh.setup();
+    let group: number | undefined;
+    let script = '';
+    try {
+      const r = await fresh.minictr(['run', '--dry-run', '-d', '-p', '5005:5000', 'busybox', 'httpd', '-f', '-p', '5000', '-h', '/etc']);
+      assert.equal(r.code, 0, r.stderr);
+      script = r.stdout;
+      for (const file of ['hosts', 'hostname', 'resolv.conf']) assert.match(script, new RegExp(`> \\S+/containers/[0-9a-f]{64}/${file.replace('.', '\\.')}\\n`), `the script writes ${file}`);
+      // The script ends in the container's process (in the foreground): a process group of its own, killed whole.
+      const child = spawn('nsenter', [`--net=/run/netns/${fresh.hostNs}`, '--', 'sh', '-c', script], { detached: true, stdio: 'ignore' });
+      group = child.pid;
+      const hostname = await eventually(async () => {
+        const got = await fresh.wan(['timeout', '3', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:5005/hostname`]);
+        return got.code === 0 ? got.stdout.trim() : undefined;
+      }, 20_000, 'the published port to answer from the outside world');
+      assert.match(hostname, /^[0-9a-f]{12}$/, 'the container answers with the hostname the script wrote');
+      assert.ok(script.includes(`${hostname}\n' > `), 'the same hostname as in the script');
+    } finally {
+      if (group !== undefined) {
+        try { process.kill(-group, 'SIGKILL'); } catch { /* gone */ }
+      }
+      const ns = /ip netns add (minictr-[0-9a-f]{12})/.exec(script)?.[1];
+      if (ns) await sh(['ip', 'netns', 'del', ns]);
+      const id = /containers\/([0-9a-f]{64})\//.exec(script)?.[1];
+      if (id) {
+        for (const path of (await minictrCgroups()).filter((p) => p.endsWith(id))) {
+          await eventually(async () => rmdir(path).then(() => true, (e: NodeJS.ErrnoException) => e.code === 'ENOENT'), 5_000, `${path} to empty`).catch(() => undefined);
+        }
+      }
+      await fresh.cleanup();
     }
   });
 });
