@@ -72,6 +72,14 @@ export interface HostConfig {
   resources?: Resources;
   /** `--log-driver`/`--log-opt`; absent in records made before logs of every run: json-file. */
   logConfig?: LogConfig;
+  /** `--network-alias`: more names the container answers to on its user-defined network. */
+  networkAliases?: string[];
+  /** `--dns`, `--dns-search`, `--dns-option` (Docker's HostConfig.Dns, DnsSearch, DnsOptions). */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** `--add-host name:ip` as given (`host-gateway` is resolved at start). */
+  extraHosts?: string[];
 }
 
 /** Docker's HostConfig.LogConfig: where the container's output is kept. */

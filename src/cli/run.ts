@@ -52,6 +52,13 @@ export interface RunFlags {
   detachKeys?: string;
   logDriver?: string;
   logOpt: string[];
+  networkAlias: string[];
+  netAlias: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOption: string[];
+  dnsOpt: string[];
+  addHost: string[];
 }
 
 const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
@@ -141,6 +148,11 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     labels: await labelsFromFlags(flags),
     ...(flags.logDriver !== undefined ? { logDriver: flags.logDriver } : {}),
     logOpts: flags.logOpt ?? [],
+    networkAliases: [...(flags.networkAlias ?? []), ...(flags.netAlias ?? [])],
+    dns: flags.dns ?? [],
+    dnsSearch: flags.dnsSearch ?? [],
+    dnsOptions: [...(flags.dnsOption ?? []), ...(flags.dnsOpt ?? [])],
+    extraHosts: flags.addHost ?? [],
   };
 }
 

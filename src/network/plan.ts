@@ -5,6 +5,7 @@ import { MinictrError } from '../base/errors.js';
 import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../base/records.js';
 import type { FirewallDump, RuleOwners } from './driver.js';
+import { planDnsRedirect } from './dns.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
 import { allocateIp, parseSubnet } from './ipam.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
@@ -117,6 +118,8 @@ export interface AttachInput {
   facts: AttachFacts;
   /** A host port in [lo, hi] (random in the runtime, fixed in tests). */
   pickPort: (lo: number, hi: number) => number;
+  /** The container asks 127.0.0.11, redirected to its network's resolver (user-defined networks). */
+  embeddedDns?: boolean;
 }
 
 export interface AttachPlans {
@@ -190,7 +193,8 @@ export function planAttach(input: AttachInput): AttachPlans {
       planRepair(facts.firewallDump, networks, records),
     );
   }
-  const links = driver.planContainerSetup(attachment);
+  const setupLinks = driver.planContainerSetup(attachment);
+  const links = input.embeddedDns ? concatPlans(setupLinks.title, setupLinks, planDnsRedirect(attachment)) : setupLinks;
   const rules = firewall.planContainerSetup(attachment, facts.bridgeExists ? net : undefined);
   const plan = concatPlans(`connect container ${record.name} to network ${net.name}`, prepare, links, rules);
   return { attachment, net, prepare, links, firewall: rules, plan };

@@ -11,6 +11,7 @@ import { checkpoint } from './checkpoint.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { attachFacts, firewallDump } from './gather.js';
 import { BUILTIN_MODES, resolveNetwork } from './networks.js';
+import { usesEmbeddedDns } from './dns.js';
 
 /** The whole attach plan for a container on its network (undefined for none/host), without changing anything. */
 export async function planContainerAttach(ctx: RuntimeContext, record: ContainerRecord, records: ContainerRecord[]): Promise<AttachPlans | undefined> {
@@ -18,7 +19,7 @@ export async function planContainerAttach(ctx: RuntimeContext, record: Container
   const net = await resolveNetwork(ctx.store, record.hostConfig.networkMode);
   const facts = await attachFacts(ctx.runner, record, net);
   const networks = facts.bridgeExists ? [] : await ctx.store.listNetworks();
-  return planAttach({ record, net, records, networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1) });
+  return planAttach({ record, net, records, networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1), embeddedDns: usesEmbeddedDns(net.name) });
 }
 
 /** The lock of one container record's read-modify-write. */

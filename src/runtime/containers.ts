@@ -14,6 +14,10 @@ import { overlaySupported } from '../explain/doctor.js';
 import { checkpoint } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hostsFile, rewriteHosts } from './files.js';
+import { syncResolver, usesEmbeddedDns } from './dns.js';
+import { extraHostsOf, parseAddHost } from './container-etc.js';
+import { isIP } from 'node:net';
+import { memberNames } from '../network/dns.js';
 import { dockerInitPath, hostTools } from './host-tools.js';
 import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
@@ -68,6 +72,14 @@ export interface ContainerSpec {
   resources?: Partial<Resources>;
   /** `-l, --label` (Docker's Config.Labels). */
   labels?: Record<string, string>;
+  /** `--network-alias`: more names on a user-defined network. */
+  networkAliases?: string[];
+  /** `--dns`, `--dns-search`, `--dns-option`. */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** `--add-host NAME:IP` (or `NAME:host-gateway`). */
+  extraHosts?: string[];
 }
 
 /** A spec resolved against its image: what create records. */
@@ -90,12 +102,21 @@ function overlayHere(): Promise<boolean> {
   return readFile('/proc/filesystems', 'utf8').then(overlaySupported, () => false);
 }
 
+/** The given lists that have entries (a record keeps no empty ones). */
+function nonEmpty<K extends string>(lists: Record<K, string[] | undefined>): Partial<Record<K, string[]>> {
+  return Object.fromEntries(Object.entries(lists).filter(([, v]) => Array.isArray(v) && v.length > 0)) as Partial<Record<K, string[]>>;
+}
+
 /** Resolve the image (pulling it per the spec's policy) and merge its config with the spec. */
 export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, options: CreateOptions = {}): Promise<CreateRequest> {
   // Flags are checked before an image is pulled, as Docker's CLI does.
   const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
   const mountRequests = parseMountRequests(spec);
   for (const from of spec.volumesFrom ?? []) parseVolumesFromFlag(from);
+  for (const host of spec.extraHosts ?? []) parseAddHost(host);
+  for (const server of spec.dns ?? []) {
+    if (isIP(server) === 0) throw new MinictrError('E_BAD_FLAG', `invalid argument "${server}" for "--dns" flag: ${server} is not an ip address`);
+  }
   const resources = await checkedResources(spec.resources);
   const image = await new ImageStore(ctx.store, { runner: ctx.runner }).ensure(spec.image, spec.pull ?? 'missing', {
     out: options.progress ?? process.stderr,
@@ -132,6 +153,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       readonlyRootfs: spec.readOnly ?? false,
       volumesFrom: spec.volumesFrom ?? [],
       ...(spec.init ? { init: true } : {}),
+      ...nonEmpty({ networkAliases: spec.networkAliases, dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions, extraHosts: spec.extraHosts }),
       resources,
       logConfig,
     },
@@ -243,18 +265,22 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
 }
 
 /**
- * On a user-defined network every container finds the others by name, as with Docker's
- * embedded DNS; here through /etc/hosts lines (the default bridge has none, as in Docker).
+ * On a user-defined network every container finds the others by name: through Docker's
+ * embedded DNS (runtime/dns.ts), or, where aardvark-dns is not installed, through /etc/hosts
+ * lines (the default bridge has neither, as in Docker). `joined`: the name of a container that
+ * just joined, whose start waits until the resolver knows it.
  */
-export async function syncHosts(ctx: RuntimeContext, network: string): Promise<void> {
+export async function syncNames(ctx: RuntimeContext, network: string, joined?: string): Promise<void> {
   if (network === DEFAULT_NETWORK.name) return;
+  if (usesEmbeddedDns(network)) return syncResolver(ctx, network, joined);
   const members = (await ctx.store.listContainers()).filter((r) => r.network?.network === network);
   await Promise.all(
     members.map((r) => {
       const peers = members
         .filter((o) => o.id !== r.id && o.network)
-        .map((o) => ({ ip: o.network?.ip ?? '', names: [...new Set([o.name, o.config.hostname])] }));
-      return rewriteHosts(ctx.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, peers)).catch(() => undefined);
+        .map((o) => ({ ip: o.network?.ip ?? '', names: memberNames({ id: o.id, name: o.name, hostname: o.config.hostname, aliases: o.hostConfig.networkAliases ?? [] }) }));
+      const extra = extraHostsOf(r.hostConfig.extraHosts ?? [], r.network?.gateway ?? '');
+      return rewriteHosts(ctx.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, [...extra, ...peers])).catch(() => undefined);
     }),
   );
 }

@@ -16,8 +16,8 @@ import { spawnProcess } from '../exec/runner.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
 import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
 import { checkpoint } from './checkpoint.js';
-import { initSpec, syncHosts } from './containers.js';
-import { containerEtcFiles, planContainerEtc, readHostEtc } from './files.js';
+import { initSpec, syncNames } from './containers.js';
+import { planEtcFor } from './container-etc.js';
 import { ensureDevTemplate } from './dev-template.js';
 import { isFrozen, makeCgroup, releaseCgroup } from './cgroup-life.js';
 import { cgroupFacts } from './cgroups.js';
@@ -85,10 +85,8 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
     record = await mustLoad(ctx, id);
     const dir = paths.container(id);
-    const mode = record.hostConfig.networkMode;
-    const etc = containerEtcFiles({ hostname: record.config.hostname, ...(attachment ? { ip: attachment.ip } : {}), hostNetwork: mode === 'host' }, await readHostEtc());
-    await applyPlan(planContainerEtc(dir, etc), ctx.runner, stepOptions(ctx));
-    if (attachment) await syncHosts(ctx, attachment.network);
+    await applyPlan(await planEtcFor(dir, record, attachment), ctx.runner, stepOptions(ctx));
+    if (attachment) await syncNames(ctx, attachment.network, record.name);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
     await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx));
@@ -230,7 +228,7 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
     await update(ctx, id, (r) => { delete r.network; });
     return left;
   }));
-  await syncHosts(ctx, network);
+  await syncNames(ctx, network);
   return { record: (await ctx.store.loadContainer(id)) ?? record, warnings: [...cgroup.warnings, ...warnings] };
 }
 
@@ -458,7 +456,7 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, option
   // The files go after the record: nobody looks for a container without one.
   await rootfs;
   await store.removeContainer(record.id);
-  if (network) await syncHosts(ctx, network);
+  if (network) await syncNames(ctx, network);
   // Anonymous volumes go with their container (rm -v, --rm), unless another still uses one (--volumes-from).
   if (options.volumes) await releaseVolumes(ctx, record);
   return [...cgroup.warnings, ...warnings];

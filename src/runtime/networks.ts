@@ -47,6 +47,9 @@ export async function listNetworks(store: Store): Promise<NetworkRecord[]> {
 /** Refuse a bad network mode or -p before anything is created. */
 export async function validateNetworking(store: Store, host: HostConfig): Promise<void> {
   for (const spec of host.portSpecs) parsePortSpec(spec);
+  if ((host.networkAliases ?? []).length > 0 && (BUILTIN_MODES.has(host.networkMode) || host.networkMode === DEFAULT_NETWORK.name)) {
+    throw new MinictrError('E_CONFLICTING_OPTIONS', 'network-scoped alias is supported only for containers in user defined networks');
+  }
   if (BUILTIN_MODES.has(host.networkMode)) {
     if (host.portSpecs.length > 0) {
       throw new MinictrError(

@@ -11,7 +11,7 @@ import type { LockName } from '../state/lock.js';
 import type { Store } from '../state/store.js';
 import { containerLock, recordLock, teardownWarnings } from './attach.js';
 import { releaseCgroup } from './cgroup-life.js';
-import { syncHosts } from './containers.js';
+import { syncNames } from './containers.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { find, judgeExit, markStopped, pausedRemoval, restartingRemoval, sendSignal, signalPid, waitForExit, writtenNumber, type RemoveOptions, type Removed } from './lifecycle.js';
 import { releaseVolumes } from './volumes.js';
@@ -131,7 +131,7 @@ async function removeRecords(ctx: RuntimeContext, targets: Target[], volumes: bo
   }));
   await Promise.all(rootfs);
   for (const t of targets) await store.removeContainer(t.record.id);
-  for (const network of networks) await syncHosts(ctx, network);
+  for (const network of networks) await syncNames(ctx, network);
   // Anonymous volumes go with their container, unless another still uses one (--volumes-from).
   if (volumes) for (const t of targets) await releaseVolumes(ctx, t.record);
 }

@@ -1,0 +1,97 @@
+// The embedded DNS resolver of a state root, kept in line with the records (network/dns.ts plans
+// it): after a container joins or leaves a user-defined network, that network's file is rewritten
+// and the resolver started, reloaded or stopped. No daemon of minictr's own: aardvark-dns runs
+// only while some network has containers.
+import { existsSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { Resolver } from 'node:dns/promises';
+import { startTimeOf, waitFor } from '../base/proc.js';
+import type { ContainerRecord } from '../base/records.js';
+import { applyPlan } from '../exec/apply.js';
+import { hasEmbeddedDns, memberNames, nameservers, planResolverSync, searchDomains, resolverConfig, RESOLVER_PORT, type DnsMember, type ResolverFacts } from '../network/dns.js';
+import { stepOptions, type RuntimeContext } from './context.js';
+import { readHostEtc } from './files.js';
+
+/** Where Debian (and Podman's other packages) put aardvark-dns; PATH is not searched: it is no user command. */
+const AARDVARK_PATHS = ['/usr/lib/podman/aardvark-dns', '/usr/libexec/podman/aardvark-dns', '/usr/local/libexec/podman/aardvark-dns'];
+
+let aardvark: string | null | undefined;
+
+/** aardvark-dns's path, or undefined where it is not installed (then names come from /etc/hosts lines, as before). */
+export function resolverBinary(): string | undefined {
+  if (aardvark === undefined) aardvark = AARDVARK_PATHS.find((p) => existsSync(p)) ?? null;
+  return aardvark ?? undefined;
+}
+
+/** Does this container get Docker's embedded DNS (127.0.0.11)? */
+export function usesEmbeddedDns(network: string | undefined): boolean {
+  return network !== undefined && hasEmbeddedDns(network) && resolverBinary() !== undefined;
+}
+
+/** The resolver's pid, when its pid file names a live aardvark-dns. */
+export function resolverPid(dir: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(`${dir}/aardvark.pid`, 'utf8').trim());
+    if (startTimeOf(pid) === 0) return undefined;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('aardvark-dns') ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function dnsMember(r: ContainerRecord): DnsMember | undefined {
+  if (!r.network) return undefined;
+  return {
+    id: r.id,
+    ip: r.network.ip,
+    names: memberNames({ id: r.id, name: r.name, hostname: r.config.hostname, aliases: r.hostConfig.networkAliases ?? [] }),
+    servers: r.hostConfig.dns ?? [],
+  };
+}
+
+/** The plan that brings the resolver in line with `network`'s records (also what --dry-run prints). */
+export async function planResolverFor(ctx: RuntimeContext, network: string, records: ContainerRecord[]): Promise<ReturnType<typeof planResolverSync> | undefined> {
+  const binary = resolverBinary();
+  if (!binary || !hasEmbeddedDns(network)) return undefined;
+  const dir = ctx.store.paths.dns;
+  const members = records.filter((r) => r.network?.network === network).flatMap((r) => dnsMember(r) ?? []);
+  const net = await ctx.store.loadNetwork(network);
+  const host = (await readHostEtc()).resolvConf;
+  const onNetwork = records.filter((r) => r.network?.network === network);
+  const search = [...new Set([...searchDomains(host), ...onNetwork.flatMap((r) => r.hostConfig.dnsSearch ?? [])])].filter((d) => d !== '.');
+  const config = members.length > 0 && net ? resolverConfig(net.gateway, nameservers(host), members, search) : undefined;
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const pid = resolverPid(dir);
+  const facts: ResolverFacts = { binary, dir, ...(pid !== undefined ? { pid } : {}), otherNetworks: files.filter((f) => f !== network && f !== 'aardvark.pid').length };
+  if (config === undefined && !files.includes(network)) return undefined;
+  return planResolverSync(network, config, facts);
+}
+
+/**
+ * Rewrite `network`'s names for the resolver and start, reload or stop it, then wait until it
+ * answers on the network again (a reload rebinds its sockets): for `joined`, the name of the
+ * container that joined, so it finds its peers, and they find it, from the first query.
+ */
+export async function syncResolver(ctx: RuntimeContext, network: string, joined?: string): Promise<void> {
+  if (!usesEmbeddedDns(network)) return;
+  const probe = await ctx.store.lock('dns', async () => {
+    const records = await ctx.store.listContainers();
+    const plan = await planResolverFor(ctx, network, records);
+    if (plan) await applyPlan(plan, ctx.runner, stepOptions(ctx));
+    const name = joined ?? records.find((r) => r.network?.network === network)?.name;
+    const gateway = (await ctx.store.loadNetwork(network))?.gateway;
+    return plan && name && gateway ? { name, gateway } : undefined;
+  });
+  if (probe) await resolverAnswers(probe.gateway, probe.name);
+}
+
+/**
+ * Poll the resolver on the gateway until it knows `name`. The host is no container of the
+ * network, so aardvark answers it from the network's own names. At most two seconds: a slow
+ * reload only delays a first lookup.
+ */
+async function resolverAnswers(gateway: string, name: string): Promise<boolean> {
+  const resolver = new Resolver({ timeout: 100, tries: 1 });
+  resolver.setServers([`${gateway}:${RESOLVER_PORT}`]);
+  return waitFor(() => resolver.resolve4(name).then((a) => a.length > 0, () => false), 2_000, 20);
+}
