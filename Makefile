@@ -1,9 +1,10 @@
 # minictr — demo, build, install, test.
 PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, conntrack, unshare/nsenter/mount,
-# the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim; socat and iperf3 are for tests and bench,
+# the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim,
+# aardvark-dns (the embedded DNS of user-defined networks, Podman's resolver); socat and iperf3 are for tests and bench,
 # docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests.
-APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev
+APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev aardvark-dns
 TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean

@@ -79,6 +79,11 @@ const CATALOGUE: BadInput[] = [
   { args: run('--network', 'nonet', 'busybox', 'true'), code: 125, message: /network nonet not found/ },
   { args: run('--network', 'host', '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and --network host/ },
   { args: run('--network', 'none', '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and --network none/ },
+  // ---- names and DNS (#19): Docker's messages
+  { args: run('--network-alias', 'web', 'busybox', 'true'), code: 125, message: /network-scoped alias is supported only for containers in user defined networks/ },
+  { args: run('--add-host', 'nocolon', 'busybox', 'true'), code: 125, message: /invalid argument "nocolon" for "--add-host" flag: bad format/ },
+  { args: run('--add-host', 'db:300.1.1.1', 'busybox', 'true'), code: 125, message: /invalid IP address in add-host: "300\.1\.1\.1"/ },
+  { args: run('--dns', 'dns.example', 'busybox', 'true'), code: 125, message: /invalid argument "dns\.example" for "--dns" flag: dns\.example is not an ip address/ },
   {
     title: 'a subnet that overlaps a host route (172.18.5.0/24 routed via the sandbox veth) is refused',
     args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /overlap.*172\.18\.5\.0\/24|172\.18\.5\.0\/24.*overlap/, via: { kind: 'overlap' },
