@@ -80,6 +80,8 @@ export interface HostConfig {
   dnsOptions?: string[];
   /** `--add-host name:ip` as given (`host-gateway` is resolved at start). */
   extraHosts?: string[];
+  /** `--ip`: the container's address on its user-defined network (Docker's IPAMConfig.IPv4Address). */
+  ipAddress?: string;
 }
 
 /** Docker's HostConfig.LogConfig: where the container's output is kept. */

@@ -59,6 +59,7 @@ export interface RunFlags {
   dnsOption: string[];
   dnsOpt: string[];
   addHost: string[];
+  ip?: string;
 }
 
 const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
@@ -153,6 +154,7 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     dnsSearch: flags.dnsSearch ?? [],
     dnsOptions: [...(flags.dnsOption ?? []), ...(flags.dnsOpt ?? [])],
     extraHosts: flags.addHost ?? [],
+    ...(flags.ip !== undefined ? { ip: flags.ip } : {}),
   };
 }
 

@@ -7,7 +7,7 @@ import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../base/
 import type { FirewallDump, RuleOwners } from './driver.js';
 import { planDnsRedirect } from './dns.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
-import { allocateIp, parseSubnet } from './ipam.js';
+import { allocateIp, parseSubnet, requestedIp } from './ipam.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
 import { assignHostPorts, parsePortSpec, takenBy, type HostBinding, type PortRequest } from './ports.js';
 import { checkSubnetFree, type HostRoute } from './subnets.js';
@@ -140,7 +140,8 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
   const { record, net, records, facts } = input;
   const others = records.filter((r) => r.id !== record.id && r.network);
   const used = others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip ?? '');
-  const ip = allocateIp(net.subnet, net.gateway, used, net.name);
+  const wanted = record.hostConfig.ipAddress;
+  const ip = wanted ? requestedIp(net.subnet, net.gateway, used, wanted, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
   const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
   const occupied: HostBinding[] = others.flatMap((r) =>
     (r.network?.ports ?? []).map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),

@@ -10,12 +10,12 @@ import { planAttach, planContainerNetworkTeardown, planContainerTeardown, planRe
 import { checkpoint } from './checkpoint.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { attachFacts, firewallDump } from './gather.js';
-import { BUILTIN_MODES, resolveNetwork } from './networks.js';
+import { ownsNoAttachment, resolveNetwork } from './networks.js';
 import { usesEmbeddedDns } from './dns.js';
 
 /** The whole attach plan for a container on its network (undefined for none/host), without changing anything. */
 export async function planContainerAttach(ctx: RuntimeContext, record: ContainerRecord, records: ContainerRecord[]): Promise<AttachPlans | undefined> {
-  if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
+  if (ownsNoAttachment(record.hostConfig.networkMode)) return undefined;
   const net = await resolveNetwork(ctx.store, record.hostConfig.networkMode);
   const facts = await attachFacts(ctx.runner, record, net);
   const networks = facts.bridgeExists ? [] : await ctx.store.listNetworks();
@@ -42,7 +42,7 @@ export function containerLock(id: string): `container-${string}` {
  * attach.
  */
 export async function attach(ctx: RuntimeContext, record: ContainerRecord): Promise<NetworkAttachment | undefined> {
-  if (BUILTIN_MODES.has(record.hostConfig.networkMode)) return undefined;
+  if (ownsNoAttachment(record.hostConfig.networkMode)) return undefined;
   const { store, runner } = ctx;
   let step = 0;
   const options: ApplyOptions = {

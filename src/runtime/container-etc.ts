@@ -6,6 +6,8 @@ import type { Plan } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment } from '../base/records.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { usesEmbeddedDns } from './dns.js';
+import type { RuntimeContext } from './context.js';
+import { joinedContainer } from './networks.js';
 import { containerEtcFiles, planContainerEtc, readHostEtc, type HostsPeer } from './files.js';
 
 /** Docker's special address for --add-host: the host, as the container reaches it. */
@@ -31,6 +33,17 @@ export function extraHostsOf(specs: readonly string[], gateway: string): HostsPe
     const { name, ip } = parseAddHost(s);
     return { ip: ip === HOST_GATEWAY ? gateway : ip, names: [name] };
   });
+}
+
+/**
+ * The plan that writes the container's three files; with `--network container:X`, X's files
+ * (its names and resolvers are the joined namespace's, as Docker shares X's files).
+ */
+export async function planEtcOf(ctx: RuntimeContext, record: ContainerRecord, attachment: NetworkAttachment | undefined): Promise<Plan> {
+  const dir = ctx.store.paths.container(record.id);
+  const joined = joinedContainer(record.hostConfig.networkMode);
+  const other = joined ? await ctx.store.loadContainer(joined) : undefined;
+  return other ? planEtcFor(dir, other, other.network) : planEtcFor(dir, record, attachment);
 }
 
 /** The plan that writes the container's three files. */

@@ -23,7 +23,8 @@ import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
 import { DEFAULT_PATH, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
 import type { ProcessUser } from './privileges.js';
-import { validateNetworking } from './networks.js';
+import { joinedContainer, validateNetworking } from './networks.js';
+import { startTimeOf } from '../base/proc.js';
 import { cgroupFor, checkedResources } from './cgroup-life.js';
 import { parseMountRequests, parseVolumesFromFlag, type MountRequest } from './mount-specs.js';
 import { removeVolumes, resolveMounts } from './volumes.js';
@@ -80,6 +81,8 @@ export interface ContainerSpec {
   dnsOptions?: string[];
   /** `--add-host NAME:IP` (or `NAME:host-gateway`). */
   extraHosts?: string[];
+  /** `--ip` on a user-defined network. */
+  ip?: string;
 }
 
 /** A spec resolved against its image: what create records. */
@@ -153,6 +156,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       readonlyRootfs: spec.readOnly ?? false,
       volumesFrom: spec.volumesFrom ?? [],
       ...(spec.init ? { init: true } : {}),
+      ...(spec.ip ? { ipAddress: spec.ip } : {}),
       ...nonEmpty({ networkAliases: spec.networkAliases, dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions, extraHosts: spec.extraHosts }),
       resources,
       logConfig,
@@ -167,6 +171,10 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
   validateWorkdir(request.config.workdir);
   if (request.config.hostname) validateHostname(request.config.hostname);
   await validateNetworking(store, request.hostConfig);
+  // --network container:X: recorded by X's id, with X's hostname (Docker shares X's files).
+  const joined = joinedContainer(request.hostConfig.networkMode);
+  const other = joined === undefined ? undefined : await store.findContainer(joined);
+  if (other && request.config.hostname) throw new MinictrError('E_CONFLICTING_OPTIONS', 'conflicting options: hostname and the network mode');
   // A missing tini fails the create, before anything exists (start would find it missing too late).
   if (request.hostConfig.init) dockerInitPath();
   const command = [...request.config.entrypoint, ...request.config.cmd];
@@ -178,7 +186,7 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
   // An unknown user fails here, before anything exists; HOME follows the user, as Docker's.
   const user = request.config.user ? await resolveUser(imageRoot, request.config.user) : undefined;
   const id = newContainerId();
-  const hostname = request.config.hostname || id.slice(0, 12);
+  const hostname = other?.config.hostname || request.config.hostname || id.slice(0, 12);
   return {
     schemaVersion: 1,
     id,
@@ -193,7 +201,7 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
         envValue(request.config.env, 'HOME') === undefined ? [`HOME=${user ? user.home : '/root'}`] : [],
       ),
     },
-    hostConfig: request.hostConfig,
+    hostConfig: other ? { ...request.hostConfig, networkMode: `container:${other.id}` } : request.hostConfig,
     state: {
       status: 'created', pid: 0, pidStartTime: 0, monitorPid: 0, exitCode: 0,
       startedAt: NULL_TIME, finishedAt: NULL_TIME, error: '',
@@ -342,6 +350,7 @@ export async function initSpec(
       ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
       : {}),
     ...(netns ? { netns } : {}),
+    ...(await joinedNetns(ctx, mode)),
     networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : 'netns',
     hostname: record.config.hostname,
     workdir: record.config.workdir,
@@ -356,6 +365,17 @@ export async function initSpec(
     cgroupJoin,
     tty: record.config.tty,
   };
+}
+
+/** --network container:X: X's network namespace, through its running process (Docker's refusal when X does not run). */
+async function joinedNetns(ctx: RuntimeContext, mode: string): Promise<{ netnsPath?: string }> {
+  const ref = joinedContainer(mode);
+  if (ref === undefined) return {};
+  const other = await ctx.store.loadContainer(ref);
+  if (!other || other.state.status !== 'running' || startTimeOf(other.state.pid) === 0) {
+    throw new MinictrError('E_NOT_RUNNING', `cannot join network of a non running container: ${other?.name ?? ref}`);
+  }
+  return { netnsPath: `/proc/${other.state.pid}/ns/net` };
 }
 
 /** The container's --user (or image User), resolved against its own /etc/passwd and /etc/group. */

@@ -12,7 +12,7 @@ import { planContainerAttach } from './attach.js';
 import { cgroupJoinOf, planCgroup } from './cgroup-life.js';
 import type { MountRequest } from './mount-specs.js';
 import type { Paths } from '../state/paths.js';
-import { planEtcFor } from './container-etc.js';
+import { planEtcOf } from './container-etc.js';
 import { planResolverFor, usesEmbeddedDns } from './dns.js';
 
 export interface RunPlan {
@@ -70,7 +70,7 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record));
   const devTemplate = devTemplateProblem(init.devTemplate) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate);
   return {
-    record, ...(network ? { network } : {}), etc: await planEtcFor(ctx.store.paths.container(record.id), record, network?.attachment),
+    record, ...(network ? { network } : {}), etc: await planEtcOf(ctx, record, network?.attachment),
     ...(resolver ? { resolver } : {}), ...(cgroup ? { cgroup } : {}), ...(devTemplate ? { devTemplate } : {}),
     dirs: [fs.upper, fs.work, fs.merged], init: initCommand(init),
   };

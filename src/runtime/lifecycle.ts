@@ -17,7 +17,7 @@ import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
 import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
 import { checkpoint } from './checkpoint.js';
 import { initSpec, syncNames } from './containers.js';
-import { planEtcFor } from './container-etc.js';
+import { planEtcOf } from './container-etc.js';
 import { ensureDevTemplate } from './dev-template.js';
 import { isFrozen, makeCgroup, releaseCgroup } from './cgroup-life.js';
 import { cgroupFacts } from './cgroups.js';
@@ -84,13 +84,12 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   try {
     // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
     record = await mustLoad(ctx, id);
-    const dir = paths.container(id);
-    await applyPlan(await planEtcFor(dir, record, attachment), ctx.runner, stepOptions(ctx));
+    await applyPlan(await planEtcOf(ctx, record, attachment), ctx.runner, stepOptions(ctx));
     if (attachment) await syncNames(ctx, attachment.network, record.name);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
     await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx));
-    requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
+    requireHostTools(spec.netns || spec.netnsPath ? ['nsenter', 'unshare'] : ['unshare']);
     requireShim();
     const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
     const mon = monitorCommand(initCommand(spec), {

@@ -6,7 +6,7 @@ import { concatPlans, type Plan } from '../base/plan.js';
 import type { ContainerRecord, HostConfig, NetworkRecord } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { DEFAULT_FIREWALL, networkDriverFor } from '../network/drivers.js';
-import { parseSubnet } from '../network/ipam.js';
+import { parseSubnet, requestedIp } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { attachedTo, planNetworkSetup, planNetworkTeardown, planRepair } from '../network/plan.js';
 import { parsePortSpec } from '../network/ports.js';
@@ -16,6 +16,16 @@ import { stepOptions, type RuntimeContext } from './context.js';
 import { bridgeExists, firewallDump, hostRoutes, networkFacts } from './gather.js';
 
 export const BUILTIN_MODES = new Set(['none', 'host']);
+
+/** `--network container:NAME`, recorded as `container:<id>`: the id (or name as given), else undefined. */
+export function joinedContainer(mode: string): string | undefined {
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
+
+/** Modes with no attachment of their own: none, host, and another container's namespace. */
+export function ownsNoAttachment(mode: string): boolean {
+  return BUILTIN_MODES.has(mode) || joinedContainer(mode) !== undefined;
+}
 
 export function defaultNetworkRecord(): NetworkRecord {
   return {
@@ -47,10 +57,29 @@ export async function listNetworks(store: Store): Promise<NetworkRecord[]> {
 /** Refuse a bad network mode or -p before anything is created. */
 export async function validateNetworking(store: Store, host: HostConfig): Promise<void> {
   for (const spec of host.portSpecs) parsePortSpec(spec);
+  if (joinedContainer(host.networkMode) !== undefined) {
+    // Docker's checks: the network, its names and its files are the other container's.
+    const conflicts: [boolean, string][] = [
+      [host.portSpecs.length > 0, 'port publishing and the container type network mode'],
+      [(host.dns ?? []).length + (host.dnsSearch ?? []).length + (host.dnsOptions ?? []).length > 0, 'dns and the network mode'],
+      [(host.extraHosts ?? []).length > 0, 'custom host-to-IP mapping and the network mode'],
+      [(host.networkAliases ?? []).length > 0 || host.ipAddress !== undefined, 'network-scoped alias or address and the network mode'],
+    ];
+    const conflict = conflicts.find(([on]) => on);
+    if (conflict) throw new MinictrError('E_CONFLICTING_OPTIONS', `conflicting options: ${conflict[1]}`);
+    const ref = joinedContainer(host.networkMode) ?? '';
+    try {
+      await store.findContainer(ref);
+    } catch {
+      throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${ref} (for --network container:${ref})`);
+    }
+    return;
+  }
   if ((host.networkAliases ?? []).length > 0 && (BUILTIN_MODES.has(host.networkMode) || host.networkMode === DEFAULT_NETWORK.name)) {
     throw new MinictrError('E_CONFLICTING_OPTIONS', 'network-scoped alias is supported only for containers in user defined networks');
   }
   if (BUILTIN_MODES.has(host.networkMode)) {
+    if (host.ipAddress !== undefined) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
     if (host.portSpecs.length > 0) {
       throw new MinictrError(
         'E_CONFLICTING_OPTIONS',
@@ -59,7 +88,12 @@ export async function validateNetworking(store: Store, host: HostConfig): Promis
     }
     return;
   }
-  await resolveNetwork(store, host.networkMode);
+  const net = await resolveNetwork(store, host.networkMode);
+  if (host.ipAddress !== undefined) {
+    if (net.name === DEFAULT_NETWORK.name) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
+    // Free or not is known at start (as in Docker); the address itself is checked now.
+    requestedIp(net.subnet, net.gateway, [], host.ipAddress, net.name);
+  }
 }
 
 /** The rules every network and attached container should have, minus those present. */

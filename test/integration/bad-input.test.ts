@@ -36,6 +36,10 @@ interface BadInput {
 }
 
 const RESIDENT = 'resident';
+/** A container created and never started, made in before(). */
+const STOPPED = 'stopped';
+/** A user-defined network with no containers, made in before(). */
+const BAD_NET = 'badnet';
 /** Made in before(), removed in after(); named now so the table can refer to its files. */
 const TMP = join(tmpdir(), `mc-bad-input-${randomBytes(4).toString('hex')}`);
 const ENV_DIR = join(TMP, 'env');
@@ -83,6 +87,12 @@ const CATALOGUE: BadInput[] = [
   { args: run('--network-alias', 'web', 'busybox', 'true'), code: 125, message: /network-scoped alias is supported only for containers in user defined networks/ },
   { args: run('--add-host', 'nocolon', 'busybox', 'true'), code: 125, message: /invalid argument "nocolon" for "--add-host" flag: bad format/ },
   { args: run('--add-host', 'db:300.1.1.1', 'busybox', 'true'), code: 125, message: /invalid IP address in add-host: "300\.1\.1\.1"/ },
+  { args: run('--ip', '172.18.0.9', 'busybox', 'true'), code: 125, message: /user specified IP address is supported on user defined networks only/ },
+  { args: run('--network', BAD_NET, '--ip', '10.1.1.1', 'busybox', 'true'), code: 125, message: /invalid address 10\.1\.1\.1: it does not belong to the subnet 10\.66\.0\.0\/24 of network "badnet"/ },
+  { args: run('--network', BAD_NET, '--ip', '10.66.0', 'busybox', 'true'), code: 125, message: /invalid IPv4 address "10\.66\.0" for --ip/ },
+  { args: run('--network', `container:${STOPPED}`, 'busybox', 'true'), code: 125, message: /cannot join network of a non running container: stopped/ },
+  { args: run('--network', 'container:nope', 'busybox', 'true'), code: 125, message: /no such container: nope/ },
+  { args: run('--network', `container:${RESIDENT}`, '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and the container type network mode/ },
   { args: run('--dns', 'dns.example', 'busybox', 'true'), code: 125, message: /invalid argument "dns\.example" for "--dns" flag: dns\.example is not an ip address/ },
   {
     title: 'a subnet that overlaps a host route (172.18.5.0/24 routed via the sandbox veth) is refused',
@@ -295,6 +305,8 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
     // The default network exists (as docker0 does once Docker ran); every row must leave it as it is.
     const warm = await box.minictr(['run', '--rm', '-p', '9999:80', 'busybox', 'true']);
     assert.equal(warm.code, 0, warm.stderr);
+    assert.equal((await box.minictr(['network', 'create', '--subnet', '10.66.0.0/24', BAD_NET])).code, 0);
+    assert.equal((await box.minictr(['create', '--name', STOPPED, '--network', 'none', 'busybox', 'true'])).code, 0);
     const resident = await box.minictr(['run', '-d', '--name', RESIDENT, '--network', 'none', 'busybox', 'sleep', '3600']);
     assert.equal(resident.code, 0, resident.stderr);
     const route = await cold.host(['ip', 'route', 'add', '172.18.5.0/24', 'via', WAN_IP, 'dev', `${cold.prefix}h`]);
