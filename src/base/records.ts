@@ -26,6 +26,8 @@ export interface NetworkAttachment {
   gateway: string;
   mac: string;
   ports: PortMapping[];
+  /** The network is --internal: the container gets no default route. */
+  internal?: boolean;
   /**
    * Recorded (address and ports taken) while the links and rules are still being made, outside
    * the network lock: a repair or reload leaves it to its own attach until this is cleared.
@@ -215,6 +217,10 @@ export interface NetworkRecord {
   subnet: string;
   gateway: string;
   created: string;
+  /** `--internal`: no masquerade, no route out, nothing in or out but its own subnet. */
+  internal?: boolean;
+  /** `--label` (Docker's Labels). */
+  labels?: Record<string, string>;
 }
 
 export const NULL_TIME = '0001-01-01T00:00:00Z';

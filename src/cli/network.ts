@@ -4,6 +4,7 @@ import { MinictrError } from '../base/errors.js';
 import { print, runtimeFor } from './context.js';
 import { formatTable } from './table.js';
 import { compileTemplate } from './template.js';
+import { parseLabels } from '../runtime/options.js';
 
 export function registerNetworkCommands(program: Command): void {
   const network = program.command('network').description('manage networks');
@@ -14,9 +15,12 @@ export function registerNetworkCommands(program: Command): void {
     .option('-d, --driver <driver>', 'network driver (only bridge)', 'bridge')
     .option('--subnet <cidr>', 'subnet, e.g. 172.30.0.0/16 (default: the first free one)')
     .option('--gateway <ip>', 'gateway address on the bridge (default: the first host address)')
+    .option('--internal', 'no way in or out but the subnet itself: no masquerade, no default route')
+    .option('--label <key=value>', 'a label (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('-o, --opt <key=value>', 'a driver option: com.docker.network.bridge.name=NAME (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--explain', 'print each host command as it runs')
     .argument('<name>')
-    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; explain?: boolean }) {
+    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; explain?: boolean; internal?: boolean; label: string[]; opt: string[] }) {
       if (opts.driver !== 'bridge') {
         throw new MinictrError('E_BAD_DRIVER', `network driver "${opts.driver}" is not supported; minictr has bridge only`);
       }
@@ -25,6 +29,9 @@ export function registerNetworkCommands(program: Command): void {
         name,
         ...(opts.subnet ? { subnet: opts.subnet } : {}),
         ...(opts.gateway ? { gateway: opts.gateway } : {}),
+        ...(opts.internal ? { internal: true } : {}),
+        labels: parseLabels(opts.label),
+        options: parseLabels(opts.opt),
       });
       print(net.id);
     });

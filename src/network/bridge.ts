@@ -129,10 +129,12 @@ export const bridgeDriver: NetworkDriver = {
           ['link', 'set', 'lo', 'up'],
           ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', 'eth0'],
           ['link', 'set', 'eth0', 'up'],
-          ['route', 'add', 'default', 'via', att.gateway, 'mtu', OUTSIDE_MTU],
+          // An --internal network has no way out: no default route.
+          ...(att.internal ? [] : [['route', 'add', 'default', 'via', att.gateway, 'mtu', OUTSIDE_MTU]]),
         ],
         `give the container eth0 an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
-          `and a default route via the gateway ${att.gateway} (MTU ${OUTSIDE_MTU} towards the outside world, as Docker's)`,
+          (att.internal ? '(an internal network: no default route, no way out)'
+            : `and a default route via the gateway ${att.gateway} (MTU ${OUTSIDE_MTU} towards the outside world, as Docker's)`),
       ),
     ];
     return { title: `connect container ${ns} to ${att.bridge} (${att.ip})`, ops };

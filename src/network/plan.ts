@@ -159,6 +159,7 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
     gateway: net.gateway,
     mac: macFromIp(ip),
     ports,
+    ...(net.internal ? { internal: true } : {}),
   };
 }
 

@@ -151,6 +151,8 @@ export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]
     Scope: 'local',
     Driver: net.driver,
     IPAM: { Driver: 'default', Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
+    Internal: net.internal === true,
+    Labels: net.labels ?? {},
     Options: { 'com.docker.network.bridge.name': net.bridge },
     Containers: Object.fromEntries(
       containers

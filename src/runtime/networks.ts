@@ -158,6 +158,30 @@ export interface CreateNetworkRequest {
   name: string;
   subnet?: string;
   gateway?: string;
+  /** `--internal`: no masquerade, no route out. */
+  internal?: boolean;
+  labels?: Record<string, string>;
+  /** `--opt`/`-o` KEY=VALUE: the bridge driver's options minictr knows. */
+  options?: Record<string, string>;
+}
+
+/** Docker's option for the bridge device's name. */
+export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
+
+/** The bridge's name from --opt (Linux allows 15 characters), or minictr's own. */
+function bridgeNameOf(request: CreateNetworkRequest, id: string, others: NetworkRecord[]): string {
+  const options = request.options ?? {};
+  for (const key of Object.keys(options)) {
+    if (key !== BRIDGE_NAME_OPTION) throw new MinictrError('E_BAD_OPTION', `unsupported network option "${key}": minictr knows ${BRIDGE_NAME_OPTION} only`);
+  }
+  const name = options[BRIDGE_NAME_OPTION];
+  if (name === undefined) return `minictr-${id.slice(0, 7)}`;
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(name)) {
+    throw new MinictrError('E_BAD_OPTION', `invalid bridge name "${name}" for ${BRIDGE_NAME_OPTION}: 1 to 15 of [a-zA-Z0-9_.-]`);
+  }
+  const holder = others.find((n) => n.bridge === name);
+  if (holder) throw new MinictrError('E_BAD_OPTION', `bridge name ${name} is already used by network "${holder.name}"`);
+  return name;
 }
 
 /** `network create`: a new bridge network with its own subnet, bridge device and rules. */
@@ -181,8 +205,10 @@ export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkR
     checkGateway(subnet, gateway);
     const id = randomBytes(32).toString('hex');
     const net: NetworkRecord = {
-      schemaVersion: 1, name, id, driver: 'bridge', firewall: DEFAULT_FIREWALL, bridge: `minictr-${id.slice(0, 7)}`,
+      schemaVersion: 1, name, id, driver: 'bridge', firewall: DEFAULT_FIREWALL, bridge: bridgeNameOf(request, id, others),
       subnet, gateway, created: new Date().toISOString(),
+      ...(request.internal ? { internal: true } : {}),
+      ...(request.labels && Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
     };
     checkSubnetFree(subnet, others, routes, net.bridge);
     await store.saveNetwork(net);

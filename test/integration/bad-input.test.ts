@@ -236,6 +236,8 @@ const CATALOGUE: BadInput[] = [
   { args: ['network', 'create', '--subnet', '10.99.0.0/24', 'n1'], code: 125, message: /subnet 10\.99\.0\.0\/24 overlaps the host route 10\.99\.0\.0\/24/ },
   { args: ['network', 'create', '--subnet', '10.50.0.0/16', '--gateway', '10.51.0.1', 'n1'], code: 125, message: /gateway 10\.51\.0\.1 is not a host address of 10\.50\.0\.0\/16/ },
   { args: ['network', 'create', '--driver', 'overlay', 'n1'], code: 125, message: /network driver "overlay" is not supported/ },
+  { args: ['network', 'create', '-o', 'com.docker.network.bridge.name=much-too-long-a-name', 'n1'], code: 125, message: /invalid bridge name "much-too-long-a-name"/ },
+  { args: ['network', 'create', '-o', 'com.docker.network.driver.mtu=9000', 'n1'], code: 125, message: /unsupported network option "com\.docker\.network\.driver\.mtu"/ },
   { args: ['rmi', 'nosuchimage'], code: 1, message: /No such image: nosuchimage:latest/ },
   // ---- the host is missing a tool
   { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"ip" was not found on PATH/, via: { kind: 'path-without', tool: 'ip' } },

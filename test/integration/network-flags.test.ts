@@ -2,7 +2,7 @@
 // --network container:NAME (another container's network namespace, its files and its names).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, isRoot } from './sandbox.js';
+import { Sandbox, isRoot, WAN_IP } from './sandbox.js';
 
 describe('run --ip and --network container:NAME', { skip: !isRoot && 'needs root' }, () => {
   const box = new Sandbox();
@@ -51,5 +51,25 @@ describe('run --ip and --network container:NAME', { skip: !isRoot && 'needs root
     assert.match(r.stderr, /^minictr: cannot join network of a non running container: pinned$/m);
     assert.equal((await mc('rm', 'pinned')).code, 0);
     assert.equal((await mc('ps', '-aq')).stdout.trim(), '');
+  });
+
+  it('network create --internal: containers reach each other, never the outside; --label and the bridge name option', async () => {
+    const created = await mc('network', 'create', '--internal', '--label', 'team=blue', '-o', 'com.docker.network.bridge.name=br-inside', 'inside');
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal((await mc('network', 'inspect', '-f', '{{.Internal}} {{.Labels.team}} {{index .Options "com.docker.network.bridge.name"}}', 'inside')).stdout.trim(), 'true blue br-inside');
+    assert.equal((await box.host(['ip', 'link', 'show', 'br-inside'])).code, 0, 'the bridge has the name given');
+    assert.equal((await mc('run', '-d', '--name', 'in1', '--network', 'inside', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc')).code, 0);
+    assert.equal((await mc('run', '-d', '--name', 'in2', '--network', 'inside', 'busybox', 'sleep', '300')).code, 0);
+    assert.doesNotMatch((await mc('exec', 'in2', 'ip', 'route')).stdout, /default/, 'no route out');
+    const peer = await mc('exec', 'in2', 'timeout', '5', 'wget', '-qO-', 'http://in1/hostname');
+    assert.equal(peer.code, 0, `in2 reaches in1 by name: ${peer.stderr}`);
+    assert.notEqual((await mc('exec', 'in2', 'ping', '-c1', '-W1', WAN_IP)).code, 0, 'the outside world is out of reach');
+    // Even with a route the container cannot add, the host forwards nothing out of the subnet.
+    assert.equal((await mc('run', '-d', '--name', 'out1', '--network', 'fixed', 'busybox', 'sleep', '300')).code, 0);
+    const in1 = (await mc('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'in1')).stdout.trim();
+    assert.notEqual((await mc('exec', 'out1', 'timeout', '3', 'wget', '-qO-', `http://${in1}/hostname`)).code, 0, 'another network cannot reach in');
+    assert.equal((await mc('rm', '-f', 'in1', 'in2', 'out1')).code, 0);
+    assert.equal((await mc('network', 'rm', 'inside')).code, 0);
+    assert.notEqual((await box.host(['ip', 'link', 'show', 'br-inside'])).code, 0, 'the bridge goes with the network');
   });
 });
