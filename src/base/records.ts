@@ -28,6 +28,10 @@ export interface NetworkAttachment {
   ports: PortMapping[];
   /** The network is --internal: the container gets no default route. */
   internal?: boolean;
+  /** The interface inside the namespace (absent: eth0, the first network's). */
+  ifname?: string;
+  /** `network connect --alias`: more names on this network. */
+  aliases?: string[];
   /**
    * Recorded (address and ports taken) while the links and rules are still being made, outside
    * the network lock: a repair or reload leaves it to its own attach until this is cleared.
@@ -176,6 +180,11 @@ export interface ContainerRecord {
   restartCount?: number;
   /** Set while the container holds network objects (veth, address, rules). */
   network?: NetworkAttachment;
+  /**
+   * Networks joined with `network connect` while it runs: eth1, eth2 … in the same namespace.
+   * Torn down with the container's network; not joined again at the next start.
+   */
+  extraNetworks?: NetworkAttachment[];
   /** How the writable root is made. */
   rootfsMode: 'overlay' | 'copy';
   /** Resolved mounts (binds, volumes, tmpfs), in mount order. Absent in records made before volumes. */
@@ -224,3 +233,13 @@ export interface NetworkRecord {
 }
 
 export const NULL_TIME = '0001-01-01T00:00:00Z';
+
+/** Every network a container is attached to: its first, then those joined with `network connect`. */
+export function attachmentsOf(record: Pick<ContainerRecord, 'network' | 'extraNetworks'>): NetworkAttachment[] {
+  return [...(record.network ? [record.network] : []), ...(record.extraNetworks ?? [])];
+}
+
+/** The container's attachment to `network`, if it has one. */
+export function attachmentTo(record: Pick<ContainerRecord, 'network' | 'extraNetworks'>, network: string): NetworkAttachment | undefined {
+  return attachmentsOf(record).find((a) => a.network === network);
+}

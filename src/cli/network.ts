@@ -1,7 +1,7 @@
 // `network ls|inspect|rm|prune|reload`: bridge networks and minictr's firewall rules.
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
-import { print, runtimeFor } from './context.js';
+import { print, runtimeFor, warn } from './context.js';
 import { formatTable } from './table.js';
 import { compileTemplate } from './template.js';
 import { parseLabels } from '../runtime/options.js';
@@ -78,6 +78,29 @@ export function registerNetworkCommands(program: Command): void {
         await rt.removeNetwork(name);
         print(name);
       }
+    });
+
+  network
+    .command('connect')
+    .description('connect a running container to one more network (eth1, eth2 …)')
+    .option('--alias <name>', 'another name the container answers to on that network (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--ip <address>', "the container's IPv4 address on that network")
+    .option('--explain', 'print each host command as it runs')
+    .argument('<network>')
+    .argument('<container>')
+    .action(async function (this: Command, network: string, container: string, opts: { alias: string[]; ip?: string; explain?: boolean }) {
+      await runtimeFor(this, { explain: opts.explain ?? false }).connectNetwork(network, container, { aliases: opts.alias, ...(opts.ip ? { ip: opts.ip } : {}) });
+    });
+
+  network
+    .command('disconnect')
+    .description('disconnect a container from a network it joined with connect')
+    .option('-f, --force', 'accepted for Docker compatibility')
+    .option('--explain', 'print each host command as it runs')
+    .argument('<network>')
+    .argument('<container>')
+    .action(async function (this: Command, network: string, container: string, opts: { explain?: boolean }) {
+      warn(await runtimeFor(this, { explain: opts.explain ?? false }).disconnectNetwork(network, container));
     });
 
   network

@@ -3,7 +3,7 @@
 // gathered beforehand (src/runtime/gather.ts), so nothing here reads the host.
 import { MinictrError } from '../base/errors.js';
 import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/plan.js';
-import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../base/records.js';
+import { attachmentsOf, type ContainerRecord, type NetworkAttachment, type NetworkRecord } from '../base/records.js';
 import type { FirewallDump, RuleOwners } from './driver.js';
 import { planDnsRedirect } from './dns.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
@@ -87,7 +87,10 @@ export function ruleOwners(networks: NetworkRecord[], records: ContainerRecord[]
   return {
     networks,
     // An attach still in progress makes its own rules.
-    containers: records.map((r) => (r.network && !r.network.pending ? { name: r.name, attachment: r.network } : { name: r.name })),
+    containers: records.flatMap((r) => [
+      r.network && !r.network.pending ? { name: r.name, attachment: r.network } : { name: r.name },
+      ...(r.extraNetworks ?? []).filter((a) => !a.pending).map((attachment) => ({ name: r.name, attachment })),
+    ]),
   };
 }
 
@@ -139,7 +142,7 @@ export interface AttachPlans {
 export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAttachment {
   const { record, net, records, facts } = input;
   const others = records.filter((r) => r.id !== record.id && r.network);
-  const used = others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip ?? '');
+  const used = others.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name).map((a) => a.ip);
   const wanted = record.hostConfig.ipAddress;
   const ip = wanted ? requestedIp(net.subnet, net.gateway, used, wanted, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
   const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
@@ -165,7 +168,7 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
 
 /** The attachments a network's bridge holds (one still being made plugs itself in). */
 export function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
-  return records.flatMap((r) => (r.network?.network === network && !r.network.pending ? [r.network] : []));
+  return records.flatMap((r) => attachmentsOf(r).filter((a) => a.network === network && !a.pending));
 }
 
 /**
@@ -239,4 +242,66 @@ export function planOrphanCleanup(
     ...orphans.map((n) => links.planContainerTeardown({ netns: n.name, hostVeth: hostVethName(n.id12) })),
   );
   return { plan, namespaces: orphans.map((n) => n.name), rules: rules.length };
+}
+
+/** What `network connect` needs: the running container, the network, its records and the wishes. */
+export interface ConnectInput {
+  record: ContainerRecord;
+  net: NetworkRecord;
+  records: ContainerRecord[];
+  ip?: string;
+  aliases: string[];
+}
+
+/**
+ * One more network for a running container: an address (or the --ip given), the next free
+ * ethN, a host veth named after the container and that index, no ports. Refused when the
+ * container is already on the network or an alias is another container's name there.
+ */
+export function planConnect(input: ConnectInput): { attachment: NetworkAttachment; links: Plan; firewall: Plan } {
+  const { record, net, records } = input;
+  const primary = record.network;
+  if (!primary) throw new MinictrError('E_NOT_RUNNING', `container ${record.name} is not running: start it first (minictr connects running containers)`, { exitCode: 1 });
+  if (attachmentsOf(record).some((a) => a.network === net.name)) {
+    throw new MinictrError('E_ALREADY_CONNECTED', `endpoint with name ${record.name} already exists in network ${net.name}`, { exitCode: 1 });
+  }
+  const peers = records.filter((r) => r.id !== record.id && attachmentsOf(r).some((a) => a.network === net.name));
+  for (const alias of input.aliases) {
+    const holder = peers.find((p) => p.name === alias || p.config.hostname === alias || attachmentsOf(p).some((a) => a.network === net.name && (a.aliases ?? []).includes(alias)) || (p.network?.network === net.name && (p.hostConfig.networkAliases ?? []).includes(alias)));
+    if (holder) throw new MinictrError('E_ALIAS_CLASH', `alias "${alias}" is already a name of container ${holder.name} on network ${net.name}; choose another`, { exitCode: 1 });
+  }
+  const used = records.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name).map((a) => a.ip);
+  const ip = input.ip ? requestedIp(net.subnet, net.gateway, used, input.ip, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
+  const taken = new Set(attachmentsOf(record).map((a) => a.ifname ?? 'eth0'));
+  let n = 1;
+  while (taken.has(`eth${n}`)) n++;
+  const attachment: NetworkAttachment = {
+    network: net.name,
+    bridge: net.bridge,
+    netns: primary.netns,
+    // veth + 7 hex + index: still within the 15 characters of an interface name.
+    hostVeth: `${hostVethName(record.id)}-${n}`,
+    ip,
+    prefixLength: parseSubnet(net.subnet).prefixLength,
+    gateway: net.gateway,
+    mac: macFromIp(ip),
+    ports: [],
+    ifname: `eth${n}`,
+    ...(input.aliases.length > 0 ? { aliases: input.aliases } : {}),
+    ...(net.internal ? { internal: true } : {}),
+  };
+  return {
+    attachment,
+    links: networkDriverFor(net).planContainerConnect(attachment),
+    firewall: firewallDriverFor(net).planContainerSetup(attachment, net),
+  };
+}
+
+/** `network disconnect`: the container's rules on that network, then its interface there. */
+export function planDisconnect(att: NetworkAttachment, net?: NetworkRecord): Plan {
+  return concatPlans(
+    `disconnect ${att.netns} from ${att.network}`,
+    firewallDriverFor(net).planContainerTeardown(att),
+    networkDriverFor(net ?? { driver: 'bridge', name: att.network }).planContainerDisconnect(att),
+  );
 }

@@ -3,7 +3,7 @@
 // always planned from the record.
 import { randomInt } from 'node:crypto';
 import { MinictrError, withWarnings } from '../base/errors.js';
-import type { StepReport } from '../base/plan.js';
+import { concatPlans, type Plan, type StepReport } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort, type ApplyOptions, type BestEffortReport } from '../exec/apply.js';
 import { planAttach, planContainerNetworkTeardown, planContainerTeardown, planRepair, type AttachPlans } from '../network/plan.js';
@@ -153,9 +153,12 @@ export async function detachLocked(ctx: RuntimeContext, record: ContainerRecord)
   if (!attachment) return [];
   const net = await ctx.store.loadNetwork(attachment.network);
   const { firewall, links } = planContainerTeardown(attachment, net);
+  // Networks joined with `network connect`: their rules (their interfaces go with the namespace).
+  const extras: Plan[] = [];
+  for (const extra of record.extraNetworks ?? []) extras.push(planContainerTeardown(extra, await ctx.store.loadNetwork(extra.network)).firewall);
   // Rules and links are independent: removing them side by side saves a few tens of ms.
   const reports = await Promise.all([
-    applyPlanBestEffort(firewall, ctx.runner, stepOptions(ctx)),
+    applyPlanBestEffort(concatPlans(firewall.title, firewall, ...extras), ctx.runner, stepOptions(ctx)),
     applyPlanBestEffort(links, ctx.runner, stepOptions(ctx)),
   ]);
   return reports.flatMap((r) => teardownWarnings(r, record));

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
 import { startTimeOf, waitFor } from '../base/proc.js';
-import type { ContainerRecord } from '../base/records.js';
+import { attachmentTo, type ContainerRecord } from '../base/records.js';
 import { applyPlan } from '../exec/apply.js';
 import { hasEmbeddedDns, memberNames, nameservers, planResolverSync, searchDomains, resolverConfig, RESOLVER_PORT, type DnsMember, type ResolverFacts } from '../network/dns.js';
 import { stepOptions, type RuntimeContext } from './context.js';
@@ -39,14 +39,17 @@ export function resolverPid(dir: string): number | undefined {
   }
 }
 
-export function dnsMember(r: ContainerRecord): DnsMember | undefined {
-  if (!r.network) return undefined;
-  return {
-    id: r.id,
-    ip: r.network.ip,
-    names: memberNames({ id: r.id, name: r.name, hostname: r.config.hostname, aliases: r.hostConfig.networkAliases ?? [] }),
-    servers: r.hostConfig.dns ?? [],
-  };
+/**
+ * A container as `network`'s resolver knows it: by its address there and its names. aardvark-dns
+ * ties a container's addresses to every network whose file lists its id, so one that joined
+ * `network` with `network connect` (asking through its first network's gateway) gets `network`'s
+ * names too.
+ */
+export function dnsMembers(r: ContainerRecord, network: string): DnsMember[] {
+  const att = attachmentTo(r, network);
+  if (!att) return [];
+  const aliases = att === r.network ? r.hostConfig.networkAliases ?? [] : att.aliases ?? [];
+  return [{ id: r.id, ip: att.ip, names: memberNames({ id: r.id, name: r.name, hostname: r.config.hostname, aliases }), servers: r.hostConfig.dns ?? [] }];
 }
 
 /** The plan that brings the resolver in line with `network`'s records (also what --dry-run prints). */
@@ -54,10 +57,10 @@ export async function planResolverFor(ctx: RuntimeContext, network: string, reco
   const binary = resolverBinary();
   if (!binary || !hasEmbeddedDns(network)) return undefined;
   const dir = ctx.store.paths.dns;
-  const members = records.filter((r) => r.network?.network === network).flatMap((r) => dnsMember(r) ?? []);
+  const members = records.flatMap((r) => dnsMembers(r, network));
   const net = await ctx.store.loadNetwork(network);
   const host = (await readHostEtc()).resolvConf;
-  const onNetwork = records.filter((r) => r.network?.network === network);
+  const onNetwork = records.filter((r) => attachmentTo(r, network) !== undefined);
   const search = [...new Set([...searchDomains(host), ...onNetwork.flatMap((r) => r.hostConfig.dnsSearch ?? [])])].filter((d) => d !== '.');
   const config = members.length > 0 && net ? resolverConfig(net.gateway, nameservers(host), members, search) : undefined;
   const files = await readdir(dir).catch(() => [] as string[]);
@@ -78,7 +81,7 @@ export async function syncResolver(ctx: RuntimeContext, network: string, joined?
     const records = await ctx.store.listContainers();
     const plan = await planResolverFor(ctx, network, records);
     if (plan) await applyPlan(plan, ctx.runner, stepOptions(ctx));
-    const name = joined ?? records.find((r) => r.network?.network === network)?.name;
+    const name = joined ?? records.find((r) => attachmentTo(r, network) !== undefined)?.name;
     const gateway = (await ctx.store.loadNetwork(network))?.gateway;
     return plan && name && gateway ? { name, gateway } : undefined;
   });

@@ -1,6 +1,6 @@
 // Docker-shaped `inspect` documents, built from records (pure).
 import { humanDuration, timeAgo } from '../base/human.js';
-import type { ContainerRecord, MountPoint, NetworkRecord, PortMapping, Resources } from '../base/records.js';
+import { attachmentTo, type ContainerRecord, type MountPoint, type NetworkRecord, type PortMapping, type Resources } from '../base/records.js';
 
 function portKey(p: { containerPort: number; proto: string }): string {
   return `${p.containerPort}/${p.proto}`;
@@ -71,6 +71,12 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       Gateway: net?.gateway ?? '',
       MacAddress: net?.mac ?? '',
       NetworkID: net?.network ?? mode,
+      Aliases: record.hostConfig.networkAliases ?? null,
+    };
+  }
+  for (const extra of record.extraNetworks ?? []) {
+    networks[extra.network] = {
+      IPAddress: extra.ip, IPPrefixLen: extra.prefixLength, Gateway: extra.gateway, MacAddress: extra.mac, NetworkID: extra.network, Aliases: extra.aliases ?? null,
     };
   }
   return {
@@ -155,16 +161,10 @@ export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]
     Labels: net.labels ?? {},
     Options: { 'com.docker.network.bridge.name': net.bridge },
     Containers: Object.fromEntries(
-      containers
-        .filter((c) => c.network?.network === net.name)
-        .map((c) => [
-          c.id,
-          {
-            Name: c.name,
-            MacAddress: c.network?.mac ?? '',
-            IPv4Address: c.network ? `${c.network.ip}/${c.network.prefixLength}` : '',
-          },
-        ]),
+      containers.flatMap((c) => {
+        const att = attachmentTo(c, net.name);
+        return att ? [[c.id, { Name: c.name, MacAddress: att.mac, IPv4Address: `${att.ip}/${att.prefixLength}` }]] : [];
+      }),
     ),
   };
 }

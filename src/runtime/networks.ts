@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { MinictrError } from '../base/errors.js';
 import { concatPlans, type Plan } from '../base/plan.js';
-import type { ContainerRecord, HostConfig, NetworkRecord } from '../base/records.js';
+import { attachmentTo, attachmentsOf, type ContainerRecord, type HostConfig, type NetworkRecord } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { DEFAULT_FIREWALL, networkDriverFor } from '../network/drivers.js';
 import { parseSubnet, requestedIp } from '../network/ipam.js';
@@ -139,7 +139,7 @@ export async function removeNetwork(ctx: RuntimeContext, name: string): Promise<
   await store.lock('network', async () => {
     const net = await store.loadNetwork(name);
     if (!net) throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found`, { exitCode: 1 });
-    const users = (await store.listContainers()).filter((c) => c.network?.network === name);
+    const users = (await store.listContainers()).filter((c) => attachmentTo(c, name) !== undefined);
     if (users.length > 0) {
       throw new MinictrError(
         'E_NETWORK_IN_USE',
@@ -249,7 +249,7 @@ export async function networkProblems(ctx: RuntimeContext, records: ContainerRec
 
 /** Remove every network no container is attached to; returns their names. */
 export async function pruneNetworks(ctx: RuntimeContext): Promise<string[]> {
-  const inUse = new Set((await ctx.store.listContainers()).map((c) => c.network?.network));
+  const inUse = new Set((await ctx.store.listContainers()).flatMap((c) => attachmentsOf(c).map((a) => a.network)));
   const removed: string[] = [];
   for (const net of await ctx.store.listNetworks()) {
     if (inUse.has(net.name)) continue;

@@ -15,6 +15,7 @@ import { create, resolveSpec, type ContainerSpec, type CreateOptions, type Creat
 import type { RuntimeContext } from './context.js';
 import { collectDoctorFacts } from './doctor-facts.js';
 import { planRun, type RunPlan } from './dry-run.js';
+import { connect, disconnect, type ConnectOptions } from './connect.js';
 import { execInContainer, type ExecOptions } from './exec.js';
 import { inspectContainer, inspectNetwork } from './inspect.js';
 import { sampleStats, statsTargets } from './stats.js';
@@ -208,6 +209,14 @@ export class Runtime implements RuntimeContext {
   }
   removeNetwork(name: string): Promise<void> {
     return removeNetwork(this, name);
+  }
+  /** `network connect`: one more network for a running container (eth1, eth2 …). */
+  connectNetwork(network: string, ref: string, options: ConnectOptions): Promise<ContainerRecord> {
+    return connect(this, ref, network, options);
+  }
+  /** `network disconnect`: a network joined with connect, taken away; returns warnings. */
+  disconnectNetwork(network: string, ref: string): Promise<string[]> {
+    return disconnect(this, ref, network);
   }
   listNetworks(): Promise<NetworkRecord[]> {
     return listNetworks(this.store);

@@ -73,3 +73,60 @@ describe('run --ip and --network container:NAME', { skip: !isRoot && 'needs root
     assert.notEqual((await box.host(['ip', 'link', 'show', 'br-inside'])).code, 0, 'the bridge goes with the network');
   });
 });
+
+describe('network connect and disconnect', { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox();
+  const mc = (...args: string[]) => box.minictr(args);
+  const wget = (from: string, to: string) => mc('exec', from, 'timeout', '3', 'wget', '-qO-', `http://${to}/hostname`);
+
+  before(async () => {
+    await box.setup();
+    for (const net of ['front', 'back']) assert.equal((await mc('network', 'create', net)).code, 0);
+    assert.equal((await mc('run', '-d', '--name', 'app', '--network', 'front', 'busybox', 'sleep', '600')).code, 0);
+    assert.equal((await mc('run', '-d', '--name', 'db', '--hostname', 'dbhost', '--network', 'back', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc')).code, 0);
+  });
+  after(() => box.cleanup());
+
+  it('connect gives a running container eth1 on the other network: traffic and names follow; disconnect takes them away', async () => {
+    const dbIp = (await mc('inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'db')).stdout.trim();
+    assert.notEqual((await wget('app', dbIp)).code, 0, 'before: the networks are isolated');
+    const c = await mc('network', 'connect', '--alias', 'api', '--ip', '172.20.0.50', 'back', 'app');
+    assert.equal(c.code, 0, c.stderr);
+    assert.match((await mc('exec', 'app', 'ip', '-4', 'addr', 'show', 'eth1')).stdout, /inet 172\.20\.0\.50\/16/);
+    assert.match((await mc('exec', 'app', 'ip', 'route')).stdout, /^default via 172\.19\.0\.1 dev eth0/m, 'the default route stays on the first network');
+    const byName = await wget('app', 'db');
+    assert.equal(byName.code, 0, byName.stderr);
+    assert.equal(byName.stdout.trim(), 'dbhost');
+    assert.equal((await mc('exec', 'db', 'ping', '-c1', '-W2', 'api')).code, 0, 'db finds app by its alias on back');
+    assert.equal((await mc('inspect', '-f', '{{(index .NetworkSettings.Networks "back").IPAddress}}', 'app')).stdout.trim(), '172.20.0.50');
+    assert.match((await mc('network', 'inspect', '-f', '{{json .Containers}}', 'back')).stdout, /"Name":"app"/);
+    const busy = await mc('network', 'rm', 'back');
+    assert.notEqual(busy.code, 0, 'a network with a connected container is in use');
+    const d = await mc('network', 'disconnect', 'back', 'app');
+    assert.equal(d.code, 0, d.stderr);
+    assert.notEqual((await mc('exec', 'app', 'ip', 'link', 'show', 'eth1')).code, 0, 'eth1 is gone');
+    assert.notEqual((await wget('app', dbIp)).code, 0, 'isolated again');
+    assert.notEqual((await mc('exec', 'db', 'ping', '-c1', '-W1', 'api')).code, 0, 'the alias is forgotten');
+  });
+
+  it("a connected container's rules go with it; connect/disconnect refuse what Docker refuses", async () => {
+    assert.equal((await mc('network', 'connect', 'back', 'app')).code, 0);
+    const id12 = (await mc('inspect', '-f', '{{.Id}}', 'app')).stdout.trim().slice(0, 12);
+    const twice = await mc('network', 'connect', 'back', 'app');
+    assert.equal(twice.code, 1);
+    assert.match(twice.stderr, /endpoint with name app already exists in network back/);
+    const clash = await mc('network', 'connect', '--alias', 'app', 'front', 'db');
+    assert.equal(clash.code, 1);
+    assert.match(clash.stderr, /^minictr: alias "app" is already a name of container app on network front/);
+    assert.doesNotMatch((await mc('exec', 'db', 'ip', 'link')).stdout, /eth1/, 'a refused connect makes nothing');
+    const notOn = await mc('network', 'disconnect', 'front', 'db');
+    assert.equal(notOn.code, 1);
+    assert.match(notOn.stderr, /^minictr: container db is not connected to network front/);
+    const unknown = await mc('network', 'connect', 'nonet', 'db');
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /network nonet not found/);
+    assert.equal((await mc('rm', '-f', 'app')).code, 0);
+    assert.doesNotMatch((await box.host(['iptables-save'])).stdout, new RegExp(`minictr:${id12}`), 'no rule of app is left');
+    assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, new RegExp(`veth${id12.slice(0, 7)}`));
+  });
+});
