@@ -461,7 +461,8 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
 
   it('no process outside the resident container mentions the state dir', async () => {
     const residentPid = Number((await box.minictr(['inspect', '-f', '{{.State.Pid}}', RESIDENT])).stdout.trim());
-    const record = (await sh(['sh', '-c', `cat ${box.root}/containers/*/config.json`])).stdout;
+    const residentId = (await box.minictr(['inspect', '-f', '{{.Id}}', RESIDENT])).stdout.trim();
+    const record = await readFile(join(box.root, 'containers', residentId, 'config.json'), 'utf8');
     const monitorPid = Number((JSON.parse(record) as { state: { monitorPid: number } }).state.monitorPid);
     const strays = async (): Promise<string[]> => {
       const found = (await sh(['sh', '-c',
