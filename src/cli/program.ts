@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { packageVersion } from '../base/install-paths.js';
 import { registerContainerCommands } from './containers.js';
 import { registerNetworkCommands } from './network.js';
+import { registerTraceCommand } from './trace.js';
 import { registerImageCommands } from './images.js';
 import { registerShowWorkCommands } from './show-work.js';
 import { registerVolumeCommands } from './volumes.js';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   registerContainerCommands(program);
   registerImageCommands(program);
   registerNetworkCommands(program);
+  registerTraceCommand(program);
   registerVolumeCommands(program);
   registerStatsCommand(program);
   registerShowWorkCommands(program);

@@ -16,6 +16,7 @@ import type { RuntimeContext } from './context.js';
 import { collectDoctorFacts } from './doctor-facts.js';
 import { planRun, type RunPlan } from './dry-run.js';
 import { connect, disconnect, type ConnectOptions } from './connect.js';
+import { trace, type TraceRequest, type TraceResult } from './trace.js';
 import { execInContainer, type ExecOptions } from './exec.js';
 import { inspectContainer, inspectNetwork } from './inspect.js';
 import { sampleStats, statsTargets } from './stats.js';
@@ -209,6 +210,10 @@ export class Runtime implements RuntimeContext {
   }
   removeNetwork(name: string): Promise<void> {
     return removeNetwork(this, name);
+  }
+  /** `trace`: one flow followed through the host's rules. */
+  trace(request: TraceRequest): Promise<TraceResult> {
+    return trace(this, request);
   }
   /** `network connect`: one more network for a running container (eth1, eth2 …). */
   connectNetwork(network: string, ref: string, options: ConnectOptions): Promise<ContainerRecord> {

@@ -93,6 +93,11 @@ const CATALOGUE: BadInput[] = [
   { args: run('--network', `container:${STOPPED}`, 'busybox', 'true'), code: 125, message: /cannot join network of a non running container: stopped/ },
   { args: run('--network', 'container:nope', 'busybox', 'true'), code: 125, message: /no such container: nope/ },
   { args: run('--network', `container:${RESIDENT}`, '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and the container type network mode/ },
+  // ---- trace (#19): a bad target is refused before anything is armed
+  { args: ['trace', '--to', '300.1.1.1:80'], code: 125, message: /invalid address "300\.1\.1\.1" in trace target/ },
+  { args: ['trace', '--to', '10.0.0.1:0'], code: 125, message: /invalid port "0" in trace target/ },
+  { args: ['trace', '--to', '10.0.0.1:80/icmp'], code: 125, message: /invalid protocol "icmp" in trace target/ },
+  { args: ['trace'], code: 125, message: /say what to trace/ },
   { args: run('--dns', 'dns.example', 'busybox', 'true'), code: 125, message: /invalid argument "dns\.example" for "--dns" flag: dns\.example is not an ip address/ },
   {
     title: 'a subnet that overlaps a host route (172.18.5.0/24 routed via the sandbox veth) is refused',
