@@ -78,6 +78,7 @@ export function registerContainerCommands(program: Command): void {
     .option('-d, --detach', 'run in the background and print the container id')
     .option('--dry-run', 'print every host command the run would execute, and change nothing')
     .option('--explain', 'print each host command as it runs, with its time')
+    .option('--step [mode]', 'pause before each host step: its why, its commands and how to see the change; Enter goes on (--step=auto:2s by itself)')
     .option('--compare <engine>', "with --dry-run: minictr's rules beside Docker's for the same run: docker (=28), docker@27, docker@28, docker@29")
     .action(async function (this: Command, image: string, command: string[]) {
       const code = await runContainer(this, image, command, this.opts<RunFlags>());

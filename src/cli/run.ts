@@ -12,6 +12,7 @@ import { parseEnvFile, parseEnvFlag, parseLabels } from '../runtime/options.js';
 import { print, runtimeFor, warn } from './context.js';
 import { dryRun } from './dry-run.js';
 import { attachedStreams, checkTerminal, type AttachMode } from './attached.js';
+import { parseStepMode, stepper } from './step.js';
 
 export interface RunFlags {
   name?: string;
@@ -60,6 +61,7 @@ export interface RunFlags {
   dnsOpt: string[];
   addHost: string[];
   ip?: string;
+  step?: string | boolean;
 }
 
 const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
@@ -169,7 +171,8 @@ export async function runContainer(cmd: Command, image: string, args: string[], 
     throw new MinictrError('E_BAD_FLAG', '--compare works with --dry-run only: minictr run --dry-run --compare docker …');
   }
   if (flags.dryRun) return dryRun(cmd, image, args, flags);
-  const rt = runtimeFor(cmd, { explain: flags.explain ?? false });
+  const steps = flags.step !== undefined ? stepper(parseStepMode(flags.step)) : undefined;
+  const rt = runtimeFor(cmd, { explain: flags.explain ?? false, ...(steps ? { beforeStep: steps } : {}) });
   const mode: AttachMode = { tty: flags.tty ?? false, stdin: flags.interactive ?? false, ...(flags.detachKeys !== undefined ? { detachKeys: flags.detachKeys } : {}) };
   // Refused before anything is created.
   if (!flags.detach) checkTerminal(mode);

@@ -46,6 +46,7 @@ export async function attach(ctx: RuntimeContext, record: ContainerRecord): Prom
   const { store, runner } = ctx;
   let step = 0;
   const options: ApplyOptions = {
+    ...(ctx.beforeStep ? { beforeStep: ctx.beforeStep } : {}),
     onStep: async (report: StepReport) => {
       ctx.onStep?.(report);
       step++;

@@ -2,7 +2,7 @@
 // root. It never prints, reads argv or exits: the faces do that (src/cli today; an Engine API
 // server and a CNI plugin next). One Runtime can serve many calls in a long-lived process.
 // Each method is a thin door into the module that does the work.
-import type { StepReport } from '../base/plan.js';
+import type { Op, StepReport } from '../base/plan.js';
 import type { ContainerRecord, NetworkRecord, VolumeRecord } from '../base/records.js';
 import { HostRunner, type Runner } from '../exec/runner.js';
 import { ImageStore } from '../image/store.js';
@@ -56,18 +56,22 @@ export interface RuntimeOptions {
   runner?: Runner;
   /** Hears each host change as it is made (--explain). */
   onStep?: (report: StepReport) => void;
+  /** Called before each host change, and waited for (`run --step`). */
+  beforeStep?: (op: Op) => void | Promise<void>;
 }
 
 export class Runtime implements RuntimeContext {
   readonly store: Store;
   readonly runner: Runner;
   readonly onStep?: (report: StepReport) => void;
+  readonly beforeStep?: (op: Op) => void | Promise<void>;
   private imageStore: ImageStore | undefined;
 
   constructor(options: RuntimeOptions = {}) {
     this.store = new Store(resolveRoot(options.root));
     this.runner = options.runner ?? new HostRunner();
     if (options.onStep) this.onStep = options.onStep;
+    if (options.beforeStep) this.beforeStep = options.beforeStep;
   }
 
   /** The image store: list, pull, load, save, tag, import, remove. */
