@@ -4,7 +4,7 @@
 // root, which answers the names of the asking container's network and forwards the rest to the
 // host's resolvers. It lives only while a network has containers: a network's file is removed
 // with its last container, and the resolver with the last file.
-import { command, mkdirOp, write, type Op, type Plan } from '../base/plan.js';
+import { command, mkdirOp, waitGone, write, type Op, type Plan } from '../base/plan.js';
 import type { NetworkAttachment } from '../base/records.js';
 import { DEFAULT_NETWORK } from './names.js';
 
@@ -90,32 +90,45 @@ export interface ResolverFacts {
   otherNetworks: number;
 }
 
+/** The running resolver stopped, and waited for: its sockets must be closed before a new one binds them. */
+function stopOps(pid: number, why: string): Op[] {
+  return [
+    command(['kill', String(pid)], why, { tolerate: /No such process/ }),
+    // /proc/PID/exe no longer resolves once the process has exited, reaped or not.
+    waitGone(`/proc/${pid}/exe`, 2_000, 'wait until the old resolver has exited', [
+      command(['kill', '-KILL', String(pid)], 'stop the old resolver for good', { tolerate: /No such process/ }),
+    ]),
+  ];
+}
+
 /**
  * Bring the resolver in line with one network: its file written (or removed with its last
- * container), then the resolver started, told to reload (SIGHUP), or stopped with the last file.
+ * container), then the resolver started anew, or stopped with the last file. Started anew rather
+ * than told to reload: aardvark-dns 1.4 loses a SIGHUP that comes while it reloads, and one that
+ * comes before it listens for signals ends it.
  */
 export function planResolverSync(network: string, config: string | undefined, facts: ResolverFacts): Plan {
   const file = `${facts.dir}/${network}`;
-  const ops: Op[] = [];
+  const title = `resolver names for network ${network}`;
+  const start = command([facts.binary, '--config', facts.dir, '-p', String(RESOLVER_PORT), 'run'],
+    `start the resolver for ${EMBEDDED_DNS} on every user-defined network with containers (it detaches once it has read the names)`);
+  const restart = facts.pid === undefined ? [start] : [...stopOps(facts.pid, 'stop the resolver, to start it again with the new names'), start];
   if (config !== undefined) {
-    ops.push(mkdirOp(facts.dir, "the resolver's configuration directory", { tolerate: /EEXIST|exists/ }));
-    ops.push(write(file, config, `the names of network ${network}'s containers, for its resolver (aardvark-dns's format)`));
-    if (facts.pid === undefined) {
-      ops.push(command([facts.binary, '--config', facts.dir, '-p', String(RESOLVER_PORT), 'run'],
-        `start the resolver for ${EMBEDDED_DNS} on every user-defined network with containers (it detaches once listening)`));
-    } else {
-      ops.push(command(['kill', '-HUP', String(facts.pid)], `tell the resolver to reread the names (SIGHUP)`, { tolerate: /No such process/ }));
-    }
-    return { title: `resolver names for network ${network}`, ops };
+    return {
+      title,
+      ops: [
+        mkdirOp(facts.dir, "the resolver's configuration directory", { tolerate: /EEXIST|exists/ }),
+        write(file, config, `the names of network ${network}'s containers, for its resolver (aardvark-dns's format)`),
+        ...restart,
+      ],
+    };
   }
-  ops.push(command(['rm', '-f', file], `network ${network} has no containers left: its resolver names go`));
+  const ops: Op[] = [command(['rm', '-f', file], `network ${network} has no containers left: its resolver names go`)];
   if (facts.pid !== undefined) {
-    ops.push(facts.otherNetworks > 0
-      ? command(['kill', '-HUP', String(facts.pid)], 'tell the resolver to reread the names (SIGHUP)', { tolerate: /No such process/ })
-      : command(['kill', String(facts.pid)], 'no network has containers left: stop the resolver', { tolerate: /No such process/ }));
-    if (facts.otherNetworks === 0) ops.push(command(['rm', '-f', `${facts.dir}/aardvark.pid`], "the stopped resolver's pid file"));
+    if (facts.otherNetworks > 0) ops.push(...restart);
+    else ops.push(...stopOps(facts.pid, 'no network has containers left: stop the resolver'), command(['rm', '-f', `${facts.dir}/aardvark.pid`], "the stopped resolver's pid file"));
   }
-  return { title: `resolver names for network ${network}`, ops };
+  return { title, ops };
 }
 
 /** The search domains of a resolv.conf (its last `search` line wins, as in the resolver). */

@@ -70,7 +70,7 @@ export async function connect(ctx: RuntimeContext, ref: string, network: string,
       return current ?? found;
     });
   });
-  await syncNames(ctx, network, done.name);
+  await syncNames(ctx, network);
   return done;
 }
 

@@ -275,12 +275,12 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
 /**
  * On a user-defined network every container finds the others by name: through Docker's
  * embedded DNS (runtime/dns.ts), or, where aardvark-dns is not installed, through /etc/hosts
- * lines (the default bridge has neither, as in Docker). `joined`: the name of a container that
- * just joined, whose start waits until the resolver knows it.
+ * lines (the default bridge has neither, as in Docker). A start waits until the resolver
+ * answers with the new names.
  */
-export async function syncNames(ctx: RuntimeContext, network: string, joined?: string): Promise<void> {
+export async function syncNames(ctx: RuntimeContext, network: string): Promise<void> {
   if (network === DEFAULT_NETWORK.name) return;
-  if (usesEmbeddedDns(network)) return syncResolver(ctx, network, joined);
+  if (usesEmbeddedDns(network)) return syncResolver(ctx, network);
   const members = (await ctx.store.listContainers()).filter((r) => r.network?.network === network);
   await Promise.all(
     members.map((r) => {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
+import { randomBytes } from 'node:crypto';
 import { startTimeOf, waitFor } from '../base/proc.js';
 import { attachmentTo, type ContainerRecord } from '../base/records.js';
 import { applyPlan } from '../exec/apply.js';
@@ -53,7 +54,7 @@ export function dnsMembers(r: ContainerRecord, network: string): DnsMember[] {
 }
 
 /** The plan that brings the resolver in line with `network`'s records (also what --dry-run prints). */
-export async function planResolverFor(ctx: RuntimeContext, network: string, records: ContainerRecord[]): Promise<ReturnType<typeof planResolverSync> | undefined> {
+export async function planResolverFor(ctx: RuntimeContext, network: string, records: ContainerRecord[], marker?: string): Promise<ReturnType<typeof planResolverSync> | undefined> {
   const binary = resolverBinary();
   if (!binary || !hasEmbeddedDns(network)) return undefined;
   const dir = ctx.store.paths.dns;
@@ -62,7 +63,10 @@ export async function planResolverFor(ctx: RuntimeContext, network: string, reco
   const host = (await readHostEtc()).resolvConf;
   const onNetwork = records.filter((r) => attachmentTo(r, network) !== undefined);
   const search = [...new Set([...searchDomains(host), ...onNetwork.flatMap((r) => r.hostConfig.dnsSearch ?? [])])].filter((d) => d !== '.');
-  const config = members.length > 0 && net ? resolverConfig(net.gateway, nameservers(host), members, search) : undefined;
+  // The marker: a name of this version of the file, on the gateway, under the network's id, so a
+  // reload can be seen to have happened (the host asking from the gateway gets this network's names).
+  const markers = marker && net ? [{ id: net.id, ip: net.gateway, names: [marker], servers: [] }] : [];
+  const config = members.length > 0 && net ? resolverConfig(net.gateway, nameservers(host), [...members, ...markers], search) : undefined;
   const files = await readdir(dir).catch(() => [] as string[]);
   const pid = resolverPid(dir);
   const facts: ResolverFacts = { binary, dir, ...(pid !== undefined ? { pid } : {}), otherNetworks: files.filter((f) => f !== network && f !== 'aardvark.pid').length };
@@ -71,30 +75,31 @@ export async function planResolverFor(ctx: RuntimeContext, network: string, reco
 }
 
 /**
- * Rewrite `network`'s names for the resolver and start, reload or stop it, then wait until it
- * answers on the network again (a reload rebinds its sockets): for `joined`, the name of the
- * container that joined, so it finds its peers, and they find it, from the first query.
+ * Rewrite `network`'s names for the resolver and start it anew (or stop it), then wait until it
+ * answers with the new file (its marker name): a container that joined finds its peers, and
+ * they find it, from the first query.
  */
-export async function syncResolver(ctx: RuntimeContext, network: string, joined?: string): Promise<void> {
+export async function syncResolver(ctx: RuntimeContext, network: string): Promise<void> {
   if (!usesEmbeddedDns(network)) return;
-  const probe = await ctx.store.lock('dns', async () => {
+  await ctx.store.lock('dns', async () => {
+    const marker = `minictr-sync-${randomBytes(6).toString('hex')}`;
     const records = await ctx.store.listContainers();
-    const plan = await planResolverFor(ctx, network, records);
-    if (plan) await applyPlan(plan, ctx.runner, stepOptions(ctx));
-    const name = joined ?? records.find((r) => attachmentTo(r, network) !== undefined)?.name;
+    const plan = await planResolverFor(ctx, network, records, marker);
+    if (!plan) return;
+    await applyPlan(plan, ctx.runner, stepOptions(ctx));
     const gateway = (await ctx.store.loadNetwork(network))?.gateway;
-    return plan && name && gateway ? { name, gateway } : undefined;
+    // A network with no container left has no file, and nothing to wait for.
+    if (!gateway || !records.some((r) => attachmentTo(r, network) !== undefined)) return;
+    await resolverAnswers(gateway, marker, 2_000);
   });
-  if (probe) await resolverAnswers(probe.gateway, probe.name);
 }
 
 /**
  * Poll the resolver on the gateway until it knows `name`. The host is no container of the
- * network, so aardvark answers it from the network's own names. At most two seconds: a slow
- * reload only delays a first lookup.
+ * network; it asks from the gateway, which the marker ties to this network's names.
  */
-async function resolverAnswers(gateway: string, name: string): Promise<boolean> {
+async function resolverAnswers(gateway: string, name: string, timeoutMs: number): Promise<boolean> {
   const resolver = new Resolver({ timeout: 100, tries: 1 });
   resolver.setServers([`${gateway}:${RESOLVER_PORT}`]);
-  return waitFor(() => resolver.resolve4(name).then((a) => a.length > 0, () => false), 2_000, 20);
+  return waitFor(() => resolver.resolve4(name).then((a) => a.length > 0, () => false), timeoutMs, 10);
 }

@@ -85,7 +85,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
     // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
     record = await mustLoad(ctx, id);
     await applyPlan(await planEtcOf(ctx, record, attachment), ctx.runner, stepOptions(ctx));
-    if (attachment) await syncNames(ctx, attachment.network, record.name);
+    if (attachment) await syncNames(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin);
     await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx));
