@@ -747,7 +747,7 @@ async function dnsCost(): Promise<void> {
       const b = await mc(['run', '--rm', '--network', 'bridge', 'busybox', 'true']);
       if (b.code === 0) samples.bridge.push(b.ms);
     }
-    // Warm: a resident container keeps the resolver up; each run makes it reload twice.
+    // Warm: a resident container keeps the resolver up; each run starts it anew twice.
     const first = await mc(['run', '-d', '--network', net, 'busybox', 'sleep', '600']);
     resident.push(first.stdout.trim());
     for (let rep = 0; rep < cfg.reps && timeLeft() > 0; rep++) {
@@ -782,7 +782,7 @@ async function dnsCost(): Promise<void> {
     const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
     rows.push({ section: 'embedded DNS', item: 'run --rm --network bridge busybox true (no DNS), same rounds', unit: 'ms', summary: s['bridge'] });
     rows.push({ section: 'embedded DNS', item: 'run --rm on a user network: the run starts and stops the resolver', unit: 'ms', summary: s['cold'] });
-    rows.push({ section: 'embedded DNS', item: 'same, resolver already up (reloaded at start and exit)', unit: 'ms', summary: s['warm'] });
+    rows.push({ section: 'embedded DNS', item: 'same, resolver already up (started anew at the start and the exit)', unit: 'ms', summary: s['warm'] });
     rows.push({ section: 'embedded DNS', item: 'aardvark-dns run → first answer (incl. one nslookup process)', unit: 'ms', summary: s['start'] });
     rows.push({ section: 'embedded DNS', item: 'resolver memory (VmRSS), 1 container', unit: 'MB', value: rss1 });
     rows.push({ section: 'embedded DNS', item: `resolver memory (VmRSS), ${resident.length} containers`, unit: 'MB', value: rssN });
