@@ -12,6 +12,7 @@ import { applyPlan } from '../exec/apply.js';
 import { hasEmbeddedDns, memberNames, nameservers, planResolverSync, searchDomains, resolverConfig, RESOLVER_PORT, type DnsMember, type ResolverFacts } from '../network/dns.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { readHostEtc } from './files.js';
+import { hostTools } from './host-tools.js';
 
 /** Where Debian (and Podman's other packages) put aardvark-dns; PATH is not searched: it is no user command. */
 const AARDVARK_PATHS = ['/usr/lib/podman/aardvark-dns', '/usr/libexec/podman/aardvark-dns', '/usr/local/libexec/podman/aardvark-dns'];
@@ -89,9 +90,20 @@ export async function syncResolver(ctx: RuntimeContext, network: string): Promis
     await applyPlan(plan, ctx.runner, stepOptions(ctx));
     const gateway = (await ctx.store.loadNetwork(network))?.gateway;
     // A network with no container left has no file, and nothing to wait for.
+    const member = records.find((r) => attachmentTo(r, network) !== undefined && !attachmentTo(r, network)?.pending);
     if (!gateway || !records.some((r) => attachmentTo(r, network) !== undefined)) return;
-    await resolverAnswers(gateway, marker, 2_000);
+    if (!(await resolverAnswers(gateway, marker, 2_000))) return;
+    // The host asks as a stranger; a container is known by its address and answered on another
+    // path, which aardvark-dns sometimes serves only seconds after a start: ask as one of them.
+    const att = member ? attachmentTo(member, network) : undefined;
+    if (att) await memberAnswers(ctx, att.netns, att.gateway, marker, 3_000);
   });
+}
+
+/** Poll the resolver from inside a member's namespace (busybox nslookup, as a container asks). */
+async function memberAnswers(ctx: RuntimeContext, netns: string, gateway: string, name: string, timeoutMs: number): Promise<boolean> {
+  const argv = ['nsenter', `--net=/run/netns/${netns}`, '--', hostTools().busybox, 'timeout', '1', 'nslookup', '-type=a', name, gateway];
+  return waitFor(async () => (await ctx.runner.run(argv, { allowFailure: true })).stdout.includes(`Name:\t${name}`), timeoutMs, 20);
 }
 
 /**

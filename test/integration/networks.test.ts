@@ -2,7 +2,7 @@
 // default network, with the same way out (MASQUERADE) and the same teardown.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, isRoot, HOST_IP, WAN_IP } from './sandbox.js';
+import { Sandbox, eventually, isRoot, HOST_IP, WAN_IP } from './sandbox.js';
 
 describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
   const box = new Sandbox();
@@ -77,7 +77,7 @@ describe('user-defined networks', { skip: !isRoot && 'needs root' }, () => {
     assert.notEqual((await mc('exec', 'b1', 'ping', '-c1', '-W1', 'a1')).code, 0, 'another network cannot resolve a1');
     // A container that leaves is forgotten by the others (names come from the network's DNS, tests/dns.test.ts).
     assert.equal((await mc('run', '-d', '--name', 'a3', '--network', 'neta', 'busybox', 'sleep', '300')).code, 0);
-    assert.equal((await mc('exec', 'a2', 'ping', '-c1', '-W2', 'a3')).code, 0);
+    await eventually(async () => (await mc('exec', 'a2', 'ping', '-c1', '-W2', 'a3')).code === 0, 30_000, 'a2 to reach a3 by name');
     assert.equal((await mc('rm', '-f', 'a3')).code, 0);
     assert.notEqual((await mc('exec', 'a2', 'ping', '-c1', '-W1', 'a3')).code, 0);
   });
