@@ -3,9 +3,10 @@ PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, conntrack, unshare/nsenter/mount,
 # the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim,
 # aardvark-dns (the embedded DNS of user-defined networks, Podman's resolver); socat and iperf3 are for tests and bench,
-# docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests.
+# docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests; musl-tools
+# builds the static musl lookup the DNS test runs (musl's resolver, as Alpine's).
 APT_PACKAGES := iproute2 iptables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev aardvark-dns
-TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux
+TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux musl-tools
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean
 
