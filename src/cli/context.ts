@@ -1,4 +1,5 @@
 // What every command needs: a runtime over the state root the user chose, and how to talk to the user.
+import type { Op } from '../base/plan.js';
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
 import { explainStep } from '../explain/render.js';
@@ -25,10 +26,14 @@ function globalOptions(command: Command): GlobalOptions {
  * `explain` prints each host change as it is made; `rootless` lets a command that can do
  * without root (doctor) run without it.
  */
-export function runtimeFor(command: Command, options: { explain?: boolean; rootless?: boolean } = {}): Runtime {
+export function runtimeFor(command: Command, options: { explain?: boolean; rootless?: boolean; beforeStep?: (op: Op) => Promise<void> } = {}): Runtime {
   if (!options.rootless) requireRoot();
   const { root } = globalOptions(command);
-  return new Runtime({ ...(root !== undefined ? { root } : {}), ...(options.explain ? { onStep: explainStep } : {}) });
+  return new Runtime({
+    ...(root !== undefined ? { root } : {}),
+    ...(options.explain ? { onStep: explainStep } : {}),
+    ...(options.beforeStep ? { beforeStep: options.beforeStep } : {}),
+  });
 }
 
 export function print(line: string): void {

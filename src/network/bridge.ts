@@ -137,13 +137,48 @@ export const bridgeDriver: NetworkDriver = {
           ['link', 'set', 'lo', 'up'],
           ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', ifname],
           ['link', 'set', ifname, 'up'],
-          ['route', 'add', 'default', 'via', att.gateway, 'mtu', outside],
+          // An --internal network has no way out: no default route.
+          ...(att.internal ? [] : [['route', 'add', 'default', 'via', att.gateway, 'mtu', outside]]),
         ],
         `give the container ${ifname} an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
-          `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`,
+          (att.internal ? '(an internal network: no default route, no way out)'
+            : `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`),
       ),
     ];
     return { title: `connect container ${att.netns} to ${att.bridge} (${att.ip})`, ops };
+  },
+
+  planContainerConnect(att: NetworkAttachment): Plan {
+    const { netns: ns, hostVeth: veth, bridge: br } = att;
+    const ifname = att.ifname ?? 'eth0';
+    const ops: Op[] = [
+      ipBatch(
+        ['ip'],
+        [
+          ['link', 'add', veth, 'mtu', LOCAL_MTU, 'type', 'veth', 'peer', 'name', ifname, 'mtu', LOCAL_MTU, 'address', att.mac, 'netns', ns],
+          ['link', 'set', veth, 'master', br],
+          ['link', 'set', veth, 'up'],
+          ['link', 'set', veth, 'type', 'bridge_slave', 'hairpin', 'on'],
+        ],
+        `connect the running container to one more network: a veth pair, ${ifname} inside ${ns}, ${veth} plugged into ${br}`,
+      ),
+      ipBatch(
+        ['ip', '-n', ns],
+        [
+          ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', ifname],
+          ['link', 'set', ifname, 'up'],
+        ],
+        `give ${ifname} an address from ${br}'s subnet (${att.ip}/${att.prefixLength}); the default route stays with the first network, as in Docker`,
+      ),
+    ];
+    return { title: `connect container ${ns} to ${br} (${att.ip})`, ops };
+  },
+
+  planContainerDisconnect(att: Pick<NetworkAttachment, 'hostVeth'>): Plan {
+    return {
+      title: `disconnect ${att.hostVeth}`,
+      ops: [command(['ip', 'link', 'del', att.hostVeth], `remove the veth pair ${att.hostVeth}: the container's interface on that network goes with it`, { tolerate: GONE_LINK })],
+    };
   },
 
   /**

@@ -23,6 +23,10 @@ export interface NetworkDriver {
   planNetworkTeardown(net: NetworkRecord): Plan;
   /** Connect one container's namespace: its links, address and routes. */
   planContainerSetup(att: NetworkAttachment): Plan;
+  /** `network connect`: one more interface (att.ifname) in the running container's namespace; no default route. */
+  planContainerConnect(att: NetworkAttachment): Plan;
+  /** `network disconnect`: that interface goes (the namespace stays). */
+  planContainerDisconnect(att: Pick<NetworkAttachment, 'hostVeth'>): Plan;
   /**
    * Undo planContainerSetup; anything already gone counts as removed. Named objects only, so a
    * leftover no record describes (a namespace and its veth) is removed the same way.

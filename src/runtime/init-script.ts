@@ -173,6 +173,8 @@ export interface InitSpec {
   overlay?: { lower: string; upper: string; work: string };
   /** 'bridge' mode joins this named netns (from `ip netns add`). */
   netns?: string;
+  /** `--network container:X`: X's namespace, by path (/proc/PID/ns/net). */
+  netnsPath?: string;
   networkMode: 'none' | 'host' | 'netns';
   hostname: string;
   workdir: string;
@@ -283,7 +285,8 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user, spec.tty);
   // Stage 1 runs under the static busybox too: about half the time of the host's dash + tools.
   const unshare = ['unshare', ...namespaces, '--', spec.busybox, 'sh', '-c', STAGE1, 'minictr-init', ...final];
-  const argv = spec.netns ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare] : unshare;
+  const netns = spec.netnsPath ?? (spec.netns ? `/run/netns/${spec.netns}` : undefined);
+  const argv = netns ? ['nsenter', `--net=${netns}`, '--', ...unshare] : unshare;
 
   const env = envObject(spec.env);
   const containerPath = env['PATH'] ?? '';

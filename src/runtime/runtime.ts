@@ -3,7 +3,7 @@
 // server and a CNI plugin next). One Runtime can serve many calls in a long-lived process.
 // Each method is a thin door into the module that does the work.
 import { switchFirewall, type FirewallSwitch } from './firewall-switch.js';
-import type { StepReport } from '../base/plan.js';
+import type { Op, StepReport } from '../base/plan.js';
 import type { ContainerRecord, NetworkRecord, VolumeRecord } from '../base/records.js';
 import { HostRunner, type Runner } from '../exec/runner.js';
 import { ImageStore } from '../image/store.js';
@@ -16,6 +16,8 @@ import { create, resolveSpec, type ContainerSpec, type CreateOptions, type Creat
 import type { RuntimeContext } from './context.js';
 import { collectDoctorFacts } from './doctor-facts.js';
 import { planRun, type RunPlan } from './dry-run.js';
+import { connect, disconnect, type ConnectOptions } from './connect.js';
+import { trace, type TraceRequest, type TraceResult } from './trace.js';
 import { execInContainer, type ExecOptions } from './exec.js';
 import { inspectContainer, inspectNetwork } from './inspect.js';
 import { sampleStats, statsTargets } from './stats.js';
@@ -56,18 +58,22 @@ export interface RuntimeOptions {
   runner?: Runner;
   /** Hears each host change as it is made (--explain). */
   onStep?: (report: StepReport) => void;
+  /** Called before each host change, and waited for (`run --step`). */
+  beforeStep?: (op: Op) => void | Promise<void>;
 }
 
 export class Runtime implements RuntimeContext {
   readonly store: Store;
   readonly runner: Runner;
   readonly onStep?: (report: StepReport) => void;
+  readonly beforeStep?: (op: Op) => void | Promise<void>;
   private imageStore: ImageStore | undefined;
 
   constructor(options: RuntimeOptions = {}) {
     this.store = new Store(resolveRoot(options.root));
     this.runner = options.runner ?? new HostRunner();
     if (options.onStep) this.onStep = options.onStep;
+    if (options.beforeStep) this.beforeStep = options.beforeStep;
   }
 
   /** The image store: list, pull, load, save, tag, import, remove. */
@@ -210,6 +216,18 @@ export class Runtime implements RuntimeContext {
   }
   removeNetwork(name: string): Promise<void> {
     return removeNetwork(this, name);
+  }
+  /** `trace`: one flow followed through the host's rules. */
+  trace(request: TraceRequest): Promise<TraceResult> {
+    return trace(this, request);
+  }
+  /** `network connect`: one more network for a running container (eth1, eth2 …). */
+  connectNetwork(network: string, ref: string, options: ConnectOptions): Promise<ContainerRecord> {
+    return connect(this, ref, network, options);
+  }
+  /** `network disconnect`: a network joined with connect, taken away; returns warnings. */
+  disconnectNetwork(network: string, ref: string): Promise<string[]> {
+    return disconnect(this, ref, network);
   }
   listNetworks(): Promise<NetworkRecord[]> {
     return listNetworks(this.store);

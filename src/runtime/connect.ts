@@ -1,0 +1,105 @@
+// `network connect` and `network disconnect` of a running container: one more interface (eth1,
+// eth2 …) in its namespace, with its address, its rules and its names on that network, or that
+// interface taken away again. Planned in network/plan.ts; recorded before anything is made, as an attach.
+import { MinictrError, withWarnings } from '../base/errors.js';
+import { attachmentTo, type ContainerRecord } from '../base/records.js';
+import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
+import { planNetworkConnect, planDisconnect } from '../network/plan.js';
+import { containerLock, recordLock, teardownWarnings } from './attach.js';
+import { syncNames } from './containers.js';
+import { stepOptions, type RuntimeContext } from './context.js';
+import { refresh } from './lifecycle.js';
+import { ownsNoAttachment } from './networks.js';
+
+export interface ConnectOptions {
+  aliases: string[];
+  ip?: string;
+}
+
+/** The network's record, with `network connect`'s error (exit 1, as Docker's daemon errors). */
+async function networkFor(ctx: RuntimeContext, name: string) {
+  const net = await ctx.store.loadNetwork(name);
+  if (!net) throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found`, { exitCode: 1 });
+  return net;
+}
+
+/** The running container, with Docker's errors for one that is unknown or has no network of its own. */
+async function runningContainer(ctx: RuntimeContext, ref: string): Promise<ContainerRecord> {
+  const record = await refresh(ctx, await ctx.store.findContainer(ref));
+  if (record.state.status !== 'running' || !record.network) {
+    throw new MinictrError('E_NOT_RUNNING', `container ${ref} is not running: minictr connects running containers only (start it first)`, { exitCode: 1 });
+  }
+  if (ownsNoAttachment(record.hostConfig.networkMode)) {
+    throw new MinictrError('E_CONFLICTING_OPTIONS', `container ${ref} uses --network ${record.hostConfig.networkMode}: it cannot join other networks`, { exitCode: 1 });
+  }
+  return record;
+}
+
+export async function connect(ctx: RuntimeContext, ref: string, network: string, options: ConnectOptions): Promise<ContainerRecord> {
+  const { store, runner } = ctx;
+  const net = await networkFor(ctx, network);
+  const found = await runningContainer(ctx, ref);
+  const done = await store.lock(containerLock(found.id), async () => {
+    const planned = await store.lock('network', async () => {
+      const record = await runningContainer(ctx, found.id);
+      const plans = planNetworkConnect({ record, net, records: await store.listContainers(), ...(options.ip ? { ip: options.ip } : {}), aliases: options.aliases });
+      // Recorded first (address taken, teardown can find it), as an attach.
+      await store.lock(recordLock(record.id), async () => {
+        const current = await store.loadContainer(record.id);
+        if (!current) throw new MinictrError('E_GONE', `container ${ref} was removed meanwhile`, { exitCode: 1 });
+        current.extraNetworks = [...(current.extraNetworks ?? []), { ...plans.attachment, pending: true }];
+        await store.saveContainer(current);
+      });
+      return plans;
+    });
+    try {
+      await applyPlan(planned.links, runner, stepOptions(ctx));
+      await applyPlan(planned.firewall, runner, stepOptions(ctx));
+    } catch (err) {
+      const undo = await applyPlanBestEffort(planDisconnect(planned.attachment, net), runner);
+      await forget(ctx, found.id, network);
+      throw withWarnings(err, teardownWarnings({ failures: undo.failures, gone: [] }, found));
+    }
+    return store.lock(recordLock(found.id), async () => {
+      const current = await store.loadContainer(found.id);
+      const att = current?.extraNetworks?.find((a) => a.network === network);
+      if (current && att) {
+        delete att.pending;
+        await store.saveContainer(current);
+      }
+      return current ?? found;
+    });
+  });
+  await syncNames(ctx, network);
+  return done;
+}
+
+async function forget(ctx: RuntimeContext, id: string, network: string): Promise<void> {
+  await ctx.store.lock(recordLock(id), async () => {
+    const current = await ctx.store.loadContainer(id);
+    if (!current?.extraNetworks) return;
+    current.extraNetworks = current.extraNetworks.filter((a) => a.network !== network);
+    if (current.extraNetworks.length === 0) delete current.extraNetworks;
+    await ctx.store.saveContainer(current);
+  });
+}
+
+/** Take a network joined with `network connect` away again; returns what could not be removed, as warnings. */
+export async function disconnect(ctx: RuntimeContext, ref: string, network: string): Promise<string[]> {
+  const { store } = ctx;
+  const net = await networkFor(ctx, network);
+  const found = await store.findContainer(ref);
+  const warnings = await store.lock(containerLock(found.id), () => store.lock('network', async () => {
+    const record = await store.loadContainer(found.id) ?? found;
+    const att = attachmentTo(record, network);
+    if (!att) throw new MinictrError('E_NOT_CONNECTED', `container ${ref} is not connected to network ${network}`, { exitCode: 1 });
+    if (att === record.network) {
+      throw new MinictrError('E_FIRST_NETWORK', `container ${ref} started on network ${network}: minictr disconnects only networks joined with "network connect"`, { exitCode: 1 });
+    }
+    const report = await applyPlanBestEffort(planDisconnect(att, net), ctx.runner, stepOptions(ctx));
+    await forget(ctx, record.id, network);
+    return teardownWarnings(report, record);
+  }));
+  await syncNames(ctx, network);
+  return warnings;
+}
