@@ -4,6 +4,7 @@ import { command, waitGone, write, type Argv, type BatchPlan, type CommandOp, ty
 import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
 import type { NetworkDriver, Owned } from './driver.js';
 import { parseSubnet } from './ipam.js';
+import { macFromIp } from './names.js';
 
 /** ip's complaints when what we delete is already gone, or what we add is already there. */
 export const GONE_LINK = /Cannot find device|does not exist/;
@@ -79,13 +80,16 @@ export const bridgeDriver: NetworkDriver = {
     const br = net.bridge;
     const ops: Op[] = [];
     if (!facts.bridgeExists) {
+      // A fixed MAC: a bridge without one takes the lowest of its ports', so each new container's
+      // veth could change the gateway's MAC under the others, whose ARP caches then send to the
+      // old one (dropped) for 10-30 s: DNS, the way out and published ports via the host stall.
       const steps: Argv[] = [
-        ['link', 'add', br, 'type', 'bridge'],
+        ['link', 'add', br, 'address', macFromIp(net.gateway), 'type', 'bridge'],
         ['addr', 'add', `${net.gateway}/${prefixLength}`, 'dev', br],
         ['link', 'set', br, 'up'],
       ];
       ops.push(
-        ipBatch(['ip'], steps, `create the bridge ${br}, a virtual switch holding the gateway ${net.gateway}`, {
+        ipBatch(['ip'], steps, `create the bridge ${br}, a virtual switch holding the gateway ${net.gateway} (its own fixed MAC, so joining containers never change it)`, {
           fallback: steps.map((s) => command(['ip', ...s], `create the bridge ${br}`, { tolerate: EXISTS })),
         }),
       );
