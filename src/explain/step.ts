@@ -24,7 +24,7 @@ export function seeCommand(op: Op): string | undefined {
     const tables = [...new Set((op.stdin ?? '').split('\n').filter((l) => l.startsWith('*')).map((l) => l.slice(1)))];
     return tables.map((t) => `iptables -t ${t} -S`).join('; ');
   }
-  if (/aardvark-dns$/.test(argv[0] ?? '') || argv[0] === 'kill') return 'ss -ulnp | grep aardvark';
+  if (/minictr-dns$/.test(argv[0] ?? '') || argv[0] === 'kill') return 'ss -ulnp | grep minictr-dns';
   return undefined;
 }
 

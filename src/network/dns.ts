@@ -1,6 +1,6 @@
 // Docker's embedded DNS on user-defined networks, planned (pure). A container asks 127.0.0.11,
 // as in Docker; two nat rules in its own namespace send that to its network's resolver on the
-// gateway: Debian's aardvark-dns (Podman's resolver), one process for every network of a state
+// gateway: minictr-dns (src/dns/minictr-dns.c), one process for every network of a state
 // root, which answers the names of the asking container's network and forwards the rest to the
 // host's resolvers. It lives only while a network has containers: a network's file is removed
 // with its last container, and the resolver with the last file.
@@ -10,8 +10,10 @@ import { DEFAULT_NETWORK } from './names.js';
 
 /** Where a container's resolv.conf points on a user-defined network (Docker's address). */
 export const EMBEDDED_DNS = '127.0.0.11';
-/** The resolver's port on each gateway (Podman's aardvark-dns listens on 53 as well). */
+/** The resolver's port on each gateway. */
 export const RESOLVER_PORT = 53;
+/** The resolver's pid file, in its configuration directory. */
+export const RESOLVER_PID_FILE = 'resolver.pid';
 
 /** The default bridge keeps Docker's behaviour: no names, the host's resolvers. */
 export function hasEmbeddedDns(network: string): boolean {
@@ -66,7 +68,7 @@ export function memberNames(c: { id: string; name: string; hostname: string; ali
 }
 
 /**
- * One network's file in aardvark-dns's format: the addresses to listen on (and the servers that
+ * One network's file (aardvark-dns's format, which minictr-dns reads): the addresses to listen on (and the servers that
  * answer the rest), then a line per container: id, IPv4s, IPv6s, names, its own servers. Each
  * name also with each search domain: a resolver that tries `a1.corp.test` before `a1` (busybox,
  * musl) still finds it, as Docker's resolver strips the containers' search domains.
@@ -80,7 +82,7 @@ export function resolverConfig(gateway: string, upstream: readonly string[], mem
 
 /** What the resolver sync needs to know of the host. */
 export interface ResolverFacts {
-  /** aardvark-dns's path. */
+  /** minictr-dns's path. */
   binary: string;
   /** Its configuration directory (one file per network, and its pid file). */
   dir: string;
@@ -103,30 +105,30 @@ function stopOps(pid: number, why: string): Op[] {
 
 /**
  * Bring the resolver in line with one network: its file written (or removed with its last
- * container), then the resolver started anew, or stopped with the last file. Started anew rather
- * than told to reload: aardvark-dns 1.4 loses a SIGHUP that comes while it reloads, and one that
- * comes before it listens for signals ends it.
+ * container), then the resolver started, or told to read its files again (SIGHUP: it swaps its
+ * names and keeps its sockets, so no question asked meanwhile is lost), or stopped with the last file.
  */
 export function planResolverSync(network: string, config: string | undefined, facts: ResolverFacts): Plan {
   const file = `${facts.dir}/${network}`;
   const title = `resolver names for network ${network}`;
-  const start = command([facts.binary, '--config', facts.dir, '-p', String(RESOLVER_PORT), 'run'],
-    `start the resolver for ${EMBEDDED_DNS} on every user-defined network with containers (it detaches once it has read the names)`);
-  const restart = facts.pid === undefined ? [start] : [...stopOps(facts.pid, 'stop the resolver, to start it again with the new names'), start];
+  const refresh = facts.pid === undefined
+    ? command([facts.binary, '--config', facts.dir, '--port', String(RESOLVER_PORT)],
+      `start the resolver for ${EMBEDDED_DNS} on every user-defined network with containers (it detaches once it listens)`)
+    : command(['kill', '-HUP', String(facts.pid)], "tell the resolver to read its networks' names again (its sockets stay open)");
   if (config !== undefined) {
     return {
       title,
       ops: [
         mkdirOp(facts.dir, "the resolver's configuration directory", { tolerate: /EEXIST|exists/ }),
-        write(file, config, `the names of network ${network}'s containers, for its resolver (aardvark-dns's format)`),
-        ...restart,
+        write(file, config, `the names of network ${network}'s containers, for its resolver`),
+        refresh,
       ],
     };
   }
   const ops: Op[] = [command(['rm', '-f', file], `network ${network} has no containers left: its resolver names go`)];
   if (facts.pid !== undefined) {
-    if (facts.otherNetworks > 0) ops.push(...restart);
-    else ops.push(...stopOps(facts.pid, 'no network has containers left: stop the resolver'), command(['rm', '-f', `${facts.dir}/aardvark.pid`], "the stopped resolver's pid file"));
+    if (facts.otherNetworks > 0) ops.push(refresh);
+    else ops.push(...stopOps(facts.pid, 'no network has containers left: stop the resolver'), command(['rm', '-f', `${facts.dir}/${RESOLVER_PID_FILE}`], "the stopped resolver's pid file"));
   }
   return { title, ops };
 }

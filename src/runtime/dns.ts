@@ -1,28 +1,22 @@
 // The embedded DNS resolver of a state root, kept in line with the records (network/dns.ts plans
 // it): after a container joins or leaves a user-defined network, that network's file is rewritten
-// and the resolver started, reloaded or stopped. No daemon of minictr's own: aardvark-dns runs
-// only while some network has containers.
+// and the resolver started, reloaded or stopped. No daemon: minictr-dns (src/dns/minictr-dns.c)
+// runs only while some network has containers.
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { Resolver } from 'node:dns/promises';
 import { randomBytes } from 'node:crypto';
+import { RESOLVER_PATH } from '../base/install-paths.js';
 import { startTimeOf, waitFor } from '../base/proc.js';
 import { attachmentTo, type ContainerRecord } from '../base/records.js';
 import { applyPlan } from '../exec/apply.js';
-import { hasEmbeddedDns, memberNames, nameservers, planResolverSync, searchDomains, resolverConfig, RESOLVER_PORT, type DnsMember, type ResolverFacts } from '../network/dns.js';
+import { RESOLVER_PID_FILE, hasEmbeddedDns, memberNames, nameservers, planResolverSync, searchDomains, resolverConfig, RESOLVER_PORT, type DnsMember, type ResolverFacts } from '../network/dns.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { readHostEtc } from './files.js';
-import { hostTools } from './host-tools.js';
 
-/** Where Debian (and Podman's other packages) put aardvark-dns; PATH is not searched: it is no user command. */
-const AARDVARK_PATHS = ['/usr/lib/podman/aardvark-dns', '/usr/libexec/podman/aardvark-dns', '/usr/local/libexec/podman/aardvark-dns'];
-
-let aardvark: string | null | undefined;
-
-/** aardvark-dns's path, or undefined where it is not installed (then names come from /etc/hosts lines, as before). */
+/** The resolver's path, or undefined where it was not built (then names come from /etc/hosts lines, as before). */
 export function resolverBinary(): string | undefined {
-  if (aardvark === undefined) aardvark = AARDVARK_PATHS.find((p) => existsSync(p)) ?? null;
-  return aardvark ?? undefined;
+  return existsSync(RESOLVER_PATH) ? RESOLVER_PATH : undefined;
 }
 
 /** Does this container get Docker's embedded DNS (127.0.0.11)? */
@@ -30,19 +24,19 @@ export function usesEmbeddedDns(network: string | undefined): boolean {
   return network !== undefined && hasEmbeddedDns(network) && resolverBinary() !== undefined;
 }
 
-/** The resolver's pid, when its pid file names a live aardvark-dns. */
+/** The resolver's pid, when its pid file names a live minictr-dns. */
 export function resolverPid(dir: string): number | undefined {
   try {
-    const pid = Number(readFileSync(`${dir}/aardvark.pid`, 'utf8').trim());
+    const pid = Number(readFileSync(`${dir}/${RESOLVER_PID_FILE}`, 'utf8').trim());
     if (startTimeOf(pid) === 0) return undefined;
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('aardvark-dns') ? pid : undefined;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('minictr-dns') ? pid : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * A container as `network`'s resolver knows it: by its address there and its names. aardvark-dns
+ * A container as `network`'s resolver knows it: by its address there and its names. The resolver
  * ties a container's addresses to every network whose file lists its id, so one that joined
  * `network` with `network connect` (asking through its first network's gateway) gets `network`'s
  * names too.
@@ -70,7 +64,7 @@ export async function planResolverFor(ctx: RuntimeContext, network: string, reco
   const config = members.length > 0 && net ? resolverConfig(net.gateway, nameservers(host), [...members, ...markers], search) : undefined;
   const files = await readdir(dir).catch(() => [] as string[]);
   const pid = resolverPid(dir);
-  const facts: ResolverFacts = { binary, dir, ...(pid !== undefined ? { pid } : {}), otherNetworks: files.filter((f) => f !== network && f !== 'aardvark.pid').length };
+  const facts: ResolverFacts = { binary, dir, ...(pid !== undefined ? { pid } : {}), otherNetworks: files.filter((f) => f !== network && f !== RESOLVER_PID_FILE && !f.endsWith('.tmp')).length };
   if (config === undefined && !files.includes(network)) return undefined;
   return planResolverSync(network, config, facts);
 }
@@ -90,20 +84,10 @@ export async function syncResolver(ctx: RuntimeContext, network: string): Promis
     await applyPlan(plan, ctx.runner, stepOptions(ctx));
     const gateway = (await ctx.store.loadNetwork(network))?.gateway;
     // A network with no container left has no file, and nothing to wait for.
-    const member = records.find((r) => attachmentTo(r, network) !== undefined && !attachmentTo(r, network)?.pending);
     if (!gateway || !records.some((r) => attachmentTo(r, network) !== undefined)) return;
-    if (!(await resolverAnswers(gateway, marker, 2_000))) return;
-    // The host asks as a stranger; a container is known by its address and answered on another
-    // path, which aardvark-dns sometimes serves only seconds after a start: ask as one of them.
-    const att = member ? attachmentTo(member, network) : undefined;
-    if (att) await memberAnswers(ctx, att.netns, att.gateway, marker, 3_000);
+    // A reload is a signal: wait until the resolver answers the new file's marker name.
+    await resolverAnswers(gateway, marker, 2_000);
   });
-}
-
-/** Poll the resolver from inside a member's namespace (busybox nslookup, as a container asks). */
-async function memberAnswers(ctx: RuntimeContext, netns: string, gateway: string, name: string, timeoutMs: number): Promise<boolean> {
-  const argv = ['nsenter', `--net=/run/netns/${netns}`, '--', hostTools().busybox, 'timeout', '1', 'nslookup', '-type=a', name, gateway];
-  return waitFor(async () => (await ctx.runner.run(argv, { allowFailure: true })).stdout.includes(`Name:\t${name}`), timeoutMs, 20);
 }
 
 /**

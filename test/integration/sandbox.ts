@@ -216,8 +216,8 @@ export class Sandbox {
 
   /** Belt and braces: monitors and containers recorded under this root, killed by pid, and its DNS resolver. */
   private async killRecordedProcesses(): Promise<void> {
-    const resolver = Number((await readFile(join(this.root, 'dns', 'aardvark.pid'), 'utf8').catch(() => '')).trim());
-    if (resolver > 0 && (await readFile(`/proc/${resolver}/cmdline`, 'utf8').catch(() => '')).includes('aardvark-dns')) {
+    const resolver = Number((await readFile(join(this.root, 'dns', 'resolver.pid'), 'utf8').catch(() => '')).trim());
+    if (resolver > 0 && (await readFile(`/proc/${resolver}/cmdline`, 'utf8').catch(() => '')).includes('minictr-dns')) {
       try {
         process.kill(resolver, 'SIGKILL');
       } catch {

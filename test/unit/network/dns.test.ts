@@ -45,14 +45,14 @@ test("the resolver's file: gateway and upstream servers, then one line per conta
   assert.deepEqual(searchDomains('search a b\nsearch c\n'), ['c']);
 });
 
-test('the resolver is started, started anew (after the old one has exited) on each change, and stopped with the last network', () => {
-  const facts = { binary: '/usr/lib/podman/aardvark-dns', dir: '/s/dns', otherNetworks: 0 };
+test('the resolver is started, told to reload (SIGHUP, its sockets kept) on each change, and stopped with the last network', () => {
+  const facts = { binary: '/x/dist/minictr-dns', dir: '/s/dns', otherNetworks: 0 };
   const lines = (p: ReturnType<typeof planResolverSync>) => p.ops.map((o) => (o.kind === 'command' ? o.argv.join(' ') : `${o.kind} ${o.path}`));
-  const start = '/usr/lib/podman/aardvark-dns --config /s/dns -p 53 run';
+  const start = '/x/dist/minictr-dns --config /s/dns --port 53';
   assert.deepEqual(lines(planResolverSync('neta', 'x\n', facts)), ['mkdir /s/dns', 'write /s/dns/neta', start]);
-  assert.deepEqual(lines(planResolverSync('neta', 'x\n', { ...facts, pid: 42 })), ['mkdir /s/dns', 'write /s/dns/neta', 'kill 42', 'wait-gone /proc/42/exe', start]);
-  assert.deepEqual(lines(planResolverSync('neta', undefined, { ...facts, pid: 42, otherNetworks: 1 })), ['rm -f /s/dns/neta', 'kill 42', 'wait-gone /proc/42/exe', start]);
-  assert.deepEqual(lines(planResolverSync('neta', undefined, { ...facts, pid: 42 })), ['rm -f /s/dns/neta', 'kill 42', 'wait-gone /proc/42/exe', 'rm -f /s/dns/aardvark.pid']);
+  assert.deepEqual(lines(planResolverSync('neta', 'x\n', { ...facts, pid: 42 })), ['mkdir /s/dns', 'write /s/dns/neta', 'kill -HUP 42']);
+  assert.deepEqual(lines(planResolverSync('neta', undefined, { ...facts, pid: 42, otherNetworks: 1 })), ['rm -f /s/dns/neta', 'kill -HUP 42']);
+  assert.deepEqual(lines(planResolverSync('neta', undefined, { ...facts, pid: 42 })), ['rm -f /s/dns/neta', 'kill 42', 'wait-gone /proc/42/exe', 'rm -f /s/dns/resolver.pid']);
 });
 
 test("resolv.conf as Docker writes it: 127.0.0.11 with ndots:0 on a user network, the flags replacing the host's lines", () => {
