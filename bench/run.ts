@@ -131,7 +131,7 @@ async function snapshotBuild(): Promise<void> {
   tempDirs.push(dir);
   await cp(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
   // The code cache is stamped with the bundle's size and mtime: keep both as they are.
-  for (const f of ['minictr.cjs', 'minictr.cache', 'minictr-shim', 'minictr-cni.cjs']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
+  for (const f of ['minictr.cjs', 'minictr.cache', 'minictr-shim', 'minictr-dns', 'minictr-cni.cjs']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
   await cp(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
   await cp(join(REPO, 'rootfs'), join(dir, 'rootfs'), { recursive: true });
   await cp(join(REPO, 'package.json'), join(dir, 'package.json'));

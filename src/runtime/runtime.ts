@@ -16,7 +16,6 @@ import { create, resolveSpec, type ContainerSpec, type CreateOptions, type Creat
 import type { RuntimeContext } from './context.js';
 import { collectDoctorFacts } from './doctor-facts.js';
 import { planRun, type RunPlan } from './dry-run.js';
-import { connect, disconnect, type ConnectOptions } from './connect.js';
 import { trace, type TraceRequest, type TraceResult } from './trace.js';
 import { execInContainer, type ExecOptions } from './exec.js';
 import { inspectContainer, inspectNetwork } from './inspect.js';
@@ -25,7 +24,7 @@ import type { StatsSample } from '../cgroup/stats.js';
 import { finalizeExit, find, kill, list, remove, start, stop, wait, type RemoveOptions, type Removed, type StartOptions, type Started } from './lifecycle.js';
 import { streamLogs, type LogOptions, type LogTargets } from './logs.js';
 import { attachContainer, type AttachResult } from './attach-console.js';
-import { connectStopped, disconnectStopped } from './network-connect.js';
+import { connectNetwork, disconnectNetwork, type ConnectOptions } from './network-connect.js';
 import type { RelayStreams } from './relay.js';
 import { gatherNetView, gatherTopology } from './net-stack.js';
 import {
@@ -221,13 +220,13 @@ export class Runtime implements RuntimeContext {
   trace(request: TraceRequest): Promise<TraceResult> {
     return trace(this, request);
   }
-  /** `network connect`: one more network for a running container (eth1, eth2 …). */
+  /** `network connect`: one more network for a running container (eth1, eth2 …); for a stopped one, its network at the next start. */
   connectNetwork(network: string, ref: string, options: ConnectOptions): Promise<ContainerRecord> {
-    return connect(this, ref, network, options);
+    return connectNetwork(this, ref, network, options);
   }
-  /** `network disconnect`: a network joined with connect, taken away; returns warnings. */
+  /** `network disconnect`: a network joined with connect, taken away (a stopped container's recorded one); returns warnings. */
   disconnectNetwork(network: string, ref: string): Promise<string[]> {
-    return disconnect(this, ref, network);
+    return disconnectNetwork(this, ref, network);
   }
   listNetworks(): Promise<NetworkRecord[]> {
     return listNetworks(this.store);
@@ -236,12 +235,6 @@ export class Runtime implements RuntimeContext {
     return inspectNetwork(await resolveNetwork(this.store, name), await list(this, false));
   }
   /** Networks no container uses, removed (after settling containers whose process ended). */
-  connectStopped(ref: string, network: string, aliases: readonly string[]): Promise<ContainerRecord> {
-    return connectStopped(this, ref, network, aliases);
-  }
-  disconnectStopped(ref: string, network: string): Promise<ContainerRecord> {
-    return disconnectStopped(this, ref, network);
-  }
   async pruneNetworks(): Promise<string[]> {
     await list(this, true);
     return pruneNetworks(this);
