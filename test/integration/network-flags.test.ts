@@ -1,8 +1,10 @@
 // Network flags of `run` beyond the default: --ip on a user-defined network, and
-// --network container:NAME (another container's network namespace, its files and its names).
+// --network container:NAME (another container's network namespace, its files and its names);
+// network create --internal, and network connect/disconnect of running containers, once per firewall driver.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Sandbox, isRoot, WAN_IP } from './sandbox.js';
+import { firewallProbe } from './firewall-probe.js';
+import { Sandbox, isRoot, WAN_IP, type FirewallName } from './sandbox.js';
 
 describe('run --ip and --network container:NAME', { skip: !isRoot && 'needs root' }, () => {
   const box = new Sandbox();
@@ -53,6 +55,18 @@ describe('run --ip and --network container:NAME', { skip: !isRoot && 'needs root
     assert.equal((await mc('ps', '-aq')).stdout.trim(), '');
   });
 
+});
+
+for (const firewall of ['iptables', 'nftables'] as FirewallName[]) describe(`network create --internal (${firewall} firewall)`, { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox({ firewall });
+  const mc = (...args: string[]) => box.minictr(args);
+
+  before(async () => {
+    await box.setup();
+    assert.equal((await mc('network', 'create', '--subnet', '10.88.0.0/24', 'fixed')).code, 0);
+  });
+  after(() => box.cleanup());
+
   it('network create --internal: containers reach each other, never the outside; --label and the bridge name option', async () => {
     const created = await mc('network', 'create', '--internal', '--label', 'team=blue', '-o', 'com.docker.network.bridge.name=br-inside', 'inside');
     assert.equal(created.code, 0, created.stderr);
@@ -74,8 +88,9 @@ describe('run --ip and --network container:NAME', { skip: !isRoot && 'needs root
   });
 });
 
-describe('network connect and disconnect', { skip: !isRoot && 'needs root' }, () => {
-  const box = new Sandbox();
+for (const firewall of ['iptables', 'nftables'] as FirewallName[]) describe(`network connect and disconnect (${firewall} firewall)`, { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox({ firewall });
+  const fw = firewallProbe(box, firewall);
   const mc = (...args: string[]) => box.minictr(args);
   const wget = (from: string, to: string) => mc('exec', from, 'timeout', '3', 'wget', '-qO-', `http://${to}/hostname`);
 
@@ -112,6 +127,8 @@ describe('network connect and disconnect', { skip: !isRoot && 'needs root' }, ()
   it("a connected container's rules go with it; connect/disconnect refuse what Docker refuses", async () => {
     assert.equal((await mc('network', 'connect', 'back', 'app')).code, 0);
     const id12 = (await mc('inspect', '-f', '{{.Id}}', 'app')).stdout.trim().slice(0, 12);
+    const onBack = (await mc('inspect', '-f', '{{(index .NetworkSettings.Networks "back").IPAddress}}', 'app')).stdout.trim();
+    assert.match(await fw.save(), new RegExp(onBack.replace(/\./g, '\\.')), "app's rules on back are in place");
     const twice = await mc('network', 'connect', 'back', 'app');
     assert.equal(twice.code, 1);
     assert.match(twice.stderr, /endpoint with name app already exists in network back/);
@@ -126,7 +143,9 @@ describe('network connect and disconnect', { skip: !isRoot && 'needs root' }, ()
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /network nonet not found/);
     assert.equal((await mc('rm', '-f', 'app')).code, 0);
-    assert.doesNotMatch((await box.host(['iptables-save'])).stdout, new RegExp(`minictr:${id12}`), 'no rule of app is left');
+    const left = await fw.save();
+    assert.doesNotMatch(left, new RegExp(id12), 'no rule of app is left');
+    assert.doesNotMatch(left, new RegExp(`${onBack.replace(/\./g, '\\.')}\\b`), 'no rule or element of its address on back is left');
     assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, new RegExp(`veth${id12.slice(0, 7)}`));
   });
 });

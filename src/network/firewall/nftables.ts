@@ -150,6 +150,8 @@ export interface NftNetworkScope {
   name: string;
   bridge: string;
   subnet: string;
+  /** --internal: traffic stays within the subnet, no masquerade. */
+  internal?: boolean;
 }
 
 /** The chain names of one network, derived from its bridge (≤ 15 characters). */
@@ -176,6 +178,23 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
   const c = ruleComment(net.name);
   const br = `"${net.bridge}"`;
   const rule = (chain: string, expr: string, why: string): NftRule => ({ chain, expr, comment: c, why });
+  // The host's side of any network: its own sources rewritten, the loopback and routing guards.
+  const hostSide = [
+    // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
+    rule(n.natIn, 'fib saddr type local masquerade', `the host reaching ${net.bridge} from a local address (127.0.0.1 too) shows as the gateway`),
+    // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services.
+    rule(n.raw, 'ip daddr 127.0.0.0/8 drop', `route_localnet is on for ${net.bridge}: containers may not reach the host's 127.x`),
+    rule(n.guard, `iifname != ${br} drop`, `only ${net.bridge} may route straight to its containers (Docker 28.2+)`),
+  ];
+  if (net.internal) {
+    // Docker's internal network: nothing is forwarded in or out, not even DNATed (published ports
+    // do not reach it), and nothing is masqueraded. Its in-chain serves both directions.
+    return [
+      rule(n.in, `iifname ${br} oifname ${br} accept`, `containers of ${net.name} reach each other`),
+      rule(n.in, 'drop', `${net.name} is internal: nothing is forwarded into or out of ${net.bridge}`),
+      ...hostSide,
+    ];
+  }
   return [
     rule(n.in, 'ct state established,related accept', `replies to connections made from ${net.bridge}`),
     rule(n.in, `iifname ${br} accept`, `containers of ${net.name} reach each other`),
@@ -186,11 +205,7 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
     rule(n.in, `ip daddr . meta l4proto . th dport @${SETS.published} accept`, 'published ports, after DNAT'),
     rule(n.in, 'drop', `nothing else reaches ${net.bridge} from outside it`),
     rule(n.natOut, `oifname != ${br} ip saddr ${net.subnet} masquerade`, `${net.subnet} leaving through other interfaces takes the host's address`),
-    // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
-    rule(n.natIn, 'fib saddr type local masquerade', `the host reaching ${net.bridge} from a local address (127.0.0.1 too) shows as the gateway`),
-    // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services.
-    rule(n.raw, 'ip daddr 127.0.0.0/8 drop', `route_localnet is on for ${net.bridge}: containers may not reach the host's 127.x`),
-    rule(n.guard, `iifname != ${br} drop`, `only ${net.bridge} may route straight to its containers (Docker 28.2+)`),
+    ...hostSide,
   ];
 }
 
@@ -202,7 +217,9 @@ export function networkElements(net: NftNetworkScope): NftElement[] {
   const el = (set: string, value: string | undefined, why: string): NftElement => ({ set, key, ...(value === undefined ? {} : { value }), comment, why });
   return [
     el(SETS.fwdIn, `jump ${n.in}`, `forwarded traffic into ${net.bridge}`),
-    el(SETS.fwdOut, 'accept', `forwarded traffic from ${net.bridge} is accepted`),
+    net.internal
+      ? el(SETS.fwdOut, `jump ${n.in}`, `forwarded traffic from ${net.bridge} (internal): only to itself`)
+      : el(SETS.fwdOut, 'accept', `forwarded traffic from ${net.bridge} is accepted`),
     el(SETS.natOut, `jump ${n.natOut}`, `masquerade ${net.subnet} leaving`),
     el(SETS.natIn, `jump ${n.natIn}`, `host sources into ${net.bridge}`),
     el(SETS.rawIn, `jump ${n.raw}`, `raw guard of ${net.bridge}`),
