@@ -2,13 +2,22 @@
 // it met, labelled with whose rule it is and the step of the article (or of minictr beyond it)
 // that put it there; a drop said plainly with its reason. Pure: given the parsed trace lines.
 import type { ExpectedRule } from '../network/driver.js';
-import type { TraceEvent, TraceMatch } from '../network/firewall/iptables-trace.js';
+import type { TraceEvent, TraceMatch } from '../network/firewall/trace.js';
 
-const BASE_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
-
-/** The rule without its comment (as a person reads it) and without `-A CHAIN`. */
+/** The rule without its comment (as a person reads it) and without `-A CHAIN` (iptables) or `comment "…"` (nftables). */
 export function ruleText(line: string): string {
-  return line.replace(/^-A \S+ /, '').replace(/(^| )-m comment --comment ("[^"]*"|\S+)/, '').trim();
+  return line.replace(/^-A \S+ /, '').replace(/(^| )-m comment --comment ("[^"]*"|\S+)/, '').replace(/ comment "[^"]*"$/, '').trim();
+}
+
+/** The owner and why of a rule the trace met, from what minictr planned (nftables keeps a why with each rule). */
+type Labels = Map<string, { owner: string; why?: string }>;
+
+function labelsOf(expected: ExpectedRule[]): Labels {
+  return new Map(expected.map((r) => [`${r.table} ${r.chain} ${r.line}`, { owner: r.owner, ...(r.why ? { why: r.why } : {}) }]));
+}
+
+function whyOf(labels: Labels, e: Extract<TraceEvent, { kind: 'rule' }>): string {
+  return labels.get(`${e.table} ${e.chain} ${e.line}`)?.why ?? ruleWhy(e.table, e.chain, e.line);
 }
 
 /** Why a rule of minictr's is there: the article's step, or what minictr adds beyond it. */
@@ -81,11 +90,12 @@ export interface TraceFacts {
 }
 
 /** A dropped packet, said as the issue asks: by which table, chain and rule, and why. */
-export function dropReason(events: TraceEvent[]): string | undefined {
+export function dropReason(events: TraceEvent[], expected: ExpectedRule[] = []): string | undefined {
+  const labels = labelsOf(expected);
   for (const e of events) {
     if (e.kind !== 'rule') continue;
     if (e.type === 'rule' && e.verdict === 'DROP') {
-      return `dropped by ${e.table} ${e.chain} \`${ruleText(e.line)}\` (${ruleWhy(e.table, e.chain, e.line)})`;
+      return `dropped by ${e.table} ${e.chain} \`${ruleText(e.line)}\` (${whyOf(labels, e)})`;
     }
     if (e.type === 'policy' && e.verdict === 'DROP') return `dropped by the policy of ${e.table} ${e.chain} (no rule let it through)`;
   }
@@ -107,7 +117,7 @@ export function conntrackText(line: string): string[] {
 }
 
 export function renderTrace(events: TraceEvent[], match: TraceMatch, facts: TraceFacts): string {
-  const owners = new Map(facts.expected.map((r) => [`${r.table} ${r.line}`, r.owner]));
+  const labels = labelsOf(facts.expected);
   const out: string[] = [];
   let hook = '';
   for (const e of events) {
@@ -117,8 +127,9 @@ export function renderTrace(events: TraceEvent[], match: TraceMatch, facts: Trac
       hook = '';
       continue;
     }
-    if (/minictr:trace:/.test(e.line)) continue;
-    if (BASE_CHAINS.has(e.chain)) hook = e.chain;
+    // The trace's own rules and table say nothing about the path.
+    if (/minictr:trace:/.test(e.line) || /minictr-trace-/.test(e.table)) continue;
+    if (e.hook) hook = e.hook;
     const where = `${(hook || e.chain).padEnd(11)} ${e.table.padEnd(6)} ${e.chain}`;
     if (e.type === 'policy') {
       out.push(`  ${where}: policy ${e.verdict}`);
@@ -128,11 +139,11 @@ export function renderTrace(events: TraceEvent[], match: TraceMatch, facts: Trac
       out.push(`  ${where}: end of chain, back to the caller`);
       continue;
     }
-    const owner = owners.get(`${e.table} ${e.line}`);
+    const owner = labels.get(`${e.table} ${e.chain} ${e.line}`)?.owner;
     out.push(`  ${where}: ${ruleText(e.line)} → ${e.verdict.replace(/^JUMP:/, 'jump to ')}`);
-    out.push(`  ${' '.repeat(11)} ${owner ?? 'not planned by minictr'}: ${ruleWhy(e.table, e.chain, e.line)}`);
+    out.push(`  ${' '.repeat(11)} ${owner ?? 'not planned by minictr'}: ${whyOf(labels, e)}`);
   }
-  const drop = dropReason(events);
+  const drop = dropReason(events, facts.expected);
   if (drop) out.push('', drop);
   if (facts.route) out.push('', `routing: ${facts.route}`);
   if (facts.conntrack) out.push(...conntrackText(facts.conntrack));

@@ -61,6 +61,8 @@ export interface FirewallDump {
 /** A rule minictr's records say should be in place, as it reads back in a dump, and whose it is. */
 export interface ExpectedRule extends DumpedRule {
   owner: string;
+  /** Why the rule is there, where the driver keeps it with the rule (nftables). */
+  why?: string;
 }
 
 /** What the records hold that has rules: networks, and containers with their attachments. */

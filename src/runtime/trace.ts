@@ -1,23 +1,24 @@
-// `minictr trace`: follow one flow through the host's rules. Arms TRACE rules for the flow (raw
-// table, tagged with this process's pid), reads `xtables-monitor --trace` until the first packet
-// and its reply went through (or the timeout), disarms, and adds the routing decision and the
-// conntrack entry. A small shell guard started beside it disarms too when minictr dies by
-// SIGKILL; the next trace removes any rule whose tracing process is gone.
+// `minictr trace`: follow one flow through the host's rules. Arms a trace for the flow with the
+// tracer of its network's firewall driver (iptables: TRACE rules tagged with this process's pid,
+// read with `xtables-monitor --trace`; nftables: a table of its own setting meta nftrace, read
+// with `nft monitor trace`), reads until the first packet and its reply went through (or the
+// timeout), disarms, and adds the routing decision and the conntrack entry. A small shell guard
+// started beside it disarms too when minictr dies by SIGKILL; the next trace removes what a trace
+// whose process is gone left.
 import { isIPv4 } from '../network/ipam.js';
 import { MinictrError } from '../base/errors.js';
 import { command, type Plan } from '../base/plan.js';
 import { startTimeOf } from '../base/proc.js';
-import type { ContainerRecord } from '../base/records.js';
+import type { ContainerRecord, NetworkRecord } from '../base/records.js';
 import { attachmentsOf } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { spawnProcess } from '../exec/runner.js';
-import { firewallDriverFor } from '../network/drivers.js';
-import { RESTORE_ARGV, restoreText } from '../network/firewall/iptables.js';
-import { parseTraceLine, tracePidOf, traceRules, type TraceEvent, type TraceMatch } from '../network/firewall/iptables-trace.js';
+import { firewallDriverFor, tracerFor } from '../network/drivers.js';
+import type { TraceCommand, TraceEvent, TraceMatch, Tracer } from '../network/firewall/trace.js';
 import { ruleOwners } from '../network/plan.js';
+import { DEFAULT_NETWORK } from '../network/names.js';
 import { directionOf, dropReason, firstExchanges, renderTrace } from '../explain/trace.js';
 import { stepOptions, type RuntimeContext } from './context.js';
-import { firewallDump } from './gather.js';
 
 export interface TraceRequest {
   /** `trace CONTAINER --port N`: the container's own address and port. */
@@ -49,13 +50,18 @@ export function parseTraceTarget(text: string): { addr: string; port: number; pr
   return { addr, port, proto };
 }
 
-/** The flow to follow, from the request and the records (a published port's replies come from its container). */
-async function traceMatch(ctx: RuntimeContext, req: TraceRequest, records: ContainerRecord[]): Promise<TraceMatch> {
+/**
+ * The flow to follow, from the request and the records (a published port's replies come from its
+ * container), and the network whose firewall driver traces it.
+ */
+async function traceMatch(ctx: RuntimeContext, req: TraceRequest, records: ContainerRecord[]): Promise<{ match: TraceMatch; network?: string }> {
   let target: { addr: string; port: number; proto: 'tcp' | 'udp' };
+  let network: string | undefined;
   if (req.container !== undefined) {
     const record = await ctx.store.findContainer(req.container);
     if (!record.network) throw badTarget(`container ${req.container} has no address of its own: is it running on a bridge network?`);
     target = parseTraceTarget(`${record.network.ip}:${req.port ?? ''}`);
+    network = record.network.network;
   } else if (req.to !== undefined) {
     target = parseTraceTarget(req.to);
   } else {
@@ -73,20 +79,26 @@ async function traceMatch(ctx: RuntimeContext, req: TraceRequest, records: Conta
   const published = records.flatMap((r) => attachmentsOf(r).flatMap((a) => a.ports.map((p) => ({ a, p }))))
     .find(({ p }) => p.hostPort === target.port && p.proto === target.proto && (p.hostIp === '' || p.hostIp === target.addr));
   const reply = published ? { addr: published.a.ip, port: published.p.containerPort } : { addr: target.addr, port: target.port };
-  return { proto: target.proto, addr: target.addr, port: target.port, ...(from ? { from } : {}), reply };
+  network ??= published?.a.network;
+  return { match: { proto: target.proto, addr: target.addr, port: target.port, ...(from ? { from } : {}), reply }, ...(network ? { network } : {}) };
 }
 
-/** Disarms a trace whose minictr is gone (SIGKILL): polls the pid, then removes the rules and stops the monitor. */
-const GUARD = 'trap "" INT HUP; while kill -0 "$1" 2>/dev/null; do sleep 0.2; done; kill "$2" 2>/dev/null; printf "%s" "$3" | iptables-restore -w --noflush';
+/**
+ * Disarms a trace whose minictr is gone (SIGKILL): polls the pid, then stops the monitor and runs
+ * the tracer's disarm command with its input.
+ */
+const GUARD = 'trap "" INT HUP; while kill -0 "$1" 2>/dev/null; do sleep 0.2; done; kill "$2" 2>/dev/null; printf "%s" "$3" | (shift 3; exec "$@")';
 
-/** Rules of traces whose process is gone (a guard killed too), removed before a new trace. */
-async function removeStaleTraces(ctx: RuntimeContext): Promise<void> {
-  const dump = await firewallDump(ctx.runner);
-  const stale = dump.rules.filter((r) => {
-    const pid = tracePidOf(r.line);
-    return pid !== undefined && (pid === process.pid || startTimeOf(pid) === 0);
-  });
-  if (stale.length > 0) await applyPlanBestEffort(firewallDriverFor().planRemoveDumped(stale, 'remove the TRACE rules of a trace that ended without disarming'), ctx.runner);
+function traceOp(c: TraceCommand) {
+  return command(c.argv, c.why, { stdin: c.stdin, ...(c.tolerate ? { tolerate: c.tolerate } : {}) });
+}
+
+/** What traces whose process is gone left (a guard killed too), removed before a new trace. */
+async function removeStaleTraces(ctx: RuntimeContext, tracer: Tracer): Promise<void> {
+  const listing = (await ctx.runner.run(tracer.listArgv, { allowFailure: true })).stdout;
+  const stale = tracer.tracePids(listing).filter((pid) => pid === process.pid || startTimeOf(pid) === 0);
+  const ops = stale.flatMap((pid) => tracer.removeStale(pid, listing) ?? []).map(traceOp);
+  if (ops.length > 0) await applyPlanBestEffort({ title: 'remove the leftovers of ended traces', ops }, ctx.runner);
 }
 
 export interface TraceResult {
@@ -98,14 +110,16 @@ export interface TraceResult {
 export async function trace(ctx: RuntimeContext, req: TraceRequest): Promise<TraceResult> {
   if (!Number.isInteger(req.count) || req.count < 1) throw badTarget(`invalid --count "${req.count}": 1 or more`);
   const records = await ctx.store.listContainers();
-  const match = await traceMatch(ctx, req, records);
-  await removeStaleTraces(ctx);
-  const rules = traceRules(match, process.pid);
-  const arm: Plan = { title: 'arm the trace', ops: [command(RESTORE_ARGV, `arm a trace: TRACE rules at the head of raw PREROUTING and OUTPUT for ${match.proto} to ${match.addr}:${match.port} and its replies`, { stdin: restoreText(rules, {}, 'add') })] };
-  const disarmText = restoreText(rules, {}, 'delete');
-  const disarm: Plan = { title: 'disarm the trace', ops: [command(RESTORE_ARGV, 'disarm the trace: its TRACE rules go', { stdin: disarmText, tolerate: /Bad rule|does a matching rule exist|No chain/ })] };
-  const monitor = spawnProcess(['xtables-monitor', '--trace', '-4'], { stdio: ['ignore', 'pipe', 'ignore'], detached: false });
-  const guard = spawnProcess(['sh', '-c', GUARD, 'minictr-trace-guard', String(process.pid), String(monitor.pid ?? 0), disarmText], { stdio: 'ignore', detached: true });
+  const { match, network } = await traceMatch(ctx, req, records);
+  const networks = await ctx.store.listNetworks();
+  const net: NetworkRecord | undefined = networks.find((n) => n.name === (network ?? DEFAULT_NETWORK.name)) ?? networks[0];
+  const tracer = tracerFor(net);
+  await removeStaleTraces(ctx, tracer);
+  const arm: Plan = { title: 'arm the trace', ops: [traceOp(tracer.arm(match, process.pid))] };
+  const disarmCommand = tracer.disarm(match, process.pid);
+  const disarm: Plan = { title: 'disarm the trace', ops: [traceOp(disarmCommand)] };
+  const monitor = spawnProcess(tracer.monitorArgv, { stdio: ['ignore', 'pipe', 'ignore'], detached: false });
+  const guard = spawnProcess(['sh', '-c', GUARD, 'minictr-trace-guard', String(process.pid), String(monitor.pid ?? 0), disarmCommand.stdin, ...disarmCommand.argv], { stdio: 'ignore', detached: true });
   guard.unref();
   const events: TraceEvent[] = [];
   let settle: NodeJS.Timeout | undefined;
@@ -118,7 +132,7 @@ export async function trace(ctx: RuntimeContext, req: TraceRequest): Promise<Tra
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
     for (const line of lines) {
-      const e = parseTraceLine(line);
+      const e = tracer.parseLine(line);
       if (!e) continue;
       events.push(e);
       if (e.kind === 'packet') packets++;
@@ -162,13 +176,12 @@ export async function trace(ctx: RuntimeContext, req: TraceRequest): Promise<Tra
   const request = shown.find((e): e is Extract<TraceEvent, { kind: 'packet' }> => e.kind === 'packet');
   const inIf = request?.fields['IN'];
   const routeArgv = ['ip', 'route', 'get', match.reply.addr, ...(inIf && request?.fields['SRC'] ? ['from', request.fields['SRC'], 'iif', inIf] : [])];
-  const [route, conntrack, networks] = await Promise.all([
+  const [route, conntrack] = await Promise.all([
     ctx.runner.run(routeArgv, { allowFailure: true }),
     ctx.runner.run(['conntrack', '-L', '-p', match.proto, '--dport', String(match.port), '--dst', match.addr], { allowFailure: true }),
-    ctx.store.listNetworks(),
   ]);
-  const expected = firewallDriverFor(networks[0]).expectedRules(ruleOwners(networks, records));
-  const answered = shown.some((e) => e.kind === 'packet' && directionOf(e, match) === 'reply') && dropReason(shown) === undefined;
+  const expected = firewallDriverFor(net).expectedRules(ruleOwners(networks.filter((n) => (n.firewall ?? 'iptables') === (net?.firewall ?? 'iptables')), records));
+  const answered = shown.some((e) => e.kind === 'packet' && directionOf(e, match) === 'reply') && dropReason(shown, expected) === undefined;
   const text = renderTrace(shown, match, {
     expected,
     ...(route.exitCode === 0 ? { route: `${routeArgv.join(' ')} → ${route.stdout.trim().split('\n')[0] ?? ''}` } : {}),

@@ -1,10 +1,11 @@
 // `minictr trace`: a packet's path through the host's rules, as a person would run it while
-// sending traffic from another terminal; disarmed after Ctrl-C and after kill -9.
+// sending traffic from another terminal; disarmed after Ctrl-C and after kill -9. Once per
+// firewall driver: iptables' TRACE with xtables-monitor, nftables' nftrace with nft monitor.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { Sandbox, eventually, isRoot, HOST_IP, MINICTR_BIN, WAN_IP } from './sandbox.js';
+import { Sandbox, eventually, isRoot, HOST_IP, MINICTR_BIN, WAN_IP, type FirewallName } from './sandbox.js';
 
 interface Tracing {
   child: ChildProcess;
@@ -12,10 +13,47 @@ interface Tracing {
   exit: Promise<number>;
 }
 
-describe('minictr trace', { skip: !isRoot && 'needs root' }, () => {
-  const box = new Sandbox();
+/** What each driver's trace shows of the same flows. */
+const EXPECT: Record<FirewallName, { published: RegExp[]; local: RegExp[]; guard: (ip: string) => RegExp }> = {
+  iptables: {
+    published: [
+      /PREROUTING\s+nat\s+MINICTR: -p tcp -m tcp --dport 5005 -j DNAT --to-destination 172\.18\.0\.2:80 → ACCEPT/,
+      /container web: a published port \(-p\)/,
+      /FORWARD\s+filter\s+FORWARD: -j MINICTR-FORWARD/,
+      /FORWARD\s+filter\s+MINICTR: -d 172\.18\.0\.2\/32 ! -i minictr0 -o minictr0 -p tcp -m tcp --dport 80 -j ACCEPT → ACCEPT/,
+    ],
+    local: [
+      /OUTPUT\s+nat\s+OUTPUT: -m addrtype --dst-type LOCAL -j MINICTR → jump to MINICTR/,
+      /OUTPUT\s+nat\s+MINICTR: -p tcp -m tcp --dport 5005 -j DNAT --to-destination 172\.18\.0\.2:80/,
+      /POSTROUTING\s+nat\s+POSTROUTING: -o minictr0 -m addrtype --src-type LOCAL -j MASQUERADE/,
+    ],
+    guard: (ip) => new RegExp(`^dropped by raw PREROUTING \`-d ${ip.replaceAll('.', '\\.')}/32 ! -i minictr0 -j DROP\` \\(the guard against routing to container addresses directly: publish the port with -p\\)$`, 'm'),
+  },
+  nftables: {
+    published: [
+      /PREROUTING\s+inet minictr prerouting: fib daddr type local jump ports → jump to ports/,
+      /PREROUTING\s+inet minictr ports: .*dnat ip to .*→ ACCEPT/,
+      /FORWARD\s+inet minictr forward: oifname vmap @fwd-in → jump to in-minictr0/,
+      /FORWARD\s+inet minictr in-minictr0: ct status dnat ip daddr \. meta l4proto \. th dport @published4 accept → ACCEPT/,
+      /network bridge: a published port, reached through the host's address/,
+      /PREROUTING\s+inet minictr prerouting: fib daddr type local jump ports → jump to ports\n\s+minictr \(its table, maps and base chains\): packets for a host address may be for a published port/,
+    ],
+    local: [
+      /OUTPUT\s+inet minictr output: fib daddr type local jump ports → jump to ports/,
+      /POSTROUTING\s+inet minictr nat-in-minictr0: fib saddr type local masquerade/,
+    ],
+    guard: () => /^dropped by inet minictr guard-minictr0 `iifname != "minictr0" drop` \(the guard against routing to container addresses directly: only minictr0 may \(Docker 28\.2\+\); publish the port with -p\)$/m,
+  },
+};
+
+for (const firewall of ['iptables', 'nftables'] as FirewallName[]) describe(`minictr trace (${firewall} firewall)`, { skip: !isRoot && 'needs root' }, () => {
+  const box = new Sandbox({ firewall });
   const mc = (...args: string[]) => box.minictr(args);
-  const traceRules = async () => (await box.host(['iptables-save', '-t', 'raw'])).stdout.split('\n').filter((l) => l.includes('-j TRACE'));
+  const expect = EXPECT[firewall];
+  /** What arms a trace, as the driver lists it: TRACE rules, or a trace table. */
+  const traceRules = async () => firewall === 'iptables'
+    ? (await box.host(['iptables-save', '-t', 'raw'])).stdout.split('\n').filter((l) => l.includes('-j TRACE'))
+    : (await box.host(['nft', 'list', 'tables'])).stdout.split('\n').filter((l) => l.includes('minictr-trace-'));
   const started: ChildProcess[] = [];
   let webIp = '';
 
@@ -47,10 +85,8 @@ describe('minictr trace', { skip: !isRoot && 'needs root' }, () => {
     assert.equal(got.code, 0, got.stderr);
     assert.equal(await t.exit, 0, t.output());
     const out = t.output();
-    assert.match(out, /PREROUTING\s+nat\s+MINICTR: -p tcp -m tcp --dport 5005 -j DNAT --to-destination 172\.18\.0\.2:80 → ACCEPT/);
-    assert.match(out, /container web: a published port \(-p\)/);
-    assert.match(out, /FORWARD\s+filter\s+FORWARD: -j MINICTR-FORWARD/);
-    assert.match(out, new RegExp(`FORWARD\\s+filter\\s+MINICTR: -d ${webIp.replaceAll('.', '\\.')}/32 ! -i minictr0 -o minictr0 -p tcp -m tcp --dport 80 -j ACCEPT → ACCEPT`));
+    assert.equal(webIp, '172.18.0.2');
+    for (const re of expect.published) assert.match(out, re);
     assert.match(out, /^reply 172\.18\.0\.2:80 → 10\.99\.0\.2:\d+/m, 'the reply goes back to the real client');
     assert.match(out, /^routing: ip route get 172\.18\.0\.2 from 10\.99\.0\.2 iif \S+ → 172\.18\.0\.2 from 10\.99\.0\.2 dev minictr0/m);
     assert.match(out, /^conntrack: original 10\.99\.0\.2:\d+ → 10\.99\.0\.1:5005$/m);
@@ -63,9 +99,7 @@ describe('minictr trace', { skip: !isRoot && 'needs root' }, () => {
     assert.equal((await box.host(['timeout', '5', 'busybox', 'wget', '-qO-', 'http://127.0.0.1:5005/hostname'])).code, 0);
     assert.equal(await t.exit, 0, t.output());
     const out = t.output();
-    assert.match(out, /OUTPUT\s+nat\s+OUTPUT: -m addrtype --dst-type LOCAL -j MINICTR → jump to MINICTR/);
-    assert.match(out, /OUTPUT\s+nat\s+MINICTR: -p tcp -m tcp --dport 5005 -j DNAT --to-destination 172\.18\.0\.2:80/);
-    assert.match(out, /POSTROUTING\s+nat\s+POSTROUTING: -o minictr0 -m addrtype --src-type LOCAL -j MASQUERADE/);
+    for (const re of expect.local) assert.match(out, re);
     assert.match(out, /source rewritten \(MASQUERADE\): 127\.0\.0\.1:\d+ became 172\.18\.0\.1:\d+/);
     assert.deepEqual(await traceRules(), []);
   });
@@ -76,7 +110,7 @@ describe('minictr trace', { skip: !isRoot && 'needs root' }, () => {
       const t = await startTrace('web', '--port', '80', '--from', WAN_IP, '--timeout', '15s');
       assert.notEqual((await box.wan(['timeout', '3', 'busybox', 'wget', '-qO-', `http://${webIp}/hostname`])).code, 0);
       assert.equal(await t.exit, 0, t.output());
-      assert.match(t.output(), new RegExp(`^dropped by raw PREROUTING \`-d ${webIp.replaceAll('.', '\\.')}/32 ! -i minictr0 -j DROP\` \\(the guard against routing to container addresses directly: publish the port with -p\\)$`, 'm'));
+      assert.match(t.output(), expect.guard(webIp));
     } finally {
       await box.wan(['ip', 'route', 'del', '172.18.0.0/16']);
     }

@@ -1,20 +1,10 @@
 // `minictr trace` for the iptables driver, as data: the TRACE rules that arm a trace for one
 // flow (raw table, tagged with the tracing process's pid so a leftover is recognisable), and
-// the parser of `xtables-monitor --trace` lines. The nftables driver would arm `meta nftrace`
-// and read `nft monitor trace` instead.
-import type { Rule } from './iptables.js';
+// the parser of `xtables-monitor --trace` lines.
+import { RESTORE_ARGV, restoreText, type Rule } from './iptables.js';
+import { parseIptablesSave } from './iptables-save.js';
 import { ruleComment } from '../names.js';
-
-/** The flow to follow: its original direction, and where its replies come from (after DNAT). */
-export interface TraceMatch {
-  proto: 'tcp' | 'udp';
-  /** Destination as the client addresses it. */
-  addr: string;
-  port: number;
-  from?: string;
-  /** Where replies come from: the DNAT target when the port is published, else addr:port. */
-  reply: { addr: string; port: number };
-}
+import type { TraceEvent, TraceMatch, Tracer } from './trace.js';
 
 /** The comment of a trace's rules: `minictr:trace:<pid>`. */
 export function traceComment(pid: number): string {
@@ -41,11 +31,6 @@ export function traceRules(match: TraceMatch, pid: number): Rule[] {
   ];
 }
 
-/** One line of `xtables-monitor --trace`: a packet as a hook saw it, or a rule (or policy) it met. */
-export type TraceEvent =
-  | { kind: 'packet'; id: string; fields: Record<string, string>; flags: string[] }
-  | { kind: 'rule'; id: string; table: string; chain: string; type: 'rule' | 'return' | 'policy'; verdict: string; line: string };
-
 /**
  *   PACKET: 2 e0ba127b OUT=lo SRC=127.0.0.1 DST=127.0.0.1 … SPORT=35564 DPORT=5005 SYN
  *    TRACE: 2 e0ba127b nat:MINICTR:rule:0x14:ACCEPT  -4 -t nat -A MINICTR -p tcp … -j DNAT …
@@ -69,3 +54,33 @@ export function parseTraceLine(text: string): TraceEvent | undefined {
   const line = /-A \S+.*$/.exec(rest)?.[0] ?? '';
   return { kind: 'rule', id: rule[1] ?? '', table: rule[2] ?? '', chain: rule[3] ?? '', type: rule[4] as 'rule' | 'return' | 'policy', verdict: rule[5] ?? '', line };
 }
+
+const BASE_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']);
+
+export const iptablesTracer: Tracer = {
+  name: 'iptables',
+  arm: (match, pid) => ({
+    argv: RESTORE_ARGV,
+    stdin: restoreText(traceRules(match, pid), {}, 'add'),
+    why: `arm a trace: TRACE rules at the head of raw PREROUTING and OUTPUT for ${match.proto} to ${match.addr}:${match.port} and its replies`,
+  }),
+  disarm: (match, pid) => ({
+    argv: RESTORE_ARGV,
+    stdin: restoreText(traceRules(match, pid), {}, 'delete'),
+    why: 'disarm the trace: its TRACE rules go',
+    tolerate: /Bad rule|does a matching rule exist|No chain/,
+  }),
+  monitorArgv: ['xtables-monitor', '--trace', '-4'],
+  parseLine(line) {
+    const e = parseTraceLine(line);
+    return e?.kind === 'rule' && BASE_CHAINS.has(e.chain) ? { ...e, hook: e.chain } : e;
+  },
+  listArgv: ['iptables-save', '-t', 'raw'],
+  tracePids: (listing) => [...new Set(listing.split('\n').flatMap((l) => tracePidOf(l) ?? []))],
+  removeStale(pid, listing) {
+    const stale = parseIptablesSave(listing).rules.filter((r) => tracePidOf(r.line) === pid);
+    if (stale.length === 0) return undefined;
+    const text = `*raw\n${stale.map((r) => r.line.replace(/^-A /, '-D ')).join('\n')}\nCOMMIT\n`;
+    return { argv: RESTORE_ARGV, stdin: text, why: 'remove the TRACE rules of a trace that ended without disarming', tolerate: /Bad rule|does a matching rule exist|No chain/ };
+  },
+};

@@ -184,7 +184,7 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
     rule(n.natIn, 'fib saddr type local masquerade', `the host reaching ${net.bridge} from a local address (127.0.0.1 too) shows as the gateway`),
     // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services.
     rule(n.raw, 'ip daddr 127.0.0.0/8 drop', `route_localnet is on for ${net.bridge}: containers may not reach the host's 127.x`),
-    rule(n.guard, `iifname != ${br} drop`, `only ${net.bridge} may route straight to its containers (Docker 28.2+)`),
+    rule(n.guard, `iifname != ${br} drop`, `the guard against routing to container addresses directly: only ${net.bridge} may (Docker 28.2+); publish the port with -p`),
   ];
   if (net.internal) {
     // Docker's internal network: nothing is forwarded in or out, not even DNATed (published ports

@@ -1,7 +1,9 @@
 // `minictr trace`'s pure parts: the TRACE rules, xtables-monitor's lines, the labels and the drop.
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { parseTraceLine, tracePidOf, traceRules, type TraceEvent, type TraceMatch } from '../../../src/network/firewall/iptables-trace.js';
+import { parseTraceLine, tracePidOf, traceRules } from '../../../src/network/firewall/iptables-trace.js';
+import type { TraceEvent, TraceMatch } from '../../../src/network/firewall/trace.js';
+import { parseNftTraceLine, traceStatements, traceTablePids } from '../../../src/network/firewall/nftables-trace.js';
 import { conntrackText, dropReason, firstExchanges, renderTrace, ruleText, ruleWhy } from '../../../src/explain/trace.js';
 import { specText } from '../../../src/network/firewall/iptables.js';
 
@@ -51,4 +53,32 @@ test('a drop is said with its rule and its reason; conntrack as two tuples with 
     'conntrack: original 127.0.0.1:1 → 127.0.0.1:5005',
     '           reply    172.18.0.2:80 → 172.18.0.1:1   (DNAT: 127.0.0.1:5005 became 172.18.0.2:80; source rewritten (MASQUERADE): 127.0.0.1:1 became 172.18.0.1:1)',
   ]);
+});
+
+test('nft monitor trace lines parse into the same events: packets with their fields, rules with verdicts and hooks', () => {
+  const packet = parseNftTraceLine('trace id 75f2897c inet minictr prerouting packet: iif "veth0" ether saddr 02:42:0a:63:00:02 ip saddr 10.99.0.2 ip daddr 10.99.0.1 ip protocol tcp tcp sport 40000 tcp dport 5005 tcp flags == syn tcp window 64240 ');
+  assert.deepEqual(packet, { kind: 'packet', id: '75f2897c', fields: { IN: 'veth0', SRC: '10.99.0.2', DST: '10.99.0.1', SPORT: '40000', DPORT: '5005' }, flags: ['SYN'] });
+  assert.deepEqual(parseNftTraceLine('trace id 75f2897c inet minictr prerouting rule fib daddr type local jump ports comment "minictr" (verdict jump ports)'),
+    { kind: 'rule', id: '75f2897c', table: 'inet minictr', chain: 'prerouting', hook: 'PREROUTING', type: 'rule', verdict: 'JUMP:ports', line: 'fib daddr type local jump ports comment "minictr"' });
+  assert.deepEqual(parseNftTraceLine('trace id 75f2897c inet minictr guard-minictr0 rule iifname != "minictr0" drop comment "minictr:bridge" (verdict drop)'),
+    { kind: 'rule', id: '75f2897c', table: 'inet minictr', chain: 'guard-minictr0', type: 'rule', verdict: 'DROP', line: 'iifname != "minictr0" drop comment "minictr:bridge"' });
+  assert.equal(parseNftTraceLine('trace id 75f2897c inet minictr raw-prerouting policy accept ')?.kind, 'rule');
+  assert.equal(parseNftTraceLine('something else'), undefined);
+});
+
+test('an nftables drop is explained with the why minictr keeps beside the rule', () => {
+  const drop = parseNftTraceLine('trace id 1 inet minictr guard-minictr0 rule iifname != "minictr0" drop comment "minictr:bridge" (verdict drop)');
+  assert.ok(drop);
+  const text = dropReason([drop], [{ table: 'inet minictr', chain: 'guard-minictr0', line: 'iifname != "minictr0" drop comment "minictr:bridge"', owner: 'network bridge', why: 'the guard against routing to container addresses directly: only minictr0 may (Docker 28.2+); publish the port with -p' }]);
+  assert.equal(text, 'dropped by inet minictr guard-minictr0 `iifname != "minictr0" drop` (the guard against routing to container addresses directly: only minictr0 may (Docker 28.2+); publish the port with -p)');
+});
+
+test('the nftables trace is armed in a table of its own, before every other chain, and disarmed by deleting it', () => {
+  const match: TraceMatch = { proto: 'tcp', addr: '10.99.0.1', port: 5005, reply: { addr: '172.18.0.2', port: 80 } };
+  const text = traceStatements(match, 42);
+  assert.match(text, /^add table inet minictr-trace-42$/m);
+  assert.match(text, /^add chain inet minictr-trace-42 prerouting \{ type filter hook prerouting priority -350; \}$/m);
+  assert.match(text, /^add rule inet minictr-trace-42 output ip daddr 10\.99\.0\.1 tcp dport 5005 meta nftrace set 1 comment "minictr:trace:42"$/m);
+  assert.match(text, /^add rule inet minictr-trace-42 prerouting ip saddr 172\.18\.0\.2 tcp sport 80 meta nftrace set 1/m);
+  assert.deepEqual(traceTablePids('table inet minictr\ntable inet minictr-trace-42\ntable ip filter\n'), [42]);
 });
