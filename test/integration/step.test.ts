@@ -13,7 +13,7 @@ describe('run --step', { skip: !isRoot && 'needs root' }, () => {
     const r = await box.minictr(['run', '--rm', '--step=auto:10ms', '-p', '5005:80', 'busybox', 'echo', 'stepped']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'stepped\n');
-    assert.match(r.stderr, /^step 1: create the bridge minictr0, a virtual switch holding the gateway 172\.18\.0\.1\n  \$ ip link add minictr0 type bridge$/m);
+    assert.match(r.stderr, /^step 1: create the bridge minictr0, a virtual switch holding the gateway 172\.18\.0\.1 \(its own fixed MAC, so joining containers never change it\)\n  \$ ip link add minictr0 address 02:42:ac:12:00:01 type bridge$/m);
     assert.match(r.stderr, /^  see it \(another terminal\): ip -n minictr-[0-9a-f]{12} addr; ip -n minictr-[0-9a-f]{12} route$/m);
     assert.match(r.stderr, /^  \$ iptables -w -t nat -A MINICTR -p tcp -m tcp --dport 5005 .* -j DNAT --to-destination 172\.18\.0\.2:80$/m);
     assert.match(r.stderr, /\(going on in 0\.01 s\)/);
