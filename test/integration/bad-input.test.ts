@@ -112,6 +112,13 @@ const CATALOGUE: BadInput[] = [
   { args: run('--network', `container:${STOPPED}`, 'busybox', 'true'), code: 125, message: /cannot join network of a non running container: stopped/ },
   { args: run('--network', 'container:nope', 'busybox', 'true'), code: 125, message: /no such container: nope/ },
   { args: run('--network', `container:${RESIDENT}`, '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and the container type network mode/ },
+  // ---- network connect/disconnect (#19)
+  { args: ['network', 'connect', 'nonet', RESIDENT], code: 1, message: /^minictr: network nonet not found$/ },
+  { args: ['network', 'connect', BAD_NET, 'nope'], code: 1, message: /no such container: nope\b/ },
+  { args: ['network', 'disconnect', BAD_NET, 'nope'], code: 1, message: /no such container: nope\b/ },
+  { args: ['network', 'disconnect', BAD_NET, STOPPED], code: 1, message: /^minictr: container stopped is not connected to network badnet$/ },
+  { args: ['network', 'connect', BAD_NET, RESIDENT], code: 1, message: /^minictr: container resident uses --network none: it cannot join other networks$/ },
+  { args: ['network', 'connect', '--ip', '10.1.1.1', BAD_NET, STOPPED], code: 125, message: /invalid address 10\.1\.1\.1: it does not belong to the subnet 10\.66\.0\.0\/24 of network "badnet"/ },
   // ---- trace (#19): a bad target is refused before anything is armed
   { args: ['trace', '--to', '300.1.1.1:80'], code: 125, message: /invalid address "300\.1\.1\.1" in trace target/ },
   { args: ['trace', '--to', '10.0.0.1:0'], code: 125, message: /invalid port "0" in trace target/ },
@@ -279,7 +286,7 @@ const CATALOGUE: BadInput[] = [
     via: { kind: 'stub', tool: 'nft', stderr: 'Error: Could not process rule: Operation not supported' },
   },
   { args: ['network', 'create', '-o', 'com.docker.network.bridge.name=much-too-long-a-name', 'n1'], code: 125, message: /invalid bridge name "much-too-long-a-name"/ },
-  { args: ['network', 'create', '-o', 'com.docker.network.driver.mtu=9000', 'n1'], code: 125, message: /unsupported network option "com\.docker\.network\.driver\.mtu"/ },
+  { args: ['network', 'create', '-o', 'com.docker.network.driver.mtu=9000', 'n1'], code: 125, message: /unknown network option "com\.docker\.network\.driver\.mtu": minictr knows firewall, com\.docker\.network\.bridge\.name/ },
   { args: ['rmi', 'nosuchimage'], code: 1, message: /No such image: nosuchimage:latest/ },
   // ---- the host is missing a tool
   { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"ip" was not found on PATH/, via: { kind: 'path-without', tool: 'ip' } },
