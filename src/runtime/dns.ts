@@ -14,6 +14,9 @@ import { RESOLVER_PID_FILE, hasEmbeddedDns, memberNames, nameservers, planResolv
 import { stepOptions, type RuntimeContext } from './context.js';
 import { readHostEtc } from './files.js';
 
+/** Where minictr asks the resolver for a marker from: the host's loopback, listed under the marker. */
+const MARKER_ASKER = '127.0.0.1';
+
 /** The resolver's path, or undefined where it was not built (then names come from /etc/hosts lines, as before). */
 export function resolverBinary(): string | undefined {
   return existsSync(RESOLVER_PATH) ? RESOLVER_PATH : undefined;
@@ -58,9 +61,10 @@ export async function planResolverFor(ctx: RuntimeContext, network: string, reco
   const host = (await readHostEtc()).resolvConf;
   const onNetwork = records.filter((r) => attachmentTo(r, network) !== undefined);
   const search = [...new Set([...searchDomains(host), ...onNetwork.flatMap((r) => r.hostConfig.dnsSearch ?? [])])].filter((d) => d !== '.');
-  // The marker: a name of this version of the file, on the gateway, under the network's id, so a
-  // reload can be seen to have happened (the host asking from the gateway gets this network's names).
-  const markers = marker && net ? [{ id: net.id, ip: net.gateway, names: [marker], servers: [] }] : [];
+  // The marker: a name of this version of the file, under the network's id, so a reload can be
+  // seen to have happened. Its address is where minictr asks from (127.0.0.1: a question from the
+  // gateway's own address would be masqueraded by the network's rule on its way over lo).
+  const markers = marker && net ? [{ id: net.id, ip: MARKER_ASKER, names: [marker], servers: [] }] : [];
   const config = members.length > 0 && net ? resolverConfig(net.gateway, nameservers(host), [...members, ...markers], search) : undefined;
   const files = await readdir(dir).catch(() => [] as string[]);
   const pid = resolverPid(dir);
@@ -96,6 +100,9 @@ export async function syncResolver(ctx: RuntimeContext, network: string): Promis
  */
 async function resolverAnswers(gateway: string, name: string, timeoutMs: number): Promise<boolean> {
   const resolver = new Resolver({ timeout: 100, tries: 1 });
+  resolver.setLocalAddress(MARKER_ASKER);
   resolver.setServers([`${gateway}:${RESOLVER_PORT}`]);
-  return waitFor(() => resolver.resolve4(name).then((a) => a.length > 0, () => false), timeoutMs, 10);
+  // Absolute (a trailing dot): c-ares would otherwise try the host's search domains first, which
+  // the resolver forwards upstream, and time out there before it asks for the name itself.
+  return waitFor(() => resolver.resolve4(`${name}.`).then((a) => a.length > 0, () => false), timeoutMs, 10);
 }

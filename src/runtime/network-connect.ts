@@ -31,11 +31,11 @@ async function networkFor(ctx: RuntimeContext, name: string) {
 /** The running container, with Docker's errors for one that is unknown or has no network of its own. */
 async function runningContainer(ctx: RuntimeContext, ref: string): Promise<ContainerRecord> {
   const record = await refresh(ctx, await ctx.store.findContainer(ref));
-  if (record.state.status !== 'running' || !record.network) {
-    throw new MinictrError('E_NOT_RUNNING', `container ${ref} is not running: minictr connects running containers only (start it first)`, { exitCode: 1 });
-  }
   if (ownsNoAttachment(record.hostConfig.networkMode)) {
     throw new MinictrError('E_CONFLICTING_OPTIONS', `container ${ref} uses --network ${record.hostConfig.networkMode}: it cannot join other networks`, { exitCode: 1 });
+  }
+  if (record.state.status !== 'running' || !record.network) {
+    throw new MinictrError('E_NOT_RUNNING', `container ${ref} stopped meanwhile: start it, then connect it`, { exitCode: 1 });
   }
   return record;
 }

@@ -10,7 +10,7 @@ import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Sandbox, eventually, isRoot, sh, WAN_IP, type Result } from './sandbox.js';
+import { Sandbox, eventually, isRoot, sh, HOST_IP, WAN_IP, type Result } from './sandbox.js';
 
 const DNS_SERVER = fileURLToPath(new URL('./dns-server.js', import.meta.url));
 
@@ -126,6 +126,14 @@ describe('embedded DNS on user-defined networks', { skip: !isRoot && 'needs root
       assert.deepEqual(answered(r), [], `${from} must not resolve a1: ${r.stdout}`);
     }
     assert.deepEqual(answered(await lookup('b1', 'b1')), [await ipOf('b1')], 'b1 resolves its own network');
+    // Asking neta's resolver directly does not help a stranger: it answers containers of its networks only.
+    const gateway = (await mc('network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', 'neta')).stdout.trim();
+    for (const from of ['b1', 'c1']) {
+      const r = await mc('exec', from, 'timeout', '5', 'nslookup', 'a1', gateway);
+      assert.deepEqual(answered(r), [], `${from} asking ${gateway} must not resolve a1: ${r.stdout}`);
+    }
+    const outside = await box.wan(['timeout', '5', 'busybox', 'nslookup', 'a1', HOST_IP]);
+    assert.deepEqual(answered(outside), [], 'the outside world gets nothing either');
   });
 
   it('follows containers joining and leaving', async () => {
