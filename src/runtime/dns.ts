@@ -96,10 +96,12 @@ export async function syncResolver(ctx: RuntimeContext, network: string): Promis
 
 /**
  * Poll the resolver on the gateway until it knows `name`. The host is no container of the
- * network; it asks from the gateway, which the marker ties to this network's names.
+ * network; it asks from 127.0.0.1, which the marker lists under the network's id.
  */
 async function resolverAnswers(gateway: string, name: string, timeoutMs: number): Promise<boolean> {
-  const resolver = new Resolver({ timeout: 100, tries: 1 });
+  // The resolver is on this host and answers in well under a millisecond: a short timeout only
+  // bounds what a question that raced the reload costs (forwarded upstream, never answered).
+  const resolver = new Resolver({ timeout: 20, tries: 1 });
   resolver.setLocalAddress(MARKER_ASKER);
   resolver.setServers([`${gateway}:${RESOLVER_PORT}`]);
   // Absolute (a trailing dot): c-ares would otherwise try the host's search domains first, which
