@@ -275,7 +275,7 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
 
 /**
  * On a user-defined network every container finds the others by name: through Docker's
- * embedded DNS (runtime/dns.ts), or, where aardvark-dns is not installed, through /etc/hosts
+ * embedded DNS (runtime/dns.ts), or, where dist/minictr-dns was not built, through /etc/hosts
  * lines (the default bridge has neither, as in Docker). A start waits until the resolver
  * answers with the new names.
  */

@@ -27,7 +27,7 @@ export interface RunPlan {
   dirs: string[];
   /** The container's /etc/hosts, hostname and resolv.conf, written into its directory. */
   etc: Plan;
-  /** The network's resolver told the container's names (user-defined networks, with aardvark-dns). */
+  /** The network's resolver told the container's names (user-defined networks, with minictr-dns). */
   resolver?: Plan;
   /** The container's init, as the monitor would start it. */
   init: { argv: readonly string[]; env: Record<string, string> };
