@@ -38,6 +38,7 @@
 
 #define MAX_SERVERS 8
 #define MAX_PENDING 1024
+#define MAX_ASKER_NETS 64
 #define MAX_MSG 4096
 #define FORWARD_TIMEOUT_MS 1500
 #define TTL 600
@@ -381,7 +382,7 @@ static int asker_networks(uint32_t ip, int *out, const struct member **self) {
       }
     }
   }
-  for (int i = 0; i < nnets; i++) {
+  for (int i = 0; i < nnets && n < MAX_ASKER_NETS; i++) {
     int in = 0;
     for (int j = 0; j < nets[i].nmembers && !in; j++) {
       for (int k = 0; k < nids && !in; k++) in = strcmp(nets[i].members[j].id, ids[k]) == 0;
@@ -507,7 +508,7 @@ static void on_question(int netidx) {
     }
     return;
   }
-  int mine[64];
+  int mine[MAX_ASKER_NETS];
   const struct member *self;
   int nmine = asker_networks(from.sin_addr.s_addr, mine, &self);
   if (nmine == 0) {
