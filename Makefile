@@ -1,13 +1,15 @@
 # minictr — demo, build, install, test.
 PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, nft, conntrack, unshare/nsenter/mount,
-# the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim,
-# uidmap (newuidmap/newgidmap), passt (pasta) and slirp4netns for rootless minictr; socat and iperf3 are for tests and bench,
+# the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim
+# and the resolver, uidmap (newuidmap/newgidmap), passt (pasta) and slirp4netns for rootless minictr; socat and
+# iperf3 are for tests and bench,
 # docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests;
 # containerd (ctr, with runc), podman and the reference CNI plugins (host-local, bridge, portmap) drive
-# bin/minictr-cni in its tests and bench; the docker CLI (docker.io) and python3-docker drive `minictr serve`.
+# bin/minictr-cni in its tests and bench; the docker CLI (docker.io) and python3-docker drive `minictr serve`;
+# musl-tools builds the static musl lookup the DNS test runs (musl's resolver, as Alpine's).
 APT_PACKAGES := iproute2 iptables nftables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev uidmap passt slirp4netns
-TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins docker.io python3-docker docker-compose
+TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins docker.io python3-docker docker-compose musl-tools
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean docs-api
 
@@ -21,7 +23,7 @@ node_modules: package-lock.json
 # CommonJS file, which starts about 100 ms faster than loading ~150 separate modules, and which
 # bin/minictr compiles with V8's code cache: the first run below writes dist/minictr.cache.
 # The CNI plugin (bin/minictr-cni) is bundled the same way into dist/minictr-cni.cjs.
-build: node_modules dist/minictr-shim
+build: node_modules dist/minictr-shim dist/minictr-dns
 	npx tsc -p tsconfig.json
 	npx esbuild dist/src/cli/main.js --bundle --platform=node --format=cjs --target=node20 \
 	  --outfile=dist/minictr.cjs --log-level=warning \
@@ -35,6 +37,12 @@ build: node_modules dist/minictr-shim
 # The shim that holds each container's console and writes its json-file log (C: a pty needs
 # ioctls Node lacks, and it stays ~1 MB per container).
 dist/minictr-shim: src/shim/minictr-shim.c
+	@mkdir -p dist
+	$(CC) -O2 -Wall -Wextra -o $@ $<
+
+# The embedded DNS of user-defined networks (C: one small process for a state root's networks,
+# which reloads its names without closing its sockets; see the file's head).
+dist/minictr-dns: src/dns/minictr-dns.c
 	@mkdir -p dist
 	$(CC) -O2 -Wall -Wextra -o $@ $<
 

@@ -16,6 +16,7 @@ import { initCommand } from '../src/runtime/init-script.js';
 import { hostTools } from '../src/runtime/host-tools.js';
 import { ensureDevTemplate } from '../src/runtime/dev-template.js';
 import { containerEtcFiles, planContainerEtc, readHostEtc } from '../src/runtime/files.js';
+import { resolverBinary } from '../src/runtime/dns.js';
 import { cgroupFacts } from '../src/runtime/cgroups.js';
 import { cgroupPath, planCgroupCreate, planCgroupRemove } from '../src/cgroup/plan.js';
 import { NO_RESOURCES } from '../src/cgroup/limits.js';
@@ -131,7 +132,7 @@ async function snapshotBuild(): Promise<void> {
   tempDirs.push(dir);
   await cp(join(REPO, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
   // The code cache is stamped with the bundle's size and mtime: keep both as they are.
-  for (const f of ['minictr.cjs', 'minictr.cache', 'minictr-shim', 'minictr-cni.cjs']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
+  for (const f of ['minictr.cjs', 'minictr.cache', 'minictr-shim', 'minictr-dns', 'minictr-cni.cjs']) await cp(join(REPO, 'dist', f), join(dir, 'dist', f), { preserveTimestamps: true });
   await cp(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
   await cp(join(REPO, 'rootfs'), join(dir, 'rootfs'), { recursive: true });
   await cp(join(REPO, 'package.json'), join(dir, 'package.json'));
@@ -789,6 +790,90 @@ async function apiCost(): Promise<void> {
     results['api'] = { viaApi, viaCli, viaDockerd, idleMb };
   } finally {
     server.kill('SIGTERM');
+  }
+}
+
+// ---- the embedded DNS of user-defined networks: its cost per start, and the resolver's own
+
+async function dnsCost(): Promise<void> {
+  progress(`dns: ${cfg.reps} rounds of run --rm on a user-defined network, the resolver's start and memory`);
+  const binary = resolverBinary();
+  if (!binary) {
+    note('dns: dist/minictr-dns is not built; skipped');
+    return;
+  }
+  const net = 'benchdns';
+  if ((await mc(['network', 'create', net])).code !== 0) throw new Error('dns: network create failed');
+  const run = ['run', '--rm', '--network', net, 'busybox', 'true'];
+  const samples = { cold: [] as number[], warm: [] as number[], bridge: [] as number[], start: [] as number[], aardvark: [] as number[] };
+  const resident: string[] = [];
+  try {
+    // Cold: the run starts the resolver and stops it again (nothing else on a user network).
+    for (let rep = 0; rep < cfg.reps && timeLeft() > 0; rep++) {
+      const r = await mc(run);
+      if (r.code === 0) samples.cold.push(r.ms);
+      const b = await mc(['run', '--rm', '--network', 'bridge', 'busybox', 'true']);
+      if (b.code === 0) samples.bridge.push(b.ms);
+    }
+    // Warm: a resident container keeps the resolver up; each run starts it anew twice.
+    const first = await mc(['run', '-d', '--network', net, 'busybox', 'sleep', '600']);
+    resident.push(first.stdout.trim());
+    for (let rep = 0; rep < cfg.reps && timeLeft() > 0; rep++) {
+      const r = await mc(run);
+      if (r.code === 0) samples.warm.push(r.ms);
+    }
+    const pidOf = async () => Number((await readFile(join(sb.root, 'dns', 'resolver.pid'), 'utf8').catch(() => '0')).trim());
+    const rss1 = (await rssMb(await pidOf())) ?? NaN;
+    for (let i = 1; i < 20 && timeLeft() > 0; i++) {
+      const r = await mc(['run', '-d', '--network', net, 'busybox', 'sleep', '600']);
+      if (r.code === 0) resident.push(r.stdout.trim());
+    }
+    const rssN = (await rssMb(await pidOf())) ?? NaN;
+    // The resolver alone: from its start to its first answer, on a loopback address of the sandbox host
+    // (the asker, 127.0.0.1, is listed as a member: strangers are refused).
+    const dir = await mkdtemp(join(tmpdir(), 'mc-bench-dns-'));
+    tempDirs.push(dir);
+    await writeFile(join(dir, 'probe'), `127.0.0.2\n${'0'.repeat(64)} 127.0.0.1  probe\n`);
+    // The same probe with Debian's aardvark-dns (Podman's resolver), when installed: the choice's other side.
+    const aardvark = '/usr/lib/podman/aardvark-dns';
+    const candidates: [string, string[], string, number[]][] = [
+      ['minictr-dns', [binary, '--config', dir, '--port', '53'], 'resolver.pid', samples.start],
+      ...((await exists(aardvark)) ? [['aardvark-dns', [aardvark, '--config', dir, '-p', '53', 'run'], 'aardvark.pid', samples.aardvark] as [string, string[], string, number[]]] : []),
+    ];
+    const probeRss: Record<string, number> = {};
+    for (const [name, argv, pidFile, into] of candidates) {
+      for (let rep = 0; rep < cfg.reps && timeLeft() > 0; rep++) {
+        const t = performance.now();
+        const started = await timed(inHost(argv));
+        let ok = started.code === 0;
+        while (ok && (await timed(inHost(['busybox', 'nslookup', 'probe', '127.0.0.2']), { timeoutMs: 2_000 })).code !== 0) {
+          ok = performance.now() - t < 3_000;
+        }
+        if (ok) into.push(performance.now() - t);
+        const pid = Number((await readFile(join(dir, pidFile), 'utf8').catch(() => '0')).trim());
+        if (pid > 0) {
+          probeRss[name] = (await rssMb(pid)) ?? NaN;
+          try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+        }
+        await rm(join(dir, pidFile), { force: true });
+      }
+    }
+    const s = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v)]));
+    rows.push({ section: 'embedded DNS', item: 'run --rm --network bridge busybox true (no DNS), same rounds', unit: 'ms', summary: s['bridge'] });
+    rows.push({ section: 'embedded DNS', item: 'run --rm on a user network: the run starts and stops the resolver', unit: 'ms', summary: s['cold'] });
+    rows.push({ section: 'embedded DNS', item: 'same, resolver already up (told to reload at the start and the exit)', unit: 'ms', summary: s['warm'] });
+    rows.push({ section: 'embedded DNS', item: 'minictr-dns start → first answer (incl. one nslookup process)', unit: 'ms', summary: s['start'] });
+    rows.push({ section: 'embedded DNS', item: 'resolver memory (VmRSS), 1 container', unit: 'MB', value: rss1 });
+    rows.push({ section: 'embedded DNS', item: `resolver memory (VmRSS), ${resident.length} containers`, unit: 'MB', value: rssN });
+    if (samples.aardvark.length > 0) {
+      rows.push({ section: 'embedded DNS', item: 'aardvark-dns 1.4 (for comparison) start → first answer', unit: 'ms', summary: s['aardvark'] });
+      rows.push({ section: 'embedded DNS', item: 'aardvark-dns 1.4 (for comparison) memory (VmRSS), one network', unit: 'MB', value: probeRss['aardvark-dns'] ?? NaN });
+    }
+    rows.push({ section: 'embedded DNS', item: 'minictr-dns memory (VmRSS), one network', unit: 'MB', value: probeRss['minictr-dns'] ?? NaN });
+    results['dns'] = { samples, summaries: s, rss1, rssN, probeRss, containers: resident.length };
+  } finally {
+    if (resident.length > 0) await mc(['rm', '-f', ...resident]);
+    await mc(['network', 'rm', net]);
   }
 }
 
@@ -1785,6 +1870,7 @@ async function main(): Promise<number> {
     ['cgroup', cgroupCost],
     ['console', consoleCost],
     ['api', apiCost],
+    ['dns', dnsCost],
     ['many', many],
     ['serving', serving],
     ['iperf', dataPath],

@@ -45,7 +45,7 @@ export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status;
   if (!(err instanceof MinictrError)) return 500;
   if (/^E_NO_SUCH_|^E_NOT_FOUND$|^E_IMAGE_GONE$/.test(err.code)) return 404;
-  if (/^E_NAME_IN_USE$|^E_PORT_IN_USE$|^E_RUNNING$|^E_NOT_RUNNING$|^E_PAUSED$|^E_VOLUME_IN_USE$|^E_NETWORK_EXISTS$|^E_AMBIGUOUS$/.test(err.code)) return 409;
+  if (/^E_NAME_IN_USE$|^E_PORT_IN_USE$|^E_RUNNING$|^E_NOT_RUNNING$|^E_PAUSED$|^E_VOLUME_IN_USE$|^E_NETWORK_EXISTS$|^E_AMBIGUOUS$|^E_ALREADY_CONNECTED$|^E_NOT_CONNECTED$|^E_ALIAS_CLASH$|^E_FIRST_NETWORK$|^E_ONE_NETWORK$/.test(err.code)) return 409;
   if (/^E_BAD_|^E_NOT_A_TTY$/.test(err.code)) return 400;
   return 500;
 }

@@ -73,19 +73,20 @@ export async function pruneNetworksNow(rt: Runtime, res: ServerResponse): Promis
 
 interface ConnectBody {
   Container?: unknown;
-  EndpointConfig?: { Aliases?: unknown } | null;
+  EndpointConfig?: { Aliases?: unknown; IPAMConfig?: { IPv4Address?: unknown } | null } | null;
 }
 
-/** POST /networks/{id}/connect and /disconnect, for containers that are not running (what compose 1.x does to new ones). */
+/** POST /networks/{id}/connect and /disconnect: a running container at once, a stopped one at its next start (what compose 1.x does to new ones). */
 export async function connectNetwork(rt: Runtime, req: IncomingMessage, res: ServerResponse, ref: string, connect: boolean): Promise<void> {
   const body = (await readJson<ConnectBody>(req)) ?? {};
   if (typeof body.Container !== 'string' || body.Container === '') throw new ApiError(400, 'give the Container to connect');
   const name = await networkName(rt, ref);
   if (connect) {
     const aliases = Array.isArray(body.EndpointConfig?.Aliases) ? body.EndpointConfig.Aliases.map(String) : [];
-    await rt.connectStopped(body.Container, name, aliases);
+    const ip = body.EndpointConfig?.IPAMConfig?.IPv4Address;
+    await rt.connectNetwork(name, body.Container, { aliases, ...(typeof ip === 'string' && ip !== '' ? { ip } : {}) });
   } else {
-    await rt.disconnectStopped(body.Container, name);
+    await rt.disconnectNetwork(name, body.Container);
   }
   sendEmpty(res, 200);
 }

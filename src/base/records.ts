@@ -25,7 +25,7 @@ export interface NetworkAttachment {
   netns: string;
   /** A namespace someone else made and owns (a CNI runtime's `CNI_NETNS`): entered, never created or removed. */
   netnsPath?: string;
-  /** The interface's name inside the namespace; eth0 when absent. */
+  /** The interface's name inside the namespace; eth0 when absent (eth1… for networks joined with `network connect`). */
   ifname?: string;
   /** One MTU for the veth pair and the default route (a CNI config's `mtu`); absent: see the bridge driver. */
   mtu?: number;
@@ -46,6 +46,10 @@ export interface NetworkAttachment {
   gateway: string;
   mac: string;
   ports: PortMapping[];
+  /** The network is --internal: the container gets no default route. */
+  internal?: boolean;
+  /** `network connect --alias`: more names on this network. */
+  aliases?: string[];
   /**
    * Recorded (address and ports taken) while the links and rules are still being made, outside
    * the network lock: a repair or reload leaves it to its own attach until this is cleared.
@@ -116,6 +120,14 @@ export interface HostConfig {
   resources?: Resources;
   /** `--log-driver`/`--log-opt`; absent in records made before logs of every run: json-file. */
   logConfig?: LogConfig;
+  /** `--dns`, `--dns-search`, `--dns-option` (Docker's HostConfig.Dns, DnsSearch, DnsOptions). */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** `--add-host name:ip` as given (`host-gateway` is resolved at start). */
+  extraHosts?: string[];
+  /** `--ip`: the container's address on its user-defined network (Docker's IPAMConfig.IPv4Address). */
+  ipAddress?: string;
 }
 
 /** Docker's HostConfig.LogConfig: where the container's output is kept. */
@@ -210,6 +222,11 @@ export interface ContainerRecord {
   network?: NetworkAttachment;
   /** Rootless: the helper (pasta, slirp4netns) that connects the container's namespace, while it runs. */
   rootlessNet?: RootlessNetAttachment;
+  /**
+   * Networks joined with `network connect` while it runs: eth1, eth2 … in the same namespace.
+   * Torn down with the container's network; not joined again at the next start.
+   */
+  extraNetworks?: NetworkAttachment[];
   /** How the writable root is made. */
   rootfsMode: 'overlay' | 'copy';
   /** Resolved mounts (binds, volumes, tmpfs), in mount order. Absent in records made before volumes. */
@@ -264,6 +281,8 @@ export interface NetworkRecord {
   /** false: nothing leaving the subnet is masqueraded (Docker's enable_ip_masquerade=false, the CNI bridge plugin's ipMasq false). */
   masquerade?: false;
   created: string;
+  /** `--internal`: no masquerade, no route out, nothing in or out but its own subnet. */
+  internal?: boolean;
 }
 
 /** The firewall drivers minictr has. */
@@ -271,3 +290,13 @@ export const FIREWALL_NAMES = ['iptables', 'nftables'] as const;
 export type FirewallName = (typeof FIREWALL_NAMES)[number];
 
 export const NULL_TIME = '0001-01-01T00:00:00Z';
+
+/** Every network a container is attached to: its first, then those joined with `network connect`. */
+export function attachmentsOf(record: Pick<ContainerRecord, 'network' | 'extraNetworks'>): NetworkAttachment[] {
+  return [...(record.network ? [record.network] : []), ...(record.extraNetworks ?? [])];
+}
+
+/** The container's attachment to `network`, if it has one. */
+export function attachmentTo(record: Pick<ContainerRecord, 'network' | 'extraNetworks'>, network: string): NetworkAttachment | undefined {
+  return attachmentsOf(record).find((a) => a.network === network);
+}

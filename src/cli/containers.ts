@@ -42,6 +42,14 @@ function addContainerFlags(cmd: Command): Command {
     .option('--tmpfs <path[:opts]>', 'mount an empty tmpfs, e.g. /run:size=64m (repeatable)', collect, [])
     .option('--read-only', "mount the container's root read-only")
     .option('--init', 'run an init (tini) as PID 1 that forwards signals and reaps zombies')
+    .option('--ip <address>', "the container's IPv4 address on its user-defined network")
+    .option('--network-alias <name>', 'another name the container answers to on its user-defined network (repeatable)', collect, [])
+    .option('--net-alias <name>', 'the same as --network-alias', collect, [])
+    .option('--dns <ip>', "a DNS server for the container's other names (repeatable)", collect, [])
+    .option('--dns-search <domain>', 'a DNS search domain (repeatable)', collect, [])
+    .option('--dns-option <option>', 'a resolv.conf option, e.g. ndots:2 (repeatable)', collect, [])
+    .option('--dns-opt <option>', 'the same as --dns-option', collect, [])
+    .option('--add-host <name:ip>', 'an /etc/hosts line; ip may be host-gateway (repeatable)', collect, [])
     .option('--volumes-from <container[:ro|rw]>', "mount another container's volumes and binds (repeatable)", collect, [])
     .option('-m, --memory <bytes>', 'memory limit, e.g. 32m or 1g')
     .option('--memory-swap <bytes>', 'memory + swap limit; -1 unlimited swap')
@@ -70,6 +78,7 @@ export function registerContainerCommands(program: Command): void {
     .option('-d, --detach', 'run in the background and print the container id')
     .option('--dry-run', 'print every host command the run would execute, and change nothing')
     .option('--explain', 'print each host command as it runs, with its time')
+    .option('--step [mode]', 'pause before each host step: its why, its commands and how to see the change; Enter goes on (--step=auto:2s by itself)')
     .option('--compare <engine>', "with --dry-run: minictr's rules beside Docker's for the same run: docker (=28), docker@27, docker@28, docker@29, docker@29-nftables")
     .action(async function (this: Command, image: string, command: string[]) {
       const code = await runContainer(this, image, command, this.opts<RunFlags>());

@@ -1,4 +1,5 @@
 // What every command needs: a runtime over the state root the user chose, and how to talk to the user.
+import type { Op } from '../base/plan.js';
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
 import { explainStep } from '../explain/render.js';
@@ -28,12 +29,13 @@ function globalOptions(command: Command): GlobalOptions {
  * root's, or a normal user's own, rootless). `explain` prints each host change as it is made;
  * `inspectOnly` (doctor) opens no state root.
  */
-export function runtimeFor(command: Command, options: { explain?: boolean; inspectOnly?: boolean } = {}): Runtime {
+export function runtimeFor(command: Command, options: { explain?: boolean; inspectOnly?: boolean; beforeStep?: (op: Op) => Promise<void> } = {}): Runtime {
   const { root } = globalOptions(command);
   const rootless = currentRootlessIds();
   const rt = new Runtime({
     ...(root !== undefined ? { root } : {}),
     ...(options.explain ? { onStep: explainStep } : {}),
+    ...(options.beforeStep ? { beforeStep: options.beforeStep } : {}),
     ...(rootless ? { rootless } : {}),
   });
   if (!options.inspectOnly) rt.claimStateRoot();

@@ -32,6 +32,7 @@ export async function dryRun(cmd: Command, image: string, args: string[], flags:
       '; the script mounts an overlay root, /proc, /dev and a read-only /sys, then pivot_roots into it',
     `mkdir -p ${planned.dirs.map(shellQuote).join(' ')}`,
     renderShell(planned.etc).trimEnd(),
+    ...(planned.resolver ? [renderShell(planned.resolver).trimEnd()] : []),
     `env -i ${Object.entries(init.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' \\\n  ')} \\\n  ${shellLine(init.argv)}${rootless?.helper ? ' &' : ''}`,
   );
   if (rootless) out.push(...helperLines(rootless));

@@ -30,11 +30,12 @@ export function registerNetworkCommands(program: Command): void {
     .option('-d, --driver <driver>', 'network driver (only bridge)', 'bridge')
     .option('--subnet <cidr>', 'subnet, e.g. 172.30.0.0/16 (default: the first free one)')
     .option('--gateway <ip>', 'gateway address on the bridge (default: the first host address)')
-    .option('-o, --opt <key=value>', 'driver option: firewall=iptables|nftables (default: $MINICTR_FIREWALL, the state dir\'s config.json, else iptables)', collectOption, [])
+    .option('--internal', 'no way in or out but the subnet itself: no masquerade, no default route')
+    .option('-o, --opt <key=value>', 'driver option: firewall=iptables|nftables (default: $MINICTR_FIREWALL, the state dir\'s config.json, else iptables), com.docker.network.bridge.name=NAME', collectOption, [])
     .option('--label <key=value>', 'set a label on the network (repeatable)', collectOption, [])
     .option('--explain', 'print each host command as it runs')
     .argument('<name>')
-    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; opt: string[]; label: string[]; explain?: boolean }) {
+    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; opt: string[]; label: string[]; explain?: boolean; internal?: boolean }) {
       if (opts.driver !== 'bridge') {
         throw new MinictrError('E_BAD_DRIVER', `network driver "${opts.driver}" is not supported; minictr has bridge only`);
       }
@@ -45,6 +46,7 @@ export function registerNetworkCommands(program: Command): void {
         ...(opts.gateway ? { gateway: opts.gateway } : {}),
         ...(opts.opt.length > 0 ? { options: parseOptions(opts.opt) } : {}),
         ...(opts.label.length > 0 ? { labels: parseLabels(opts.label) } : {}),
+        ...(opts.internal ? { internal: true } : {}),
       });
       print(net.id);
     });
@@ -110,6 +112,29 @@ export function registerNetworkCommands(program: Command): void {
         await rt.removeNetwork(name);
         print(name);
       }
+    });
+
+  network
+    .command('connect')
+    .description('connect a running container to one more network (eth1, eth2 …)')
+    .option('--alias <name>', 'another name the container answers to on that network (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--ip <address>', "the container's IPv4 address on that network")
+    .option('--explain', 'print each host command as it runs')
+    .argument('<network>')
+    .argument('<container>')
+    .action(async function (this: Command, network: string, container: string, opts: { alias: string[]; ip?: string; explain?: boolean }) {
+      await runtimeFor(this, { explain: opts.explain ?? false }).connectNetwork(network, container, { aliases: opts.alias, ...(opts.ip ? { ip: opts.ip } : {}) });
+    });
+
+  network
+    .command('disconnect')
+    .description('disconnect a container from a network it joined with connect')
+    .option('-f, --force', 'accepted for Docker compatibility')
+    .option('--explain', 'print each host command as it runs')
+    .argument('<network>')
+    .argument('<container>')
+    .action(async function (this: Command, network: string, container: string, opts: { explain?: boolean }) {
+      warn(await runtimeFor(this, { explain: opts.explain ?? false }).disconnectNetwork(network, container));
     });
 
   network

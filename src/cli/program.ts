@@ -4,6 +4,7 @@ import { packageVersion } from '../base/install-paths.js';
 import { registerContainerCommands } from './containers.js';
 import { DEFAULT_HOST, serve, type ServeFlags } from './serve.js';
 import { registerNetworkCommands } from './network.js';
+import { registerTraceCommand } from './trace.js';
 import { registerImageCommands } from './images.js';
 import { registerShowWorkCommands } from './show-work.js';
 import { registerVolumeCommands } from './volumes.js';
@@ -22,6 +23,7 @@ export function createProgram(): Command {
   registerContainerCommands(program);
   registerImageCommands(program);
   registerNetworkCommands(program);
+  registerTraceCommand(program);
   registerVolumeCommands(program);
   registerStatsCommand(program);
   program

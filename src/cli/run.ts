@@ -12,6 +12,7 @@ import { parseEnvFile, parseEnvFlag, parseLabels } from '../runtime/options.js';
 import { print, runtimeFor, sayRootlessNotes, warn } from './context.js';
 import { dryRun } from './dry-run.js';
 import { attachMode, attachedStreams, checkTerminal } from './attached.js';
+import { parseStepMode, stepper } from './step.js';
 
 export interface RunFlags {
   name?: string;
@@ -52,6 +53,15 @@ export interface RunFlags {
   detachKeys?: string;
   logDriver?: string;
   logOpt: string[];
+  networkAlias: string[];
+  netAlias: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOption: string[];
+  dnsOpt: string[];
+  addHost: string[];
+  ip?: string;
+  step?: string | boolean;
 }
 
 const PULL_POLICIES: readonly PullPolicy[] = ['missing', 'always', 'never'];
@@ -141,6 +151,12 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     labels: await labelsFromFlags(flags),
     ...(flags.logDriver !== undefined ? { logDriver: flags.logDriver } : {}),
     logOpts: flags.logOpt ?? [],
+    networkAliases: [...(flags.networkAlias ?? []), ...(flags.netAlias ?? [])],
+    dns: flags.dns ?? [],
+    dnsSearch: flags.dnsSearch ?? [],
+    dnsOptions: [...(flags.dnsOption ?? []), ...(flags.dnsOpt ?? [])],
+    extraHosts: flags.addHost ?? [],
+    ...(flags.ip !== undefined ? { ip: flags.ip } : {}),
   };
 }
 
@@ -156,7 +172,8 @@ export async function runContainer(cmd: Command, image: string, args: string[], 
     throw new MinictrError('E_BAD_FLAG', '--compare works with --dry-run only: minictr run --dry-run --compare docker …');
   }
   if (flags.dryRun) return dryRun(cmd, image, args, flags);
-  const rt = runtimeFor(cmd, { explain: flags.explain ?? false });
+  const steps = flags.step !== undefined ? stepper(parseStepMode(flags.step)) : undefined;
+  const rt = runtimeFor(cmd, { explain: flags.explain ?? false, ...(steps ? { beforeStep: steps } : {}) });
   sayRootlessNotes(rt);
   const mode = attachMode(flags.tty ?? false, flags.interactive ?? false, flags.detachKeys);
   // Refused before anything is created.

@@ -6,6 +6,8 @@ import type { Runner } from './runner.js';
 export interface ApplyOptions {
   /** Called after each op has run, with its duration. */
   onStep?: (report: StepReport) => void | Promise<void>;
+  /** Called before each op runs (`run --step` pauses here). */
+  beforeStep?: (op: Op) => void | Promise<void>;
 }
 
 /** What a best-effort apply could not do, and what it found already undone. */
@@ -78,6 +80,7 @@ async function applyOne(op: Op, runner: Runner, gone: string[]): Promise<void> {
 /** Apply every op in order; stops at the first failure (the caller tears down from state). */
 export async function applyPlan(plan: Plan, runner: Runner, options: ApplyOptions = {}): Promise<void> {
   for (const op of plan.ops) {
+    await options.beforeStep?.(op);
     const started = performance.now();
     await applyOp(op, runner, []);
     await options.onStep?.({ op, ms: performance.now() - started });
@@ -91,6 +94,7 @@ export async function applyPlan(plan: Plan, runner: Runner, options: ApplyOption
 export async function applyPlanBestEffort(plan: Plan, runner: Runner, options: ApplyOptions = {}): Promise<BestEffortReport> {
   const report: BestEffortReport = { failures: [], gone: [] };
   for (const op of plan.ops) {
+    await options.beforeStep?.(op);
     const started = performance.now();
     try {
       await applyOp(op, runner, report.gone);

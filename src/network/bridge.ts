@@ -4,6 +4,7 @@ import { command, waitGone, write, type Argv, type BatchPlan, type CommandOp, ty
 import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
 import type { NetworkDriver, Owned } from './driver.js';
 import { parseSubnet } from './ipam.js';
+import { macFromIp } from './names.js';
 
 /** ip's complaints when what we delete is already gone, or what we add is already there. */
 export const GONE_LINK = /Cannot find device|does not exist/;
@@ -82,14 +83,17 @@ export const bridgeDriver: NetworkDriver = {
       // Without a gateway address (a CNI config's isGateway false) the bridge is a plain switch:
       // the host has no address, and so no route, on the subnet.
       const holdsGateway = net.bridgeGateway !== false;
+      // A fixed MAC: a bridge without one takes the lowest of its ports', so each new container's
+      // veth could change the gateway's MAC under the others, whose ARP caches then send to the
+      // old one (dropped) for 10-30 s: DNS, the way out and published ports via the host stall.
       const steps: Argv[] = [
-        ['link', 'add', br, 'type', 'bridge'],
+        ['link', 'add', br, 'address', macFromIp(net.gateway), 'type', 'bridge'],
         ...(holdsGateway ? [['addr', 'add', `${net.gateway}/${prefixLength}`, 'dev', br]] : []),
         ['link', 'set', br, 'up'],
       ];
       const what = holdsGateway ? `a virtual switch holding the gateway ${net.gateway}` : 'a virtual switch without an address of its own (no gateway on this host)';
       ops.push(
-        ipBatch(['ip'], steps, `create the bridge ${br}, ${what}`, {
+        ipBatch(['ip'], steps, `create the bridge ${br}, ${what} (its own fixed MAC, so joining containers never change it)`, {
           fallback: steps.map((s) => command(['ip', ...s], `create the bridge ${br}`, { tolerate: EXISTS })),
         }),
       );
@@ -143,15 +147,51 @@ export const bridgeDriver: NetworkDriver = {
           ['link', 'set', 'lo', 'up'],
           ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', ifname],
           ['link', 'set', ifname, 'up'],
-          ...(route ? [['route', 'add', 'default', 'via', att.gateway, 'mtu', outside]] : []),
+          // An --internal network has no way out, and a CNI network without a gateway no route: no default route.
+          ...(route && !att.internal ? [['route', 'add', 'default', 'via', att.gateway, 'mtu', outside]] : []),
         ],
         `give the container ${ifname} an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
-          (route
-            ? `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`
-            : 'and no default route (no gateway, as configured): it reaches its subnet only'),
+          (att.internal
+            ? '(an internal network: no default route, no way out)'
+            : route
+              ? `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`
+              : 'and no default route (no gateway, as configured): it reaches its subnet only'),
       ),
     ];
     return { title: `connect container ${att.netns} to ${att.bridge} (${att.ip})`, ops };
+  },
+
+  planContainerConnect(att: NetworkAttachment): Plan {
+    const { netns: ns, hostVeth: veth, bridge: br } = att;
+    const ifname = att.ifname ?? 'eth0';
+    const ops: Op[] = [
+      ipBatch(
+        ['ip'],
+        [
+          ['link', 'add', veth, 'mtu', LOCAL_MTU, 'type', 'veth', 'peer', 'name', ifname, 'mtu', LOCAL_MTU, 'address', att.mac, 'netns', ns],
+          ['link', 'set', veth, 'master', br],
+          ['link', 'set', veth, 'up'],
+          ['link', 'set', veth, 'type', 'bridge_slave', 'hairpin', 'on'],
+        ],
+        `connect the running container to one more network: a veth pair, ${ifname} inside ${ns}, ${veth} plugged into ${br}`,
+      ),
+      ipBatch(
+        ['ip', '-n', ns],
+        [
+          ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', ifname],
+          ['link', 'set', ifname, 'up'],
+        ],
+        `give ${ifname} an address from ${br}'s subnet (${att.ip}/${att.prefixLength}); the default route stays with the first network, as in Docker`,
+      ),
+    ];
+    return { title: `connect container ${ns} to ${br} (${att.ip})`, ops };
+  },
+
+  planContainerDisconnect(att: Pick<NetworkAttachment, 'hostVeth'>): Plan {
+    return {
+      title: `disconnect ${att.hostVeth}`,
+      ops: [command(['ip', 'link', 'del', att.hostVeth], `remove the veth pair ${att.hostVeth}: the container's interface on that network goes with it`, { tolerate: GONE_LINK })],
+    };
   },
 
   /**

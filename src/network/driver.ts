@@ -23,6 +23,10 @@ export interface NetworkDriver {
   planNetworkTeardown(net: NetworkRecord): Plan;
   /** Connect one container's namespace: its links, address and routes. */
   planContainerSetup(att: NetworkAttachment): Plan;
+  /** `network connect`: one more interface (att.ifname) in the running container's namespace; no default route. */
+  planContainerConnect(att: NetworkAttachment): Plan;
+  /** `network disconnect`: that interface goes (the namespace stays). */
+  planContainerDisconnect(att: Pick<NetworkAttachment, 'hostVeth'>): Plan;
   /**
    * Undo planContainerSetup; anything already gone counts as removed. Named objects only, so a
    * leftover no record describes (a namespace and its veth) is removed the same way.
@@ -57,6 +61,8 @@ export interface FirewallDump {
 /** A rule minictr's records say should be in place, as it reads back in a dump, and whose it is. */
 export interface ExpectedRule extends DumpedRule {
   owner: string;
+  /** Why the rule is there, where the driver keeps it with the rule (nftables). */
+  why?: string;
 }
 
 /** What the records hold that has rules: networks, and containers with their attachments. */

@@ -6,6 +6,9 @@ import { bridgeDriver } from './bridge.js';
 import type { FirewallDriver, NetworkDriver } from './driver.js';
 import { iptablesDriver } from './firewall/iptables-driver.js';
 import { nftablesDriver } from './firewall/nftables-driver.js';
+import { iptablesTracer } from './firewall/iptables-trace.js';
+import { nftablesTracer } from './firewall/nftables-trace.js';
+import type { Tracer } from './firewall/trace.js';
 
 /** The firewall driver new networks get when nothing chooses another (Docker's default too). */
 export const DEFAULT_FIREWALL: FirewallName = 'iptables';
@@ -58,4 +61,9 @@ export function chooseFirewall(choice: FirewallChoice): FirewallName {
   if (choice.env !== undefined && choice.env !== '') return parseFirewallName(choice.env, 'MINICTR_FIREWALL');
   if (choice.config !== undefined) return parseFirewallName(choice.config, 'the state dir\'s config.json "firewall"');
   return DEFAULT_FIREWALL;
+}
+
+/** How `minictr trace` follows a flow through the rules of a network's firewall driver. */
+export function tracerFor(net?: Pick<NetworkRecord, 'firewall'>): Tracer {
+  return (net?.firewall ?? DEFAULT_FIREWALL) === 'nftables' ? nftablesTracer : iptablesTracer;
 }

@@ -119,3 +119,17 @@ export function allocateIp(subnet: string, gateway: string, used: Iterable<strin
   const span = range.start || range.end ? ` between ${intToIp(lo)} and ${intToIp(hi)}` : '';
   throw new MinictrError('E_NO_ADDRESS', `no free address left in ${subnet}${span}${where}`);
 }
+
+/** `--ip`: an address the user picked, checked as Docker checks it (in the subnet, a host address, free). */
+export function requestedIp(subnet: string, gateway: string, used: Iterable<string>, ip: string, networkName: string): string {
+  if (!isIPv4(ip)) throw new MinictrError('E_BAD_ADDRESS', `invalid IPv4 address "${ip}" for --ip`);
+  const { first, last } = rangeOf(subnet);
+  const n = ipToInt(ip);
+  if (n <= first || n >= last) {
+    throw new MinictrError('E_BAD_ADDRESS', `invalid address ${ip}: it does not belong to the subnet ${subnet} of network "${networkName}" (or is its network or broadcast address)`);
+  }
+  if (ip === gateway || [...used].includes(ip)) {
+    throw new MinictrError('E_ADDRESS_IN_USE', `address ${ip} is already in use on network "${networkName}"; pick another --ip or leave it out`);
+  }
+  return ip;
+}

@@ -3,10 +3,11 @@
 // gathered beforehand (src/runtime/gather.ts), so nothing here reads the host.
 import { MinictrError } from '../base/errors.js';
 import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/plan.js';
-import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../base/records.js';
+import { attachmentsOf, type ContainerRecord, type NetworkAttachment, type NetworkRecord } from '../base/records.js';
 import type { FirewallDriver, FirewallDump, RuleOwners } from './driver.js';
+import { planDnsRedirect } from './dns.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
-import { allocateIp, parseSubnet } from './ipam.js';
+import { allocateIp, parseSubnet, requestedIp } from './ipam.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
 import { assignHostPorts, parsePortSpec, takenBy, type HostBinding, type PortRequest } from './ports.js';
 import { checkSubnetFree, type HostRoute } from './subnets.js';
@@ -99,7 +100,10 @@ export function ruleOwners(networks: NetworkRecord[], records: ContainerRecord[]
   return {
     networks,
     // An attach still in progress makes its own rules.
-    containers: records.map((r) => (r.network && !r.network.pending ? { name: r.name, attachment: r.network } : { name: r.name })),
+    containers: records.flatMap((r) => [
+      r.network && !r.network.pending ? { name: r.name, attachment: r.network } : { name: r.name },
+      ...(r.extraNetworks ?? []).filter((a) => !a.pending).map((attachment) => ({ name: r.name, attachment })),
+    ]),
   };
 }
 
@@ -141,6 +145,8 @@ export interface AttachInput {
   facts: AttachFacts;
   /** A host port in [lo, hi] (random in the runtime, fixed in tests). */
   pickPort: (lo: number, hi: number) => number;
+  /** The container asks 127.0.0.11, redirected to its network's resolver (user-defined networks). */
+  embeddedDns?: boolean;
 }
 
 export interface AttachPlans {
@@ -160,8 +166,9 @@ export interface AttachPlans {
 export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAttachment {
   const { record, net, records, facts } = input;
   const others = records.filter((r) => r.id !== record.id && r.network);
-  const used = others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip ?? '');
-  const ip = allocateIp(net.subnet, net.gateway, used, net.name);
+  const used = others.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name).map((a) => a.ip);
+  const wanted = record.hostConfig.ipAddress;
+  const ip = wanted ? requestedIp(net.subnet, net.gateway, used, wanted, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
   const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
   const occupied: HostBinding[] = others.flatMap((r) =>
     (r.network?.ports ?? []).map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
@@ -179,12 +186,13 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
     gateway: net.gateway,
     mac: macFromIp(ip),
     ports,
+    ...(net.internal ? { internal: true } : {}),
   };
 }
 
 /** The attachments a network's bridge holds (one still being made plugs itself in). */
 export function attachedTo(records: ContainerRecord[], network: string): NetworkAttachment[] {
-  return records.flatMap((r) => (r.network?.network === network && !r.network.pending ? [r.network] : []));
+  return records.flatMap((r) => attachmentsOf(r).filter((a) => a.network === network && !a.pending));
 }
 
 /** What connecting one attachment to its network needs, whoever made the attachment (a container record, the CNI plugin). */
@@ -200,6 +208,8 @@ export interface ConnectInput {
   /** The attachments on this network, plugged back into a re-created bridge. */
   attached: NetworkAttachment[];
   facts: AttachFacts;
+  /** The container asks 127.0.0.11, redirected to its network's resolver (user-defined networks). */
+  embeddedDns?: boolean;
 }
 
 /**
@@ -222,7 +232,8 @@ export function planConnect(input: ConnectInput): AttachPlans {
     checkSubnetFree(net.subnet, others, facts.routes, net.bridge);
     prepare = concatPlans(setup.title, setup, driver.planReattach(net, input.attached), firewall.planRepair(facts.firewallDump, input.owners));
   }
-  const links = driver.planContainerSetup(attachment);
+  const setupLinks = driver.planContainerSetup(attachment);
+  const links = input.embeddedDns ? concatPlans(setupLinks.title, setupLinks, planDnsRedirect(attachment)) : setupLinks;
   const rules = firewall.planContainerSetup(attachment, facts.bridgeExists ? net : undefined);
   const plan = concatPlans(`connect ${input.who} to network ${net.name}`, prepare, links, rules);
   return { attachment, net, prepare, links, firewall: rules, plan };
@@ -240,6 +251,7 @@ export function planAttach(input: AttachInput): AttachPlans {
     owners: ruleOwners(networks, records),
     attached: attachedTo(records, net.name),
     facts: input.facts,
+    ...(input.embeddedDns ? { embeddedDns: true } : {}),
   });
 }
 
@@ -330,4 +342,66 @@ export function planStrayAttachments(input: {
     ...veths.map((hostVeth) => links.planContainerTeardown({ netns: hostVeth, hostVeth, netnsPath: 'a namespace no record names' })),
   );
   return { plan, scopes, rules: rules.length, veths };
+}
+
+/** What `network connect` needs: the running container, the network, its records and the wishes. */
+export interface NetworkConnectInput {
+  record: ContainerRecord;
+  net: NetworkRecord;
+  records: ContainerRecord[];
+  ip?: string;
+  aliases: string[];
+}
+
+/**
+ * One more network for a running container: an address (or the --ip given), the next free
+ * ethN, a host veth named after the container and that index, no ports. Refused when the
+ * container is already on the network or an alias is another container's name there.
+ */
+export function planNetworkConnect(input: NetworkConnectInput): { attachment: NetworkAttachment; links: Plan; firewall: Plan } {
+  const { record, net, records } = input;
+  const primary = record.network;
+  if (!primary) throw new MinictrError('E_NOT_RUNNING', `container ${record.name} is not running: start it first (minictr connects running containers)`, { exitCode: 1 });
+  if (attachmentsOf(record).some((a) => a.network === net.name)) {
+    throw new MinictrError('E_ALREADY_CONNECTED', `endpoint with name ${record.name} already exists in network ${net.name}`, { exitCode: 1 });
+  }
+  const peers = records.filter((r) => r.id !== record.id && attachmentsOf(r).some((a) => a.network === net.name));
+  for (const alias of input.aliases) {
+    const holder = peers.find((p) => p.name === alias || p.config.hostname === alias || attachmentsOf(p).some((a) => a.network === net.name && (a.aliases ?? []).includes(alias)) || (p.network?.network === net.name && (p.config.networkAliases ?? []).includes(alias)));
+    if (holder) throw new MinictrError('E_ALIAS_CLASH', `alias "${alias}" is already a name of container ${holder.name} on network ${net.name}; choose another`, { exitCode: 1 });
+  }
+  const used = records.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name).map((a) => a.ip);
+  const ip = input.ip ? requestedIp(net.subnet, net.gateway, used, input.ip, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
+  const taken = new Set(attachmentsOf(record).map((a) => a.ifname ?? 'eth0'));
+  let n = 1;
+  while (taken.has(`eth${n}`)) n++;
+  const attachment: NetworkAttachment = {
+    network: net.name,
+    bridge: net.bridge,
+    netns: primary.netns,
+    // veth + 7 hex + index: still within the 15 characters of an interface name.
+    hostVeth: `${hostVethName(record.id)}-${n}`,
+    ip,
+    prefixLength: parseSubnet(net.subnet).prefixLength,
+    gateway: net.gateway,
+    mac: macFromIp(ip),
+    ports: [],
+    ifname: `eth${n}`,
+    ...(input.aliases.length > 0 ? { aliases: input.aliases } : {}),
+    ...(net.internal ? { internal: true } : {}),
+  };
+  return {
+    attachment,
+    links: networkDriverFor(net).planContainerConnect(attachment),
+    firewall: firewallDriverFor(net).planContainerSetup(attachment, net),
+  };
+}
+
+/** `network disconnect`: the container's rules on that network, then its interface there. */
+export function planDisconnect(att: NetworkAttachment, net?: NetworkRecord): Plan {
+  return concatPlans(
+    `disconnect ${att.netns} from ${att.network}`,
+    firewallDriverFor(net).planContainerTeardown(att),
+    networkDriverFor(net ?? { driver: 'bridge', name: att.network }).planContainerDisconnect(att),
+  );
 }

@@ -3,7 +3,7 @@
 // always planned from the record.
 import { randomInt } from 'node:crypto';
 import { MinictrError, withWarnings } from '../base/errors.js';
-import type { StepReport } from '../base/plan.js';
+import { concatPlans, type Plan, type StepReport } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort, type ApplyOptions, type BestEffortReport } from '../exec/apply.js';
 import { planAttach, planContainerNetworkTeardown, planContainerTeardown, planRepair, type AttachPlans } from '../network/plan.js';
@@ -12,12 +12,13 @@ import { checkpoint } from './checkpoint.js';
 import { checkFirewallUsable } from './firewall-choice.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { attachFacts, firewallDump } from './gather.js';
-import { BUILTIN_MODES, resolveNetwork } from './networks.js';
+import { ownsNoAttachment, resolveNetwork } from './networks.js';
+import { usesEmbeddedDns } from './dns.js';
 import { ROOTLESS_HELPER_MODES } from './rootless-run.js';
 
-/** none, host, and the rootless helpers' modes: no network record, nothing for the bridge driver to attach. */
+/** none, host, container:X and the rootless helpers' modes: no network record, nothing for the bridge driver to attach. */
 function withoutNetworkRecord(mode: string): boolean {
-  return BUILTIN_MODES.has(mode) || ROOTLESS_HELPER_MODES.has(mode);
+  return ownsNoAttachment(mode) || ROOTLESS_HELPER_MODES.has(mode);
 }
 
 /** The whole attach plan for a container on its network (undefined for none/host), without changing anything. */
@@ -26,7 +27,7 @@ export async function planContainerAttach(ctx: RuntimeContext, record: Container
   const net = await resolveNetwork(ctx.store, record.hostConfig.networkMode);
   const facts = await attachFacts(ctx.runner, record, net);
   const networks = facts.bridgeExists ? [] : await ctx.store.listNetworks();
-  return planAttach({ record, net, records, networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1) });
+  return planAttach({ record, net, records, networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1), embeddedDns: usesEmbeddedDns(net.name) });
 }
 
 /** The lock of one container record's read-modify-write. */
@@ -53,6 +54,7 @@ export async function attach(ctx: RuntimeContext, record: ContainerRecord): Prom
   const { store, runner } = ctx;
   let step = 0;
   const options: ApplyOptions = {
+    ...(ctx.beforeStep ? { beforeStep: ctx.beforeStep } : {}),
     onStep: async (report: StepReport) => {
       ctx.onStep?.(report);
       step++;
@@ -164,9 +166,12 @@ export async function detachLocked(ctx: RuntimeContext, record: ContainerRecord)
   if (!attachment) return [];
   const net = await ctx.store.loadNetwork(attachment.network);
   const { firewall, links } = planContainerTeardown(attachment, net);
+  // Networks joined with `network connect`: their rules (their interfaces go with the namespace).
+  const extras: Plan[] = [];
+  for (const extra of record.extraNetworks ?? []) extras.push(planContainerTeardown(extra, await ctx.store.loadNetwork(extra.network)).firewall);
   // Rules and links are independent: removing them side by side saves a few tens of ms.
   const reports = await Promise.all([
-    applyPlanBestEffort(firewall, ctx.runner, stepOptions(ctx)),
+    applyPlanBestEffort(concatPlans(firewall.title, firewall, ...extras), ctx.runner, stepOptions(ctx)),
     applyPlanBestEffort(links, ctx.runner, stepOptions(ctx)),
   ]);
   return reports.flatMap((r) => teardownWarnings(r, record));

@@ -14,12 +14,17 @@ import { overlaySupported } from '../explain/doctor.js';
 import { checkpoint } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hostsFile, rewriteHosts } from './files.js';
+import { syncResolver, usesEmbeddedDns } from './dns.js';
+import { extraHostsOf, parseAddHost } from './container-etc.js';
+import { isIP } from 'node:net';
+import { memberNames } from '../network/dns.js';
 import { dockerInitPath, hostTools } from './host-tools.js';
 import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
 import { DEFAULT_PATH, configEnv, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
 import type { ProcessUser } from './privileges.js';
-import { validateNetworking } from './networks.js';
+import { joinedContainer, validateNetworking } from './networks.js';
+import { startTimeOf } from '../base/proc.js';
 import { cgroupFor, checkedResources } from './cgroup-life.js';
 import { parseMountRequests, parseVolumesFromFlag, type MountRequest } from './mount-specs.js';
 import { removeVolumes, resolveMounts } from './volumes.js';
@@ -74,6 +79,14 @@ export interface ContainerSpec {
   resources?: Partial<Resources>;
   /** `-l, --label` (Docker's Config.Labels). */
   labels?: Record<string, string>;
+  /** `--dns`, `--dns-search`, `--dns-option`. */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** `--add-host NAME:IP` (or `NAME:host-gateway`). */
+  extraHosts?: string[];
+  /** `--ip` on a user-defined network. */
+  ip?: string;
 }
 
 /** A spec resolved against its image: what create records. */
@@ -96,12 +109,21 @@ function overlayHere(): Promise<boolean> {
   return readFile('/proc/filesystems', 'utf8').then(overlaySupported, () => false);
 }
 
+/** The given lists that have entries (a record keeps no empty ones). */
+function nonEmpty<K extends string>(lists: Record<K, string[] | undefined>): Partial<Record<K, string[]>> {
+  return Object.fromEntries(Object.entries(lists).filter(([, v]) => Array.isArray(v) && v.length > 0)) as Partial<Record<K, string[]>>;
+}
+
 /** Resolve the image (pulling it per the spec's policy) and merge its config with the spec. */
 export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, options: CreateOptions = {}): Promise<CreateRequest> {
   // Flags are checked before an image is pulled, as Docker's CLI does.
   const logConfig = parseLogConfig(spec.logDriver, spec.logOpts ?? []);
   const mountRequests = parseMountRequests(spec);
   for (const from of spec.volumesFrom ?? []) parseVolumesFromFlag(from);
+  for (const host of spec.extraHosts ?? []) parseAddHost(host);
+  for (const server of spec.dns ?? []) {
+    if (isIP(server) === 0) throw new MinictrError('E_BAD_FLAG', `invalid argument "${server}" for "--dns" flag: ${server} is not an ip address`);
+  }
   const resources = await checkedResources(spec.resources);
   if (ctx.rootless) refuseRootlessLimits(resources);
   const image = await new ImageStore(ctx.store, imageStoreOptions(ctx)).ensure(spec.image, spec.pull ?? 'missing', {
@@ -141,6 +163,8 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       readonlyRootfs: spec.readOnly ?? false,
       volumesFrom: spec.volumesFrom ?? [],
       ...(spec.init ? { init: true } : {}),
+      ...(spec.ip ? { ipAddress: spec.ip } : {}),
+      ...nonEmpty({ dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions, extraHosts: spec.extraHosts }),
       resources,
       logConfig,
     },
@@ -156,7 +180,11 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
   validateWorkdir(request.config.workdir);
   if (request.config.hostname) validateHostname(request.config.hostname);
   if (ctx.rootless) await validateRootlessNetworking(store, request.hostConfig);
-  else await validateNetworking(store, request.hostConfig);
+  else await validateNetworking(store, request.hostConfig, request.config.networkAliases ?? []);
+  // --network container:X: recorded by X's id, with X's hostname (Docker shares X's files).
+  const joined = joinedContainer(request.hostConfig.networkMode);
+  const other = joined === undefined ? undefined : await store.findContainer(joined);
+  if (other && request.config.hostname) throw new MinictrError('E_CONFLICTING_OPTIONS', 'conflicting options: hostname and the network mode');
   // A missing tini fails the create, before anything exists (start would find it missing too late).
   if (request.hostConfig.init) dockerInitPath();
   const command = [...request.config.entrypoint, ...request.config.cmd];
@@ -168,7 +196,7 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
   // An unknown user fails here, before anything exists; HOME follows the user, as Docker's.
   const user = request.config.user ? await resolveUser(imageRoot, request.config.user) : undefined;
   const id = newContainerId();
-  const hostname = request.config.hostname || id.slice(0, 12);
+  const hostname = other?.config.hostname || request.config.hostname || id.slice(0, 12);
   return {
     schemaVersion: 1,
     id,
@@ -183,7 +211,7 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
         envValue(request.config.env, 'HOME') === undefined ? [`HOME=${user ? user.home : '/root'}`] : [],
       ),
     },
-    hostConfig: request.hostConfig,
+    hostConfig: other ? { ...request.hostConfig, networkMode: `container:${other.id}` } : request.hostConfig,
     state: {
       status: 'created', pid: 0, pidStartTime: 0, monitorPid: 0, exitCode: 0,
       startedAt: NULL_TIME, finishedAt: NULL_TIME, error: '',
@@ -256,18 +284,22 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
 }
 
 /**
- * On a user-defined network every container finds the others by name, as with Docker's
- * embedded DNS; here through /etc/hosts lines (the default bridge has none, as in Docker).
+ * On a user-defined network every container finds the others by name: through Docker's
+ * embedded DNS (runtime/dns.ts), or, where dist/minictr-dns was not built, through /etc/hosts
+ * lines (the default bridge has neither, as in Docker). A start waits until the resolver
+ * answers with the new names.
  */
-export async function syncHosts(ctx: RuntimeContext, network: string): Promise<void> {
+export async function syncNames(ctx: RuntimeContext, network: string): Promise<void> {
   if (network === DEFAULT_NETWORK.name) return;
+  if (usesEmbeddedDns(network)) return syncResolver(ctx, network);
   const members = (await ctx.store.listContainers()).filter((r) => r.network?.network === network);
   await Promise.all(
     members.map((r) => {
       const peers = members
         .filter((o) => o.id !== r.id && o.network)
-        .map((o) => ({ ip: o.network?.ip ?? '', names: [...new Set([o.name, o.config.hostname, ...(o.config.networkAliases ?? [])])] }));
-      return rewriteHosts(ctx.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, peers)).catch(() => undefined);
+        .map((o) => ({ ip: o.network?.ip ?? '', names: memberNames({ id: o.id, name: o.name, hostname: o.config.hostname, aliases: o.config.networkAliases ?? [] }) }));
+      const extra = extraHostsOf(r.hostConfig.extraHosts ?? [], r.network?.gateway ?? '');
+      return rewriteHosts(ctx.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, [...extra, ...peers])).catch(() => undefined);
     }),
   );
 }
@@ -331,6 +363,7 @@ export async function initSpec(
       ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
       : {}),
     ...(netns ? { netns } : {}),
+    ...(await joinedNetns(ctx, mode)),
     networkMode: mode === 'host' ? 'host' : mode === 'none' ? 'none' : rootlessNetworkOf(ctx, record) ? 'private' : 'netns',
     ...(rootlessNetworkOf(ctx, record) ? { netReady: netReadyFifo(ctx, record.id) } : {}),
     ...(joinUserns ? { joinUserns } : {}),
@@ -349,6 +382,17 @@ export async function initSpec(
     // On a rootless bridge network the container joins the rootless namespace's user namespace instead of making one.
     ...(ctx.rootless ? { userns: joinUserns ? [] : userNamespaceArgs(ctx.rootless) } : {}),
   };
+}
+
+/** --network container:X: X's network namespace, through its running process (Docker's refusal when X does not run). */
+async function joinedNetns(ctx: RuntimeContext, mode: string): Promise<{ netnsPath?: string }> {
+  const ref = joinedContainer(mode);
+  if (ref === undefined) return {};
+  const other = await ctx.store.loadContainer(ref);
+  if (!other || other.state.status !== 'running' || startTimeOf(other.state.pid) === 0) {
+    throw new MinictrError('E_NOT_RUNNING', `cannot join network of a non running container: ${other?.name ?? ref}`);
+  }
+  return { netnsPath: `/proc/${other.state.pid}/ns/net` };
 }
 
 /** The container's --user (or image User), resolved against its own /etc/passwd and /etc/group. */

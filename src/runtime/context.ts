@@ -1,6 +1,6 @@
 // What every part of the runtime library works with: the state store, the runner that makes
 // every host change, and who wants to hear about each step (--explain, an API's event stream).
-import type { StepReport } from '../base/plan.js';
+import type { Op, StepReport } from '../base/plan.js';
 import type { ApplyOptions } from '../exec/apply.js';
 import type { Runner } from '../exec/runner.js';
 import type { Store } from '../state/store.js';
@@ -12,8 +12,10 @@ export interface RuntimeContext {
   readonly onStep?: (report: StepReport) => void;
   /** Set when minictr runs as a normal user: containers get a user namespace, no cgroup, rootless networks. */
   readonly rootless?: RootlessIds;
+  /** Called before each host change (`run --step`). */
+  readonly beforeStep?: (op: Op) => void | Promise<void>;
 }
 
 export function stepOptions(ctx: RuntimeContext): ApplyOptions {
-  return ctx.onStep ? { onStep: ctx.onStep } : {};
+  return { ...(ctx.onStep ? { onStep: ctx.onStep } : {}), ...(ctx.beforeStep ? { beforeStep: ctx.beforeStep } : {}) };
 }

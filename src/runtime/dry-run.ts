@@ -12,7 +12,8 @@ import { planContainerAttach } from './attach.js';
 import { cgroupJoinOf, planCgroup } from './cgroup-life.js';
 import type { MountRequest } from './mount-specs.js';
 import type { Paths } from '../state/paths.js';
-import { containerEtcFiles, planContainerEtc, readHostEtc } from './files.js';
+import { planEtcOf } from './container-etc.js';
+import { planResolverFor, usesEmbeddedDns } from './dns.js';
 import { rootlessRunView } from './rootless-net.js';
 import type { RootlessRunView } from '../explain/rootless.js';
 
@@ -28,6 +29,8 @@ export interface RunPlan {
   dirs: string[];
   /** The container's /etc/hosts, hostname and resolv.conf, written into its directory. */
   etc: Plan;
+  /** The network's resolver told the container's names (user-defined networks, with minictr-dns). */
+  resolver?: Plan;
   /** The container's init, as the monitor would start it. */
   init: { argv: readonly string[]; env: Record<string, string> };
   /** Rootless: the user namespace's maps and the network helper's steps. */
@@ -61,18 +64,20 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const record = await prepare(ctx, request);
   if (!record.name) record.name = '<generated>';
   record.mounts = plannedMounts(ctx.store.paths, request.mountRequests ?? [], request.imageVolumes ?? []);
-  const network = await planContainerAttach(ctx, record, await ctx.store.listContainers());
+  const records = await ctx.store.listContainers();
+  const network = await planContainerAttach(ctx, record, records);
+  const resolver = network && usesEmbeddedDns(network.net.name)
+    ? await planResolverFor(ctx, network.net.name, [...records, { ...record, network: network.attachment }])
+    : undefined;
   const fs = ctx.store.paths.containerRootfs(record.id);
   const cgroup = await planCgroup(record);
   const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record));
   const devTemplate = devTemplateProblem(init.devTemplate, !ctx.rootless) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate, !ctx.rootless);
-  const etcFiles = containerEtcFiles({
-    hostname: record.config.hostname, ...(network ? { ip: network.attachment.ip } : {}), hostNetwork: record.hostConfig.networkMode === 'host',
-  }, await readHostEtc());
   const rootless = await rootlessRunView(ctx, record);
   return {
     ...(rootless ? { rootless } : {}),
-    record, ...(network ? { network } : {}), etc: planContainerEtc(ctx.store.paths.container(record.id), etcFiles), ...(cgroup ? { cgroup } : {}), ...(devTemplate ? { devTemplate } : {}),
+    record, ...(network ? { network } : {}), etc: await planEtcOf(ctx, record, network?.attachment),
+    ...(resolver ? { resolver } : {}), ...(cgroup ? { cgroup } : {}), ...(devTemplate ? { devTemplate } : {}),
     dirs: [fs.upper, fs.work, fs.merged], init: initCommand(init),
   };
 }

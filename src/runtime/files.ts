@@ -4,6 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { write, type Plan } from '../base/plan.js';
+import { EMBEDDED_DNS, nameservers } from '../network/dns.js';
 
 /** Another container on the same user-defined network, resolvable by name (Docker's embedded DNS, as hosts lines). */
 export interface HostsPeer {
@@ -50,9 +51,17 @@ export interface HostEtc {
   hosts: string;
 }
 
+/**
+ * The host's resolv.conf: /etc/resolv.conf, or the file MINICTR_RESOLV_CONF names (a host whose
+ * resolver configuration lives elsewhere; the tests' sandbox host, which shares the machine's /etc).
+ */
+export function hostResolvConfPath(): string {
+  return process.env['MINICTR_RESOLV_CONF'] || '/etc/resolv.conf';
+}
+
 export async function readHostEtc(): Promise<HostEtc> {
   const [resolvConf, upstream, hosts] = await Promise.all(
-    ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf', '/etc/hosts'].map((f) => readFile(f, 'utf8').catch(() => '')),
+    [hostResolvConfPath(), '/run/systemd/resolve/resolv.conf', '/etc/hosts'].map((f) => readFile(f, 'utf8').catch(() => '')),
   );
   return { resolvConf: resolvConf ?? '', upstreamResolvConf: upstream ?? '', hosts: hosts ?? '' };
 }
@@ -62,6 +71,48 @@ export interface EtcRequest {
   ip?: string;
   /** --network host: the container sees the host's own files, as Docker does. */
   hostNetwork: boolean;
+  /** A user-defined network's container asks 127.0.0.11 (Docker's embedded DNS). */
+  embeddedDns?: boolean;
+  /** --dns, --dns-search, --dns-option: they replace the host's lines of the same kind. */
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOptions?: string[];
+  /** --add-host, resolved: extra /etc/hosts lines. */
+  extraHosts?: HostsPeer[];
+}
+
+function linesOf(text: string, key: 'search' | 'options'): string[] {
+  return text.split('\n').flatMap((l) => {
+    const m = new RegExp(`^\\s*${key}\\s+(.*)$`).exec(l);
+    return m?.[1] ? m[1].trim().split(/\s+/) : [];
+  });
+}
+
+/**
+ * resolv.conf as Docker writes it: --dns/--dns-search/--dns-option replace the host's lines;
+ * on a user-defined network the nameserver is 127.0.0.11 with `options ndots:0` (unless an
+ * ndots is given), the real servers named in a comment, since the resolver asks them.
+ */
+export function resolvConf(req: EtcRequest, hostResolv: string): string {
+  const search = req.dnsSearch?.length ? req.dnsSearch.filter((s) => s !== '.') : linesOf(hostResolv, 'search');
+  const options = req.dnsOptions?.length ? [...req.dnsOptions] : linesOf(hostResolv, 'options');
+  const hostServers = containerResolvConf(hostResolv).split('\n').flatMap((l) => /^\s*nameserver\s+(\S+)/.exec(l)?.[1] ?? []);
+  const lines: string[] = [];
+  if (req.embeddedDns) {
+    if (!options.some((o) => o.startsWith('ndots:'))) options.push('ndots:0');
+    lines.push(`nameserver ${EMBEDDED_DNS}`);
+  } else {
+    // Docker's fallback when the host names no server a container can reach.
+    const servers = req.dns?.length ? req.dns : hostServers.length > 0 ? hostServers : ['8.8.8.8', '8.8.4.4'];
+    lines.push(...servers.map((s) => `nameserver ${s}`));
+  }
+  if (search.length > 0) lines.push(`search ${search.join(' ')}`);
+  if (options.length > 0) lines.push(`options ${options.join(' ')}`);
+  if (req.embeddedDns) {
+    const ext = req.dns?.length ? req.dns : nameservers(hostResolv);
+    lines.push('', `# ExtServers: [${ext.join(' ')}] (asked by the network's resolver for names it does not know)`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 export interface EtcFiles {
@@ -75,10 +126,17 @@ export function containerEtcFiles(req: EtcRequest, host: HostEtc): EtcFiles {
   if (req.hostNetwork) {
     return { hostname: `${req.hostname}\n`, hosts: host.hosts || hostsFile(req.hostname), 'resolv.conf': host.resolvConf };
   }
-  const resolv = hasReachableNameserver(host.resolvConf) || !hasReachableNameserver(host.upstreamResolvConf)
+  // The resolver runs in the host's namespace and reaches a local stub; a container does not.
+  const resolv = req.embeddedDns || hasReachableNameserver(host.resolvConf) || !hasReachableNameserver(host.upstreamResolvConf)
     ? host.resolvConf
     : host.upstreamResolvConf;
-  return { hostname: `${req.hostname}\n`, hosts: hostsFile(req.hostname, req.ip), 'resolv.conf': containerResolvConf(resolv) };
+  const plain = !req.embeddedDns && !req.dns?.length && !req.dnsSearch?.length && !req.dnsOptions?.length;
+  return {
+    hostname: `${req.hostname}\n`,
+    hosts: hostsFile(req.hostname, req.ip, req.extraHosts ?? []),
+    // Without flags on the default bridge, the host's file as it is (less loopback servers), as before.
+    'resolv.conf': plain ? containerResolvConf(resolv) : resolvConf(req, resolv),
+  };
 }
 
 const WHY: Record<keyof EtcFiles, string> = {

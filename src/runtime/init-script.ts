@@ -196,6 +196,8 @@ export interface InitSpec {
   netns?: string;
   /** netns: joins `netns`; private: a new network namespace a rootless helper connects (`netReady`). */
   networkMode: 'none' | 'host' | 'netns' | 'private';
+  /** `--network container:X`: X's namespace, by path (/proc/PID/ns/net). */
+  netnsPath?: string;
   hostname: string;
   workdir: string;
   env: string[];
@@ -311,8 +313,9 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     'exec -a busybox /proc/self/exe env -u SHLVL -u OLDPWD -u PWD -u _ $MINICTR_UNSET "$@"', spec.user, spec.tty);
   // Stage 1 runs under the static busybox too: about half the time of the host's dash + tools.
   const unshare = ['unshare', ...namespaces, '--', spec.busybox, 'sh', '-c', STAGE1, 'minictr-init', ...final];
-  const argv = spec.netns
-    ? ['nsenter', `--net=/run/netns/${spec.netns}`, '--', ...unshare]
+  const netns = spec.netnsPath ?? (spec.netns ? `/run/netns/${spec.netns}` : undefined);
+  const argv = netns
+    ? ['nsenter', `--net=${netns}`, '--', ...unshare]
     : spec.joinUserns
       ? ['nsenter', `--target=${spec.joinUserns}`, '--user', '--', ...unshare]
       : unshare;

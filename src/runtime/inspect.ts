@@ -1,6 +1,6 @@
 // Docker-shaped `inspect` documents, built from records (pure).
 import { humanDuration, timeAgo } from '../base/human.js';
-import type { ContainerRecord, MountPoint, NetworkRecord, PortMapping, Resources } from '../base/records.js';
+import { attachmentTo, type ContainerRecord, type MountPoint, type NetworkRecord, type PortMapping, type Resources } from '../base/records.js';
 import { DEFAULT_FIREWALL } from '../network/drivers.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 
@@ -74,6 +74,11 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       MacAddress: net?.mac ?? '',
       NetworkID: net?.network ?? mode,
       Aliases: record.config.networkAliases ?? null,
+    };
+  }
+  for (const extra of record.extraNetworks ?? []) {
+    networks[extra.network] = {
+      IPAddress: extra.ip, IPPrefixLen: extra.prefixLength, Gateway: extra.gateway, MacAddress: extra.mac, NetworkID: extra.network, Aliases: extra.aliases ?? null,
     };
   }
   return {
@@ -154,22 +159,17 @@ export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]
     Scope: 'local',
     Driver: net.driver,
     IPAM: { Driver: 'default', Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
+    Internal: net.internal === true,
     // Docker names the bridge device in Options only for its default network (or when given with
     // -o); compose compares a network's Options with its file's and recreates it on a difference.
     Options: { ...(net.name === DEFAULT_NETWORK.name ? { 'com.docker.network.bridge.name': net.bridge } : {}), ...(net.options ?? {}) },
     Labels: net.labels ?? {},
     Minictr: { Firewall: net.firewall ?? DEFAULT_FIREWALL, Bridge: net.bridge },
     Containers: Object.fromEntries(
-      containers
-        .filter((c) => c.network?.network === net.name)
-        .map((c) => [
-          c.id,
-          {
-            Name: c.name,
-            MacAddress: c.network?.mac ?? '',
-            IPv4Address: c.network ? `${c.network.ip}/${c.network.prefixLength}` : '',
-          },
-        ]),
+      containers.flatMap((c) => {
+        const att = attachmentTo(c, net.name);
+        return att ? [[c.id, { Name: c.name, MacAddress: att.mac, IPv4Address: `${att.ip}/${att.prefixLength}` }]] : [];
+      }),
     ),
   };
 }

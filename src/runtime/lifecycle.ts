@@ -11,12 +11,13 @@ import { logLimits } from './log-config.js';
 import { pathExists } from '../base/path-exists.js';
 import { MinictrError, EXIT_RUNTIME_FAILURE, withWarnings } from '../base/errors.js';
 import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base/proc.js';
-import { NULL_TIME, type ContainerRecord, type RootlessNetAttachment } from '../base/records.js';
+import { NULL_TIME, attachmentsOf, type ContainerRecord, type RootlessNetAttachment } from '../base/records.js';
 import { spawnProcess } from '../exec/runner.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
 import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
 import { checkpoint } from './checkpoint.js';
-import { initSpec, syncHosts } from './containers.js';
+import { initSpec, syncNames } from './containers.js';
+import { planEtcOf } from './container-etc.js';
 import { containerEtcFiles, planContainerEtc, readHostEtc } from './files.js';
 import { ensureDevTemplate } from './dev-template.js';
 import { isFrozen, makeCgroup, releaseCgroup } from './cgroup-life.js';
@@ -96,21 +97,20 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   try {
     // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
     record = await mustLoad(ctx, id);
-    const dir = paths.container(id);
-    const mode = record.hostConfig.networkMode;
-    const ip = attachment?.ip ?? bridged?.attachment.ip;
-    const etc = containerEtcFiles({ hostname: record.config.hostname, ...(ip ? { ip } : {}), hostNetwork: mode === 'host' }, await readHostEtc());
-    if (helper === 'slirp4netns') etc['resolv.conf'] = slirpResolvConf();
-    await applyPlan(planContainerEtc(dir, etc), ctx.runner, stepOptions(ctx));
     if (helper || bridged) {
+      // Rootless: no bridge of the host's; the rootless network's address, slirp4netns's own resolver.
+      const ip = bridged?.attachment.ip;
+      const etc = containerEtcFiles({ hostname: record.config.hostname, ...(ip ? { ip } : {}), hostNetwork: false }, await readHostEtc());
+      if (helper === 'slirp4netns') etc['resolv.conf'] = slirpResolvConf();
+      await applyPlan(planContainerEtc(paths.container(id), etc), ctx.runner, stepOptions(ctx));
       await rm(netReadyFifo(ctx, id), { force: true });
       await applyPlan(planNetReadyFifo(netReadyFifo(ctx, id)), ctx.runner, stepOptions(ctx));
-    }
-    if (attachment) await syncHosts(ctx, attachment.network);
+    } else await applyPlan(await planEtcOf(ctx, record, attachment), ctx.runner, stepOptions(ctx));
+    if (attachment) await syncNames(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin, bridged?.holder);
     await ensureDevTemplate(ctx.runner, spec.busybox, spec.devTemplate, stepOptions(ctx), !ctx.rootless);
-    requireHostTools(spec.netns ? ['nsenter', 'unshare'] : ['unshare']);
+    requireHostTools(spec.netns || spec.netnsPath ? ['nsenter', 'unshare'] : ['unshare']);
     requireShim();
     const log = record.hostConfig.logConfig ?? { type: 'json-file', config: {} };
     const mon = monitorCommand(initCommand(spec), {
@@ -273,15 +273,15 @@ export async function finalizeExit(ctx: RuntimeContext, id: string): Promise<Rem
   if (!record?.network) return record ? { record, warnings: cgroup.warnings } : undefined;
   // Re-read under the network lock: a start of the same container may have attached it anew
   // meanwhile, and that attachment is not ours to remove or forget.
-  const network = record.network.network;
+  const networks = attachmentsOf(record).map((a) => a.network);
   const warnings = await ctx.store.lock(containerLock(id), () => ctx.store.lock('network', async () => {
     const current = await ctx.store.loadContainer(id);
     if (!current?.network || current.state.status === 'running') return [];
     const left = await detachLocked(ctx, current);
-    await update(ctx, id, (r) => { delete r.network; });
+    await update(ctx, id, (r) => { delete r.network; delete r.extraNetworks; });
     return left;
   }));
-  await syncHosts(ctx, network);
+  for (const network of networks) await syncNames(ctx, network);
   return { record: (await ctx.store.loadContainer(id)) ?? record, warnings: [...cgroup.warnings, ...warnings] };
 }
 
@@ -505,16 +505,16 @@ async function removeRecord(ctx: RuntimeContext, record: ContainerRecord, option
   // lock order (the container, network, then containers): an attach of this container either
   // finished first, and its attachment is in the record read here, or comes after, finds no
   // record and creates nothing.
-  const { warnings, network } = await store.lock(containerLock(record.id), () => store.lock('network', async () => {
+  const { warnings, networks } = await store.lock(containerLock(record.id), () => store.lock('network', async () => {
     const current = (await store.loadContainer(record.id)) ?? record;
     const left = await detachLocked(ctx, current);
     await store.lock('containers', () => store.lock(recordLock(record.id), async () => store.forgetContainer(record.id)));
-    return { warnings: left, network: current.network?.network };
+    return { warnings: left, networks: attachmentsOf(current).map((a) => a.network) };
   }));
   // The files go after the record: nobody looks for a container without one.
   await rootfs;
   await removeContainerFiles(ctx, record.id, 'all');
-  if (network) await syncHosts(ctx, network);
+  for (const network of networks) await syncNames(ctx, network);
   // Anonymous volumes go with their container (rm -v, --rm), unless another still uses one (--volumes-from).
   if (options.volumes) await releaseVolumes(ctx, record);
   return [...cgroup.warnings, ...warnings];

@@ -4,10 +4,10 @@ import { removeRootlessBridge } from './rootless-bridge.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { MinictrError } from '../base/errors.js';
 import { concatPlans, type Plan } from '../base/plan.js';
-import type { ContainerRecord, FirewallName, HostConfig, NetworkRecord } from '../base/records.js';
+import { attachmentTo, attachmentsOf, type ContainerRecord, type FirewallName, type HostConfig, type NetworkRecord } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { DEFAULT_FIREWALL, firewallDriverFor, networkDriverFor } from '../network/drivers.js';
-import { parseSubnet } from '../network/ipam.js';
+import { parseSubnet, requestedIp } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { attachedTo, planNetworkSetup, planNetworkTeardown, planRepair, sharedChainsFree } from '../network/plan.js';
 import { parsePortSpec } from '../network/ports.js';
@@ -18,6 +18,16 @@ import { checkFirewallUsable, firewallChoice } from './firewall-choice.js';
 import { bridgeExists, firewallDump, firewallDumps, hostRoutes, networkFacts } from './gather.js';
 
 export const BUILTIN_MODES = new Set(['none', 'host']);
+
+/** `--network container:NAME`, recorded as `container:<id>`: the id (or name as given), else undefined. */
+export function joinedContainer(mode: string): string | undefined {
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+}
+
+/** Modes with no attachment of their own: none, host, and another container's namespace. */
+export function ownsNoAttachment(mode: string): boolean {
+  return BUILTIN_MODES.has(mode) || joinedContainer(mode) !== undefined;
+}
 
 /** The default bridge as it is recorded on first use, with the firewall chosen globally then. */
 export function defaultNetworkRecord(firewall: FirewallName = DEFAULT_FIREWALL): NetworkRecord {
@@ -49,9 +59,31 @@ export async function listNetworks(store: Store): Promise<NetworkRecord[]> {
 }
 
 /** Refuse a bad network mode or -p before anything is created. */
-export async function validateNetworking(store: Store, host: HostConfig): Promise<void> {
+export async function validateNetworking(store: Store, host: HostConfig, aliases: readonly string[] = []): Promise<void> {
   for (const spec of host.portSpecs) parsePortSpec(spec);
+  if (joinedContainer(host.networkMode) !== undefined) {
+    // Docker's checks: the network, its names and its files are the other container's.
+    const conflicts: [boolean, string][] = [
+      [host.portSpecs.length > 0, 'port publishing and the container type network mode'],
+      [(host.dns ?? []).length + (host.dnsSearch ?? []).length + (host.dnsOptions ?? []).length > 0, 'dns and the network mode'],
+      [(host.extraHosts ?? []).length > 0, 'custom host-to-IP mapping and the network mode'],
+      [aliases.length > 0 || host.ipAddress !== undefined, 'network-scoped alias or address and the network mode'],
+    ];
+    const conflict = conflicts.find(([on]) => on);
+    if (conflict) throw new MinictrError('E_CONFLICTING_OPTIONS', `conflicting options: ${conflict[1]}`);
+    const ref = joinedContainer(host.networkMode) ?? '';
+    try {
+      await store.findContainer(ref);
+    } catch {
+      throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${ref} (for --network container:${ref})`);
+    }
+    return;
+  }
+  if (aliases.length > 0 && (BUILTIN_MODES.has(host.networkMode) || host.networkMode === DEFAULT_NETWORK.name)) {
+    throw new MinictrError('E_CONFLICTING_OPTIONS', 'network-scoped alias is supported only for containers in user defined networks');
+  }
   if (BUILTIN_MODES.has(host.networkMode)) {
+    if (host.ipAddress !== undefined) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
     if (host.portSpecs.length > 0) {
       throw new MinictrError(
         'E_CONFLICTING_OPTIONS',
@@ -60,7 +92,12 @@ export async function validateNetworking(store: Store, host: HostConfig): Promis
     }
     return;
   }
-  await resolveNetwork(store, host.networkMode);
+  const net = await resolveNetwork(store, host.networkMode);
+  if (host.ipAddress !== undefined) {
+    if (net.name === DEFAULT_NETWORK.name) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
+    // Free or not is known at start (as in Docker); the address itself is checked now.
+    requestedIp(net.subnet, net.gateway, [], host.ipAddress, net.name);
+  }
 }
 
 /** The rules every network and attached container should have, minus those present: each firewall driver's from its own dump. */
@@ -111,7 +148,7 @@ export async function removeNetwork(ctx: RuntimeContext, name: string): Promise<
   await store.lock('network', async () => {
     const net = await store.loadNetwork(name);
     if (!net) throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found`, { exitCode: 1 });
-    const users = (await store.listContainers()).filter((c) => c.network?.network === name || c.rootlessNet?.network === name);
+    const users = (await store.listContainers()).filter((c) => attachmentTo(c, name) !== undefined || c.rootlessNet?.network === name);
     if (users.length > 0) {
       throw new MinictrError(
         'E_NETWORK_IN_USE',
@@ -138,14 +175,31 @@ export interface CreateNetworkRequest {
   name: string;
   subnet?: string;
   gateway?: string;
-  /** `-o KEY=VALUE` (`firewall=iptables|nftables`), echoed in `network inspect`'s Options. */
+  /** `-o KEY=VALUE` (`firewall=iptables|nftables`, `com.docker.network.bridge.name=NAME`), echoed in `network inspect`'s Options. */
   options?: Record<string, string>;
   /** `--label K=V`, shown in `network inspect` and matched by `network ls --filter label=`. */
   labels?: Record<string, string>;
+  /** `--internal`: no masquerade, no route out. */
+  internal?: boolean;
+}
+
+/** Docker's option for the bridge device's name. */
+export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
+
+/** The bridge's name from -o (Linux allows 15 characters), or minictr's own. */
+function bridgeNameOf(options: Record<string, string>, id: string, others: NetworkRecord[]): string {
+  const name = options[BRIDGE_NAME_OPTION];
+  if (name === undefined) return `minictr-${id.slice(0, 7)}`;
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(name)) {
+    throw new MinictrError('E_BAD_OPTION', `invalid bridge name "${name}" for ${BRIDGE_NAME_OPTION}: 1 to 15 of [a-zA-Z0-9_.-]`);
+  }
+  const holder = others.find((n) => n.bridge === name);
+  if (holder) throw new MinictrError('E_BAD_OPTION', `bridge name ${name} is already used by network "${holder.name}"`);
+  return name;
 }
 
 /** The -o keys minictr understands; Docker's bridge driver ignores unknown ones, minictr refuses them. */
-const NETWORK_OPTIONS = new Set(['firewall']);
+const NETWORK_OPTIONS = new Set(['firewall', BRIDGE_NAME_OPTION]);
 
 /** `network create`: a new bridge network with its own subnet, bridge device and rules. */
 export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkRequest): Promise<NetworkRecord> {
@@ -185,8 +239,9 @@ export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkR
     await checkFirewallUsable(runner, firewall);
     const id = randomBytes(32).toString('hex');
     const net: NetworkRecord = {
-      schemaVersion: 1, name, id, driver: 'bridge', firewall, bridge: `minictr-${id.slice(0, 7)}`,
+      schemaVersion: 1, name, id, driver: 'bridge', firewall, bridge: bridgeNameOf(options, id, others),
       subnet, gateway, created: new Date().toISOString(), ...(Object.keys(options).length > 0 ? { options } : {}),
+      ...(request.internal ? { internal: true } : {}),
       ...(request.labels && Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
     };
     checkSubnetFree(subnet, others, routes, net.bridge);
@@ -228,7 +283,7 @@ export async function networkProblems(ctx: RuntimeContext, records: ContainerRec
 
 /** Remove every network no container is attached to; returns their names. */
 export async function pruneNetworks(ctx: RuntimeContext): Promise<string[]> {
-  const inUse = new Set((await ctx.store.listContainers()).flatMap((c) => [c.network?.network, c.rootlessNet?.network]));
+  const inUse = new Set((await ctx.store.listContainers()).flatMap((c) => [...attachmentsOf(c).map((a) => a.network), c.rootlessNet?.network]));
   const removed: string[] = [];
   for (const net of await ctx.store.listNetworks()) {
     if (inUse.has(net.name)) continue;

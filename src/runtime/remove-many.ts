@@ -2,6 +2,7 @@
 // and the network objects of all of them torn down together (one firewall restore per table,
 // one batch of namespace deletions), under their locks taken once. Each container's outcome is
 // its own, as with one `remove` per argument: a failure or a warning is said of its container.
+import { concatBatches } from '../base/plan.js';
 import { MinictrError } from '../base/errors.js';
 import { processStartTime } from '../base/proc.js';
 import type { ContainerRecord } from '../base/records.js';
@@ -11,7 +12,7 @@ import type { LockName } from '../state/lock.js';
 import type { Store } from '../state/store.js';
 import { containerLock, recordLock, teardownWarnings } from './attach.js';
 import { releaseCgroup } from './cgroup-life.js';
-import { syncHosts } from './containers.js';
+import { syncNames } from './containers.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { find, judgeExit, markStopped, pausedRemoval, restartingRemoval, sendSignal, signalPid, waitForExit, writtenNumber, type RemoveOptions, type Removed } from './lifecycle.js';
 import { releaseVolumes } from './volumes.js';
@@ -113,13 +114,18 @@ async function removeRecords(ctx: RuntimeContext, targets: Target[], volumes: bo
   const ids = targets.map((t) => t.record.id).sort();
   const networks = await withLocks(store, ids.map(containerLock), () => store.lock('network', async () => {
     const items: (TeardownItem & { target: Target })[] = [];
+    const extras: (TeardownItem & { target: Target })[] = [];
     for (const target of targets) {
       // Gone meanwhile: another removal tore it down under these same locks.
       const current = await store.loadContainer(target.record.id);
       const attachment = current?.network;
       if (attachment) items.push({ owner: target.record.id, attachment, target, ...netOf(await store.loadNetwork(attachment.network)) });
+      // Networks joined with `network connect`: their rules; their interfaces go with the namespace.
+      for (const extra of current?.extraNetworks ?? []) extras.push({ owner: target.record.id, attachment: extra, target, ...netOf(await store.loadNetwork(extra.network)) });
     }
-    const { firewall, links } = planContainersTeardown(items);
+    const planned = planContainersTeardown(items);
+    const links = planned.links;
+    const firewall = concatBatches(planned.firewall.title, planned.firewall, planContainersTeardown(extras).firewall);
     const reports = await Promise.all([applyBatchBestEffort(firewall, ctx.runner, stepOptions(ctx)), applyBatchBestEffort(links, ctx.runner, stepOptions(ctx))]);
     for (const { owner, target } of items) {
       const mine = reports.map((r) => r.get(owner)).filter((r): r is BestEffortReport => r !== undefined);
@@ -128,11 +134,11 @@ async function removeRecords(ctx: RuntimeContext, targets: Target[], volumes: bo
     await store.lock('containers', async () => {
       for (const id of ids) await store.lock(recordLock(id), async () => store.forgetContainer(id));
     });
-    return new Set(items.map((i) => i.attachment.network));
+    return new Set([...items, ...extras].map((i) => i.attachment.network));
   }));
   await Promise.all(rootfs);
   for (const t of targets) await removeContainerFiles(ctx, t.record.id, 'all');
-  for (const network of networks) await syncHosts(ctx, network);
+  for (const network of networks) await syncNames(ctx, network);
   // Anonymous volumes go with their container, unless another still uses one (--volumes-from).
   if (volumes) for (const t of targets) await releaseVolumes(ctx, t.record);
 }

@@ -4,7 +4,7 @@
 import { MinictrError } from '../base/errors.js';
 import type { ContainerRecord } from '../base/records.js';
 import { recordLock } from './attach.js';
-import { syncHosts } from './containers.js';
+import { syncNames } from './containers.js';
 import type { RuntimeContext } from './context.js';
 import { find } from './lifecycle.js';
 import { validateName } from './options.js';
@@ -49,6 +49,6 @@ export async function rename(ctx: RuntimeContext, ref: string, newName: string):
       return record;
     });
   });
-  if (renamed.network) await syncHosts(ctx, renamed.network.network);
+  if (renamed.network) await syncNames(ctx, renamed.network.network);
   return renamed;
 }

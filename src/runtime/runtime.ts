@@ -3,7 +3,7 @@
 // server and a CNI plugin next). One Runtime can serve many calls in a long-lived process.
 // Each method is a thin door into the module that does the work.
 import { switchFirewall, type FirewallSwitch } from './firewall-switch.js';
-import type { StepReport } from '../base/plan.js';
+import type { Op, StepReport } from '../base/plan.js';
 import type { ContainerRecord, NetworkRecord, VolumeRecord } from '../base/records.js';
 import { HostRunner, type Runner } from '../exec/runner.js';
 import { ImageStore } from '../image/store.js';
@@ -22,6 +22,7 @@ import { create, resolveSpec, type ContainerSpec, type CreateOptions, type Creat
 import type { RuntimeContext } from './context.js';
 import { collectDoctorFacts } from './doctor-facts.js';
 import { planRun, type RunPlan } from './dry-run.js';
+import { trace, type TraceRequest, type TraceResult } from './trace.js';
 import { execInContainer, type ExecOptions } from './exec.js';
 import { inspectContainer, inspectNetwork } from './inspect.js';
 import { sampleStats, statsTargets } from './stats.js';
@@ -29,7 +30,7 @@ import type { StatsSample } from '../cgroup/stats.js';
 import { finalizeExit, find, kill, list, remove, start, stop, wait, type RemoveOptions, type Removed, type StartOptions, type Started } from './lifecycle.js';
 import { streamLogs, type LogOptions, type LogTargets } from './logs.js';
 import { attachContainer, type AttachResult } from './attach-console.js';
-import { connectStopped, disconnectStopped } from './network-connect.js';
+import { connectNetwork, disconnectNetwork, type ConnectOptions } from './network-connect.js';
 import type { RelayStreams } from './relay.js';
 import { gatherNetView, gatherTopology } from './net-stack.js';
 import {
@@ -64,6 +65,8 @@ export interface RuntimeOptions {
   onStep?: (report: StepReport) => void;
   /** Rootless: the user's ids and subordinate ranges (runtime/rootless.ts `currentRootlessIds`). */
   rootless?: RootlessIds;
+  /** Called before each host change, and waited for (`run --step`). */
+  beforeStep?: (op: Op) => void | Promise<void>;
 }
 
 export class Runtime implements RuntimeContext {
@@ -71,12 +74,14 @@ export class Runtime implements RuntimeContext {
   readonly runner: Runner;
   readonly onStep?: (report: StepReport) => void;
   readonly rootless?: RootlessIds;
+  readonly beforeStep?: (op: Op) => void | Promise<void>;
   private imageStore: ImageStore | undefined;
 
   constructor(options: RuntimeOptions = {}) {
     this.store = new Store(resolveRoot(options.root, options.rootless?.uid ?? 0));
     this.runner = options.runner ?? new HostRunner();
     if (options.onStep) this.onStep = options.onStep;
+    if (options.beforeStep) this.beforeStep = options.beforeStep;
     if (options.rootless) this.rootless = options.rootless;
   }
 
@@ -226,6 +231,18 @@ export class Runtime implements RuntimeContext {
   removeNetwork(name: string): Promise<void> {
     return removeNetwork(this, name);
   }
+  /** `trace`: one flow followed through the host's rules. */
+  trace(request: TraceRequest): Promise<TraceResult> {
+    return trace(this, request);
+  }
+  /** `network connect`: one more network for a running container (eth1, eth2 …); for a stopped one, its network at the next start. */
+  connectNetwork(network: string, ref: string, options: ConnectOptions): Promise<ContainerRecord> {
+    return connectNetwork(this, ref, network, options);
+  }
+  /** `network disconnect`: a network joined with connect, taken away (a stopped container's recorded one); returns warnings. */
+  disconnectNetwork(network: string, ref: string): Promise<string[]> {
+    return disconnectNetwork(this, ref, network);
+  }
   listNetworks(): Promise<NetworkRecord[]> {
     return listNetworks(this.store);
   }
@@ -233,12 +250,6 @@ export class Runtime implements RuntimeContext {
     return inspectNetwork(await resolveNetwork(this.store, name), await list(this, false));
   }
   /** Networks no container uses, removed (after settling containers whose process ended). */
-  connectStopped(ref: string, network: string, aliases: readonly string[]): Promise<ContainerRecord> {
-    return connectStopped(this, ref, network, aliases);
-  }
-  disconnectStopped(ref: string, network: string): Promise<ContainerRecord> {
-    return disconnectStopped(this, ref, network);
-  }
   async pruneNetworks(): Promise<string[]> {
     await list(this, true);
     return pruneNetworks(this);

@@ -16,7 +16,8 @@ import type { Paths } from './paths.js';
  * records and data dirs. Taken in that order: a container's own lock, network, containers, volumes,
  * a record's lock.
  */
-export type LockName = 'containers' | 'network' | 'images' | 'volumes' | ContainerLockName | RecordLockName;
+/** `dns`: the resolver's files and process (a leaf, after `network`). */
+export type LockName = 'containers' | 'network' | 'images' | 'volumes' | 'dns' | ContainerLockName | RecordLockName;
 
 /**
  * One container's network objects while they are made or removed (`container-<id>`): taken

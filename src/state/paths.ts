@@ -85,6 +85,11 @@ export class Paths {
     return join(this.networks, `${name}.json`);
   }
 
+  /** The embedded DNS resolver's configuration directory: a file per network with containers, and its pid file. */
+  get dns(): string {
+    return join(this.root, 'dns');
+  }
+
   get volumes(): string {
     return join(this.root, 'volumes');
   }

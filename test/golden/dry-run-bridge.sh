@@ -1,6 +1,6 @@
 # connect container web to network bridge
-# create the bridge minictr0, a virtual switch holding the gateway 172.18.0.1
-ip link add minictr0 type bridge || true
+# create the bridge minictr0, a virtual switch holding the gateway 172.18.0.1 (its own fixed MAC, so joining containers never change it)
+ip link add minictr0 address 02:42:ac:12:00:01 type bridge || true
 ip addr add 172.18.0.1/16 dev minictr0 || true
 ip link set minictr0 up || true
 # make the host a router: forward packets between the bridge and other interfaces

@@ -222,6 +222,32 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     assert.doesNotMatch((await box.host(['ip', '-o', 'link'])).stdout, /veth/, 'no veth is left');
   });
 
+  it('docker network connect/disconnect of a running container: eth1, traffic and names on the other network, then isolated again', async () => {
+    await ok('network', 'create', 'apifront');
+    await ok('network', 'create', 'apiback');
+    try {
+      await ok('run', '-d', '--name', 'apiapp', '--network', 'apifront', 'busybox', 'sleep', '600');
+      await ok('run', '-d', '--name', 'apidb', '--hostname', 'dbhost', '--network', 'apiback', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc');
+      const dbIp = (await ok('inspect', '-f', '{{.NetworkSettings.Networks.apiback.IPAddress}}', 'apidb')).stdout.trim();
+      const fetch = (target: string) => docker('exec', 'apiapp', 'timeout', '3', 'wget', '-qO-', `http://${target}/hostname`);
+      assert.notEqual((await fetch(dbIp)).code, 0, 'before: the networks are isolated');
+      await ok('network', 'connect', '--alias', 'apiweb', 'apiback', 'apiapp');
+      assert.match((await ok('exec', 'apiapp', 'ip', '-4', 'addr', 'show', 'eth1')).stdout, /inet 172\./);
+      const byName = await fetch('apidb');
+      assert.equal(byName.code, 0, byName.stderr);
+      assert.equal(byName.stdout.trim(), 'dbhost');
+      assert.equal((await ok('exec', 'apidb', 'ping', '-c1', '-W2', 'apiweb')).code, 0, 'apidb finds apiapp by its alias');
+      assert.match((await ok('inspect', '-f', '{{json .NetworkSettings.Networks}}', 'apiapp')).stdout, /"apiback"/);
+      await ok('network', 'disconnect', 'apiback', 'apiapp');
+      assert.notEqual((await docker('exec', 'apiapp', 'ip', 'link', 'show', 'eth1')).code, 0, 'eth1 is gone');
+      assert.notEqual((await fetch(dbIp)).code, 0, 'isolated again');
+    } finally {
+      // Also after a failure: the tests after this one count every container.
+      await docker('rm', '-f', 'apiapp', 'apidb');
+      await docker('network', 'rm', 'apifront', 'apiback');
+    }
+  });
+
   it('docker tag, images, save and load', async () => {
     await ok('tag', 'busybox', 'mybox:1');
     assert.match((await ok('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout, /^mybox:1$/m);

@@ -47,6 +47,10 @@ interface BadInput {
 }
 
 const RESIDENT = 'resident';
+/** A container created and never started, made in before(). */
+const STOPPED = 'stopped';
+/** A user-defined network with no containers, made in before(). */
+const BAD_NET = 'badnet';
 /** Made in before(), removed in after(); named now so the table can refer to its files. */
 const TMP = join(tmpdir(), `mc-bad-input-${randomBytes(4).toString('hex')}`);
 const ENV_DIR = join(TMP, 'env');
@@ -101,6 +105,29 @@ const CATALOGUE: BadInput[] = [
   { args: run('--network', 'nonet', 'busybox', 'true'), code: 125, message: /network nonet not found/ },
   { args: run('--network', 'host', '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and --network host/ },
   { args: run('--network', 'none', '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and --network none/ },
+  // ---- names and DNS (#19): Docker's messages
+  { args: run('--network-alias', 'web', 'busybox', 'true'), code: 125, message: /network-scoped alias is supported only for containers in user defined networks/ },
+  { args: run('--add-host', 'nocolon', 'busybox', 'true'), code: 125, message: /invalid argument "nocolon" for "--add-host" flag: bad format/ },
+  { args: run('--add-host', 'db:300.1.1.1', 'busybox', 'true'), code: 125, message: /invalid IP address in add-host: "300\.1\.1\.1"/ },
+  { args: run('--ip', '172.18.0.9', 'busybox', 'true'), code: 125, message: /user specified IP address is supported on user defined networks only/ },
+  { args: run('--network', BAD_NET, '--ip', '10.1.1.1', 'busybox', 'true'), code: 125, message: /invalid address 10\.1\.1\.1: it does not belong to the subnet 10\.66\.0\.0\/24 of network "badnet"/ },
+  { args: run('--network', BAD_NET, '--ip', '10.66.0', 'busybox', 'true'), code: 125, message: /invalid IPv4 address "10\.66\.0" for --ip/ },
+  { args: run('--network', `container:${STOPPED}`, 'busybox', 'true'), code: 125, message: /cannot join network of a non running container: stopped/ },
+  { args: run('--network', 'container:nope', 'busybox', 'true'), code: 125, message: /no such container: nope/ },
+  { args: run('--network', `container:${RESIDENT}`, '-p', '80:80', 'busybox', 'true'), code: 125, message: /conflicting options: port publishing and the container type network mode/ },
+  // ---- network connect/disconnect (#19)
+  { args: ['network', 'connect', 'nonet', RESIDENT], code: 1, message: /^minictr: network nonet not found$/ },
+  { args: ['network', 'connect', BAD_NET, 'nope'], code: 1, message: /no such container: nope\b/ },
+  { args: ['network', 'disconnect', BAD_NET, 'nope'], code: 1, message: /no such container: nope\b/ },
+  { args: ['network', 'disconnect', BAD_NET, STOPPED], code: 1, message: /^minictr: container stopped is not connected to network badnet$/ },
+  { args: ['network', 'connect', BAD_NET, RESIDENT], code: 1, message: /^minictr: container resident uses --network none: it cannot join other networks$/ },
+  { args: ['network', 'connect', '--ip', '10.1.1.1', BAD_NET, STOPPED], code: 125, message: /invalid address 10\.1\.1\.1: it does not belong to the subnet 10\.66\.0\.0\/24 of network "badnet"/ },
+  // ---- trace (#19): a bad target is refused before anything is armed
+  { args: ['trace', '--to', '300.1.1.1:80'], code: 125, message: /invalid address "300\.1\.1\.1" in trace target/ },
+  { args: ['trace', '--to', '10.0.0.1:0'], code: 125, message: /invalid port "0" in trace target/ },
+  { args: ['trace', '--to', '10.0.0.1:80/icmp'], code: 125, message: /invalid protocol "icmp" in trace target/ },
+  { args: ['trace'], code: 125, message: /say what to trace/ },
+  { args: run('--dns', 'dns.example', 'busybox', 'true'), code: 125, message: /invalid argument "dns\.example" for "--dns" flag: dns\.example is not an ip address/ },
   {
     title: 'a subnet that overlaps a host route (172.18.5.0/24 routed via the sandbox veth) is refused',
     args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /overlap.*172\.18\.5\.0\/24|172\.18\.5\.0\/24.*overlap/, via: { kind: 'overlap' },
@@ -261,6 +288,8 @@ const CATALOGUE: BadInput[] = [
     message: /this kernel refuses nftables \(Could not process rule: Operation not supported\): load nf_tables \(modprobe nf_tables\), or choose firewall=iptables/,
     via: { kind: 'stub', tool: 'nft', stderr: 'Error: Could not process rule: Operation not supported' },
   },
+  { args: ['network', 'create', '-o', 'com.docker.network.bridge.name=much-too-long-a-name', 'n1'], code: 125, message: /invalid bridge name "much-too-long-a-name"/ },
+  { args: ['network', 'create', '-o', 'com.docker.network.driver.mtu=9000', 'n1'], code: 125, message: /unknown network option "com\.docker\.network\.driver\.mtu": minictr knows firewall, com\.docker\.network\.bridge\.name/ },
   { args: ['rmi', 'nosuchimage'], code: 1, message: /No such image: nosuchimage:latest/ },
   // ---- the host is missing a tool
   { args: run('-p', '8080:80', 'busybox', 'true'), code: 125, message: /"ip" was not found on PATH/, via: { kind: 'path-without', tool: 'ip' } },
@@ -359,6 +388,8 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
     // The default network exists (as docker0 does once Docker ran); every row must leave it as it is.
     const warm = await box.minictr(['run', '--rm', '-p', '9999:80', 'busybox', 'true']);
     assert.equal(warm.code, 0, warm.stderr);
+    assert.equal((await box.minictr(['network', 'create', '--subnet', '10.66.0.0/24', BAD_NET])).code, 0);
+    assert.equal((await box.minictr(['create', '--name', STOPPED, '--network', 'none', 'busybox', 'true'])).code, 0);
     const resident = await box.minictr(['run', '-d', '--name', RESIDENT, '--network', 'none', 'busybox', 'sleep', '3600']);
     assert.equal(resident.code, 0, resident.stderr);
     const route = await cold.host(['ip', 'route', 'add', '172.18.5.0/24', 'via', WAN_IP, 'dev', `${cold.prefix}h`]);
@@ -550,7 +581,8 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
 
   it('no process outside the resident container mentions the state dir', async () => {
     const residentPid = Number((await box.minictr(['inspect', '-f', '{{.State.Pid}}', RESIDENT])).stdout.trim());
-    const record = (await sh(['sh', '-c', `cat ${box.root}/containers/*/config.json`])).stdout;
+    const residentId = (await box.minictr(['inspect', '-f', '{{.Id}}', RESIDENT])).stdout.trim();
+    const record = await readFile(join(box.root, 'containers', residentId, 'config.json'), 'utf8');
     const monitorPid = Number((JSON.parse(record) as { state: { monitorPid: number } }).state.monitorPid);
     const strays = async (): Promise<string[]> => {
       const found = (await sh(['sh', '-c',

@@ -63,7 +63,7 @@ describe('minictr-demo', { skip: !isRoot && 'needs root' }, () => {
       assert.ok(out.includes(heading), `announced: ${heading}`);
     }
     // 1. The plan: a fresh host gets the bridge, the container its namespace and veth pair, the port its DNAT rule.
-    assert.match(out, /^ip link add minictr0 type bridge/m);
+    assert.match(out, /^ip link add minictr0 address 02:42:ac:12:00:01 type bridge/m);
     assert.match(out, /^ip netns add minictr-[0-9a-f]{12}$/m);
     assert.match(out, /^ip link add veth[0-9a-f]{7} .*type veth peer name eth0 .*netns minictr-[0-9a-f]{12}$/m);
     assert.match(out, new RegExp(`^iptables -w -t nat -A MINICTR -p tcp -m tcp --dport ${PORT} .*-j DNAT --to-destination 172\\.18\\.0\\.2:5000$`, 'm'));

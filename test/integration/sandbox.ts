@@ -223,8 +223,16 @@ export class Sandbox {
     if (this.root) await rm(this.root, { recursive: true, force: true });
   }
 
-  /** Belt and braces: monitors and containers recorded under this root, killed by pid. */
+  /** Belt and braces: monitors and containers recorded under this root, killed by pid, and its DNS resolver. */
   private async killRecordedProcesses(): Promise<void> {
+    const resolver = Number((await readFile(join(this.root, 'dns', 'resolver.pid'), 'utf8').catch(() => '')).trim());
+    if (resolver > 0 && (await readFile(`/proc/${resolver}/cmdline`, 'utf8').catch(() => '')).includes('minictr-dns')) {
+      try {
+        process.kill(resolver, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
     const dir = join(this.root, 'containers');
     const ids = await readdir(dir).catch(() => [] as string[]);
     for (const id of ids) {

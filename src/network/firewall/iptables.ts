@@ -85,12 +85,28 @@ export interface NetworkScope {
   clusterCidr?: string;
   /** false: the subnet is not masqueraded on its way out (it is routed as it is). */
   masquerade?: false;
+  /** --internal: traffic stays within the subnet, no masquerade. */
+  internal?: boolean;
 }
 
 /** One bridge network's rules (Docker 28's per-bridge rules, plus the loopback guard below). */
 export function networkRules(net: NetworkScope): Rule[] {
   const c = ruleComment(net.name);
   const br = net.bridge;
+  if (net.internal) {
+    // Docker's internal network: nothing leaves or enters the subnet through the host, not even
+    // DNATed (published ports do not reach it), and no MASQUERADE.
+    return [
+      rule('filter', CHAINS.main, ['!', '-i', br, '-o', br, ...tail(c, 'DROP')]),
+      rule('filter', CHAINS.bridge, ['-o', br, ...tail(c, CHAINS.main)]),
+      rule('filter', CHAINS.ct, ['-o', br, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', ...tail(c, 'ACCEPT')]),
+      rule('filter', CHAINS.forward, ['-i', br, ...tail(c, 'ACCEPT')]),
+      rule('filter', CHAINS.isolation1, ['!', '-s', net.subnet, '-o', br, ...tail(c, 'DROP')], '-I'),
+      rule('filter', CHAINS.isolation1, ['!', '-d', net.subnet, '-i', br, ...tail(c, 'DROP')], '-I'),
+      rule('nat', 'POSTROUTING', ['-o', br, '-m', 'addrtype', '--src-type', 'LOCAL', ...tail(c, 'MASQUERADE')]),
+      rule('raw', 'PREROUTING', ['-d', '127.0.0.0/8', '-i', br, ...tail(c, 'DROP')]),
+    ];
+  }
   return [
     rule('filter', CHAINS.main, ['!', '-i', br, '-o', br, ...tail(c, 'DROP')]),
     rule('filter', CHAINS.bridge, ['-o', br, ...tail(c, CHAINS.main)]),

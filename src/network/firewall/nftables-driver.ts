@@ -94,11 +94,11 @@ function standingSetupStatements(): NftStatement[] {
 }
 
 function ruleExpected(r: NftRule, owner: string): ExpectedRule {
-  return { table: NFT_TABLE_ID, chain: r.chain, line: nftRuleLine(r), owner };
+  return { table: NFT_TABLE_ID, chain: r.chain, line: nftRuleLine(r), owner, why: r.why };
 }
 
 function elementExpected(e: NftElement, owner: string): ExpectedRule {
-  return { table: NFT_TABLE_ID, chain: elementChain(e.set), line: nftElementLine(e), owner };
+  return { table: NFT_TABLE_ID, chain: elementChain(e.set), line: nftElementLine(e), owner, why: e.why };
 }
 
 function expectedOf(owners: RuleOwners): ExpectedRule[] {

@@ -154,6 +154,8 @@ export interface NftNetworkScope {
   masquerade?: false;
   /** A cluster's pod CIDR (the CNI plugin's clusterCIDR): not masqueraded to, and it may route straight to the containers. */
   clusterCidr?: string;
+  /** --internal: traffic stays within the subnet, no masquerade. */
+  internal?: boolean;
 }
 
 /** The chain names of one network, derived from its bridge (≤ 15 characters). */
@@ -180,6 +182,32 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
   const c = ruleComment(net.name);
   const br = `"${net.bridge}"`;
   const rule = (chain: string, expr: string, why: string): NftRule => ({ chain, expr, comment: c, why });
+  // The host's side of any network: its own sources rewritten, the loopback and routing guards.
+  const hostSide = [
+    // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
+    rule(n.natIn, 'fib saddr type local masquerade', `the host reaching ${net.bridge} from a local address (127.0.0.1 too) shows as the gateway`),
+    // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services.
+    rule(n.raw, 'ip daddr 127.0.0.0/8 drop', `route_localnet is on for ${net.bridge}: containers may not reach the host's 127.x`),
+    // Without masquerade the containers' own addresses go out, and their replies must come back.
+    ...(net.masquerade === false
+      ? []
+      : [
+          rule(
+            n.guard,
+            `${net.clusterCidr ? `ip saddr != ${net.clusterCidr} ` : ''}iifname != ${br} drop`,
+            `the guard against routing to container addresses directly: only ${net.bridge}${net.clusterCidr ? ` and the cluster's pods (${net.clusterCidr})` : ''} may (Docker 28.2+); publish the port with -p`,
+          ),
+        ]),
+  ];
+  if (net.internal) {
+    // Docker's internal network: nothing is forwarded in or out, not even DNATed (published ports
+    // do not reach it), and nothing is masqueraded. Its in-chain serves both directions.
+    return [
+      rule(n.in, `iifname ${br} oifname ${br} accept`, `containers of ${net.name} reach each other`),
+      rule(n.in, 'drop', `${net.name} is internal: nothing is forwarded into or out of ${net.bridge}`),
+      ...hostSide,
+    ];
+  }
   return [
     rule(n.in, 'ct state established,related accept', `replies to connections made from ${net.bridge}`),
     rule(n.in, `iifname ${br} accept`, `containers of ${net.name} reach each other`),
@@ -200,20 +228,7 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
             `${net.subnet} leaving through other interfaces takes the host's address${net.clusterCidr ? ` (not towards the cluster's pods, ${net.clusterCidr})` : ''}`,
           ),
         ]),
-    // Host → container via 127.0.0.1 or its own address: the source must be rewritten to the gateway.
-    rule(n.natIn, 'fib saddr type local masquerade', `the host reaching ${net.bridge} from a local address (127.0.0.1 too) shows as the gateway`),
-    // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services.
-    rule(n.raw, 'ip daddr 127.0.0.0/8 drop', `route_localnet is on for ${net.bridge}: containers may not reach the host's 127.x`),
-    // Without masquerade the containers' own addresses go out, and their replies must come back.
-    ...(net.masquerade === false
-      ? []
-      : [
-          rule(
-            n.guard,
-            `${net.clusterCidr ? `ip saddr != ${net.clusterCidr} ` : ''}iifname != ${br} drop`,
-            `only ${net.bridge}${net.clusterCidr ? ` and the cluster's pods (${net.clusterCidr})` : ''} may route straight to its containers (Docker 28.2+)`,
-          ),
-        ]),
+    ...hostSide,
   ];
 }
 
@@ -225,7 +240,9 @@ export function networkElements(net: NftNetworkScope): NftElement[] {
   const el = (set: string, value: string | undefined, why: string): NftElement => ({ set, key, ...(value === undefined ? {} : { value }), comment, why });
   return [
     el(SETS.fwdIn, `jump ${n.in}`, `forwarded traffic into ${net.bridge}`),
-    el(SETS.fwdOut, 'accept', `forwarded traffic from ${net.bridge} is accepted`),
+    net.internal
+      ? el(SETS.fwdOut, `jump ${n.in}`, `forwarded traffic from ${net.bridge} (internal): only to itself`)
+      : el(SETS.fwdOut, 'accept', `forwarded traffic from ${net.bridge} is accepted`),
     el(SETS.natOut, `jump ${n.natOut}`, `masquerade ${net.subnet} leaving`),
     el(SETS.natIn, `jump ${n.natIn}`, `host sources into ${net.bridge}`),
     el(SETS.rawIn, `jump ${n.raw}`, `raw guard of ${net.bridge}`),

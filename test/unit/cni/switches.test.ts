@@ -52,7 +52,7 @@ test('defaults: the bridge holds the gateway, the pod gets a default route and h
 test('isGateway false: no address on the bridge, no default route in the pod, none in the result', () => {
   const { text, conf } = addPlan({ isGateway: false });
   assert.doesNotMatch(text, /addr add 10\.77\.0\.1/);
-  assert.match(text, /link add mcni0 type bridge/);
+  assert.match(text, /link add mcni0 address 02:42:0a:4d:00:01 type bridge/, 'a fixed MAC, as every bridge');
   assert.doesNotMatch(text, /route add default/);
   assert.match(text, /addr add 10\.77\.0\.2\/24 dev eth0/);
   assert.equal(conf.defaultRoute, false);

@@ -5,7 +5,7 @@ import type { NetworkAttachment } from '../../../src/base/records.js';
 import { chooseFirewall, firewallDriverFor, parseFirewallName } from '../../../src/network/drivers.js';
 import { elementKey, nftCommentScope, nftablesDriver } from '../../../src/network/firewall/nftables-driver.js';
 import { parseNftList, splitElements } from '../../../src/network/firewall/nft-list.js';
-import { containerElements, nftElementLine, networkRules } from '../../../src/network/firewall/nftables.js';
+import { containerElements, networkElements, nftElementLine, networkRules } from '../../../src/network/firewall/nftables.js';
 import { ATT, C, NET } from './fixtures.js';
 
 const NFT_NET = { ...NET, firewall: 'nftables' as const };
@@ -193,4 +193,15 @@ test('the firewall is chosen in one place: the option, else MINICTR_FIREWALL, el
   assert.throws(() => parseFirewallName('ufw', 'MINICTR_FIREWALL'), /invalid firewall "ufw" \(MINICTR_FIREWALL\): choose iptables or nftables/);
   assert.equal(firewallDriverFor(NFT_NET).name, 'nftables');
   assert.equal(firewallDriverFor(NET).name, 'iptables', 'records from before the choice are iptables');
+});
+
+test('an --internal network: no masquerade, its in-chain takes both directions and lets only the bridge talk to itself', () => {
+  const internal = { ...NET, internal: true };
+  const exprs = networkRules(internal).map((r) => r.expr);
+  assert.ok(!exprs.some((e) => e.includes(`ip saddr ${NET.subnet}`)), 'nothing leaving is masqueraded');
+  assert.ok(!exprs.some((e) => e.includes('@published')), 'published ports do not reach it');
+  assert.deepEqual(exprs.slice(0, 2), [`iifname "${NET.bridge}" oifname "${NET.bridge}" accept`, 'drop']);
+  const fwdOut = networkElements(internal).find((e) => e.set === 'fwd-out');
+  assert.equal(fwdOut?.value, `jump in-${NET.bridge}`);
+  assert.equal(networkElements(NET).find((e) => e.set === 'fwd-out')?.value, 'accept');
 });

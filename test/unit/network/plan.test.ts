@@ -125,14 +125,14 @@ test('network setup from nothing: bridge, sysctls, chains + standing + network r
   const plan = planNetworkSetup(NET, { bridgeExists: false, standingRulesExist: false, networkRulesExist: false });
   assert.deepEqual(plan.ops.map(line), ['ip -batch -', ...SYSCTLS, 'iptables-restore -w --noflush']);
   const bridge = asCommand(plan.ops[0]);
-  assert.equal(bridge.stdin, 'link add minictr0 type bridge\naddr add 172.18.0.1/16 dev minictr0\nlink set minictr0 up\n');
+  assert.equal(bridge.stdin, 'link add minictr0 address 02:42:ac:12:00:01 type bridge\naddr add 172.18.0.1/16 dev minictr0\nlink set minictr0 up\n');
   assert.deepEqual(bridge.shown, [
-    ['ip', 'link', 'add', 'minictr0', 'type', 'bridge'],
+    ['ip', 'link', 'add', 'minictr0', 'address', '02:42:ac:12:00:01', 'type', 'bridge'],
     ['ip', 'addr', 'add', '172.18.0.1/16', 'dev', 'minictr0'],
     ['ip', 'link', 'set', 'minictr0', 'up'],
   ]);
   assert.deepEqual(bridge.fallback?.map(line), [
-    'ip link add minictr0 type bridge',
+    'ip link add minictr0 address 02:42:ac:12:00:01 type bridge',
     'ip addr add 172.18.0.1/16 dev minictr0',
     'ip link set minictr0 up',
   ]);
@@ -163,7 +163,7 @@ test('network setup when everything exists: sysctls only', () => {
 test('network setup: a second network on a host that has the standing rules but not this bridge', () => {
   const other = { ...NET, name: 'web', bridge: 'minictr1', subnet: '172.19.0.0/24', gateway: '172.19.0.1' };
   const plan = planNetworkSetup(other, { bridgeExists: false, standingRulesExist: true, networkRulesExist: false });
-  assert.equal(asCommand(plan.ops[0]).stdin, 'link add minictr1 type bridge\naddr add 172.19.0.1/24 dev minictr1\nlink set minictr1 up\n');
+  assert.equal(asCommand(plan.ops[0]).stdin, 'link add minictr1 address 02:42:ac:13:00:01 type bridge\naddr add 172.19.0.1/24 dev minictr1\nlink set minictr1 up\n');
   assert.match(asCommand(plan.ops[4]).stdin ?? '', /-A POSTROUTING -s 172\.19\.0\.0\/24 ! -o minictr1 -m comment --comment "minictr:web" -j MASQUERADE/);
 });
 

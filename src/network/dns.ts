@@ -1,0 +1,148 @@
+// Docker's embedded DNS on user-defined networks, planned (pure). A container asks 127.0.0.11,
+// as in Docker; two nat rules in its own namespace send that to its network's resolver on the
+// gateway: minictr-dns (src/dns/minictr-dns.c), one process for every network of a state
+// root, which answers the names of the asking container's network and forwards the rest to the
+// host's resolvers. It lives only while a network has containers: a network's file is removed
+// with its last container, and the resolver with the last file.
+import { command, mkdirOp, waitGone, write, type Op, type Plan } from '../base/plan.js';
+import type { NetworkAttachment } from '../base/records.js';
+import { DEFAULT_NETWORK } from './names.js';
+
+/** Where a container's resolv.conf points on a user-defined network (Docker's address). */
+export const EMBEDDED_DNS = '127.0.0.11';
+/** The resolver's port on each gateway. */
+export const RESOLVER_PORT = 53;
+/** The resolver's pid file, in its configuration directory. */
+export const RESOLVER_PID_FILE = 'resolver.pid';
+
+/** The default bridge keeps Docker's behaviour: no names, the host's resolvers. */
+export function hasEmbeddedDns(network: string): boolean {
+  return network !== DEFAULT_NETWORK.name;
+}
+
+/** The nat rules inside the container's namespace, as iptables-restore lines. */
+export function dnsRedirectRules(att: Pick<NetworkAttachment, 'ip' | 'gateway'>): string[] {
+  const to = `${att.gateway}:${RESOLVER_PORT}`;
+  return [
+    ...(['udp', 'tcp'] as const).map(
+      (p) => `-A OUTPUT -d ${EMBEDDED_DNS}/32 -p ${p} -m ${p} --dport 53 -j DNAT --to-destination ${to}`,
+    ),
+    // The query leaves with the container's address, so the resolver knows who asks (and which network's names count).
+    `-A POSTROUTING -s 127.0.0.0/8 -d ${att.gateway}/32 -j SNAT --to-source ${att.ip}`,
+  ];
+}
+
+/**
+ * 127.0.0.11 inside the container, served on the gateway: route_localnet lets a packet from
+ * 127.0.0.1 leave eth0 once DNATed, and the SNAT gives it the container's address. One process
+ * chain in the container's namespace (nsenter, sh, iptables-restore); the rules go with it.
+ */
+export function planDnsRedirect(att: NetworkAttachment): Plan {
+  const enter = ['nsenter', `--net=/run/netns/${att.netns}`, '--'];
+  const sysctl = 'echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet';
+  const rules = dnsRedirectRules(att);
+  const op = command([...enter, 'sh', '-c', `${sysctl} && exec iptables-restore -w --noflush`], `send the container's DNS queries to ${EMBEDDED_DNS} on to its network's resolver on ${att.gateway}:${RESOLVER_PORT} (Docker's embedded DNS address; the rules live in the container's own namespace)`, {
+    stdin: `*nat\n${rules.join('\n')}\nCOMMIT\n`,
+    shown: [
+      [...enter, 'sh', '-c', sysctl],
+      ...rules.map((r) => [...enter, 'iptables', '-w', '-t', 'nat', ...r.split(' ')]),
+    ],
+  });
+  return { title: `embedded DNS for ${att.netns}`, ops: [op] };
+}
+
+/** One container as its network's resolver knows it. */
+export interface DnsMember {
+  id: string;
+  ip: string;
+  /** Name, aliases, short id, hostname: what the network's containers can ask for. */
+  names: string[];
+  /** --dns servers: its queries for other names go there instead of the host's. */
+  servers: string[];
+}
+
+/** The names a container answers to on its network, Docker's set: name, aliases, short id, and its hostname. */
+export function memberNames(c: { id: string; name: string; hostname: string; aliases?: readonly string[] }): string[] {
+  const names = [c.name, ...(c.aliases ?? []), c.id.slice(0, 12), c.hostname].filter((n) => n !== '');
+  return [...new Set(names.map((n) => n.toLowerCase()))];
+}
+
+/**
+ * One network's file (aardvark-dns's format, which minictr-dns reads): the addresses to listen on (and the servers that
+ * answer the rest), then a line per container: id, IPv4s, IPv6s, names, its own servers. Each
+ * name also with each search domain: a resolver that tries `a1.corp.test` before `a1` (busybox,
+ * musl) still finds it, as Docker's resolver strips the containers' search domains.
+ */
+export function resolverConfig(gateway: string, upstream: readonly string[], members: readonly DnsMember[], search: readonly string[] = []): string {
+  const first = upstream.length > 0 ? `${gateway} ${upstream.join(',')}` : gateway;
+  const withSearch = (names: string[]) => names.flatMap((n) => [n, ...search.map((d) => `${n}.${d.toLowerCase()}`)]);
+  const lines = members.map((m) => [m.id, m.ip, '', withSearch(m.names).join(','), ...(m.servers.length > 0 ? [m.servers.join(',')] : [])].join(' '));
+  return `${[first, ...lines].join('\n')}\n`;
+}
+
+/** What the resolver sync needs to know of the host. */
+export interface ResolverFacts {
+  /** minictr-dns's path. */
+  binary: string;
+  /** Its configuration directory (one file per network, and its pid file). */
+  dir: string;
+  /** The running resolver of this state root, if any. */
+  pid?: number;
+  /** Other networks that have a file (they keep the resolver alive). */
+  otherNetworks: number;
+}
+
+/** The running resolver stopped, and waited for: its sockets must be closed before a new one binds them. */
+function stopOps(pid: number, why: string): Op[] {
+  return [
+    command(['kill', String(pid)], why, { tolerate: /No such process/ }),
+    // /proc/PID/exe no longer resolves once the process has exited, reaped or not.
+    waitGone(`/proc/${pid}/exe`, 2_000, 'wait until the old resolver has exited', [
+      command(['kill', '-KILL', String(pid)], 'stop the old resolver for good', { tolerate: /No such process/ }),
+    ]),
+  ];
+}
+
+/**
+ * Bring the resolver in line with one network: its file written (or removed with its last
+ * container), then the resolver started, or told to read its files again (SIGHUP: it swaps its
+ * names and keeps its sockets, so no question asked meanwhile is lost), or stopped with the last file.
+ */
+export function planResolverSync(network: string, config: string | undefined, facts: ResolverFacts): Plan {
+  const file = `${facts.dir}/${network}`;
+  const title = `resolver names for network ${network}`;
+  const refresh = facts.pid === undefined
+    ? command([facts.binary, '--config', facts.dir, '--port', String(RESOLVER_PORT)],
+      `start the resolver for ${EMBEDDED_DNS} on every user-defined network with containers (it detaches once it listens)`)
+    : command(['kill', '-HUP', String(facts.pid)], "tell the resolver to read its networks' names again (its sockets stay open)");
+  if (config !== undefined) {
+    return {
+      title,
+      ops: [
+        mkdirOp(facts.dir, "the resolver's configuration directory", { tolerate: /EEXIST|exists/ }),
+        write(file, config, `the names of network ${network}'s containers, for its resolver`),
+        refresh,
+      ],
+    };
+  }
+  const ops: Op[] = [command(['rm', '-f', file], `network ${network} has no containers left: its resolver names go`)];
+  if (facts.pid !== undefined) {
+    if (facts.otherNetworks > 0) ops.push(refresh);
+    else ops.push(...stopOps(facts.pid, 'no network has containers left: stop the resolver'), command(['rm', '-f', `${facts.dir}/${RESOLVER_PID_FILE}`], "the stopped resolver's pid file"));
+  }
+  return { title, ops };
+}
+
+/** The search domains of a resolv.conf (its last `search` line wins, as in the resolver). */
+export function searchDomains(resolvConf: string): string[] {
+  const lines = resolvConf.split('\n').filter((l) => /^\s*search\s/.test(l));
+  return lines.at(-1)?.trim().split(/\s+/).slice(1) ?? [];
+}
+
+/** The nameservers of a resolv.conf, loopback ones included (the resolver runs in the host's namespace). */
+export function nameservers(resolvConf: string): string[] {
+  return resolvConf.split('\n').flatMap((line) => {
+    const m = /^\s*nameserver\s+(\S+)/.exec(line);
+    return m?.[1] ? [m[1]] : [];
+  });
+}
