@@ -8,7 +8,7 @@
 import { isIPv4 } from '../network/ipam.js';
 import { MinictrError } from '../base/errors.js';
 import { command, type Plan } from '../base/plan.js';
-import { startTimeOf } from '../base/proc.js';
+import { sleep, startTimeOf } from '../base/proc.js';
 import type { ContainerRecord, NetworkRecord } from '../base/records.js';
 import { attachmentsOf } from '../base/records.js';
 import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
@@ -163,8 +163,11 @@ export async function trace(ctx: RuntimeContext, req: TraceRequest): Promise<Tra
     process.removeListener('SIGTERM', stop);
     monitor.kill('SIGKILL');
     await applyPlanBestEffort(disarm, ctx.runner, stepOptions(ctx));
-    if (guard.pid) {
+    if (guard.pid && guard.exitCode === null && guard.signalCode === null) {
+      // Waited for: when trace returns, nothing of it runs any more.
+      const gone = new Promise((resolve) => guard.once('exit', resolve));
       try { process.kill(-guard.pid, 'SIGKILL'); } catch { /* gone */ }
+      await Promise.race([gone, sleep(2000)]);
     }
   }
   const shown = firstExchanges(events, match, req.count);
