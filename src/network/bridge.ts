@@ -4,6 +4,7 @@ import { command, waitGone, write, type Argv, type BatchPlan, type CommandOp, ty
 import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
 import type { NetworkDriver, Owned } from './driver.js';
 import { parseSubnet } from './ipam.js';
+import { parseSubnet6 } from './ipv6.js';
 
 /** ip's complaints when what we delete is already gone, or what we add is already there. */
 export const GONE_LINK = /Cannot find device|does not exist/;
@@ -22,7 +23,7 @@ function ipBatch(prefix: Argv, lines: Argv[], why: string, extra: Pick<CommandOp
  * Sysctls are written on every setup, whether the bridge existed or not: a write costs no
  * process and a reboot, another tool or a hand edit may have reset them.
  */
-function sysctlOps(bridge: string): Op[] {
+function sysctlOps(bridge: string, ipv6: boolean): Op[] {
   const bridgeNf = write(
     '/proc/sys/net/bridge/bridge-nf-call-iptables',
     '1',
@@ -38,6 +39,26 @@ function sysctlOps(bridge: string): Op[] {
       `let the host reach ports published on 127.0.0.1 through kernel NAT (only on ${bridge}, never "all")`,
     ),
     bridgeNf,
+    ...(ipv6 ? ipv6SysctlOps(bridge) : []),
+  ];
+}
+
+/** A network with IPv6: the host routes IPv6 too, the bridge keeps IPv6 on, ip6tables sees bridged traffic. */
+function ipv6SysctlOps(bridge: string): Op[] {
+  const bridgeNf6 = write(
+    '/proc/sys/net/bridge/bridge-nf-call-ip6tables',
+    '1',
+    'let ip6tables (and nftables\' ip6 hooks) see IPv6 traffic between containers on the same bridge (br_netfilter)',
+  );
+  bridgeNf6.tolerate = /ENOENT|no such file/i;
+  return [
+    write(
+      '/proc/sys/net/ipv6/conf/all/forwarding',
+      '1',
+      'make the host an IPv6 router too, as Docker does for --ipv6 (the host then ignores router advertisements unless accept_ra=2)',
+    ),
+    write(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, '0', `keep IPv6 on for ${bridge}, whatever the host's default`),
+    bridgeNf6,
   ];
 }
 
@@ -82,15 +103,18 @@ export const bridgeDriver: NetworkDriver = {
       const steps: Argv[] = [
         ['link', 'add', br, 'type', 'bridge'],
         ['addr', 'add', `${net.gateway}/${prefixLength}`, 'dev', br],
+        // nodad: the address is the bridge's own on a link minictr made; no duplicate to detect, no 1 s wait.
+        ...(net.subnet6 && net.gateway6 ? [['addr', 'add', `${net.gateway6}/${parseSubnet6(net.subnet6).prefixLength}`, 'dev', br, 'nodad']] : []),
         ['link', 'set', br, 'up'],
       ];
+      const v6 = net.gateway6 ? ` and ${net.gateway6}` : '';
       ops.push(
-        ipBatch(['ip'], steps, `create the bridge ${br}, a virtual switch holding the gateway ${net.gateway}`, {
+        ipBatch(['ip'], steps, `create the bridge ${br}, a virtual switch holding the gateway ${net.gateway}${v6}`, {
           fallback: steps.map((s) => command(['ip', ...s], `create the bridge ${br}`, { tolerate: EXISTS })),
         }),
       );
     }
-    ops.push(...sysctlOps(br));
+    ops.push(...sysctlOps(br, net.subnet6 !== undefined));
     return { title: `set up bridge ${br} (${net.subnet})`, ops };
   },
 
@@ -138,9 +162,16 @@ export const bridgeDriver: NetworkDriver = {
           ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', ifname],
           ['link', 'set', ifname, 'up'],
           ['route', 'add', 'default', 'via', att.gateway, 'mtu', outside],
+          ...(att.ip6 && att.gateway6
+            ? [
+                ['addr', 'add', `${att.ip6}/${att.prefixLength6 ?? 64}`, 'dev', ifname, 'nodad'],
+                ['route', 'add', 'default', 'via', att.gateway6, 'dev', ifname, 'mtu', outside],
+              ]
+            : []),
         ],
         `give the container ${ifname} an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
-          `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`,
+          `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})` +
+          (att.ip6 ? `; the same for IPv6: ${att.ip6}/${att.prefixLength6 ?? 64} (nodad: minictr hands out each address once), default via ${att.gateway6 ?? ''}` : ''),
       ),
     ];
     return { title: `connect container ${att.netns} to ${att.bridge} (${att.ip})`, ops };

@@ -7,9 +7,10 @@ import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../base/
 import type { FirewallDriver, FirewallDump, RuleOwners } from './driver.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
 import { allocateIp, parseSubnet } from './ipam.js';
+import { allocateIp6, parseSubnet6 } from './ipv6.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
-import { assignHostPorts, parsePortSpec, takenBy, type HostBinding, type PortRequest } from './ports.js';
-import { checkSubnetFree, type HostRoute } from './subnets.js';
+import { assignHostPorts, familyOf, parsePortSpec, takenBy, type HostBinding, type PortRequest } from './ports.js';
+import { checkSubnet6Free, checkSubnetFree, type HostRoute } from './subnets.js';
 
 export interface NetworkFacts {
   bridgeExists: boolean;
@@ -163,12 +164,20 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
   const used = others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip ?? '');
   const ip = allocateIp(net.subnet, net.gateway, used, net.name);
   const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
+  const v6 = requests.find((r) => familyOf(r.hostIp) === 6);
+  if (v6 && !net.subnet6) {
+    throw new MinictrError(
+      'E_NO_IPV6',
+      `cannot publish on [${v6.hostIp}]:${v6.hostPort || ''}: network ${net.name} has no IPv6 (create one with: minictr network create --ipv6 NAME)`,
+    );
+  }
   const occupied: HostBinding[] = others.flatMap((r) =>
     (r.network?.ports ?? []).map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
   );
   if (requests.length > 0) occupied.push(...facts.listeners);
   const [lo, hi] = facts.portRange;
-  const ports = assignHostPorts(requests, takenBy(occupied), () => input.pickPort(lo, hi));
+  const ports = assignHostPorts(requests, takenBy(occupied), () => input.pickPort(lo, hi), { dualStack: net.subnet6 !== undefined });
+  const ipv6 = net.subnet6 && net.gateway6 ? attachmentIPv6(net.name, net.subnet6, net.gateway6, others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip6 ?? '')) : {};
   return {
     network: net.name,
     bridge: net.bridge,
@@ -177,9 +186,15 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
     ip,
     prefixLength: parseSubnet(net.subnet).prefixLength,
     gateway: net.gateway,
+    ...ipv6,
     mac: macFromIp(ip),
     ports,
   };
+}
+
+/** A container's IPv6 address on a network with IPv6: the lowest free one after the gateway. */
+function attachmentIPv6(network: string, subnet6: string, gateway6: string, used: string[]): Pick<NetworkAttachment, 'ip6' | 'prefixLength6' | 'gateway6'> {
+  return { ip6: allocateIp6(subnet6, gateway6, used, network), prefixLength6: parseSubnet6(subnet6).prefixLength, gateway6 };
 }
 
 /** The attachments a network's bridge holds (one still being made plugs itself in). */
@@ -220,6 +235,7 @@ export function planConnect(input: ConnectInput): AttachPlans {
     }
     const others = input.networks.filter((n) => n.name !== net.name);
     checkSubnetFree(net.subnet, others, facts.routes, net.bridge);
+    if (net.subnet6) checkSubnet6Free(net.subnet6, others, facts.routes, net.bridge);
     prepare = concatPlans(setup.title, setup, driver.planReattach(net, input.attached), firewall.planRepair(facts.firewallDump, input.owners));
   }
   const links = driver.planContainerSetup(attachment);

@@ -1,6 +1,7 @@
 // Choosing and checking a network's subnet against other networks and the host's routes (pure).
 import { MinictrError } from '../base/errors.js';
 import { contains, parseSubnet, subnetsOverlap } from './ipam.js';
+import { subnetsOverlap6, ulaSubnet } from './ipv6.js';
 
 /** A route of the host, as `ip -j route` reports it ("default" or "10.0.0.0/8" or "10.1.2.3"). */
 export interface HostRoute {
@@ -68,4 +69,42 @@ export function checkGateway(subnet: string, gateway: string): void {
   if (!contains(subnet, gateway) || gateway === parsed.network || gateway === parsed.broadcast) {
     throw new MinictrError('E_BAD_GATEWAY', `gateway ${gateway} is not a host address of ${subnet}`);
   }
+}
+
+/** IPv6 routes of the host that cover addresses of `subnet6` (ignoring default and the bridge's own). */
+export function overlappingRoutes6(subnet6: string, routes: HostRoute[], ownBridge: string): HostRoute[] {
+  return routes.filter((r) => {
+    if (r.dst === 'default' || r.dev === ownBridge || !r.dst.includes(':')) return false;
+    const cidr = r.dst.includes('/') ? r.dst : `${r.dst}/128`;
+    try {
+      return subnetsOverlap6(subnet6, cidr);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Refuse an IPv6 subnet that another network or a host route already uses. */
+export function checkSubnet6Free(subnet6: string, others: { name: string; subnet6?: string }[], routes: HostRoute[], ownBridge: string): void {
+  const net = others.find((o) => o.subnet6 !== undefined && subnetsOverlap6(o.subnet6, subnet6));
+  if (net) {
+    throw new MinictrError('E_SUBNET_OVERLAP', `IPv6 subnet ${subnet6} overlaps network "${net.name}" (${net.subnet6 ?? ''}); choose another with --subnet`);
+  }
+  const route = overlappingRoutes6(subnet6, routes, ownBridge)[0];
+  if (route) {
+    throw new MinictrError(
+      'E_SUBNET_OVERLAP',
+      `IPv6 subnet ${subnet6} overlaps the host route ${route.dst}${route.dev ? ` on ${route.dev}` : ''}; choose another IPv6 subnet (--subnet fd…/64)`,
+    );
+  }
+}
+
+/** A ULA /64 from the network's id that no other network and no host route uses (Docker: a ULA when --ipv6 has no subnet). */
+export function pickSubnet6(networkId: string, others: { subnet6?: string }[], routes: HostRoute[]): string {
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const candidate = ulaSubnet(networkId, attempt);
+    const clash = others.some((o) => o.subnet6 !== undefined && subnetsOverlap6(o.subnet6, candidate)) || overlappingRoutes6(candidate, routes, '').length > 0;
+    if (!clash) return candidate;
+  }
+  throw new MinictrError('E_NO_SUBNET', 'could not find a free IPv6 ULA subnet; give one with --subnet fd…/64');
 }

@@ -7,13 +7,14 @@ import type { InspectScope, Known, NetViewInput, RawStack } from '../explain/ins
 import type { FirewallName } from '../base/records.js';
 import { DEFAULT_FIREWALL, firewallDriverFor } from '../network/drivers.js';
 import type { RuntimeContext } from './context.js';
+import { firewallText } from './gather.js';
 import { find, list } from './lifecycle.js';
 
 /** minictr's records as the explain renderers need them. */
 export async function collectKnown(ctx: RuntimeContext): Promise<Known> {
   const [networks, containers] = await Promise.all([ctx.store.listNetworks(), list(ctx, true)]);
   return {
-    networks: networks.map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ...(n.firewall ? { firewall: n.firewall } : {}) })),
+    networks: networks.map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ...(n.subnet6 ? { subnet6: n.subnet6 } : {}), ...(n.firewall ? { firewall: n.firewall } : {}) })),
     containers: containers.map((c) => (c.network ? { name: c.name, id: c.id, attachment: c.network } : { name: c.name, id: c.id })),
   };
 }
@@ -30,8 +31,8 @@ async function collectStack(runner: Runner, prefix: string[] = []): Promise<RawS
   return { link, addr, route, neigh };
 }
 
-async function firewallText(runner: Runner, prefix: string[] = [], firewall: FirewallName = DEFAULT_FIREWALL): Promise<string> {
-  return (await runner.run([...prefix, ...firewallDriverFor({ firewall, name: '' }).dumpArgv])).stdout;
+async function dumpText(runner: Runner, prefix: string[] = [], firewall: FirewallName = DEFAULT_FIREWALL): Promise<string> {
+  return firewallText(runner, firewallDriverFor({ firewall, name: '' }), prefix);
 }
 
 interface Target {
@@ -64,9 +65,9 @@ export async function gatherNetView(ctx: RuntimeContext, ref: string | undefined
   const usesNft = known.networks.some((n) => n.firewall === 'nftables');
   const [stack, hostRules, nftRules, insideRules] = await Promise.all([
     collectStack(ctx.runner, where.prefix),
-    firewallText(ctx.runner),
-    usesNft ? firewallText(ctx.runner, [], 'nftables') : Promise.resolve(undefined),
-    inContainerNs ? firewallText(ctx.runner, where.prefix) : Promise.resolve(undefined),
+    dumpText(ctx.runner),
+    usesNft ? dumpText(ctx.runner, [], 'nftables') : Promise.resolve(undefined),
+    inContainerNs ? dumpText(ctx.runner, where.prefix) : Promise.resolve(undefined),
   ]);
   return {
     scope: where.scope, stack, hostRules, known, all,
