@@ -4,7 +4,7 @@
 import { MinictrError } from '../base/errors.js';
 import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../base/records.js';
-import type { FirewallDriver, FirewallDump, RuleOwners } from './driver.js';
+import type { FirewallDriver, FirewallDump, RuleOwners, TeardownFacts } from './driver.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
 import { allocateIp, parseSubnet } from './ipam.js';
 import { allocateIp6, parseSubnet6 } from './ipv6.js';
@@ -33,16 +33,18 @@ export function planNetworkSetup(net: NetworkRecord, facts: NetworkFacts): Plan 
  * firewall holds another network's rules (the CNI plugin's, `cni:<name>`, or another state
  * root's), which jump into those chains and live inside them.
  */
-export function sharedChainsFree(dump: FirewallDump, net: Pick<NetworkRecord, 'name' | 'firewall'>): boolean {
+export function sharedChainsFree(dump: FirewallDump, net: Pick<NetworkRecord, 'name' | 'firewall'>, family?: 6): boolean {
   const firewall = firewallDriverFor(net);
-  return !dump.rules.some((r) => {
+  // ip6tables' chains (dump tables "ip6 …") are judged on their own.
+  const rules = family === 6 ? dump.rules.filter((r) => r.table.startsWith('ip6 ')) : dump.rules;
+  return !rules.some((r) => {
     const scope = firewall.scopeOf(r);
     return scope !== undefined && scope !== '' && scope !== net.name;
   });
 }
 
 /** Its rules (and minictr's shared chains with the last network), then its device. */
-export function planNetworkTeardown(net: NetworkRecord, facts: { lastNetwork: boolean }): Plan {
+export function planNetworkTeardown(net: NetworkRecord, facts: TeardownFacts): Plan {
   return concatPlans(
     `remove network ${net.name} (${net.bridge})`,
     firewallDriverFor(net).planNetworkTeardown(net, facts),
