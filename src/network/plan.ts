@@ -159,13 +159,8 @@ export interface AttachPlans {
   plan: Plan;
 }
 
-/** The container's address, veth, namespace and host ports. */
-export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAttachment {
-  const { record, net, records, facts } = input;
-  const others = records.filter((r) => r.id !== record.id && r.network);
-  const used = others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip ?? '');
-  const ip = allocateIp(net.subnet, net.gateway, used, net.name);
-  const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
+/** Refuse a port on an IPv6 host address for a network without IPv6 (there is no IPv6 address to send it to). */
+export function checkPublishable(net: Pick<NetworkRecord, 'name' | 'subnet6'>, requests: PortRequest[]): void {
   const v6 = requests.find((r) => familyOf(r.hostIp) === 6);
   if (v6 && !net.subnet6) {
     throw new MinictrError(
@@ -173,6 +168,16 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
       `cannot publish on [${v6.hostIp}]:${v6.hostPort || ''}: network ${net.name} has no IPv6 (create one with: minictr network create --ipv6 NAME)`,
     );
   }
+}
+
+/** The container's address, veth, namespace and host ports. */
+export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAttachment {
+  const { record, net, records, facts } = input;
+  const others = records.filter((r) => r.id !== record.id && r.network);
+  const used = others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip ?? '');
+  const ip = allocateIp(net.subnet, net.gateway, used, net.name);
+  const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
+  checkPublishable(net, requests);
   const occupied: HostBinding[] = others.flatMap((r) =>
     (r.network?.ports ?? []).map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
   );

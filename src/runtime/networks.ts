@@ -10,6 +10,7 @@ import { parseSubnet } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { attachedTo, planNetworkSetup, planNetworkTeardown, planRepair, sharedChainsFree } from '../network/plan.js';
 import { parsePortSpec } from '../network/ports.js';
+import { checkPublishable } from '../network/plan.js';
 import { checkGateway6, parseSubnet6, ulaSubnet } from '../network/ipv6.js';
 import { checkGateway, checkSubnet6Free, checkSubnetFree, pickSubnet, pickSubnet6, type HostRoute } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
@@ -76,7 +77,7 @@ export async function listNetworks(store: Store): Promise<NetworkRecord[]> {
 
 /** Refuse a bad network mode or -p before anything is created. */
 export async function validateNetworking(store: Store, host: HostConfig): Promise<void> {
-  for (const spec of host.portSpecs) parsePortSpec(spec);
+  const requests = host.portSpecs.flatMap((spec) => parsePortSpec(spec));
   if (BUILTIN_MODES.has(host.networkMode)) {
     if (host.portSpecs.length > 0) {
       throw new MinictrError(
@@ -86,7 +87,7 @@ export async function validateNetworking(store: Store, host: HostConfig): Promis
     }
     return;
   }
-  await resolveNetwork(store, host.networkMode);
+  checkPublishable(await resolveNetwork(store, host.networkMode), requests);
 }
 
 /** The rules every network and attached container should have, minus those present: each firewall driver's from its own dump. */
