@@ -20,17 +20,18 @@ function ipBatch(prefix: Argv, lines: Argv[], why: string, extra: Pick<CommandOp
 }
 
 /**
+ * br_netfilter's switch for one family: bridged traffic goes through iptables' (ip6tables')
+ * hooks. Absent when br_netfilter is not loaded: then bridged traffic simply bypasses them.
+ */
+function bridgeNfOp(program: 'iptables' | 'ip6tables', why: string): Op {
+  return write(`/proc/sys/net/bridge/bridge-nf-call-${program}`, '1', why, { tolerate: /ENOENT|no such file/i });
+}
+
+/**
  * Sysctls are written on every setup, whether the bridge existed or not: a write costs no
  * process and a reboot, another tool or a hand edit may have reset them.
  */
 function sysctlOps(bridge: string, ipv6: boolean): Op[] {
-  const bridgeNf = write(
-    '/proc/sys/net/bridge/bridge-nf-call-iptables',
-    '1',
-    'let iptables see traffic between containers on the same bridge (br_netfilter; affects every bridge on the host)',
-  );
-  // Absent when br_netfilter is not loaded: then bridged traffic simply bypasses iptables.
-  bridgeNf.tolerate = /ENOENT|no such file/i;
   return [
     write('/proc/sys/net/ipv4/ip_forward', '1', 'make the host a router: forward packets between the bridge and other interfaces'),
     write(
@@ -38,19 +39,13 @@ function sysctlOps(bridge: string, ipv6: boolean): Op[] {
       '1',
       `let the host reach ports published on 127.0.0.1 through kernel NAT (only on ${bridge}, never "all")`,
     ),
-    bridgeNf,
+    bridgeNfOp('iptables', 'let iptables see traffic between containers on the same bridge (br_netfilter; affects every bridge on the host)'),
     ...(ipv6 ? ipv6SysctlOps(bridge) : []),
   ];
 }
 
 /** A network with IPv6: the host routes IPv6 too, the bridge keeps IPv6 on, ip6tables sees bridged traffic. */
 function ipv6SysctlOps(bridge: string): Op[] {
-  const bridgeNf6 = write(
-    '/proc/sys/net/bridge/bridge-nf-call-ip6tables',
-    '1',
-    'let ip6tables (and nftables\' ip6 hooks) see IPv6 traffic between containers on the same bridge (br_netfilter)',
-  );
-  bridgeNf6.tolerate = /ENOENT|no such file/i;
   return [
     write(
       '/proc/sys/net/ipv6/conf/all/forwarding',
@@ -58,7 +53,7 @@ function ipv6SysctlOps(bridge: string): Op[] {
       'make the host an IPv6 router too, as Docker does for --ipv6 (the host then ignores router advertisements unless accept_ra=2)',
     ),
     write(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, '0', `keep IPv6 on for ${bridge}, whatever the host's default`),
-    bridgeNf6,
+    bridgeNfOp('ip6tables', "let ip6tables (and nftables' ip6 hooks) see IPv6 traffic between containers on the same bridge (br_netfilter)"),
   ];
 }
 
