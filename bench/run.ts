@@ -992,12 +992,20 @@ async function iperfRun(argv: string[]): Promise<number> {
   return bps / 1e9;
 }
 
-async function dataPath(): Promise<void> {
-  if (cfg.iperfReps === 0) return;
-  progress(`data path: iperf3 ${cfg.iperfReps} x 4 runs of ${cfg.iperfSeconds} s`);
+/** The iperf3 image, imported once per run (the data path and the firewall drivers' packets both use it). */
+let iperfImported = false;
+async function ensureIperfImage(): Promise<void> {
+  if (iperfImported) return;
   const tarball = await buildIperfImage();
   const imp = await mc(['import', tarball, 'benchiperf3:latest'], { timeoutMs: 120_000 });
   if (imp.code !== 0) throw new Error(`minictr import failed: ${firstLine(imp.stderr)}`);
+  iperfImported = true;
+}
+
+async function dataPath(): Promise<void> {
+  if (cfg.iperfReps === 0) return;
+  progress(`data path: iperf3 ${cfg.iperfReps} x 4 runs of ${cfg.iperfSeconds} s`);
+  await ensureIperfImage();
   const pub = await mc(['run', '-d', '--network', 'bridge', '-p', '5201:5201', 'benchiperf3', 'iperf3', '-s', '-p', '5201']);
   const direct = await mc(['run', '-d', '--network', 'host', 'benchiperf3', 'iperf3', '-s', '-p', '5202']);
   const ids = [pub, direct].filter((r) => r.code === 0).map((r) => r.stdout.trim().split('\n').pop() ?? '');
@@ -1362,7 +1370,8 @@ async function firewallStep(): Promise<Record<string, unknown>> {
   const sizes = QUICK ? [10, 200] : [10, 1000];
   const out: Record<string, unknown> = {};
   for (const fw of FIREWALLS) {
-    const bridge = (await mc(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', `bench-${fw}`])).stdout.trim();
+    // A user network's Options name no bridge (as Docker's): minictr's own field does.
+    const bridge = (await mc(['network', 'inspect', '-f', '{{.Minictr.Bridge}}', `bench-${fw}`])).stdout.trim();
     const driver = firewallDriverFor({ name: `bench-${fw}`, firewall: fw });
     const probe = fakeAttachment(bridge, 9999);
     let inPlace: NetworkAttachment[] = [];
@@ -1433,11 +1442,13 @@ type Samples = { count: number; ms: number }[];
  * as the median of a window. Between the points the containers go in bulk (one `rm -f` of 100),
  * unmeasured.
  */
-async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; n: number }>> {
+async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; n: number; packets: FwPackets }>> {
   const ids: Record<Firewall, string[]> = { iptables: [], nftables: [] };
   const starts: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const removals: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const order = (k: number): readonly Firewall[] => (k % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse());
+  const packets = await iperfServers();
+  await measurePackets(packets, 'few');
   fill: for (let k = 1; k <= cfg.fwScaleN; k++) {
     for (const fw of order(k)) {
       const port = fw === 'iptables' ? 20000 + k : 40000 + k;
@@ -1451,6 +1462,8 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
     }
     if (cfg.fwPoints.includes(k)) progress(`firewall: ${k} containers with a published port on each driver's bridge`);
   }
+  await measurePackets(packets, 'many');
+  for (const fw of FIREWALLS) if (packets[fw].id) await mc(['rm', '-f', packets[fw].id]);
   for (const point of [...cfg.fwPoints].reverse()) {
     if (point > Math.min(ids.iptables.length, ids.nftables.length)) continue;
     for (const fw of FIREWALLS) await removeBulk(ids[fw].splice(point));
@@ -1467,9 +1480,59 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
   }
   for (const fw of FIREWALLS) await removeBulk(ids[fw]);
   return {
-    iptables: { starts: starts.iptables, removals: removals.iptables, n: starts.iptables.length },
-    nftables: { starts: starts.nftables, removals: removals.nftables, n: starts.nftables.length },
+    iptables: { starts: starts.iptables, removals: removals.iptables, n: starts.iptables.length, packets: packets.iptables },
+    nftables: { starts: starts.nftables, removals: removals.nftables, n: starts.nftables.length, packets: packets.nftables },
   };
+}
+
+/** iperf3 through one driver's published port: its server, and the throughput with few and with N other ports published. */
+interface FwPackets {
+  id: string;
+  port: number;
+  few: number[];
+  many: number[];
+  /** Published ports in place at each measurement. */
+  fewPorts: number;
+  manyPorts: number;
+}
+
+/** An iperf3 server on each driver's network, published on a port of its own (5301, 5302). */
+async function iperfServers(): Promise<Record<Firewall, FwPackets>> {
+  const out = {} as Record<Firewall, FwPackets>;
+  const empty = (port: number): FwPackets => ({ id: '', port, few: [], many: [], fewPorts: 0, manyPorts: 0 });
+  if (cfg.iperfReps === 0) return { iptables: empty(5301), nftables: empty(5302) };
+  await ensureIperfImage();
+  for (const [i, fw] of FIREWALLS.entries()) {
+    const port = 5301 + i;
+    out[fw] = empty(port);
+    const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5201`, 'benchiperf3', 'iperf3', '-s', '-p', '5201']);
+    if (r.code !== 0) {
+      note(`firewall ${fw}: the iperf3 server did not start: ${firstLine(r.stderr)}`);
+      continue;
+    }
+    out[fw].id = r.stdout.trim().split('\n').pop() ?? '';
+    if (!(await waitListening(out[fw].id, 5201, 10_000))) note(`firewall ${fw}: the iperf3 server is not listening after 10 s`);
+  }
+  return out;
+}
+
+/** wan → HOST_IP:port, the drivers alternating, with whatever is published at this moment. */
+async function measurePackets(packets: Record<Firewall, FwPackets>, when: 'few' | 'many'): Promise<void> {
+  if (cfg.iperfReps === 0) return;
+  progress(`firewall: iperf3 through each driver's published port (${when} other ports published)`);
+  for (let rep = 0; rep < cfg.iperfReps; rep++) {
+    for (const fw of rep % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse()) {
+      const p = packets[fw];
+      if (!p.id) continue;
+      try {
+        p[when].push(await iperfRun(inWan(['iperf3', '-c', HOST_IP, '-p', String(p.port), '-t', String(cfg.iperfSeconds), '-J'])));
+      } catch (err) {
+        note(`firewall ${fw}: iperf3 (${when}) failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
+  const ports = (await mc(['ps', '-q'])).stdout.split('\n').filter(Boolean).length;
+  for (const fw of FIREWALLS) packets[fw][when === 'few' ? 'fewPorts' : 'manyPorts'] = ports;
 }
 
 /** Median of the window of samples at or just below `count`. */
@@ -1517,7 +1580,20 @@ async function firewalls(): Promise<void> {
         targets.push({ target: `${fw}: start #${last.count} ${flat ? 'within 1.1x of' : 'vs'} #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: flat ? rs <= 1.1 : undefined });
         targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
       }
-      scaled[fw] = { n, points: table, starts, removals };
+      const { packets } = both[fw];
+      const few = summarize(packets.few);
+      const lots = summarize(packets.many);
+      if (few && lots) {
+        const keep = lots.median / few.median;
+        rows.push({ section: FW_SECTION, item: `${fw}: iperf3 wan → published port, ${packets.fewPorts} container(s) publishing`, unit: 'Gbit/s', summary: few });
+        rows.push({ section: FW_SECTION, item: `${fw}: iperf3 wan → published port, ${packets.manyPorts} containers publishing`, unit: 'Gbit/s', summary: lots, ref: `${(keep * 100).toFixed(0)}% of with ${packets.fewPorts}` });
+        targets.push({
+          target: `${fw}: packets through a published port with ${packets.manyPorts} ports published ${fw === 'nftables' ? 'stay within 10% of' : 'vs'} with ${packets.fewPorts}`,
+          measured: `${lots.median.toFixed(2)} vs ${few.median.toFixed(2)} Gbit/s = ${(keep * 100).toFixed(0)}%`,
+          met: fw === 'nftables' ? keep >= 0.9 : undefined,
+        });
+      }
+      scaled[fw] = { n, points: table, starts, removals, packets };
     }
   }
   for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);

@@ -13,7 +13,7 @@ import { DEFAULT_NETWORK } from '../network/names.js';
 import { overlaySupported } from '../explain/doctor.js';
 import { checkpoint } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
-import { hostsFile, rewriteHosts } from './files.js';
+import { hostsFileOfLines, peerLine, rewriteHosts } from './files.js';
 import { dockerInitPath, hostTools } from './host-tools.js';
 import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
@@ -252,12 +252,12 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
 export async function syncHosts(ctx: RuntimeContext, network: string): Promise<void> {
   if (network === DEFAULT_NETWORK.name) return;
   const members = (await ctx.store.listContainers()).filter((r) => r.network?.network === network);
+  // Each member's line is rendered once: a network of N members costs N lines, not N² (N files still).
+  const lines = members.map((o) => peerLine({ ip: o.network?.ip ?? '', names: [...new Set([o.name, o.config.hostname, ...(o.config.networkAliases ?? [])])] }));
   await Promise.all(
-    members.map((r) => {
-      const peers = members
-        .filter((o) => o.id !== r.id && o.network)
-        .map((o) => ({ ip: o.network?.ip ?? '', names: [...new Set([o.name, o.config.hostname, ...(o.config.networkAliases ?? [])])] }));
-      return rewriteHosts(ctx.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, peers)).catch(() => undefined);
+    members.map((r, i) => {
+      const peers = [...lines.slice(0, i), ...lines.slice(i + 1)];
+      return rewriteHosts(ctx.store.paths.container(r.id), hostsFileOfLines(r.config.hostname, r.network?.ip, peers)).catch(() => undefined);
     }),
   );
 }
