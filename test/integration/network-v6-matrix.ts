@@ -223,6 +223,15 @@ export function ipv6Matrix(firewall: FirewallName): void {
       assert.equal(bare(await mcOk(['exec', 'web', 'wget', '-qO-', url(WAN_IP6, 8080)])), HOST_IP6);
     });
 
+    test('after a wipe of the IPv6 rules alone, the next start notices and puts them back (no reload)', async () => {
+      if (firewall === 'nftables') await must(sb.host(['nft', 'flush', 'ruleset']), 'nft flush ruleset');
+      else await must(sb.host(['ip6tables', '-w', '-F']), 'ip6 filter -F');
+      await mcOk(['run', '-d', '--name', 'late', '--network', 'v6net', '-p', '9092:5000', 'busybox', 'sh', '-c', WEB]);
+      assert.equal(await eventuallyGet('wan', url(HOST_IP6, 9092)), WAN_IP6);
+      assert.equal(await eventuallyGet('wan', url(HOST_IP6, 8080)), WAN_IP6, 'the wipe cut web off until the next start repaired it');
+      await mcOk(['rm', '-f', 'late']);
+    });
+
     test('--dry-run shows the IPv6 address, route and rules it would make, and makes nothing', async () => {
       const before = await rulesText();
       const out = await mcOk(['run', '--dry-run', '--network', 'v6net', '-p', '7070:80', 'busybox', 'true']);

@@ -88,13 +88,16 @@ function removeChainsOp(chains: Chain[], why: string): CommandOp {
 
 /**
  * Two rules whose absence shows minictr's rules were wiped (a firewall reload, `iptables -F`),
- * in this order: the jump from FORWARD into minictr's chains, and the network's MASQUERADE.
+ * in this order: the jump from FORWARD into minictr's chains, and the network's MASQUERADE;
+ * for a network with IPv6, then the same two of ip6tables (checked in its own restore).
  */
-export function firewallChecks(net: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr'>): Rule[] {
-  net = { name: net.name, bridge: net.bridge, subnet: net.subnet, ...(net.clusterCidr ? { clusterCidr: net.clusterCidr } : {}) };
-  return [standingRules().find((r) => r.chain === 'FORWARD'), networkRules(net).find((r) => r.table === 'nat')].filter(
-    (r): r is Rule => r !== undefined,
-  );
+export function firewallChecks(net: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'subnet6' | 'clusterCidr'>): Rule[] {
+  const rules = networkRules(net);
+  const pair = (family: Family): (Rule | undefined)[] => [
+    standingRules(family).find((r) => r.chain === 'FORWARD'),
+    rules.find((r) => r.table === 'nat' && familyOf(r) === family),
+  ];
+  return [...pair(4), ...(net.subnet6 ? pair(6) : [])].filter((r): r is Rule => r !== undefined);
 }
 
 function describePublication(p: PortMapping, att: NetworkAttachment): string {

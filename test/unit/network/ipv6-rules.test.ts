@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import type { CommandOp, Op } from '../../../src/base/plan.js';
 import type { ContainerRecord, NetworkAttachment, NetworkRecord } from '../../../src/base/records.js';
 import { bridgeDriver } from '../../../src/network/bridge.js';
-import { iptablesDriver } from '../../../src/network/firewall/iptables-driver.js';
+import { firewallChecks, iptablesDriver } from '../../../src/network/firewall/iptables-driver.js';
 import { containerRules, dumpTable, networkRules, standingChains } from '../../../src/network/firewall/iptables.js';
 import { parseIptablesSave } from '../../../src/network/firewall/iptables-save.js';
 import { nftablesDriver } from '../../../src/network/firewall/nftables-driver.js';
@@ -127,4 +127,13 @@ test('planAttachment: the lowest free IPv6 address and dual-stack ports on a net
     () => planAttachment({ record: record('d'.repeat(64), ['[::]:8080:80']), net: NET, records: [], facts: { bridgeExists: true, listeners: [], portRange: [1, 2] }, pickPort: () => 1 }),
     { code: 'E_NO_IPV6', message: 'cannot publish on [::]:8080: network bridge has no IPv6 (create one with: minictr network create --ipv6 NAME)' },
   );
+});
+
+test('iptables: on a standing bridge with IPv6, the ip6tables restore checks its own two rules, so a wipe of IPv6 alone is noticed', () => {
+  const checks = firewallChecks(NET6);
+  assert.deepEqual(checks.map((r) => `${r.family ?? 4} ${r.table} ${r.chain}`), ['4 filter FORWARD', '4 nat POSTROUTING', '6 filter FORWARD', '6 nat POSTROUTING']);
+  const ops = commands(iptablesDriver.planContainerSetup(ATT6, NET6).ops);
+  assert.match(ops[1]?.stdin ?? '', /-C FORWARD .*\n/);
+  assert.match(ops[1]?.stdin ?? '', /-C POSTROUTING -s fd00:1::\/64 ! -o minictr0 /);
+  assert.equal(iptablesDriver.presenceProbes(NET6)[0]?.[0], 'iptables');
 });
