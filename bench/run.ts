@@ -1366,7 +1366,7 @@ function onlyCommand(plan: Plan): { argv: string[]; input: string } {
  * namespace or process, so only the firewall is measured). The container start figures carry
  * everything else, and the machine's load with it.
  */
-async function firewallStep(): Promise<Record<string, unknown>> {
+async function firewallStep(packets: Record<Firewall, FwPackets>): Promise<Record<string, unknown>> {
   const sizes = QUICK ? [10, 200] : [10, 1000];
   const out: Record<string, unknown> = {};
   for (const fw of FIREWALLS) {
@@ -1386,6 +1386,8 @@ async function firewallStep(): Promise<Record<string, unknown>> {
         break;
       }
       inPlace = [...inPlace, ...more];
+      // Packets through the driver's published port, with these k stand-ins' ports (rules or elements) in place.
+      await measurePackets(packets[fw], fw, String(k));
       const add = onlyCommand(driver.planContainerSetup(probe));
       const del = onlyCommand(driver.planContainerTeardown(probe));
       const adds: number[] = [];
@@ -1409,6 +1411,8 @@ async function firewallStep(): Promise<Record<string, unknown>> {
       : { argv: ['nft', '-f', '-'], input: inPlace.map((a) => onlyCommand(driver.planContainerTeardown(a)).input).join('') };
     const drained = await timed(inHost(drain.argv), { input: drain.input, timeoutMs: 120_000 });
     if (drained.code !== 0) note(`firewall step ${fw}: removing the stand-ins failed: ${firstLine(drained.stderr)}`);
+    await measurePackets(packets[fw], fw, '0 after');
+    packetRows(fw, packets[fw], sizes);
   }
   const [lo, hi] = sizes;
   for (const fw of FIREWALLS) {
@@ -1442,13 +1446,11 @@ type Samples = { count: number; ms: number }[];
  * as the median of a window. Between the points the containers go in bulk (one `rm -f` of 100),
  * unmeasured.
  */
-async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; n: number; packets: FwPackets }>> {
+async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; n: number }>> {
   const ids: Record<Firewall, string[]> = { iptables: [], nftables: [] };
   const starts: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const removals: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const order = (k: number): readonly Firewall[] => (k % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse());
-  const packets = await iperfServers();
-  await measurePackets(packets, 'few');
   fill: for (let k = 1; k <= cfg.fwScaleN; k++) {
     for (const fw of order(k)) {
       const port = fw === 'iptables' ? 20000 + k : 40000 + k;
@@ -1462,8 +1464,6 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
     }
     if (cfg.fwPoints.includes(k)) progress(`firewall: ${k} containers with a published port on each driver's bridge`);
   }
-  await measurePackets(packets, 'many');
-  for (const fw of FIREWALLS) if (packets[fw].id) await mc(['rm', '-f', packets[fw].id]);
   for (const point of [...cfg.fwPoints].reverse()) {
     if (point > Math.min(ids.iptables.length, ids.nftables.length)) continue;
     for (const fw of FIREWALLS) await removeBulk(ids[fw].splice(point));
@@ -1480,32 +1480,27 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
   }
   for (const fw of FIREWALLS) await removeBulk(ids[fw]);
   return {
-    iptables: { starts: starts.iptables, removals: removals.iptables, n: starts.iptables.length, packets: packets.iptables },
-    nftables: { starts: starts.nftables, removals: removals.nftables, n: starts.nftables.length, packets: packets.nftables },
+    iptables: { starts: starts.iptables, removals: removals.iptables, n: starts.iptables.length },
+    nftables: { starts: starts.nftables, removals: removals.nftables, n: starts.nftables.length },
   };
 }
 
-/** iperf3 through one driver's published port: its server, and the throughput with few and with N other ports published. */
+/** iperf3 through one driver's published port: its server, and the throughput with K stand-ins' ports in place. */
 interface FwPackets {
   id: string;
   port: number;
-  few: number[];
-  many: number[];
-  /** Published ports in place at each measurement. */
-  fewPorts: number;
-  manyPorts: number;
+  /** Gbit/s samples by how many stand-in containers' ports were in place ('0 after' once they are gone again). */
+  samples: Record<string, number[]>;
 }
 
 /** An iperf3 server on each driver's network, published on a port of its own (5301, 5302). */
 async function iperfServers(): Promise<Record<Firewall, FwPackets>> {
   const out = {} as Record<Firewall, FwPackets>;
-  const empty = (port: number): FwPackets => ({ id: '', port, few: [], many: [], fewPorts: 0, manyPorts: 0 });
-  if (cfg.iperfReps === 0) return { iptables: empty(5301), nftables: empty(5302) };
+  for (const [i, fw] of FIREWALLS.entries()) out[fw] = { id: '', port: 5301 + i, samples: {} };
+  if (cfg.iperfReps === 0) return out;
   await ensureIperfImage();
-  for (const [i, fw] of FIREWALLS.entries()) {
-    const port = 5301 + i;
-    out[fw] = empty(port);
-    const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5201`, 'benchiperf3', 'iperf3', '-s', '-p', '5201']);
+  for (const fw of FIREWALLS) {
+    const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${out[fw].port}:5201`, 'benchiperf3', 'iperf3', '-s', '-p', '5201']);
     if (r.code !== 0) {
       note(`firewall ${fw}: the iperf3 server did not start: ${firstLine(r.stderr)}`);
       continue;
@@ -1516,23 +1511,36 @@ async function iperfServers(): Promise<Record<Firewall, FwPackets>> {
   return out;
 }
 
-/** wan → HOST_IP:port, the drivers alternating, with whatever is published at this moment. */
-async function measurePackets(packets: Record<Firewall, FwPackets>, when: 'few' | 'many'): Promise<void> {
-  if (cfg.iperfReps === 0) return;
-  progress(`firewall: iperf3 through each driver's published port (${when} other ports published)`);
+/** wan → HOST_IP:port of one driver, with `label` stand-ins' ports in place. */
+async function measurePackets(p: FwPackets, fw: Firewall, label: string): Promise<void> {
+  if (cfg.iperfReps === 0 || !p.id) return;
+  const samples = (p.samples[label] ??= []);
   for (let rep = 0; rep < cfg.iperfReps; rep++) {
-    for (const fw of rep % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse()) {
-      const p = packets[fw];
-      if (!p.id) continue;
-      try {
-        p[when].push(await iperfRun(inWan(['iperf3', '-c', HOST_IP, '-p', String(p.port), '-t', String(cfg.iperfSeconds), '-J'])));
-      } catch (err) {
-        note(`firewall ${fw}: iperf3 (${when}) failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+    try {
+      samples.push(await iperfRun(inWan(['iperf3', '-c', HOST_IP, '-p', String(p.port), '-t', String(cfg.iperfSeconds), '-J'])));
+    } catch (err) {
+      note(`firewall ${fw}: iperf3 (${label}) failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  const ports = (await mc(['ps', '-q'])).stdout.split('\n').filter(Boolean).length;
-  for (const fw of FIREWALLS) packets[fw][when === 'few' ? 'fewPorts' : 'manyPorts'] = ports;
+}
+
+/** The packets rows of one driver: each size, and the largest against the mean of the smallest and the after-drain. */
+function packetRows(fw: Firewall, p: FwPackets, sizes: number[]): void {
+  const [lo, hi] = [sizes[0] ?? 0, sizes[sizes.length - 1] ?? 0];
+  for (const label of [...sizes.map(String), '0 after']) {
+    const summary = summarize(p.samples[label] ?? []);
+    if (summary) rows.push({ section: FW_SECTION, item: `${fw}: iperf3 wan → published port, ${label === '0 after' ? 'the stand-ins gone again' : `${label} stand-ins' ports in place`}`, unit: 'Gbit/s', summary });
+  }
+  const few = [...(p.samples[String(lo)] ?? []), ...(p.samples['0 after'] ?? [])];
+  const many = summarize(p.samples[String(hi)] ?? []);
+  const base = summarize(few);
+  if (!many || !base) return;
+  const keep = many.median / base.median;
+  targets.push({
+    target: `${fw}: packets through a published port with ${hi} ports published ${fw === 'nftables' ? 'stay within 10% of' : 'vs'} with ${lo} (and after)`,
+    measured: `${many.median.toFixed(2)} vs ${base.median.toFixed(2)} Gbit/s = ${(keep * 100).toFixed(0)}%`,
+    met: fw === 'nftables' ? keep >= 0.9 : undefined,
+  });
 }
 
 /** Median of the window of samples at or just below `count`. */
@@ -1542,8 +1550,10 @@ function windowAt(samples: { count: number; ms: number }[], count: number): Summ
 
 async function firewalls(): Promise<void> {
   if (!(await firewallNetworks())) return;
-  progress('firewall: the firewall step alone, per driver, with 10 and many stand-in containers in place');
-  const step = await firewallStep();
+  const packets = await iperfServers();
+  progress('firewall: the firewall step alone, per driver, with 10 and many stand-in containers in place (and iperf3 through a published port at each)');
+  const step = await firewallStep(packets);
+  for (const fw of FIREWALLS) if (packets[fw].id) await mc(['rm', '-f', packets[fw].id]);
   progress(`firewall: ${cfg.reps} rounds of run --rm -p per driver, alternating`);
   const samples: Record<Firewall, number[]> = { iptables: [], nftables: [] };
   for (let rep = 0; rep < cfg.reps; rep++) {
@@ -1580,24 +1590,11 @@ async function firewalls(): Promise<void> {
         targets.push({ target: `${fw}: start #${last.count} ${flat ? 'within 1.1x of' : 'vs'} #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: flat ? rs <= 1.1 : undefined });
         targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
       }
-      const { packets } = both[fw];
-      const few = summarize(packets.few);
-      const lots = summarize(packets.many);
-      if (few && lots) {
-        const keep = lots.median / few.median;
-        rows.push({ section: FW_SECTION, item: `${fw}: iperf3 wan → published port, ${packets.fewPorts} container(s) publishing`, unit: 'Gbit/s', summary: few });
-        rows.push({ section: FW_SECTION, item: `${fw}: iperf3 wan → published port, ${packets.manyPorts} containers publishing`, unit: 'Gbit/s', summary: lots, ref: `${(keep * 100).toFixed(0)}% of with ${packets.fewPorts}` });
-        targets.push({
-          target: `${fw}: packets through a published port with ${packets.manyPorts} ports published ${fw === 'nftables' ? 'stay within 10% of' : 'vs'} with ${packets.fewPorts}`,
-          measured: `${lots.median.toFixed(2)} vs ${few.median.toFixed(2)} Gbit/s = ${(keep * 100).toFixed(0)}%`,
-          met: fw === 'nftables' ? keep >= 0.9 : undefined,
-        });
-      }
-      scaled[fw] = { n, points: table, starts, removals, packets };
+      scaled[fw] = { n, points: table, starts, removals };
     }
   }
   for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);
-  results['firewalls'] = { step, runRm: run, samples, ratio, scale: scaled };
+  results['firewalls'] = { step, packets, runRm: run, samples, ratio, scale: scaled };
 }
 
 // ---- Docker / Podman
