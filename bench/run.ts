@@ -1100,12 +1100,20 @@ async function iperfRun(argv: string[]): Promise<number> {
   return bps / 1e9;
 }
 
-async function dataPath(): Promise<void> {
-  if (cfg.iperfReps === 0) return;
-  progress(`data path: iperf3 ${cfg.iperfReps} x 4 runs of ${cfg.iperfSeconds} s`);
+/** The iperf3 image, imported once per run (the data path and the firewall drivers' packets both use it). */
+let iperfImported = false;
+async function ensureIperfImage(): Promise<void> {
+  if (iperfImported) return;
   const tarball = await buildIperfImage();
   const imp = await mc(['import', tarball, 'benchiperf3:latest'], { timeoutMs: 120_000 });
   if (imp.code !== 0) throw new Error(`minictr import failed: ${firstLine(imp.stderr)}`);
+  iperfImported = true;
+}
+
+async function dataPath(): Promise<void> {
+  if (cfg.iperfReps === 0) return;
+  progress(`data path: iperf3 ${cfg.iperfReps} x 4 runs of ${cfg.iperfSeconds} s`);
+  await ensureIperfImage();
   const pub = await mc(['run', '-d', '--network', 'bridge', '-p', '5201:5201', 'benchiperf3', 'iperf3', '-s', '-p', '5201']);
   const direct = await mc(['run', '-d', '--network', 'host', 'benchiperf3', 'iperf3', '-s', '-p', '5202']);
   const ids = [pub, direct].filter((r) => r.code === 0).map((r) => r.stdout.trim().split('\n').pop() ?? '');
@@ -1466,11 +1474,12 @@ function onlyCommand(plan: Plan): { argv: string[]; input: string } {
  * namespace or process, so only the firewall is measured). The container start figures carry
  * everything else, and the machine's load with it.
  */
-async function firewallStep(): Promise<Record<string, unknown>> {
+async function firewallStep(packets: Record<Firewall, FwPackets>): Promise<Record<string, unknown>> {
   const sizes = QUICK ? [10, 200] : [10, 1000];
   const out: Record<string, unknown> = {};
   for (const fw of FIREWALLS) {
-    const bridge = (await mc(['network', 'inspect', '-f', '{{index .Options "com.docker.network.bridge.name"}}', `bench-${fw}`])).stdout.trim();
+    // A user network's Options name no bridge (as Docker's): minictr's own field does.
+    const bridge = (await mc(['network', 'inspect', '-f', '{{.Minictr.Bridge}}', `bench-${fw}`])).stdout.trim();
     const driver = firewallDriverFor({ name: `bench-${fw}`, firewall: fw });
     const probe = fakeAttachment(bridge, 9999);
     let inPlace: NetworkAttachment[] = [];
@@ -1485,6 +1494,8 @@ async function firewallStep(): Promise<Record<string, unknown>> {
         break;
       }
       inPlace = [...inPlace, ...more];
+      // Packets through the driver's published port, with these k stand-ins' ports (rules or elements) in place.
+      await measurePackets(packets[fw], fw, String(k));
       const add = onlyCommand(driver.planContainerSetup(probe));
       const del = onlyCommand(driver.planContainerTeardown(probe));
       const adds: number[] = [];
@@ -1508,6 +1519,8 @@ async function firewallStep(): Promise<Record<string, unknown>> {
       : { argv: ['nft', '-f', '-'], input: inPlace.map((a) => onlyCommand(driver.planContainerTeardown(a)).input).join('') };
     const drained = await timed(inHost(drain.argv), { input: drain.input, timeoutMs: 120_000 });
     if (drained.code !== 0) note(`firewall step ${fw}: removing the stand-ins failed: ${firstLine(drained.stderr)}`);
+    await measurePackets(packets[fw], fw, '0 after');
+    packetRows(fw, packets[fw], sizes);
   }
   const [lo, hi] = sizes;
   for (const fw of FIREWALLS) {
@@ -1580,6 +1593,64 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
   };
 }
 
+/** iperf3 through one driver's published port: its server, and the throughput with K stand-ins' ports in place. */
+interface FwPackets {
+  id: string;
+  port: number;
+  /** Gbit/s samples by how many stand-in containers' ports were in place ('0 after' once they are gone again). */
+  samples: Record<string, number[]>;
+}
+
+/** An iperf3 server on each driver's network, published on a port of its own (5301, 5302). */
+async function iperfServers(): Promise<Record<Firewall, FwPackets>> {
+  const out = {} as Record<Firewall, FwPackets>;
+  for (const [i, fw] of FIREWALLS.entries()) out[fw] = { id: '', port: 5301 + i, samples: {} };
+  if (cfg.iperfReps === 0) return out;
+  await ensureIperfImage();
+  for (const fw of FIREWALLS) {
+    const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${out[fw].port}:5201`, 'benchiperf3', 'iperf3', '-s', '-p', '5201']);
+    if (r.code !== 0) {
+      note(`firewall ${fw}: the iperf3 server did not start: ${firstLine(r.stderr)}`);
+      continue;
+    }
+    out[fw].id = r.stdout.trim().split('\n').pop() ?? '';
+    if (!(await waitListening(out[fw].id, 5201, 10_000))) note(`firewall ${fw}: the iperf3 server is not listening after 10 s`);
+  }
+  return out;
+}
+
+/** wan → HOST_IP:port of one driver, with `label` stand-ins' ports in place. */
+async function measurePackets(p: FwPackets, fw: Firewall, label: string): Promise<void> {
+  if (cfg.iperfReps === 0 || !p.id) return;
+  const samples = (p.samples[label] ??= []);
+  for (let rep = 0; rep < cfg.iperfReps; rep++) {
+    try {
+      samples.push(await iperfRun(inWan(['iperf3', '-c', HOST_IP, '-p', String(p.port), '-t', String(cfg.iperfSeconds), '-J'])));
+    } catch (err) {
+      note(`firewall ${fw}: iperf3 (${label}) failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+}
+
+/** The packets rows of one driver: each size, and the largest against the mean of the smallest and the after-drain. */
+function packetRows(fw: Firewall, p: FwPackets, sizes: number[]): void {
+  const [lo, hi] = [sizes[0] ?? 0, sizes[sizes.length - 1] ?? 0];
+  for (const label of [...sizes.map(String), '0 after']) {
+    const summary = summarize(p.samples[label] ?? []);
+    if (summary) rows.push({ section: FW_SECTION, item: `${fw}: iperf3 wan → published port, ${label === '0 after' ? 'the stand-ins gone again' : `${label} stand-ins' ports in place`}`, unit: 'Gbit/s', summary });
+  }
+  const few = [...(p.samples[String(lo)] ?? []), ...(p.samples['0 after'] ?? [])];
+  const many = summarize(p.samples[String(hi)] ?? []);
+  const base = summarize(few);
+  if (!many || !base) return;
+  const keep = many.median / base.median;
+  targets.push({
+    target: `${fw}: packets through a published port with ${hi} ports published ${fw === 'nftables' ? 'stay within 10% of' : 'vs'} with ${lo} (and after)`,
+    measured: `${many.median.toFixed(2)} vs ${base.median.toFixed(2)} Gbit/s = ${(keep * 100).toFixed(0)}%`,
+    met: fw === 'nftables' ? keep >= 0.9 : undefined,
+  });
+}
+
 /** Median of the window of samples at or just below `count`. */
 function windowAt(samples: { count: number; ms: number }[], count: number): Summary | undefined {
   return summarize(samples.filter((s) => s.count <= count && s.count > count - cfg.window).map((s) => s.ms));
@@ -1587,8 +1658,10 @@ function windowAt(samples: { count: number; ms: number }[], count: number): Summ
 
 async function firewalls(): Promise<void> {
   if (!(await firewallNetworks())) return;
-  progress('firewall: the firewall step alone, per driver, with 10 and many stand-in containers in place');
-  const step = await firewallStep();
+  const packets = await iperfServers();
+  progress('firewall: the firewall step alone, per driver, with 10 and many stand-in containers in place (and iperf3 through a published port at each)');
+  const step = await firewallStep(packets);
+  for (const fw of FIREWALLS) if (packets[fw].id) await mc(['rm', '-f', packets[fw].id]);
   progress(`firewall: ${cfg.reps} rounds of run --rm -p per driver, alternating`);
   const samples: Record<Firewall, number[]> = { iptables: [], nftables: [] };
   for (let rep = 0; rep < cfg.reps; rep++) {
@@ -1629,7 +1702,7 @@ async function firewalls(): Promise<void> {
     }
   }
   for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);
-  results['firewalls'] = { step, runRm: run, samples, ratio, scale: scaled };
+  results['firewalls'] = { step, packets, runRm: run, samples, ratio, scale: scaled };
 }
 
 // ---- Docker / Podman

@@ -1,5 +1,6 @@
 // The Engine API's network endpoints: list, inspect, create, remove, prune.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ipamRequest } from '../network/subnets.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ApiError, queryFilters, readJson, sendEmpty, sendJson } from './http.js';
 import { checkNetworkCreateFields } from './known-fields.js';
@@ -8,6 +9,7 @@ interface CreateNetworkBody {
   Name?: unknown;
   Labels?: unknown;
   Driver?: unknown;
+  EnableIPv6?: unknown;
   IPAM?: { Config?: { Subnet?: unknown; Gateway?: unknown }[] } | null;
 }
 
@@ -49,15 +51,16 @@ export async function createNetworkFromBody(rt: Runtime, req: IncomingMessage, r
   checkNetworkCreateFields(body);
   if (typeof body.Name !== 'string' || body.Name === '') throw new ApiError(400, 'a network needs a Name');
   if (body.Driver !== undefined && body.Driver !== 'bridge' && body.Driver !== '') throw new ApiError(400, `network driver "${String(body.Driver)}" is not supported: minictr makes bridge networks`);
-  const ipam = body.IPAM?.Config?.[0];
+  const configs = body.IPAM?.Config ?? [];
+  const strings = (key: 'Subnet' | 'Gateway'): string[] => configs.flatMap((c) => (typeof c[key] === 'string' && c[key] ? [c[key]] : []));
+  const ipam = ipamRequest(strings('Subnet'), strings('Gateway'), body.EnableIPv6 === true);
   const labels = body.Labels && typeof body.Labels === 'object' && !Array.isArray(body.Labels)
     ? Object.fromEntries(Object.entries(body.Labels as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
     : {};
   const net = await rt.createNetwork({
     name: body.Name,
     labels,
-    ...(typeof ipam?.Subnet === 'string' && ipam.Subnet ? { subnet: ipam.Subnet } : {}),
-    ...(typeof ipam?.Gateway === 'string' && ipam.Gateway ? { gateway: ipam.Gateway } : {}),
+    ...ipam,
   });
   sendJson(res, 201, { Id: net.id, Warning: '' });
 }

@@ -7,7 +7,7 @@ export type Protocol = 'tcp' | 'udp';
 
 /** One published port after parsing: `-p [hostIp:][hostPort:]containerPort[/proto]`. */
 export interface PortMapping {
-  /** '' means every host address (Docker's 0.0.0.0). */
+  /** '' means every IPv4 host address (Docker's 0.0.0.0); '::' every IPv6 one; else one address of either family. */
   hostIp: string;
   hostPort: number;
   containerPort: number;
@@ -44,6 +44,10 @@ export interface NetworkAttachment {
   ip: string;
   prefixLength: number;
   gateway: string;
+  /** The container's IPv6 address, on a network with IPv6 (Docker's GlobalIPv6Address). */
+  ip6?: string;
+  prefixLength6?: number;
+  gateway6?: string;
   mac: string;
   ports: PortMapping[];
   /** The network is --internal: the container gets no default route. */
@@ -271,6 +275,9 @@ export interface NetworkRecord {
   bridge: string;
   subnet: string;
   gateway: string;
+  /** `--ipv6`: the network's IPv6 subnet (a ULA /64 when none was given) and the bridge's address in it. */
+  subnet6?: string;
+  gateway6?: string;
   /**
    * A cluster's pod CIDR (only the CNI plugin's networks): pods talk to the cluster's other pods
    * without NAT, and traffic from it may enter the bridge.

@@ -1,6 +1,7 @@
 // `network ls|inspect|rm|prune|reload`: bridge networks and minictr's firewall rules.
 import type { Command } from 'commander';
 import { MinictrError } from '../base/errors.js';
+import { ipamRequest } from '../network/subnets.js';
 import { parseLabels } from '../runtime/options.js';
 import { print, requireRoot, runtimeFor, warn } from './context.js';
 import { formatTable } from './table.js';
@@ -28,22 +29,22 @@ export function registerNetworkCommands(program: Command): void {
     .command('create')
     .description('create a bridge network: its own bridge device, subnet and rules')
     .option('-d, --driver <driver>', 'network driver (only bridge)', 'bridge')
-    .option('--subnet <cidr>', 'subnet, e.g. 172.30.0.0/16 (default: the first free one)')
-    .option('--gateway <ip>', 'gateway address on the bridge (default: the first host address)')
+    .option('--subnet <cidr>', 'subnet, e.g. 172.30.0.0/16 (default: the first free one); with --ipv6 also one IPv6 subnet, e.g. fd00:1::/64 (default: a free ULA /64)', collectOption, [])
+    .option('--gateway <ip>', 'gateway address on the bridge, per family (default: the subnet\'s first host address)', collectOption, [])
+    .option('--ipv6', 'give the network IPv6 too: containers get an IPv6 address, -p publishes on [::] as well')
     .option('--internal', 'no way in or out but the subnet itself: no masquerade, no default route')
     .option('-o, --opt <key=value>', 'driver option: firewall=iptables|nftables (default: $MINICTR_FIREWALL, the state dir\'s config.json, else iptables), com.docker.network.bridge.name=NAME', collectOption, [])
     .option('--label <key=value>', 'set a label on the network (repeatable)', collectOption, [])
     .option('--explain', 'print each host command as it runs')
     .argument('<name>')
-    .action(async function (this: Command, name: string, opts: { driver: string; subnet?: string; gateway?: string; opt: string[]; label: string[]; explain?: boolean; internal?: boolean }) {
+    .action(async function (this: Command, name: string, opts: { driver: string; subnet: string[]; gateway: string[]; ipv6?: boolean; opt: string[]; label: string[]; explain?: boolean; internal?: boolean }) {
       if (opts.driver !== 'bridge') {
         throw new MinictrError('E_BAD_DRIVER', `network driver "${opts.driver}" is not supported; minictr has bridge only`);
       }
       const rt = runtimeFor(this, { explain: opts.explain ?? false });
       const net = await rt.createNetwork({
         name,
-        ...(opts.subnet ? { subnet: opts.subnet } : {}),
-        ...(opts.gateway ? { gateway: opts.gateway } : {}),
+        ...ipamRequest(opts.subnet, opts.gateway, opts.ipv6 ?? false),
         ...(opts.opt.length > 0 ? { options: parseOptions(opts.opt) } : {}),
         ...(opts.label.length > 0 ? { labels: parseLabels(opts.label) } : {}),
         ...(opts.internal ? { internal: true } : {}),

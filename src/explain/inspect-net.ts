@@ -165,6 +165,8 @@ export interface KnownNetwork {
   bridge: string;
   subnet: string;
   gateway: string;
+  /** Its IPv6 subnet, when it has IPv6. */
+  subnet6?: string;
   /** The firewall driver that owns its rules (absent: iptables). */
   firewall?: NetworkRecord['firewall'];
 }

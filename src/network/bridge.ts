@@ -5,6 +5,7 @@ import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
 import type { NetworkDriver, Owned } from './driver.js';
 import { parseSubnet } from './ipam.js';
 import { macFromIp } from './names.js';
+import { parseSubnet6 } from './ipv6.js';
 
 /** ip's complaints when what we delete is already gone, or what we add is already there. */
 export const GONE_LINK = /Cannot find device|does not exist/;
@@ -20,17 +21,18 @@ function ipBatch(prefix: Argv, lines: Argv[], why: string, extra: Pick<CommandOp
 }
 
 /**
+ * br_netfilter's switch for one family: bridged traffic goes through iptables' (ip6tables')
+ * hooks. Absent when br_netfilter is not loaded: then bridged traffic simply bypasses them.
+ */
+function bridgeNfOp(program: 'iptables' | 'ip6tables', why: string): Op {
+  return write(`/proc/sys/net/bridge/bridge-nf-call-${program}`, '1', why, { tolerate: /ENOENT|no such file/i });
+}
+
+/**
  * Sysctls are written on every setup, whether the bridge existed or not: a write costs no
  * process and a reboot, another tool or a hand edit may have reset them.
  */
-function sysctlOps(bridge: string): Op[] {
-  const bridgeNf = write(
-    '/proc/sys/net/bridge/bridge-nf-call-iptables',
-    '1',
-    'let iptables see traffic between containers on the same bridge (br_netfilter; affects every bridge on the host)',
-  );
-  // Absent when br_netfilter is not loaded: then bridged traffic simply bypasses iptables.
-  bridgeNf.tolerate = /ENOENT|no such file/i;
+function sysctlOps(bridge: string, ipv6: boolean): Op[] {
   return [
     write('/proc/sys/net/ipv4/ip_forward', '1', 'make the host a router: forward packets between the bridge and other interfaces'),
     write(
@@ -38,7 +40,21 @@ function sysctlOps(bridge: string): Op[] {
       '1',
       `let the host reach ports published on 127.0.0.1 through kernel NAT (only on ${bridge}, never "all")`,
     ),
-    bridgeNf,
+    bridgeNfOp('iptables', 'let iptables see traffic between containers on the same bridge (br_netfilter; affects every bridge on the host)'),
+    ...(ipv6 ? ipv6SysctlOps(bridge) : []),
+  ];
+}
+
+/** A network with IPv6: the host routes IPv6 too, the bridge keeps IPv6 on, ip6tables sees bridged traffic. */
+function ipv6SysctlOps(bridge: string): Op[] {
+  return [
+    write(
+      '/proc/sys/net/ipv6/conf/all/forwarding',
+      '1',
+      'make the host an IPv6 router too, as Docker does for --ipv6 (the host then ignores router advertisements unless accept_ra=2)',
+    ),
+    write(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, '0', `keep IPv6 on for ${bridge}, whatever the host's default`),
+    bridgeNfOp('ip6tables', "let ip6tables (and nftables' ip6 hooks) see IPv6 traffic between containers on the same bridge (br_netfilter)"),
   ];
 }
 
@@ -89,16 +105,19 @@ export const bridgeDriver: NetworkDriver = {
       const steps: Argv[] = [
         ['link', 'add', br, 'address', macFromIp(net.gateway), 'type', 'bridge'],
         ...(holdsGateway ? [['addr', 'add', `${net.gateway}/${prefixLength}`, 'dev', br]] : []),
+        // nodad: the address is the bridge's own on a link minictr made; no duplicate to detect, no 1 s wait.
+        ...(net.subnet6 && net.gateway6 ? [['addr', 'add', `${net.gateway6}/${parseSubnet6(net.subnet6).prefixLength}`, 'dev', br, 'nodad']] : []),
         ['link', 'set', br, 'up'],
       ];
-      const what = holdsGateway ? `a virtual switch holding the gateway ${net.gateway}` : 'a virtual switch without an address of its own (no gateway on this host)';
+      const v6 = net.gateway6 ? ` and ${net.gateway6}` : '';
+      const what = holdsGateway ? `a virtual switch holding the gateway ${net.gateway}${v6}` : 'a virtual switch without an address of its own (no gateway on this host)';
       ops.push(
         ipBatch(['ip'], steps, `create the bridge ${br}, ${what} (its own fixed MAC, so joining containers never change it)`, {
           fallback: steps.map((s) => command(['ip', ...s], `create the bridge ${br}`, { tolerate: EXISTS })),
         }),
       );
     }
-    ops.push(...sysctlOps(br));
+    ops.push(...sysctlOps(br, net.subnet6 !== undefined));
     return { title: `set up bridge ${br} (${net.subnet})`, ops };
   },
 
@@ -149,13 +168,20 @@ export const bridgeDriver: NetworkDriver = {
           ['link', 'set', ifname, 'up'],
           // An --internal network has no way out, and a CNI network without a gateway no route: no default route.
           ...(route && !att.internal ? [['route', 'add', 'default', 'via', att.gateway, 'mtu', outside]] : []),
+          ...(att.ip6 && att.gateway6
+            ? [
+                ['addr', 'add', `${att.ip6}/${att.prefixLength6 ?? 64}`, 'dev', ifname, 'nodad'],
+                ...(att.internal ? [] : [['route', 'add', 'default', 'via', att.gateway6, 'dev', ifname, 'mtu', outside]]),
+              ]
+            : []),
         ],
         `give the container ${ifname} an address from the bridge's subnet (${att.ip}/${att.prefixLength}) ` +
           (att.internal
             ? '(an internal network: no default route, no way out)'
             : route
               ? `and a default route via the gateway ${att.gateway} (MTU ${outside} towards the outside world${att.mtu ? '' : ", as Docker's"})`
-              : 'and no default route (no gateway, as configured): it reaches its subnet only'),
+              : 'and no default route (no gateway, as configured): it reaches its subnet only') +
+          (att.ip6 ? `; the same for IPv6: ${att.ip6}/${att.prefixLength6 ?? 64} (nodad: minictr hands out each address once)${att.internal ? '' : `, default via ${att.gateway6 ?? ''}`}` : ''),
       ),
     ];
     return { title: `connect container ${att.netns} to ${att.bridge} (${att.ip})`, ops };

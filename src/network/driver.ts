@@ -67,14 +67,22 @@ export interface ExpectedRule extends DumpedRule {
 
 /** What the records hold that has rules: networks, and containers with their attachments. */
 export interface RuleOwners {
-  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr' | 'masquerade'>[];
+  networks: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'subnet6' | 'clusterCidr' | 'masquerade'>[];
   containers: { name: string; attachment?: NetworkAttachment }[];
+}
+
+export interface TeardownFacts {
+  lastNetwork: boolean;
+  lastIPv6Network?: boolean;
 }
 
 export interface FirewallDriver {
   readonly name: string;
-  /** The read-only command whose output is the live ruleset (gathered as a fact). */
-  readonly dumpArgv: Argv;
+  /**
+   * The read-only commands whose output, joined, is the live ruleset (gathered as a fact): the
+   * first must succeed, later ones may fail (ip6tables-save on a host without IPv6).
+   */
+  readonly dumpArgvs: readonly Argv[];
   parseDump(text: string): FirewallDump;
   /**
    * Read-only probes, in order, whose success shows a network's rules are in place: the
@@ -83,8 +91,11 @@ export interface FirewallDriver {
   presenceProbes(net: NetworkRecord): Argv[];
   /** The shared rules (when missing) and the network's own (when missing). */
   planNetworkSetup(net: NetworkRecord, facts: { standingRulesExist: boolean; networkRulesExist: boolean }): Plan;
-  /** The network's rules; with the last network also minictr's shared chains. */
-  planNetworkTeardown(net: NetworkRecord, facts: { lastNetwork: boolean }): Plan;
+  /**
+   * The network's rules; with the last network also minictr's shared chains (with the last
+   * network with IPv6, those of IPv6 where a family has its own).
+   */
+  planNetworkTeardown(net: NetworkRecord, facts: TeardownFacts): Plan;
   /**
    * A container's rules. With `checkNetwork`, the plan fails whole when that network's rules
    * are gone (a firewall reload), so the caller can repair instead of adding rules that lead nowhere.

@@ -4,13 +4,14 @@
 import { MinictrError } from '../base/errors.js';
 import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/plan.js';
 import { attachmentsOf, type ContainerRecord, type NetworkAttachment, type NetworkRecord } from '../base/records.js';
-import type { FirewallDriver, FirewallDump, RuleOwners } from './driver.js';
+import type { FirewallDriver, FirewallDump, RuleOwners, TeardownFacts } from './driver.js';
 import { planDnsRedirect } from './dns.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
 import { allocateIp, parseSubnet, requestedIp } from './ipam.js';
+import { allocateIp6, parseSubnet6 } from './ipv6.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
-import { assignHostPorts, parsePortSpec, takenBy, type HostBinding, type PortRequest } from './ports.js';
-import { checkSubnetFree, type HostRoute } from './subnets.js';
+import { assignHostPorts, familyOf, parsePortSpec, takenBy, type HostBinding, type PortRequest } from './ports.js';
+import { checkSubnet6Free, checkSubnetFree, type HostRoute } from './subnets.js';
 
 export interface NetworkFacts {
   bridgeExists: boolean;
@@ -33,16 +34,18 @@ export function planNetworkSetup(net: NetworkRecord, facts: NetworkFacts): Plan 
  * firewall holds another network's rules (the CNI plugin's, `cni:<name>`, or another state
  * root's), which jump into those chains and live inside them.
  */
-export function sharedChainsFree(dump: FirewallDump, net: Pick<NetworkRecord, 'name' | 'firewall'>): boolean {
+export function sharedChainsFree(dump: FirewallDump, net: Pick<NetworkRecord, 'name' | 'firewall'>, family?: 6): boolean {
   const firewall = firewallDriverFor(net);
-  return !dump.rules.some((r) => {
+  // ip6tables' chains (dump tables "ip6 …") are judged on their own.
+  const rules = family === 6 ? dump.rules.filter((r) => r.table.startsWith('ip6 ')) : dump.rules;
+  return !rules.some((r) => {
     const scope = firewall.scopeOf(r);
     return scope !== undefined && scope !== '' && scope !== net.name;
   });
 }
 
 /** Its rules (and minictr's shared chains with the last network), then its device. */
-export function planNetworkTeardown(net: NetworkRecord, facts: { lastNetwork: boolean }): Plan {
+export function planNetworkTeardown(net: NetworkRecord, facts: TeardownFacts): Plan {
   return concatPlans(
     `remove network ${net.name} (${net.bridge})`,
     firewallDriverFor(net).planNetworkTeardown(net, facts),
@@ -162,6 +165,17 @@ export interface AttachPlans {
   plan: Plan;
 }
 
+/** Refuse a port on an IPv6 host address for a network without IPv6 (there is no IPv6 address to send it to). */
+export function checkPublishable(net: Pick<NetworkRecord, 'name' | 'subnet6'>, requests: PortRequest[]): void {
+  const v6 = requests.find((r) => familyOf(r.hostIp) === 6);
+  if (v6 && !net.subnet6) {
+    throw new MinictrError(
+      'E_NO_IPV6',
+      `cannot publish on [${v6.hostIp}]:${v6.hostPort || ''}: network ${net.name} has no IPv6 (create one with: minictr network create --ipv6 NAME)`,
+    );
+  }
+}
+
 /** The container's address, veth, namespace and host ports. */
 export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAttachment {
   const { record, net, records, facts } = input;
@@ -170,12 +184,14 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
   const wanted = record.hostConfig.ipAddress;
   const ip = wanted ? requestedIp(net.subnet, net.gateway, used, wanted, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
   const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
+  checkPublishable(net, requests);
   const occupied: HostBinding[] = others.flatMap((r) =>
     (r.network?.ports ?? []).map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
   );
   if (requests.length > 0) occupied.push(...facts.listeners);
   const [lo, hi] = facts.portRange;
-  const ports = assignHostPorts(requests, takenBy(occupied), () => input.pickPort(lo, hi));
+  const ports = assignHostPorts(requests, takenBy(occupied), () => input.pickPort(lo, hi), { dualStack: net.subnet6 !== undefined });
+  const ipv6 = net.subnet6 && net.gateway6 ? attachmentIPv6(net.name, net.subnet6, net.gateway6, others.filter((r) => r.network?.network === net.name).map((r) => r.network?.ip6 ?? '')) : {};
   return {
     network: net.name,
     bridge: net.bridge,
@@ -184,10 +200,16 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
     ip,
     prefixLength: parseSubnet(net.subnet).prefixLength,
     gateway: net.gateway,
+    ...ipv6,
     mac: macFromIp(ip),
     ports,
     ...(net.internal ? { internal: true } : {}),
   };
+}
+
+/** A container's IPv6 address on a network with IPv6: the lowest free one after the gateway. */
+function attachmentIPv6(network: string, subnet6: string, gateway6: string, used: string[]): Pick<NetworkAttachment, 'ip6' | 'prefixLength6' | 'gateway6'> {
+  return { ip6: allocateIp6(subnet6, gateway6, used, network), prefixLength6: parseSubnet6(subnet6).prefixLength, gateway6 };
 }
 
 /** The attachments a network's bridge holds (one still being made plugs itself in). */
@@ -230,6 +252,7 @@ export function planConnect(input: ConnectInput): AttachPlans {
     }
     const others = input.networks.filter((n) => n.name !== net.name);
     checkSubnetFree(net.subnet, others, facts.routes, net.bridge);
+    if (net.subnet6) checkSubnet6Free(net.subnet6, others, facts.routes, net.bridge);
     prepare = concatPlans(setup.title, setup, driver.planReattach(net, input.attached), firewall.planRepair(facts.firewallDump, input.owners));
   }
   const setupLinks = driver.planContainerSetup(attachment);

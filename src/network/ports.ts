@@ -1,6 +1,7 @@
 // Docker's `-p` specs: parsing, choosing host ports, and the docker ps / docker port text.
 import { MinictrError } from '../base/errors.js';
 import { isIPv4 } from './ipam.js';
+import { bracketed, canonicalIPv6, isIPv6 } from './ipv6.js';
 import type { PortMapping, Protocol } from '../base/records.js';
 
 /** A parsed `-p` entry before host ports are chosen: hostPort 0 means "pick a free one". */
@@ -61,24 +62,50 @@ function splitProto(spec: string): [string, Protocol] {
   return [spec.slice(0, slash), proto];
 }
 
+/**
+ * The host address and the `hostPort:containerPort` rest of a spec body: `[ADDR]:h:c` for IPv6
+ * (Docker's form; its unbracketed `ADDR:h:c` too), `a.b.c.d:h:c` for IPv4, or no address.
+ */
+function splitHostIp(spec: string, body: string): { hostIp: string; parts: string[] } {
+  const wrongForm = 'write an IPv6 host address as [ADDR]:hostPort:containerPort, e.g. [::]:8080:80';
+  if (body.startsWith('[')) {
+    const close = body.indexOf(']');
+    if (close < 0) throw bad(spec, `unclosed "[": ${wrongForm}`);
+    const inside = body.slice(1, close);
+    const after = body.slice(close + 1);
+    if (isIPv4(inside)) throw bad(spec, `brackets are for IPv6 addresses only: write ${inside}:…`);
+    if (!isIPv6(inside)) throw bad(spec, `invalid IPv6 host address "${inside}"`);
+    if (!after.startsWith(':') || after.slice(1).split(':').length !== 2) throw bad(spec, wrongForm);
+    return { hostIp: canonicalIPv6(inside), parts: after.slice(1).split(':') };
+  }
+  if (body.includes(']')) throw bad(spec, `"]" without "[": ${wrongForm}`);
+  const pieces = body.split(':');
+  if (pieces.length > 3) {
+    // Docker also takes "::1:8080:80": everything before the last two colons is the address.
+    const addr = pieces.slice(0, -2).join(':');
+    if (isIPv6(addr)) return { hostIp: canonicalIPv6(addr), parts: pieces.slice(-2) };
+    const looksIPv6 = pieces.slice(0, -2).some((p) => !/^\d+$/.test(p));
+    throw bad(spec, looksIPv6 ? `invalid IPv6 host address "${addr}"` : 'too many colons: use [ip:][hostPort:]containerPort[/proto]');
+  }
+  if (pieces.length < 3) return { hostIp: '', parts: pieces };
+  const hostIp = pieces[0] ?? '';
+  if (hostIp === '') throw bad(spec, 'missing host IP before "::"');
+  if (!isIPv4(hostIp)) throw bad(spec, `invalid host IP "${hostIp}"`);
+  return { hostIp, parts: pieces.slice(1) };
+}
+
 /** `[[hostIp:]hostPort:]containerPort[/proto]`, with ranges; one request per port. */
 export function parsePortSpec(spec: string): PortRequest[] {
   const [body, proto] = splitProto(spec);
-  if (body.startsWith('[')) throw bad(spec, 'IPv6 host addresses are not supported');
-  const pieces = body.split(':');
-  if (pieces.length > 3) {
-    // "::1:80:80" names an IPv6 host address; "80:80:80:80" is just one part too many.
-    const looksIPv6 = pieces.slice(0, -2).some((p) => !/^\d+$/.test(p));
-    throw bad(spec, looksIPv6 ? 'IPv6 host addresses are not supported' : 'too many colons: use [ip:][hostPort:]containerPort[/proto]');
-  }
-  const parts = body.split(':');
+  const split = splitHostIp(spec, body);
+  const parts = split.parts;
   const ctrText = parts[parts.length - 1] ?? '';
   const hostText = parts.length >= 2 ? (parts[parts.length - 2] ?? '') : '';
-  let hostIp = parts.length === 3 ? (parts[0] ?? '') : '';
-  if (parts.length === 3) {
-    if (hostIp === '') throw bad(spec, 'missing host IP before "::"');
-    if (!isIPv4(hostIp)) throw bad(spec, `invalid host IP "${hostIp}"`);
-    if (hostIp === '0.0.0.0') hostIp = '';
+  let hostIp = split.hostIp;
+  if (hostIp === '0.0.0.0') hostIp = '';
+  if (hostIp === '::1' || /^::ffff:127\./.test(hostIp)) {
+    // Docker needs its userland proxy for this too: the kernel drops ::1 arriving on any other interface.
+    throw bad(spec, 'publishing on ::1 needs a userland proxy, which minictr does not run: IPv6 has no route_localnet, so NAT cannot reach a container from ::1; publish on 127.0.0.1 or [::]');
   }
   const ctr = parseRange(spec, ctrText, 'container port');
   const host = hostText === '' ? undefined : parseRange(spec, hostText, 'host port');
@@ -101,23 +128,28 @@ export function parsePortSpec(spec: string): PortRequest[] {
 
 const ALL_ADDRESSES = new Set(['', '0.0.0.0', '::']);
 
-/** Two bindings clash on the same port and protocol when either covers every address or both name the same one. */
-export function bindingsConflict(a: HostBinding, b: HostBinding): boolean {
-  if (a.port !== b.port || a.proto !== b.proto) return false;
-  return ALL_ADDRESSES.has(a.ip) || ALL_ADDRESSES.has(b.ip) || a.ip === b.ip;
+/** The address family of a host address ('' is every IPv4 address, as Docker's 0.0.0.0). */
+export function familyOf(ip: string): 4 | 6 {
+  return ip.includes(':') ? 6 : 4;
 }
 
 /**
- * A TakenCheck over what is already bound. IPv6-only listeners (a specific v6 address)
- * are ignored: published ports are IPv4 DNAT and do not take their traffic.
+ * Two bindings clash on the same port, protocol and address family when either covers every
+ * address or both name the same one. (A dual-stack listener on :: is given as two bindings.)
  */
+export function bindingsConflict(a: HostBinding, b: HostBinding): boolean {
+  if (a.port !== b.port || a.proto !== b.proto || familyOf(a.ip) !== familyOf(b.ip)) return false;
+  return ALL_ADDRESSES.has(a.ip) || ALL_ADDRESSES.has(b.ip) || a.ip === b.ip;
+}
+
+/** A TakenCheck over what is already bound. */
 export function takenBy(occupied: Iterable<HostBinding>): TakenCheck {
-  const relevant = [...occupied].filter((b) => ALL_ADDRESSES.has(b.ip) || isIPv4(b.ip));
+  const relevant = [...occupied];
   return (ip, port, proto) => relevant.some((b) => bindingsConflict(b, { ip, port, proto }));
 }
 
 function inUse(hostIp: string, port: number): MinictrError {
-  return new MinictrError('E_PORT_IN_USE', `Bind for ${hostIp || '0.0.0.0'}:${port} failed: port is already allocated`);
+  return new MinictrError('E_PORT_IN_USE', `Bind for ${bracketed(hostIp || '0.0.0.0')}:${port} failed: port is already allocated`);
 }
 
 /** How many random picks to try for one `-p CTR` before giving up. */
@@ -126,26 +158,32 @@ export const PICK_TRIES = 100;
 /**
  * Give every request a host port: fixed ones must be free (on the host and within this run),
  * hostPort 0 is filled by pick() until a free one turns up. Results keep the requests' order.
+ * With `dualStack` (a network with IPv6), a request on every address is published on both
+ * families, as Docker does: 0.0.0.0 and [::], one port free on both.
  */
-export function assignHostPorts(requests: PortRequest[], taken: TakenCheck, pick: () => number): PortMapping[] {
+export function assignHostPorts(requests: PortRequest[], taken: TakenCheck, pick: () => number, options: { dualStack?: boolean } = {}): PortMapping[] {
   const chosen: HostBinding[] = [];
-  const clashes = (ip: string, port: number, proto: Protocol): boolean =>
-    taken(ip, port, proto) || chosen.some((c) => bindingsConflict(c, { ip, port, proto }));
-  const out: (PortMapping | undefined)[] = requests.map(() => undefined);
+  const ipsOf = (r: PortRequest): string[] => (r.hostIp === '' && options.dualStack ? ['', '::'] : [r.hostIp]);
+  const clashes = (r: PortRequest, port: number): boolean =>
+    ipsOf(r).some((ip) => taken(ip, port, r.proto) || chosen.some((c) => bindingsConflict(c, { ip, port, proto: r.proto })));
+  const take = (r: PortRequest, port: number): PortMapping[] =>
+    ipsOf(r).map((ip) => {
+      chosen.push({ ip, port, proto: r.proto });
+      return { ...r, hostIp: ip, hostPort: port };
+    });
+  const out: PortMapping[][] = requests.map(() => []);
   // Fixed ports first, so an ephemeral pick cannot take a port asked for later on the line.
   requests.forEach((r, i) => {
     if (r.hostPort === 0) return;
-    if (clashes(r.hostIp, r.hostPort, r.proto)) throw inUse(r.hostIp, r.hostPort);
-    chosen.push({ ip: r.hostIp, port: r.hostPort, proto: r.proto });
-    out[i] = { ...r };
+    if (clashes(r, r.hostPort)) throw inUse(r.hostIp, r.hostPort);
+    out[i] = take(r, r.hostPort);
   });
   requests.forEach((r, i) => {
     if (r.hostPort !== 0) return;
     for (let tries = 0; tries < PICK_TRIES; tries++) {
       const port = pick();
-      if (port < 1 || port > 65535 || clashes(r.hostIp, port, r.proto)) continue;
-      chosen.push({ ip: r.hostIp, port, proto: r.proto });
-      out[i] = { ...r, hostPort: port };
+      if (port < 1 || port > 65535 || clashes(r, port)) continue;
+      out[i] = take(r, port);
       return;
     }
     throw new MinictrError(
@@ -153,11 +191,11 @@ export function assignHostPorts(requests: PortRequest[], taken: TakenCheck, pick
       `no free host port found for ${r.containerPort}/${r.proto} after ${PICK_TRIES} tries`,
     );
   });
-  return out.filter((m): m is PortMapping => m !== undefined);
+  return out.flat();
 }
 
 function hostAddress(m: PortMapping): string {
-  return `${m.hostIp || '0.0.0.0'}:${m.hostPort}`;
+  return `${bracketed(m.hostIp || '0.0.0.0')}:${m.hostPort}`;
 }
 
 /** `0.0.0.0:5005->5000/tcp`, one mapping as docker ps shows it. */
@@ -191,7 +229,7 @@ export function formatPortsColumn(ms: PortMapping[]): string {
   const others: string[] = [];
   const form = (g: Group): string => {
     const span = g.first === g.last ? `${g.first}` : `${g.first}-${g.last}`;
-    return `${g.ip}:${span}->${span}/${g.proto}`;
+    return `${bracketed(g.ip)}:${span}->${span}/${g.proto}`;
   };
   for (const m of [...ms].sort(comparePorts)) {
     if (m.hostPort !== m.containerPort) {
@@ -238,13 +276,15 @@ function decodeAddress(hex: string): string {
   if (/^0+$/.test(hex)) return '::';
   // ::ffff:a.b.c.d, written as four little-endian words: 0, 0, 0xffff, the IPv4 word.
   if (/^0{16}FFFF0000/i.test(hex)) return decodeIPv4Hex(hex.slice(24));
-  return hex.toUpperCase();
+  // Four host-order 32-bit words, as the IPv4 one.
+  const words = [0, 8, 16, 24].map((i) => decodeIPv4Hex(hex.slice(i, i + 8)).split('.').map((b) => Number(b).toString(16).padStart(2, '0')).join(''));
+  return canonicalIPv6(words.join('').replace(/(.{4})(?!$)/g, '$1:'));
 }
 
 /**
  * Listening sockets from the text of /proc/net/{tcp,tcp6,udp,udp6}: TCP in LISTEN (0A),
  * UDP bound and unconnected (07). '0.0.0.0' and '::' mean every address; a v4-mapped v6
- * address is given as its IPv4 form, other v6 addresses as the kernel's hex.
+ * address is given as its IPv4 form, other v6 addresses in their canonical text.
  */
 export function parseProcNetListeners(text: string, proto: Protocol): { ip: string; port: number }[] {
   const wanted = proto === 'tcp' ? '0A' : '07';

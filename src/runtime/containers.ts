@@ -13,7 +13,7 @@ import { DEFAULT_NETWORK } from '../network/names.js';
 import { overlaySupported } from '../explain/doctor.js';
 import { checkpoint } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
-import { hostsFile, rewriteHosts } from './files.js';
+import { hostsFileOfLines, peerLine, rewriteHosts } from './files.js';
 import { syncResolver, usesEmbeddedDns } from './dns.js';
 import { extraHostsOf, parseAddHost } from './container-etc.js';
 import { isIP } from 'node:net';
@@ -293,13 +293,13 @@ export async function syncNames(ctx: RuntimeContext, network: string): Promise<v
   if (network === DEFAULT_NETWORK.name) return;
   if (usesEmbeddedDns(network)) return syncResolver(ctx, network);
   const members = (await ctx.store.listContainers()).filter((r) => r.network?.network === network);
+  // Each member's line is rendered once: a network of N members costs N lines, not N² (N files still).
+  const lines = members.map((o) => peerLine({ ip: o.network?.ip ?? '', names: memberNames({ id: o.id, name: o.name, hostname: o.config.hostname, aliases: o.config.networkAliases ?? [] }) }));
   await Promise.all(
-    members.map((r) => {
-      const peers = members
-        .filter((o) => o.id !== r.id && o.network)
-        .map((o) => ({ ip: o.network?.ip ?? '', names: memberNames({ id: o.id, name: o.name, hostname: o.config.hostname, aliases: o.config.networkAliases ?? [] }) }));
-      const extra = extraHostsOf(r.hostConfig.extraHosts ?? [], r.network?.gateway ?? '');
-      return rewriteHosts(ctx.store.paths.container(r.id), hostsFile(r.config.hostname, r.network?.ip, [...extra, ...peers])).catch(() => undefined);
+    members.map((r, i) => {
+      const peers = [...lines.slice(0, i), ...lines.slice(i + 1)];
+      const extra = extraHostsOf(r.hostConfig.extraHosts ?? [], r.network?.gateway ?? '').map(peerLine);
+      return rewriteHosts(ctx.store.paths.container(r.id), hostsFileOfLines(r.config.hostname, r.network?.ip, [...extra, ...peers])).catch(() => undefined);
     }),
   );
 }

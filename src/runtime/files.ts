@@ -13,6 +13,16 @@ export interface HostsPeer {
 }
 
 export function hostsFile(hostname: string, ip?: string, peers: HostsPeer[] = []): string {
+  return hostsFileOfLines(hostname, ip, peers.map(peerLine));
+}
+
+/** A peer's /etc/hosts line. */
+export function peerLine(peer: HostsPeer): string {
+  return `${peer.ip}\t${peer.names.join(' ')}`;
+}
+
+/** hostsFile with the peers' lines already rendered (a network's lines are rendered once for all its members). */
+export function hostsFileOfLines(hostname: string, ip: string | undefined, peerLines: readonly string[]): string {
   const lines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -22,7 +32,7 @@ export function hostsFile(hostname: string, ip?: string, peers: HostsPeer[] = []
     'ff02::2\tip6-allrouters',
   ];
   if (ip) lines.push(`${ip}\t${hostname}`);
-  for (const peer of peers) lines.push(`${peer.ip}\t${peer.names.join(' ')}`);
+  lines.push(...peerLines);
   return `${lines.join('\n')}\n`;
 }
 

@@ -45,10 +45,11 @@ export async function switchFirewall(ctx: RuntimeContext, name: string, option: 
     await applyPlan(planRepair(await firewallDump(runner, moved), networks, records, next), runner, stepOptions(ctx));
     await store.saveNetwork(moved);
     const lastOfOld = networks.every((n) => n.name === name || firewallDriverFor(n).name !== from.name);
+    const lastIPv6OfOld = net.subnet6 !== undefined && networks.every((n) => n.name === name || !n.subnet6 || firewallDriverFor(n).name !== from.name);
     const old = concatPlans(
       `remove the ${from.name} rules of network ${name}`,
       ...attachedTo(records, name).map((att) => from.planContainerTeardown(att)),
-      from.planNetworkTeardown(net, { lastNetwork: lastOfOld }),
+      from.planNetworkTeardown(net, { lastNetwork: lastOfOld, lastIPv6Network: lastIPv6OfOld }),
     );
     const { failures } = await applyPlanBestEffort(old, runner, stepOptions(ctx));
     return { network: moved, from: from.name, warnings: failures.map(({ op, error }) => `could not ${op.why}: ${error.message}`) };

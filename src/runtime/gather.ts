@@ -35,18 +35,45 @@ export function ephemeralRange(): [number, number] {
 export function hostListeners(): HostBinding[] {
   const files: [string, Protocol][] = [['tcp', 'tcp'], ['tcp6', 'tcp'], ['udp', 'udp'], ['udp6', 'udp']];
   return files.flatMap(([file, proto]) =>
-    parseProcNetListeners(readProc(`/proc/net/${file}`, ''), proto).map((l) => ({ ip: l.ip, port: l.port, proto })),
+    // A socket on :: takes IPv4 too unless it is v6only (the default is dual-stack): count it for both.
+    parseProcNetListeners(readProc(`/proc/net/${file}`, ''), proto).flatMap((l) =>
+      file.endsWith('6') && l.ip === '::' ? [{ ip: '0.0.0.0', port: l.port, proto }, { ip: '::', port: l.port, proto }] : [{ ip: l.ip, port: l.port, proto }],
+    ),
   );
 }
 
-/** The main routing table (`ip -j route`); empty when ip says nothing useful. */
+/** The main routing table of both families (`ip -j route`, `ip -6 -j route`); empty when ip says nothing useful. */
 export async function hostRoutes(runner: Runner): Promise<HostRoute[]> {
-  const out = await runner.run(['ip', '-j', 'route', 'show', 'table', 'main'], { allowFailure: true });
-  try {
-    return (JSON.parse(out.stdout || '[]') as HostRoute[]).map((r) => ({ dst: r.dst, ...(r.dev ? { dev: r.dev } : {}) }));
-  } catch {
-    return [];
-  }
+  const outs = await Promise.all([
+    runner.run(['ip', '-j', 'route', 'show', 'table', 'main'], { allowFailure: true }),
+    runner.run(['ip', '-6', '-j', 'route', 'show', 'table', 'main'], { allowFailure: true }),
+  ]);
+  return outs.flatMap((out) => {
+    try {
+      return (JSON.parse(out.stdout || '[]') as HostRoute[]).map((r) => ({ dst: r.dst, ...(r.dev ? { dev: r.dev } : {}) }));
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * A firewall driver's dump as text, under `prefix` (an nsenter, or nothing): its commands' outputs
+ * joined; the first must succeed, the others (ip6tables-save) may be missing.
+ */
+export async function firewallText(runner: Runner, driver: FirewallDriver, prefix: readonly string[] = []): Promise<string> {
+  const outs = await Promise.all(
+    driver.dumpArgvs.map(async (argv, i) => {
+      if (i === 0) return (await runner.run([...prefix, ...argv])).stdout;
+      try {
+        const r = await runner.run([...prefix, ...argv], { allowFailure: true });
+        return r.exitCode === 0 ? r.stdout : '';
+      } catch {
+        return '';
+      }
+    }),
+  );
+  return outs.join('\n');
 }
 
 /** The interfaces plugged into a bridge (none when it is gone). */
@@ -63,13 +90,13 @@ export async function bridgePorts(runner: Runner, bridge: string): Promise<strin
 /** The live ruleset, dumped and parsed by the network's firewall driver. */
 export async function firewallDump(runner: Runner, net?: NetworkRecord): Promise<FirewallDump> {
   const driver = firewallDriverFor(net);
-  return driver.parseDump((await runner.run(driver.dumpArgv)).stdout);
+  return driver.parseDump(await firewallText(runner, driver));
 }
 
 /** The live ruleset of each firewall driver these networks use (iptables' when none), each parsed by its driver. */
 export async function firewallDumps(runner: Runner, nets: NetworkRecord[]): Promise<{ firewall: FirewallDriver; dump: FirewallDump }[]> {
   const drivers = nets.length === 0 ? [firewallDriverFor()] : firewallsOf(nets);
-  return Promise.all(drivers.map(async (firewall) => ({ firewall, dump: firewall.parseDump((await runner.run(firewall.dumpArgv)).stdout) })));
+  return Promise.all(drivers.map(async (firewall) => ({ firewall, dump: firewall.parseDump(await firewallText(runner, firewall)) })));
 }
 
 /** Whether the network's bridge and its rules are in place (the rules by two read-only probes). */

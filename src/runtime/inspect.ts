@@ -58,6 +58,11 @@ export function statusText(record: ContainerRecord, now: Date): string {
   return 'Created';
 }
 
+/** Docker's IPv6 fields of an endpoint (empty without IPv6, as Docker shows them). */
+function ipv6Fields(net: ContainerRecord['network']): Record<string, unknown> {
+  return { GlobalIPv6Address: net?.ip6 ?? '', GlobalIPv6PrefixLen: net?.ip6 ? (net.prefixLength6 ?? 64) : 0, IPv6Gateway: net?.gateway6 ?? '' };
+}
+
 /** Docker's inspect document; `logPath` is where the json-file log is (Docker's LogPath). */
 export function inspectContainer(record: ContainerRecord, logPath = ''): Record<string, unknown> {
   const s = record.state;
@@ -74,6 +79,7 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       MacAddress: net?.mac ?? '',
       NetworkID: net?.network ?? mode,
       Aliases: record.config.networkAliases ?? null,
+      ...ipv6Fields(net),
     };
   }
   for (const extra of record.extraNetworks ?? []) {
@@ -139,6 +145,7 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       SandboxKey: net ? `/run/netns/${net.netns}` : '',
       IPAddress: net?.ip ?? '',
       Gateway: net?.gateway ?? '',
+      ...ipv6Fields(net),
       MacAddress: net?.mac ?? '',
       Networks: networks,
     },
@@ -158,7 +165,12 @@ export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]
     Created: net.created,
     Scope: 'local',
     Driver: net.driver,
-    IPAM: { Driver: 'default', Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
+    EnableIPv4: true,
+    EnableIPv6: net.subnet6 !== undefined,
+    IPAM: {
+      Driver: 'default',
+      Config: [{ Subnet: net.subnet, Gateway: net.gateway }, ...(net.subnet6 ? [{ Subnet: net.subnet6, Gateway: net.gateway6 ?? '' }] : [])],
+    },
     Internal: net.internal === true,
     // Docker names the bridge device in Options only for its default network (or when given with
     // -o); compose compares a network's Options with its file's and recreates it on a difference.
@@ -168,7 +180,14 @@ export function inspectNetwork(net: NetworkRecord, containers: ContainerRecord[]
     Containers: Object.fromEntries(
       containers.flatMap((c) => {
         const att = attachmentTo(c, net.name);
-        return att ? [[c.id, { Name: c.name, MacAddress: att.mac, IPv4Address: `${att.ip}/${att.prefixLength}` }]] : [];
+        return att
+          ? [[c.id, {
+            Name: c.name,
+            MacAddress: att.mac,
+            IPv4Address: `${att.ip}/${att.prefixLength}`,
+            IPv6Address: att.ip6 ? `${att.ip6}/${att.prefixLength6 ?? 64}` : '',
+          }]]
+          : [];
       }),
     ),
   };

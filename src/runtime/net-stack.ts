@@ -8,13 +8,14 @@ import type { FirewallName } from '../base/records.js';
 import { DEFAULT_FIREWALL, firewallDriverFor } from '../network/drivers.js';
 import { NFT_TABLE_ID } from '../network/firewall/nftables.js';
 import type { RuntimeContext } from './context.js';
+import { firewallText } from './gather.js';
 import { find, list } from './lifecycle.js';
 
 /** minictr's records as the explain renderers need them. */
 export async function collectKnown(ctx: RuntimeContext): Promise<Known> {
   const [networks, containers] = await Promise.all([ctx.store.listNetworks(), list(ctx, true)]);
   return {
-    networks: networks.map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ...(n.firewall ? { firewall: n.firewall } : {}) })),
+    networks: networks.map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ...(n.subnet6 ? { subnet6: n.subnet6 } : {}), ...(n.firewall ? { firewall: n.firewall } : {}) })),
     containers: containers.map((c) => (c.network ? { name: c.name, id: c.id, attachment: c.network } : { name: c.name, id: c.id })),
   };
 }
@@ -31,8 +32,8 @@ async function collectStack(runner: Runner, prefix: string[] = []): Promise<RawS
   return { link, addr, route, neigh };
 }
 
-async function firewallText(runner: Runner, prefix: string[] = [], firewall: FirewallName = DEFAULT_FIREWALL): Promise<string> {
-  return (await runner.run([...prefix, ...firewallDriverFor({ firewall, name: '' }).dumpArgv])).stdout;
+async function dumpText(runner: Runner, prefix: string[] = [], firewall: FirewallName = DEFAULT_FIREWALL): Promise<string> {
+  return firewallText(runner, firewallDriverFor({ firewall, name: '' }), prefix);
 }
 
 /**
@@ -40,7 +41,7 @@ async function firewallText(runner: Runner, prefix: string[] = [], firewall: Fir
  * CNI plugin's pods with firewallBackend nftables); undefined without nft or without the table.
  */
 async function strayNftText(runner: Runner): Promise<string | undefined> {
-  const argv = firewallDriverFor({ firewall: 'nftables', name: '' }).dumpArgv;
+  const [argv = ['nft', 'list', 'ruleset', 'inet']] = firewallDriverFor({ firewall: 'nftables', name: '' }).dumpArgvs;
   const out = await runner.run(argv, { allowFailure: true }).catch((err: unknown) => {
     if (err instanceof MinictrError && err.code === 'E_MISSING_TOOL') return undefined;
     throw err;
@@ -84,9 +85,9 @@ export async function gatherNetView(ctx: RuntimeContext, ref: string | undefined
   const rootful = !ctx.rootless;
   const [stack, hostRules, nftRules, insideRules] = await Promise.all([
     collectStack(ctx.runner, where.prefix),
-    rootful ? firewallText(ctx.runner) : Promise.resolve(''),
-    !rootful ? Promise.resolve(undefined) : usesNft ? firewallText(ctx.runner, [], 'nftables') : strayNftText(ctx.runner),
-    inContainerNs && rootful ? firewallText(ctx.runner, where.prefix) : Promise.resolve(undefined),
+    rootful ? dumpText(ctx.runner) : Promise.resolve(''),
+    !rootful ? Promise.resolve(undefined) : usesNft ? dumpText(ctx.runner, [], 'nftables') : strayNftText(ctx.runner),
+    inContainerNs && rootful ? dumpText(ctx.runner, where.prefix) : Promise.resolve(undefined),
   ]);
   return {
     scope: where.scope, stack, hostRules, known, all,

@@ -9,9 +9,10 @@ import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { DEFAULT_FIREWALL, firewallDriverFor, networkDriverFor } from '../network/drivers.js';
 import { parseSubnet, requestedIp } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
-import { attachedTo, planNetworkSetup, planNetworkTeardown, planRepair, sharedChainsFree } from '../network/plan.js';
+import { attachedTo, checkPublishable, planNetworkSetup, planNetworkTeardown, planRepair, sharedChainsFree } from '../network/plan.js';
 import { parsePortSpec } from '../network/ports.js';
-import { checkGateway, checkSubnetFree, pickSubnet } from '../network/subnets.js';
+import { checkGateway6, parseSubnet6, ulaSubnet } from '../network/ipv6.js';
+import { checkGateway, checkSubnet6Free, checkSubnetFree, pickSubnet, pickSubnet6, type HostRoute } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { checkFirewallUsable, firewallChoice } from './firewall-choice.js';
@@ -29,38 +30,64 @@ export function ownsNoAttachment(mode: string): boolean {
   return BUILTIN_MODES.has(mode) || joinedContainer(mode) !== undefined;
 }
 
-/** The default bridge as it is recorded on first use, with the firewall chosen globally then. */
-export function defaultNetworkRecord(firewall: FirewallName = DEFAULT_FIREWALL): NetworkRecord {
+/**
+ * The default bridge's IPv6, from the state dir's config.json in Docker's daemon.json words:
+ * `"ipv6": true`, and `"fixed-cidr-v6": "fd…/64"` (else a ULA /64 from the network's id).
+ * Read when the default bridge is first recorded, as Docker reads it at its start.
+ */
+export function defaultBridgeIPv6(config: Record<string, unknown>, where: string): Pick<NetworkRecord, 'subnet6' | 'gateway6'> {
+  const on = config['ipv6'];
+  const cidr = config['fixed-cidr-v6'];
+  if (on !== undefined && typeof on !== 'boolean') throw new MinictrError('E_BAD_CONFIG', `invalid "ipv6" in ${where}: use true or false`);
+  if (cidr !== undefined && typeof cidr !== 'string') throw new MinictrError('E_BAD_CONFIG', `invalid "fixed-cidr-v6" in ${where}: use a string such as "fd00:1::/64"`);
+  if (on !== true) {
+    if (cidr !== undefined) throw new MinictrError('E_BAD_CONFIG', `"fixed-cidr-v6" in ${where} needs "ipv6": true beside it`);
+    return {};
+  }
+  const subnet6 = cidr ? parseSubnet6(cidr).cidr : ulaSubnet(DEFAULT_NETWORK_ID);
+  return { subnet6, gateway6: parseSubnet6(subnet6).gateway };
+}
+
+// Stable across hosts and runs: the default network is always the same network.
+const DEFAULT_NETWORK_ID = createHash('sha256').update('minictr network bridge').digest('hex');
+
+/** The default bridge as it is recorded on first use, with the firewall (and IPv6) chosen globally then. */
+export function defaultNetworkRecord(firewall: FirewallName = DEFAULT_FIREWALL, ipv6: Pick<NetworkRecord, 'subnet6' | 'gateway6'> = {}): NetworkRecord {
   return {
     schemaVersion: 1,
     name: DEFAULT_NETWORK.name,
-    // Stable across hosts and runs: the default network is always the same network.
-    id: createHash('sha256').update('minictr network bridge').digest('hex'),
+    id: DEFAULT_NETWORK_ID,
     driver: 'bridge',
     firewall,
     bridge: DEFAULT_NETWORK.bridge,
     subnet: DEFAULT_NETWORK.subnet,
     gateway: DEFAULT_NETWORK.gateway,
+    ...ipv6,
     created: new Date().toISOString(),
   };
+}
+
+/** The default bridge as first use would record it now. */
+function defaultNetworkNow(store: Store): NetworkRecord {
+  return defaultNetworkRecord(firewallChoice(store), defaultBridgeIPv6(store.loadConfig(), store.paths.config));
 }
 
 export async function resolveNetwork(store: Store, name: string): Promise<NetworkRecord> {
   const found = await store.loadNetwork(name);
   if (found) return found;
-  if (name === DEFAULT_NETWORK.name) return defaultNetworkRecord(firewallChoice(store));
+  if (name === DEFAULT_NETWORK.name) return defaultNetworkNow(store);
   throw new MinictrError('E_NO_SUCH_NETWORK', `network ${name} not found; list networks with "minictr network ls"`);
 }
 
 /** Every network `network ls` shows: the recorded ones, and the default bridge even before its first use. */
 export async function listNetworks(store: Store): Promise<NetworkRecord[]> {
   const recorded = await store.listNetworks();
-  return recorded.some((n) => n.name === DEFAULT_NETWORK.name) ? recorded : [...recorded, defaultNetworkRecord(firewallChoice(store))];
+  return recorded.some((n) => n.name === DEFAULT_NETWORK.name) ? recorded : [...recorded, defaultNetworkNow(store)];
 }
 
 /** Refuse a bad network mode or -p before anything is created. */
 export async function validateNetworking(store: Store, host: HostConfig, aliases: readonly string[] = []): Promise<void> {
-  for (const spec of host.portSpecs) parsePortSpec(spec);
+  const requests = host.portSpecs.flatMap((spec) => parsePortSpec(spec));
   if (joinedContainer(host.networkMode) !== undefined) {
     // Docker's checks: the network, its names and its files are the other container's.
     const conflicts: [boolean, string][] = [
@@ -93,6 +120,7 @@ export async function validateNetworking(store: Store, host: HostConfig, aliases
     return;
   }
   const net = await resolveNetwork(store, host.networkMode);
+  checkPublishable(net, requests);
   if (host.ipAddress !== undefined) {
     if (net.name === DEFAULT_NETWORK.name) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
     // Free or not is known at start (as in Docker); the address itself is checked now.
@@ -164,8 +192,10 @@ export async function removeNetwork(ctx: RuntimeContext, name: string): Promise<
     // The last network of its firewall driver takes that driver's shared chains (or table) with it,
     // unless rules of others (the CNI plugin's, another state root's) still use them.
     const sameDriver = (await store.listNetworks()).filter((n) => firewallDriverFor(n).name === firewallDriverFor(net).name);
-    const last = sameDriver.every((n) => n.name === name) && sharedChainsFree(await firewallDump(runner, net), net);
-    const { failures } = await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: last }), runner, stepOptions(ctx));
+    const dump = await firewallDump(runner, net);
+    const last = sameDriver.every((n) => n.name === name) && sharedChainsFree(dump, net);
+    const lastIPv6 = net.subnet6 !== undefined && sameDriver.every((n) => n.name === name || !n.subnet6) && sharedChainsFree(dump, net, 6);
+    const { failures } = await applyPlanBestEffort(planNetworkTeardown(net, { lastNetwork: last, lastIPv6Network: lastIPv6 }), runner, stepOptions(ctx));
     if (failures[0]) throw failures[0].error;
     await store.removeNetwork(name);
   });
@@ -175,6 +205,10 @@ export interface CreateNetworkRequest {
   name: string;
   subnet?: string;
   gateway?: string;
+  /** `--ipv6`: an IPv6 subnet too (`subnet6`, else a ULA /64 that clashes with nothing). */
+  ipv6?: boolean;
+  subnet6?: string;
+  gateway6?: string;
   /** `-o KEY=VALUE` (`firewall=iptables|nftables`, `com.docker.network.bridge.name=NAME`), echoed in `network inspect`'s Options. */
   options?: Record<string, string>;
   /** `--label K=V`, shown in `network inspect` and matched by `network ls --filter label=`. */
@@ -200,6 +234,13 @@ function bridgeNameOf(options: Record<string, string>, id: string, others: Netwo
 
 /** The -o keys minictr understands; Docker's bridge driver ignores unknown ones, minictr refuses them. */
 const NETWORK_OPTIONS = new Set(['firewall', BRIDGE_NAME_OPTION]);
+
+/** A new network's IPv6 subnet and gateway: as asked, or a ULA /64 from its id that no network or host route uses. */
+function ipv6Of(id: string, request: CreateNetworkRequest, others: NetworkRecord[], routes: HostRoute[]): Pick<NetworkRecord, 'subnet6' | 'gateway6'> {
+  const subnet6 = request.subnet6 ? parseSubnet6(request.subnet6).cidr : pickSubnet6(id, others, routes);
+  const gateway6 = request.gateway6 ? checkGateway6(subnet6, request.gateway6) : parseSubnet6(subnet6).gateway;
+  return { subnet6, gateway6 };
+}
 
 /** `network create`: a new bridge network with its own subnet, bridge device and rules. */
 export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkRequest): Promise<NetworkRecord> {
@@ -240,11 +281,13 @@ export async function createNetwork(ctx: RuntimeContext, request: CreateNetworkR
     const id = randomBytes(32).toString('hex');
     const net: NetworkRecord = {
       schemaVersion: 1, name, id, driver: 'bridge', firewall, bridge: bridgeNameOf(options, id, others),
-      subnet, gateway, created: new Date().toISOString(), ...(Object.keys(options).length > 0 ? { options } : {}),
+      subnet, gateway, ...(request.ipv6 ? ipv6Of(id, request, others, routes) : {}),
+      created: new Date().toISOString(), ...(Object.keys(options).length > 0 ? { options } : {}),
       ...(request.internal ? { internal: true } : {}),
       ...(request.labels && Object.keys(request.labels).length > 0 ? { labels: request.labels } : {}),
     };
     checkSubnetFree(subnet, others, routes, net.bridge);
+    if (net.subnet6) checkSubnet6Free(net.subnet6, others, routes, net.bridge);
     await store.saveNetwork(net);
     try {
       const facts = await networkFacts(runner, net);

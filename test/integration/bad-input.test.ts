@@ -51,6 +51,8 @@ const RESIDENT = 'resident';
 const STOPPED = 'stopped';
 /** A user-defined network with no containers, made in before(). */
 const BAD_NET = 'badnet';
+/** A network with IPv6 made in before(): new subnets must not overlap it. */
+const V6_RESIDENT = 'fd42:1::/64';
 /** Made in before(), removed in after(); named now so the table can refer to its files. */
 const TMP = join(tmpdir(), `mc-bad-input-${randomBytes(4).toString('hex')}`);
 const ENV_DIR = join(TMP, 'env');
@@ -98,7 +100,13 @@ const CATALOGUE: BadInput[] = [
   port('-1:80', /host port "-1" is not a number/),
   port('80:-1', /container port "-1" is not a number/),
   port('8o:80', /host port "8o" is not a number/),
-  port('[::1]:80:80', /IPv6 host addresses are not supported/),
+  port('[::1]:80:80', /publishing on ::1 needs a userland proxy, which minictr does not run/),
+  port('[fd99::1:80:80', /unclosed "\[": write an IPv6 host address as \[ADDR\]:hostPort:containerPort/),
+  port('[fd99::1]8080:80', /write an IPv6 host address as \[ADDR\]:hostPort:containerPort, e\.g\. \[::\]:8080:80/),
+  port('fd99::1]:80:80', /"\]" without "\["/),
+  port('[10.0.0.1]:80:80', /brackets are for IPv6 addresses only: write 10\.0\.0\.1:…/),
+  port('[fd99::zz]:80:80', /invalid IPv6 host address "fd99::zz"/),
+  { args: run('-p', '[::]:8080:80', 'busybox', 'true'), code: 125, message: /cannot publish on \[::\]:8080: network bridge has no IPv6 \(create one with: minictr network create --ipv6 NAME\)/ },
   // Four parts are too many; the message should say so, not blame IPv6.
   port('80:80:80:80', /.*(too many|format|parts|colons)/),
   // ---- networks
@@ -275,6 +283,16 @@ const CATALOGUE: BadInput[] = [
   { args: ['network', 'create', '--subnet', '10.99.0.0/24', 'n1'], code: 125, message: /subnet 10\.99\.0\.0\/24 overlaps the host route 10\.99\.0\.0\/24/ },
   { args: ['network', 'create', '--subnet', '10.50.0.0/16', '--gateway', '10.51.0.1', 'n1'], code: 125, message: /gateway 10\.51\.0\.1 is not a host address of 10\.50\.0\.0\/16/ },
   { args: ['network', 'create', '--driver', 'overlay', 'n1'], code: 125, message: /network driver "overlay" is not supported/ },
+  // ---- IPv6 networks
+  { args: ['network', 'create', '--subnet', 'fd00:1::/64', 'n1'], code: 125, message: /IPv6 subnet fd00:1::\/64 given without --ipv6: add --ipv6 to give the network IPv6/ },
+  { args: ['network', 'create', '--ipv6', '--gateway', 'fd00:1::1', 'n1'], code: 125, message: /IPv6 gateway fd00:1::1 needs the IPv6 subnet it belongs to/ },
+  { args: ['network', 'create', '--ipv6', '--subnet', '10.61.0.0/16', '--subnet', '10.62.0.0/16', 'n1'], code: 125, message: /a minictr network has one IPv4 subnet at most; got 10\.61\.0\.0\/16 and 10\.62\.0\.0\/16/ },
+  { args: ['network', 'create', '--ipv6', '--subnet', 'fd00:1::/64', '--subnet', 'fd00:2::/64', 'n1'], code: 125, message: /a minictr network has one IPv6 subnet at most/ },
+  { args: ['network', 'create', '--ipv6', '--subnet', 'fd00:1::5/64', 'n1'], code: 125, message: /invalid IPv6 subnet "fd00:1::5\/64": it should be fd00:1::\/64/ },
+  { args: ['network', 'create', '--ipv6', '--subnet', 'fd00:1::/124', 'n1'], code: 125, message: /invalid IPv6 subnet "fd00:1::\/124": too small/ },
+  { args: ['network', 'create', '--ipv6', '--subnet', 'fd00:1::/64', '--gateway', 'fd00:2::1', 'n1'], code: 125, message: /IPv6 gateway fd00:2::1 is not a host address of fd00:1::\/64/ },
+  { args: ['network', 'create', '--ipv6', '--subnet', `${V6_RESIDENT.replace('/64', '/80')}`, 'n1'], code: 125, message: /IPv6 subnet fd42:1::\/80 overlaps network "v6res" \(fd42:1::\/64\); choose another with --subnet/ },
+  { args: ['network', 'create', '--ipv6', '--subnet', 'fd99::/64', 'n1'], code: 125, message: /IPv6 subnet fd99::\/64 overlaps the host route fd99::\/64 on mt[0-9a-f]{6}h; choose another IPv6 subnet/ },
   // ---- the firewall driver
   { args: ['network', 'create', '-o', 'firewall=ufw', 'n1'], code: 125, message: /^minictr: invalid firewall "ufw" \(-o firewall=\): choose iptables or nftables$/ },
   { args: ['network', 'create', '-o', 'firewall', 'n1'], code: 125, message: /invalid network option "firewall": use KEY=VALUE, e\.g\. -o firewall=nftables/ },
@@ -363,7 +381,7 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
   const snapshot = async (b: Sandbox): Promise<Snapshot> => {
     const [links, rules, ps, records, networks] = await Promise.all([
       b.host(['ip', '-o', 'link']),
-      b.host(['sh', '-c', 'iptables-save; nft list ruleset inet']),
+      b.host(['sh', '-c', 'iptables-save; ip6tables-save; nft list ruleset inet']),
       b.minictr(['ps', '-aq', '--no-trunc']),
       readdir(join(b.root, 'containers')).catch(() => [] as string[]),
       readdir(join(b.root, 'networks')).catch(() => [] as string[]),
@@ -392,6 +410,8 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
     assert.equal((await box.minictr(['create', '--name', STOPPED, '--network', 'none', 'busybox', 'true'])).code, 0);
     const resident = await box.minictr(['run', '-d', '--name', RESIDENT, '--network', 'none', 'busybox', 'sleep', '3600']);
     assert.equal(resident.code, 0, resident.stderr);
+    const v6res = await box.minictr(['network', 'create', '--ipv6', '--subnet', V6_RESIDENT, 'v6res']);
+    assert.equal(v6res.code, 0, v6res.stderr);
     const route = await cold.host(['ip', 'route', 'add', '172.18.5.0/24', 'via', WAN_IP, 'dev', `${cold.prefix}h`]);
     assert.equal(route.code, 0, route.stderr);
     await settle(box);

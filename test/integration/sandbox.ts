@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 export const HOST_IP = '10.99.0.1';
 export const WAN_IP = '10.99.0.2';
+/** The same link's IPv6 addresses (a ULA /64), so every path can be checked over IPv6 too. */
+export const HOST_IP6 = 'fd99::1';
+export const WAN_IP6 = 'fd99::2';
 const REPO = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 export const MINICTR_BIN = join(REPO, 'bin', 'minictr');
 
@@ -88,8 +91,11 @@ async function recordedByAnySandbox(): Promise<Set<string>> {
 export type FirewallName = 'iptables' | 'nftables';
 
 export class Sandbox {
-  /** `firewall`: written as the state dir's config.json, so every network made here gets it. */
-  constructor(readonly options: { firewall?: FirewallName } = {}) {}
+  /**
+   * `firewall`: written as the state dir's config.json, so every network made here gets it;
+   * `config`: more keys of that file (Docker's daemon.json words: "ipv6", "fixed-cidr-v6").
+   */
+  constructor(readonly options: { firewall?: FirewallName; config?: Record<string, unknown> } = {}) {}
 
   readonly prefix = `mt${randomBytes(3).toString('hex')}`;
   readonly hostNs = `${this.prefix}-host`;
@@ -106,7 +112,8 @@ export class Sandbox {
     this.netnsBefore = new Set(await minictrNamespaces());
     this.cgroupsBefore = new Set(await minictrCgroups());
     this.root = await mkdtemp(join(tmpdir(), `${this.prefix}-root-`));
-    if (this.options.firewall) await writeFile(join(this.root, 'config.json'), JSON.stringify({ firewall: this.options.firewall }));
+    const config = { ...(this.options.firewall ? { firewall: this.options.firewall } : {}), ...this.options.config };
+    if (Object.keys(config).length > 0) await writeFile(join(this.root, 'config.json'), JSON.stringify(config));
     const hv = `${this.prefix}h`;
     const wv = `${this.prefix}w`;
     const steps: string[][] = [
@@ -120,6 +127,10 @@ export class Sandbox {
       ['ip', '-n', this.hostNs, 'link', 'set', hv, 'up'],
       ['ip', '-n', this.wanNs, 'link', 'set', wv, 'up'],
       ['ip', '-n', this.wanNs, 'route', 'add', 'default', 'via', HOST_IP],
+      // nodad: both ends are ours, and duplicate detection would hold the addresses back for a second.
+      ['ip', '-n', this.hostNs, 'addr', 'add', `${HOST_IP6}/64`, 'dev', hv, 'nodad'],
+      ['ip', '-n', this.wanNs, 'addr', 'add', `${WAN_IP6}/64`, 'dev', wv, 'nodad'],
+      ['ip', '-n', this.wanNs, 'route', 'add', 'default', 'via', HOST_IP6],
     ];
     for (const step of steps) {
       const r = await sh(step);

@@ -5,10 +5,13 @@ import { command, type BatchPlan, type CommandOp, type Plan, type Op } from '../
 import type { NetworkAttachment, NetworkRecord, PortMapping } from '../../base/records.js';
 import type { DumpedRule, ExpectedRule, FirewallDriver, FirewallDump, Owned, RuleOwners } from '../driver.js';
 import { COMMENT_PREFIX } from '../names.js';
+import { bracketed } from '../ipv6.js';
 import {
-  RESTORE_ARGV,
   TABLE_ORDER,
   chainCommand,
+  dumpTable,
+  familyOf,
+  restoreArgv,
   containerRules,
   iptablesCheck,
   iptablesCommand,
@@ -19,6 +22,7 @@ import {
   standingChains,
   standingRules,
   type Chain,
+  type Family,
   type Rule,
 } from './iptables.js';
 import { parseIptablesSave } from './iptables-save.js';
@@ -28,32 +32,51 @@ import { forgetUdpFlowsOps } from './conntrack.js';
 export const GONE_RULE = /does a matching rule exist|Bad rule|No chain|doesn't exist|does not exist/;
 export const GONE_CHAIN = /No chain|does not exist|doesn't exist|No such file/;
 
-function addRulesOp(rules: Rule[], why: string, declareChains?: Chain[], checks: Rule[] = []): CommandOp {
-  const options = { ...(declareChains ? { declareChains } : {}), ...(checks.length > 0 ? { checks } : {}) };
-  return command(RESTORE_ARGV, why, {
-    stdin: restoreText(rules, options, 'add'),
-    shown: restoreShown(rules, options, 'add'),
+/** The families these rules and chains are of, IPv4 first: each gets its own program (iptables-restore, ip6tables-restore). */
+function families(...groups: { family?: 6 }[][]): Family[] {
+  const all = groups.flat();
+  return ([4, 6] as const).filter((f) => all.some((r) => familyOf(r) === f));
+}
+
+function ofFamily<T extends { family?: 6 }>(items: T[] | undefined, family: Family): T[] {
+  return (items ?? []).filter((r) => familyOf(r) === family);
+}
+
+/** One restore per family: iptables-restore for IPv4, ip6tables-restore for IPv6. */
+function addRulesOps(rules: Rule[], why: string, declareChains?: Chain[], checks: Rule[] = []): CommandOp[] {
+  return families(rules, declareChains ?? [], checks).map((family) => {
+    const declared = ofFamily(declareChains, family);
+    const checked = ofFamily(checks, family);
+    const options = { ...(declared.length > 0 ? { declareChains: declared } : {}), ...(checked.length > 0 ? { checks: checked } : {}) };
+    const own = ofFamily(rules, family);
+    return command(restoreArgv(family), family === 6 ? `${why} (IPv6)` : why, {
+      stdin: restoreText(own, options, 'add'),
+      shown: restoreShown(own, options, 'add'),
+    });
   });
 }
 
-/** One batch; if any rule is already gone the batch fails whole, so retry rule by rule, tolerantly. */
-function deleteRulesOp(rules: Rule[], why: string): CommandOp {
-  return command(RESTORE_ARGV, why, {
-    stdin: restoreText(rules, {}, 'delete'),
-    shown: restoreShown(rules, {}, 'delete'),
-    fallback: [...rules].reverse().map((r) =>
-      command(iptablesCommand(r, 'delete'), why, {
-        tolerate: GONE_RULE,
-        goneNote: `the firewall rule "-t ${r.table} ${savedLine(r)}" was already gone (deleted by hand, or a firewall reload)`,
-      }),
-    ),
+/** One batch per family; if any rule is already gone the batch fails whole, so retry rule by rule, tolerantly. */
+function deleteRulesOps(rules: Rule[], why: string): CommandOp[] {
+  return families(rules).map((family) => {
+    const own = ofFamily(rules, family);
+    return command(restoreArgv(family), family === 6 ? `${why} (IPv6)` : why, {
+      stdin: restoreText(own, {}, 'delete'),
+      shown: restoreShown(own, {}, 'delete'),
+      fallback: [...own].reverse().map((r) =>
+        command(iptablesCommand(r, 'delete'), why, {
+          tolerate: GONE_RULE,
+          goneNote: `the firewall rule "-t ${dumpTable(r)} ${savedLine(r)}" was already gone (deleted by hand, or a firewall reload)`,
+        }),
+      ),
+    });
   });
 }
 
 /** Flush then delete minictr's own chains (the jumps into them must be gone first). */
 function removeChainsOp(chains: Chain[], why: string): CommandOp {
   const options = { removeChains: chains };
-  return command(RESTORE_ARGV, why, {
+  return command(restoreArgv(familyOf(chains[0] ?? {})), why, {
     stdin: restoreText([], options, 'delete'),
     shown: restoreShown([], options, 'delete'),
     fallback: [
@@ -66,20 +89,26 @@ function removeChainsOp(chains: Chain[], why: string): CommandOp {
 /**
  * Two rules whose absence shows minictr's rules were wiped (a firewall reload, `iptables -F`),
  * in this order: the jump from FORWARD into minictr's chains, and the network's first nat rule
- * (its MASQUERADE; without masquerade, the rewrite of host sources into the bridge).
+ * (its MASQUERADE; without masquerade, the rewrite of host sources into the bridge); for a
+ * network with IPv6, then the same two of ip6tables (checked in its own restore).
  */
-export function firewallChecks(net: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'clusterCidr' | 'masquerade'>): Rule[] {
-  return [standingRules().find((r) => r.chain === 'FORWARD'), networkRules(net).find((r) => r.table === 'nat')].filter(
-    (r): r is Rule => r !== undefined,
-  );
+export function firewallChecks(net: Pick<NetworkRecord, 'name' | 'bridge' | 'subnet' | 'subnet6' | 'clusterCidr' | 'masquerade'>): Rule[] {
+  const rules = networkRules(net);
+  const pair = (family: Family): (Rule | undefined)[] => [
+    standingRules(family).find((r) => r.chain === 'FORWARD'),
+    rules.find((r) => r.table === 'nat' && familyOf(r) === family),
+  ];
+  return [...pair(4), ...(net.subnet6 ? pair(6) : [])].filter((r): r is Rule => r !== undefined);
 }
 
-function describePublication(p: PortMapping, ip: string): string {
-  return `publish ${p.hostIp || '0.0.0.0'}:${p.hostPort} → ${ip}:${p.containerPort}/${p.proto} (DNAT)`;
+function describePublication(p: PortMapping, att: NetworkAttachment): string {
+  const to = p.hostIp.includes(':') ? `[${att.ip6 ?? ''}]` : att.ip;
+  return `publish ${bracketed(p.hostIp || '0.0.0.0')}:${p.hostPort} → ${to}:${p.containerPort}/${p.proto} (DNAT)`;
 }
 
 function containerRulesWhy(att: NetworkAttachment): string {
-  return [...att.ports.map((p) => describePublication(p, att.ip)), `let only ${att.bridge} reach ${att.ip} directly`].join('; ');
+  const ips = att.ip6 ? `${att.ip} and ${att.ip6}` : att.ip;
+  return [...att.ports.map((p) => describePublication(p, att)), `let only ${att.bridge} reach ${ips} directly`].join('; ');
 }
 
 /** A Rule as iptables-save prints it back (an -I rule is listed as -A too). */
@@ -88,7 +117,17 @@ export function savedLine(r: Rule): string {
 }
 
 function expect(rules: Rule[], owner: string): ExpectedRule[] {
-  return rules.map((r) => ({ table: r.table, chain: r.chain, line: savedLine(r), owner }));
+  return rules.map((r) => ({ table: dumpTable(r), chain: r.chain, line: savedLine(r), owner }));
+}
+
+/** Whether any of these networks has IPv6 (then minictr's ip6tables chains are wanted too). */
+function anyIPv6(networks: { subnet6?: string }[]): boolean {
+  return networks.some((n) => n.subnet6 !== undefined);
+}
+
+function wantedChains(networks: { subnet6?: string }[]): Chain[] {
+  if (networks.length === 0) return [];
+  return [...standingChains(4), ...(anyIPv6(networks) ? standingChains(6) : [])];
 }
 
 function rulesWhy(att: NetworkAttachment): string {
@@ -102,6 +141,7 @@ function wantedRules(owners: RuleOwners): Rule[] {
   if (owners.networks.length === 0) return [];
   return [
     ...standingRules(),
+    ...(anyIPv6(owners.networks) ? standingRules(6) : []),
     ...owners.networks.flatMap((n) => networkRules(n)),
     ...owners.containers.flatMap((c) => (c.attachment ? containerRules(c.attachment) : [])),
   ];
@@ -116,7 +156,7 @@ export function commentScope(line: string): string | undefined {
 
 export const iptablesDriver: FirewallDriver = {
   name: 'iptables',
-  dumpArgv: ['iptables-save'],
+  dumpArgvs: [['iptables-save'], ['ip6tables-save']],
 
   parseDump: parseIptablesSave,
 
@@ -125,7 +165,8 @@ export const iptablesDriver: FirewallDriver = {
   },
 
   planNetworkSetup(net, facts): Plan {
-    const rules = [...(facts.standingRulesExist ? [] : standingRules()), ...(facts.networkRulesExist ? [] : networkRules(net))];
+    const standing = [...standingRules(), ...(net.subnet6 ? standingRules(6) : [])];
+    const rules = [...(facts.standingRulesExist ? [] : standing), ...(facts.networkRulesExist ? [] : networkRules(net))];
     if (rules.length === 0) return { title: `firewall rules of network ${net.name} are in place`, ops: [] };
     const parts = [
       ...(facts.standingRulesExist ? [] : ['create the MINICTR chains and hook them into FORWARD and nat']),
@@ -133,15 +174,19 @@ export const iptablesDriver: FirewallDriver = {
     ];
     return {
       title: `firewall rules of network ${net.name}`,
-      ops: [addRulesOp(rules, parts.join('; '), facts.standingRulesExist ? undefined : standingChains())],
+      ops: addRulesOps(rules, parts.join('; '), facts.standingRulesExist ? undefined : wantedChains([net])),
     };
   },
 
   planNetworkTeardown(net, facts): Plan {
-    const ops: Op[] = [deleteRulesOp(networkRules(net), `remove the firewall rules of network ${net.name}`)];
+    const ops: Op[] = deleteRulesOps(networkRules(net), `remove the firewall rules of network ${net.name}`);
     if (facts.lastNetwork) {
-      ops.push(deleteRulesOp(standingRules(), 'unhook the MINICTR chains from FORWARD and nat (last network gone)'));
+      ops.push(...deleteRulesOps(standingRules(), 'unhook the MINICTR chains from FORWARD and nat (last network gone)'));
       ops.push(removeChainsOp(standingChains(), 'remove the MINICTR chains'));
+    }
+    if (facts.lastIPv6Network) {
+      ops.push(...deleteRulesOps(standingRules(6), 'unhook the ip6tables MINICTR chains (last network with IPv6 gone)'));
+      ops.push(removeChainsOp(standingChains(6), 'remove the ip6tables MINICTR chains'));
     }
     return { title: `remove firewall rules of network ${net.name}`, ops };
   },
@@ -153,13 +198,13 @@ export const iptablesDriver: FirewallDriver = {
   planContainerSetup(att, checkNetwork): Plan {
     const rules = containerRules(att);
     const checks = checkNetwork ? firewallChecks(checkNetwork) : [];
-    const ops: Op[] = rules.length > 0 ? [addRulesOp(rules, containerRulesWhy(att), undefined, checks)] : [];
+    const ops: Op[] = rules.length > 0 ? addRulesOps(rules, containerRulesWhy(att), undefined, checks) : [];
     return { title: `firewall rules of container ${att.netns} (${att.ip})`, ops };
   },
 
   /** The container's rules, then its UDP flows. */
   planContainerTeardown(att): Plan {
-    const ops: Op[] = [deleteRulesOp(containerRules(att), rulesWhy(att)), ...forgetUdpFlowsOps(att)];
+    const ops: Op[] = [...deleteRulesOps(containerRules(att), rulesWhy(att)), ...forgetUdpFlowsOps(att)];
     return { title: `remove firewall rules of container ${att.netns} (${att.ip})`, ops };
   },
 
@@ -171,19 +216,21 @@ export const iptablesDriver: FirewallDriver = {
    */
   planContainersTeardown(atts: Owned<NetworkAttachment>[]): BatchPlan {
     const owned = atts.map(({ owner, attachment }) => ({ owner, attachment, rules: containerRules(attachment) }));
-    const shared = TABLE_ORDER.delete.flatMap((table) => {
+    const tables = ([4, 6] as const).flatMap((family) => TABLE_ORDER.delete.map((table) => ({ family, table })));
+    const shared = tables.flatMap(({ family, table }) => {
       const parts = owned
-        .map((o) => ({ ...o, rules: o.rules.filter((r) => r.table === table) }))
+        .map((o) => ({ ...o, rules: o.rules.filter((r) => r.table === table && familyOf(r) === family) }))
         .filter((o) => o.rules.length > 0);
       if (parts.length === 0) return [];
       const rules = parts.flatMap((o) => o.rules);
-      const op = command(RESTORE_ARGV, `remove the ${table} rules of ${parts.length} container(s)`, {
+      const name = family === 6 ? `ip6 ${table}` : table;
+      const op = command(restoreArgv(family), `remove the ${name} rules of ${parts.length} container(s)`, {
         stdin: restoreText(rules, {}, 'delete'),
         shown: restoreShown(rules, {}, 'delete'),
       });
       const shares = parts.map(({ owner, attachment, rules: own }) => ({
         owner,
-        plan: { title: `remove the ${table} rules of ${attachment.ip}`, ops: [deleteRulesOp(own, rulesWhy(attachment))] },
+        plan: { title: `remove the ${name} rules of ${attachment.ip}`, ops: deleteRulesOps(own, rulesWhy(attachment)) },
       }));
       return [{ op, shares }];
     });
@@ -200,6 +247,7 @@ export const iptablesDriver: FirewallDriver = {
     }
     return [
       ...expect(standingRules(), STANDING_OWNER),
+      ...(anyIPv6(owners.networks) ? expect(standingRules(6), STANDING_OWNER) : []),
       ...owners.networks.flatMap((n) => expect(networkRules(n), `network ${n.name}`)),
       ...owners.containers.flatMap((c) => (c.attachment ? expect(containerRules(c.attachment), `container ${c.name}`) : [])),
     ];
@@ -230,18 +278,22 @@ export const iptablesDriver: FirewallDriver = {
    */
   planRemoveDumped(rules: DumpedRule[], why: string): Plan {
     if (rules.length === 0) return { title: 'no leftover rules', ops: [] };
-    const lines: string[] = [];
-    const ordered: DumpedRule[] = [];
-    for (const table of ['nat', 'filter', 'raw', 'mangle']) {
-      const own = rules.filter((r) => r.table === table);
-      if (own.length === 0) continue;
-      ordered.push(...own);
-      lines.push(`*${table}`, ...own.map((r) => r.line.replace(/^-A /, '-D ')), 'COMMIT');
-    }
-    const fallback = ordered.map((r) =>
-      command(['iptables', '-w', '-t', r.table, ...saveTokens(r.line.replace(/^-A /, '-D '))], why, { tolerate: GONE_RULE }),
-    );
-    return { title: 'remove leftover rules', ops: [command(RESTORE_ARGV, why, { stdin: `${lines.join('\n')}\n`, fallback })] };
+    const ops = ([4, 6] as const).flatMap((family) => {
+      const lines: string[] = [];
+      const ordered: DumpedRule[] = [];
+      for (const table of ['nat', 'filter', 'raw', 'mangle']) {
+        const own = rules.filter((r) => r.table === (family === 6 ? `ip6 ${table}` : table));
+        if (own.length === 0) continue;
+        ordered.push(...own);
+        lines.push(`*${table}`, ...own.map((r) => r.line.replace(/^-A /, '-D ')), 'COMMIT');
+      }
+      // If one is gone already (removed meanwhile), rule by rule, tolerantly.
+      const fallback = ordered.map((r) =>
+        command([family === 6 ? 'ip6tables' : 'iptables', '-w', '-t', r.table.replace(/^ip6 /, ''), ...saveTokens(r.line.replace(/^-A /, '-D '))], why, { tolerate: GONE_RULE }),
+      );
+      return lines.length === 0 ? [] : [command(restoreArgv(family), why, { stdin: `${lines.join('\n')}\n`, fallback })];
+    });
+    return { title: 'remove leftover rules', ops };
   },
 
   /**
@@ -249,11 +301,11 @@ export const iptablesDriver: FirewallDriver = {
    * that does not exist is safe, and rules already present are never added twice.
    */
   planRepair(dump: FirewallDump, owners: RuleOwners): Plan {
-    const missing = missingFromDump(dump, owners.networks.length === 0 ? [] : standingChains(), wantedRules(owners));
+    const missing = missingFromDump(dump, wantedChains(owners.networks), wantedRules(owners));
     if (missing.chains.length === 0 && missing.rules.length === 0) return { title: 'firewall rules are complete', ops: [] };
     return {
       title: 'restore missing firewall rules',
-      ops: [addRulesOp(missing.rules, `put back ${missing.rules.length} missing minictr rule(s)`, missing.chains)],
+      ops: addRulesOps(missing.rules, `put back ${missing.rules.length} missing minictr rule(s)`, missing.chains),
     };
   },
 };
@@ -268,7 +320,7 @@ export function missingFromDump(dump: FirewallDump, wantedChains: Chain[], wante
   const chains = new Set(dump.chains.map((c) => `${c.table}|${c.chain}`));
   const rules = new Set(dump.rules.map((r) => `${r.table}|${r.line}`));
   return {
-    chains: wantedChains.filter((c) => !chains.has(`${c.table}|${c.chain}`)),
-    rules: wantedRules.filter((r) => !rules.has(`${r.table}|${savedLine(r)}`)),
+    chains: wantedChains.filter((c) => !chains.has(`${dumpTable(c)}|${c.chain}`)),
+    rules: wantedRules.filter((r) => !rules.has(`${dumpTable(r)}|${savedLine(r)}`)),
   };
 }

@@ -6,8 +6,13 @@ import { attachmentScope, ruleComment } from '../names.js';
 
 export type Table = 'filter' | 'nat' | 'raw';
 
+/** IPv4 (iptables) or IPv6 (ip6tables): the same layout, one program per family. */
+export type Family = 4 | 6;
+
 export interface Rule {
   table: Table;
+  /** 6: an ip6tables rule; absent: iptables. */
+  family?: 6;
   chain: string;
   /** -I puts the rule at the head of the chain (iptables-save still prints it as -A). */
   op: '-A' | '-I';
@@ -18,6 +23,21 @@ export interface Rule {
 export interface Chain {
   table: Table;
   chain: string;
+  family?: 6;
+}
+
+export function familyOf(r: { family?: 6 }): Family {
+  return r.family ?? 4;
+}
+
+/** The table's name in a dump: ip6tables-save's tables are told apart as "ip6 filter" etc. */
+export function dumpTable(r: { table: string; family?: 6 }): string {
+  return r.family === 6 ? `ip6 ${r.table}` : r.table;
+}
+
+/** The same rules for ip6tables. */
+function v6<T extends Rule | Chain>(items: T[]): T[] {
+  return items.map((r) => ({ ...r, family: 6 as const }));
 }
 
 export type Mode = 'add' | 'delete';
@@ -49,8 +69,9 @@ function tail(comment: string, ...target: string[]): string[] {
   return ['-m', 'comment', '--comment', comment, '-j', ...target];
 }
 
-/** Chains minictr owns; declared once, when the first network is set up. */
-export function standingChains(): Chain[] {
+/** Chains minictr owns; declared once, when the first network (of that family) is set up. */
+export function standingChains(family: Family = 4): Chain[] {
+  if (family === 6) return v6(standingChains(4));
   return [
     ...[CHAINS.main, CHAINS.bridge, CHAINS.ct, CHAINS.forward, CHAINS.isolation1, CHAINS.isolation2, CHAINS.user].map(
       (chain): Chain => ({ table: 'filter', chain }),
@@ -65,7 +86,8 @@ export function standingChains(): Chain[] {
  * REJECT cannot shadow them. nat OUTPUT has no `! -d 127.0.0.0/8`: minictr has no userland
  * proxy, localhost publishing is kernel NAT (Docker with userland-proxy=false).
  */
-export function standingRules(): Rule[] {
+export function standingRules(family: Family = 4): Rule[] {
+  if (family === 6) return v6(standingRules(4));
   const c = ruleComment();
   return [
     rule('filter', 'FORWARD', tail(c, CHAINS.forward), '-I'),
@@ -82,6 +104,8 @@ export interface NetworkScope {
   name: string;
   bridge: string;
   subnet: string;
+  /** Its IPv6 subnet: the same rules again for ip6tables. */
+  subnet6?: string;
   clusterCidr?: string;
   /** false: the subnet is not masqueraded on its way out (it is routed as it is). */
   masquerade?: false;
@@ -89,8 +113,27 @@ export interface NetworkScope {
   internal?: boolean;
 }
 
-/** One bridge network's rules (Docker 28's per-bridge rules, plus the loopback guard below). */
+/** One bridge network's rules (Docker 28's per-bridge rules, plus the loopback guard below); with IPv6 its ip6tables rules too. */
 export function networkRules(net: NetworkScope): Rule[] {
+  return [...networkRules4(net), ...(net.subnet6 ? networkRules6(net, net.subnet6) : [])];
+}
+
+/**
+ * The IPv6 half: the same forwarding, isolation and NAT66 masquerade (Docker masquerades ULA
+ * subnets by default). The loopback guard is ::1's: IPv6 has no route_localnet, so the kernel
+ * drops it already; the rule says so in the ruleset, as Docker's raw rules do.
+ */
+function networkRules6(net: NetworkScope, subnet6: string): Rule[] {
+  const c = ruleComment(net.name);
+  const br = net.bridge;
+  return v6(
+    networkRules4({ name: net.name, bridge: br, subnet: subnet6 })
+      .filter((r) => r.table !== 'raw')
+      .concat([rule('raw', 'PREROUTING', ['-d', '::1/128', '-i', br, ...tail(c, 'DROP')])]),
+  );
+}
+
+function networkRules4(net: NetworkScope): Rule[] {
   const c = ruleComment(net.name);
   const br = net.bridge;
   if (net.internal) {
@@ -133,7 +176,12 @@ export function networkRules(net: NetworkScope): Rule[] {
 }
 
 function isLoopback(ip: string): boolean {
-  return ip.startsWith('127.');
+  return ip.startsWith('127.') || ip === '::1';
+}
+
+/** The ports of one family: '' and IPv4 addresses for iptables, '::' and IPv6 addresses for ip6tables. */
+export function portsOfFamily(ports: PortMapping[], family: Family): PortMapping[] {
+  return ports.filter((p) => (p.hostIp.includes(':') ? 6 : 4) === family);
 }
 
 export function protoMatch(m: Pick<PortMapping, 'proto'>, port: number): string[] {
@@ -151,31 +199,40 @@ export function byContainerPort(ports: PortMapping[]): PortMapping[] {
   });
 }
 
-/** A container's rules: ACCEPT + DNAT + hairpin per published port, and the raw guards. */
+/** A container's rules: ACCEPT + DNAT + hairpin per published port, and the raw guards; with an IPv6 address, the same for ip6tables. */
 export function containerRules(att: NetworkAttachment): Rule[] {
+  const rules4 = familyRules(att, 4, att.ip, portsOfFamily(att.ports, 4));
+  if (!att.ip6) return rules4;
+  return [...rules4, ...v6(familyRules(att, 6, att.ip6, portsOfFamily(att.ports, 6)))];
+}
+
+function familyRules(att: NetworkAttachment, family: Family, ip: string, ports: PortMapping[]): Rule[] {
   const c = ruleComment(attachmentScope(att));
   const br = att.bridge;
-  const ip32 = `${att.ip}/32`;
+  const host = family === 6 ? 128 : 32;
+  const ip32 = `${ip}/${host}`;
+  const to = family === 6 ? `[${ip}]` : ip;
+  // Every container port gets its ACCEPT in both families: one published only on IPv4 is still refused over IPv6 by the missing DNAT.
   const unique = byContainerPort(att.ports);
   return [
     ...unique.map((p) =>
       rule('filter', CHAINS.main, ['-d', ip32, '!', '-i', br, '-o', br, ...protoMatch(p, p.containerPort), ...tail(c, 'ACCEPT')], '-I'),
     ),
     // No `! -i BR`: a container reaching the host's published port is DNATed too (hairpin).
-    ...att.ports.map((p) =>
+    ...ports.map((p) =>
       rule('nat', CHAINS.main, [
-        ...(p.hostIp ? ['-d', `${p.hostIp}/32`] : []),
+        ...(p.hostIp && p.hostIp !== '::' ? ['-d', `${p.hostIp}/${host}`] : []),
         ...protoMatch(p, p.hostPort),
-        ...tail(c, 'DNAT', '--to-destination', `${att.ip}:${p.containerPort}`),
+        ...tail(c, 'DNAT', '--to-destination', `${to}:${p.containerPort}`),
       ]),
     ),
     ...unique.map((p) =>
       rule('nat', 'POSTROUTING', ['-s', ip32, '-d', ip32, ...protoMatch(p, p.containerPort), ...tail(c, 'MASQUERADE')]),
     ),
     // CVE-2020-8558: a port published on 127.x must not be reachable from other interfaces.
-    ...att.ports
+    ...ports
       .filter((p) => isLoopback(p.hostIp))
-      .map((p) => rule('raw', 'PREROUTING', ['-d', `${p.hostIp}/32`, '!', '-i', 'lo', ...protoMatch(p, p.hostPort), ...tail(c, 'DROP')])),
+      .map((p) => rule('raw', 'PREROUTING', ['-d', `${p.hostIp}/${host}`, '!', '-i', 'lo', ...protoMatch(p, p.hostPort), ...tail(c, 'DROP')])),
     // Only the bridge (and a cluster's pods, routed here) may route straight to the container's
     // address (Docker 28.2+); unless its network does not masquerade, and replies come back to it.
     ...(att.guard === false ? [] : [rule('raw', 'PREROUTING', [...(att.clusterCidr ? ['!', '-s', att.clusterCidr] : []), '-d', ip32, '!', '-i', br, ...tail(c, 'DROP')])]),
@@ -233,18 +290,22 @@ export function restoreText(rules: Rule[], options: RestoreOptions, mode: Mode):
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 
-/** The same rule as one iptables command (for --dry-run, and the per-rule fallback). */
+function program(r: { family?: 6 }): string {
+  return r.family === 6 ? 'ip6tables' : 'iptables';
+}
+
+/** The same rule as one iptables (ip6tables) command (for --dry-run, and the per-rule fallback). */
 export function iptablesCommand(r: Rule, mode: Mode): Argv {
-  return ['iptables', '-w', '-t', r.table, mode === 'add' ? r.op : '-D', r.chain, ...r.spec];
+  return [program(r), '-w', '-t', r.table, mode === 'add' ? r.op : '-D', r.chain, ...r.spec];
 }
 
 /** `iptables -C`: exits 0 when the rule is present (reads only). */
 export function iptablesCheck(r: Rule): Argv {
-  return ['iptables', '-w', '-t', r.table, '-C', r.chain, ...r.spec];
+  return [program(r), '-w', '-t', r.table, '-C', r.chain, ...r.spec];
 }
 
 export function chainCommand(c: Chain, action: '-N' | '-F' | '-X'): Argv {
-  return ['iptables', '-w', '-t', c.table, action, c.chain];
+  return [program(c), '-w', '-t', c.table, action, c.chain];
 }
 
 /** The one-command-per-line equivalent of restoreText(), in the order iptables-restore applies it. */
@@ -264,3 +325,8 @@ export function restoreShown(rules: Rule[], options: RestoreOptions, mode: Mode)
 }
 
 export const RESTORE_ARGV: Argv = ['iptables-restore', '-w', '--noflush'];
+export const RESTORE6_ARGV: Argv = ['ip6tables-restore', '-w', '--noflush'];
+
+export function restoreArgv(family: Family): Argv {
+  return family === 6 ? RESTORE6_ARGV : RESTORE_ARGV;
+}

@@ -146,7 +146,7 @@ function missingElements(elements: NftElement[], have: ReturnType<typeof present
 
 export const nftablesDriver: FirewallDriver = {
   name: 'nftables',
-  dumpArgv: ['nft', 'list', 'ruleset', NFT_FAMILY],
+  dumpArgvs: [['nft', 'list', 'ruleset', NFT_FAMILY]],
 
   parseDump: parseNftList,
 

@@ -5,7 +5,8 @@
 // can be diffed with the plan, as iptables-save is.
 import type { NetworkAttachment, PortMapping } from '../../base/records.js';
 import { attachmentScope, ruleComment } from '../names.js';
-import { byContainerPort } from './iptables.js';
+import { bracketed } from '../ipv6.js';
+import { byContainerPort, portsOfFamily } from './iptables.js';
 
 export const NFT_FAMILY = 'inet';
 export const NFT_TABLE = 'minictr';
@@ -81,6 +82,11 @@ export const SETS = {
   guard: 'guard4',
   portsAny: 'ports-any4',
   portsAddr: 'ports-addr4',
+  published6: 'published6',
+  hairpin6: 'hairpin6',
+  guard6: 'guard6',
+  portsAny6: 'ports-any6',
+  portsAddr6: 'ports-addr6',
 } as const;
 
 export const BASE = {
@@ -108,6 +114,12 @@ export function standingSets(): NftSet[] {
     set(SETS.guard, 'ipv4_addr : verdict', "a container address: jump to its bridge's guard (only the bridge may route to it)", true),
     set(SETS.portsAny, 'inet_proto . inet_service : ipv4_addr . inet_service', 'published on every host address: protocol . host port → container address . port', true),
     set(SETS.portsAddr, 'ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service', 'published on one host address: address . protocol . host port → container address . port', true),
+    // IPv6: the same jobs, keyed by ipv6_addr (a set's key has one type, so one set per family).
+    set(SETS.published6, 'ipv6_addr . inet_proto . inet_service', 'IPv6: container address . protocol . port published to the host: forwarded in'),
+    set(SETS.hairpin6, 'ipv6_addr . ipv6_addr . inet_proto . inet_service', 'IPv6: a container reaching its own published port through the host: masqueraded (hairpin)'),
+    set(SETS.guard6, 'ipv6_addr : verdict', "IPv6: a container address: jump to its bridge's guard", true),
+    set(SETS.portsAny6, 'inet_proto . inet_service : ipv6_addr . inet_service', 'IPv6: published on every host address ([::]): protocol . host port → container address . port', true),
+    set(SETS.portsAddr6, 'ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service', 'IPv6: published on one host address: address . protocol . host port → container address . port', true),
   ];
 }
 
@@ -137,12 +149,16 @@ export function standingRules(): NftRule[] {
     rule(BASE.output, `fib daddr type local jump ${BASE.ports}`, "the host's own packets to its addresses (127.0.0.1 too: no userland proxy)"),
     rule(BASE.ports, `dnat ip to ip daddr . meta l4proto . th dport map @${SETS.portsAddr}`, 'ports published on one host address'),
     rule(BASE.ports, `meta nfproto ipv4 dnat ip to meta l4proto . th dport map @${SETS.portsAny}`, 'ports published on every host address'),
+    rule(BASE.ports, `dnat ip6 to ip6 daddr . meta l4proto . th dport map @${SETS.portsAddr6}`, 'IPv6: ports published on one host address'),
+    rule(BASE.ports, `meta nfproto ipv6 dnat ip6 to meta l4proto . th dport map @${SETS.portsAny6}`, 'IPv6: ports published on every host address ([::])'),
     rule(BASE.postrouting, `iifname vmap @${SETS.natOut}`, 'traffic from a bridge: its network masquerades what leaves'),
     rule(BASE.postrouting, `oifname vmap @${SETS.natIn}`, 'traffic into a bridge: its network rewrites host sources'),
     rule(BASE.postrouting, `ip saddr . ip daddr . meta l4proto . th dport @${SETS.hairpin} masquerade`, 'a container reaching itself through a published port (hairpin)'),
+    rule(BASE.postrouting, `ip6 saddr . ip6 daddr . meta l4proto . th dport @${SETS.hairpin6} masquerade`, 'IPv6: a container reaching itself through a published port (hairpin)'),
     rule(BASE.raw, `iifname vmap @${SETS.rawIn}`, "packets from a bridge: its network's guard"),
     rule(BASE.raw, `iifname != "lo" ip daddr . meta l4proto . th dport @${SETS.loopback} drop`, 'ports published on 127.x: from lo only (CVE-2020-8558)'),
     rule(BASE.raw, `ip daddr vmap @${SETS.guard}`, "packets to a container address: its bridge's guard"),
+    rule(BASE.raw, `ip6 daddr vmap @${SETS.guard6}`, "IPv6: packets to a container address: its bridge's guard"),
   ];
 }
 
@@ -156,6 +172,8 @@ export interface NftNetworkScope {
   clusterCidr?: string;
   /** --internal: traffic stays within the subnet, no masquerade. */
   internal?: boolean;
+  /** With IPv6: its masquerade (NAT66) and published ports over IPv6 too. */
+  subnet6?: string;
 }
 
 /** The chain names of one network, derived from its bridge (≤ 15 characters). */
@@ -181,6 +199,7 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
   const n = networkChainNames(net.bridge);
   const c = ruleComment(net.name);
   const br = `"${net.bridge}"`;
+  const v6 = net.subnet6;
   const rule = (chain: string, expr: string, why: string): NftRule => ({ chain, expr, comment: c, why });
   // The host's side of any network: its own sources rewritten, the loopback and routing guards.
   const hostSide = [
@@ -188,6 +207,7 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
     rule(n.natIn, 'fib saddr type local masquerade', `the host reaching ${net.bridge} from a local address (127.0.0.1 too) shows as the gateway`),
     // route_localnet=1 on the bridge would let a container reach the host's 127.0.0.1 services.
     rule(n.raw, 'ip daddr 127.0.0.0/8 drop', `route_localnet is on for ${net.bridge}: containers may not reach the host's 127.x`),
+    ...(v6 ? [rule(n.raw, 'ip6 daddr ::1 drop', `nor ::1 over IPv6 (the kernel drops it too: IPv6 has no route_localnet)`)] : []),
     // Without masquerade the containers' own addresses go out, and their replies must come back.
     ...(net.masquerade === false
       ? []
@@ -214,10 +234,12 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
     // A published port is a service of the host: another network reaches it through the host's
     // address (DNATed on the way in), as Docker's userland proxy allows; direct traffic stays isolated.
     rule(n.in, `ct status dnat ip daddr . meta l4proto . th dport @${SETS.published} accept`, "a published port, reached through the host's address from any network (DNATed)"),
+    ...(v6 ? [rule(n.in, `ct status dnat ip6 daddr . meta l4proto . th dport @${SETS.published6} accept`, 'the same over IPv6')] : []),
     rule(n.in, `iifname @${SETS.bridges} drop`, "isolation: another minictr network's bridge may not reach this one"),
     // A cluster's other pods are routed to this bridge and reach its containers directly (Kubernetes: no NAT between pods).
     ...(net.clusterCidr ? [rule(n.in, `ip saddr ${net.clusterCidr} accept`, `the cluster's pods (${net.clusterCidr}) reach ${net.bridge} directly`)] : []),
     rule(n.in, `ip daddr . meta l4proto . th dport @${SETS.published} accept`, 'published ports, after DNAT'),
+    ...(v6 ? [rule(n.in, `ip6 daddr . meta l4proto . th dport @${SETS.published6} accept`, 'published ports over IPv6, after DNAT')] : []),
     rule(n.in, 'drop', `nothing else reaches ${net.bridge} from outside it`),
     ...(net.masquerade === false
       ? []
@@ -228,6 +250,7 @@ export function networkRules(net: NftNetworkScope): NftRule[] {
             `${net.subnet} leaving through other interfaces takes the host's address${net.clusterCidr ? ` (not towards the cluster's pods, ${net.clusterCidr})` : ''}`,
           ),
         ]),
+    ...(v6 && net.masquerade !== false ? [rule(n.natOut, `oifname != ${br} ip6 saddr ${v6} masquerade`, `${v6} leaving takes the host's IPv6 address (NAT66, as Docker does for ULA subnets)`)] : []),
     ...hostSide,
   ];
 }
@@ -255,7 +278,7 @@ function isLoopback(ip: string): boolean {
 }
 
 function describePublication(p: PortMapping, ip: string): string {
-  return `publish ${p.hostIp || '0.0.0.0'}:${p.hostPort} → ${ip}:${p.containerPort}/${p.proto}`;
+  return `publish ${bracketed(p.hostIp || '0.0.0.0')}:${p.hostPort} → ${bracketed(ip)}:${p.containerPort}/${p.proto}`;
 }
 
 /** A container's state: elements only, no rules. */
@@ -269,20 +292,43 @@ export function containerElements(att: NetworkAttachment): NftElement[] {
     comment,
     why,
   });
+  const ports = portsOfFamily(att.ports, 4);
   return [
-    ...byContainerPort(att.ports).flatMap((p) => [
+    ...byContainerPort(ports).flatMap((p) => [
       el(SETS.published, `${ip} . ${p.proto} . ${p.containerPort}`, undefined, `forward ${p.proto} to ${ip}:${p.containerPort} in from outside ${att.bridge}`),
       el(SETS.hairpin, `${ip} . ${ip} . ${p.proto} . ${p.containerPort}`, undefined, `${ip} reaching itself through its published port is masqueraded`),
     ]),
-    ...att.ports.map((p) =>
+    ...ports.map((p) =>
       p.hostIp
         ? el(SETS.portsAddr, `${p.hostIp} . ${p.proto} . ${p.hostPort}`, `${ip} . ${p.containerPort}`, describePublication(p, ip))
         : el(SETS.portsAny, `${p.proto} . ${p.hostPort}`, `${ip} . ${p.containerPort}`, describePublication(p, ip)),
     ),
-    ...att.ports
+    ...ports
       .filter((p) => isLoopback(p.hostIp))
       .map((p) => el(SETS.loopback, `${p.hostIp} . ${p.proto} . ${p.hostPort}`, undefined, `${p.hostIp}:${p.hostPort} is reachable from lo only`)),
     el(SETS.guard, ip, `jump ${networkChainNames(att.bridge).guard}`, `only ${att.bridge} may route straight to ${ip}`),
+    ...(att.ip6 ? containerElements6(att, att.ip6, el) : []),
+  ];
+}
+
+/** The IPv6 half of a container's elements: its ports published on [::] or an IPv6 host address, and its guard. */
+function containerElements6(
+  att: NetworkAttachment,
+  ip: string,
+  el: (set: string, key: string, value: string | undefined, why: string) => NftElement,
+): NftElement[] {
+  const ports = portsOfFamily(att.ports, 6);
+  return [
+    ...byContainerPort(ports).flatMap((p) => [
+      el(SETS.published6, `${ip} . ${p.proto} . ${p.containerPort}`, undefined, `forward ${p.proto} to [${ip}]:${p.containerPort} in from outside ${att.bridge}`),
+      el(SETS.hairpin6, `${ip} . ${ip} . ${p.proto} . ${p.containerPort}`, undefined, `${ip} reaching itself through its published port is masqueraded`),
+    ]),
+    ...ports.map((p) =>
+      p.hostIp !== '::'
+        ? el(SETS.portsAddr6, `${p.hostIp} . ${p.proto} . ${p.hostPort}`, `${ip} . ${p.containerPort}`, describePublication(p, ip))
+        : el(SETS.portsAny6, `${p.proto} . ${p.hostPort}`, `${ip} . ${p.containerPort}`, describePublication(p, ip)),
+    ),
+    el(SETS.guard6, ip, `jump ${networkChainNames(att.bridge).guard}`, `only ${att.bridge} may route straight to ${ip}`),
   ];
 }
 

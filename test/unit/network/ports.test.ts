@@ -38,6 +38,11 @@ test('parsePortSpec: every accepted form', () => {
     ['127.0.0.1::7000-7001/udp', [req('127.0.0.1', 0, 7000, 'udp'), req('127.0.0.1', 0, 7001, 'udp')]],
     ['65535:1', [req('', 65535, 1)]],
     ['8080:080', [req('', 8080, 80)]],
+    // IPv6 host addresses: Docker's bracketed form, its unbracketed one, canonicalised.
+    ['[::]:8080:80', [req('::', 8080, 80)]],
+    ['[FD99:0::0001]:8080:80/udp', [req('fd99::1', 8080, 80, 'udp')]],
+    ['[fd99::1]::80', [req('fd99::1', 0, 80)]],
+    ['fd99::1:8080:80', [req('fd99::1', 8080, 80)]],
   ];
   for (const [spec, want] of cases) assert.deepEqual(parsePortSpec(spec), want, spec);
 });
@@ -60,8 +65,14 @@ test('parsePortSpec: bad specs fail with E_BAD_PORT and a message naming the pro
     ['256.1.1.1:80:80', 'invalid port spec "256.1.1.1:80:80": invalid host IP "256.1.1.1"'],
     ['01.2.3.4:80:80', 'invalid port spec "01.2.3.4:80:80": invalid host IP "01.2.3.4"'],
     ['localhost:80:80', 'invalid port spec "localhost:80:80": invalid host IP "localhost"'],
-    ['[::1]:80:80', 'invalid port spec "[::1]:80:80": IPv6 host addresses are not supported'],
-    ['::1:80:80', 'invalid port spec "::1:80:80": IPv6 host addresses are not supported'],
+    ['[::1]:80:80', 'invalid port spec "[::1]:80:80": publishing on ::1 needs a userland proxy, which minictr does not run: IPv6 has no route_localnet, so NAT cannot reach a container from ::1; publish on 127.0.0.1 or [::]'],
+    ['[::1:80:80', 'invalid port spec "[::1:80:80": unclosed "[": write an IPv6 host address as [ADDR]:hostPort:containerPort, e.g. [::]:8080:80'],
+    ['[fd99::1]8080:80', 'invalid port spec "[fd99::1]8080:80": write an IPv6 host address as [ADDR]:hostPort:containerPort, e.g. [::]:8080:80'],
+    ['[fd99::1]:80', 'invalid port spec "[fd99::1]:80": write an IPv6 host address as [ADDR]:hostPort:containerPort, e.g. [::]:8080:80'],
+    ['fd99::1]:80:80', 'invalid port spec "fd99::1]:80:80": "]" without "[": write an IPv6 host address as [ADDR]:hostPort:containerPort, e.g. [::]:8080:80'],
+    ['[10.0.0.1]:80:80', 'invalid port spec "[10.0.0.1]:80:80": brackets are for IPv6 addresses only: write 10.0.0.1:…'],
+    ['[fd99::zz]:80:80', 'invalid port spec "[fd99::zz]:80:80": invalid IPv6 host address "fd99::zz"'],
+    ['fd99::zz:80:80', 'invalid port spec "fd99::zz:80:80": invalid IPv6 host address "fd99::zz"'],
     ['::80', 'invalid port spec "::80": missing host IP before "::"'],
     ['80/sctp', 'invalid port spec "80/sctp": unknown protocol "sctp" (use tcp or udp)'],
     ['80/', 'invalid port spec "80/": missing protocol after "/"'],
@@ -131,7 +142,10 @@ test('formatPortCommand: all mappings, or host addresses for one port', () => {
 test('bindingsConflict: every-address clashes with any address on the same port and protocol', () => {
   assert.equal(bindingsConflict({ ip: '', port: 80, proto: 'tcp' }, { ip: '127.0.0.1', port: 80, proto: 'tcp' }), true);
   assert.equal(bindingsConflict({ ip: '10.0.0.1', port: 80, proto: 'tcp' }, { ip: '', port: 80, proto: 'tcp' }), true);
-  assert.equal(bindingsConflict({ ip: '::', port: 80, proto: 'tcp' }, { ip: '10.0.0.1', port: 80, proto: 'tcp' }), true);
+  // Families apart: [::] and an IPv4 address do not clash (a dual-stack listener is given as both).
+  assert.equal(bindingsConflict({ ip: '::', port: 80, proto: 'tcp' }, { ip: '10.0.0.1', port: 80, proto: 'tcp' }), false);
+  assert.equal(bindingsConflict({ ip: '::', port: 80, proto: 'tcp' }, { ip: 'fd99::1', port: 80, proto: 'tcp' }), true);
+  assert.equal(bindingsConflict({ ip: 'fd99::1', port: 80, proto: 'tcp' }, { ip: 'fd99::2', port: 80, proto: 'tcp' }), false);
   assert.equal(bindingsConflict({ ip: '10.0.0.1', port: 80, proto: 'tcp' }, { ip: '10.0.0.2', port: 80, proto: 'tcp' }), false);
   assert.equal(bindingsConflict({ ip: '', port: 80, proto: 'tcp' }, { ip: '', port: 80, proto: 'udp' }), false);
   assert.equal(bindingsConflict({ ip: '', port: 80, proto: 'tcp' }, { ip: '', port: 81, proto: 'tcp' }), false);
@@ -156,7 +170,9 @@ test('assignHostPorts: a taken fixed port is rejected like Docker', () => {
     exitCode: 125,
     message: 'Bind for 0.0.0.0:5005 failed: port is already allocated',
   });
-  assert.throws(() => assignHostPorts([req('127.0.0.1', 5005, 5000)], takenBy([{ ip: '::', port: 5005, proto: 'tcp' }]), () => 1), {
+  // A dual-stack listener on :: (gather gives it as 0.0.0.0 and ::) takes IPv4 too.
+  const dual = takenBy([{ ip: '0.0.0.0', port: 5005, proto: 'tcp' }, { ip: '::', port: 5005, proto: 'tcp' }]);
+  assert.throws(() => assignHostPorts([req('127.0.0.1', 5005, 5000)], dual, () => 1), {
     message: 'Bind for 127.0.0.1:5005 failed: port is already allocated',
   });
   // Same port, other protocol or other specific address: free.
@@ -165,7 +181,7 @@ test('assignHostPorts: a taken fixed port is rejected like Docker', () => {
     map('10.0.0.1', 5005, 1),
   ]);
   // A specific IPv6 listener does not take IPv4 traffic.
-  assert.deepEqual(assignHostPorts([req('', 22, 22)], takenBy([{ ip: '00000000000000000000000001000000', port: 22, proto: 'tcp' }]), () => 1), [
+  assert.deepEqual(assignHostPorts([req('', 22, 22)], takenBy([{ ip: '::1', port: 22, proto: 'tcp' }]), () => 1), [
     map('', 22, 22),
   ]);
 });
@@ -225,7 +241,7 @@ test('parseProcNetListeners: TCP LISTEN only, addresses decoded from little-endi
   ]);
   assert.deepEqual(parseProcNetListeners(TCP6, 'tcp'), [
     { ip: '::', port: 22 },
-    { ip: '00000000000000000000000001000000', port: 631 },
+    { ip: '::1', port: 631 },
     { ip: '127.0.0.1', port: 8081 },
   ]);
 });
@@ -247,4 +263,23 @@ test('listeners from /proc feed takenBy', () => {
   assert.equal(taken('127.0.0.1', 5005, 'tcp'), false);
   assert.equal(taken('', 5005, 'tcp'), true);
   assert.equal(taken('', 8080, 'udp'), false);
+});
+
+test('assignHostPorts: dual stack publishes every-address requests on 0.0.0.0 and [::], with one port free on both', () => {
+  const taken = takenBy([{ ip: '::', port: 5005, proto: 'tcp' }]);
+  assert.throws(() => assignHostPorts([req('', 5005, 5000)], taken, () => 1, { dualStack: true }), { message: 'Bind for 0.0.0.0:5005 failed: port is already allocated' });
+  assert.deepEqual(assignHostPorts([req('', 5005, 5000)], taken, () => 1), [map('', 5005, 5000)]);
+  const picks = [5005, 5006];
+  assert.deepEqual(assignHostPorts([req('', 0, 80), req('fd99::1', 8080, 81)], taken, () => picks.shift() ?? 0, { dualStack: true }), [
+    map('', 5006, 80),
+    map('::', 5006, 80),
+    map('fd99::1', 8080, 81),
+  ]);
+  assert.throws(() => assignHostPorts([req('::', 9000, 80), req('fd99::1', 9000, 81)], takenBy([]), () => 1, { dualStack: true }), { message: 'Bind for [fd99::1]:9000 failed: port is already allocated' });
+});
+
+test('IPv6 host addresses are shown in brackets, as docker ps and docker port do', () => {
+  const ms = [map('', 8080, 80), map('::', 8080, 80)];
+  assert.equal(formatPortsColumn(ms), '0.0.0.0:8080->80/tcp, [::]:8080->80/tcp');
+  assert.deepEqual(formatPortCommand(ms), ['80/tcp -> 0.0.0.0:8080', '80/tcp -> [::]:8080']);
 });
