@@ -124,7 +124,7 @@ const INTERNAL_VARS = [
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
   'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
-  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_EXECMARK', 'MINICTR_DEVBIND', 'MINICTR_NETREADY',
+  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_EXECMARK', 'MINICTR_DEVBIND', 'MINICTR_NETREADY', 'MINICTR_RUNDIR',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -366,6 +366,8 @@ exec 3>&-
 echo "$code" > "$MINICTR_EXITFILE"
 if [ -n "$MINICTR_WAITER" ] && kill -0 "$MINICTR_WAITER" 2>/dev/null; then exit "$code"; fi
 if [ -e "$MINICTR_KILLMARK" ]; then exit "$code"; fi
+# Rootless: the exit handling finds the user's runtime directory (helper sockets, the rootless namespace) as the start did.
+if [ -n "$MINICTR_RUNDIR" ]; then export XDG_RUNTIME_DIR="$MINICTR_RUNDIR"; fi
 exec "$MINICTR_NODE" -- "$MINICTR_CLI" --root "$MINICTR_ROOTDIR" _on-exit "$MINICTR_ID"`;
 
 /** How the shim holds the container's console and log (src/shim/minictr-shim.c). */
@@ -402,6 +404,8 @@ export interface MonitorSpec {
   cli: string;
   root: string;
   id: string;
+  /** The starting minictr's XDG_RUNTIME_DIR, for its exit handling ('' when unset). */
+  runDir?: string;
 }
 
 export function monitorCommand(init: { argv: Argv; env: Record<string, string> }, spec: MonitorSpec): {
@@ -419,6 +423,7 @@ export function monitorCommand(init: { argv: Argv; env: Record<string, string> }
       MINICTR_CLI: spec.cli,
       MINICTR_ROOTDIR: spec.root,
       MINICTR_ID: spec.id,
+      MINICTR_RUNDIR: spec.runDir ?? '',
     },
   };
 }

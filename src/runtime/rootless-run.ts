@@ -70,9 +70,6 @@ export async function validateRootlessNetworking(store: Pick<Store, 'loadNetwork
   if (!(await store.loadNetwork(mode))) {
     throw new MinictrError('E_NO_SUCH_NETWORK', `network ${mode} not found; list networks with "minictr network ls"`);
   }
-  if (host.portSpecs.length > 0) {
-    throw new MinictrError('E_ROOTLESS_NETWORK', `rootless minictr cannot publish ports on the network ${mode} yet: publish with --network pasta or slirp4netns`);
-  }
 }
 
 /** The image store of a runtime: rootless with a subordinate range, unpacked files get their archive owners mapped into it. */
