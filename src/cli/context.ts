@@ -50,7 +50,7 @@ function sayDevicesSkipped(label: string, paths: string[]): void {
   if (devicesNoted) return;
   devicesNoted = true;
   const more = paths.length > 1 ? ` (and ${paths.length - 1} more)` : '';
-  warn([`${label}: device node /${paths[0]?.replace(/^\/+/, '') ?? ''}${more} skipped: a normal user cannot make device nodes; containers get the host's /dev/null, /dev/zero … bound instead`]);
+  warn([`${label}: device node ${paths[0] ?? ''}${more} skipped: a normal user cannot make device nodes; containers get the host's /dev/null, /dev/zero … bound instead`]);
 }
 
 /** What a rootless user should know once per command that makes a container: the single-id fallback. */

@@ -198,7 +198,7 @@ async function unpackTracked(
     // Runs before Unpack's own handler, which widens directory modes and checks link targets.
     onReadEntry: (entry) => {
       if (rename) entry.path = renamed(entry.path, rename);
-      if (entry.type === 'CharacterDevice' || entry.type === 'BlockDevice') devices.push(entry.path);
+      if (entry.type === 'CharacterDevice' || entry.type === 'BlockDevice') devices.push(posix.normalize(`/${entry.path}`));
       const seen: { mode?: number; link?: SymlinkSpec } = {};
       if (typeof entry.mode === 'number') seen.mode = entry.mode & 0o7777;
       if (entry.type === 'SymbolicLink' && typeof entry.linkpath === 'string') {

@@ -88,20 +88,29 @@ export function imageStoreOptions(ctx: RuntimeContext): ImageStoreOptions {
 }
 
 /**
- * Remove a container's files. Rootless, a container's processes of other ids (and mapped image
- * files copied up) leave files the user cannot unlink from outside: those go inside its user
- * namespace, with one rm.
+ * A removal that may meet files of the user's subordinate ids: rootless, a container's processes
+ * of other ids (and mapped image files copied up) leave files the user cannot unlink from outside;
+ * `dirs` then go inside the user namespace, with one rm.
  */
-export async function removeContainerFiles(ctx: RuntimeContext, id: string, what: 'rootfs' | 'all'): Promise<void> {
-  const store = ctx.store;
+async function removeMapped(ctx: RuntimeContext, remove: () => Promise<void>, dirs: string[]): Promise<void> {
   try {
-    if (what === 'rootfs') await store.removeContainerRootfs(id);
-    else await store.removeContainer(id);
+    await remove();
   } catch (err) {
     const ids = ctx.rootless;
     if (!ids || !fullyMapped(ids)) throw err;
-    const fs = store.paths.containerRootfs(id);
-    const dirs = what === 'rootfs' ? [fs.upper, fs.work, fs.merged] : [store.paths.container(id)];
     await ctx.runner.run(['unshare', ...userNamespaceArgs(ids), '--', 'rm', '-rf', '--', ...dirs]);
   }
+}
+
+/** Remove a container's files (rootless: inside the user namespace when they need it). */
+export async function removeContainerFiles(ctx: RuntimeContext, id: string, what: 'rootfs' | 'all'): Promise<void> {
+  const store = ctx.store;
+  const fs = store.paths.containerRootfs(id);
+  await removeMapped(ctx, () => (what === 'rootfs' ? store.removeContainerRootfs(id) : store.removeContainer(id)),
+    what === 'rootfs' ? [fs.upper, fs.work, fs.merged] : [store.paths.container(id)]);
+}
+
+/** Remove a volume, its record first (rootless: files a container's other ids wrote, inside the user namespace). */
+export async function removeVolumeFiles(ctx: RuntimeContext, name: string): Promise<void> {
+  await removeMapped(ctx, () => ctx.store.removeVolume(name), [ctx.store.paths.volume(name)]);
 }

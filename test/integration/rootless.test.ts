@@ -109,6 +109,32 @@ describe('rootless minictr: a normal user with a subordinate range', { skip: !is
     }
   });
 
+  it('a volume whose files a container wrote as other ids is removed; device nodes in an image are skipped, said once in one line', async () => {
+    const made = await alice.minictr(['run', '--rm', '--network', 'none', '-v', 'owned-vol:/v', 'busybox', 'sh', '-c',
+      'mkdir -p /v/d/e && echo x > /v/d/e/f && chown -R 1000:1000 /v/d && chmod -R go-rwx /v/d']);
+    assert.equal(made.code, 0, made.stderr);
+    const rmv = await alice.minictr(['volume', 'rm', 'owned-vol']);
+    assert.equal(rmv.code, 0, rmv.stderr);
+    assert.doesNotMatch((await alice.minictr(['volume', 'ls', '-q'])).stdout, /owned-vol/);
+    assert.deepEqual(await readdir(`${alice.root}/volumes`).catch(() => []), []);
+
+    const dir = await mkdtemp(join(tmpdir(), `${box.prefix}-dev-`));
+    try {
+      await mkdir(join(dir, 'r', 'dev'), { recursive: true });
+      await writeFile(join(dir, 'r', 'ok'), 'ok\n');
+      for (const [name, minor] of [['null', '3'], ['zero', '5']] as const) assert.equal((await sh(['mknod', join(dir, 'r', 'dev', name), 'c', '1', minor])).code, 0);
+      assert.equal((await sh(['tar', '-C', join(dir, 'r'), '-cf', join(dir, 'dev.tar'), '.'])).code, 0);
+      await chmod(dir, 0o755);
+      const imported = await alice.minictr(['import', join(dir, 'dev.tar'), 'withdev']);
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.equal(imported.stderr.trim().split('\n').length, 1, imported.stderr);
+      assert.match(imported.stderr, /^minictr: warning: .*dev\.tar: device node \/dev\/(null|zero) \(and 1 more\) skipped: a normal user cannot make device nodes/);
+      assert.equal((await alice.minictr(['rmi', 'withdev'])).code, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses limits in one line (no delegated cgroup), leaving nothing behind', async () => {
     const r = await alice.minictr(['run', '--rm', '--memory', '64m', '--network', 'none', 'busybox', 'true']);
     assert.equal(r.code, 125);

@@ -246,7 +246,7 @@ describe('import', () => {
       const rootfs = t.store.paths.imageRootfs(img.id);
       assert.equal(await readFile(join(rootfs, 'ok'), 'utf8'), 'ok');
       await assert.rejects(lstat(join(rootfs, 'dev/null')), { code: 'ENOENT' });
-      assert.deepEqual(heard, [[tar, ['dev/null']]]);
+      assert.deepEqual(heard, [[tar, ['/dev/null']]]);
     } finally {
       onSkippedDevices(undefined);
     }
