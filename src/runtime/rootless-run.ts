@@ -1,6 +1,6 @@
 // What changes in a container's create and start when minictr runs rootless: no cgroup limits
 // (no cgroup is delegated to the user), the default network, how the root filesystem is made.
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { MinictrError } from '../base/errors.js';
 import type { HostConfig, Resources } from '../base/records.js';
@@ -43,14 +43,45 @@ export function overlayInUserNamespace(kernel: string, filesystems: string): boo
   return overlaySupported(filesystems) && (major > 5 || (major === 5 && minor >= 11));
 }
 
-export async function rootlessRootfsMode(): Promise<'overlay' | 'copy'> {
+/** What a rootless container's root can be made with, as podman tries them: the kernel's overlay, fuse-overlayfs, a copy. */
+export interface RootfsChoices {
+  kernelOverlay: boolean;
+  /** MINICTR_ROOTLESS_OVERLAY=fuse-overlayfs|copy: skip what comes before (tests, or a kernel overlay that misbehaves). */
+  skipTo?: string;
+  /** fuse-overlayfs installed, and /dev/fuse open to the user. */
+  fuseOverlayfs: boolean;
+}
+
+export type RootfsMode = { rootfsMode: 'overlay' | 'copy'; overlayDriver?: 'fuse-overlayfs' };
+
+export function chooseRootlessRootfs(c: RootfsChoices): RootfsMode {
+  if (c.kernelOverlay && c.skipTo !== 'fuse-overlayfs' && c.skipTo !== 'copy') return { rootfsMode: 'overlay' };
+  if (c.fuseOverlayfs && c.skipTo !== 'copy') return { rootfsMode: 'overlay', overlayDriver: 'fuse-overlayfs' };
+  return { rootfsMode: 'copy' };
+}
+
+const FUSE_OVERLAYFS = ['/usr/bin/fuse-overlayfs', '/usr/local/bin/fuse-overlayfs'];
+
+export async function rootlessRootfsMode(): Promise<RootfsMode> {
   let filesystems = '';
   try {
     filesystems = readFileSync('/proc/filesystems', 'utf8');
   } catch {
-    // unreadable: a copy
+    // unreadable: no kernel overlay
   }
-  return overlayInUserNamespace(release(), filesystems) ? 'overlay' : 'copy';
+  let fuseDevice = false;
+  try {
+    accessSync('/dev/fuse', constants.R_OK | constants.W_OK);
+    fuseDevice = true;
+  } catch {
+    // a normal user may not open it here
+  }
+  const skipTo = process.env['MINICTR_ROOTLESS_OVERLAY'];
+  return chooseRootlessRootfs({
+    kernelOverlay: overlayInUserNamespace(release(), filesystems),
+    ...(skipTo ? { skipTo } : {}),
+    fuseOverlayfs: fuseDevice && FUSE_OVERLAYFS.some((p) => existsSync(p)),
+  });
 }
 
 /** The network modes rootless minictr makes: none and host as rootful, the helpers' modes, the user's own networks. */

@@ -8,7 +8,41 @@ import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, eventually, hostMountsNaming, isRoot, sh } from './sandbox.js';
-import { RootlessUser } from './rootless-harness.js';
+import { RootlessUser, TunWorld } from './rootless-harness.js';
+
+describe('rootless root filesystem: the fuse-overlayfs fallback', { skip: (!isRoot && 'needs root (to make the test users)') || (!existsSync('/usr/bin/fuse-overlayfs') && 'fuse-overlayfs is not installed') }, () => {
+  const box = new Sandbox();
+  const world = new TunWorld(`${box.prefix}f`);
+  const fay = new RootlessUser(box, `${box.prefix}f`, { mountNs: world.ns });
+  before(async () => {
+    await box.setup();
+    await world.setup();
+    await fay.create();
+  });
+  after(async () => {
+    await fay.remove();
+    await world.cleanup();
+    await box.cleanup();
+  });
+
+  it('with the kernel overlay skipped, fuse-overlayfs mounts the root: writes stay in the container, the image is untouched, rm leaves nothing', async () => {
+    const env = { MINICTR_ROOTLESS_OVERLAY: 'fuse-overlayfs' };
+    const run = await fay.minictr(['run', '-d', '--name', 'fz', '--network', 'none', 'busybox', 'sh', '-c', 'echo changed > /etc/motd-new && rm /bin/true && exec sleep 300'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    await eventually(async () => (await fay.minictr(['exec', 'fz', 'cat', '/etc/motd-new'])).stdout === 'changed\n', 10_000, 'the write');
+    const mounts = await fay.minictr(['exec', 'fz', 'sh', '-c', "grep ' / ' /proc/mounts; test -e /bin/true || echo gone"]);
+    assert.match(mounts.stdout, /^fuse-overlayfs \/ fuse\.fuse-overlayfs /m);
+    assert.match(mounts.stdout, /^gone$/m);
+    const other = await fay.minictr(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'test -e /bin/true && ! test -e /etc/motd-new && echo clean'], { env });
+    assert.equal(other.stdout, 'clean\n', other.stderr);
+    const id = (await fay.minictr(['inspect', '--format', '{{.Id}}', 'fz'])).stdout.trim();
+    const upper = await readdir(join(fay.root, 'containers', id, 'upper', 'etc'));
+    assert.ok(upper.includes('motd-new'), 'the write is in the container\'s upper layer');
+    assert.equal((await fay.minictr(['rm', '-f', 'fz'])).code, 0);
+    assert.deepEqual(await readdir(`${fay.root}/containers`), []);
+    assert.deepEqual(await eventually(async () => ((await fay.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user (fuse-overlayfs included)'), []);
+  });
+});
 
 describe('rootless minictr: a normal user with a subordinate range', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
   const box = new Sandbox();
