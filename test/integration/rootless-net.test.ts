@@ -30,6 +30,18 @@ const EXPECT = {
   slirp4netns: { addr: '10.0.2.100/24', route: 'default via 10.0.2.2', outsideSees: HOST_IP, fromWan: WAN_IP, fromLoopback: '10.0.2.2', fromHostAddr: HOST_IP, port: '18081' },
 } as const;
 
+/** minictr as `user` with `args`, paused at the checkpoint `step` (MINICTR_PAUSE_AT) and killed there with -9 (or ended before it). */
+async function killedAt(user: RootlessUser, step: string, args: string[]): Promise<void> {
+  const marker = join(user.root, `paused-at-${step}`);
+  const [file = 'nsenter', ...rest] = user.argv(['env', `MINICTR_PAUSE_AT=${step}`, process.execPath, '--', MINICTR_BIN, ...args]);
+  const child = spawn(file, rest, { stdio: 'ignore' });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `step ${step}`);
+  if (!exited && child.pid) process.kill(child.pid, 'SIGKILL');
+  await eventually(async () => exited, 5_000, 'minictr to die');
+}
+
 /**
  * A sandbox, its tun world and a user, made in that order (and removed in reverse by `teardown`);
  * with `outside`, the sandbox host's default route leads to the outside world (pasta copies it and
@@ -58,7 +70,7 @@ function rootlessWorld(suffix: string, options: { outside: boolean }): { box: Sa
 }
 
 describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
-  const { box, world, user: alice, setup, teardown } = rootlessWorld('a', { outside: true });
+  const { box, user: alice, setup, teardown } = rootlessWorld('a', { outside: true });
 
   const noProcessesLeft = async (): Promise<void> => {
     assert.deepEqual(await eventually(async () => ((await alice.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user'), []);
@@ -117,16 +129,7 @@ describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs r
 
   for (const step of ['spawned', 'helper-started', 'started']) {
     it(`pasta, minictr killed with -9 at "${step}": rm -f leaves no process, no helper and no file`, async () => {
-      const marker = join(alice.root, `paused-at-${step}`);
-      const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, `--mount=${world.ns}`, '--',
-        'setpriv', '--reuid', String(alice.uid), '--regid', String(alice.gid), '--init-groups', '--',
-        'env', '-i', `HOME=${alice.home}`, 'PATH=/usr/bin:/bin', `XDG_RUNTIME_DIR=${alice.runtimeDir}`, `MINICTR_PAUSE_AT=${step}`,
-        process.execPath, '--', MINICTR_BIN, 'run', '-d', '--name', `crash-${step}`, '--network', 'pasta', '-p', '18095:80', 'busybox', 'httpd', '-f', '-p', '80'], { stdio: 'ignore' });
-      let exited = false;
-      child.once('exit', () => { exited = true; });
-      await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `step ${step}`);
-      if (!exited && child.pid) process.kill(child.pid, 'SIGKILL');
-      await eventually(async () => exited, 5_000, 'minictr to die');
+      await killedAt(alice, step, ['run', '-d', '--name', `crash-${step}`, '--network', 'pasta', '-p', '18095:80', 'busybox', 'httpd', '-f', '-p', '80']);
       const rm = await alice.minictr(['rm', '-f', `crash-${step}`]);
       assert.equal(rm.code, 0, rm.stderr);
       assert.equal((await alice.minictr(['ps', '-aq'])).stdout, '');
@@ -176,7 +179,7 @@ describe('rootless bridge network: the user\'s rootless namespace', { skip: !isR
 });
 
 describe('rootless bridge network: published ports', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
-  const { box, world, user: dave, setup, teardown } = rootlessWorld('d', { outside: false });
+  const { box, user: dave, setup, teardown } = rootlessWorld('d', { outside: false });
   before(async () => {
     await setup();
     assert.equal((await dave.minictr(['network', 'create', 'pubnet'])).code, 0);
@@ -221,16 +224,7 @@ describe('rootless bridge network: published ports', { skip: !isRoot && 'needs r
 
   for (const step of ['spawned', 'relay-started']) {
     it(`-p on a rootless network, minictr killed with -9 at "${step}": rm -f leaves no process and no file`, async () => {
-      const marker = join(dave.root, `paused-at-${step}`);
-      const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, `--mount=${world.ns}`, '--',
-        'setpriv', '--reuid', String(dave.uid), '--regid', String(dave.gid), '--init-groups', '--',
-        'env', '-i', `HOME=${dave.home}`, 'PATH=/usr/bin:/bin', `XDG_RUNTIME_DIR=${dave.runtimeDir}`, `MINICTR_PAUSE_AT=${step}`,
-        process.execPath, '--', MINICTR_BIN, 'run', '-d', '--name', `crash-${step}`, '--network', 'pubnet', '-p', '18305:80', 'busybox', 'httpd', '-f', '-p', '80'], { stdio: 'ignore' });
-      let exited = false;
-      child.once('exit', () => { exited = true; });
-      await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `step ${step}`);
-      if (!exited && child.pid) process.kill(child.pid, 'SIGKILL');
-      await eventually(async () => exited, 5_000, 'minictr to die');
+      await killedAt(dave, step, ['run', '-d', '--name', `crash-${step}`, '--network', 'pubnet', '-p', '18305:80', 'busybox', 'httpd', '-f', '-p', '80']);
       const rm = await dave.minictr(['rm', '-f', `crash-${step}`]);
       assert.equal(rm.code, 0, rm.stderr);
       assert.equal((await dave.minictr(['ps', '-aq'])).stdout, '');
