@@ -158,6 +158,10 @@ describe('doctor for a normal user', () => {
       subuid: { start: 100000, count: 65536 }, subgid: { start: 100000, count: 65536 },
     };
     assert.deepEqual(rootlessFindings(base).filter((f) => f.status !== 'ok'), []);
+    const oldKernel = (fuseOverlayfs: boolean) => rootlessFindings({ ...base, overlayInUserns: false, fuseOverlayfs }).find((f) => f.check === 'overlay in a user namespace');
+    assert.match(oldKernel(true)?.summary ?? '', /fuse-overlayfs is used instead/);
+    assert.equal(oldKernel(false)?.status, 'warn');
+    assert.match(oldKernel(false)?.fix ?? '', /apt-get install fuse-overlayfs/);
     const { subuid: _u, subgid: _g, ...noRange } = base;
     const bad = rootlessFindings({ ...noRange, maxUserNamespaces: '0', pasta: false, slirp4netns: false, tun: false, pingGroupRange: '1 0' });
     const by = (check: string) => bad.find((f) => f.check === check);
