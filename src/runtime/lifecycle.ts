@@ -81,7 +81,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   if (!io.restart && record.state.restartWaiterPid) signalPid(-record.state.restartWaiterPid, 'SIGKILL');
   const paths = ctx.store.paths;
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerExecMark(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
-  // Rootless pasta/slirp4netns: the host ports are chosen (and refused) before anything is made.
+  // Rootless pasta, slirp4netns or a rootless network: the host ports are chosen (and refused) before anything is made.
   const helper = helperOf(record);
   const rootlessMode = rootlessNetworkOf(ctx, record);
   const helperPorts = rootlessMode ? await rootlessPorts(ctx, record) : [];

@@ -310,22 +310,35 @@ export async function startPortRelay(ctx: RuntimeContext, id: string, holder: nu
     const log = await open(ctx.store.paths.containerMonitorLog(id), 'a').catch(() => undefined);
     const child = spawnProcess(argv, { stdio: ['ignore', 'ignore', log?.fd ?? 'ignore', 'ipc'], detached: true });
     await log?.close();
-    const gone = new Promise<never>((_, reject) => {
-      child.once('exit', (code) => reject(new MinictrError('E_ROOTLESS_NETWORK', `the port relay ended (exit ${code ?? 'by a signal'}) before it took the ports`)));
-      child.once('error', reject);
-    });
-    const ready = new Promise<void>((resolve) => child.once('message', () => resolve()));
-    for (const [i, port] of ports.entries()) {
-      const message: RelayMessage = { type: 'port', kind: port.proto === 'udp' ? 'udp' : 'tcp', ip, port: port.containerPort };
-      child.send(message, bound[i] as Server);
+    try {
+      // Its sockets taken (it answers), or its end, or no answer in time; nothing of this outlives the wait.
+      let settle: (failure?: MinictrError) => void = () => undefined;
+      const answered = new Promise<MinictrError | undefined>((resolve) => { settle = resolve; });
+      const onExit = (code: number | null): void => settle(new MinictrError('E_ROOTLESS_NETWORK', `the port relay ended (exit ${code ?? 'by a signal'}) before it took the ports`));
+      const onError = (err: Error): void => settle(new MinictrError('E_ROOTLESS_NETWORK', `the port relay could not start: ${err.message}`));
+      const timer = setTimeout(() => settle(new MinictrError('E_ROOTLESS_NETWORK', 'the port relay did not take the ports within 10 s')), 10_000);
+      child.once('exit', onExit);
+      child.once('error', onError);
+      child.once('message', () => settle());
+      for (const [i, port] of ports.entries()) {
+        const message: RelayMessage = { type: 'port', kind: port.proto === 'udp' ? 'udp' : 'tcp', ip, port: port.containerPort };
+        child.send(message, bound[i] as Server);
+      }
+      child.send({ type: 'done' } satisfies RelayMessage);
+      const failure = await answered;
+      clearTimeout(timer);
+      child.off('exit', onExit);
+      child.off('error', onError);
+      if (failure) throw failure;
+      const pid = child.pid ?? 0;
+      await record({ pid, startTime: await processStartTime(pid) });
+      child.send({ type: 'commit' } satisfies RelayMessage);
+      child.disconnect();
+      child.unref();
+    } catch (err) {
+      child.kill('SIGKILL');
+      throw err;
     }
-    child.send({ type: 'done' } satisfies RelayMessage);
-    await Promise.race([ready, gone]);
-    const pid = child.pid ?? 0;
-    await record({ pid, startTime: await processStartTime(pid) });
-    child.send({ type: 'commit' } satisfies RelayMessage);
-    child.disconnect();
-    child.unref();
     ctx.onStep?.({ op: command(argv, `${RELAY_WHY}; ${relayedPorts(ip, ports)}`), ms: Date.now() - began });
   } finally {
     for (const b of bound) b.close();

@@ -206,6 +206,10 @@ describe('rootless bridge network: published ports', { skip: !isRoot && 'needs r
     assert.equal(ipv4((await dave.shell('timeout 5 busybox wget -qO- http://127.0.0.1:18300/cgi-bin/peer')).stdout), gateway, 'the host, through loopback');
     assert.equal(ipv4((await dave.shell(`timeout 5 busybox wget -qO- http://${HOST_IP}:18300/cgi-bin/peer`)).stdout), gateway, 'the host, through its own address');
     assert.equal((await dave.minictr(['port', 'pub'])).stdout, '80/tcp -> 0.0.0.0:18300\n');
+    // In the foreground too: its relay ends with it, and so does the run, with the command's status.
+    const fg = await dave.minictr(['run', '--rm', '--network', 'pubnet', '-p', '18310:80', '-p', '18311:53/udp', 'busybox', 'sh', '-c', 'exit 3']);
+    assert.equal(fg.code, 3, fg.stderr);
+    assert.equal(fg.stderr, '');
 
     // The port is held: another container asking for it is refused, and leaves nothing.
     const again = await dave.minictr(['run', '-d', '--network', 'pubnet', '-p', '18300:80', 'busybox', 'sleep', '60']);
