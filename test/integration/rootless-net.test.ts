@@ -246,7 +246,7 @@ describe('rootless soak', { skip: !isRoot && 'needs root (to make the test users
   after(teardown);
 
   it('40 cycles of run --rm through every rootless mode (the default is pasta) leave no process, file or namespace', async () => {
-    const modes = [[], ['--network', 'slirp4netns', '-p', '18200:80'], ['--network', 'soak'], ['--network', 'none'], ['-p', '18201:80']];
+    const modes = [[], ['--network', 'slirp4netns', '-p', '18200:80'], ['--network', 'soak', '-p', '18202:80'], ['--network', 'none'], ['-p', '18201:80']];
     for (let i = 0; i < 40; i++) {
       const mode = modes[i % modes.length] ?? [];
       const r = await carol.minictr(['run', '--rm', ...mode, 'busybox', 'sh', '-c', 'ip -4 -o addr show scope global | wc -l']);
