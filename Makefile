@@ -2,13 +2,13 @@
 PREFIX ?= /usr/local
 # OS packages minictr drives: ip/bridge, iptables, nft, conntrack, unshare/nsenter/mount,
 # the static busybox the default image is built from, the static tini --init bind-mounts, a C compiler for the shim
-# and the resolver, uidmap (newuidmap/newgidmap), passt (pasta) and slirp4netns for rootless minictr; socat and
-# iperf3 are for tests and bench,
+# and the resolver, uidmap (newuidmap/newgidmap), passt (pasta), slirp4netns and fuse-overlayfs (the overlay
+# fallback) for rootless minictr; socat and iperf3 are for tests and bench,
 # docker-registry (the reference registry, on 127.0.0.1) and skopeo seed and read images in the image tests;
 # containerd (ctr, with runc), podman and the reference CNI plugins (host-local, bridge, portmap) drive
 # bin/minictr-cni in its tests and bench; the docker CLI (docker.io) and python3-docker drive `minictr serve`;
 # musl-tools builds the static musl lookup the DNS test runs (musl's resolver, as Alpine's).
-APT_PACKAGES := iproute2 iptables nftables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev uidmap passt slirp4netns
+APT_PACKAGES := iproute2 iptables nftables conntrack util-linux mount busybox-static kmod procps tini gcc libc6-dev uidmap passt slirp4netns fuse-overlayfs
 TEST_PACKAGES := socat iperf3 docker-registry skopeo tmux containerd runc podman containernetworking-plugins docker.io python3-docker docker-compose musl-tools
 
 .PHONY: all build deps test-deps demo install uninstall test test-unit test-integration bench clean docs-api

@@ -1910,10 +1910,12 @@ function cleanup(): Promise<void> {
 // ---- rootless (issue #13): a user made for the run, beside rootless podman
 
 async function rootless(): Promise<void> {
-  progress(`rootless: ${cfg.reps} rounds`);
-  const found = await rootlessStarts(sb, cfg.reps);
+  progress(`rootless: ${cfg.reps} rounds${cfg.iperfReps > 0 ? `, iperf3 ${cfg.iperfReps} x ${cfg.iperfSeconds} s a published port` : ''}`);
+  const iperf = cfg.iperfReps > 0 ? { tarball: await buildIperfImage(), reps: cfg.iperfReps, seconds: cfg.iperfSeconds } : undefined;
+  const found = await rootlessStarts(sb, cfg.reps, iperf);
   for (const r of found) {
-    rows.push({ section: 'rootless', item: r.item + (r.failure ? ' (FAILURES)' : ''), unit: 'ms', summary: r.summary, ref: floorMs ? (r.summary ? `${(r.summary.median / floorMs).toFixed(2)}x floor` : '-') : '-' });
+    const ref = r.unit === 'ms' && floorMs && r.summary ? `${(r.summary.median / floorMs).toFixed(2)}x floor` : '-';
+    rows.push({ section: 'rootless', item: r.item + (r.failure ? ' (FAILURES)' : ''), unit: r.unit, summary: r.summary, ref });
     if (r.failure) note(`rootless ${r.item}: ${r.failure}`);
   }
   results['rootless'] = found;

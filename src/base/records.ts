@@ -233,6 +233,8 @@ export interface ContainerRecord {
   extraNetworks?: NetworkAttachment[];
   /** How the writable root is made. */
   rootfsMode: 'overlay' | 'copy';
+  /** Rootless, when the kernel's overlay cannot be mounted in a user namespace: the overlay is fuse-overlayfs's. */
+  overlayDriver?: 'fuse-overlayfs';
   /** Resolved mounts (binds, volumes, tmpfs), in mount order. Absent in records made before volumes. */
   mounts?: MountPoint[];
   /**

@@ -6,6 +6,7 @@ import { explainStep } from '../explain/render.js';
 import { Runtime } from '../runtime/runtime.js';
 import { currentRootlessIds } from '../runtime/rootless.js';
 import { fullyMapped, singleIdNote } from '../runtime/rootless-ids.js';
+import { onSkippedDevices } from '../image/unpack-notes.js';
 
 export interface GlobalOptions {
   root?: string;
@@ -32,6 +33,7 @@ function globalOptions(command: Command): GlobalOptions {
 export function runtimeFor(command: Command, options: { explain?: boolean; inspectOnly?: boolean; beforeStep?: (op: Op) => Promise<void> } = {}): Runtime {
   const { root } = globalOptions(command);
   const rootless = currentRootlessIds();
+  if (rootless) onSkippedDevices(sayDevicesSkipped);
   const rt = new Runtime({
     ...(root !== undefined ? { root } : {}),
     ...(options.explain ? { onStep: explainStep } : {}),
@@ -43,6 +45,15 @@ export function runtimeFor(command: Command, options: { explain?: boolean; inspe
 }
 
 let noted = false;
+let devicesNoted = false;
+
+/** Rootless: device nodes skipped while unpacking, said once a command, in one line. */
+function sayDevicesSkipped(label: string, paths: string[]): void {
+  if (devicesNoted) return;
+  devicesNoted = true;
+  const more = paths.length > 1 ? ` (and ${paths.length - 1} more)` : '';
+  warn([`${label}: device node ${paths[0] ?? ''}${more} skipped: a normal user cannot make device nodes; containers get the host's /dev/null, /dev/zero … bound instead`]);
+}
 
 /** What a rootless user should know once per command that makes a container: the single-id fallback. */
 export function sayRootlessNotes(rt: Runtime): void {

@@ -58,7 +58,9 @@ export function rootlessFindings(f: RootlessFacts): Finding[] {
   }
   out.push(f.overlayInUserns
     ? ok('overlay in a user namespace', `kernel ${f.kernel}: overlayfs with userxattr`)
-    : warn('overlay in a user namespace', `kernel ${f.kernel} (needs ≥ 5.11 with overlay)`, 'each container gets a full copy of its image: slower starts, more disk', 'a newer kernel'));
+    : f.fuseOverlayfs
+      ? ok('overlay in a user namespace', `kernel ${f.kernel} (needs ≥ 5.11 with overlay): fuse-overlayfs is used instead (if /dev/fuse is open to you)`)
+      : warn('overlay in a user namespace', `kernel ${f.kernel} (needs ≥ 5.11 with overlay), and no fuse-overlayfs`, 'each container gets a full copy of its image: slower starts, more disk', 'sudo apt-get install fuse-overlayfs, or a newer kernel'));
   if (!f.pasta && !f.slirp4netns) {
     out.push(blocker('network helper', 'neither pasta nor slirp4netns found', 'rootless containers get only --network none or host', 'sudo apt-get install passt (pasta, the default) or slirp4netns'));
   } else {

@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { Parser, Unpack, create as createTar, type ReadEntry } from 'tar';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import type { SymlinkSpec } from './tree.js';
+import { skippedDevices } from './unpack-notes.js';
 
 const BLOCK = 512;
 type Format = 'tar' | 'gzip';
@@ -184,6 +185,7 @@ async function unpackTracked(
   const owners = new Map<string, { uid: number; gid: number }>();
   const ownerOf = new WeakMap<ReadEntry, { uid: number; gid: number }>();
   const refused: string[] = [];
+  const devices: string[] = [];
   const unpack = new Unpack({
     cwd,
     preserveOwner,
@@ -196,6 +198,7 @@ async function unpackTracked(
     // Runs before Unpack's own handler, which widens directory modes and checks link targets.
     onReadEntry: (entry) => {
       if (rename) entry.path = renamed(entry.path, rename);
+      if (entry.type === 'CharacterDevice' || entry.type === 'BlockDevice') devices.push(posix.normalize(`/${entry.path}`));
       const seen: { mode?: number; link?: SymlinkSpec } = {};
       if (typeof entry.mode === 'number') seen.mode = entry.mode & 0o7777;
       if (entry.type === 'SymbolicLink' && typeof entry.linkpath === 'string') {
@@ -234,6 +237,7 @@ async function unpackTracked(
     const more = refused.length > 1 ? ` (and ${refused.length - 1} more)` : '';
     throw badArchive(label, `was refused: ${refused[0]}${more}`);
   }
+  if (devices.length > 0) skippedDevices(label, devices);
   return { modes, symlinks, ...(preserveOwner ? {} : { owners }) };
 }
 

@@ -216,7 +216,7 @@ export async function prepare(ctx: RuntimeContext, request: CreateRequest): Prom
       status: 'created', pid: 0, pidStartTime: 0, monitorPid: 0, exitCode: 0,
       startedAt: NULL_TIME, finishedAt: NULL_TIME, error: '',
     },
-    rootfsMode: ctx.rootless ? await rootlessRootfsMode() : (await overlayHere()) ? 'overlay' : 'copy',
+    ...(ctx.rootless ? await rootlessRootfsMode() : { rootfsMode: (await overlayHere()) ? 'overlay' : 'copy' }),
     // Rootless: no cgroup is delegated to the user, so none is made (limits were refused above).
     ...(ctx.rootless ? {} : { cgroup: await cgroupFor(id) }),
   };
@@ -360,7 +360,7 @@ export async function initSpec(
     execMark: paths.containerExecMark(record.id),
     merged: fs.merged,
     ...(record.rootfsMode === 'overlay'
-      ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work } }
+      ? { overlay: { lower: paths.imageRootfs(record.config.imageId), upper: fs.upper, work: fs.work, ...(record.overlayDriver === 'fuse-overlayfs' ? { fuse: true } : {}) } }
       : {}),
     ...(netns ? { netns } : {}),
     ...(await joinedNetns(ctx, mode)),

@@ -16,8 +16,11 @@ export function execArgv(
   userns = false,
 ): Argv {
   const nsenter = [
-    // Rootless: its user namespace first (nsenter becomes its root, the user), then the others it owns.
-    'nsenter', `--target=${pid}`, ...(userns ? ['--user'] : []), '--mount', '--uts', '--ipc', '--net', '--pid', ...(cgroupJoin.length > 0 ? ['--cgroup'] : []),
+    // Rootless: its user namespace first, by a process of its own (it becomes root there, the
+    // user), then the others it owns: a fuse-overlayfs root answers only processes inside that
+    // user namespace, and nsenter opens --root and --wd before it enters any namespace.
+    ...(userns ? ['nsenter', `--target=${pid}`, '--user', '--'] : []),
+    'nsenter', `--target=${pid}`, '--mount', '--uts', '--ipc', '--net', '--pid', ...(cgroupJoin.length > 0 ? ['--cgroup'] : []),
     '--root', `--wd=/proc/${pid}/root${workdir && workdir !== '/' ? workdir : ''}`, '--',
     // The same capabilities as the container's own process.
     ...dropCapabilitiesArgv(tools, busybox, EXEC_ROOT_FD, command, undefined, user, ctty),

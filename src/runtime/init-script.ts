@@ -30,6 +30,12 @@ if [ -n "$MINICTR_NETREADY" ]; then
   read -r up < "$MINICTR_NETREADY" || up=
   [ "$up" = up ] || { echo "minictr: the container's network could not be made" >&2; exit 125; }
 fi
+if [ -n "$MINICTR_FUSEOVL" ]; then
+  # Rootless without the kernel's overlay in a user namespace: fuse-overlayfs serves the root from
+  # this pid namespace, so it ends with the container (its own chatter goes to a file).
+  fuse-overlayfs -o "$MINICTR_FUSEOVL" "$R" </dev/null 2>>"$MINICTR_DIR/fuse-overlayfs.log" ||
+    { echo "minictr: fuse-overlayfs could not mount the container's root (see $MINICTR_DIR/fuse-overlayfs.log)" >&2; exit 125; }
+fi
 # Stage 2 writes a line here just before it becomes the command: a start returns only then.
 exec 8>"$MINICTR_EXECMARK"
 # util-linux and busybox mount read an fstab only from a file: both stay beside the container's record.
@@ -124,7 +130,7 @@ const INTERNAL_VARS = [
   'MINICTR_STAGE2', 'MINICTR_WORKDIR', 'MINICTR_UNSET', 'MINICTR_EXITFILE', 'MINICTR_WAITER',
   'MINICTR_NODE', 'MINICTR_CLI', 'MINICTR_ROOTDIR', 'MINICTR_ID', 'MINICTR_MOUNT', 'MINICTR_FSTAB', 'MINICTR_ETC_FSTAB', 'MINICTR_KILLMARK',
   'MINICTR_OLDROOT', 'MINICTR_DEVDIR', 'MINICTR_MOUNTS', 'MINICTR_READONLY', 'MINICTR_CGROUP_JOIN', 'MINICTR_STAGE1', 'MINICTR_UNSHARE',
-  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_EXECMARK', 'MINICTR_DEVBIND', 'MINICTR_NETREADY',
+  'MINICTR_TTY', 'MINICTR_HOSTPID', 'MINICTR_EXECMARK', 'MINICTR_DEVBIND', 'MINICTR_NETREADY', 'MINICTR_RUNDIR', 'MINICTR_FUSEOVL',
 ] as const;
 
 /** Kernel files Docker hides from containers (bind-mounted over with /dev/null or an empty tmpfs). */
@@ -158,9 +164,10 @@ export function containerFstab(spec: Pick<InitSpec, 'merged' | 'overlay' | 'mask
   // In a user namespace overlayfs keeps its own attributes as user.overlay.* (kernel ≥ 5.11).
   const overlayExtra = rootless ? ',userxattr' : '';
   const entries: string[][] = [
-    spec.overlay
-      ? ['overlay', r, 'overlay', `lowerdir=${spec.overlay.lower},upperdir=${spec.overlay.upper},workdir=${spec.overlay.work}${overlayExtra}`]
-      : [r, r, 'none', 'bind'],
+    // fuse-overlayfs is mounted by stage 1 itself, before this fstab.
+    ...(spec.overlay?.fuse ? [] : [spec.overlay
+      ? ['overlay', r, 'overlay', `${overlayOptions(spec.overlay)}${overlayExtra}`]
+      : [r, r, 'none', 'bind']]),
     ['proc', `${r}/proc`, 'proc', 'nosuid,nodev,noexec,X-mount.mkdir'],
     ['tmpfs', `${r}/dev`, 'tmpfs', 'nosuid,mode=755,size=65536k,X-mount.mkdir'],
     ['devpts', `${r}/dev/pts`, 'devpts', 'newinstance,ptmxmode=0666,mode=620,X-mount.mkdir'],
@@ -180,6 +187,10 @@ export function containerFstab(spec: Pick<InitSpec, 'merged' | 'overlay' | 'mask
   return entries.map((e) => `${e.map(fstabField).join(' ')} 0 0`).join('\n');
 }
 
+function overlayOptions(o: { lower: string; upper: string; work: string }): string {
+  return `lowerdir=${o.lower},upperdir=${o.upper},workdir=${o.work}`;
+}
+
 /** Where the monitor and stage 1 look for the host's unshare, nsenter, mount, ip, pivot_root. */
 export const HOST_TOOL_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -190,8 +201,8 @@ export interface InitSpec {
   /** Where stage 2 says it is about to become the command. */
   execMark: string;
   merged: string;
-  /** Overlay layers; absent means `merged` is already a full private copy. */
-  overlay?: { lower: string; upper: string; work: string };
+  /** Overlay layers; absent means `merged` is already a full private copy. `fuse`: mounted by fuse-overlayfs (rootless fallback). */
+  overlay?: { lower: string; upper: string; work: string; fuse?: boolean };
   /** 'bridge' mode joins this named netns (from `ip netns add`). */
   netns?: string;
   /** netns: joins `netns`; private: a new network namespace a rootless helper connects (`netReady`). */
@@ -338,6 +349,7 @@ export function initCommand(spec: InitSpec): { argv: Argv; env: Record<string, s
     MINICTR_UNSET: INTERNAL_VARS.map((v) => `-u ${v}`).join(' '),
     MINICTR_MOUNT: spec.mount,
     MINICTR_FSTAB: containerFstab(spec),
+    MINICTR_FUSEOVL: spec.overlay?.fuse ? overlayOptions(spec.overlay) : '',
     MINICTR_ETC_FSTAB: etcFstab(spec.dir, spec.oldroot),
     MINICTR_OLDROOT: spec.oldroot,
     MINICTR_DEVDIR: spec.devTemplate,
@@ -369,6 +381,8 @@ exec 3>&-
 echo "$code" > "$MINICTR_EXITFILE"
 if [ -n "$MINICTR_WAITER" ] && kill -0 "$MINICTR_WAITER" 2>/dev/null; then exit "$code"; fi
 if [ -e "$MINICTR_KILLMARK" ]; then exit "$code"; fi
+# Rootless: the exit handling finds the user's runtime directory (helper sockets, the rootless namespace) as the start did.
+if [ -n "$MINICTR_RUNDIR" ]; then export XDG_RUNTIME_DIR="$MINICTR_RUNDIR"; fi
 exec "$MINICTR_NODE" -- "$MINICTR_CLI" --root "$MINICTR_ROOTDIR" _on-exit "$MINICTR_ID"`;
 
 /** How the shim holds the container's console and log (src/shim/minictr-shim.c). */
@@ -405,6 +419,8 @@ export interface MonitorSpec {
   cli: string;
   root: string;
   id: string;
+  /** The starting minictr's XDG_RUNTIME_DIR, for its exit handling ('' when unset). */
+  runDir?: string;
 }
 
 export function monitorCommand(init: { argv: Argv; env: Record<string, string> }, spec: MonitorSpec): {
@@ -422,6 +438,7 @@ export function monitorCommand(init: { argv: Argv; env: Record<string, string> }
       MINICTR_CLI: spec.cli,
       MINICTR_ROOTDIR: spec.root,
       MINICTR_ID: spec.id,
+      MINICTR_RUNDIR: spec.runDir ?? '',
     },
   };
 }

@@ -27,7 +27,7 @@ import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
 import { removeContainerFiles } from './rootless-run.js';
-import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessNetworkOf, rootlessPorts, startHelper, stopHelper } from './rootless-net.js';
+import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessNetworkOf, rootlessPorts, startHelper, startPortRelay, stopHelper } from './rootless-net.js';
 import { joinRootlessNetwork, leaveRootlessNetwork, planBridgeAttach, syncRootlessHosts } from './rootless-bridge.js';
 import { slirpResolvConf } from '../network/rootless-helpers.js';
 
@@ -82,13 +82,14 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   if (!io.restart && record.state.restartWaiterPid) signalPid(-record.state.restartWaiterPid, 'SIGKILL');
   const paths = ctx.store.paths;
   await Promise.all([paths.containerExitFile(id), paths.containerPidFile(id), paths.containerExecMark(id), paths.containerKillMark(id)].map((f) => rm(f, { force: true })));
-  // Rootless pasta/slirp4netns: the host ports are chosen (and refused) before anything is made.
+  // Rootless pasta, slirp4netns or a rootless network: the host ports are chosen (and refused) before anything is made.
   const helper = helperOf(record);
-  const helperPorts = helper ? await rootlessPorts(ctx, record) : [];
+  const rootlessMode = rootlessNetworkOf(ctx, record);
+  const helperPorts = rootlessMode ? await rootlessPorts(ctx, record) : [];
   let helperNet: RootlessNetAttachment | undefined;
   // A rootless bridge network: the user's rootless namespace (made on first use), an address
   // reserved in the record before anything else exists.
-  const bridged = rootlessNetworkOf(ctx, record) === 'bridge' ? await joinRootlessNetwork(ctx, record) : undefined;
+  const bridged = rootlessMode === 'bridge' ? await joinRootlessNetwork(ctx, record) : undefined;
   if (bridged) helperNet = bridged.attachment;
   const attachment = bridged ? undefined : await attach(ctx, record);
   let monitor: ChildProcess | undefined;
@@ -129,6 +130,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
       cli: CLI_PATH,
       root: paths.root,
       id,
+      runDir: process.env['XDG_RUNTIME_DIR'] ?? '',
     });
     // In its own session either way: the monitor (and the shim holding the console) must outlive
     // a closed terminal or a killed minictr. What they say themselves goes to monitor.log.
@@ -204,6 +206,15 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
       if (pid === 0) throw new MinictrError('E_START', `container ${id.slice(0, 12)} ended before its network was made`);
       try {
         await applyPlan(planBridgeAttach(bridged.holder, pid, bridged.net, bridged.attachment), ctx.runner, stepOptions(ctx));
+        if (helperPorts.length > 0) {
+          // Recorded before the relay is told to stay: whoever finalizes the container kills it.
+          await startPortRelay(ctx, id, bridged.holder, bridged.attachment.ip ?? '', helperPorts, async (relay) => {
+            const net: RootlessNetAttachment = { ...bridged.attachment, ...relay, ports: helperPorts };
+            helperNet = net;
+            record = (await update(ctx, id, (r) => { r.rootlessNet = net; })) ?? record;
+          });
+          await checkpoint(paths.root, 'relay-started');
+        }
       } catch (err) {
         await releaseInit(netReadyFifo(ctx, id), false);
         throw err;

@@ -1,6 +1,6 @@
 // What changes in a container's create and start when minictr runs rootless: no cgroup limits
 // (no cgroup is delegated to the user), the default network, how the root filesystem is made.
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { MinictrError } from '../base/errors.js';
 import type { HostConfig, Resources } from '../base/records.js';
@@ -43,14 +43,45 @@ export function overlayInUserNamespace(kernel: string, filesystems: string): boo
   return overlaySupported(filesystems) && (major > 5 || (major === 5 && minor >= 11));
 }
 
-export async function rootlessRootfsMode(): Promise<'overlay' | 'copy'> {
+/** What a rootless container's root can be made with, as podman tries them: the kernel's overlay, fuse-overlayfs, a copy. */
+export interface RootfsChoices {
+  kernelOverlay: boolean;
+  /** MINICTR_ROOTLESS_OVERLAY=fuse-overlayfs|copy: skip what comes before (tests, or a kernel overlay that misbehaves). */
+  skipTo?: string;
+  /** fuse-overlayfs installed, and /dev/fuse open to the user. */
+  fuseOverlayfs: boolean;
+}
+
+export type RootfsMode = { rootfsMode: 'overlay' | 'copy'; overlayDriver?: 'fuse-overlayfs' };
+
+export function chooseRootlessRootfs(c: RootfsChoices): RootfsMode {
+  if (c.kernelOverlay && c.skipTo !== 'fuse-overlayfs' && c.skipTo !== 'copy') return { rootfsMode: 'overlay' };
+  if (c.fuseOverlayfs && c.skipTo !== 'copy') return { rootfsMode: 'overlay', overlayDriver: 'fuse-overlayfs' };
+  return { rootfsMode: 'copy' };
+}
+
+const FUSE_OVERLAYFS = ['/usr/bin/fuse-overlayfs', '/usr/local/bin/fuse-overlayfs'];
+
+export async function rootlessRootfsMode(): Promise<RootfsMode> {
   let filesystems = '';
   try {
     filesystems = readFileSync('/proc/filesystems', 'utf8');
   } catch {
-    // unreadable: a copy
+    // unreadable: no kernel overlay
   }
-  return overlayInUserNamespace(release(), filesystems) ? 'overlay' : 'copy';
+  let fuseDevice = false;
+  try {
+    accessSync('/dev/fuse', constants.R_OK | constants.W_OK);
+    fuseDevice = true;
+  } catch {
+    // a normal user may not open it here
+  }
+  const skipTo = process.env['MINICTR_ROOTLESS_OVERLAY'];
+  return chooseRootlessRootfs({
+    kernelOverlay: overlayInUserNamespace(release(), filesystems),
+    ...(skipTo ? { skipTo } : {}),
+    fuseOverlayfs: fuseDevice && FUSE_OVERLAYFS.some((p) => existsSync(p)),
+  });
 }
 
 /** The network modes rootless minictr makes: none and host as rootful, the helpers' modes, the user's own networks. */
@@ -70,9 +101,6 @@ export async function validateRootlessNetworking(store: Pick<Store, 'loadNetwork
   if (!(await store.loadNetwork(mode))) {
     throw new MinictrError('E_NO_SUCH_NETWORK', `network ${mode} not found; list networks with "minictr network ls"`);
   }
-  if (host.portSpecs.length > 0) {
-    throw new MinictrError('E_ROOTLESS_NETWORK', `rootless minictr cannot publish ports on the network ${mode} yet: publish with --network pasta or slirp4netns`);
-  }
 }
 
 /** The image store of a runtime: rootless with a subordinate range, unpacked files get their archive owners mapped into it. */
@@ -91,20 +119,29 @@ export function imageStoreOptions(ctx: RuntimeContext): ImageStoreOptions {
 }
 
 /**
- * Remove a container's files. Rootless, a container's processes of other ids (and mapped image
- * files copied up) leave files the user cannot unlink from outside: those go inside its user
- * namespace, with one rm.
+ * A removal that may meet files of the user's subordinate ids: rootless, a container's processes
+ * of other ids (and mapped image files copied up) leave files the user cannot unlink from outside;
+ * `dirs` then go inside the user namespace, with one rm.
  */
-export async function removeContainerFiles(ctx: RuntimeContext, id: string, what: 'rootfs' | 'all'): Promise<void> {
-  const store = ctx.store;
+async function removeMapped(ctx: RuntimeContext, remove: () => Promise<void>, dirs: string[]): Promise<void> {
   try {
-    if (what === 'rootfs') await store.removeContainerRootfs(id);
-    else await store.removeContainer(id);
+    await remove();
   } catch (err) {
     const ids = ctx.rootless;
     if (!ids || !fullyMapped(ids)) throw err;
-    const fs = store.paths.containerRootfs(id);
-    const dirs = what === 'rootfs' ? [fs.upper, fs.work, fs.merged] : [store.paths.container(id)];
     await ctx.runner.run(['unshare', ...userNamespaceArgs(ids), '--', 'rm', '-rf', '--', ...dirs]);
   }
+}
+
+/** Remove a container's files (rootless: inside the user namespace when they need it). */
+export async function removeContainerFiles(ctx: RuntimeContext, id: string, what: 'rootfs' | 'all'): Promise<void> {
+  const store = ctx.store;
+  const fs = store.paths.containerRootfs(id);
+  await removeMapped(ctx, () => (what === 'rootfs' ? store.removeContainerRootfs(id) : store.removeContainer(id)),
+    what === 'rootfs' ? [fs.upper, fs.work, fs.merged] : [store.paths.container(id)]);
+}
+
+/** Remove a volume, its record first (rootless: files a container's other ids wrote, inside the user namespace). */
+export async function removeVolumeFiles(ctx: RuntimeContext, name: string): Promise<void> {
+  await removeMapped(ctx, () => ctx.store.removeVolume(name), [ctx.store.paths.volume(name)]);
 }

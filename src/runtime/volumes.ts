@@ -8,6 +8,7 @@ import { MinictrError } from '../base/errors.js';
 import type { ContainerRecord, MountPoint, VolumeRecord } from '../base/records.js';
 import type { RuntimeContext } from './context.js';
 import { checkDuplicates, cleanPath, pathDepth, validateVolumeName, type MountRequest } from './mount-specs.js';
+import { removeVolumeFiles } from './rootless-run.js';
 
 /** Docker's label on volumes made for one container (23+); prune without --all removes only these. */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -126,7 +127,7 @@ export async function removeVolume(ctx: RuntimeContext, name: string, force: boo
       if (users.length > 0) {
         throw new MinictrError('E_VOLUME_IN_USE', `remove ${name}: volume is in use - [${users.join(', ')}]`, { exitCode: 1 });
       }
-      await store.removeVolume(name);
+      await removeVolumeFiles(ctx, name);
     }),
   );
 }
@@ -135,7 +136,7 @@ export async function removeVolume(ctx: RuntimeContext, name: string, force: boo
 export async function removeVolumes(ctx: RuntimeContext, names: string[]): Promise<void> {
   if (names.length === 0) return;
   await ctx.store.lock('volumes', async () => {
-    for (const name of names) await ctx.store.removeVolume(name).catch(() => undefined);
+    for (const name of names) await removeVolumeFiles(ctx, name).catch(() => undefined);
   });
 }
 
@@ -152,7 +153,7 @@ export async function releaseVolumes(ctx: RuntimeContext, record: ContainerRecor
     const removed: string[] = [];
     for (const name of mine) {
       if (others.has(name) || !(await ctx.store.loadVolume(name))) continue;
-      await ctx.store.removeVolume(name);
+      await removeVolumeFiles(ctx, name);
       removed.push(name);
     }
     return removed;
@@ -197,7 +198,7 @@ export async function pruneVolumes(ctx: RuntimeContext, all: boolean): Promise<P
       for (const volume of await store.listVolumes()) {
         if (used.has(volume.name) || !(all || volume.anonymous)) continue;
         pruned.reclaimed += await directorySize(store.paths.volumeData(volume.name));
-        await store.removeVolume(volume.name);
+        await removeVolumeFiles(ctx, volume.name);
         pruned.names.push(volume.name);
       }
       return pruned;
@@ -308,7 +309,7 @@ export async function resolveMounts(
         out.push({ type: 'volume', name: record.name, source: record.mountpoint, destination, readOnly: false, propagation: '', options: '', anonymous: true, copyUp });
       }
     } catch (err) {
-      for (const name of created) await ctx.store.removeVolume(name).catch(() => undefined);
+      for (const name of created) await removeVolumeFiles(ctx, name).catch(() => undefined);
       created.length = 0;
       throw err;
     }

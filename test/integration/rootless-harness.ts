@@ -13,9 +13,9 @@ export interface UserOptions {
 }
 
 /**
- * A mount namespace where /dev/net/tun is usable by anyone (0666, as udev makes it on a
- * desktop), for pasta and slirp4netns run by test users; the machine's own node is left as it
- * is. The node lives on a tmpfs mounted only inside that namespace.
+ * A mount namespace where /dev/net/tun and /dev/fuse are usable by anyone (0666, as udev makes
+ * them on a desktop), for pasta, slirp4netns and fuse-overlayfs run by test users; the machine's
+ * own nodes are left as they are. The node lives on a tmpfs mounted only inside that namespace.
  */
 export class TunWorld {
   readonly dir: string;
@@ -33,7 +33,7 @@ export class TunWorld {
       ['mount', '--make-private', this.dir],
       ['touch', this.ns],
       ['unshare', `--mount=${this.ns}`, '--propagation', 'private', '--', '/bin/sh', '-c',
-        `mkdir -p ${this.dir}/dev && mount -t tmpfs -o mode=755,size=64k tmpfs ${this.dir}/dev && mknod -m 666 ${this.dir}/dev/tun c 10 200 && mount --bind ${this.dir}/dev/tun /dev/net/tun`],
+        `mkdir -p ${this.dir}/dev && mount -t tmpfs -o mode=755,size=64k tmpfs ${this.dir}/dev && mknod -m 666 ${this.dir}/dev/tun c 10 200 && mount --bind ${this.dir}/dev/tun /dev/net/tun && mknod -m 666 ${this.dir}/dev/fuse c 10 229 && mount --bind ${this.dir}/dev/fuse /dev/fuse`],
     ];
     for (const step of steps) {
       const r = await sh(step);

@@ -30,6 +30,18 @@ const EXPECT = {
   slirp4netns: { addr: '10.0.2.100/24', route: 'default via 10.0.2.2', outsideSees: HOST_IP, fromWan: WAN_IP, fromLoopback: '10.0.2.2', fromHostAddr: HOST_IP, port: '18081' },
 } as const;
 
+/** minictr as `user` with `args`, paused at the checkpoint `step` (MINICTR_PAUSE_AT) and killed there with -9 (or ended before it). */
+async function killedAt(user: RootlessUser, step: string, args: string[]): Promise<void> {
+  const marker = join(user.root, `paused-at-${step}`);
+  const [file = 'nsenter', ...rest] = user.argv(['env', `MINICTR_PAUSE_AT=${step}`, process.execPath, '--', MINICTR_BIN, ...args]);
+  const child = spawn(file, rest, { stdio: 'ignore' });
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `step ${step}`);
+  if (!exited && child.pid) process.kill(child.pid, 'SIGKILL');
+  await eventually(async () => exited, 5_000, 'minictr to die');
+}
+
 /**
  * A sandbox, its tun world and a user, made in that order (and removed in reverse by `teardown`);
  * with `outside`, the sandbox host's default route leads to the outside world (pasta copies it and
@@ -58,7 +70,7 @@ function rootlessWorld(suffix: string, options: { outside: boolean }): { box: Sa
 }
 
 describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
-  const { box, world, user: alice, setup, teardown } = rootlessWorld('a', { outside: true });
+  const { box, user: alice, setup, teardown } = rootlessWorld('a', { outside: true });
 
   const noProcessesLeft = async (): Promise<void> => {
     assert.deepEqual(await eventually(async () => ((await alice.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user'), []);
@@ -117,16 +129,7 @@ describe('rootless networks: pasta and slirp4netns', { skip: !isRoot && 'needs r
 
   for (const step of ['spawned', 'helper-started', 'started']) {
     it(`pasta, minictr killed with -9 at "${step}": rm -f leaves no process, no helper and no file`, async () => {
-      const marker = join(alice.root, `paused-at-${step}`);
-      const child = spawn('nsenter', [`--net=/run/netns/${box.hostNs}`, `--mount=${world.ns}`, '--',
-        'setpriv', '--reuid', String(alice.uid), '--regid', String(alice.gid), '--init-groups', '--',
-        'env', '-i', `HOME=${alice.home}`, 'PATH=/usr/bin:/bin', `XDG_RUNTIME_DIR=${alice.runtimeDir}`, `MINICTR_PAUSE_AT=${step}`,
-        process.execPath, '--', MINICTR_BIN, 'run', '-d', '--name', `crash-${step}`, '--network', 'pasta', '-p', '18095:80', 'busybox', 'httpd', '-f', '-p', '80'], { stdio: 'ignore' });
-      let exited = false;
-      child.once('exit', () => { exited = true; });
-      await eventually(async () => exited || (await access(marker).then(() => true, () => false)), 20_000, `step ${step}`);
-      if (!exited && child.pid) process.kill(child.pid, 'SIGKILL');
-      await eventually(async () => exited, 5_000, 'minictr to die');
+      await killedAt(alice, step, ['run', '-d', '--name', `crash-${step}`, '--network', 'pasta', '-p', '18095:80', 'busybox', 'httpd', '-f', '-p', '80']);
       const rm = await alice.minictr(['rm', '-f', `crash-${step}`]);
       assert.equal(rm.code, 0, rm.stderr);
       assert.equal((await alice.minictr(['ps', '-aq'])).stdout, '');
@@ -175,6 +178,65 @@ describe('rootless bridge network: the user\'s rootless namespace', { skip: !isR
   });
 });
 
+describe('rootless bridge network: published ports', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
+  const { box, user: dave, setup, teardown } = rootlessWorld('d', { outside: false });
+  before(async () => {
+    await setup();
+    assert.equal((await dave.minictr(['network', 'create', 'pubnet'])).code, 0);
+  });
+  after(teardown);
+  const noProcessesLeft = async (): Promise<void> => {
+    const left = await eventually(async () => ((await dave.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user').catch(async (err: unknown) => {
+      const { readFileSync } = await import('node:fs');
+      throw new Error(`${String(err)}: ${(await dave.processes()).map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return String(p); } }).join(' | ')}`);
+    });
+    assert.deepEqual(left, []);
+  };
+
+  it('-p on a rootless network: the relay in the rootless namespace answers the outside world and the host; the container sees the network\'s gateway; kill -9 of the container takes the relay', async () => {
+    const run = await dave.minictr(['run', '-d', '--name', 'pub', '--network', 'pubnet', '-p', '18300:80', 'busybox', ...PEER_SERVER]);
+    assert.equal(run.code, 0, run.stderr);
+    const gateway = (await dave.minictr(['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Gateway}}', 'pubnet'])).stdout.trim();
+    assert.match(gateway, /^\d+\.\d+\.\d+\.1$/);
+    const fromWan = await eventually(async () => {
+      const r = await box.wan(['timeout', '5', 'busybox', 'wget', '-qO-', `http://${HOST_IP}:18300/cgi-bin/peer`]);
+      return r.code === 0 ? r.stdout : undefined;
+    }, 10_000, 'the published port from the outside');
+    assert.equal(ipv4(fromWan), gateway, 'an outside client: the relay connects from the rootless namespace');
+    assert.equal(ipv4((await dave.shell('timeout 5 busybox wget -qO- http://127.0.0.1:18300/cgi-bin/peer')).stdout), gateway, 'the host, through loopback');
+    assert.equal(ipv4((await dave.shell(`timeout 5 busybox wget -qO- http://${HOST_IP}:18300/cgi-bin/peer`)).stdout), gateway, 'the host, through its own address');
+    assert.equal((await dave.minictr(['port', 'pub'])).stdout, '80/tcp -> 0.0.0.0:18300\n');
+    // In the foreground too: its relay ends with it, and so does the run, with the command's status.
+    const fg = await dave.minictr(['run', '--rm', '--network', 'pubnet', '-p', '18310:80', '-p', '18311:53/udp', 'busybox', 'sh', '-c', 'exit 3']);
+    assert.equal(fg.code, 3, fg.stderr);
+    assert.equal(fg.stderr, '');
+
+    // The port is held: another container asking for it is refused, and leaves nothing.
+    const again = await dave.minictr(['run', '-d', '--network', 'pubnet', '-p', '18300:80', 'busybox', 'sleep', '60']);
+    assert.equal(again.code, 125);
+    assert.match(again.stderr, /Bind for 0\.0\.0\.0:18300 failed: port is already allocated/);
+    assert.equal((await dave.minictr(['ps', '-aq'])).stdout.trim().split('\n').length, 1);
+
+    const pid = Number((await dave.minictr(['inspect', '--format', '{{.State.Pid}}', 'pub'])).stdout.trim());
+    process.kill(pid, 'SIGKILL');
+    await eventually(async () => (await dave.minictr(['inspect', '--format', '{{.State.Status}}', 'pub'])).stdout.trim() === 'exited', 10_000, 'exited');
+    assert.equal((await dave.minictr(['rm', 'pub'])).code, 0);
+    await noProcessesLeft();
+    const free = await dave.shell('timeout 5 busybox wget -qO- http://127.0.0.1:18300/ ; echo "code $?"');
+    assert.doesNotMatch(free.stdout, /code 0/, 'nothing listens on the port any more');
+  });
+
+  for (const step of ['spawned', 'relay-started']) {
+    it(`-p on a rootless network, minictr killed with -9 at "${step}": rm -f leaves no process and no file`, async () => {
+      await killedAt(dave, step, ['run', '-d', '--name', `crash-${step}`, '--network', 'pubnet', '-p', '18305:80', 'busybox', 'httpd', '-f', '-p', '80']);
+      const rm = await dave.minictr(['rm', '-f', `crash-${step}`]);
+      assert.equal(rm.code, 0, rm.stderr);
+      assert.equal((await dave.minictr(['ps', '-aq'])).stdout, '');
+      await noProcessesLeft();
+    });
+  }
+});
+
 describe('rootless soak', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
   const { user: carol, setup, teardown } = rootlessWorld('c', { outside: false });
   before(async () => {
@@ -184,7 +246,7 @@ describe('rootless soak', { skip: !isRoot && 'needs root (to make the test users
   after(teardown);
 
   it('40 cycles of run --rm through every rootless mode (the default is pasta) leave no process, file or namespace', async () => {
-    const modes = [[], ['--network', 'slirp4netns', '-p', '18200:80'], ['--network', 'soak'], ['--network', 'none'], ['-p', '18201:80']];
+    const modes = [[], ['--network', 'slirp4netns', '-p', '18200:80'], ['--network', 'soak', '-p', '18202:80'], ['--network', 'none'], ['-p', '18201:80']];
     for (let i = 0; i < 40; i++) {
       const mode = modes[i % modes.length] ?? [];
       const r = await carol.minictr(['run', '--rm', ...mode, 'busybox', 'sh', '-c', 'ip -4 -o addr show scope global | wc -l']);

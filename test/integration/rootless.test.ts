@@ -8,7 +8,41 @@ import { chmod, chown, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Sandbox, eventually, hostMountsNaming, isRoot, sh } from './sandbox.js';
-import { RootlessUser } from './rootless-harness.js';
+import { RootlessUser, TunWorld } from './rootless-harness.js';
+
+describe('rootless root filesystem: the fuse-overlayfs fallback', { skip: (!isRoot && 'needs root (to make the test users)') || (!existsSync('/usr/bin/fuse-overlayfs') && 'fuse-overlayfs is not installed') }, () => {
+  const box = new Sandbox();
+  const world = new TunWorld(`${box.prefix}f`);
+  const fay = new RootlessUser(box, `${box.prefix}f`, { mountNs: world.ns });
+  before(async () => {
+    await box.setup();
+    await world.setup();
+    await fay.create();
+  });
+  after(async () => {
+    await fay.remove();
+    await world.cleanup();
+    await box.cleanup();
+  });
+
+  it('with the kernel overlay skipped, fuse-overlayfs mounts the root: writes stay in the container, the image is untouched, rm leaves nothing', async () => {
+    const env = { MINICTR_ROOTLESS_OVERLAY: 'fuse-overlayfs' };
+    const run = await fay.minictr(['run', '-d', '--name', 'fz', '--network', 'none', 'busybox', 'sh', '-c', 'echo changed > /etc/motd-new && rm /bin/true && exec sleep 300'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    await eventually(async () => (await fay.minictr(['exec', 'fz', 'cat', '/etc/motd-new'])).stdout === 'changed\n', 10_000, 'the write');
+    const mounts = await fay.minictr(['exec', 'fz', 'sh', '-c', "grep ' / ' /proc/mounts; test -e /bin/true || echo gone"]);
+    assert.match(mounts.stdout, /^fuse-overlayfs \/ fuse\.fuse-overlayfs /m);
+    assert.match(mounts.stdout, /^gone$/m);
+    const other = await fay.minictr(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'test -e /bin/true && ! test -e /etc/motd-new && echo clean'], { env });
+    assert.equal(other.stdout, 'clean\n', other.stderr);
+    const id = (await fay.minictr(['inspect', '--format', '{{.Id}}', 'fz'])).stdout.trim();
+    const upper = await readdir(join(fay.root, 'containers', id, 'upper', 'etc'));
+    assert.ok(upper.includes('motd-new'), 'the write is in the container\'s upper layer');
+    assert.equal((await fay.minictr(['rm', '-f', 'fz'])).code, 0);
+    assert.deepEqual(await readdir(`${fay.root}/containers`), []);
+    assert.deepEqual(await eventually(async () => ((await fay.processes()).length === 0 ? [] : undefined), 10_000, 'no process of the user (fuse-overlayfs included)'), []);
+  });
+});
 
 describe('rootless minictr: a normal user with a subordinate range', { skip: !isRoot && 'needs root (to make the test users)' }, () => {
   const box = new Sandbox();
@@ -104,6 +138,32 @@ describe('rootless minictr: a normal user with a subordinate range', { skip: !is
       assert.equal(rmi.code, 0, rmi.stderr);
       assert.deepEqual(await readdir(`${alice.root}/containers`), []);
       assert.doesNotMatch((await alice.minictr(['images'])).stdout, /owned/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a volume whose files a container wrote as other ids is removed; device nodes in an image are skipped, said once in one line', async () => {
+    const made = await alice.minictr(['run', '--rm', '--network', 'none', '-v', 'owned-vol:/v', 'busybox', 'sh', '-c',
+      'mkdir -p /v/d/e && echo x > /v/d/e/f && chown -R 1000:1000 /v/d && chmod -R go-rwx /v/d']);
+    assert.equal(made.code, 0, made.stderr);
+    const rmv = await alice.minictr(['volume', 'rm', 'owned-vol']);
+    assert.equal(rmv.code, 0, rmv.stderr);
+    assert.doesNotMatch((await alice.minictr(['volume', 'ls', '-q'])).stdout, /owned-vol/);
+    assert.deepEqual(await readdir(`${alice.root}/volumes`).catch(() => []), []);
+
+    const dir = await mkdtemp(join(tmpdir(), `${box.prefix}-dev-`));
+    try {
+      await mkdir(join(dir, 'r', 'dev'), { recursive: true });
+      await writeFile(join(dir, 'r', 'ok'), 'ok\n');
+      for (const [name, minor] of [['null', '3'], ['zero', '5']] as const) assert.equal((await sh(['mknod', join(dir, 'r', 'dev', name), 'c', '1', minor])).code, 0);
+      assert.equal((await sh(['tar', '-C', join(dir, 'r'), '-cf', join(dir, 'dev.tar'), '.'])).code, 0);
+      await chmod(dir, 0o755);
+      const imported = await alice.minictr(['import', join(dir, 'dev.tar'), 'withdev']);
+      assert.equal(imported.code, 0, imported.stderr);
+      assert.equal(imported.stderr.trim().split('\n').length, 1, imported.stderr);
+      assert.match(imported.stderr, /^minictr: warning: .*dev\.tar: device node \/dev\/(null|zero) \(and 1 more\) skipped: a normal user cannot make device nodes/);
+      assert.equal((await alice.minictr(['rmi', 'withdev'])).code, 0);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -16,7 +16,7 @@ export async function tempRoot(prefix = 'minictr-image-test-'): Promise<TempRoot
   return { dir, store: new Store(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export type TarType = 'file' | 'dir' | 'symlink' | 'hardlink';
+export type TarType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'chardev';
 
 export interface TarEntry {
   name: string;
@@ -30,7 +30,7 @@ export interface TarEntry {
   linkname?: string;
 }
 
-const TYPEFLAG: Record<TarType, string> = { file: '0', dir: '5', symlink: '2', hardlink: '1' };
+const TYPEFLAG: Record<TarType, string> = { file: '0', dir: '5', symlink: '2', hardlink: '1', chardev: '3' };
 
 function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;

@@ -9,6 +9,7 @@ import { MinictrError } from '../../../src/base/errors.js';
 import { ImageStore } from '../../../src/image/store.js';
 import { isTarHeader, spoolToFile } from '../../../src/image/archive.js';
 import { readImageIndex } from '../../../src/state/images.js';
+import { onSkippedDevices } from '../../../src/image/unpack-notes.js';
 import { makeTar, makeTarGz, tempRoot, type TarEntry, type TempRoot } from './fixtures.js';
 
 const IS_ROOT = process.getuid?.() === 0;
@@ -234,6 +235,21 @@ describe('import', () => {
     });
     await assert.rejects(images.importTarball(await archive('ok.tar', makeTar([])), 'Bad Name'), { code: 'E_BAD_REFERENCE' });
     assert.equal(JSON.stringify(await readImageIndex(t.store.paths)), before);
+  });
+
+  it('skips device nodes, and tells whoever listens (rootless minictr says so once)', async () => {
+    const heard: [string, string[]][] = [];
+    onSkippedDevices((label, paths) => heard.push([label, paths]));
+    try {
+      const tar = await archive('devices.tar', makeTar([{ name: 'dev/', type: 'dir' }, { name: 'dev/null', type: 'chardev', mode: 0o666 }, { name: 'ok', content: 'ok' }]));
+      const img = await images.importTarball(tar, 'devices:latest');
+      const rootfs = t.store.paths.imageRootfs(img.id);
+      assert.equal(await readFile(join(rootfs, 'ok'), 'utf8'), 'ok');
+      await assert.rejects(lstat(join(rootfs, 'dev/null')), { code: 'ENOENT' });
+      assert.deepEqual(heard, [[tar, ['/dev/null']]]);
+    } finally {
+      onSkippedDevices(undefined);
+    }
   });
 
   it('recognises tar headers and spools a stream while hashing it', async () => {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { idInside, idMapLines, singleIdNote, subordinateRange, userNamespaceArgs, type RootlessIds } from '../../../src/runtime/rootless-ids.js';
-import { kernelVersion, overlayInUserNamespace, refuseRootlessLimits, validateRootlessNetworking } from '../../../src/runtime/rootless-run.js';
+import { chooseRootlessRootfs, kernelVersion, overlayInUserNamespace, refuseRootlessLimits, validateRootlessNetworking } from '../../../src/runtime/rootless-run.js';
 import { userNamespaceBlocker } from '../../../src/runtime/rootless.js';
 import { containerFstab } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
@@ -85,10 +85,25 @@ describe('rootless containers', () => {
     assert.doesNotMatch(containerFstab(base), /userxattr/);
   });
 
-  it('exec joins the user namespace first', () => {
+  it('exec joins the user namespace first, by a process of its own (a fuse-overlayfs root answers only from inside it)', () => {
     const tools = { setpriv: '/usr/bin/setpriv', loader: '', libraryDirs: [] };
     const argv = execArgv(42, '/', ['true'], tools, '/bin/busybox', undefined, [], false, true);
-    assert.deepEqual(argv.slice(0, 4), ['nsenter', '--target=42', '--user', '--mount']);
+    assert.deepEqual(argv.slice(0, 7), ['nsenter', '--target=42', '--user', '--', 'nsenter', '--target=42', '--mount']);
+  });
+
+  it('the root filesystem as podman tries it: the kernel overlay, fuse-overlayfs, a copy; MINICTR_ROOTLESS_OVERLAY skips ahead', () => {
+    assert.deepEqual(chooseRootlessRootfs({ kernelOverlay: true, fuseOverlayfs: true }), { rootfsMode: 'overlay' });
+    assert.deepEqual(chooseRootlessRootfs({ kernelOverlay: false, fuseOverlayfs: true }), { rootfsMode: 'overlay', overlayDriver: 'fuse-overlayfs' });
+    assert.deepEqual(chooseRootlessRootfs({ kernelOverlay: true, fuseOverlayfs: true, skipTo: 'fuse-overlayfs' }), { rootfsMode: 'overlay', overlayDriver: 'fuse-overlayfs' });
+    assert.deepEqual(chooseRootlessRootfs({ kernelOverlay: true, fuseOverlayfs: true, skipTo: 'copy' }), { rootfsMode: 'copy' });
+    assert.deepEqual(chooseRootlessRootfs({ kernelOverlay: false, fuseOverlayfs: false }), { rootfsMode: 'copy' });
+  });
+
+  it('fuse-overlayfs is mounted by stage 1, not by the fstab', () => {
+    const overlay = { lower: '/img', upper: '/c/upper', work: '/c/work', fuse: true };
+    const fstab = containerFstab({ merged: '/c/merged', overlay, masked: [], readonly: [], userns: ['--user'] });
+    assert.doesNotMatch(fstab, /overlay/);
+    assert.match(fstab.split('\n')[0] ?? '', /^proc \/c\/merged\/proc proc /);
   });
 
   it('overlay in a user namespace from kernel 5.11', () => {
@@ -143,6 +158,10 @@ describe('doctor for a normal user', () => {
       subuid: { start: 100000, count: 65536 }, subgid: { start: 100000, count: 65536 },
     };
     assert.deepEqual(rootlessFindings(base).filter((f) => f.status !== 'ok'), []);
+    const oldKernel = (fuseOverlayfs: boolean) => rootlessFindings({ ...base, overlayInUserns: false, fuseOverlayfs }).find((f) => f.check === 'overlay in a user namespace');
+    assert.match(oldKernel(true)?.summary ?? '', /fuse-overlayfs is used instead/);
+    assert.equal(oldKernel(false)?.status, 'warn');
+    assert.match(oldKernel(false)?.fix ?? '', /apt-get install fuse-overlayfs/);
     const { subuid: _u, subgid: _g, ...noRange } = base;
     const bad = rootlessFindings({ ...noRange, maxUserNamespaces: '0', pasta: false, slirp4netns: false, tun: false, pingGroupRange: '1 0' });
     const by = (check: string) => bad.find((f) => f.check === check);
