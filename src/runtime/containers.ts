@@ -342,7 +342,7 @@ export async function initSpec(
   record: ContainerRecord,
   netns: string | undefined,
   cgroupJoin: string[] = [],
-  joinUserns?: number,
+  joinUserns?: number | string,
 ): Promise<InitSpec> {
   const paths = ctx.store.paths;
   const fs = paths.containerRootfs(record.id);

@@ -245,7 +245,7 @@ export interface InitSpec {
   /** Rootless, private network: the FIFO stage 1 waits on until the helper has connected it. */
   netReady?: string;
   /** Rootless bridge network: the pid of the rootless namespace's holder, whose user namespace the container joins. */
-  joinUserns?: number;
+  joinUserns?: number | string;
 }
 
 /** One mount as stage 2 makes it: after pivot_root, the host's files under the old root. */

@@ -22,7 +22,7 @@ import { stepOptions, type RuntimeContext } from './context.js';
 import { hostsFile, rewriteHosts } from './files.js';
 import { hostTools } from './host-tools.js';
 import { HOST_TOOL_PATH } from './init-script.js';
-import { userNamespaceArgs } from './rootless-ids.js';
+import { userNamespaceArgs, type RootlessIds } from './rootless-ids.js';
 
 interface HolderState {
   pid: number;
@@ -43,8 +43,11 @@ function readState(ctx: RuntimeContext): HolderState | undefined {
   }
 }
 
+/** The holder's pid, or a shell variable naming it (--dry-run's `$HOLDER`). */
+type PidRef = number | string;
+
 /** `ip …` (or any command) inside the rootless namespace, as root of its user namespace. */
-export function inHolder(pid: number, argv: string[]): string[] {
+export function inHolder(pid: PidRef, argv: string[]): string[] {
   return ['nsenter', `--target=${pid}`, '--user', '--net', '--', ...argv];
 }
 
@@ -57,9 +60,7 @@ export async function ensureRootlessNetns(ctx: RuntimeContext): Promise<number> 
   if (known) await stopHolder(known);
   const dir = stateDir(ctx);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const { busybox } = hostTools();
-  // unshare execs the shell, so the shell's pid is the holder's: it says so, then sleeps for ever.
-  const argv = ['unshare', ...userNamespaceArgs(ids), '--net', '--', busybox, 'sh', '-c', 'ip link set lo up && echo ready && exec sleep 2147483647'];
+  const argv = holderArgv(ids, hostTools().busybox);
   const began = Date.now();
   const child = spawnProcess(argv, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
   const ready = await new Promise<boolean>((resolve) => {
@@ -70,19 +71,13 @@ export async function ensureRootlessNetns(ctx: RuntimeContext): Promise<number> 
   child.stdout?.destroy();
   child.unref();
   const pid = child.pid ?? 0;
-  ctx.onStep?.({ op: command(argv, 'rootless bridge networks: one user and network namespace per user holds the bridges (podman\'s rootless netns), made on first use'), ms: Date.now() - began });
+  ctx.onStep?.({ op: command(argv, HOLDER_WHY), ms: Date.now() - began });
   if (!ready || pid === 0) throw new MinictrError('E_ROOTLESS_NETWORK', 'could not make the rootless network namespace');
   const state: HolderState = { pid, startTime: await processStartTime(pid), pastaPid: 0, pastaStartTime: 0 };
   writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
   try {
-    const pidFile = join(dir, 'pasta.pid');
-    await applyPlan({
-      title: 'connect the rootless network namespace',
-      ops: [
-        command(pastaArgv(pid, [], pidFile), 'pasta gives the rootless namespace a copy of the host\'s address and routes: its containers reach the outside through it'),
-        command(inHolder(pid, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']), 'the rootless namespace routes between its bridges and pasta\'s interface'),
-      ],
-    }, ctx.runner, stepOptions(ctx));
+    const pidFile = holderPastaPidFile(ctx);
+    await applyPlan(planHolderConnect(pid, pidFile), ctx.runner, stepOptions(ctx));
     state.pastaPid = Number(readFileSync(pidFile, 'utf8').trim());
     state.pastaStartTime = await processStartTime(state.pastaPid);
     writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
@@ -91,6 +86,40 @@ export async function ensureRootlessNetns(ctx: RuntimeContext): Promise<number> 
     throw err;
   }
   return pid;
+}
+
+export const HOLDER_WHY = 'rootless bridge networks: one user and network namespace per user holds the bridges (podman\'s rootless netns), made on first use';
+
+/** The holder: unshare execs the shell, so the shell's pid is the holder's; it says "ready", then sleeps for ever. */
+export function holderArgv(ids: RootlessIds, busybox: string): string[] {
+  return ['unshare', ...userNamespaceArgs(ids), '--net', '--', busybox, 'sh', '-c', 'ip link set lo up && echo ready && exec sleep 2147483647'];
+}
+
+/** Where the holder's pasta writes its pid. */
+export function holderPastaPidFile(ctx: RuntimeContext): string {
+  return join(stateDir(ctx), 'pasta.pid');
+}
+
+/** The rootless namespace connected to the outside: its pasta, and forwarding between its bridges and pasta's interface. */
+export function planHolderConnect(holder: PidRef, pidFile: string): Plan {
+  return {
+    title: 'connect the rootless network namespace',
+    ops: [
+      command(pastaArgv(holder, [], pidFile), 'pasta gives the rootless namespace a copy of the host\'s address and routes: its containers reach the outside through it'),
+      command(inHolder(holder, ['sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']), 'the rootless namespace routes between its bridges and pasta\'s interface'),
+    ],
+  };
+}
+
+/** The rootless namespace while it runs (read only: --dry-run reuses it as a start would). */
+export async function runningHolder(ctx: RuntimeContext): Promise<{ pid: number; pastaPid: number } | undefined> {
+  const state = readState(ctx);
+  return state && (await isAlive(state.pid, state.startTime)) ? { pid: state.pid, pastaPid: state.pastaPid } : undefined;
+}
+
+/** The directory of the rootless namespace's files. */
+export function holderDir(ctx: RuntimeContext): string {
+  return stateDir(ctx);
 }
 
 async function stopHolder(state: HolderState): Promise<void> {
@@ -106,7 +135,7 @@ async function stopHolder(state: HolderState): Promise<void> {
 }
 
 /** The network's bridge in the rootless namespace, with its gateway address and NAT (idempotent). */
-export function planRootlessBridge(holder: number, net: NetworkRecord): Plan {
+export function planRootlessBridge(holder: PidRef, net: NetworkRecord): Plan {
   const { prefixLength } = parseSubnet(net.subnet);
   const script = [
     `PATH=${HOST_TOOL_PATH}`,
@@ -133,7 +162,7 @@ export function reserveAddress(records: ContainerRecord[], record: ContainerReco
 }
 
 /** The veth between the container's namespace (its init is `pid`) and the bridge, and its address and route. */
-export function planBridgeAttach(holder: number, pid: number, net: NetworkRecord, att: RootlessNetAttachment): Plan {
+export function planBridgeAttach(holder: PidRef, pid: PidRef, net: NetworkRecord, att: RootlessNetAttachment): Plan {
   const veth = att.veth ?? '';
   return {
     title: `attach to rootless network ${net.name}`,

@@ -259,7 +259,7 @@ export function reportIdMaps(ctx: RuntimeContext, pid: number): void {
 }
 
 /** The relay's command line: nsenter into the rootless namespace (its holder is `holder`), then minictr's hidden relay. */
-export function relayArgv(holder: number): string[] {
+export function relayArgv(holder: number | string): string[] {
   return ['nsenter', `--target=${holder}`, '--user', '--net', '--', process.execPath, '--', CLI_PATH, '_port-relay'];
 }
 
