@@ -6,7 +6,7 @@ import { renderShell, shellLine, shellQuote } from '../explain/render.js';
 import { parseCompareEngine, renderCompare } from '../explain/compare.js';
 import { isNftablesCompare, renderNftCompare } from '../explain/compare-nft.js';
 import { describeMounts } from '../explain/mounts.js';
-import { helperLines, userNamespaceLines } from '../explain/rootless.js';
+import { helperLines, rootlessNetnsLines, userNamespaceLines, withPid } from '../explain/rootless.js';
 
 export async function dryRun(cmd: Command, image: string, args: string[], flags: RunFlags): Promise<number> {
   // A misspelled engine fails before anything else.
@@ -25,15 +25,16 @@ export async function dryRun(cmd: Command, image: string, args: string[], flags:
   if (planned.devTemplate) out.push(renderShell(planned.devTemplate));
   out.push(...describeMounts(record.mounts ?? [], record.hostConfig.readonlyRootfs === true));
   const rootless = planned.rootless;
-  if (rootless) out.push(...userNamespaceLines(rootless));
+  if (rootless) out.push(...userNamespaceLines(rootless), ...rootlessNetnsLines(rootless));
+  const ownNet = rootless?.helper !== undefined || rootless?.bridge !== undefined;
   out.push(
-    `# start the container's process in new ${rootless ? 'user, ' : ''}pid, mount, ipc${mode === 'host' ? '' : ', uts'}${mode === 'none' || rootless?.helper ? ', net' : ''} namespaces` +
-      (network ? ` inside ${network.attachment.netns}` : mode === 'host' ? " (sharing the host's network)" : '') +
+    `# start the container's process in new ${rootless && !rootless.bridge ? 'user, ' : ''}pid, mount, ipc${mode === 'host' ? '' : ', uts'}${mode === 'none' || ownNet ? ', net' : ''} namespaces` +
+      (network ? ` inside ${network.attachment.netns}` : mode === 'host' ? " (sharing the host's network)" : rootless?.bridge ? " inside the rootless namespace's user namespace ($HOLDER)" : '') +
       '; the script mounts an overlay root, /proc, /dev and a read-only /sys, then pivot_roots into it',
     `mkdir -p ${planned.dirs.map(shellQuote).join(' ')}`,
     renderShell(planned.etc).trimEnd(),
     ...(planned.resolver ? [renderShell(planned.resolver).trimEnd()] : []),
-    `env -i ${Object.entries(init.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' \\\n  ')} \\\n  ${shellLine(init.argv)}${rootless?.helper ? ' &' : ''}`,
+    `env -i ${Object.entries(init.env).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' \\\n  ')} \\\n  ${rootless?.bridge ? withPid(shellLine(init.argv)) : shellLine(init.argv)}${ownNet ? ' &' : ''}`,
   );
   if (rootless) out.push(...helperLines(rootless));
   if (nftables) out.push(renderNftCompare(network));

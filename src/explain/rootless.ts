@@ -1,13 +1,34 @@
 // The rootless steps of `run --dry-run`, as a runnable script with a why per step: the user
 // namespace and its id maps, the network helper with its exact arguments, each port forward,
 // and the limits of each mode. Pure: given the plan's data, returns script lines.
+import type { Plan } from '../base/plan.js';
 import type { PortMapping } from '../base/records.js';
 import { HELPER_NOTES, SLIRP, idMapperArgv, pastaArgv, slirpArgv, slirpForward, type RootlessHelper } from '../network/rootless-helpers.js';
-import { shellLine, shellQuote } from './render.js';
+import { renderShell, shellLine, shellQuote } from './render.js';
 
 interface Range {
   start: number;
   count: number;
+}
+
+/** A container on a rootless network: the plans a start applies, with `$HOLDER` and `$PID` for the pids it learns. */
+export interface RootlessBridgeView {
+  network: string;
+  /** Why the rootless namespace exists (said where it is made). */
+  holderWhy: string;
+  /** The rootless namespace when it runs already: the start reuses it. */
+  running?: { pid: number; pastaPid: number };
+  /** Made on first use: the holder's command, the directory of its files, its pasta and forwarding. */
+  holderArgv: string[];
+  holderDir: string;
+  connect: Plan;
+  /** The network's bridge and NAT (idempotent: made once per namespace). */
+  bridge: Plan;
+  /** The container's veth, address and route. */
+  attach: Plan;
+  ip: string;
+  /** Published ports: minictr's relay inside the rootless namespace. */
+  relay?: { argv: string[]; ports: string; why: string };
 }
 
 export interface RootlessRunView {
@@ -16,6 +37,7 @@ export interface RootlessRunView {
   uids?: Range;
   gids?: Range;
   helper?: RootlessHelper;
+  bridge?: RootlessBridgeView;
   ports: PortMapping[];
   /** Files of the container's directory the steps use. */
   pidFile: string;
@@ -24,20 +46,38 @@ export interface RootlessRunView {
   apiSocket: string;
 }
 
-/** The script's own $PID, expanded: shellQuote's single quotes become double ones around words that hold it. */
-function withPid(line: string): string {
-  return line.replace(/'([^' ]*\$PID[^' ]*)'/g, '"$1"');
+const SCRIPT_VARS = /\$(PID|HOLDER)\b/g;
+
+/**
+ * The script's own $PID and $HOLDER, expanded: shellQuote's single quotes become double ones
+ * around text that holds them, when nothing else in it is special inside double quotes.
+ */
+export function withPid(line: string): string {
+  return line.replace(/'([^']*)'/g, (quoted, text: string) => {
+    if (!SCRIPT_VARS.test(text)) return quoted;
+    SCRIPT_VARS.lastIndex = 0;
+    return /["\\`]/.test(text) || text.replace(SCRIPT_VARS, '').includes('$') ? quoted : `"${text}"`;
+  });
+}
+
+function planLines(plan: Plan): string[] {
+  return renderShell(plan).trimEnd().split('\n').map(withPid);
 }
 
 /** Said before the container's init: what its user namespace maps, and who writes the maps. */
 export function userNamespaceLines(v: RootlessRunView): string[] {
-  const lines = [
-    '# rootless: the container runs in a user namespace of its own, made by unshare --user with the init below;',
-    '# root inside is you, so it may mount, pivot_root and hold Docker\'s capabilities there, and nothing outside it.',
-  ];
+  const lines = v.bridge
+    ? [
+      `# rootless, on network ${v.bridge.network}: the container joins the user namespace of the rootless namespace's holder (below),`,
+      '# so that a veth can join its network namespace to the bridge there; root inside is you, and nothing outside it.',
+    ]
+    : [
+      '# rootless: the container runs in a user namespace of its own, made by unshare --user with the init below;',
+      '# root inside is you, so it may mount, pivot_root and hold Docker\'s capabilities there, and nothing outside it.',
+    ];
   if (v.uids && v.gids) {
     lines.push(
-      '# unshare runs the setuid helpers of "uidmap" for it (a normal user may write only a one-id map itself):',
+      `# unshare runs the setuid helpers of "uidmap" for ${v.bridge ? 'the holder\'s user namespace' : 'it'} (a normal user may write only a one-id map itself):`,
       `#   ${withPid(shellLine(idMapperArgv('newuidmap', '$PID', v.uid, v.uids)))}   # uid_map: 0 ${v.uid} 1, 1 ${v.uids.start} ${v.uids.count}`,
       `#   ${withPid(shellLine(idMapperArgv('newgidmap', '$PID', v.gid, v.gids)))}   # gid_map: 0 ${v.gid} 1, 1 ${v.gids.start} ${v.gids.count}`,
       '# so files of other owners in the image keep them, as ids of your subordinate range.',
@@ -46,21 +86,47 @@ export function userNamespaceLines(v: RootlessRunView): string[] {
     lines.push(`# no subordinate range: unshare writes "0 ${v.uid} 1" to uid_map and "0 ${v.gid} 1" to gid_map itself: only root exists inside.`);
   }
   lines.push('# no cgroup is delegated to a normal user: the container gets none, and limits are refused.');
-  if (v.helper) {
+  if (v.helper || v.bridge) {
     lines.push(
-      '# the FIFO the init waits on until pasta or slirp4netns has connected its network namespace',
+      `# the FIFO the init waits on until ${v.bridge ? 'its veth on the bridge is up' : 'pasta or slirp4netns has connected its network namespace'}`,
       `rm -f ${shellQuote(v.netReady)}; mkfifo -m 600 ${shellQuote(v.netReady)}`,
     );
   }
   return lines;
 }
 
-/** After the init is started in the background: its pid, the helper, the ports, then "up". */
+/** Before the container's init, on a rootless network: the rootless namespace (made on first use) and the network's bridge. */
+export function rootlessNetnsLines(v: RootlessRunView): string[] {
+  const b = v.bridge;
+  if (!b) return [];
+  const lines: string[] = [];
+  if (b.running) {
+    lines.push(
+      `# ${b.holderWhy}: it runs already (holder pid ${b.running.pid}, its pasta pid ${b.running.pastaPid}), so this container joins it`,
+      `HOLDER=${b.running.pid}`,
+    );
+  } else {
+    const ready = `${b.holderDir}/holder.out`;
+    lines.push(
+      `# ${b.holderWhy}; none runs, so this run makes it.`,
+      '# The holder owns a user namespace (your ids mapped as above) and a network namespace; it brings lo up, says "ready", then sleeps:',
+      '# minictr reads that line on a pipe and records the holder\'s pid and start time (state.json here) to find and kill it with the last container.',
+      `mkdir -p -m 700 ${shellQuote(b.holderDir)}`,
+      `${shellLine(b.holderArgv)} > ${shellQuote(ready)} &`,
+      `HOLDER=$!; until [ -s ${shellQuote(ready)} ]; do sleep 0.01; done`,
+      ...planLines(b.connect),
+    );
+  }
+  lines.push(...planLines(b.bridge));
+  return lines;
+}
+
+/** After the init is started in the background: its pid, the helper (or the veth and the relay), the ports, then "up". */
 export function helperLines(v: RootlessRunView): string[] {
+  if (v.bridge) return bridgeLines(v, v.bridge);
   if (!v.helper) return [];
   const lines = [
-    '# the init writes its host pid, then waits on the FIFO until its network is connected',
-    `until [ -s ${shellQuote(v.pidFile)} ]; do sleep 0.01; done; PID=$(cat ${shellQuote(v.pidFile)})`,
+    ...waitPidLines(v),
     ...HELPER_NOTES[v.helper].map((n) => `# ${n}`),
   ];
   if (v.helper === 'pasta') {
@@ -80,6 +146,31 @@ export function helperLines(v: RootlessRunView): string[] {
     );
   }
   lines.push('# the network is up: the init goes on', `echo up > ${shellQuote(v.netReady)}`);
+  return lines;
+}
+
+function waitPidLines(v: RootlessRunView): string[] {
+  return [
+    '# the init writes its host pid, then waits on the FIFO until its network is connected',
+    `until [ -s ${shellQuote(v.pidFile)} ]; do sleep 0.01; done; PID=$(cat ${shellQuote(v.pidFile)})`,
+  ];
+}
+
+function bridgeLines(v: RootlessRunView, b: RootlessBridgeView): string[] {
+  const lines = [...waitPidLines(v), ...planLines(b.attach)];
+  if (b.relay) {
+    lines.push(
+      `# publish ${b.relay.ports}: ${b.relay.why}.`,
+      '# Not a line to run by hand: minictr binds each port itself, hands the listening sockets to this process over its IPC channel',
+      '# (fd 3, Node\'s), records its pid and start time, then lets it stay. The exact command it starts:',
+      `#   ${withPid(shellLine(b.relay.argv))}`,
+    );
+  }
+  lines.push(
+    `# minictr then rewrites the /etc/hosts of each container on ${b.network}, so they find each other by name`,
+    '# the network is up: the init goes on',
+    `echo up > ${shellQuote(v.netReady)}`,
+  );
   return lines;
 }
 

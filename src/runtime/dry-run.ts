@@ -65,15 +65,17 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   if (!record.name) record.name = '<generated>';
   record.mounts = plannedMounts(ctx.store.paths, request.mountRequests ?? [], request.imageVolumes ?? []);
   const records = await ctx.store.listContainers();
-  const network = await planContainerAttach(ctx, record, records);
+  // A rootless network is joined in the user's rootless namespace (rootless.bridge below), not on the host.
+  const rootless = await rootlessRunView(ctx, record);
+  const network = rootless?.bridge ? undefined : await planContainerAttach(ctx, record, records);
   const resolver = network && usesEmbeddedDns(network.net.name)
     ? await planResolverFor(ctx, network.net.name, [...records, { ...record, network: network.attachment }])
     : undefined;
   const fs = ctx.store.paths.containerRootfs(record.id);
   const cgroup = await planCgroup(record);
-  const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record));
+  const holder = rootless?.bridge ? rootless.bridge.running?.pid ?? '$HOLDER' : undefined;
+  const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record), holder);
   const devTemplate = devTemplateProblem(init.devTemplate, !ctx.rootless) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate, !ctx.rootless);
-  const rootless = await rootlessRunView(ctx, record);
   return {
     ...(rootless ? { rootless } : {}),
     record, ...(network ? { network } : {}), etc: await planEtcOf(ctx, record, network?.attachment),

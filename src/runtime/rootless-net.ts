@@ -9,7 +9,9 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { RootlessRunView } from '../explain/rootless.js';
+import type { RootlessBridgeView, RootlessRunView } from '../explain/rootless.js';
+import { HOLDER_WHY, holderArgv, holderDir, holderPastaPidFile, planBridgeAttach, planHolderConnect, planRootlessBridge, reserveAddress, runningHolder } from './rootless-bridge.js';
+import { hostTools } from './host-tools.js';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import { command, type Plan } from '../base/plan.js';
 import { isAlive, processStartTime, waitFor } from '../base/proc.js';
@@ -146,15 +148,43 @@ export async function rootlessRunView(ctx: RuntimeContext, record: ContainerReco
   const ids = ctx.rootless;
   if (!ids) return undefined;
   const helper = helperOf(record);
+  const mode = rootlessNetworkOf(ctx, record);
   const dir = ctx.store.paths.container(record.id);
+  const ports = mode ? await rootlessPorts(ctx, record) : [];
+  const bridge = mode === 'bridge' ? await rootlessBridgeView(ctx, record, ports) : undefined;
   return {
     uid: ids.uid, gid: ids.gid, ...(ids.uids ? { uids: ids.uids } : {}), ...(ids.gids ? { gids: ids.gids } : {}),
     ...(helper ? { helper } : {}),
-    ports: helper ? await rootlessPorts(ctx, record) : [],
+    ...(bridge ? { bridge } : {}),
+    ports,
     pidFile: ctx.store.paths.containerPidFile(record.id),
     netReady: netReadyFifo(ctx, record.id),
     helperPidFile: join(dir, 'pasta.pid'),
     apiSocket: slirpSocketPath(ctx, record.id),
+  };
+}
+
+/**
+ * A container on a rootless network, as a start would make it: the same plans, with `$HOLDER`
+ * for the rootless namespace's holder (unless it runs already) and `$PID` for the container's init.
+ */
+async function rootlessBridgeView(ctx: RuntimeContext, record: ContainerRecord, ports: PortMapping[]): Promise<RootlessBridgeView> {
+  const ids = ctx.rootless;
+  const net = await ctx.store.loadNetwork(record.hostConfig.networkMode);
+  if (!ids || !net) throw new MinictrError('E_NO_SUCH_NETWORK', `network ${record.hostConfig.networkMode} not found; list networks with "minictr network ls"`);
+  const running = await runningHolder(ctx);
+  const holder: number | string = running?.pid ?? '$HOLDER';
+  const att = reserveAddress(await ctx.store.listContainers(), record, net);
+  const ip = att.ip ?? '';
+  return {
+    network: net.name, holderWhy: HOLDER_WHY,
+    ...(running ? { running } : {}),
+    holderArgv: holderArgv(ids, hostTools().busybox), holderDir: holderDir(ctx),
+    connect: planHolderConnect(holder, holderPastaPidFile(ctx)),
+    bridge: planRootlessBridge(holder, net),
+    attach: planBridgeAttach(holder, '$PID', net, att),
+    ip,
+    ...(ports.length > 0 ? { relay: { argv: relayArgv(holder), ports: relayedPorts(ip, ports), why: RELAY_WHY } } : {}),
   };
 }
 

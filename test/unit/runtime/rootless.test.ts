@@ -201,3 +201,81 @@ describe('network diagram, rootless', () => {
     ].join('\n'));
   });
 });
+
+describe('--dry-run on a rootless network', () => {
+  const net = {
+    schemaVersion: 1 as const, name: 'mynet', id: 'n1', driver: 'bridge' as const, bridge: 'mc-mynet', subnet: '10.89.1.0/24', gateway: '10.89.1.1',
+    created: '', internal: false,
+  } as unknown as import('../../../src/base/records.js').NetworkRecord;
+  const ports = [{ hostIp: '', hostPort: 8080, containerPort: 80, proto: 'tcp' as const }];
+
+  async function view(running?: { pid: number; pastaPid: number }): Promise<import('../../../src/explain/rootless.js').RootlessRunView> {
+    const b = await import('../../../src/runtime/rootless-bridge.js');
+    const { relayArgv, relayedPorts, RELAY_WHY } = await import('../../../src/runtime/rootless-net.js');
+    const holder = running?.pid ?? '$HOLDER';
+    const att = { helper: 'bridge' as const, pid: 0, startTime: 0, ports: [], network: 'mynet', ip: '10.89.1.2', prefixLength: 24, gateway: '10.89.1.1', veth: 'vrabc' };
+    const ids: RootlessIds = { user: 'u', uid: 1000, gid: 1000, uids: { start: 100000, count: 65536 }, gids: { start: 100000, count: 65536 } };
+    return {
+      uid: 1000, gid: 1000, ports, pidFile: '/c/init.pid', netReady: '/c/net-ready', helperPidFile: '/c/pasta.pid', apiSocket: '/r/s.sock',
+      bridge: {
+        network: 'mynet', holderWhy: b.HOLDER_WHY, ...(running ? { running } : {}),
+        holderArgv: b.holderArgv(ids, '/bb'), holderDir: '/r/rootless-netns',
+        connect: b.planHolderConnect(holder, '/r/rootless-netns/pasta.pid'),
+        bridge: b.planRootlessBridge(holder, net),
+        attach: b.planBridgeAttach(holder, '$PID', net, att),
+        ip: '10.89.1.2',
+        relay: { argv: relayArgv(holder), ports: relayedPorts('10.89.1.2', ports), why: RELAY_WHY },
+      },
+    };
+  }
+
+  it('makes the rootless namespace on first use: the holder, its pasta, forwarding, then the bridge and its NAT, each with a why', async () => {
+    const { rootlessNetnsLines } = await import('../../../src/explain/rootless.js');
+    const lines = rootlessNetnsLines(await view());
+    const text = lines.join('\n');
+    assert.match(text, /^unshare --user --map-root-user --map-users=100000,1,65536 --map-groups=100000,1,65536 --net -- \/bb sh -c 'ip link set lo up && echo ready && exec sleep 2147483647' > \/r\/rootless-netns\/holder.out &$/m);
+    assert.match(text, /^HOLDER=\$!; until \[ -s \/r\/rootless-netns\/holder.out \]/m);
+    assert.match(text, /^pasta .* --userns "\/proc\/\$HOLDER\/ns\/user" --netns "\/proc\/\$HOLDER\/ns\/net" -P \/r\/rootless-netns\/pasta.pid$/m);
+    assert.match(text, /^nsenter "--target=\$HOLDER" --user --net -- sh -c 'echo 1 > \/proc\/sys\/net\/ipv4\/ip_forward'$/m);
+    assert.match(text, /ip link add mc-mynet type bridge && ip addr add 10.89.1.1\/24 dev mc-mynet .*MASQUERADE/);
+    // Every command comes with its why, a comment just above it.
+    lines.forEach((l, i) => { if (!l.startsWith('#')) assert.ok(lines.slice(Math.max(0, i - 3), i).some((c) => c.startsWith('# ')), l); });
+  });
+
+  it('reuses a running rootless namespace by its pid: no holder, no pasta made', async () => {
+    const { rootlessNetnsLines } = await import('../../../src/explain/rootless.js');
+    const text = rootlessNetnsLines(await view({ pid: 4242, pastaPid: 4243 })).join('\n');
+    assert.match(text, /runs already \(holder pid 4242, its pasta pid 4243\)/);
+    assert.match(text, /^HOLDER=4242$/m);
+    assert.doesNotMatch(text, /^(unshare|pasta) /m);
+    assert.match(text, /^nsenter --target=4242 --user --net -- sh -c .*ip link add mc-mynet type bridge/m);
+  });
+
+  it('joins the container to the bridge (veth, address, route) and shows the relay as a comment with its exact command', async () => {
+    const { helperLines, userNamespaceLines } = await import('../../../src/explain/rootless.js');
+    const v = await view();
+    const pre = userNamespaceLines(v).join('\n');
+    assert.match(pre, /joins the user namespace of the rootless namespace's holder/);
+    assert.match(pre, /^rm -f \/c\/net-ready; mkfifo -m 600 \/c\/net-ready$/m);
+    const text = helperLines(v).join('\n');
+    assert.match(text, /^nsenter "--target=\$HOLDER" --user --net -- sh -c "ip link add vrabc type veth peer name eth0 netns \$PID && ip link set vrabc master mc-mynet up"$/m);
+    assert.match(text, /^nsenter "--target=\$PID" --user --net -- sh -c 'ip addr add 10.89.1.2\/24 dev eth0 .*ip route add default via 10.89.1.1'$/m);
+    assert.match(text, /^# publish 0.0.0.0:8080 → 10.89.1.2:80\/tcp: /m);
+    assert.match(text, /^#   nsenter "--target=\$HOLDER" --user --net -- .* _port-relay$/m);
+    assert.match(text, /^echo up > \/c\/net-ready$/m);
+  });
+
+  it('is a script sh can parse', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { helperLines, rootlessNetnsLines, userNamespaceLines } = await import('../../../src/explain/rootless.js');
+    const v = await view();
+    execFileSync('sh', ['-n'], { input: [...userNamespaceLines(v), ...rootlessNetnsLines(v), 'true &', ...helperLines(v)].join('\n') });
+  });
+
+  it('expands only $PID and $HOLDER, and only where nothing else is special', async () => {
+    const { withPid } = await import('../../../src/explain/rootless.js');
+    assert.equal(withPid("a '/proc/$PID/ns' 'x $HOLDER y' '$PIDS'"), 'a "/proc/$PID/ns" "x $HOLDER y" \'$PIDS\'');
+    assert.equal(withPid("'$PID $x'"), "'$PID $x'");
+    assert.equal(withPid(`'$PID "q"'`), `'$PID "q"'`);
+  });
+});
