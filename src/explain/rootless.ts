@@ -46,18 +46,37 @@ export interface RootlessRunView {
   apiSocket: string;
 }
 
-const SCRIPT_VARS = /\$(PID|HOLDER)\b/g;
+const SCRIPT_VAR = /\$(PID|HOLDER)\b/;
+
+/** A single-quoted word's text in double quotes, when it holds $PID or $HOLDER and nothing else special there. */
+function expanded(text: string): string {
+  if (!SCRIPT_VAR.test(text)) return `'${text}'`;
+  const rest = text.replace(new RegExp(SCRIPT_VAR.source, 'g'), '');
+  return /["\\`$]/.test(rest) ? `'${text}'` : `"${text}"`;
+}
 
 /**
  * The script's own $PID and $HOLDER, expanded: shellQuote's single quotes become double ones
- * around text that holds them, when nothing else in it is special inside double quotes.
+ * around text that holds them. A scan, not a pattern: `'\''` (a quote inside a quoted word) is
+ * an escaped quote outside, never the start of a word.
  */
 export function withPid(line: string): string {
-  return line.replace(/'([^']*)'/g, (quoted, text: string) => {
-    if (!SCRIPT_VARS.test(text)) return quoted;
-    SCRIPT_VARS.lastIndex = 0;
-    return /["\\`]/.test(text) || text.replace(SCRIPT_VARS, '').includes('$') ? quoted : `"${text}"`;
-  });
+  let out = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] ?? '';
+    if (c === '\\') {
+      out += c + (line[i + 1] ?? '');
+      i++;
+    } else if (c === "'") {
+      const end = line.indexOf("'", i + 1);
+      if (end < 0) return out + line.slice(i);
+      out += expanded(line.slice(i + 1, end));
+      i = end;
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 function planLines(plan: Plan): string[] {
@@ -75,11 +94,13 @@ export function userNamespaceLines(v: RootlessRunView): string[] {
       '# rootless: the container runs in a user namespace of its own, made by unshare --user with the init below;',
       '# root inside is you, so it may mount, pivot_root and hold Docker\'s capabilities there, and nothing outside it.',
     ];
+  // The maps are written for the holder's user namespace on a rootless network (made below, or running already).
+  const target = v.bridge ? v.bridge.running?.pid ?? '$HOLDER' : '$PID';
   if (v.uids && v.gids) {
     lines.push(
       `# unshare runs the setuid helpers of "uidmap" for ${v.bridge ? 'the holder\'s user namespace' : 'it'} (a normal user may write only a one-id map itself):`,
-      `#   ${withPid(shellLine(idMapperArgv('newuidmap', '$PID', v.uid, v.uids)))}   # uid_map: 0 ${v.uid} 1, 1 ${v.uids.start} ${v.uids.count}`,
-      `#   ${withPid(shellLine(idMapperArgv('newgidmap', '$PID', v.gid, v.gids)))}   # gid_map: 0 ${v.gid} 1, 1 ${v.gids.start} ${v.gids.count}`,
+      `#   ${withPid(shellLine(idMapperArgv('newuidmap', target, v.uid, v.uids)))}   # uid_map: 0 ${v.uid} 1, 1 ${v.uids.start} ${v.uids.count}`,
+      `#   ${withPid(shellLine(idMapperArgv('newgidmap', target, v.gid, v.gids)))}   # gid_map: 0 ${v.gid} 1, 1 ${v.gids.start} ${v.gids.count}`,
       '# so files of other owners in the image keep them, as ids of your subordinate range.',
     );
   } else {

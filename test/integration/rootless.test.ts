@@ -186,6 +186,34 @@ describe('rootless minictr: a normal user with a subordinate range', { skip: !is
     assert.match(notes[0] ?? '', /^minictr: warning: no subordinate id range for \S+ in \/etc\/subuid and \/etc\/subgid: .*usermod --add-subuids/);
   });
 
+  it('--dry-run on a rootless network: the rootless namespace, its bridge, the veth and the port relay, each with a why; nothing made', async () => {
+    assert.equal((await alice.minictr(['network', 'create', 'drynet'])).code, 0);
+    const r = await alice.minictr(['run', '--dry-run', '--network', 'drynet', '-p', '18080:80', 'busybox', 'true']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.stdout;
+    assert.match(out, /^# rootless bridge networks: .*none runs, so this run makes it\.$/m);
+    assert.match(out, /^#   newuidmap "\$HOLDER" 0 \d+ 1 1 \d+ \d+ /m, 'the maps are the holder\'s');
+    assert.match(out, /^unshare --user --map-root-user --map-users=\d+,1,\d+ --map-groups=\d+,1,\d+ --net -- \S+ sh -c 'ip link set lo up && echo ready && exec sleep 2147483647' > \S+\/rootless-netns\/holder\.out &$/m);
+    assert.match(out, /^pasta --config-net .* --userns "\/proc\/\$HOLDER\/ns\/user" --netns "\/proc\/\$HOLDER\/ns\/net" -P \S+\/pasta\.pid$/m);
+    assert.match(out, /^nsenter "--target=\$HOLDER" --user --net -- sh -c .*ip link add (\S+) type bridge && ip addr add (\d+\.\d+\.\d+)\.1\/\d+ .*MASQUERADE'$/m);
+    assert.match(out, /^\s*nsenter "--target=\$HOLDER" --user -- unshare --pid /m, 'the init joins the holder\'s user namespace');
+    const veth = /^nsenter "--target=\$HOLDER" --user --net -- sh -c "ip link add (vr\w+) type veth peer name eth0 netns \$PID && ip link set \1 master (\S+) up"$/m.exec(out);
+    assert.ok(veth, out);
+    const addr = /^nsenter "--target=\$PID" --user --net -- sh -c 'ip addr add (\d+\.\d+\.\d+\.\d+)\/\d+ dev eth0 .* ip route add default via \S+'$/m.exec(out);
+    assert.ok(addr, out);
+    assert.match(out, new RegExp(`^# publish 0\\.0\\.0\\.0:18080 → ${(addr?.[1] ?? '').replace(/\./g, '\\.')}:80/tcp: `, 'm'));
+    assert.match(out, /^#   nsenter "--target=\$HOLDER" --user --net -- \S+ -- \S+ _port-relay$/m, 'the relay\'s exact command, as a comment');
+    assert.match(out, /^echo up > \S+\/net-ready$/m);
+    assert.doesNotMatch(out, /\/run\/netns\/|ip netns add/, 'nothing of a rootful attach');
+    const parsed = await sh(['sh', '-n'], { input: out });
+    assert.equal(parsed.code, 0, parsed.stderr);
+    // Nothing was made: no rootless namespace, no container, no process of the user.
+    assert.ok(!existsSync(`${alice.runtimeDir}/minictr/rootless-netns`), 'no rootless namespace');
+    assert.deepEqual(await readdir(`${alice.root}/containers`), []);
+    assert.deepEqual(await alice.processes(), []);
+    assert.equal((await alice.minictr(['network', 'rm', 'drynet'])).code, 0);
+  });
+
   it('two users never see each other\'s state, and rootful and rootless state never mix', async () => {
     const run = await alice.minictr(['run', '-d', '--name', 'mine', '--network', 'none', 'busybox', 'sleep', '300']);
     assert.equal(run.code, 0, run.stderr);

@@ -277,5 +277,7 @@ describe('--dry-run on a rootless network', () => {
     assert.equal(withPid("a '/proc/$PID/ns' 'x $HOLDER y' '$PIDS'"), 'a "/proc/$PID/ns" "x $HOLDER y" \'$PIDS\'');
     assert.equal(withPid("'$PID $x'"), "'$PID $x'");
     assert.equal(withPid(`'$PID "q"'`), `'$PID "q"'`);
+    // An escaped quote inside a quoted word does not start one.
+    assert.equal(withPid("sh -c 'it'\\''s' x '--target=$HOLDER'"), "sh -c 'it'\\''s' x \"--target=$HOLDER\"");
   });
 });
