@@ -163,7 +163,14 @@ describe('rootless bridge network: the user\'s rootless namespace', { skip: !isR
     assert.equal(outside?.replace(/^::ffff:/, ''), HOST_IP, 'the outside sees pasta\'s (the host\'s) address');
     const diagram = await bob.minictr(['network', 'diagram']);
     assert.equal(diagram.code, 0, diagram.stderr);
-    assert.match(diagram.stdout, /rootless namespace \(holder pid \d+, its pasta pid \d+/);
+    const holderPid = /rootless namespace \(holder pid (\d+), its pasta pid \d+/.exec(diagram.stdout)?.[1];
+    assert.ok(holderPid, diagram.stdout);
+    // --dry-run reuses the running namespace, as a start would: its holder's pid, no new holder or pasta.
+    const dry = await bob.minictr(['run', '--dry-run', '--network', 'mynet', 'busybox', 'true']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`^HOLDER=${holderPid}$`, 'm'));
+    assert.doesNotMatch(dry.stdout, /^(unshare|pasta) /m);
+    assert.match(dry.stdout, new RegExp(`^nsenter --target=${holderPid} --user --net -- sh -c "ip link add vr\\w+ type veth peer name eth0 netns \\$PID `, 'm'));
     assert.match(diagram.stdout, new RegExp(`── web  ${webIp.replace(/\./g, '\\.')}  eth0 ↔ veth on minictr-`));
     const inspect = await bob.minictr(['net', 'inspect', 'web']);
     assert.equal(inspect.code, 0, inspect.stderr);
