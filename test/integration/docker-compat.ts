@@ -87,7 +87,7 @@ export const COMPAT_ROWS: CompatRow[] = [
   { command: 'docker network prune', what: 'unused networks removed', same: true,
     script: `docker network create np >/dev/null; docker network prune -f` },
   { command: 'docker network connect/disconnect', what: 'a created container joins and leaves a network', same: false,
-    note: 'a minictr container is on one network at a time: connecting one that is on the default bridge is refused (#19 adds more)',
+    note: 'a running container joins more networks (eth1…), but one not running is on one network at a time: connecting a created container that is on the default bridge is refused',
     script: `docker network create cn >/dev/null; docker create --name cc busybox true >/dev/null; docker network connect cn cc; docker inspect -f '{{len .NetworkSettings.Networks}}' cc; docker network disconnect cn cc; docker inspect -f '{{len .NetworkSettings.Networks}}' cc; docker rm cc >/dev/null; docker network rm cn` },
   { command: 'docker system prune', what: 'stopped containers and unused networks removed', same: true,
     script: `docker create --name sp busybox true >/dev/null; docker network create spn >/dev/null; docker system prune -f` },
