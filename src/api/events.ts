@@ -54,6 +54,8 @@ export class EventBus {
       // A start or exit a look already said (a start that took longer than a look's interval).
       const known = this.seen.get(record.id);
       if ((action === 'start' || action === 'die') && known?.status === status && known.startedAt === record.state.startedAt) return;
+      // A create a look already said (the record was saved before the server's own emit).
+      if (action === 'create' && known !== undefined) return;
       this.seen.set(record.id, { status, startedAt: record.state.startedAt, record });
     }
     const now = Date.now();
