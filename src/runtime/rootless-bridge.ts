@@ -63,18 +63,23 @@ export async function ensureRootlessNetns(ctx: RuntimeContext): Promise<number> 
   const argv = holderArgv(ids, hostTools().busybox);
   const began = Date.now();
   const child = spawnProcess(argv, { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
-  const ready = await new Promise<boolean>((resolve) => {
+  const ready = new Promise<boolean>((resolve) => {
     child.stdout?.once('data', () => resolve(true));
     child.once('exit', () => resolve(false));
     child.once('error', () => resolve(false));
   });
+  const pid = child.pid ?? 0;
+  // Recorded before it is waited for: a minictr killed meanwhile leaves a holder the next command finds and stops.
+  const state: HolderState = { pid, startTime: pid > 0 ? await processStartTime(pid) : 0, pastaPid: 0, pastaStartTime: 0 };
+  if (pid > 0) writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+  const isReady = await ready;
   child.stdout?.destroy();
   child.unref();
-  const pid = child.pid ?? 0;
   ctx.onStep?.({ op: command(argv, HOLDER_WHY), ms: Date.now() - began });
-  if (!ready || pid === 0) throw new MinictrError('E_ROOTLESS_NETWORK', 'could not make the rootless network namespace');
-  const state: HolderState = { pid, startTime: await processStartTime(pid), pastaPid: 0, pastaStartTime: 0 };
-  writeFileSync(join(dir, 'state.json'), JSON.stringify(state));
+  if (!isReady || pid === 0) {
+    await stopHolder(state);
+    throw new MinictrError('E_ROOTLESS_NETWORK', 'could not make the rootless network namespace');
+  }
   try {
     const pidFile = holderPastaPidFile(ctx);
     await applyPlan(planHolderConnect(pid, pidFile), ctx.runner, stepOptions(ctx));
