@@ -39,19 +39,26 @@ export function extraHostsOf(specs: readonly string[], gateway: string): HostsPe
  * The plan that writes the container's three files; with `--network container:X`, X's files
  * (its names and resolvers are the joined namespace's, as Docker shares X's files).
  */
-export async function planEtcOf(ctx: RuntimeContext, record: ContainerRecord, attachment: NetworkAttachment | undefined): Promise<Plan> {
+export async function planEtcOf(ctx: RuntimeContext, record: ContainerRecord, attachment: NetworkAttachment | undefined, rootless?: RootlessEtc): Promise<Plan> {
   const dir = ctx.store.paths.container(record.id);
   const joined = joinedContainer(record.hostConfig.networkMode);
   const other = joined ? await ctx.store.loadContainer(joined) : undefined;
-  return other ? planEtcFor(dir, other, other.network) : planEtcFor(dir, record, attachment);
+  return other ? planEtcFor(dir, other, other.network) : planEtcFor(dir, record, attachment, rootless);
+}
+
+/** A rootless network's part (no attachment of the host's): its address, and slirp4netns's own resolver. */
+export interface RootlessEtc {
+  ip?: string;
+  resolvConf?: string;
 }
 
 /** The plan that writes the container's three files. */
-export async function planEtcFor(dir: string, record: ContainerRecord, attachment: NetworkAttachment | undefined): Promise<Plan> {
+export async function planEtcFor(dir: string, record: ContainerRecord, attachment: NetworkAttachment | undefined, rootless?: RootlessEtc): Promise<Plan> {
   const hc = record.hostConfig;
+  const ip = attachment?.ip ?? rootless?.ip;
   const files = containerEtcFiles({
     hostname: record.config.hostname,
-    ...(attachment ? { ip: attachment.ip } : {}),
+    ...(ip ? { ip } : {}),
     hostNetwork: hc.networkMode === 'host',
     embeddedDns: usesEmbeddedDns(attachment?.network),
     dns: hc.dns ?? [],
@@ -59,5 +66,6 @@ export async function planEtcFor(dir: string, record: ContainerRecord, attachmen
     dnsOptions: hc.dnsOptions ?? [],
     extraHosts: extraHostsOf(hc.extraHosts ?? [], attachment?.gateway ?? DEFAULT_NETWORK.gateway),
   }, await readHostEtc());
+  if (rootless?.resolvConf) files['resolv.conf'] = rootless.resolvConf;
   return planContainerEtc(dir, files);
 }

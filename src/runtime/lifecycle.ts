@@ -18,7 +18,6 @@ import { attach, containerLock, detach, detachLocked, recordLock } from './attac
 import { checkpoint } from './checkpoint.js';
 import { initSpec, syncNames } from './containers.js';
 import { planEtcOf } from './container-etc.js';
-import { containerEtcFiles, planContainerEtc, readHostEtc } from './files.js';
 import { ensureDevTemplate } from './dev-template.js';
 import { isFrozen, makeCgroup, releaseCgroup } from './cgroup-life.js';
 import { cgroupFacts } from './cgroups.js';
@@ -98,15 +97,16 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   try {
     // Inside the try: a record removed meanwhile (rm -f) must not leave the network just made.
     record = await mustLoad(ctx, id);
+    // Rootless: no bridge of the host's; the rootless network's address, slirp4netns's own resolver.
+    const rootlessEtc = {
+      ...(bridged ? { ip: bridged.attachment.ip } : {}),
+      ...(helper === 'slirp4netns' ? { resolvConf: slirpResolvConf() } : {}),
+    };
+    await applyPlan(await planEtcOf(ctx, record, attachment, rootlessEtc), ctx.runner, stepOptions(ctx));
     if (helper || bridged) {
-      // Rootless: no bridge of the host's; the rootless network's address, slirp4netns's own resolver.
-      const ip = bridged?.attachment.ip;
-      const etc = containerEtcFiles({ hostname: record.config.hostname, ...(ip ? { ip } : {}), hostNetwork: false }, await readHostEtc());
-      if (helper === 'slirp4netns') etc['resolv.conf'] = slirpResolvConf();
-      await applyPlan(planContainerEtc(paths.container(id), etc), ctx.runner, stepOptions(ctx));
       await rm(netReadyFifo(ctx, id), { force: true });
       await applyPlan(planNetReadyFifo(netReadyFifo(ctx, id)), ctx.runner, stepOptions(ctx));
-    } else await applyPlan(await planEtcOf(ctx, record, attachment), ctx.runner, stepOptions(ctx));
+    }
     if (attachment) await syncNames(ctx, attachment.network);
     cgroupJoin = await makeCgroup(ctx, record);
     const spec = await initSpec(ctx, record, attachment?.netns, cgroupJoin, bridged?.holder);
