@@ -51,11 +51,13 @@ export class EventBus {
       if (this.destroyed.size > 1000) this.destroyed.delete(this.destroyed.values().next().value ?? '');
     } else {
       const status = action === 'die' ? 'exited' : action === 'start' ? 'running' : action === 'create' ? 'created' : record.state.status;
-      // A start or exit a look already said (a start that took longer than a look's interval).
+      // Said once, whether the server's own emit or a look at the records comes first: a create of
+      // a container already known, or a start or exit of the same run already said, is a repeat.
       const known = this.seen.get(record.id);
-      if ((action === 'start' || action === 'die') && known?.status === status && known.startedAt === record.state.startedAt) return;
-      // A create a look already said (the record was saved before the server's own emit).
-      if (action === 'create' && known !== undefined) return;
+      const repeat = action === 'create'
+        ? known !== undefined
+        : (action === 'start' || action === 'die') && known?.status === status && known.startedAt === record.state.startedAt;
+      if (repeat) return;
       this.seen.set(record.id, { status, startedAt: record.state.startedAt, record });
     }
     const now = Date.now();

@@ -24,15 +24,15 @@ function summary(image: ImageRecord): Record<string, unknown> {
 /** GET /images/json: with `filters={"reference":[…]}` (docker images REPO[:TAG]) only the images, and tags, it names. */
 export async function listImages(rt: Runtime, res: ServerResponse, query: URLSearchParams): Promise<void> {
   const references = queryFilters(query)['reference'] ?? [];
-  const images = (await rt.images.list()).map(summary);
+  const images = await rt.images.list();
   if (references.length === 0) {
-    sendJson(res, 200, images);
+    sendJson(res, 200, images.map(summary));
     return;
   }
   const matchers = references.map(repoTagMatcher);
   sendJson(res, 200, images.flatMap((image) => {
-    const tags = (image['RepoTags'] as string[]).filter((t) => matchers.some((m) => m(t)));
-    return tags.length > 0 ? [{ ...image, RepoTags: tags }] : [];
+    const repoTags = image.repoTags.filter((t) => matchers.some((m) => m(t)));
+    return repoTags.length > 0 ? [summary({ ...image, repoTags })] : [];
   }));
 }
 

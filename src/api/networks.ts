@@ -4,6 +4,7 @@ import { ipamRequest } from '../network/subnets.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { ApiError, queryFilters, readJson, sendEmpty, sendJson } from './http.js';
 import { checkNetworkCreateFields } from './known-fields.js';
+import { labelsOf } from './translate.js';
 
 interface CreateNetworkBody {
   Name?: unknown;
@@ -54,9 +55,7 @@ export async function createNetworkFromBody(rt: Runtime, req: IncomingMessage, r
   const configs = body.IPAM?.Config ?? [];
   const strings = (key: 'Subnet' | 'Gateway'): string[] => configs.flatMap((c) => (typeof c[key] === 'string' && c[key] ? [c[key]] : []));
   const ipam = ipamRequest(strings('Subnet'), strings('Gateway'), body.EnableIPv6 === true);
-  const labels = body.Labels && typeof body.Labels === 'object' && !Array.isArray(body.Labels)
-    ? Object.fromEntries(Object.entries(body.Labels as Record<string, unknown>).map(([k, v]) => [k, String(v)]))
-    : {};
+  const labels = labelsOf(body.Labels);
   const net = await rt.createNetwork({
     name: body.Name,
     labels,

@@ -72,6 +72,11 @@ function num(v: unknown, field: string): number | undefined {
   return v;
 }
 
+/** A body's `Labels` (containers, networks, volumes): a map, its values as text. */
+export function labelsOf(v: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(record(v, 'Labels')).map(([k, value]) => [k, String(value)]));
+}
+
 function record(v: unknown, field: string): Record<string, unknown> {
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw wrongType(field, 'an object');
@@ -99,7 +104,7 @@ export function specFromCreate(body: CreateBody, name: string | undefined): Cont
   const host = body.HostConfig ?? {};
   const entrypoint = strings(body.Entrypoint, 'Entrypoint');
   const cmd = strings(body.Cmd, 'Cmd') ?? [];
-  const labels = Object.fromEntries(Object.entries(record(body.Labels, 'Labels')).map(([k, v]) => [k, String(v)]));
+  const labels = labelsOf(body.Labels);
   const policy = record(host.RestartPolicy, 'HostConfig.RestartPolicy');
   const policyName = str(policy['Name'], 'RestartPolicy.Name') ?? '';
   const retries = num(policy['MaximumRetryCount'], 'RestartPolicy.MaximumRetryCount');

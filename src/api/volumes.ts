@@ -5,6 +5,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import { volumeDocument } from '../runtime/volumes.js';
 import { ApiError, queryFilters, queryFlag, readJson, sendEmpty, sendJson } from './http.js';
 import { checkVolumeCreateFields } from './known-fields.js';
+import { labelsOf } from './translate.js';
 
 interface CreateVolumeBody {
   Name?: unknown;
@@ -32,8 +33,7 @@ export async function createVolumeFromBody(rt: Runtime, req: IncomingMessage, re
   if (body.Driver !== undefined && body.Driver !== '' && body.Driver !== 'local') throw new ApiError(400, `volume driver "${String(body.Driver)}" is not supported: minictr has the local driver only`);
   if (body.DriverOpts && typeof body.DriverOpts === 'object' && Object.keys(body.DriverOpts).length > 0) throw new ApiError(400, 'volume driver options are not supported: minictr\'s local volumes are plain directories');
   if (body.Name !== undefined && typeof body.Name !== 'string') throw new ApiError(400, 'json: cannot unmarshal Name: want a string');
-  const labels = body.Labels && typeof body.Labels === 'object' ? Object.fromEntries(Object.entries(body.Labels).map(([k, v]) => [k, String(v)])) : {};
-  sendJson(res, 201, volumeDocument(await rt.createVolume(body.Name || undefined, labels)));
+  sendJson(res, 201, volumeDocument(await rt.createVolume(body.Name || undefined, labelsOf(body.Labels))));
 }
 
 export async function inspectVolumeDoc(rt: Runtime, res: ServerResponse, name: string): Promise<void> {
