@@ -1680,6 +1680,19 @@ function startGrowth(traced: Traced, first: number, last: number): { what: strin
     .sort((x, y) => (y.last - y.first) - (x.last - x.first));
 }
 
+/**
+ * How much slower the machine ran in the last traced window than in the first, read from the two
+ * phases of a start that do not depend on how many containers exist (node's bootstrap, and the
+ * bundle's read and compile): other work on a shared machine shows here, not in the count.
+ */
+function loadDrift(traced: Traced, first: number, last: number): { first: number; last: number; ratio: number } | undefined {
+  const fixed = (p: number): number | undefined => summarize(traced.filter((t) => t.count <= p && t.count > p - cfg.window)
+    .map((t) => (t.analysed.phases[PHASE.boot] ?? 0) + (t.analysed.phases[PHASE.compile] ?? 0)))?.median;
+  const a = fixed(first);
+  const b = fixed(last);
+  return a && b ? { first: a, last: b, ratio: b / a } : undefined;
+}
+
 /** Median of the window of samples at or just below `count`. */
 function windowAt(samples: { count: number; ms: number }[], count: number): Summary | undefined {
   return summarize(samples.filter((s) => s.count <= count && s.count > count - cfg.window).map((s) => s.ms));
@@ -1728,6 +1741,8 @@ async function firewalls(): Promise<void> {
         targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
       }
       const growth = startGrowth(traced, cfg.fwPoints[0] ?? 0, n);
+      const load = loadDrift(traced, cfg.fwPoints[0] ?? 0, n);
+      if (load) rows.push({ section: FW_SECTION, item: `${fw}: the machine at #${n} vs #${cfg.fwPoints[0] ?? 0}: node bootstrap + bundle compile (no count in them)`, unit: 'x', value: load.ratio, ref: `${fmtMs(load.last)} vs ${fmtMs(load.first)}: above 1, other work slowed the later window` });
       for (const g of growth) rows.push({ section: FW_SECTION, item: `${fw}: where start #${n} spends more than #${cfg.fwPoints[0] ?? 0}: ${g.what}`, unit: 'ms', value: g.last, ref: `${fmtMs(g.first)} at #${cfg.fwPoints[0] ?? 0}` });
       scaled[fw] = { n, points: table, starts, removals, growth };
     }
