@@ -3,6 +3,7 @@ import { humanDuration, timeAgo } from '../base/human.js';
 import { attachmentTo, type ContainerRecord, type MountPoint, type NetworkRecord, type PortMapping, type Resources } from '../base/records.js';
 import { DEFAULT_FIREWALL } from '../network/drivers.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
+import { parsePortSpec, type PortRequest } from '../network/ports.js';
 
 function portKey(p: { containerPort: number; proto: string }): string {
   return `${p.containerPort}/${p.proto}`;
@@ -12,6 +13,29 @@ function portBindings(ports: PortMapping[]): Record<string, { HostIp: string; Ho
   const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const p of ports) {
     (out[portKey(p)] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
+  }
+  return out;
+}
+
+/**
+ * Docker's HostConfig.PortBindings: the bindings as asked, before any is expanded or chosen
+ * (`-p 8080:80` is `{"80/tcp":[{"HostIp":"","HostPort":"8080"}]}`, `-p 80` has HostPort "");
+ * NetworkSettings.Ports shows what they became (0.0.0.0 and [::], the host port picked).
+ */
+export function requestedPortBindings(specs: readonly string[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const spec of specs) {
+    let requests: PortRequest[];
+    try {
+      requests = parsePortSpec(spec);
+    } catch {
+      continue; // a record older than a parser's check: show the rest
+    }
+    // parsePortSpec reads 0.0.0.0 as every address (''); Docker echoes what was typed.
+    const typedAny = spec.startsWith('0.0.0.0:');
+    for (const r of requests) {
+      (out[portKey(r)] ??= []).push({ HostIp: typedAny ? '0.0.0.0' : r.hostIp, HostPort: r.hostPort ? String(r.hostPort) : '' });
+    }
   }
   return out;
 }
@@ -114,7 +138,7 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       NetworkMode: mode,
       AutoRemove: record.hostConfig.autoRemove,
       RestartPolicy: { Name: record.hostConfig.restartPolicy?.name ?? 'no', MaximumRetryCount: record.hostConfig.restartPolicy?.maximumRetryCount ?? 0 },
-      PortBindings: portBindings(net?.ports ?? record.rootlessNet?.ports ?? []),
+      PortBindings: requestedPortBindings(record.hostConfig.portSpecs),
       Binds: record.hostConfig.binds?.length ? record.hostConfig.binds : null,
       Tmpfs: record.hostConfig.tmpfs && Object.keys(record.hostConfig.tmpfs).length ? record.hostConfig.tmpfs : null,
       ReadonlyRootfs: record.hostConfig.readonlyRootfs === true,
