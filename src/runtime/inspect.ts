@@ -177,6 +177,8 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       HostVeth: net?.hostVeth ?? '',
       Netns: net?.netns ?? '',
       MonitorPid: s.monitorPid,
+      // The relay serving its [::1] ports (Docker's docker-proxy), while it runs.
+      ...(net?.relay ? { RelayPid: net.relay.pid } : {}),
       RootfsMode: record.rootfsMode,
     },
   };

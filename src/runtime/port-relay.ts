@@ -15,6 +15,7 @@ import { spawnProcess } from '../exec/runner.js';
 import { bracketed } from '../network/ipv6.js';
 import type { RelayMessage } from '../network/port-relay.js';
 import { relayedPorts } from '../network/relay-plan.js';
+import { checkpoint } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 
 /** Sockets bound on the host for a relay; the caller closes its copies once the relay has them. */
@@ -108,6 +109,8 @@ export async function startPortRelay(ctx: RuntimeContext, id: string, start: Rel
     child.off('error', onError);
     if (failure) throw failure;
     const pid = child.pid ?? 0;
+    // A crash here (the crash tests' seam) leaves a relay holding the ports but uncommitted: it ends with minictr.
+    await checkpoint(ctx.store.paths.root, 'relay-handed');
     relay = { pid, startTime: await processStartTime(pid) };
     await start.record(relay);
     child.send({ type: 'commit' } satisfies RelayMessage);
