@@ -100,7 +100,8 @@ const CATALOGUE: BadInput[] = [
   port('-1:80', /host port "-1" is not a number/),
   port('80:-1', /container port "-1" is not a number/),
   port('8o:80', /host port "8o" is not a number/),
-  port('[::1]:80:80', /publishing on ::1 needs a userland proxy, which minictr does not run/),
+  // [::1] works (minictr's relay serves it); its forms are checked as any IPv6 address's.
+  port('[::1]:80', /write an IPv6 host address as \[ADDR\]:hostPort:containerPort, e\.g\. \[::\]:8080:80/),
   port('[fd99::1:80:80', /unclosed "\[": write an IPv6 host address as \[ADDR\]:hostPort:containerPort/),
   port('[fd99::1]8080:80', /write an IPv6 host address as \[ADDR\]:hostPort:containerPort, e\.g\. \[::\]:8080:80/),
   port('fd99::1]:80:80', /"\]" without "\["/),
