@@ -8,16 +8,8 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { WEB } from './network-v6-matrix.js';
 import { HOST_IP6, MINICTR_BIN, Sandbox, eventually, isRoot, type FirewallName, type Result } from './sandbox.js';
-
-/** A web server on every address of the container, port 5000: /hostname and a CGI printing the client. */
-const WEB = [
-  'mkdir -p /www/cgi-bin',
-  `printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/ip`,
-  'chmod +x /www/cgi-bin/ip',
-  'hostname > /www/hostname',
-  'exec httpd -f -p 5000 -h /www',
-].join('\n');
 
 for (const firewall of ['iptables', 'nftables'] as FirewallName[]) {
   describe(`-p [::1]:… through the port relay (${firewall} firewall)`, { skip: !isRoot && 'needs root' }, () => {
