@@ -79,15 +79,17 @@ for (const firewall of ['iptables', 'nftables'] as FirewallName[]) {
       assert.doesNotMatch(await rulesText(), /\b8080\b/, 'a firewall rule or element names the relay\'s port');
     });
 
-    test('stop ends the relay; start brings a new one', async () => {
-      const first = await relayPid('lo6');
-      await mcOk(['stop', '-t', '1', 'lo6']);
-      await gone(first, `relay ${first} to end with stop`);
-      assert.equal(await listening(8080), false, 'something still listens on [::1]:8080 after stop');
-      await mcOk(['start', 'lo6']);
-      const second = await relayPid('lo6');
-      assert.ok(second > 0 && second !== first && (await alive(second)), `a new relay after start (was ${first}, now ${second})`);
-      assert.equal(bare(await eventuallyGet('http://[::1]:8080/cgi-bin/ip')), gateway6);
+    test('stop and kill end the relay; start brings a new one', async () => {
+      for (const end of [['stop', '-t', '1'], ['kill']]) {
+        const first = await relayPid('lo6');
+        await mcOk([...end, 'lo6']);
+        await gone(first, `relay ${first} to end with ${end[0] ?? ''}`);
+        assert.equal(await listening(8080), false, `something still listens on [::1]:8080 after ${end[0] ?? ''}`);
+        await mcOk(['start', 'lo6']);
+        const second = await relayPid('lo6');
+        assert.ok(second > 0 && second !== first && (await alive(second)), `a new relay after start (was ${first}, now ${second})`);
+        assert.equal(bare(await eventuallyGet('http://[::1]:8080/cgi-bin/ip')), gateway6);
+      }
     });
 
     test('a port taken on [::1] (by a container, by another listener) is already allocated: exit 125, nothing made', async () => {
