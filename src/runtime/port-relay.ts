@@ -29,7 +29,13 @@ export function hostRelayArgv(): string[] {
 /** Bind one published port on the host (as Docker: a port taken is "already allocated"). */
 async function bindPort(port: PortMapping): Promise<BoundPort> {
   const host = port.hostIp || '0.0.0.0';
-  const taken = (): MinictrError => new MinictrError('E_PORT_IN_USE', `Bind for ${bracketed(host)}:${port.hostPort} failed: port is already allocated`);
+  const bindFailure = (err: unknown): MinictrError => {
+    const code = (err as NodeJS.ErrnoException).code;
+    const at = `Bind for ${bracketed(host)}:${port.hostPort} failed`;
+    if (code === 'EADDRINUSE') return new MinictrError('E_PORT_IN_USE', `${at}: port is already allocated`);
+    if (code === 'EADDRNOTAVAIL') return new MinictrError('E_PORT_BIND', `${at}: the host has no such address (for ::1: is IPv6 off on lo? see sysctl net.ipv6.conf.lo.disable_ipv6)`);
+    return new MinictrError('E_PORT_BIND', `${at}: ${err instanceof Error ? err.message : String(err)}`);
+  };
   if (port.proto === 'udp') {
     const sock = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4', ipv6Only: host.includes(':') });
     await new Promise<void>((resolve, reject) => {
@@ -37,7 +43,7 @@ async function bindPort(port: PortMapping): Promise<BoundPort> {
       sock.bind(port.hostPort, host, () => resolve());
     }).catch((err: unknown) => {
       sock.close();
-      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? taken() : err;
+      throw bindFailure(err);
     });
     return sock;
   }
@@ -47,7 +53,7 @@ async function bindPort(port: PortMapping): Promise<BoundPort> {
     server.listen({ port: port.hostPort, host, exclusive: true, ipv6Only: host.includes(':') }, () => resolve());
   }).catch((err: unknown) => {
     server.close();
-    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? taken() : err;
+    throw bindFailure(err);
   });
   return server;
 }
