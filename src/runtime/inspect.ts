@@ -138,7 +138,9 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       NetworkMode: mode,
       AutoRemove: record.hostConfig.autoRemove,
       RestartPolicy: { Name: record.hostConfig.restartPolicy?.name ?? 'no', MaximumRetryCount: record.hostConfig.restartPolicy?.maximumRetryCount ?? 0 },
-      PortBindings: requestedPortBindings(record.hostConfig.portSpecs),
+      // What -p asked; -P's ports are the daemon's to choose, as in Docker.
+      PortBindings: requestedPortBindings(record.hostConfig.portSpecs.slice(0, record.hostConfig.portSpecs.length - (record.hostConfig.publishAll?.length ?? 0))),
+      PublishAllPorts: record.hostConfig.publishAll !== undefined,
       Binds: record.hostConfig.binds?.length ? record.hostConfig.binds : null,
       Tmpfs: record.hostConfig.tmpfs && Object.keys(record.hostConfig.tmpfs).length ? record.hostConfig.tmpfs : null,
       ReadonlyRootfs: record.hostConfig.readonlyRootfs === true,

@@ -43,6 +43,16 @@ describe('inspect: published ports', () => {
     assert.deepEqual(doc.NetworkSettings.Ports, { '80/tcp': [{ HostIp: '::1', HostPort: '8080' }] });
   });
 
+  it('-P: the exposed ports it added are not in PortBindings (the daemon picks them), PublishAllPorts says it', () => {
+    const record = recordWith(['8080:80', '443/tcp'], [m('', 8080, 80), m('', 40001, 443)]);
+    record.hostConfig.publishAll = ['443/tcp'];
+    const doc = inspectContainer(record) as { HostConfig: { PortBindings: unknown; PublishAllPorts: boolean }; NetworkSettings: { Ports: Record<string, unknown> } };
+    assert.deepEqual(doc.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '8080' }] });
+    assert.equal(doc.HostConfig.PublishAllPorts, true);
+    assert.deepEqual(Object.keys(doc.NetworkSettings.Ports), ['80/tcp', '443/tcp']);
+    assert.equal((inspectContainer(recordWith([], [])) as { HostConfig: { PublishAllPorts: boolean } }).HostConfig.PublishAllPorts, false);
+  });
+
   it('keeps an unpicked host port empty, a typed 0.0.0.0, ranges one port each, and every spec of a port', () => {
     assert.deepEqual(requestedPortBindings(['80', '0.0.0.0:5005:5000/udp', '127.0.0.1:8000-8001:90-91', '[::]:7000:80', '[::1]::80']), {
       '80/tcp': [{ HostIp: '', HostPort: '' }, { HostIp: '::', HostPort: '7000' }, { HostIp: '::1', HostPort: '' }],
