@@ -1,4 +1,5 @@
 // IPv6 in the planners: a network and a container with IPv6, as each firewall driver and the bridge driver plan them.
+import type { NetworkMember } from '../../../src/base/members.js';
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import type { CommandOp, Op } from '../../../src/base/plan.js';
@@ -110,13 +111,13 @@ test('bridge: the gateway\'s IPv6 on the bridge, the container\'s address and de
 });
 
 test('planAttachment: the lowest free IPv6 address and dual-stack ports on a network with IPv6', () => {
-  const record = (id: string, specs: string[], network?: NetworkAttachment): ContainerRecord =>
-    ({ id, name: id, hostConfig: { portSpecs: specs }, ...(network ? { network } : {}) }) as unknown as ContainerRecord;
-  const other = record('b'.repeat(64), [], { ...ATT6, ports: [] });
+  const record = (id: string, specs: string[]): ContainerRecord =>
+    ({ id, name: id, hostConfig: { portSpecs: specs } }) as unknown as ContainerRecord;
+  const other: NetworkMember = { id: 'b'.repeat(64), network: ATT6.network, name: 'b', hostname: 'b', aliases: [], dns: [], dnsSearch: [], ip: ATT6.ip, ...(ATT6.ip6 ? { ip6: ATT6.ip6 } : {}), ports: [] };
   const att = planAttachment({
     record: record('c'.repeat(64), ['8080:80']),
     net: NET6,
-    records: [other],
+    members: [other],
     facts: { bridgeExists: true, listeners: [], portRange: [40000, 40010] },
     pickPort: () => 40000,
   });
@@ -124,7 +125,7 @@ test('planAttachment: the lowest free IPv6 address and dual-stack ports on a net
   assert.equal(att.gateway6, 'fd00:1::1');
   assert.deepEqual(att.ports.map((p) => p.hostIp), ['', '::']);
   assert.throws(
-    () => planAttachment({ record: record('d'.repeat(64), ['[::]:8080:80']), net: NET, records: [], facts: { bridgeExists: true, listeners: [], portRange: [1, 2] }, pickPort: () => 1 }),
+    () => planAttachment({ record: record('d'.repeat(64), ['[::]:8080:80']), net: NET, members: [], facts: { bridgeExists: true, listeners: [], portRange: [1, 2] }, pickPort: () => 1 }),
     { code: 'E_NO_IPV6', message: 'cannot publish on [::]:8080: network bridge has no IPv6 (create one with: minictr network create --ipv6 NAME)' },
   );
 });

@@ -6,16 +6,17 @@ import { containerRules } from '../../../src/network/firewall/iptables.js';
 import { containerElements } from '../../../src/network/firewall/nftables.js';
 import { forgetUdpFlowsOps } from '../../../src/network/firewall/conntrack.js';
 import { planAttach } from '../../../src/network/plan.js';
+import { allMembersOf } from '../../../src/base/members.js';
 import { planHostRelay, relayedPorts } from '../../../src/network/relay-plan.js';
 import { ATT, NET } from './fixtures.js';
 
 const NET6: NetworkRecord = { ...NET, subnet6: 'fd00:1::/64', gateway6: 'fd00:1::1' };
 const record = (specs: string[]): ContainerRecord =>
-  ({ id: 'c'.repeat(64), name: 'web', hostConfig: { portSpecs: specs, networkMode: NET.name } }) as unknown as ContainerRecord;
+  ({ id: 'c'.repeat(64), name: 'web', config: { hostname: 'web' }, hostConfig: { portSpecs: specs, networkMode: NET.name } }) as unknown as ContainerRecord;
 const facts = { bridgeExists: true, listeners: [], portRange: [40000, 40010] as [number, number] };
 
 test('planAttach: a [::1] port is the relay\'s, to the container\'s IPv6 address; the rest stays kernel NAT', () => {
-  const planned = planAttach({ record: record(['[::1]:8080:80', '9090:90', '[::1]:5353:53/udp']), net: NET6, records: [], networks: [NET6], facts, pickPort: () => 40000 });
+  const planned = planAttach({ record: record(['[::1]:8080:80', '9090:90', '[::1]:5353:53/udp']), net: NET6, records: [], members: [], networks: [NET6], facts, pickPort: () => 40000 });
   assert.deepEqual(planned.attachment.ports.map((p) => `${p.hostIp}/${p.hostPort}`), ['::1/8080', '/9090', '::/9090', '::1/5353']);
   assert.equal(planned.relay?.target, 'fd00:1::2');
   assert.deepEqual(planned.relay?.ports.map((p) => p.hostPort), [8080, 5353]);
@@ -26,16 +27,16 @@ test('planAttach: a [::1] port is the relay\'s, to the container\'s IPv6 address
 });
 
 test('planAttach: [::1] on a network without IPv6 relays to the IPv4 address (as docker-proxy does); [::] there is still refused', () => {
-  const planned = planAttach({ record: record(['[::1]:8080:80']), net: NET, records: [], networks: [NET], facts, pickPort: () => 40000 });
+  const planned = planAttach({ record: record(['[::1]:8080:80']), net: NET, records: [], members: [], networks: [NET], facts, pickPort: () => 40000 });
   assert.equal(planned.relay?.target, planned.attachment.ip);
-  assert.throws(() => planAttach({ record: record(['[::]:8080:80']), net: NET, records: [], networks: [NET], facts, pickPort: () => 40000 }), { code: 'E_NO_IPV6' });
+  assert.throws(() => planAttach({ record: record(['[::]:8080:80']), net: NET, records: [], members: [], networks: [NET], facts, pickPort: () => 40000 }), { code: 'E_NO_IPV6' });
 });
 
 test('planAttach: a [::1] port another container holds, or a listener on it, is already allocated', () => {
   const other = { ...record([]), id: 'b'.repeat(64), network: { ...ATT, ports: [{ hostIp: '::1', hostPort: 8080, containerPort: 80, proto: 'tcp' }] } } as ContainerRecord;
-  assert.throws(() => planAttach({ record: record(['[::1]:8080:80']), net: NET6, records: [other], networks: [NET6], facts, pickPort: () => 40000 }),
+  assert.throws(() => planAttach({ record: record(['[::1]:8080:80']), net: NET6, records: [other], members: allMembersOf([other]), networks: [NET6], facts, pickPort: () => 40000 }),
     { code: 'E_PORT_IN_USE', message: 'Bind for [::1]:8080 failed: port is already allocated' });
-  assert.throws(() => planAttach({ record: record(['[::1]:8080:80']), net: NET6, records: [], networks: [NET6], facts: { ...facts, listeners: [{ ip: '::', port: 8080, proto: 'tcp' as const }] }, pickPort: () => 40000 }),
+  assert.throws(() => planAttach({ record: record(['[::1]:8080:80']), net: NET6, records: [], members: [], networks: [NET6], facts: { ...facts, listeners: [{ ip: '::', port: 8080, proto: 'tcp' as const }] }, pickPort: () => 40000 }),
     { code: 'E_PORT_IN_USE' });
 });
 
