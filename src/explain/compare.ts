@@ -497,7 +497,7 @@ export function renderCompare(planned: ComparedRun | undefined, version: DockerV
   out.push(
     `# names: MINICTR* ↔ DOCKER*, bridge ${net.bridge} ↔ ${scope.bridge}, subnet ${net.subnet} ↔ ${scope.subnet}, container ${att.ip} ↔ ${scope.ip}`,
     '# every minictr rule carries `-m comment --comment minictr[:<network>|:<container id>]` so it traces back to its owner; Docker\'s iptables rules carry none',
-    '# minictr has no userland proxy: it behaves like Docker with userland-proxy=false, published ports are kernel NAT only (but [::1] ports, which its relay serves as docker-proxy does)',
+    '# minictr behaves like Docker with userland-proxy=false: published ports are kernel NAT, but for [::1] ones (its relay serves those, as docker-proxy does)',
     `#   = same rule   ~ differs   + minictr only   - Docker only${added ? '   (* added by this run; the rest is in place already)' : ''}`,
   );
   const counts = { same: 0, differs: 0, minictr: 0, docker: 0 };
