@@ -123,7 +123,7 @@ export interface HostConfig {
   /** As given on the command line, then `-P`'s (ports are resolved at start). */
   portSpecs: string[];
   /** `-P`: the image's exposed ports it added to portSpecs (Docker's PublishAllPorts; not in its PortBindings). */
-  publishAll?: string[];
+  publishAllSpecs?: string[];
   /** `-v` specs as given (Docker's HostConfig.Binds). Absent in records made before volumes. */
   binds?: string[];
   /** `--tmpfs` path → options (Docker's HostConfig.Tmpfs). */

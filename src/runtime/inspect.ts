@@ -40,6 +40,12 @@ export function requestedPortBindings(specs: readonly string[]): Record<string, 
   return out;
 }
 
+/** The `-p` specs as given: portSpecs without the ones `-P` added after them. */
+function askedPortSpecs(record: ContainerRecord): string[] {
+  const specs = record.hostConfig.portSpecs;
+  return specs.slice(0, specs.length - (record.hostConfig.publishAllSpecs?.length ?? 0));
+}
+
 /** Docker's top-level `Mounts` entry. */
 function dockerMount(m: MountPoint): Record<string, unknown> {
   return {
@@ -139,8 +145,8 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       AutoRemove: record.hostConfig.autoRemove,
       RestartPolicy: { Name: record.hostConfig.restartPolicy?.name ?? 'no', MaximumRetryCount: record.hostConfig.restartPolicy?.maximumRetryCount ?? 0 },
       // What -p asked; -P's ports are the daemon's to choose, as in Docker.
-      PortBindings: requestedPortBindings(record.hostConfig.portSpecs.slice(0, record.hostConfig.portSpecs.length - (record.hostConfig.publishAll?.length ?? 0))),
-      PublishAllPorts: record.hostConfig.publishAll !== undefined,
+      PortBindings: requestedPortBindings(askedPortSpecs(record)),
+      PublishAllPorts: record.hostConfig.publishAllSpecs !== undefined,
       Binds: record.hostConfig.binds?.length ? record.hostConfig.binds : null,
       Tmpfs: record.hostConfig.tmpfs && Object.keys(record.hostConfig.tmpfs).length ? record.hostConfig.tmpfs : null,
       ReadonlyRootfs: record.hostConfig.readonlyRootfs === true,

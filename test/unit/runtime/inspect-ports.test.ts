@@ -45,7 +45,7 @@ describe('inspect: published ports', () => {
 
   it('-P: the exposed ports it added are not in PortBindings (the daemon picks them), PublishAllPorts says it', () => {
     const record = recordWith(['8080:80', '443/tcp'], [m('', 8080, 80), m('', 40001, 443)]);
-    record.hostConfig.publishAll = ['443/tcp'];
+    record.hostConfig.publishAllSpecs = ['443/tcp'];
     const doc = inspectContainer(record) as { HostConfig: { PortBindings: unknown; PublishAllPorts: boolean }; NetworkSettings: { Ports: Record<string, unknown> } };
     assert.deepEqual(doc.HostConfig.PortBindings, { '80/tcp': [{ HostIp: '', HostPort: '8080' }] });
     assert.equal(doc.HostConfig.PublishAllPorts, true);
