@@ -69,7 +69,7 @@ export function relayUdp(outer: UdpSocket, target: RelayTarget): void {
 /** The relay's side: take the sockets, say how many, wait for the commit. */
 export function runPortRelay(): void {
   if (!process.send) {
-    process.stderr.write('minictr: _port-relay is started by minictr itself, over an IPC channel\n');
+    process.stderr.write('minictr: the port relay is started by minictr itself, over an IPC channel\n');
     process.exit(125);
   }
   let taken = 0;

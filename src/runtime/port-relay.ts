@@ -1,8 +1,9 @@
 // Starting and stopping minictr's port relay (network/port-relay.ts runs inside it). minictr binds
 // every port itself first, so a taken one is "port is already allocated" before the relay exists,
-// then hands the bound sockets to `minictr _port-relay` over an IPC channel, records the relay's
+// then hands the bound sockets to the relay (node dist/minictr-relay.cjs) over an IPC channel, records the relay's
 // pid and start time, and only then tells it to stay: a minictr killed before that takes the
 // relay with it (the relay exits when its channel closes uncommitted).
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
@@ -10,7 +11,7 @@ import { MinictrError } from '../base/errors.js';
 import { command } from '../base/plan.js';
 import { isAlive, processStartTime } from '../base/proc.js';
 import type { PortMapping, RecordedProcess } from '../base/records.js';
-import { CLI_PATH } from '../base/install-paths.js';
+import { RELAY_PATH } from '../base/install-paths.js';
 import { spawnProcess } from '../exec/runner.js';
 import { bracketed } from '../network/ipv6.js';
 import type { RelayMessage } from '../network/port-relay.js';
@@ -23,7 +24,13 @@ export type BoundPort = Server | UdpSocket;
 
 /** The relay's command line in minictr's own network namespace (rootful: the host's). */
 export function hostRelayArgv(): string[] {
-  return [process.execPath, '--', CLI_PATH, '_port-relay'];
+  return [process.execPath, RELAY_PATH];
+}
+
+export function requireRelay(): void {
+  if (!existsSync(RELAY_PATH)) {
+    throw new MinictrError('E_MISSING_TOOL', `${RELAY_PATH} is missing: build it with "make build"`);
+  }
 }
 
 /** Bind one published port on the host (as Docker: a port taken is "already allocated"). */
@@ -89,6 +96,7 @@ export interface RelayStart {
 
 /** Start the relay with the bound sockets; returns it once recorded and committed. */
 export async function startPortRelay(ctx: RuntimeContext, id: string, start: RelayStart): Promise<RecordedProcess> {
+  requireRelay();
   const began = Date.now();
   const log = await open(ctx.store.paths.containerMonitorLog(id), 'a').catch(() => undefined);
   const child = spawnProcess(start.argv, { stdio: ['ignore', 'ignore', log?.fd ?? 'ignore', 'ipc'], detached: true });

@@ -23,9 +23,8 @@ import { stepOptions, type RuntimeContext } from './context.js';
 import { rootlessRuntimeDir } from '../state/paths.js';
 import { ephemeralRange, hostListeners } from './gather.js';
 import { ROOTLESS_HELPER_MODES } from './rootless-run.js';
-import { CLI_PATH } from '../base/install-paths.js';
 import { relayedPorts } from '../network/relay-plan.js';
-import { bindPorts, closePorts, startPortRelay } from './port-relay.js';
+import { bindPorts, closePorts, hostRelayArgv, startPortRelay } from './port-relay.js';
 
 function isHelper(mode: string): mode is RootlessHelper {
   return ROOTLESS_HELPER_MODES.has(mode);
@@ -290,7 +289,7 @@ export function reportIdMaps(ctx: RuntimeContext, pid: number): void {
 
 /** The relay's command line: nsenter into the rootless namespace (its holder is `holder`), then minictr's hidden relay. */
 export function relayArgv(holder: number | string): string[] {
-  return ['nsenter', `--target=${holder}`, '--user', '--net', '--', process.execPath, '--', CLI_PATH, '_port-relay'];
+  return ['nsenter', `--target=${holder}`, '--user', '--net', '--', ...hostRelayArgv()];
 }
 
 export { relayedPorts };

@@ -143,7 +143,7 @@ for (const firewall of ['iptables', 'nftables'] as FirewallName[]) {
     test('--dry-run shows the relay with its why, and starts nothing', async () => {
       const out = await mcOk(['run', '--dry-run', '--network', 'v6relay', '-p', '[::1]:7070:80', 'busybox', 'true']);
       assert.match(out, /^# publish \[::1\]:7070 → \[fd[0-9a-f:]+\]:80\/tcp: ports published on \[::1\]: IPv6 has no route_localnet/m, out);
-      assert.match(out, /^#   .* _port-relay$/m, out);
+      assert.match(out, /^#   \S+ \S+\/dist\/minictr-relay\.cjs$/m, out);
       assert.equal(await listening(7070), false);
     });
 
