@@ -1170,6 +1170,43 @@ async function dataPath(): Promise<void> {
   }
 }
 
+// ---- the port relay ([::1] ports) beside kernel NAT, into the same container
+
+/**
+ * One iperf3 server published twice: on [::1] (minictr's relay, as Docker's docker-proxy) and
+ * on 127.0.0.1 (kernel NAT with route_localnet). The same host client reaches both, so the
+ * difference is the relay's userland copy against the kernel's NAT.
+ */
+async function relayPath(): Promise<void> {
+  if (cfg.iperfReps === 0) return;
+  progress(`relay: iperf3 ${cfg.iperfReps} x 2 runs of ${cfg.iperfSeconds} s`);
+  await ensureIperfImage();
+  const srv = await mc(['run', '-d', '--network', 'bridge', '-p', '[::1]:5203:5201', '-p', '127.0.0.1:5204:5201', 'benchiperf3', 'iperf3', '-s', '-p', '5201']);
+  const id = srv.code === 0 ? (srv.stdout.trim().split('\n').pop() ?? '') : '';
+  try {
+    if (srv.code !== 0) throw new Error(`iperf3 server (-p [::1]:5203, 127.0.0.1:5204) did not start: ${firstLine(srv.stderr)}`);
+    if (!(await waitListening(id, 5201, 10_000))) throw new Error('iperf3 server is not listening after 10 s');
+    const t = String(cfg.iperfSeconds);
+    const relay = 'host → [::1]:5203 relay → container (IPv4)';
+    const nat = 'host → 127.0.0.1:5204 kernel NAT → container';
+    const paths: Record<string, string[]> = {
+      [relay]: inHost(['iperf3', '-c', '::1', '-p', '5203', '-t', t, '-J']),
+      [nat]: inHost(['iperf3', '-c', '127.0.0.1', '-p', '5204', '-t', t, '-J']),
+    };
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
+    for (let rep = 0; rep < cfg.iperfReps; rep++) {
+      for (const [k, argv] of Object.entries(paths)) samples[k]?.push(await iperfRun(argv));
+    }
+    const relayS = summarize(samples[relay] ?? []);
+    const natS = summarize(samples[nat] ?? []);
+    rows.push({ section: 'relay ([::1], iperf3, TCP)', item: relay, unit: 'Gbit/s', summary: relayS, ref: `${(((relayS?.median ?? NaN) / (natS?.median ?? NaN)) * 100).toFixed(0)}% of kernel NAT` });
+    rows.push({ section: 'relay ([::1], iperf3, TCP)', item: nat, unit: 'Gbit/s', summary: natS });
+    results['relay'] = { samples, seconds: cfg.iperfSeconds };
+  } finally {
+    if (id) await mc(['rm', '-f', id]);
+  }
+}
+
 // ---- scale, memory, removal
 
 function rolling(samples: { count: number; ms: number }[]): [number, number][] {
@@ -1995,6 +2032,7 @@ async function main(): Promise<number> {
     ['many', many],
     ['serving', serving],
     ['iperf', dataPath],
+    ['relay', relayPath],
     ['scale', scale],
     ['cni', cniNode],
     ['firewall', firewalls],

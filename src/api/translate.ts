@@ -91,7 +91,9 @@ export function portSpecs(bindings: unknown): string[] {
     for (const entry of entries as Record<string, unknown>[]) {
       const ip = str(entry['HostIp'], 'HostIp') ?? '';
       const host = str(entry['HostPort'], 'HostPort') ?? '';
-      specs.push(ip ? `${ip}:${host}:${port}` : host ? `${host}:${port}` : port);
+      // An IPv6 address in brackets, as the CLI writes it: `[::1]::80` keeps an empty host port apart.
+      const at = ip.includes(':') && !ip.startsWith('[') ? `[${ip}]` : ip;
+      specs.push(ip ? `${at}:${host}:${port}` : host ? `${host}:${port}` : port);
     }
   }
   return specs;

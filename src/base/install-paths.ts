@@ -20,6 +20,9 @@ export const CLI_PATH = join(PROJECT_ROOT, 'bin', 'minictr');
 /** The shim that holds each container's console and writes its log (src/shim/minictr-shim.c, built by make). */
 export const SHIM_PATH = join(PROJECT_ROOT, 'dist', 'minictr-shim');
 
+/** The port relay alone (src/network/port-relay-main.ts, bundled by make): run by node with an IPC channel. */
+export const RELAY_PATH = join(PROJECT_ROOT, 'dist', 'minictr-relay.cjs');
+
 /** The embedded DNS resolver of user-defined networks (src/dns/minictr-dns.c, built by make). */
 export const RESOLVER_PATH = join(PROJECT_ROOT, 'dist', 'minictr-dns');
 

@@ -50,6 +50,11 @@ export interface NetworkAttachment {
   gateway6?: string;
   mac: string;
   ports: PortMapping[];
+  /**
+   * The relay process serving the ports the kernel's NAT cannot (`[::1]:…`, Docker's
+   * docker-proxy): recorded before it is told to stay, killed with the container's exit.
+   */
+  relay?: RecordedProcess;
   /** The network is --internal: the container gets no default route. */
   internal?: boolean;
   /** `network connect --alias`: more names on this network. */
@@ -59,6 +64,13 @@ export interface NetworkAttachment {
    * the network lock: a repair or reload leaves it to its own attach until this is cleared.
    */
   pending?: boolean;
+}
+
+/** A helper process minictr started and must stop: the start time tells a recycled pid apart. */
+export interface RecordedProcess {
+  pid: number;
+  /** /proc/<pid>/stat start time. */
+  startTime: number;
 }
 
 /** A rootless container's helper process and what it forwards; teardown kills it from this. */
@@ -108,8 +120,10 @@ export interface HostConfig {
   autoRemove: boolean;
   /** `--restart`; absent means `no`. */
   restartPolicy?: RestartPolicy;
-  /** As given on the command line (ports are resolved at start). */
+  /** As given on the command line, then `-P`'s (ports are resolved at start). */
   portSpecs: string[];
+  /** `-P`: the image's exposed ports it added to portSpecs (Docker's PublishAllPorts; not in its PortBindings). */
+  publishAllSpecs?: string[];
   /** `-v` specs as given (Docker's HostConfig.Binds). Absent in records made before volumes. */
   binds?: string[];
   /** `--tmpfs` path → options (Docker's HostConfig.Tmpfs). */

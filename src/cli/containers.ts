@@ -9,7 +9,6 @@ import { compileTemplate } from './template.js';
 import { parseSignal } from '../base/proc.js';
 import { parseEnvFlag } from '../runtime/options.js';
 import { formatPortCommand } from '../network/ports.js';
-import { runPortRelay } from '../network/port-relay.js';
 import { columns } from '../explain/text.js';
 import { attachMode, attachedStreams, checkTerminal } from './attached.js';
 import { parseLogTime, parseTail } from '../runtime/json-log.js';
@@ -415,13 +414,6 @@ export function registerContainerCommands(program: Command): void {
     .action(withRuntime(async (rt, id: string) => {
       warn((await rt.handleExit(id))?.warnings ?? []);
     }));
-
-  program
-    .command('_port-relay', { hidden: true })
-    .description("relay a rootless network's published ports into the rootless namespace (started by start, inside it)")
-    .action(() => {
-      runPortRelay();
-    });
 
   program
     .command('_restart', { hidden: true })

@@ -6,6 +6,7 @@ import { renderShell, shellLine, shellQuote } from '../explain/render.js';
 import { parseCompareEngine, renderCompare } from '../explain/compare.js';
 import { isNftablesCompare, renderNftCompare } from '../explain/compare-nft.js';
 import { describeMounts } from '../explain/mounts.js';
+import { relayLines } from '../explain/relay.js';
 import { helperLines, rootlessNetnsLines, userNamespaceLines, withPid } from '../explain/rootless.js';
 
 export async function dryRun(cmd: Command, image: string, args: string[], flags: RunFlags): Promise<number> {
@@ -21,6 +22,7 @@ export async function dryRun(cmd: Command, image: string, args: string[], flags:
     'set -e',
   ];
   if (network) out.push(renderShell(network.plan));
+  if (planned.relay) out.push(...relayLines(planned.relay, shellLine(planned.relay.argv)));
   if (planned.cgroup) out.push(renderShell(planned.cgroup));
   if (planned.devTemplate) out.push(renderShell(planned.devTemplate));
   out.push(...describeMounts(record.mounts ?? [], record.hostConfig.readonlyRootfs === true));

@@ -5,7 +5,7 @@
 // research/anchors.md §2.2 (≤27), §2.3 (28.2+) and §2.4 (29), with the default userland proxy on.
 // Pure: records in, rows out.
 import { MinictrError } from '../base/errors.js';
-import { byContainerPort, containerRules, networkRules, protoMatch, specText, standingRules, type Rule, type Table } from '../network/firewall/iptables.js';
+import { byContainerPort, containerRules, networkRules, portsOfFamily, protoMatch, specText, standingRules, type Rule, type Table } from '../network/firewall/iptables.js';
 import { intToIp, ipToInt, parseSubnet } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import type { Plan } from '../base/plan.js';
@@ -45,12 +45,14 @@ export const DOCKER_DEFAULT = { bridge: 'docker0', subnet: '172.17.0.0/16' } as 
  * A user network keeps its subnet and address; Docker names its bridge br-<12 hex of the id>.
  */
 export function dockerScopeFor(net: Pick<NetworkRecord, 'name' | 'id' | 'subnet'>, att: NetworkAttachment): DockerScope {
+  // iptables' (IPv4) side only: [::] and IPv6 addresses are ip6tables', [::1] the relay's.
+  const ports = portsOfFamily(att.ports, 4);
   if (net.name === DEFAULT_NETWORK.name) {
     const offset = ipToInt(att.ip) - ipToInt(parseSubnet(net.subnet).network);
     const base = ipToInt(parseSubnet(DOCKER_DEFAULT.subnet).network);
-    return { bridge: DOCKER_DEFAULT.bridge, subnet: DOCKER_DEFAULT.subnet, ip: intToIp((base + (offset & 0xffff)) >>> 0), ports: att.ports, onDefaultBridge: true };
+    return { bridge: DOCKER_DEFAULT.bridge, subnet: DOCKER_DEFAULT.subnet, ip: intToIp((base + (offset & 0xffff)) >>> 0), ports, onDefaultBridge: true };
   }
-  return { bridge: `br-${net.id.slice(0, 12)}`, subnet: net.subnet, ip: att.ip, ports: att.ports, onDefaultBridge: false };
+  return { bridge: `br-${net.id.slice(0, 12)}`, subnet: net.subnet, ip: att.ip, ports, onDefaultBridge: false };
 }
 
 function r(table: Table, chain: string, spec: string[], op: '-A' | '-I' = '-A'): Rule {
@@ -495,7 +497,7 @@ export function renderCompare(planned: ComparedRun | undefined, version: DockerV
   out.push(
     `# names: MINICTR* ↔ DOCKER*, bridge ${net.bridge} ↔ ${scope.bridge}, subnet ${net.subnet} ↔ ${scope.subnet}, container ${att.ip} ↔ ${scope.ip}`,
     '# every minictr rule carries `-m comment --comment minictr[:<network>|:<container id>]` so it traces back to its owner; Docker\'s iptables rules carry none',
-    '# minictr has no userland proxy: it behaves like Docker with userland-proxy=false, published ports are kernel NAT only',
+    '# minictr behaves like Docker with userland-proxy=false: published ports are kernel NAT, but for [::1] ones (its relay serves those, as docker-proxy does)',
     `#   = same rule   ~ differs   + minictr only   - Docker only${added ? '   (* added by this run; the rest is in place already)' : ''}`,
   );
   const counts = { same: 0, differs: 0, minictr: 0, docker: 0 };

@@ -1,6 +1,7 @@
 // The rootless steps of `run --dry-run`, as a runnable script with a why per step: the user
 // namespace and its id maps, the network helper with its exact arguments, each port forward,
 // and the limits of each mode. Pure: given the plan's data, returns script lines.
+import { relayLines, type RelayView } from './relay.js';
 import type { Plan } from '../base/plan.js';
 import type { PortMapping } from '../base/records.js';
 import { HELPER_NOTES, SLIRP, idMapperArgv, pastaArgv, slirpArgv, slirpForward, type RootlessHelper } from '../network/rootless-helpers.js';
@@ -28,7 +29,7 @@ export interface RootlessBridgeView {
   attach: Plan;
   ip: string;
   /** Published ports: minictr's relay inside the rootless namespace. */
-  relay?: { argv: string[]; ports: string; why: string };
+  relay?: RelayView;
 }
 
 export interface RootlessRunView {
@@ -179,14 +180,7 @@ function waitPidLines(v: RootlessRunView): string[] {
 
 function bridgeLines(v: RootlessRunView, b: RootlessBridgeView): string[] {
   const lines = [...waitPidLines(v), ...planLines(b.attach)];
-  if (b.relay) {
-    lines.push(
-      `# publish ${b.relay.ports}: ${b.relay.why}.`,
-      '# Not a line to run by hand: minictr binds each port itself, hands the listening sockets to this process over its IPC channel',
-      '# (fd 3, Node\'s), records its pid and start time, then lets it stay. The exact command it starts:',
-      `#   ${withPid(shellLine(b.relay.argv))}`,
-    );
-  }
+  if (b.relay) lines.push(...relayLines(b.relay, withPid(shellLine(b.relay.argv))));
   lines.push(
     `# minictr then rewrites the /etc/hosts of each container on ${b.network}, so they find each other by name`,
     '# the network is up: the init goes on',

@@ -70,6 +70,15 @@ export function canonicalIPv6(text: string): string {
   return formatIPv6(value);
 }
 
+/** The IPv4 address an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, canonical `::ffff:7f00:1`) stands for. */
+export function mappedIPv4(canonical: string): string | undefined {
+  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!m) return undefined;
+  const hi = parseInt(m[1] ?? '0', 16);
+  const lo = parseInt(m[2] ?? '0', 16);
+  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
+}
+
 export interface Subnet6 {
   /** Canonical "fd00:1::/64". */
   cidr: string;

@@ -11,7 +11,8 @@ import { firewallDriverFor, networkDriverFor } from './drivers.js';
 import { allocateIp, parseSubnet, requestedIp } from './ipam.js';
 import { allocateIp6, parseSubnet6 } from './ipv6.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
-import { assignHostPorts, familyOf, parsePortSpec, takenBy, type HostBinding, type PortRequest } from './ports.js';
+import { planHostRelay, type RelayPlan } from './relay-plan.js';
+import { assignHostPorts, familyOf, parsePortSpec, servedByRelay, takenBy, type HostBinding, type PortRequest } from './ports.js';
 import { checkSubnet6Free, checkSubnetFree, type HostRoute } from './subnets.js';
 
 export interface NetworkFacts {
@@ -169,11 +170,14 @@ export interface AttachPlans {
   firewall: Plan;
   /** All of it in order, for --dry-run. */
   plan: Plan;
+  /** Ports kernel NAT cannot serve ([::1]): a relay process's, started after the rules. */
+  relay?: RelayPlan;
 }
 
 /** Refuse a port on an IPv6 host address for a network without IPv6 (there is no IPv6 address to send it to). */
 export function checkPublishable(net: Pick<NetworkRecord, 'name' | 'subnet6'>, requests: PortRequest[]): void {
-  const v6 = requests.find((r) => familyOf(r.hostIp) === 6);
+  // [::1] is served by a relay, which reaches an IPv4-only container too (as docker-proxy does).
+  const v6 = requests.find((r) => familyOf(r.hostIp) === 6 && !servedByRelay(r));
   if (v6 && !net.subnet6) {
     throw new MinictrError(
       'E_NO_IPV6',
@@ -266,7 +270,8 @@ export function planConnect(input: ConnectInput): AttachPlans {
   const links = input.embeddedDns ? concatPlans(setupLinks.title, setupLinks, planDnsRedirect(attachment)) : setupLinks;
   const rules = firewall.planContainerSetup(attachment, facts.bridgeExists ? net : undefined);
   const plan = concatPlans(`connect ${input.who} to network ${net.name}`, prepare, links, rules);
-  return { attachment, net, prepare, links, firewall: rules, plan };
+  const relay = planHostRelay(attachment);
+  return { attachment, net, prepare, links, firewall: rules, plan, ...(relay ? { relay } : {}) };
 }
 
 /** The whole plan for attaching a container (planConnect of the attachment planAttachment gives it). */

@@ -1,12 +1,13 @@
-// The port relay of a container on a rootless network (podman's rootlessport, in one process):
-// minictr binds each published port in the host's network namespace, then hands the bound
-// sockets over an IPC channel to this process, which runs inside the user's rootless network
-// namespace (nsenter). It accepts on the host's sockets and connects to the container's
-// address from inside, where the bridge is: the container sees the network's gateway as the
-// client. It lives until killed (with its container), or ends at once if minictr goes away
-// before it has recorded the relay's pid.
+// minictr's port relay, in one process per container: a rootless network's published ports
+// (podman's rootlessport), and a rootful container's ports on [::1] (Docker's docker-proxy: the
+// kernel's NAT cannot serve IPv6's loopback). minictr binds each port in the host's network
+// namespace, then hands the bound sockets over an IPC channel to this process, which runs inside
+// the user's rootless network namespace (nsenter) or, rootful, in the host's. It accepts on the
+// host's sockets and connects to the container's address through the bridge: the container sees
+// the network's gateway as the client. It lives until killed (with its container), or ends at
+// once if minictr goes away before it has recorded the relay's pid.
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
-import { connect, type Server, type Socket } from 'node:net';
+import { connect, isIPv6, type Server, type Socket } from 'node:net';
 
 export interface RelayTarget {
   kind: 'tcp' | 'udp';
@@ -42,7 +43,7 @@ export function relayUdp(outer: UdpSocket, target: RelayTarget): void {
     const key = `${from.address}:${from.port}`;
     let flow = flows.get(key);
     if (!flow) {
-      const inner = createSocket('udp4');
+      const inner = createSocket(isIPv6(target.ip) ? 'udp6' : 'udp4');
       inner.on('message', (reply: Buffer) => outer.send(reply, from.port, from.address));
       inner.on('error', () => undefined);
       const made = { inner, timer: setTimeout(() => undefined, 0), pending: [] as Buffer[] | undefined };
@@ -68,7 +69,7 @@ export function relayUdp(outer: UdpSocket, target: RelayTarget): void {
 /** The relay's side: take the sockets, say how many, wait for the commit. */
 export function runPortRelay(): void {
   if (!process.send) {
-    process.stderr.write('minictr: _port-relay is started by minictr itself, over an IPC channel\n');
+    process.stderr.write('minictr: the port relay is started by minictr itself, over an IPC channel\n');
     process.exit(125);
   }
   let taken = 0;

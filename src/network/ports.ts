@@ -1,7 +1,7 @@
 // Docker's `-p` specs: parsing, choosing host ports, and the docker ps / docker port text.
 import { MinictrError } from '../base/errors.js';
 import { isIPv4 } from './ipam.js';
-import { bracketed, canonicalIPv6, isIPv6 } from './ipv6.js';
+import { bracketed, canonicalIPv6, isIPv6, mappedIPv4 } from './ipv6.js';
 import type { PortMapping, Protocol } from '../base/records.js';
 
 /** A parsed `-p` entry before host ports are chosen: hostPort 0 means "pick a free one". */
@@ -101,12 +101,9 @@ export function parsePortSpec(spec: string): PortRequest[] {
   const parts = split.parts;
   const ctrText = parts[parts.length - 1] ?? '';
   const hostText = parts.length >= 2 ? (parts[parts.length - 2] ?? '') : '';
-  let hostIp = split.hostIp;
+  // An IPv4-mapped address is its IPv4 address, as Go's net.IP (To4) makes it for Docker.
+  let hostIp = mappedIPv4(split.hostIp) ?? split.hostIp;
   if (hostIp === '0.0.0.0') hostIp = '';
-  if (hostIp === '::1' || /^::ffff:127\./.test(hostIp)) {
-    // Docker needs its userland proxy for this too: the kernel drops ::1 arriving on any other interface.
-    throw bad(spec, 'publishing on ::1 needs a userland proxy, which minictr does not run: IPv6 has no route_localnet, so NAT cannot reach a container from ::1; publish on 127.0.0.1 or [::]');
-  }
   const ctr = parseRange(spec, ctrText, 'container port');
   const host = hostText === '' ? undefined : parseRange(spec, hostText, 'host port');
   const count = ctr.last - ctr.first + 1;
@@ -127,6 +124,20 @@ export function parsePortSpec(spec: string): PortRequest[] {
 }
 
 const ALL_ADDRESSES = new Set(['', '0.0.0.0', '::']);
+
+/**
+ * A binding the kernel's NAT cannot serve, so a relay process does (Docker's docker-proxy):
+ * IPv6's loopback. IPv6 has no route_localnet, and the kernel drops a packet from ::1 that
+ * leaves through any interface but lo.
+ */
+export function servedByRelay(p: Pick<PortMapping, 'hostIp'>): boolean {
+  return p.hostIp === '::1';
+}
+
+/** The ports the firewall drivers publish with DNAT: all but those a relay serves. */
+export function natPorts(ports: readonly PortMapping[]): PortMapping[] {
+  return ports.filter((p) => !servedByRelay(p));
+}
 
 /** The address family of a host address ('' is every IPv4 address, as Docker's 0.0.0.0). */
 export function familyOf(ip: string): 4 | 6 {

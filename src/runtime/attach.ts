@@ -4,9 +4,11 @@
 import { randomInt } from 'node:crypto';
 import { MinictrError, withWarnings } from '../base/errors.js';
 import { concatPlans, type Plan, type StepReport } from '../base/plan.js';
-import type { ContainerRecord, NetworkAttachment } from '../base/records.js';
+import type { ContainerRecord, NetworkAttachment, RecordedProcess } from '../base/records.js';
 import type { NetworkMember } from '../base/members.js';
 import { applyPlan, applyPlanBestEffort, type ApplyOptions, type BestEffortReport } from '../exec/apply.js';
+import type { RelayPlan } from '../network/relay-plan.js';
+import { bindPorts, closePorts, hostRelayArgv, startPortRelay, stopRelay, type BoundPort } from './port-relay.js';
 import { planAttach, planContainerNetworkTeardown, planContainerTeardown, planRepair, type AttachPlans } from '../network/plan.js';
 import { DEFAULT_FIREWALL, firewallDriverFor } from '../network/drivers.js';
 import { checkpoint } from './checkpoint.js';
@@ -97,6 +99,8 @@ export async function attach(ctx: RuntimeContext, record: ContainerRecord): Prom
       const saved = await store.lock(recordLock(record.id), async () => {
         const current = await store.loadContainer(record.id);
         if (!current) return false;
+        // A relay an attach cut short by a crash recorded (it was committed) goes with its attachment.
+        await stopRelay(current.network?.relay);
         current.network = { ...attachment, pending: true };
         await store.saveContainer(current);
         return true;
@@ -113,11 +117,20 @@ export async function attach(ctx: RuntimeContext, record: ContainerRecord): Prom
     });
     if (!reserved) return undefined;
     const planned = reserved;
+    let relay: RecordedProcess | undefined;
     try {
-      await applyPlan(planned.links, runner, options);
-      // Only after the links: a DNAT rule to an address nobody answers yet would drop a
-      // client's SYN (a 1 s retransmit) instead of refusing it until the process listens.
-      await applyFirewall(ctx, planned, options);
+      // The relay's ports are bound first: one taken since the plan read the listeners is
+      // refused before any link is made.
+      const bound = planned.relay ? await bindPorts(planned.relay.ports) : [];
+      try {
+        await applyPlan(planned.links, runner, options);
+        // Only after the links: a DNAT rule to an address nobody answers yet would drop a
+        // client's SYN (a 1 s retransmit) instead of refusing it until the process listens.
+        await applyFirewall(ctx, planned, options);
+        if (planned.relay) relay = await startHostRelay(ctx, record.id, planned.relay, bound);
+      } finally {
+        closePorts(bound);
+      }
       await store.lock(recordLock(record.id), async () => {
         const current = await store.loadContainer(record.id);
         if (current?.network) {
@@ -126,9 +139,27 @@ export async function attach(ctx: RuntimeContext, record: ContainerRecord): Prom
         }
       });
     } catch (err) {
+      await stopRelay(relay);
       throw withWarnings(err, await undoAttach(ctx, record, planned));
     }
-    return planned.attachment;
+    return { ...planned.attachment, ...(relay ? { relay } : {}) };
+  });
+}
+
+/** The relay of the container's [::1] ports, in the host's namespace, recorded in its attachment before it stays. */
+async function startHostRelay(ctx: RuntimeContext, id: string, plan: RelayPlan, bound: BoundPort[]): Promise<RecordedProcess> {
+  return startPortRelay(ctx, id, {
+    argv: hostRelayArgv(), target: plan.target, ports: plan.ports, bound, why: plan.why,
+    record: async (relay) => {
+      const saved = await ctx.store.lock(recordLock(id), async () => {
+        const current = await ctx.store.loadContainer(id);
+        if (!current?.network) return false;
+        current.network.relay = relay;
+        await ctx.store.saveContainer(current);
+        return true;
+      });
+      if (!saved) throw new MinictrError('E_GONE', `container ${id.slice(0, 12)} was removed while starting`);
+    },
   });
 }
 

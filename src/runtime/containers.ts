@@ -158,6 +158,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       autoRemove: spec.autoRemove ?? false,
       ...(spec.restartPolicy && spec.restartPolicy.name !== 'no' ? { restartPolicy: spec.restartPolicy } : {}),
       portSpecs: [...spec.publish, ...exposed],
+      ...(spec.publishAll ? { publishAllSpecs: exposed } : {}),
       binds: spec.volumes ?? [],
       tmpfs: Object.fromEntries(tmpfs),
       readonlyRootfs: spec.readOnly ?? false,

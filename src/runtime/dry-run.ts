@@ -17,6 +17,9 @@ import { planEtcOf } from './container-etc.js';
 import { planResolverFor, usesEmbeddedDns } from './dns.js';
 import { rootlessRunView } from './rootless-net.js';
 import type { RootlessRunView } from '../explain/rootless.js';
+import type { RelayView } from '../explain/relay.js';
+import { relayedPorts } from '../network/relay-plan.js';
+import { hostRelayArgv } from './port-relay.js';
 
 export interface RunPlan {
   record: ContainerRecord;
@@ -36,6 +39,8 @@ export interface RunPlan {
   init: { argv: readonly string[]; env: Record<string, string> };
   /** Rootless: the user namespace's maps and the network helper's steps. */
   rootless?: RootlessRunView;
+  /** The relay of ports kernel NAT cannot serve ([::1]), started after the rules. */
+  relay?: RelayView;
 }
 
 /** A name for what a dry run would create: an anonymous volume has no name before it exists. */
@@ -77,8 +82,10 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const holder = rootless?.bridge ? rootless.bridge.running?.pid ?? '$HOLDER' : undefined;
   const init = await initSpec(ctx, record, network?.attachment.netns, await cgroupJoinOf(record), holder);
   const devTemplate = devTemplateProblem(init.devTemplate, !ctx.rootless) === undefined ? undefined : planDevTemplate(init.busybox, init.devTemplate, !ctx.rootless);
+  const relay = network?.relay;
   return {
     ...(rootless ? { rootless } : {}),
+    ...(relay ? { relay: { argv: hostRelayArgv(), ports: relayedPorts(relay.target, relay.ports), why: relay.why } } : {}),
     record, ...(network ? { network } : {}), etc: await planEtcOf(ctx, record, network?.attachment),
     ...(resolver ? { resolver } : {}), ...(cgroup ? { cgroup } : {}), ...(devTemplate ? { devTemplate } : {}),
     dirs: [fs.upper, fs.work, fs.merged], init: initCommand(init),

@@ -3,6 +3,7 @@ import { humanDuration, timeAgo } from '../base/human.js';
 import { attachmentTo, type ContainerRecord, type MountPoint, type NetworkRecord, type PortMapping, type Resources } from '../base/records.js';
 import { DEFAULT_FIREWALL } from '../network/drivers.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
+import { parsePortSpec, type PortRequest } from '../network/ports.js';
 
 function portKey(p: { containerPort: number; proto: string }): string {
   return `${p.containerPort}/${p.proto}`;
@@ -14,6 +15,35 @@ function portBindings(ports: PortMapping[]): Record<string, { HostIp: string; Ho
     (out[portKey(p)] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
   }
   return out;
+}
+
+/**
+ * Docker's HostConfig.PortBindings: the bindings as asked, before any is expanded or chosen
+ * (`-p 8080:80` is `{"80/tcp":[{"HostIp":"","HostPort":"8080"}]}`, `-p 80` has HostPort "");
+ * NetworkSettings.Ports shows what they became (0.0.0.0 and [::], the host port picked).
+ */
+export function requestedPortBindings(specs: readonly string[]): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const spec of specs) {
+    let requests: PortRequest[];
+    try {
+      requests = parsePortSpec(spec);
+    } catch {
+      continue; // a record older than a parser's check: show the rest
+    }
+    // parsePortSpec reads 0.0.0.0 as every address (''); Docker echoes what was typed.
+    const typedAny = spec.startsWith('0.0.0.0:');
+    for (const r of requests) {
+      (out[portKey(r)] ??= []).push({ HostIp: typedAny ? '0.0.0.0' : r.hostIp, HostPort: r.hostPort ? String(r.hostPort) : '' });
+    }
+  }
+  return out;
+}
+
+/** The `-p` specs as given: portSpecs without the ones `-P` added after them. */
+function askedPortSpecs(record: ContainerRecord): string[] {
+  const specs = record.hostConfig.portSpecs;
+  return specs.slice(0, specs.length - (record.hostConfig.publishAllSpecs?.length ?? 0));
 }
 
 /** Docker's top-level `Mounts` entry. */
@@ -114,7 +144,9 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       NetworkMode: mode,
       AutoRemove: record.hostConfig.autoRemove,
       RestartPolicy: { Name: record.hostConfig.restartPolicy?.name ?? 'no', MaximumRetryCount: record.hostConfig.restartPolicy?.maximumRetryCount ?? 0 },
-      PortBindings: portBindings(net?.ports ?? record.rootlessNet?.ports ?? []),
+      // What -p asked; -P's ports are the daemon's to choose, as in Docker.
+      PortBindings: requestedPortBindings(askedPortSpecs(record)),
+      PublishAllPorts: record.hostConfig.publishAllSpecs !== undefined,
       Binds: record.hostConfig.binds?.length ? record.hostConfig.binds : null,
       Tmpfs: record.hostConfig.tmpfs && Object.keys(record.hostConfig.tmpfs).length ? record.hostConfig.tmpfs : null,
       ReadonlyRootfs: record.hostConfig.readonlyRootfs === true,
@@ -153,6 +185,8 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
       HostVeth: net?.hostVeth ?? '',
       Netns: net?.netns ?? '',
       MonitorPid: s.monitorPid,
+      // The relay serving its [::1] ports (Docker's docker-proxy), while it runs.
+      ...(net?.relay ? { RelayPid: net.relay.pid } : {}),
       RootfsMode: record.rootfsMode,
     },
   };

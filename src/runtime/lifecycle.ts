@@ -14,6 +14,7 @@ import { isAlive, processStartTime, sleep, waitFor, signalNumber } from '../base
 import { NULL_TIME, attachmentsOf, type ContainerRecord, type RootlessNetAttachment } from '../base/records.js';
 import { spawnProcess } from '../exec/runner.js';
 import { HOST_TOOL_PATH, initCommand, monitorCommand } from './init-script.js';
+import { stopRelay } from './port-relay.js';
 import { attach, containerLock, detach, detachLocked, recordLock } from './attach.js';
 import { checkpoint } from './checkpoint.js';
 import { initSpec, syncNames } from './containers.js';
@@ -26,7 +27,7 @@ import { applyPlan, applyPlanBestEffort } from '../exec/apply.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { releaseVolumes } from './volumes.js';
 import { removeContainerFiles } from './rootless-run.js';
-import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessNetworkOf, rootlessPorts, startHelper, startPortRelay, stopHelper } from './rootless-net.js';
+import { helperOf, netReadyFifo, planNetReadyFifo, recordedHelper, releaseInit, reportIdMaps, rootlessNetworkOf, rootlessPorts, startHelper, startRootlessRelay, stopHelper } from './rootless-net.js';
 import { joinRootlessNetwork, leaveRootlessNetwork, planBridgeAttach, syncRootlessHosts } from './rootless-bridge.js';
 import { slirpResolvConf } from '../network/rootless-helpers.js';
 
@@ -208,7 +209,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
         await applyPlan(planBridgeAttach(bridged.holder, pid, bridged.net, bridged.attachment), ctx.runner, stepOptions(ctx));
         if (helperPorts.length > 0) {
           // Recorded before the relay is told to stay: whoever finalizes the container kills it.
-          await startPortRelay(ctx, id, bridged.holder, bridged.attachment.ip ?? '', helperPorts, async (relay) => {
+          await startRootlessRelay(ctx, id, bridged.holder, bridged.attachment.ip ?? '', helperPorts, async (relay) => {
             const net: RootlessNetAttachment = { ...bridged.attachment, ...relay, ports: helperPorts };
             helperNet = net;
             record = (await update(ctx, id, (r) => { r.rootlessNet = net; })) ?? record;
@@ -231,6 +232,7 @@ export async function start(ctx: RuntimeContext, id: string, io: StartOptions): 
   } catch (err) {
     // Torn down from the attachment made here, whatever the record says by now.
     conn?.close();
+    await stopRelay(attachment?.relay);
     const warnings = attachment ? await detach(ctx, { ...record, network: attachment }) : [];
     if (helperNet) await stopHelper(helperNet);
     if (bridged) await leaveRootlessNetwork(ctx, { ...record, rootlessNet: bridged.attachment });
@@ -311,7 +313,8 @@ export async function judgeExit(ctx: RuntimeContext, before: ContainerRecord): P
   }
   let code = writtenNumber(paths.containerExitFile(id)) ?? NaN;
   if (code === 1 && (await pathExists(paths.containerKillMark(id)))) code = 128 + signalNumber('SIGKILL');
-  // A rootless network helper goes with the process it served.
+  // A relay of [::1] ports, and a rootless network helper, go with the process they served.
+  await stopRelay(before.network?.relay);
   const helperNet = recordedHelper(ctx, before);
   if (helperNet) await stopHelper(helperNet);
   if (helperNet?.helper === 'bridge') await leaveRootlessNetwork(ctx, before);

@@ -6,8 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { closeSync, constants, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { mkdir, open, rm } from 'node:fs/promises';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { connect, createServer, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { RootlessBridgeView, RootlessRunView } from '../explain/rootless.js';
 import { HOLDER_WHY, holderArgv, holderDir, holderPastaPidFile, planBridgeAttach, planHolderConnect, planRootlessBridge, reserveAddress, runningHolder } from './rootless-bridge.js';
@@ -15,7 +14,7 @@ import { hostTools } from './host-tools.js';
 import { MinictrError, errorMessage } from '../base/errors.js';
 import { command, type Plan } from '../base/plan.js';
 import { isAlive, processStartTime, waitFor } from '../base/proc.js';
-import type { ContainerRecord, PortMapping, RootlessNetAttachment } from '../base/records.js';
+import type { ContainerRecord, PortMapping, RecordedProcess, RootlessNetAttachment } from '../base/records.js';
 import { applyPlan } from '../exec/apply.js';
 import { spawnProcess } from '../exec/runner.js';
 import { assignHostPorts, parsePortSpec, takenBy, type HostBinding } from '../network/ports.js';
@@ -24,8 +23,8 @@ import { stepOptions, type RuntimeContext } from './context.js';
 import { rootlessRuntimeDir } from '../state/paths.js';
 import { ephemeralRange, hostListeners } from './gather.js';
 import { ROOTLESS_HELPER_MODES } from './rootless-run.js';
-import { CLI_PATH } from '../base/install-paths.js';
-import type { RelayMessage } from '../network/port-relay.js';
+import { relayedPorts } from '../network/relay-plan.js';
+import { bindPorts, closePorts, hostRelayArgv, startPortRelay } from './port-relay.js';
 
 function isHelper(mode: string): mode is RootlessHelper {
   return ROOTLESS_HELPER_MODES.has(mode);
@@ -290,87 +289,22 @@ export function reportIdMaps(ctx: RuntimeContext, pid: number): void {
 
 /** The relay's command line: nsenter into the rootless namespace (its holder is `holder`), then minictr's hidden relay. */
 export function relayArgv(holder: number | string): string[] {
-  return ['nsenter', `--target=${holder}`, '--user', '--net', '--', process.execPath, '--', CLI_PATH, '_port-relay'];
+  return ['nsenter', `--target=${holder}`, '--user', '--net', '--', ...hostRelayArgv()];
 }
+
+export { relayedPorts };
 
 export const RELAY_WHY = "a rootless network's published ports: minictr binds each on the host and hands the sockets to its relay inside the rootless namespace (podman's rootlessport), which connects to the container's address on the bridge: the container sees the network's gateway as the client";
 
-/** What the relay forwards, for --dry-run and --explain. */
-export function relayedPorts(ip: string, ports: readonly PortMapping[]): string {
-  return ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort} → ${ip}:${p.containerPort}/${p.proto}`).join(', ');
-}
-
-/** Bind one published port on the host (as Docker: a port taken is "already allocated"). */
-async function bindHost(port: PortMapping): Promise<Server | UdpSocket> {
-  const host = port.hostIp || '0.0.0.0';
-  const taken = (): MinictrError => new MinictrError('E_PORT_IN_USE', `Bind for ${host}:${port.hostPort} failed: port is already allocated`);
-  if (port.proto === 'udp') {
-    const sock = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(port.hostPort, host, () => resolve());
-    }).catch((err: unknown) => {
-      sock.close();
-      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? taken() : err;
-    });
-    return sock;
-  }
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: port.hostPort, host, exclusive: true }, () => resolve());
-  }).catch((err: unknown) => {
-    server.close();
-    throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? taken() : err;
-  });
-  return server;
-}
-
 /**
  * The published ports of a container on a rootless network: bound here, relayed from inside the
- * rootless namespace to `ip`. The relay's pid is in the record (through `record`) before it is
- * told to stay: a minictr killed before that takes the relay with it.
+ * rootless namespace to `ip` (runtime/port-relay.ts, the same relay as a rootful [::1] port's).
  */
-export async function startPortRelay(ctx: RuntimeContext, id: string, holder: number, ip: string, ports: PortMapping[], record: (att: { pid: number; startTime: number }) => Promise<void>): Promise<void> {
-  const bound: (Server | UdpSocket)[] = [];
-  const began = Date.now();
+export async function startRootlessRelay(ctx: RuntimeContext, id: string, holder: number, ip: string, ports: PortMapping[], record: (relay: RecordedProcess) => Promise<void>): Promise<void> {
+  const bound = await bindPorts(ports);
   try {
-    for (const port of ports) bound.push(await bindHost(port));
-    const argv = relayArgv(holder);
-    const log = await open(ctx.store.paths.containerMonitorLog(id), 'a').catch(() => undefined);
-    const child = spawnProcess(argv, { stdio: ['ignore', 'ignore', log?.fd ?? 'ignore', 'ipc'], detached: true });
-    await log?.close();
-    try {
-      // Its sockets taken (it answers), or its end, or no answer in time; nothing of this outlives the wait.
-      let settle: (failure?: MinictrError) => void = () => undefined;
-      const answered = new Promise<MinictrError | undefined>((resolve) => { settle = resolve; });
-      const onExit = (code: number | null): void => settle(new MinictrError('E_ROOTLESS_NETWORK', `the port relay ended (exit ${code ?? 'by a signal'}) before it took the ports`));
-      const onError = (err: Error): void => settle(new MinictrError('E_ROOTLESS_NETWORK', `the port relay could not start: ${err.message}`));
-      const timer = setTimeout(() => settle(new MinictrError('E_ROOTLESS_NETWORK', 'the port relay did not take the ports within 10 s')), 10_000);
-      child.once('exit', onExit);
-      child.once('error', onError);
-      child.once('message', () => settle());
-      for (const [i, port] of ports.entries()) {
-        const message: RelayMessage = { type: 'port', kind: port.proto === 'udp' ? 'udp' : 'tcp', ip, port: port.containerPort };
-        child.send(message, bound[i] as Server);
-      }
-      child.send({ type: 'done' } satisfies RelayMessage);
-      const failure = await answered;
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      child.off('error', onError);
-      if (failure) throw failure;
-      const pid = child.pid ?? 0;
-      await record({ pid, startTime: await processStartTime(pid) });
-      child.send({ type: 'commit' } satisfies RelayMessage);
-      child.disconnect();
-      child.unref();
-    } catch (err) {
-      child.kill('SIGKILL');
-      throw err;
-    }
-    ctx.onStep?.({ op: command(argv, `${RELAY_WHY}; ${relayedPorts(ip, ports)}`), ms: Date.now() - began });
+    await startPortRelay(ctx, id, { argv: relayArgv(holder), target: ip, ports, bound, why: RELAY_WHY, record });
   } finally {
-    for (const b of bound) b.close();
+    closePorts(bound);
   }
 }

@@ -33,7 +33,9 @@ type Via =
   /** PATH leads first to a stand-in for `tool`: a script that prints `stderr` and fails (a kernel refusing it). */
   | { kind: 'stub'; tool: string; stderr: string }
   /** As an unprivileged user the test made (with a subordinate range), with its own rootless state. */
-  | { kind: 'rootless' };
+  | { kind: 'rootless' }
+  /** A sysctl of the sandbox host's own network namespace set for the row, and put back after it. */
+  | { kind: 'sysctl'; key: string; value: string };
 
 interface BadInput {
   args: string[];
@@ -100,12 +102,16 @@ const CATALOGUE: BadInput[] = [
   port('-1:80', /host port "-1" is not a number/),
   port('80:-1', /container port "-1" is not a number/),
   port('8o:80', /host port "8o" is not a number/),
-  port('[::1]:80:80', /publishing on ::1 needs a userland proxy, which minictr does not run/),
+  // [::1] works (minictr's relay serves it); its forms are checked as any IPv6 address's.
+  port('[::1]:80', /write an IPv6 host address as \[ADDR\]:hostPort:containerPort, e\.g\. \[::\]:8080:80/),
   port('[fd99::1:80:80', /unclosed "\[": write an IPv6 host address as \[ADDR\]:hostPort:containerPort/),
   port('[fd99::1]8080:80', /write an IPv6 host address as \[ADDR\]:hostPort:containerPort, e\.g\. \[::\]:8080:80/),
   port('fd99::1]:80:80', /"\]" without "\["/),
   port('[10.0.0.1]:80:80', /brackets are for IPv6 addresses only: write 10\.0\.0\.1:…/),
   port('[fd99::zz]:80:80', /invalid IPv6 host address "fd99::zz"/),
+  // The relay's [::1] when the host has none: refused when it is bound, before any link is made.
+  { args: run('-p', '[::1]:8080:80', 'busybox', 'true'), code: 125, message: /^minictr: Bind for \[::1\]:8080 failed: the host has no such address \(for ::1: is IPv6 off on lo\?/,
+    via: { kind: 'sysctl', key: 'net.ipv6.conf.lo.disable_ipv6', value: '1' } },
   { args: run('-p', '[::]:8080:80', 'busybox', 'true'), code: 125, message: /cannot publish on \[::\]:8080: network bridge has no IPv6 \(create one with: minictr network create --ipv6 NAME\)/ },
   // Four parts are too many; the message should say so, not blame IPv6.
   port('80:80:80:80', /.*(too many|format|parts|colons)/),
@@ -486,6 +492,16 @@ describe('bad input catalogue: exit code, one clear line, host unchanged', { ski
       }
       case 'env':
         return box.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS, env: { ...process.env, ...via.env } });
+      case 'sysctl': {
+        const was = (await box.host(['sysctl', '-n', via.key])).stdout.trim();
+        const set = await box.host(['sysctl', '-qw', `${via.key}=${via.value}`]);
+        assert.equal(set.code, 0, `sysctl ${via.key}=${via.value}: ${set.stderr}`);
+        try {
+          return await box.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS });
+        } finally {
+          await box.host(['sysctl', '-qw', `${via.key}=${was}`]);
+        }
+      }
       case 'rootless': {
         const r = await user.minictr(c.args, { timeoutMs: CASE_TIMEOUT_MS });
         // Nothing left in the user's own state either.

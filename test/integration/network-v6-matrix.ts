@@ -16,7 +16,7 @@ const CGI = '#!/bin/sh\necho Content-Type: text/plain\necho\necho $REMOTE_ADDR\n
 const DEFAULT_V6 = 'fd98:1::/64';
 
 /** A web server on every address (IPv4 and IPv6) of the container, port 5000: /hostname and a CGI printing the client. */
-const WEB = [
+export const WEB = [
   'mkdir -p /www/cgi-bin',
   `printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho $REMOTE_ADDR\\n' > /www/cgi-bin/ip`,
   'chmod +x /www/cgi-bin/ip',

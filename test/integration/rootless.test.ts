@@ -202,7 +202,7 @@ describe('rootless minictr: a normal user with a subordinate range', { skip: !is
     const addr = /^nsenter "--target=\$PID" --user --net -- sh -c 'ip addr add (\d+\.\d+\.\d+\.\d+)\/\d+ dev eth0 .* ip route add default via \S+'$/m.exec(out);
     assert.ok(addr, out);
     assert.match(out, new RegExp(`^# publish 0\\.0\\.0\\.0:18080 → ${(addr?.[1] ?? '').replace(/\./g, '\\.')}:80/tcp: `, 'm'));
-    assert.match(out, /^#   nsenter "--target=\$HOLDER" --user --net -- \S+ -- \S+ _port-relay$/m, 'the relay\'s exact command, as a comment');
+    assert.match(out, /^#   nsenter "--target=\$HOLDER" --user --net -- \S+ \S+\/dist\/minictr-relay\.cjs$/m, 'the relay\'s exact command, as a comment');
     assert.match(out, /^echo up > \S+\/net-ready$/m);
     assert.doesNotMatch(out, /\/run\/netns\/|ip netns add/, 'nothing of a rootful attach');
     const parsed = await sh(['sh', '-n'], { input: out });

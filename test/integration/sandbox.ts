@@ -249,8 +249,8 @@ export class Sandbox {
     for (const id of ids) {
       const r = await sh(['cat', join(dir, id, 'config.json')]);
       try {
-        const rec = JSON.parse(r.stdout) as { state: { pid: number; monitorPid: number }; network?: { netns: string } };
-        for (const pid of [rec.state.pid, rec.state.monitorPid]) {
+        const rec = JSON.parse(r.stdout) as { state: { pid: number; monitorPid: number }; network?: { netns: string; relay?: { pid: number } } };
+        for (const pid of [rec.state.pid, rec.state.monitorPid, rec.network?.relay?.pid ?? 0]) {
           if (pid > 0) {
             try {
               process.kill(pid, 'SIGKILL');

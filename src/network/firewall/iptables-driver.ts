@@ -5,6 +5,7 @@ import { command, type BatchPlan, type CommandOp, type Plan, type Op } from '../
 import type { NetworkAttachment, NetworkRecord, PortMapping } from '../../base/records.js';
 import type { DumpedRule, ExpectedRule, FirewallDriver, FirewallDump, Owned, RuleOwners } from '../driver.js';
 import { COMMENT_PREFIX } from '../names.js';
+import { natPorts } from '../ports.js';
 import { bracketed } from '../ipv6.js';
 import {
   TABLE_ORDER,
@@ -108,7 +109,7 @@ function describePublication(p: PortMapping, att: NetworkAttachment): string {
 
 function containerRulesWhy(att: NetworkAttachment): string {
   const ips = att.ip6 ? `${att.ip} and ${att.ip6}` : att.ip;
-  return [...att.ports.map((p) => describePublication(p, att)), `let only ${att.bridge} reach ${ips} directly`].join('; ');
+  return [...natPorts(att.ports).map((p) => describePublication(p, att)), `let only ${att.bridge} reach ${ips} directly`].join('; ');
 }
 
 /** A Rule as iptables-save prints it back (an -I rule is listed as -A too). */

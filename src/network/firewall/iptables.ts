@@ -3,6 +3,7 @@
 import type { NetworkAttachment, PortMapping } from '../../base/records.js';
 import type { Argv } from '../../base/plan.js';
 import { attachmentScope, ruleComment } from '../names.js';
+import { natPorts } from '../ports.js';
 
 export type Table = 'filter' | 'nat' | 'raw';
 
@@ -179,9 +180,12 @@ function isLoopback(ip: string): boolean {
   return ip.startsWith('127.') || ip === '::1';
 }
 
-/** The ports of one family: '' and IPv4 addresses for iptables, '::' and IPv6 addresses for ip6tables. */
+/**
+ * The ports of one family the kernel's NAT publishes: '' and IPv4 addresses for iptables, '::'
+ * and IPv6 addresses for ip6tables ([::1] is the relay's, and needs no rule).
+ */
 export function portsOfFamily(ports: PortMapping[], family: Family): PortMapping[] {
-  return ports.filter((p) => (p.hostIp.includes(':') ? 6 : 4) === family);
+  return natPorts(ports).filter((p) => (p.hostIp.includes(':') ? 6 : 4) === family);
 }
 
 export function protoMatch(m: Pick<PortMapping, 'proto'>, port: number): string[] {
@@ -213,7 +217,7 @@ function familyRules(att: NetworkAttachment, family: Family, ip: string, ports: 
   const ip32 = `${ip}/${host}`;
   const to = family === 6 ? `[${ip}]` : ip;
   // Every container port gets its ACCEPT in both families: one published only on IPv4 is still refused over IPv6 by the missing DNAT.
-  const unique = byContainerPort(att.ports);
+  const unique = byContainerPort(natPorts(att.ports));
   return [
     ...unique.map((p) =>
       rule('filter', CHAINS.main, ['-d', ip32, '!', '-i', br, '-o', br, ...protoMatch(p, p.containerPort), ...tail(c, 'ACCEPT')], '-I'),

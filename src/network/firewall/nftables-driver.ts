@@ -7,6 +7,7 @@ import { command, type BatchPlan, type CommandOp, type Op, type Plan } from '../
 import type { NetworkAttachment, NetworkRecord } from '../../base/records.js';
 import type { DumpedRule, ExpectedRule, FirewallDriver, FirewallDump, Owned, RuleOwners } from '../driver.js';
 import { COMMENT_PREFIX } from '../names.js';
+import { natPorts } from '../ports.js';
 import { forgetUdpFlowsOps } from './conntrack.js';
 import { parseNftList } from './nft-list.js';
 import {
@@ -197,7 +198,7 @@ export const nftablesDriver: FirewallDriver = {
    */
   planContainerSetup(att): Plan {
     const elements = containerElements(att);
-    const why = `${att.ip}: ${att.ports.length} published port(s) and its guard, as map elements (one nftables transaction)`;
+    const why = `${att.ip}: ${natPorts(att.ports).length} published port(s) and its guard, as map elements (one nftables transaction)`;
     return { title: `firewall rules of container ${att.netns} (${att.ip})`, ops: [applyOp(addElements(elements), why)] };
   },
 

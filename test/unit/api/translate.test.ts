@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { portSpecs, specFromCreate } from '../../../src/api/translate.js';
+import { requestedPortBindings } from '../../../src/runtime/inspect.js';
 import { splitVersion } from '../../../src/api/server.js';
 import { statusOf } from '../../../src/api/http.js';
 import { MinictrError } from '../../../src/base/errors.js';
@@ -31,6 +32,13 @@ describe('Engine API: create bodies as the CLI would make them', () => {
 
   it('port bindings with an address, with no host port, and none at all', () => {
     assert.deepEqual(portSpecs({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }], '53/udp': [{ HostPort: '' }], '443/tcp': null }), ['127.0.0.1:8080:80/tcp', '53/udp', '443/tcp']);
+  });
+
+  it('IPv6 host addresses in brackets, so inspect gives back the bindings the client sent', () => {
+    const sent = { '80/tcp': [{ HostIp: '::1', HostPort: '8080' }, { HostIp: '::', HostPort: '' }], '53/udp': [{ HostIp: '', HostPort: '5353' }] };
+    const specs = portSpecs(sent);
+    assert.deepEqual(specs, ['[::1]:8080:80/tcp', '[::]::80/tcp', '5353:53/udp']);
+    assert.deepEqual(requestedPortBindings(specs), sent);
   });
 
   it('refuses a missing image and wrong types with a 400', () => {

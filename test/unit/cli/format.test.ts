@@ -24,7 +24,7 @@ describe('inspect and --format', () => {
   it('is shaped like Docker\'s', () => {
     const doc = inspectContainer(record);
     assert.equal(renderTemplate('{{.NetworkSettings.Networks.bridge.IPAddress}}', doc), '172.18.0.2');
-    assert.equal(renderTemplate('{{.HostConfig.PortBindings}}', doc), 'map[5000/tcp:[map[HostIp:0.0.0.0 HostPort:5005]]]');
+    assert.equal(renderTemplate('{{.HostConfig.PortBindings}}', doc), 'map[5000/tcp:[map[HostIp: HostPort:5005]]]');
     assert.equal(renderTemplate('{{json .State.Running}} {{.Name}}', doc), 'true /web');
     assert.equal(renderTemplate('{{.NetworkSettings.MacAddress}}', doc), '02:42:ac:12:00:02');
     assert.equal(renderTemplate('{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', doc), '172.18.0.2');

@@ -1,4 +1,4 @@
-// The rootless network's port relay, on loopback: what one published port's socket receives
+// minictr's port relay (rootless networks, rootful [::1] ports), on loopback: what one published port's socket receives
 // reaches the target and the answer comes back to the right client, for TCP and UDP.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,6 +55,32 @@ describe('port relay', () => {
       assert.deepEqual(answers, ['echo n0', 'echo n1']);
     } finally {
       for (const s of [target, published, ...clients]) s.close();
+    }
+  });
+
+  it('UDP to an IPv6 target: the flow\'s socket is an IPv6 one ([::1] ports relay to a container\'s IPv6 address)', async (t) => {
+    const target = createSocket('udp6');
+    const published = createSocket('udp6');
+    const client = createSocket('udp6');
+    try {
+      target.bind(0, '::1');
+      const ready = await Promise.race([once(target, 'listening').then(() => true), once(target, 'error').then(() => false)]);
+      if (!ready) {
+        t.skip('no ::1 here');
+        return;
+      }
+      target.on('message', (m, from) => target.send(`echo ${m.toString()}`, from.port, from.address));
+      relayUdp(published, { kind: 'udp', ip: '::1', port: target.address().port });
+      published.bind(0, '::1');
+      await once(published, 'listening');
+      client.bind(0, '::1');
+      await once(client, 'listening');
+      const got = once(client, 'message');
+      client.send('v6', published.address().port, '::1');
+      const [msg] = (await got) as [Buffer];
+      assert.equal(msg.toString(), 'echo v6');
+    } finally {
+      for (const s of [target, published, client]) s.close();
     }
   });
 });

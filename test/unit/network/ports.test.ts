@@ -8,7 +8,9 @@ import {
   formatPortMapping,
   formatPortsColumn,
   parsePortSpec,
+  natPorts,
   parseProcNetListeners,
+  servedByRelay,
   takenBy,
   type PortRequest,
 } from '../../../src/network/ports.js';
@@ -43,6 +45,13 @@ test('parsePortSpec: every accepted form', () => {
     ['[FD99:0::0001]:8080:80/udp', [req('fd99::1', 8080, 80, 'udp')]],
     ['[fd99::1]::80', [req('fd99::1', 0, 80)]],
     ['fd99::1:8080:80', [req('fd99::1', 8080, 80)]],
+    // IPv6's loopback (served by the relay), in both of Docker's forms.
+    ['[::1]:8080:80', [req('::1', 8080, 80)]],
+    ['::1:8080:80/udp', [req('::1', 8080, 80, 'udp')]],
+    ['[0:0::1]::80', [req('::1', 0, 80)]],
+    // An IPv4-mapped address is its IPv4 address, as Go's net.IP has it for Docker.
+    ['[::ffff:127.0.0.1]:8080:80', [req('127.0.0.1', 8080, 80)]],
+    ['[::FFFF:7f00:2]:8080:80', [req('127.0.0.2', 8080, 80)]],
   ];
   for (const [spec, want] of cases) assert.deepEqual(parsePortSpec(spec), want, spec);
 });
@@ -65,7 +74,6 @@ test('parsePortSpec: bad specs fail with E_BAD_PORT and a message naming the pro
     ['256.1.1.1:80:80', 'invalid port spec "256.1.1.1:80:80": invalid host IP "256.1.1.1"'],
     ['01.2.3.4:80:80', 'invalid port spec "01.2.3.4:80:80": invalid host IP "01.2.3.4"'],
     ['localhost:80:80', 'invalid port spec "localhost:80:80": invalid host IP "localhost"'],
-    ['[::1]:80:80', 'invalid port spec "[::1]:80:80": publishing on ::1 needs a userland proxy, which minictr does not run: IPv6 has no route_localnet, so NAT cannot reach a container from ::1; publish on 127.0.0.1 or [::]'],
     ['[::1:80:80', 'invalid port spec "[::1:80:80": unclosed "[": write an IPv6 host address as [ADDR]:hostPort:containerPort, e.g. [::]:8080:80'],
     ['[fd99::1]8080:80', 'invalid port spec "[fd99::1]8080:80": write an IPv6 host address as [ADDR]:hostPort:containerPort, e.g. [::]:8080:80'],
     ['[fd99::1]:80', 'invalid port spec "[fd99::1]:80": write an IPv6 host address as [ADDR]:hostPort:containerPort, e.g. [::]:8080:80'],
@@ -282,4 +290,10 @@ test('IPv6 host addresses are shown in brackets, as docker ps and docker port do
   const ms = [map('', 8080, 80), map('::', 8080, 80)];
   assert.equal(formatPortsColumn(ms), '0.0.0.0:8080->80/tcp, [::]:8080->80/tcp');
   assert.deepEqual(formatPortCommand(ms), ['80/tcp -> 0.0.0.0:8080', '80/tcp -> [::]:8080']);
+});
+
+test('servedByRelay: only [::1] needs the relay; the firewall drivers publish the rest', () => {
+  const m = (hostIp: string): PortMapping => ({ hostIp, hostPort: 8080, containerPort: 80, proto: 'tcp' });
+  assert.deepEqual(['', '::', '127.0.0.1', 'fd99::1', '::1'].map((ip) => servedByRelay(m(ip))), [false, false, false, false, true]);
+  assert.deepEqual(natPorts([m(''), m('::1'), m('::')]), [m(''), m('::')]);
 });

@@ -261,7 +261,7 @@ describe('--dry-run on a rootless network', () => {
     assert.match(text, /^nsenter "--target=\$HOLDER" --user --net -- sh -c "ip link add vrabc type veth peer name eth0 netns \$PID && ip link set vrabc master mc-mynet up"$/m);
     assert.match(text, /^nsenter "--target=\$PID" --user --net -- sh -c 'ip addr add 10.89.1.2\/24 dev eth0 .*ip route add default via 10.89.1.1'$/m);
     assert.match(text, /^# publish 0.0.0.0:8080 → 10.89.1.2:80\/tcp: /m);
-    assert.match(text, /^#   nsenter "--target=\$HOLDER" --user --net -- .* _port-relay$/m);
+    assert.match(text, /^#   nsenter "--target=\$HOLDER" --user --net -- \S+ \S+\/dist\/minictr-relay\.cjs$/m);
     assert.match(text, /^echo up > \/c\/net-ready$/m);
   });
 
