@@ -5,7 +5,7 @@ import { contains, isIPv4, subnetsOverlap } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { isMinictrRule, type Route } from './inspect-net.js';
 import { parseIptablesSave } from '../network/firewall/iptables-save.js';
-import { parseNftList } from '../network/firewall/nft-list.js';
+import { parseNftJson } from '../network/firewall/nft-json.js';
 import { columns } from './text.js';
 
 export type Status = 'ok' | 'warn' | 'blocker';
@@ -62,7 +62,7 @@ export interface DoctorFacts {
   firewall?: { name: string; from: string };
   /** Which networks each firewall driver serves (records; the default network as it would be made). */
   networkFirewalls?: { name: string; firewall: string }[];
-  /** `nft list ruleset` (every family); absent when nft is missing or not root. */
+  /** `nft -j list ruleset` (every family); absent when nft is missing or not root. */
   nftRuleset?: string;
   /** Run by a normal user: what rootless minictr needs. */
   rootless?: RootlessFacts;
@@ -211,7 +211,7 @@ function overlapFindings(facts: DoctorFacts): Finding[] {
 
 /** The tables of an nft ruleset that another tool made, by what they are. */
 export function nftTableOwners(ruleset: string): { table: string; owner: string }[] {
-  const tables = [...new Set(parseNftList(ruleset).chains.map((c) => c.table))];
+  const tables = [...new Set(parseNftJson(ruleset).chains.map((c) => c.table))];
   const known: [RegExp, string][] = [
     [/^inet minictr$/, 'minictr'],
     [/^(ip|ip6) docker-bridges$/, 'Docker 29 (nftables backend)'],
@@ -240,7 +240,7 @@ function firewallFindings(facts: DoctorFacts): Finding[] {
   }
   const nftNetworks = byDriver('nftables');
   if (facts.nftRuleset === undefined) return out;
-  const dump = parseNftList(facts.nftRuleset);
+  const dump = parseNftJson(facts.nftRuleset);
   const others = nftTableOwners(facts.nftRuleset).filter((t) => t.owner !== 'minictr' && t.owner !== 'iptables-nft');
   if (others.length > 0) {
     out.push(

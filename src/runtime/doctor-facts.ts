@@ -142,7 +142,7 @@ export async function collectDoctorFacts(runner: Runner, store: Store): Promise<
   if (busybox) facts.busybox = busybox;
   facts.firewall = firewallSource(store);
   facts.networkFirewalls = (await listNetworks(store).catch(() => [])).map((n) => ({ name: n.name, firewall: n.firewall ?? DEFAULT_FIREWALL }));
-  const nftRuleset = root ? await output(runner, ['nft', 'list', 'ruleset']) : undefined;
+  const nftRuleset = root ? await output(runner, ['nft', '-j', 'list', 'ruleset']) : undefined;
   if (nftRuleset !== undefined) facts.nftRuleset = nftRuleset;
   return facts;
 }

@@ -141,24 +141,20 @@ test('rendering: one line per finding, consequence and fix under problems', () =
   );
 });
 
-const NFT_RULESET = `table ip filter {
-	chain FORWARD {
-		type filter hook forward priority filter; policy drop;
-	}
-}
-table inet firewalld {
-	chain filter_FORWARD {
-		type filter hook forward priority filter + 10; policy accept;
-		reject with icmpx admin-prohibited
-	}
-}
-table inet minictr {
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		oifname vmap @fwd-in comment "minictr"
-	}
-}
-`;
+/** As `nft -j list ruleset` prints an iptables-nft FORWARD with policy drop, firewalld's table and minictr's. */
+const NFT_RULESET = JSON.stringify({
+  nftables: [
+    {"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}},
+    {"table": {"family": "ip", "name": "filter", "handle": 1}},
+    {"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "drop"}},
+    {"table": {"family": "inet", "name": "firewalld", "handle": 2}},
+    {"chain": {"family": "inet", "table": "firewalld", "name": "filter_FORWARD", "handle": 1, "type": "filter", "hook": "forward", "prio": 10, "policy": "accept"}},
+    {"rule": {"family": "inet", "table": "firewalld", "chain": "filter_FORWARD", "handle": 2, "expr": [{"reject": {"type": "icmpx", "expr": "admin-prohibited"}}]}},
+    {"table": {"family": "inet", "name": "minictr", "handle": 3}},
+    {"chain": {"family": "inet", "table": "minictr", "name": "forward", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}},
+    {"rule": {"family": "inet", "table": "minictr", "chain": "forward", "handle": 2, "comment": "minictr", "expr": [{"vmap": {"key": {"meta": {"key": "oifname"}}, "data": "@fwd-in"}}]}},
+  ],
+});
 
 test('firewall drivers: which one new networks get, nft needed only when a network uses it, drops nftables cannot override', () => {
   const iptablesOnly = evaluate({ ...GOOD, firewall: { name: 'iptables', from: 'the default' }, networkFirewalls: [{ name: 'bridge', firewall: 'iptables' }], tools: GOOD.tools.filter((t) => t.name !== 'nft') });
