@@ -1,7 +1,7 @@
 // IPv6 with real traffic, inside the sandbox: the sandbox's link has fd99::1 (host) and fd99::2
 // (the outside world), and every path of the network matrix is checked over IPv6 from there:
 // DNAT from outside and from the host, hairpin, the sources a server sees, NAT66 out, isolation,
-// the raw guard, conflicts, UDP, a reload after a wipe, and nothing left after removal. The same
+// the raw guard, conflicts, UDP, network connect, a reload after a wipe, and nothing left after removal. The same
 // tests run once per firewall driver (./network-v6.test.ts). Everything goes through Sandbox.
 import { describe, test, before, after } from 'node:test';
 import { strict as assert } from 'node:assert';
@@ -197,6 +197,44 @@ export function ipv6Matrix(firewall: FirewallName): void {
       }, 15_000, 'a UDP answer over IPv6');
       // socat writes the peer's address in full: fd99:0000:…:0002.
       assert.match(answer, /^from \[fd99:(0000:){6}0002\]$/);
+    });
+
+    test('network connect to a network with IPv6: eth1 gets its IPv6 address (--ip6), guarded as a start is; disconnect takes it all away', async () => {
+      const joined = 'fd97:1::50';
+      try {
+        await mcOk(['network', 'create', '--ipv6', '--subnet', '10.97.0.0/24', '--subnet', 'fd97:1::/64', 'v6b']);
+        await mcOk(['run', '-d', '--name', 'joiner', 'busybox', 'sh', '-c', WEB]);
+        await mcOk(['network', 'connect', '--ip6', joined, 'v6b', 'joiner']);
+        assert.equal(await inspect('joiner', '{{(index .NetworkSettings.Networks "v6b").GlobalIPv6Address}}'), joined);
+        assert.equal(await inspect('joiner', '{{(index .NetworkSettings.Networks "v6b").GlobalIPv6PrefixLen}}'), '64');
+        assert.equal(await inspect('joiner', '{{(index .NetworkSettings.Networks "v6b").IPv6Gateway}}'), 'fd97:1::1');
+        const addrs = await must(inNetns('joiner', ['ip', '-o', '-6', 'addr', 'show', 'dev', 'eth1', 'scope', 'global']), 'ip addr eth1');
+        assert.match(addrs, /inet6 fd97:1::50\/64 /, addrs);
+        const route = await must(inNetns('joiner', ['ip', '-6', 'route', 'show', 'default']), 'ip -6 route');
+        assert.match(route, /^default via fd98:1::1 dev eth0 /, 'the default route stays on the first network');
+        // A container of v6b reaches it directly over IPv6, as a peer on the same bridge.
+        const peer = await mcOk(['run', '--rm', '--network', 'v6b', 'busybox', 'wget', '-qO-', url(joined, 5000, 'cgi-bin/ip')]);
+        assert.match(bare(peer), /^fd97:1::[0-9a-f]+$/);
+        // The raw guard: the outside world may not route to the joined address.
+        await must(sb.wan(['ip', '-6', 'route', 'add', 'fd97:1::/64', 'via', HOST_IP6]), 'route to v6b');
+        try {
+          const r = await sb.wan(wget(url(joined, 5000), 2));
+          assert.notEqual(r.code, 0, `the outside world reached ${joined}:5000 directly: ${show(r)}`);
+        } finally {
+          await sb.wan(['ip', '-6', 'route', 'del', 'fd97:1::/64', 'via', HOST_IP6]);
+        }
+        const net = await mcOk(['net', 'inspect']);
+        assert.doesNotMatch(net, /^\s*[✗?] /m, net);
+        assert.match(net, firewall === 'nftables' ? /✓ @guard6 {2}fd97:1::50 comment/ : /✓ .*-d fd97:1::50\/128/, net);
+        await mcOk(['network', 'disconnect', 'v6b', 'joiner']);
+        assert.equal(await inspect('joiner', '{{index .NetworkSettings.Networks "v6b"}}'), '<no value>');
+        const after = await must(inNetns('joiner', ['ip', '-o', '-6', 'addr', 'show']), 'ip addr');
+        assert.doesNotMatch(after, /fd97:1::50/, 'the IPv6 address stayed after disconnect');
+        assert.doesNotMatch(await rulesText(), /fd97:1::50/, 'a rule or element of the joined address stayed after disconnect');
+      } finally {
+        await sb.minictr(['rm', '-f', 'joiner']);
+        await sb.minictr(['network', 'rm', 'v6b']);
+      }
     });
 
     test('net inspect: every IPv6 rule minictr plans is in place (✓), none missing (✗)', async () => {

@@ -9,7 +9,8 @@ import { containerRules, dumpTable, networkRules, standingChains } from '../../.
 import { parseIptablesSave } from '../../../src/network/firewall/iptables-save.js';
 import { nftablesDriver } from '../../../src/network/firewall/nftables-driver.js';
 import { containerElements, nftElementLine } from '../../../src/network/firewall/nftables.js';
-import { planAttachment } from '../../../src/network/plan.js';
+import { planAttachment, planDisconnect, planNetworkConnect } from '../../../src/network/plan.js';
+import { requestedIp6 } from '../../../src/network/ipv6.js';
 import { ATT, C, NET } from './fixtures.js';
 
 const NET6: NetworkRecord = { ...NET, subnet6: 'fd00:1::/64', gateway6: 'fd00:1::1' };
@@ -136,4 +137,41 @@ test('iptables: on a standing bridge with IPv6, the ip6tables restore checks its
   assert.match(ops[1]?.stdin ?? '', /-C FORWARD .*\n/);
   assert.match(ops[1]?.stdin ?? '', /-C POSTROUTING -s fd00:1::\/64 ! -o minictr0 /);
   assert.equal(iptablesDriver.presenceProbes(NET6)[0]?.[0], 'iptables');
+});
+
+test('network connect to a network with IPv6: eth1 gets an IPv6 address (no default route), its guards in both families, and disconnect takes them away', () => {
+  const back: NetworkRecord = { ...NET, name: 'back', bridge: 'minictr-back000', subnet: '172.20.0.0/16', gateway: '172.20.0.1', subnet6: 'fd00:2::/64', gateway6: 'fd00:2::1' };
+  const record = { id: 'a'.repeat(64), name: 'app', config: { hostname: 'app' }, hostConfig: { networkMode: 'bridge', portSpecs: [] }, network: { ...ATT, netns: 'minictr-aaaaaaaaaaaa', hostVeth: 'vethaaaaaaa' } } as unknown as ContainerRecord;
+  const db = { id: 'e'.repeat(64), name: 'db', config: { hostname: 'db' }, hostConfig: { networkMode: 'back', portSpecs: [] }, network: { ...ATT, network: 'back', ip: '172.20.0.2', ip6: 'fd00:2::2' } } as unknown as ContainerRecord;
+  const planned = planNetworkConnect({ record, net: back, records: [record, db], aliases: [] });
+  assert.equal(planned.attachment.ip6, 'fd00:2::3');
+  assert.equal(planned.attachment.gateway6, 'fd00:2::1');
+  assert.equal(planned.attachment.prefixLength6, 64);
+  const links = commands(planned.links.ops).map((o) => o.stdin ?? '').join('');
+  assert.match(links, /^addr add fd00:2::3\/64 dev eth1 nodad$/m);
+  assert.doesNotMatch(links, /route add default/, 'the default routes stay with the first network');
+  const nft = commands(nftablesDriver.planContainerSetup(planned.attachment, { ...back, firewall: 'nftables' }).ops).map((o) => o.stdin ?? '').join('');
+  assert.match(nft, /add element inet minictr guard6 \{ fd00:2::3 comment "minictr:aaaaaaaaaaaa" : jump guard-minictr-back000 \}/);
+  const ipt = commands(planned.firewall.ops).map((o) => `${o.argv[0] ?? ''} ${o.stdin ?? ''}`).join('\n');
+  assert.match(ipt, /ip6tables-restore[^]*-d fd00:2::3\/128 ! -i minictr-back000 .*-j DROP/);
+  assert.doesNotMatch(ipt, /DNAT/, 'no port is published on connect, as in Docker');
+  const gone = commands(planDisconnect(planned.attachment, back).ops).map((o) => `${o.argv.join(' ')} ${o.stdin ?? ''}`).join('\n');
+  assert.match(gone, /ip6tables-restore[^]*-D .*-d fd00:2::3\/128/);
+  assert.match(gone, /ip link del vethaaaaaaa-1/);
+  // --ip6: the address asked for, checked; refused on a network without IPv6.
+  assert.equal(planNetworkConnect({ record, net: back, records: [record, db], aliases: [], ip6: 'fd00:2:0::00a0' }).attachment.ip6, 'fd00:2::a0');
+  assert.throws(() => planNetworkConnect({ record, net: back, records: [record, db], aliases: [], ip6: 'fd00:2::2' }), /address fd00:2::2 is already in use on network "back"; pick another --ip6/);
+  assert.throws(() => planNetworkConnect({ record, net: { ...back, subnet6: undefined, gateway6: undefined } as unknown as NetworkRecord, records: [record], aliases: [], ip6: 'fd00:2::9' }), /cannot give --ip6 fd00:2::9: network back has no IPv6/);
+});
+
+test('--ip6 on run: the address asked for, in canonical form; outside the subnet, not IPv6, or taken: refused', () => {
+  assert.equal(requestedIp6('fd00:1::/64', 'fd00:1::1', [], 'FD00:1::0:5', 'n'), 'fd00:1::5');
+  assert.throws(() => requestedIp6('fd00:1::/64', 'fd00:1::1', [], 'fd00:2::5', 'n'), /invalid address fd00:2::5: it does not belong to the IPv6 subnet fd00:1::\/64 of network "n"/);
+  assert.throws(() => requestedIp6('fd00:1::/64', 'fd00:1::1', [], 'fd00:1::', 'n'), /does not belong/);
+  assert.throws(() => requestedIp6('fd00:1::/64', 'fd00:1::1', [], '10.0.0.5', 'n'), /invalid IPv6 address "10\.0\.0\.5" for --ip6/);
+  assert.throws(() => requestedIp6('fd00:1::/64', 'fd00:1::1', [], 'fd00:1::5/64', 'n'), /invalid IPv6 address "fd00:1::5\/64"/);
+  assert.throws(() => requestedIp6('fd00:1::/64', 'fd00:1::1', [], 'fd00:1::1', 'n'), /already in use on network "n"/);
+  const record = { id: 'b'.repeat(64), name: 'web', config: {}, hostConfig: { networkMode: 'bridge', portSpecs: [], ip6Address: 'fd00:1::99' } } as unknown as ContainerRecord;
+  const att = planAttachment({ record, net: NET6, records: [record], facts: { listeners: [], portRange: [32768, 60999] }, pickPort: () => 40000 } as unknown as Parameters<typeof planAttachment>[0]);
+  assert.equal(att.ip6, 'fd00:1::99');
 });
