@@ -7,7 +7,7 @@ import { command, type BatchPlan, type CommandOp, type Op, type Plan } from '../
 import type { NetworkAttachment, NetworkRecord } from '../../base/records.js';
 import type { DumpedRule, ExpectedRule, FirewallDriver, FirewallDump, Owned, RuleOwners } from '../driver.js';
 import { COMMENT_PREFIX } from '../names.js';
-import { forgetUdpFlowsOps } from './conntrack.js';
+import { forgetFlowsAfterRepairOps, forgetUdpFlowsOps } from './conntrack.js';
 import { parseNftJson } from './nft-json.js';
 import {
   BASE,
@@ -284,7 +284,7 @@ export const nftablesDriver: FirewallDriver = {
     const count = statements.filter((s) => /^add (rule|element) /.test(s.line)).length;
     return {
       title: 'restore missing firewall rules',
-      ops: [applyOp([...declareStanding(), ...statements], `put back ${count} missing minictr rule(s) and element(s)`)],
+      ops: [applyOp([...declareStanding(), ...statements], `put back ${count} missing minictr rule(s) and element(s)`), ...forgetFlowsAfterRepairOps(owners)],
     };
   },
 };
