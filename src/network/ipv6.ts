@@ -192,6 +192,12 @@ export function checkHasIPv6(net: { name: string; subnet6?: string }, ip: string
   if (!net.subnet6) throw new MinictrError('E_NO_IPV6', `cannot give --ip6 ${ip}: network ${net.name} has no IPv6 (create one with: minictr network create --ipv6 NAME)`);
 }
 
+/** `--ip6` checked before anything is made (whether it is free is known at start, as for --ip). */
+export function checkRequestedIp6(net: { name: string; subnet6?: string; gateway6?: string }, ip: string): void {
+  checkHasIPv6(net, ip);
+  requestedIp6(net.subnet6 ?? '', net.gateway6 ?? '', [], ip, net.name);
+}
+
 /** `[addr]` as a v6 host address is written beside a port. */
 export function bracketed(ip: string): string {
   return ip.includes(':') ? `[${ip}]` : ip;

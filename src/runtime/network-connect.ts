@@ -15,7 +15,7 @@ import { stepOptions, type RuntimeContext } from './context.js';
 import { find, refresh, update } from './lifecycle.js';
 import { ownsNoAttachment, resolveNetwork } from './networks.js';
 import { requestedIp } from '../network/ipam.js';
-import { checkHasIPv6, requestedIp6 } from '../network/ipv6.js';
+import { checkRequestedIp6 } from '../network/ipv6.js';
 
 export interface ConnectOptions {
   aliases: string[];
@@ -124,10 +124,7 @@ async function connectStopped(ctx: RuntimeContext, record: ContainerRecord, netw
     throw new MinictrError('E_ONE_NETWORK', `container ${record.name} is not running and is on network ${current}: minictr connects a stopped container to one network; disconnect it first, or start it and connect it then`, { exitCode: 1 });
   }
   if (options.ip) requestedIp(net.subnet, net.gateway, [], options.ip, net.name);
-  if (options.ip6) {
-    checkHasIPv6(net, options.ip6);
-    requestedIp6(net.subnet6 ?? '', net.gateway6 ?? '', [], options.ip6, net.name);
-  }
+  if (options.ip6) checkRequestedIp6(net, options.ip6);
   const saved = await update(ctx, record.id, (r) => {
     r.hostConfig.networkMode = net.name;
     const names = [...new Set([...(r.config.networkAliases ?? []), ...options.aliases])];

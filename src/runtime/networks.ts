@@ -11,7 +11,7 @@ import { parseSubnet, requestedIp } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { attachedTo, checkPublishable, planNetworkSetup, planNetworkTeardown, planRepair, sharedChainsFree } from '../network/plan.js';
 import { parsePortSpec } from '../network/ports.js';
-import { checkGateway6, checkHasIPv6, parseSubnet6, requestedIp6, ulaSubnet } from '../network/ipv6.js';
+import { checkGateway6, checkRequestedIp6, parseSubnet6, ulaSubnet } from '../network/ipv6.js';
 import { checkGateway, checkSubnet6Free, checkSubnetFree, pickSubnet, pickSubnet6, type HostRoute } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
 import { stepOptions, type RuntimeContext } from './context.js';
@@ -128,8 +128,7 @@ export async function validateNetworking(store: Store, host: HostConfig, aliases
   }
   if (host.ip6Address !== undefined) {
     if (net.name === DEFAULT_NETWORK.name) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
-    checkHasIPv6(net, host.ip6Address);
-    requestedIp6(net.subnet6 ?? '', net.gateway6 ?? '', [], host.ip6Address, net.name);
+    checkRequestedIp6(net, host.ip6Address);
   }
 }
 
