@@ -1554,21 +1554,33 @@ type Samples = { count: number; ms: number }[];
  * as the median of a window. Between the points the containers go in bulk (one `rm -f` of 100),
  * unmeasured.
  */
-async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; n: number }>> {
+type Traced = { count: number; analysed: ReturnType<typeof analyseTrace> }[];
+
+async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; traced: Traced; n: number }>> {
   const ids: Record<Firewall, string[]> = { iptables: [], nftables: [] };
   const starts: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const removals: Record<Firewall, Samples> = { iptables: [], nftables: [] };
+  const traced: Record<Firewall, Traced> = { iptables: [], nftables: [] };
   const order = (k: number): readonly Firewall[] => (k % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse());
+  const traceDir = await mkdtemp(join(tmpdir(), `${sb.prefix}-fwtrace-`));
+  tempDirs.push(traceDir);
+  // The starts in the first and last window are traced: where a start's time grows with the count.
+  const tracedAt = (k: number): boolean => [cfg.fwPoints[0] ?? 0, cfg.fwScaleN].some((p) => k <= p && k > p - cfg.window);
   fill: for (let k = 1; k <= cfg.fwScaleN; k++) {
     for (const fw of order(k)) {
       const port = fw === 'iptables' ? 20000 + k : 40000 + k;
-      const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5000`, 'busybox', 'sleep', '100000']);
+      const file = join(traceDir, `${fw}-${k}.json`);
+      const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5000`, 'busybox', 'sleep', '100000'], tracedAt(k) ? { trace: file } : {});
       if (r.code !== 0) {
         note(`firewall ${fw}: start ${k} failed: ${firstLine(r.stderr)}; the scale run stops there`);
         break fill;
       }
       ids[fw].push(r.stdout.trim().split('\n').pop() ?? '');
       starts[fw].push({ count: k, ms: r.ms });
+      if (tracedAt(k)) {
+        const trace = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as Trace | null;
+        if (trace) traced[fw].push({ count: k, analysed: analyseTrace(trace, r.ms) });
+      }
     }
     if (cfg.fwPoints.includes(k)) progress(`firewall: ${k} containers with a published port on each driver's bridge`);
   }
@@ -1588,8 +1600,8 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
   }
   for (const fw of FIREWALLS) await removeBulk(ids[fw]);
   return {
-    iptables: { starts: starts.iptables, removals: removals.iptables, n: starts.iptables.length },
-    nftables: { starts: starts.nftables, removals: removals.nftables, n: starts.nftables.length },
+    iptables: { starts: starts.iptables, removals: removals.iptables, traced: traced.iptables, n: starts.iptables.length },
+    nftables: { starts: starts.nftables, removals: removals.nftables, traced: traced.nftables, n: starts.nftables.length },
   };
 }
 
@@ -1651,6 +1663,23 @@ function packetRows(fw: Firewall, p: FwPackets, sizes: number[]): void {
   });
 }
 
+/**
+ * The parts of a traced start (phases, host commands, lock waits and holds) whose median grew by
+ * more than 3 ms from the window at `first` to the window at `last`: where a start's time goes as
+ * containers accumulate.
+ */
+function startGrowth(traced: Traced, first: number, last: number): { what: string; first: number; last: number }[] {
+  const at = (p: number): Record<string, number>[] =>
+    traced.filter((t) => t.count <= p && t.count > p - cfg.window).map((t) => ({ ...t.analysed.phases, ...t.analysed.commands, ...t.analysed.locks }));
+  const a = medianOfRecords(at(first));
+  const b = medianOfRecords(at(last));
+  return Object.keys(b)
+    .filter((k) => !k.endsWith(': count'))
+    .map((what) => ({ what, first: a[what]?.median ?? 0, last: b[what]?.median ?? 0 }))
+    .filter((g) => g.last - g.first > 3)
+    .sort((x, y) => (y.last - y.first) - (x.last - x.first));
+}
+
 /** Median of the window of samples at or just below `count`. */
 function windowAt(samples: { count: number; ms: number }[], count: number): Summary | undefined {
   return summarize(samples.filter((s) => s.count <= count && s.count > count - cfg.window).map((s) => s.ms));
@@ -1682,7 +1711,7 @@ async function firewalls(): Promise<void> {
     progress(`firewall: ${cfg.fwScaleN} containers with a published port each, per driver, in lockstep`);
     const both = await firewallScale();
     for (const fw of FIREWALLS) {
-      const { starts, removals, n } = both[fw];
+      const { starts, removals, traced, n } = both[fw];
       const points = cfg.fwPoints.filter((p) => p <= n);
       const table = points.map((p) => ({ count: p, start: windowAt(starts, p), removal: windowAt(removals, p) }));
       for (const row of table) {
@@ -1698,7 +1727,9 @@ async function firewalls(): Promise<void> {
         targets.push({ target: `${fw}: start #${last.count} ${flat ? 'within 1.1x of' : 'vs'} #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: flat ? rs <= 1.1 : undefined });
         targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
       }
-      scaled[fw] = { n, points: table, starts, removals };
+      const growth = startGrowth(traced, cfg.fwPoints[0] ?? 0, n);
+      for (const g of growth) rows.push({ section: FW_SECTION, item: `${fw}: where start #${n} spends more than #${cfg.fwPoints[0] ?? 0}: ${g.what}`, unit: 'ms', value: g.last, ref: `${fmtMs(g.first)} at #${cfg.fwPoints[0] ?? 0}` });
+      scaled[fw] = { n, points: table, starts, removals, growth };
     }
   }
   for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);

@@ -4,6 +4,7 @@
 import { MinictrError } from '../base/errors.js';
 import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/plan.js';
 import { attachmentsOf, type ContainerRecord, type NetworkAttachment, type NetworkRecord } from '../base/records.js';
+import { membersOn, type NetworkMember } from '../base/members.js';
 import type { FirewallDriver, FirewallDump, RuleOwners, TeardownFacts } from './driver.js';
 import { planDnsRedirect } from './dns.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
@@ -141,8 +142,13 @@ export interface AttachFacts {
 export interface AttachInput {
   record: ContainerRecord;
   net: NetworkRecord;
-  /** Every container record: addresses and host ports already taken, veths to plug back in. */
-  records: ContainerRecord[];
+  /** Every network's members (the index, or the records through allMembersOf): the addresses and host ports taken. */
+  members: NetworkMember[];
+  /**
+   * Every container record, only when the bridge is new (facts.bridgeExists false): their rules
+   * are put back and their veths plugged back in. A start on a standing bridge reads none.
+   */
+  records?: ContainerRecord[];
   /** Every recorded network (the one attached to may not be recorded yet). */
   networks: NetworkRecord[];
   facts: AttachFacts;
@@ -178,21 +184,21 @@ export function checkPublishable(net: Pick<NetworkRecord, 'name' | 'subnet6'>, r
 
 /** The container's address, veth, namespace and host ports. */
 export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAttachment {
-  const { record, net, records, facts } = input;
-  const others = records.filter((r) => r.id !== record.id && r.network);
-  const used = others.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name).map((a) => a.ip);
+  const { record, net, facts } = input;
+  const others = input.members.filter((m) => m.id !== record.id);
+  const onNet = membersOn(others, net.name);
+  const used = onNet.map((m) => m.ip);
   const wanted = record.hostConfig.ipAddress;
   const ip = wanted ? requestedIp(net.subnet, net.gateway, used, wanted, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
   const requests: PortRequest[] = record.hostConfig.portSpecs.flatMap((spec) => parsePortSpec(spec));
   checkPublishable(net, requests);
-  const occupied: HostBinding[] = others.flatMap((r) =>
-    (r.network?.ports ?? []).map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
+  const occupied: HostBinding[] = others.flatMap((m) =>
+    m.ports.map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
   );
   if (requests.length > 0) occupied.push(...facts.listeners);
   const [lo, hi] = facts.portRange;
   const ports = assignHostPorts(requests, takenBy(occupied), () => input.pickPort(lo, hi), { dualStack: net.subnet6 !== undefined });
-  const used6 = others.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name).flatMap((a) => (a.ip6 ? [a.ip6] : []));
-  const ipv6 = attachmentIPv6(net, used6, record.hostConfig.ip6Address);
+  const ipv6 = attachmentIPv6(net, onNet.flatMap((m) => (m.ip6 ? [m.ip6] : [])), record.hostConfig.ip6Address);
   return {
     network: net.name,
     bridge: net.bridge,
@@ -272,7 +278,11 @@ export function planConnect(input: ConnectInput): AttachPlans {
 
 /** The whole plan for attaching a container (planConnect of the attachment planAttachment gives it). */
 export function planAttach(input: AttachInput): AttachPlans {
-  const { record, net, records } = input;
+  const { record, net } = input;
+  if (!input.facts.bridgeExists && input.records === undefined) {
+    throw new MinictrError('E_INTERNAL', `planning a new bridge ${net.bridge} needs every container record`);
+  }
+  const records = input.records ?? [];
   const networks = input.networks.some((n) => n.name === net.name) ? input.networks : [...input.networks, net];
   return planConnect({
     who: `container ${record.name}`,

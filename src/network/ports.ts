@@ -144,8 +144,10 @@ export function bindingsConflict(a: HostBinding, b: HostBinding): boolean {
 
 /** A TakenCheck over what is already bound. */
 export function takenBy(occupied: Iterable<HostBinding>): TakenCheck {
-  const relevant = [...occupied];
-  return (ip, port, proto) => relevant.some((b) => bindingsConflict(b, { ip, port, proto }));
+  // By port: a check looks at the few bindings of its own port, not at every container's.
+  const byPort = new Map<number, HostBinding[]>();
+  for (const b of occupied) byPort.set(b.port, [...(byPort.get(b.port) ?? []), b]);
+  return (ip, port, proto) => (byPort.get(port) ?? []).some((b) => bindingsConflict(b, { ip, port, proto }));
 }
 
 function inUse(hostIp: string, port: number): MinictrError {

@@ -5,6 +5,7 @@ import { randomInt } from 'node:crypto';
 import { MinictrError, withWarnings } from '../base/errors.js';
 import { concatPlans, type Plan, type StepReport } from '../base/plan.js';
 import type { ContainerRecord, NetworkAttachment } from '../base/records.js';
+import type { NetworkMember } from '../base/members.js';
 import { applyPlan, applyPlanBestEffort, type ApplyOptions, type BestEffortReport } from '../exec/apply.js';
 import { planAttach, planContainerNetworkTeardown, planContainerTeardown, planRepair, type AttachPlans } from '../network/plan.js';
 import { DEFAULT_FIREWALL, firewallDriverFor } from '../network/drivers.js';
@@ -22,12 +23,32 @@ function withoutNetworkRecord(mode: string): boolean {
 }
 
 /** The whole attach plan for a container on its network (undefined for none/host), without changing anything. */
-export async function planContainerAttach(ctx: RuntimeContext, record: ContainerRecord, records: ContainerRecord[]): Promise<AttachPlans | undefined> {
+export async function planContainerAttach(ctx: RuntimeContext, record: ContainerRecord, members: NetworkMember[]): Promise<AttachPlans | undefined> {
   if (withoutNetworkRecord(record.hostConfig.networkMode)) return undefined;
   const net = await resolveNetwork(ctx.store, record.hostConfig.networkMode);
   const facts = await attachFacts(ctx.runner, record, net);
   const networks = facts.bridgeExists ? [] : await ctx.store.listNetworks();
-  return planAttach({ record, net, records, networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1), embeddedDns: usesEmbeddedDns(net.name) });
+  // A new bridge (first use, a reboot) puts back every container's rules: only then are the records read.
+  const records = facts.bridgeExists ? undefined : await ctx.store.listContainers();
+  return planAttach({ record, net, members, ...(records ? { records } : {}), networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1), embeddedDns: usesEmbeddedDns(net.name) });
+}
+
+/** Refusals a stale index entry (a crash between it and its record) could cause. */
+const TAKEN = new Set(['E_NO_ADDRESS', 'E_ADDRESS_IN_USE', 'E_PORT_IN_USE']);
+
+/**
+ * The attach plan from the index's members, not every record: a start costs the same with 10
+ * or 1,000 others. An address or port refused as taken is asked again of an index built afresh
+ * from the records, so an entry a crash left holds nothing for good.
+ */
+async function planFromIndex(ctx: RuntimeContext, record: ContainerRecord): Promise<AttachPlans | undefined> {
+  try {
+    return await planContainerAttach(ctx, record, await ctx.store.index.allMembers());
+  } catch (err) {
+    if (!(err instanceof MinictrError) || !TAKEN.has(err.code)) throw err;
+    await ctx.store.index.rebuild();
+    return planContainerAttach(ctx, record, await ctx.store.index.allMembers());
+  }
 }
 
 /** The lock of one container record's read-modify-write. */
@@ -63,8 +84,7 @@ export async function attach(ctx: RuntimeContext, record: ContainerRecord): Prom
   };
   return store.lock(containerLock(record.id), async () => {
     const reserved = await store.lock('network', async () => {
-      const records = await store.listContainers();
-      const planned = await planContainerAttach(ctx, record, records);
+      const planned = await planFromIndex(ctx, record);
       if (!planned) return undefined;
       const { attachment, net } = planned;
       if (!(await store.loadNetwork(net.name))) {

@@ -21,7 +21,7 @@ import { memberNames } from '../network/dns.js';
 import { dockerInitPath, hostTools } from './host-tools.js';
 import type { InitMount, InitSpec } from './init-script.js';
 import { checkCommand } from './lookup.js';
-import { DEFAULT_PATH, configEnv, envValue, generateName, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
+import { DEFAULT_PATH, configEnv, envValue, nameCandidates, mergeEnv, newContainerId, resolveCommand, validateHostname, validateName, validateWorkdir } from './options.js';
 import type { ProcessUser } from './privileges.js';
 import { joinedContainer, validateNetworking } from './networks.js';
 import { startTimeOf } from '../base/proc.js';
@@ -239,6 +239,12 @@ async function volumesFromOf(ctx: RuntimeContext, specs: string[]): Promise<{ re
   }));
 }
 
+/** A generated name no container has (Docker's adjective_surname). */
+async function freeName(ctx: RuntimeContext): Promise<string> {
+  for (const name of nameCandidates()) if (!(await ctx.store.containerNamed(name))) return name;
+  throw new MinictrError('E_INTERNAL', 'no free container name was found');
+}
+
 /** Record the container (a free name, under the lock) and make its writable root. */
 export async function create(ctx: RuntimeContext, request: CreateRequest): Promise<ContainerRecord> {
   const { store } = ctx;
@@ -249,15 +255,14 @@ export async function create(ctx: RuntimeContext, request: CreateRequest): Promi
   let created: string[] = [];
   const undoVolumes = (): Promise<void> => removeVolumes(ctx, created).catch(() => undefined);
   await store.lock('containers', async () => {
-    const all = await store.listContainers();
-    const holder = record.name ? all.find((c) => c.name === record.name) : undefined;
+    const holder = record.name ? await store.containerNamed(record.name) : undefined;
     if (holder) {
       throw new MinictrError(
         'E_NAME_IN_USE',
         `the container name "/${record.name}" is already in use by container "${holder.id}"; remove it or choose another name`,
       );
     }
-    record.name ||= generateName(new Set(all.map((c) => c.name)));
+    record.name ||= await freeName(ctx);
     // Under the containers lock: no `volume rm` can take a volume between here and the saved
     // record that makes it "in use". A refused bind source fails before any record exists.
     const resolved = await resolveMounts(ctx, request.mountRequests ?? [], request.imageVolumes ?? [], from);

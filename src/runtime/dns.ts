@@ -8,7 +8,7 @@ import { Resolver } from 'node:dns/promises';
 import { randomBytes } from 'node:crypto';
 import { RESOLVER_PATH } from '../base/install-paths.js';
 import { startTimeOf, waitFor } from '../base/proc.js';
-import { attachmentTo, type ContainerRecord } from '../base/records.js';
+import type { NetworkMember } from '../base/members.js';
 import { applyPlan } from '../exec/apply.js';
 import { RESOLVER_PID_FILE, hasEmbeddedDns, memberNames, nameservers, planResolverSync, searchDomains, resolverConfig, RESOLVER_PORT, type DnsMember, type ResolverFacts } from '../network/dns.js';
 import { stepOptions, type RuntimeContext } from './context.js';
@@ -39,28 +39,24 @@ export function resolverPid(dir: string): number | undefined {
 }
 
 /**
- * A container as `network`'s resolver knows it: by its address there and its names. The resolver
+ * A member as `network`'s resolver knows it: by its address there and its names. The resolver
  * ties a container's addresses to every network whose file lists its id, so one that joined
  * `network` with `network connect` (asking through its first network's gateway) gets `network`'s
  * names too.
  */
-export function dnsMembers(r: ContainerRecord, network: string): DnsMember[] {
-  const att = attachmentTo(r, network);
-  if (!att) return [];
-  const aliases = att === r.network ? r.config.networkAliases ?? [] : att.aliases ?? [];
-  return [{ id: r.id, ip: att.ip, names: memberNames({ id: r.id, name: r.name, hostname: r.config.hostname, aliases }), servers: r.hostConfig.dns ?? [] }];
+export function dnsMember(m: NetworkMember): DnsMember {
+  return { id: m.id, ip: m.ip, names: memberNames({ id: m.id, name: m.name, hostname: m.hostname, aliases: m.aliases }), servers: m.dns };
 }
 
-/** The plan that brings the resolver in line with `network`'s records (also what --dry-run prints). */
-export async function planResolverFor(ctx: RuntimeContext, network: string, records: ContainerRecord[], marker?: string): Promise<ReturnType<typeof planResolverSync> | undefined> {
+/** The plan that brings the resolver in line with `network`'s members (also what --dry-run prints). */
+export async function planResolverFor(ctx: RuntimeContext, network: string, onNetwork: NetworkMember[], marker?: string): Promise<ReturnType<typeof planResolverSync> | undefined> {
   const binary = resolverBinary();
   if (!binary || !hasEmbeddedDns(network)) return undefined;
   const dir = ctx.store.paths.dns;
-  const members = records.flatMap((r) => dnsMembers(r, network));
+  const members = onNetwork.map(dnsMember);
   const net = await ctx.store.loadNetwork(network);
   const host = (await readHostEtc()).resolvConf;
-  const onNetwork = records.filter((r) => attachmentTo(r, network) !== undefined);
-  const search = [...new Set([...searchDomains(host), ...onNetwork.flatMap((r) => r.hostConfig.dnsSearch ?? [])])].filter((d) => d !== '.');
+  const search = [...new Set([...searchDomains(host), ...onNetwork.flatMap((m) => m.dnsSearch)])].filter((d) => d !== '.');
   // The marker: a name of this version of the file, under the network's id, so a reload can be
   // seen to have happened. Its address is where minictr asks from (127.0.0.1: a question from the
   // gateway's own address would be masqueraded by the network's rule on its way over lo).
@@ -82,13 +78,14 @@ export async function syncResolver(ctx: RuntimeContext, network: string): Promis
   if (!usesEmbeddedDns(network)) return;
   await ctx.store.lock('dns', async () => {
     const marker = `minictr-sync-${randomBytes(6).toString('hex')}`;
-    const records = await ctx.store.listContainers();
-    const plan = await planResolverFor(ctx, network, records, marker);
+    // The index's members of this network, not every record.
+    const members = await ctx.store.index.members(network);
+    const plan = await planResolverFor(ctx, network, members, marker);
     if (!plan) return;
     await applyPlan(plan, ctx.runner, stepOptions(ctx));
     const gateway = (await ctx.store.loadNetwork(network))?.gateway;
     // A network with no container left has no file, and nothing to wait for.
-    if (!gateway || !records.some((r) => attachmentTo(r, network) !== undefined)) return;
+    if (!gateway || members.length === 0) return;
     // A reload is a signal: wait until the resolver answers the new file's marker name.
     await resolverAnswers(gateway, marker, 2_000);
   });

@@ -1,6 +1,7 @@
 // `run --dry-run`: everything a run would do to the host, planned and changing nothing (the
 // image must already be there: a dry run pulls nothing; the default busybox image is built
 // from the host on first use, as for a real run).
+import { allMembersOf, membersOn } from '../base/members.js';
 import type { Plan } from '../base/plan.js';
 import type { ContainerRecord, MountPoint } from '../base/records.js';
 import type { AttachPlans } from '../network/plan.js';
@@ -67,9 +68,9 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const records = await ctx.store.listContainers();
   // A rootless network is joined in the user's rootless namespace (rootless.bridge below), not on the host.
   const rootless = await rootlessRunView(ctx, record);
-  const network = rootless?.bridge ? undefined : await planContainerAttach(ctx, record, records);
+  const network = rootless?.bridge ? undefined : await planContainerAttach(ctx, record, allMembersOf(records));
   const resolver = network && usesEmbeddedDns(network.net.name)
-    ? await planResolverFor(ctx, network.net.name, [...records, { ...record, network: network.attachment }])
+    ? await planResolverFor(ctx, network.net.name, membersOn(allMembersOf([...records, { ...record, network: network.attachment }]), network.net.name))
     : undefined;
   const fs = ctx.store.paths.containerRootfs(record.id);
   const cgroup = await planCgroup(record);

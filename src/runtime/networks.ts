@@ -148,11 +148,14 @@ function restoredCount(plan: Plan): number {
 /**
  * Put back whatever minictr rules are missing (after a firewall reload), for every network
  * and every attached container, and bridges deleted by hand with their containers plugged back
- * in. Idempotent: what is present is left alone. Returns how many rules were re-added.
+ * in; the container index is built again from the records. Idempotent: what is present is left
+ * alone. Returns how many rules were re-added.
  */
 export async function reloadNetworks(ctx: RuntimeContext): Promise<number> {
   const { store, runner } = ctx;
   return store.lock('network', async () => {
+    // The index of members is derived from the records: built again with everything else.
+    await store.index.rebuild();
     const records = (await store.listContainers()).filter((r) => r.network);
     const networks = await store.listNetworks();
     if (networks.length === 0) return 0;

@@ -104,12 +104,10 @@ function pick<T>(list: readonly T[]): T {
 }
 
 /** Docker-style generated name, e.g. "focused_lovelace". */
-export function generateName(taken: ReadonlySet<string>): string {
-  for (let i = 0; i < 100; i++) {
-    const name = `${pick(ADJECTIVES)}_${pick(SURNAMES)}${i < 10 ? '' : String(i)}`;
-    if (!taken.has(name)) return name;
-  }
-  return `minictr_${randomBytes(4).toString('hex')}`;
+/** Names to try in turn, as Docker's: adjective_surname, then with a number, then a random one. */
+export function* nameCandidates(): Generator<string> {
+  for (let i = 0; i < 100; i++) yield `${pick(ADJECTIVES)}_${pick(SURNAMES)}${i < 10 ? '' : String(i)}`;
+  yield `minictr_${randomBytes(4).toString('hex')}`;
 }
 
 export function validateWorkdir(workdir: string): void {

@@ -28,6 +28,8 @@ const ORPHAN_CGROUP_AGE_MS = 60_000;
 /** Remove what no record leads back to, under the network lock (an attach records before it creates). */
 async function pruneOrphans(ctx: RuntimeContext): Promise<Pick<Pruned, 'orphanNamespaces' | 'orphanRules' | 'orphanCgroups' | 'warnings'>> {
   return ctx.store.lock('network', async () => {
+    // Entries of the container index that a crash left without a record go too.
+    await ctx.store.index.rebuild();
     const records = await ctx.store.listContainers();
     const held = new Set(records.map((c) => c.id.slice(0, 12)));
     const networks = await ctx.store.listNetworks();

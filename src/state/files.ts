@@ -34,11 +34,16 @@ export function readJsonSync<T>(path: string): T | undefined {
   return parseJson<T>(path, text);
 }
 
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+/** `compact`: one line (an index file read on every start), not indented for a reader. */
+export async function writeJsonAtomic(path: string, value: unknown, options: { compact?: boolean } = {}): Promise<void> {
+  writeTextAtomic(path, `${options.compact ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`);
+}
+
+export function writeTextAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+    writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, path);
   } catch (err) {
     try {

@@ -17,7 +17,8 @@ import type { Paths } from './paths.js';
  * a record's lock.
  */
 /** `dns`: the resolver's files and process (a leaf, after `network`). */
-export type LockName = 'containers' | 'network' | 'images' | 'volumes' | 'dns' | ContainerLockName | RecordLockName;
+/** `index`: the container index's files (state/container-index.ts); the very last leaf, after a record's lock. */
+export type LockName = 'containers' | 'network' | 'images' | 'volumes' | 'dns' | 'index' | ContainerLockName | RecordLockName;
 
 /**
  * One container's network objects while they are made or removed (`container-<id>`): taken

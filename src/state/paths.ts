@@ -85,6 +85,29 @@ export class Paths {
     return join(this.networks, `${name}.json`);
   }
 
+  /**
+   * What starts need of every container without reading every record (state/container-index.ts):
+   * its version, a file of members per network, a file per container name.
+   */
+  get index(): string {
+    return join(this.root, 'index');
+  }
+  get indexVersion(): string {
+    return join(this.index, 'version');
+  }
+  get indexMembers(): string {
+    return join(this.index, 'networks');
+  }
+  indexNetwork(name: string): string {
+    return join(this.indexMembers, `${name}.jsonl`);
+  }
+  get indexNames(): string {
+    return join(this.index, 'names');
+  }
+  indexName(name: string): string {
+    return join(this.indexNames, name);
+  }
+
   /** The embedded DNS resolver's configuration directory: a file per network with containers, and its pid file. */
   get dns(): string {
     return join(this.root, 'dns');

@@ -7,15 +7,19 @@ import { withLock, type LockName } from './lock.js';
 import { Paths } from './paths.js';
 import type { ContainerRecord, NetworkRecord, VolumeRecord } from '../base/records.js';
 import { byCodeUnits } from '../base/compare.js';
+import { ContainerIndex } from './container-index.js';
 
 const ID_PATTERN = /^[0-9a-f]{64}$/;
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 export class Store {
   readonly paths: Paths;
+  /** Network members and names, so a start reads neither every record nor every name. */
+  readonly index: ContainerIndex;
 
   constructor(root: string) {
     this.paths = new Paths(root);
+    this.index = new ContainerIndex(this.paths, () => this.readContainers());
   }
 
   lock<T>(name: LockName, fn: () => Promise<T>): Promise<T> {
@@ -25,19 +29,22 @@ export class Store {
   // ---- containers ----
 
   async listContainers(): Promise<ContainerRecord[]> {
-    let ids: string[];
+    return this.readContainers().sort((a, b) => byCodeUnits(b.created, a.created));
+  }
+
+  private containerIds(): string[] {
     try {
-      ids = readdirSync(this.paths.containers);
+      return readdirSync(this.paths.containers).filter((id) => ID_PATTERN.test(id));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    const records = ids
-      .filter((id) => ID_PATTERN.test(id))
-      .map((id) => readJsonSync<ContainerRecord>(this.paths.containerRecord(id)));
-    return records
-      .filter((r): r is ContainerRecord => r !== undefined)
-      .sort((a, b) => byCodeUnits(b.created, a.created));
+  }
+
+  private readContainers(): ContainerRecord[] {
+    return this.containerIds()
+      .map((id) => readJsonSync<ContainerRecord>(this.paths.containerRecord(id)))
+      .filter((r): r is ContainerRecord => r !== undefined);
   }
 
   loadContainer(id: string): Promise<ContainerRecord | undefined> {
@@ -45,8 +52,10 @@ export class Store {
     return readJson<ContainerRecord>(this.paths.containerRecord(id));
   }
 
-  saveContainer(record: ContainerRecord): Promise<void> {
-    return writeJsonAtomic(this.paths.containerRecord(record.id), record);
+  /** The index first (state/container-index.ts says why), then the record. */
+  async saveContainer(record: ContainerRecord): Promise<void> {
+    const before = readJsonSync<ContainerRecord>(this.paths.containerRecord(record.id));
+    await this.index.update(record.id, before, record, () => writeJsonAtomic(this.paths.containerRecord(record.id), record));
   }
 
   /** Remove the container's filesystem (overlay layers or copy), keeping its record. */
@@ -56,16 +65,29 @@ export class Store {
     await Promise.all([fs.upper, fs.work, fs.merged].map((dir) => rm(dir, { recursive: true, force: true })));
   }
 
-  /** Forget the container: its record goes, at once; its directory is left for removeContainer. */
-  forgetContainer(id: string): void {
+  /** Forget the container: its record goes, at once (and its index entries); its directory is left for removeContainer. */
+  async forgetContainer(id: string): Promise<void> {
     if (!ID_PATTERN.test(id)) throw new MinictrError('E_INTERNAL', `bad container id ${id}`);
-    rmSync(this.paths.containerRecord(id), { force: true });
+    await this.index.update(id, readJsonSync<ContainerRecord>(this.paths.containerRecord(id)), undefined, () => rmSync(this.paths.containerRecord(id), { force: true }));
   }
 
   /** Remove the record and everything in the container's directory (small files by then: the rootfs goes first). */
   async removeContainer(id: string): Promise<void> {
     if (!ID_PATTERN.test(id)) throw new MinictrError('E_INTERNAL', `bad container id ${id}`);
-    rmSync(this.paths.container(id), { recursive: true, force: true });
+    const before = readJsonSync<ContainerRecord>(this.paths.containerRecord(id));
+    const remove = (): void => rmSync(this.paths.container(id), { recursive: true, force: true });
+    // Already forgotten (the usual way): nothing of it is in the index.
+    if (before) await this.index.update(id, before, undefined, remove);
+    else remove();
+  }
+
+  /** The container named `name` (a leading / allowed), from the index: no record but its own is read. */
+  async containerNamed(name: string): Promise<ContainerRecord | undefined> {
+    const bare = name.startsWith('/') ? name.slice(1) : name;
+    if (!NAME_PATTERN.test(bare)) return undefined;
+    const id = await this.index.nameHolder(bare);
+    const record = id ? await this.loadContainer(id) : undefined;
+    return record?.name === bare ? record : undefined;
   }
 
   /** Find by full id, unique id prefix, or name (Docker's order). */
@@ -73,10 +95,12 @@ export class Store {
     // A full id wins over names and prefixes, so it is looked up alone (no listing of every record).
     const exact = await this.loadContainer(ref);
     if (exact) return exact;
-    const all = await this.listContainers();
-    const byName = all.find((c) => c.name === ref || `/${c.name}` === ref);
+    const byName = await this.containerNamed(ref);
     if (byName) return byName;
-    const byPrefix = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
+    // Only the records whose id starts so are read.
+    const byPrefix = /^[0-9a-f]+$/.test(ref)
+      ? this.containerIds().filter((id) => id.startsWith(ref)).map((id) => readJsonSync<ContainerRecord>(this.paths.containerRecord(id))).filter((r): r is ContainerRecord => r !== undefined)
+      : [];
     if (byPrefix.length === 1 && byPrefix[0]) return byPrefix[0];
     if (byPrefix.length > 1) {
       throw new MinictrError('E_AMBIGUOUS', `multiple containers match "${ref}"; give more of the id`);
@@ -118,6 +142,7 @@ export class Store {
   }
 
   async removeNetwork(name: string): Promise<void> {
+    this.index.forgetNetwork(name);
     await rm(this.paths.networkRecord(name), { force: true });
   }
 

@@ -1,4 +1,5 @@
 // IPv6 in the planners: a network and a container with IPv6, as each firewall driver and the bridge driver plan them.
+import type { NetworkMember } from '../../../src/base/members.js';
 import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import type { CommandOp, Op } from '../../../src/base/plan.js';
@@ -114,13 +115,13 @@ test('bridge: the gateway\'s IPv6 on the bridge, the container\'s address and de
 });
 
 test('planAttachment: the lowest free IPv6 address and dual-stack ports on a network with IPv6', () => {
-  const record = (id: string, specs: string[], network?: NetworkAttachment): ContainerRecord =>
-    ({ id, name: id, hostConfig: { portSpecs: specs }, ...(network ? { network } : {}) }) as unknown as ContainerRecord;
-  const other = record('b'.repeat(64), [], { ...ATT6, ports: [] });
+  const record = (id: string, specs: string[]): ContainerRecord =>
+    ({ id, name: id, hostConfig: { portSpecs: specs } }) as unknown as ContainerRecord;
+  const other: NetworkMember = { id: 'b'.repeat(64), network: ATT6.network, name: 'b', hostname: 'b', aliases: [], dns: [], dnsSearch: [], ip: ATT6.ip, ...(ATT6.ip6 ? { ip6: ATT6.ip6 } : {}), ports: [] };
   const att = planAttachment({
     record: record('c'.repeat(64), ['8080:80']),
     net: NET6,
-    records: [other],
+    members: [other],
     facts: { bridgeExists: true, listeners: [], portRange: [40000, 40010] },
     pickPort: () => 40000,
   });
@@ -128,7 +129,7 @@ test('planAttachment: the lowest free IPv6 address and dual-stack ports on a net
   assert.equal(att.gateway6, 'fd00:1::1');
   assert.deepEqual(att.ports.map((p) => p.hostIp), ['', '::']);
   assert.throws(
-    () => planAttachment({ record: record('d'.repeat(64), ['[::]:8080:80']), net: NET, records: [], facts: { bridgeExists: true, listeners: [], portRange: [1, 2] }, pickPort: () => 1 }),
+    () => planAttachment({ record: record('d'.repeat(64), ['[::]:8080:80']), net: NET, members: [], facts: { bridgeExists: true, listeners: [], portRange: [1, 2] }, pickPort: () => 1 }),
     { code: 'E_NO_IPV6', message: 'cannot publish on [::]:8080: network bridge has no IPv6 (create one with: minictr network create --ipv6 NAME)' },
   );
 });
@@ -175,7 +176,7 @@ test('--ip6 on run: the address asked for, in canonical form; outside the subnet
   assert.throws(() => requestedIp6('fd00:1::/64', 'fd00:1::1', [], 'fd00:1::5/64', 'n'), /invalid IPv6 address "fd00:1::5\/64"/);
   assert.throws(() => requestedIp6('fd00:1::/64', 'fd00:1::1', [], 'fd00:1::1', 'n'), /already in use on network "n"/);
   const record = { id: 'b'.repeat(64), name: 'web', config: {}, hostConfig: { networkMode: 'bridge', portSpecs: [], ip6Address: 'fd00:1::99' } } as unknown as ContainerRecord;
-  const att = planAttachment({ record, net: NET6, records: [record], facts: { listeners: [], portRange: [32768, 60999] }, pickPort: () => 40000 } as unknown as Parameters<typeof planAttachment>[0]);
+  const att = planAttachment({ record, net: NET6, members: [], facts: { bridgeExists: true, listeners: [], portRange: [32768, 60999] }, pickPort: () => 40000 });
   assert.equal(att.ip6, 'fd00:1::99');
 });
 

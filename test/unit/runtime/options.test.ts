@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configEnv, generateName, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
+import { configEnv, nameCandidates, mergeEnv, parseEnvFile, parseEnvFlag, resolveCommand, validateName } from '../../../src/runtime/options.js';
 import { containerFstab, etcFstab, initCommand, monitorCommand, mountScript, type InitMount } from '../../../src/runtime/init-script.js';
 import { execArgv } from '../../../src/runtime/exec-argv.js';
 import { parseSignal } from '../../../src/base/proc.js';
@@ -41,7 +41,11 @@ describe('run flags', () => {
     validateName('web-1.a_b');
     assert.throws(() => validateName('bad name'), /invalid container name/);
     assert.throws(() => validateName('-x'), /invalid container name/);
-    assert.match(generateName(new Set()), /^[a-z]+_[a-z]+$/);
+    assert.match(nameCandidates().next().value ?? '', /^[a-z]+_[a-z]+$/);
+    const all = [...nameCandidates()];
+    assert.equal(all.length, 101, 'a hundred adjective_surname tries, then a random name');
+    assert.match(all[50] ?? '', /^[a-z]+_[a-z]+50$/);
+    assert.match(all[100] ?? '', /^minictr_[0-9a-f]{8}$/);
   });
 
   it('parses signals by name or number', () => {

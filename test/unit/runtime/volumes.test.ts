@@ -79,7 +79,7 @@ describe('volumes', () => {
     await assert.rejects(removeVolume(ctx, 'data', true), /volume is in use/);
     await assert.rejects(removeVolume(ctx, 'nope', false), failsWith('E_NO_SUCH_VOLUME', 'get nope: no such volume'));
     await removeVolume(ctx, 'nope', true);
-    ctx.store.forgetContainer(user.id);
+    await ctx.store.forgetContainer(user.id);
     await removeVolume(ctx, 'data', false);
     assert.deepEqual(await listVolumes(ctx), []);
   });
