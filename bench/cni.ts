@@ -6,7 +6,7 @@
 // everything runs in the sandbox host namespace; nothing is left behind.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseNftList } from '../src/network/firewall/nft-list.js';
+import { parseNftJson } from '../src/network/firewall/nft-json.js';
 import { summarize, timed, type Summary, type Timed } from './lib.js';
 
 export const REFERENCE_PLUGINS = '/usr/lib/cni';
@@ -55,8 +55,8 @@ function inHost(env: CniBenchEnv, argv: string[]): string[] {
 
 async function ruleCount(env: CniBenchEnv, firewall: Firewall): Promise<number> {
   if (firewall === 'nftables') {
-    const r = await timed(inHost(env, ['nft', 'list', 'ruleset', 'inet']), { timeoutMs: 60_000 });
-    return parseNftList(r.stdout).rules.length;
+    const r = await timed(inHost(env, ['nft', '-j', 'list', 'ruleset', 'inet']), { timeoutMs: 60_000 });
+    return parseNftJson(r.stdout).rules.length;
   }
   const r = await timed(inHost(env, ['iptables-save']), { timeoutMs: 60_000 });
   return r.stdout.split('\n').filter((l) => l.startsWith('-A ')).length;

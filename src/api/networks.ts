@@ -75,7 +75,7 @@ export async function pruneNetworksNow(rt: Runtime, res: ServerResponse): Promis
 
 interface ConnectBody {
   Container?: unknown;
-  EndpointConfig?: { Aliases?: unknown; IPAMConfig?: { IPv4Address?: unknown } | null } | null;
+  EndpointConfig?: { Aliases?: unknown; IPAMConfig?: { IPv4Address?: unknown; IPv6Address?: unknown } | null } | null;
 }
 
 /** POST /networks/{id}/connect and /disconnect: a running container at once, a stopped one at its next start (what compose 1.x does to new ones). */
@@ -86,7 +86,12 @@ export async function connectNetwork(rt: Runtime, req: IncomingMessage, res: Ser
   if (connect) {
     const aliases = Array.isArray(body.EndpointConfig?.Aliases) ? body.EndpointConfig.Aliases.map(String) : [];
     const ip = body.EndpointConfig?.IPAMConfig?.IPv4Address;
-    await rt.connectNetwork(name, body.Container, { aliases, ...(typeof ip === 'string' && ip !== '' ? { ip } : {}) });
+    const ip6 = body.EndpointConfig?.IPAMConfig?.IPv6Address;
+    await rt.connectNetwork(name, body.Container, {
+      aliases,
+      ...(typeof ip === 'string' && ip !== '' ? { ip } : {}),
+      ...(typeof ip6 === 'string' && ip6 !== '' ? { ip6 } : {}),
+    });
   } else {
     await rt.disconnectNetwork(name, body.Container);
   }

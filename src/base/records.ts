@@ -146,6 +146,8 @@ export interface HostConfig {
   extraHosts?: string[];
   /** `--ip`: the container's address on its user-defined network (Docker's IPAMConfig.IPv4Address). */
   ipAddress?: string;
+  /** `--ip6`: its IPv6 address there, on a network with IPv6 (Docker's IPAMConfig.IPv6Address). */
+  ip6Address?: string;
 }
 
 /** Docker's HostConfig.LogConfig: where the container's output is kept. */

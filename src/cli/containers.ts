@@ -43,6 +43,7 @@ function addContainerFlags(cmd: Command): Command {
     .option('--read-only', "mount the container's root read-only")
     .option('--init', 'run an init (tini) as PID 1 that forwards signals and reaps zombies')
     .option('--ip <address>', "the container's IPv4 address on its user-defined network")
+    .option('--ip6 <address>', "the container's IPv6 address on its user-defined network with IPv6")
     .option('--network-alias <name>', 'another name the container answers to on its user-defined network (repeatable)', collect, [])
     .option('--net-alias <name>', 'the same as --network-alias', collect, [])
     .option('--dns <ip>', "a DNS server for the container's other names (repeatable)", collect, [])

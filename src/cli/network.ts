@@ -120,11 +120,12 @@ export function registerNetworkCommands(program: Command): void {
     .description('connect a running container to one more network (eth1, eth2 …)')
     .option('--alias <name>', 'another name the container answers to on that network (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--ip <address>', "the container's IPv4 address on that network")
+    .option('--ip6 <address>', "the container's IPv6 address on that network (one with IPv6)")
     .option('--explain', 'print each host command as it runs')
     .argument('<network>')
     .argument('<container>')
-    .action(async function (this: Command, network: string, container: string, opts: { alias: string[]; ip?: string; explain?: boolean }) {
-      await runtimeFor(this, { explain: opts.explain ?? false }).connectNetwork(network, container, { aliases: opts.alias, ...(opts.ip ? { ip: opts.ip } : {}) });
+    .action(async function (this: Command, network: string, container: string, opts: { alias: string[]; ip?: string; ip6?: string; explain?: boolean }) {
+      await runtimeFor(this, { explain: opts.explain ?? false }).connectNetwork(network, container, { aliases: opts.alias, ...(opts.ip ? { ip: opts.ip } : {}), ...(opts.ip6 ? { ip6: opts.ip6 } : {}) });
     });
 
   network

@@ -61,6 +61,7 @@ export interface RunFlags {
   dnsOpt: string[];
   addHost: string[];
   ip?: string;
+  ip6?: string;
   step?: string | boolean;
 }
 
@@ -157,6 +158,7 @@ export async function specFromFlags(image: string, command: string[], flags: Run
     dnsOptions: [...(flags.dnsOption ?? []), ...(flags.dnsOpt ?? [])],
     extraHosts: flags.addHost ?? [],
     ...(flags.ip !== undefined ? { ip: flags.ip } : {}),
+    ...(flags.ip6 !== undefined ? { ip6: flags.ip6 } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { contains, isIPv4, subnetsOverlap } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { isMinictrRule, type Route } from './inspect-net.js';
 import { parseIptablesSave } from '../network/firewall/iptables-save.js';
-import { parseNftList } from '../network/firewall/nft-list.js';
+import { parseNftJson } from '../network/firewall/nft-json.js';
 import { columns } from './text.js';
 
 export type Status = 'ok' | 'warn' | 'blocker';
@@ -60,16 +60,25 @@ export interface DoctorFacts {
   filesystems: string;
   /** The firewall driver new networks get, and what chose it. */
   firewall?: { name: string; from: string };
-  /** Which networks each firewall driver serves (records; the default network as it would be made). */
-  networkFirewalls?: { name: string; firewall: string }[];
-  /** `nft list ruleset` (every family); absent when nft is missing or not root. */
+  /** Which networks each firewall driver serves (records; the default network as it would be made), and which have IPv6. */
+  networkFirewalls?: { name: string; firewall: string; ipv6?: boolean }[];
+  /** ip6tables-save of the backend `ip6tables` uses, and of the other one (as activeSave/otherSave for IPv4). */
+  activeSave6?: string;
+  otherSave6?: string;
+  /** /proc/sys/net/ipv6 exists: the kernel has IPv6 (absent with ipv6.disable=1 or without the module). */
+  ipv6Kernel?: boolean;
+  /** net.ipv6.conf.all.disable_ipv6 */
+  ipv6Disabled?: string;
+  /** net.ipv6.conf.all.forwarding */
+  ipv6Forward?: string;
+  /** `nft -j list ruleset` (every family); absent when nft is missing or not root. */
   nftRuleset?: string;
   /** Run by a normal user: what rootless minictr needs. */
   rootless?: RootlessFacts;
 }
 
 export const REQUIRED_TOOLS = ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount'] as const;
-export const OPTIONAL_TOOLS = ['conntrack', 'nft'] as const;
+export const OPTIONAL_TOOLS = ['conntrack', 'nft', 'ip6tables'] as const;
 
 const ok = (check: string, summary: string): Finding => ({ check, status: 'ok', summary, consequence: '', fix: '' });
 const warn = (check: string, summary: string, consequence: string, fix: string): Finding => ({ check, status: 'warn', summary, consequence, fix });
@@ -109,6 +118,15 @@ function toolFindings(facts: DoctorFacts): Finding[] {
       continue;
     }
     const pkg = name === 'ip' ? 'iproute2' : name.startsWith('iptables') ? 'iptables' : name === 'conntrack' ? 'conntrack' : name === 'nft' ? 'nftables' : name === 'mount' ? 'mount' : 'util-linux';
+    if (name === 'ip6tables') {
+      const needing = ipv6Networks(facts).filter((n) => n.firewall === 'iptables').map((n) => n.name);
+      out.push(
+        needing.length > 0
+          ? blocker('tool ip6tables', 'not found on PATH', `network(s) ${needing.join(', ')} have IPv6 on the iptables firewall: their IPv6 rules (NAT66, published ports, guards) cannot be made or removed`, `apt-get install ${pkg}`)
+          : ok('tool ip6tables', 'not found (needed only for networks with IPv6 on the iptables firewall)'),
+      );
+      continue;
+    }
     if (name === 'nft') {
       const needed = facts.firewall?.name === 'nftables' || (facts.networkFirewalls ?? []).some((n) => n.firewall === 'nftables');
       out.push(
@@ -135,20 +153,60 @@ function toolFindings(facts: DoctorFacts): Finding[] {
   return out;
 }
 
-function backendFinding(facts: DoctorFacts): Finding {
-  const backend = iptablesBackend(facts.iptablesVersion);
-  if (!backend) return warn('iptables backend', `unknown (${facts.iptablesVersion ?? 'iptables -V gave nothing'})`, 'cannot tell where minictr\'s rules go, or whether another backend holds rules too', 'check `iptables -V` and `update-alternatives --display iptables`');
+/** One family's iptables program: which backend it uses, and whether the other backend holds rules too. */
+function backendFindingOf(program: 'iptables' | 'ip6tables', version: string | undefined, activeSave: string | undefined, otherSave: string | undefined): Finding {
+  const check = `${program} backend`;
+  const backend = iptablesBackend(version?.replace(/^ip6tables/, 'iptables'));
+  if (!backend) return warn(check, `unknown (${version ?? `${program} -V gave nothing`})`, 'cannot tell where minictr\'s rules go, or whether another backend holds rules too', `check \`${program} -V\` and \`update-alternatives --display ${program}\``);
   const other = backend === 'nf_tables' ? 'legacy' : 'nf_tables';
-  const here = facts.activeSave === undefined ? undefined : countRules(facts.activeSave);
-  const there = facts.otherSave === undefined ? undefined : countRules(facts.otherSave);
+  const otherTool = `${program}-${other === 'legacy' ? 'legacy' : 'nft'}-save`;
+  const here = activeSave === undefined ? undefined : countRules(activeSave);
+  const there = otherSave === undefined ? undefined : countRules(otherSave);
   const summary = `minictr uses ${backend}${here ? ` (${here.rules} rules, ${here.minictr} of them minictr's)` : ''}`;
   if (there && there.minictr > 0) {
-    return warn('iptables backend', `${summary}; ${there.minictr} minictr rules sit in ${other}`, `those rules were made by minictr under the other backend and still act on packets; minictr no longer sees or removes them`, `list them with iptables-${other === 'legacy' ? 'legacy' : 'nft'}-save | grep -i minictr and delete them there`);
+    return warn(check, `${summary}; ${there.minictr} minictr rules sit in ${other}`, `those rules were made by minictr under the other backend and still act on packets; minictr no longer sees or removes them`, `list them with ${otherTool} | grep -i minictr and delete them there`);
   }
   if (there && there.rules > 0) {
-    return warn('iptables backend', `${summary}; ${there.rules} rules in ${other} too`, `both rule sets apply, in an order nobody chose: a DROP in ${other} (e.g. another tool's FORWARD policy) drops what minictr accepted`, `use one backend for every tool (update-alternatives --config iptables), or check \`iptables-${other === 'legacy' ? 'legacy' : 'nft'}-save\` allows container traffic`);
+    return warn(check, `${summary}; ${there.rules} rules in ${other} too`, `both rule sets apply, in an order nobody chose: a DROP in ${other} (e.g. another tool's FORWARD policy) drops what minictr accepted`, `use one backend for every tool (update-alternatives --config ${program}), or check \`${otherTool}\` allows container traffic`);
   }
-  return ok('iptables backend', `${summary}; nothing in ${other}`);
+  return ok(check, `${summary}; nothing in ${other}`);
+}
+
+function backendFinding(facts: DoctorFacts): Finding {
+  return backendFindingOf('iptables', facts.iptablesVersion, facts.activeSave, facts.otherSave);
+}
+
+/** The networks that ask for IPv6 (the default one too, when config.json gives it IPv6). */
+function ipv6Networks(facts: DoctorFacts): { name: string; firewall: string }[] {
+  return (facts.networkFirewalls ?? []).filter((n) => n.ipv6 === true);
+}
+
+/**
+ * IPv6, checked when a network asks for it: the kernel has it (and has it on), the host forwards
+ * it (Docker sets net.ipv6.conf.all.forwarding for --ipv6 too), and ip6tables uses one backend.
+ */
+export function ipv6Findings(facts: DoctorFacts): Finding[] {
+  const wanting = ipv6Networks(facts);
+  if (wanting.length === 0) return [ok('IPv6', 'no network asks for it (network create --ipv6)')];
+  const names = wanting.map((n) => n.name).join(', ');
+  const out: Finding[] = [];
+  if (facts.ipv6Kernel === false) {
+    out.push(blocker('IPv6', `the kernel has no IPv6 (/proc/sys/net/ipv6 is missing); network(s) ${names} ask for it`, 'their bridges and containers cannot get IPv6 addresses: starting a container there fails', 'boot without ipv6.disable=1 (or load the ipv6 module), or remove those networks and create them without --ipv6'));
+    return out;
+  }
+  if (facts.ipv6Disabled === '1') {
+    out.push(warn('IPv6', `net.ipv6.conf.all.disable_ipv6 = 1; network(s) ${names} ask for IPv6`, 'the host\'s own interfaces have no IPv6: containers\' IPv6 reaches the bridge and each other, nothing beyond the host (minictr turns it on for its bridges only)', 'sysctl -w net.ipv6.conf.all.disable_ipv6=0 (and the same in /etc/sysctl.d to keep it), or create those networks without --ipv6'));
+  } else {
+    out.push(ok('IPv6', `the kernel has IPv6; network(s) with it: ${names}`));
+  }
+  if (facts.ipv6Forward === '1') out.push(ok('ipv6 forwarding', 'net.ipv6.conf.all.forwarding = 1'));
+  else {
+    out.push(warn('ipv6 forwarding', `net.ipv6.conf.all.forwarding = ${facts.ipv6Forward ?? '?'}`, 'containers\' IPv6 cannot reach beyond the host until minictr sets it again (it does when it sets up a network with IPv6, as Docker does); with it on, the host ignores router advertisements unless accept_ra = 2', 'nothing needed for minictr; to keep it across reboots: echo net.ipv6.conf.all.forwarding=1 > /etc/sysctl.d/99-minictr.conf (and accept_ra=2 on an uplink configured by SLAAC)'));
+  }
+  if (facts.tools.some((t) => t.name === 'ip6tables' && t.found) && wanting.some((n) => n.firewall === 'iptables')) {
+    out.push(backendFindingOf('ip6tables', facts.tools.find((t) => t.name === 'ip6tables')?.version, facts.activeSave6, facts.otherSave6));
+  }
+  return out;
 }
 
 function forwardFinding(facts: DoctorFacts): Finding {
@@ -211,7 +269,7 @@ function overlapFindings(facts: DoctorFacts): Finding[] {
 
 /** The tables of an nft ruleset that another tool made, by what they are. */
 export function nftTableOwners(ruleset: string): { table: string; owner: string }[] {
-  const tables = [...new Set(parseNftList(ruleset).chains.map((c) => c.table))];
+  const tables = [...new Set(parseNftJson(ruleset).chains.map((c) => c.table))];
   const known: [RegExp, string][] = [
     [/^inet minictr$/, 'minictr'],
     [/^(ip|ip6) docker-bridges$/, 'Docker 29 (nftables backend)'],
@@ -240,7 +298,7 @@ function firewallFindings(facts: DoctorFacts): Finding[] {
   }
   const nftNetworks = byDriver('nftables');
   if (facts.nftRuleset === undefined) return out;
-  const dump = parseNftList(facts.nftRuleset);
+  const dump = parseNftJson(facts.nftRuleset);
   const others = nftTableOwners(facts.nftRuleset).filter((t) => t.owner !== 'minictr' && t.owner !== 'iptables-nft');
   if (others.length > 0) {
     out.push(
@@ -313,6 +371,7 @@ export function evaluate(facts: DoctorFacts): Finding[] {
     findings.push(ok('br_netfilter', 'loaded, bridge-nf-call-iptables = 1'));
   }
   findings.push(forwardFinding(facts));
+  findings.push(...ipv6Findings(facts));
   findings.push(...firewallFindings(facts));
   const bypass = 'published ports bypass INPUT: DNAT happens in PREROUTING and FORWARD decides, so host firewall INPUT rules never see them';
   if (facts.firewalld) {

@@ -6,7 +6,7 @@ import { MinictrError, errorMessage } from '../base/errors.js';
 import type { DumpedChain, DumpedRule, ExpectedRule, FirewallDriver, FirewallDump } from '../network/driver.js';
 import { firewallDriverFor } from '../network/drivers.js';
 import { STANDING_OWNER, commentScope, iptablesDriver } from '../network/firewall/iptables-driver.js';
-import { nftCommentScope, nftablesDriver } from '../network/firewall/nftables-driver.js';
+import { nftRuleScope, nftablesDriver } from '../network/firewall/nftables-driver.js';
 import { COMMENT_PREFIX, cniOwner } from '../network/names.js';
 import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
 import { columns, plural } from './text.js';
@@ -169,11 +169,15 @@ export interface KnownNetwork {
   subnet6?: string;
   /** The firewall driver that owns its rules (absent: iptables). */
   firewall?: NetworkRecord['firewall'];
+  /** What changes its planned rules: --internal, and the CNI plugin's switches. */
+  internal?: boolean;
+  masquerade?: false;
+  clusterCidr?: string;
 }
 
 /** The owner scope in a dumped line's comment, whichever firewall wrote it ('' for the standing rules). */
-export function lineScope(r: Pick<DumpedRule, 'table' | 'line'>): string | undefined {
-  return r.table.startsWith('inet ') ? nftCommentScope(r.line) : commentScope(r.line);
+export function lineScope(r: Pick<DumpedRule, 'table' | 'line' | 'comment'>): string | undefined {
+  return r.table.startsWith('inet ') ? nftRuleScope(r) : commentScope(r.line);
 }
 
 /** The networks and containers whose rules `firewall` owns. */
@@ -305,7 +309,7 @@ export interface NetViewInput {
   stack: RawStack;
   /** iptables-save of the host (where minictr's rules live). */
   hostRules: string;
-  /** `nft list ruleset inet` of the host, when a network uses the nftables driver. */
+  /** `nft -j list ruleset inet` of the host, when a network uses the nftables driver. */
   nftRules?: string;
   /** iptables-save inside the container's namespace. */
   insideRules?: string;
@@ -526,7 +530,7 @@ export function renderNetView(view: NetView, options: { all: boolean }, known: K
   }
   const forward = fw.policies.find((p) => p.table === 'filter' && p.chain === 'FORWARD');
   if (forward && hostLike) fwBody.push(`  FORWARD policy: ${forward.policy} (minictr's jumps sit at the head of FORWARD, so its rules decide first either way)`);
-  const source = [...view.firewall.rules, ...view.firewall.missing].some((r: DumpedRule) => r.table.startsWith('inet ')) ? 'iptables-save and nft list ruleset inet' : 'iptables-save';
+  const source = [...view.firewall.rules, ...view.firewall.missing].some((r: DumpedRule) => r.table.startsWith('inet ')) ? 'iptables-save and nft -j list ruleset inet' : 'iptables-save';
   lines.push(...section(fwTitle, options.all ? source : `${source}, lines mentioning minictr; --all shows every rule`, fwBody));
   if (view.inside) {
     const inside = view.inside;

@@ -205,9 +205,10 @@ export const bridgeDriver: NetworkDriver = {
         ['ip', '-n', ns],
         [
           ['addr', 'add', `${att.ip}/${att.prefixLength}`, 'dev', ifname],
+          ...(att.ip6 ? [['addr', 'add', `${att.ip6}/${att.prefixLength6 ?? 64}`, 'dev', ifname, 'nodad']] : []),
           ['link', 'set', ifname, 'up'],
         ],
-        `give ${ifname} an address from ${br}'s subnet (${att.ip}/${att.prefixLength}); the default route stays with the first network, as in Docker`,
+        `give ${ifname} an address from ${br}'s subnet (${att.ip}/${att.prefixLength}${att.ip6 ? `, and ${att.ip6}/${att.prefixLength6 ?? 64} from its IPv6 subnet` : ''}); the default routes stay with the first network, as in Docker`,
       ),
     ];
     return { title: `connect container ${ns} to ${br} (${att.ip})`, ops };

@@ -50,6 +50,10 @@ export interface DumpedRule {
   table: string;
   chain: string;
   line: string;
+  /** nftables: the rule's handle, as `nft -j` gives it. */
+  handle?: number;
+  /** nftables: the rule's or element's comment, as `nft -j` gives it (its owner). */
+  comment?: string;
 }
 
 /** The live ruleset, parsed once by the driver that dumped it. */

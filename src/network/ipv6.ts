@@ -180,6 +180,33 @@ export function allocateIp6(cidr: string, gateway: string, used: Iterable<string
   throw new MinictrError('E_NO_ADDRESS', `no free IPv6 address left in ${cidr}${where}`);
 }
 
+/**
+ * `--ip6`: the address asked for, in its canonical form, checked as `--ip` is: an IPv6 address,
+ * a host address of the network's IPv6 subnet (not its first), not the gateway, not taken.
+ */
+export function requestedIp6(cidr: string, gateway: string, used: Iterable<string>, ip: string, networkName: string): string {
+  const value = ip.includes('/') ? undefined : parseIPv6(ip);
+  if (value === undefined) throw new MinictrError('E_BAD_ADDRESS', `invalid IPv6 address "${ip}" for --ip6`);
+  const { first, last } = rangeOf(cidr);
+  if (value <= first || value > last) {
+    throw new MinictrError('E_BAD_ADDRESS', `invalid address ${ip}: it does not belong to the IPv6 subnet ${cidr} of network "${networkName}" (or is its first address)`);
+  }
+  const taken = new Set([gateway, ...used].map((u) => parseIPv6(u)));
+  if (taken.has(value)) throw new MinictrError('E_ADDRESS_IN_USE', `address ${formatIPv6(value)} is already in use on network "${networkName}"; pick another --ip6 or leave it out`);
+  return formatIPv6(value);
+}
+
+/** `--ip6` on a network without IPv6: nothing to give it from. */
+export function checkHasIPv6(net: { name: string; subnet6?: string }, ip: string): void {
+  if (!net.subnet6) throw new MinictrError('E_NO_IPV6', `cannot give --ip6 ${ip}: network ${net.name} has no IPv6 (create one with: minictr network create --ipv6 NAME)`);
+}
+
+/** `--ip6` checked before anything is made (whether it is free is known at start, as for --ip). */
+export function checkRequestedIp6(net: { name: string; subnet6?: string; gateway6?: string }, ip: string): void {
+  checkHasIPv6(net, ip);
+  requestedIp6(net.subnet6 ?? '', net.gateway6 ?? '', [], ip, net.name);
+}
+
 /** `[addr]` as a v6 host address is written beside a port. */
 export function bracketed(ip: string): string {
   return ip.includes(':') ? `[${ip}]` : ip;

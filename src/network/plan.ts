@@ -9,7 +9,7 @@ import type { FirewallDriver, FirewallDump, RuleOwners, TeardownFacts } from './
 import { planDnsRedirect } from './dns.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
 import { allocateIp, parseSubnet, requestedIp } from './ipam.js';
-import { allocateIp6, parseSubnet6 } from './ipv6.js';
+import { allocateIp6, checkHasIPv6, parseSubnet6, requestedIp6 } from './ipv6.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
 import { planHostRelay, type RelayPlan } from './relay-plan.js';
 import { assignHostPorts, familyOf, parsePortSpec, servedByRelay, takenBy, type HostBinding, type PortRequest } from './ports.js';
@@ -202,7 +202,7 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
   if (requests.length > 0) occupied.push(...facts.listeners);
   const [lo, hi] = facts.portRange;
   const ports = assignHostPorts(requests, takenBy(occupied), () => input.pickPort(lo, hi), { dualStack: net.subnet6 !== undefined });
-  const ipv6 = net.subnet6 && net.gateway6 ? attachmentIPv6(net.name, net.subnet6, net.gateway6, onNet.map((m) => m.ip6 ?? '')) : {};
+  const ipv6 = attachmentIPv6(net, onNet.flatMap((m) => (m.ip6 ? [m.ip6] : [])), record.hostConfig.ip6Address);
   return {
     network: net.name,
     bridge: net.bridge,
@@ -218,9 +218,16 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
   };
 }
 
-/** A container's IPv6 address on a network with IPv6: the lowest free one after the gateway. */
-function attachmentIPv6(network: string, subnet6: string, gateway6: string, used: string[]): Pick<NetworkAttachment, 'ip6' | 'prefixLength6' | 'gateway6'> {
-  return { ip6: allocateIp6(subnet6, gateway6, used, network), prefixLength6: parseSubnet6(subnet6).prefixLength, gateway6 };
+/**
+ * A container's IPv6 address on a network with IPv6: the one asked for (--ip6), else the lowest
+ * free one after the gateway. None on a network without IPv6 (where --ip6 is refused).
+ */
+function attachmentIPv6(net: Pick<NetworkRecord, 'name' | 'subnet6' | 'gateway6'>, used: string[], wanted?: string): Pick<NetworkAttachment, 'ip6' | 'prefixLength6' | 'gateway6'> {
+  if (wanted !== undefined) checkHasIPv6(net, wanted);
+  const { subnet6, gateway6 } = net;
+  if (!subnet6 || !gateway6) return {};
+  const ip6 = wanted !== undefined ? requestedIp6(subnet6, gateway6, used, wanted, net.name) : allocateIp6(subnet6, gateway6, used, net.name);
+  return { ip6, prefixLength6: parseSubnet6(subnet6).prefixLength, gateway6 };
 }
 
 /** The attachments a network's bridge holds (one still being made plugs itself in). */
@@ -389,13 +396,16 @@ export interface NetworkConnectInput {
   net: NetworkRecord;
   records: ContainerRecord[];
   ip?: string;
+  ip6?: string;
   aliases: string[];
 }
 
 /**
- * One more network for a running container: an address (or the --ip given), the next free
- * ethN, a host veth named after the container and that index, no ports. Refused when the
- * container is already on the network or an alias is another container's name there.
+ * One more network for a running container: an address (or the --ip given), and on a network
+ * with IPv6 an IPv6 one too (or the --ip6 given), the next free ethN, a host veth named after
+ * the container and that index, no ports (Docker publishes none on connect); its firewall state
+ * is what a start gives an address: the guards, per family. Refused when the container is
+ * already on the network or an alias is another container's name there.
  */
 export function planNetworkConnect(input: NetworkConnectInput): { attachment: NetworkAttachment; links: Plan; firewall: Plan } {
   const { record, net, records } = input;
@@ -409,8 +419,10 @@ export function planNetworkConnect(input: NetworkConnectInput): { attachment: Ne
     const holder = peers.find((p) => p.name === alias || p.config.hostname === alias || attachmentsOf(p).some((a) => a.network === net.name && (a.aliases ?? []).includes(alias)) || (p.network?.network === net.name && (p.config.networkAliases ?? []).includes(alias)));
     if (holder) throw new MinictrError('E_ALIAS_CLASH', `alias "${alias}" is already a name of container ${holder.name} on network ${net.name}; choose another`, { exitCode: 1 });
   }
-  const used = records.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name).map((a) => a.ip);
+  const onNet = records.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name);
+  const used = onNet.map((a) => a.ip);
   const ip = input.ip ? requestedIp(net.subnet, net.gateway, used, input.ip, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
+  const ipv6 = attachmentIPv6(net, onNet.flatMap((a) => (a.ip6 ? [a.ip6] : [])), input.ip6);
   const taken = new Set(attachmentsOf(record).map((a) => a.ifname ?? 'eth0'));
   let n = 1;
   while (taken.has(`eth${n}`)) n++;
@@ -423,6 +435,7 @@ export function planNetworkConnect(input: NetworkConnectInput): { attachment: Ne
     ip,
     prefixLength: parseSubnet(net.subnet).prefixLength,
     gateway: net.gateway,
+    ...ipv6,
     mac: macFromIp(ip),
     ports: [],
     ifname: `eth${n}`,

@@ -87,6 +87,8 @@ export interface ContainerSpec {
   extraHosts?: string[];
   /** `--ip` on a user-defined network. */
   ip?: string;
+  /** `--ip6` on a user-defined network with IPv6. */
+  ip6?: string;
 }
 
 /** A spec resolved against its image: what create records. */
@@ -165,6 +167,7 @@ export async function resolveSpec(ctx: RuntimeContext, spec: ContainerSpec, opti
       volumesFrom: spec.volumesFrom ?? [],
       ...(spec.init ? { init: true } : {}),
       ...(spec.ip ? { ipAddress: spec.ip } : {}),
+      ...(spec.ip6 ? { ip6Address: spec.ip6 } : {}),
       ...nonEmpty({ dns: spec.dns, dnsSearch: spec.dnsSearch, dnsOptions: spec.dnsOptions, extraHosts: spec.extraHosts }),
       resources,
       logConfig,

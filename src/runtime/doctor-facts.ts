@@ -92,24 +92,29 @@ async function networks(store: Store): Promise<DoctorFacts['networks']> {
   }
 }
 
+/**
+ * One family's iptables-save of the backend its program uses, and of the other backend (empty
+ * when the legacy tables were never loaded: reading them would load the legacy modules).
+ */
+async function saves(runner: Runner, program: 'iptables' | 'ip6tables', version: string | undefined): Promise<[string | undefined, string | undefined]> {
+  const backend = iptablesBackend(version?.replace(/^ip6tables/, 'iptables'));
+  const legacyLoaded = ((await text(program === 'iptables' ? '/proc/net/ip_tables_names' : '/proc/net/ip6_tables_names')) ?? '').trim() !== '';
+  return Promise.all([
+    output(runner, [`${program}-save`]),
+    backend === 'nf_tables'
+      ? legacyLoaded
+        ? output(runner, [`${program}-legacy-save`])
+        : Promise.resolve('')
+      : backend === 'legacy'
+        ? output(runner, [`${program}-nft-save`])
+        : Promise.resolve(undefined),
+  ]);
+}
+
 export async function collectDoctorFacts(runner: Runner, store: Store): Promise<DoctorFacts> {
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   const iptablesVersion = (await toolFact(runner, 'iptables')).version;
-  const backend = iptablesBackend(iptablesVersion);
-  // Reading legacy tables that were never loaded would load the legacy modules: look first.
-  const legacyLoaded = ((await text('/proc/net/ip_tables_names')) ?? '').trim() !== '';
-  const [activeSave, otherSave] = root
-    ? await Promise.all([
-        output(runner, ['iptables-save']),
-        backend === 'nf_tables'
-          ? legacyLoaded
-            ? output(runner, ['iptables-legacy-save'])
-            : Promise.resolve('')
-          : backend === 'legacy'
-            ? output(runner, ['iptables-nft-save'])
-            : Promise.resolve(undefined),
-      ])
-    : [undefined, undefined];
+  const [activeSave, otherSave] = root ? await saves(runner, 'iptables', iptablesVersion) : [undefined, undefined];
   const [tools, busybox, ipForward, brNetfilter, bridgeNf, firewalld, ufwConf, nets, routes, resolvConf, filesystems] = await Promise.all([
     Promise.all([...REQUIRED_TOOLS, ...OPTIONAL_TOOLS].map((t) => toolFact(runner, t))),
     busyboxFact(runner),
@@ -141,8 +146,17 @@ export async function collectDoctorFacts(runner: Runner, store: Store): Promise<
   if (bridgeNf !== undefined) facts.bridgeNfCallIptables = bridgeNf.trim();
   if (busybox) facts.busybox = busybox;
   facts.firewall = firewallSource(store);
-  facts.networkFirewalls = (await listNetworks(store).catch(() => [])).map((n) => ({ name: n.name, firewall: n.firewall ?? DEFAULT_FIREWALL }));
-  const nftRuleset = root ? await output(runner, ['nft', 'list', 'ruleset']) : undefined;
+  facts.networkFirewalls = (await listNetworks(store).catch(() => [])).map((n) => ({ name: n.name, firewall: n.firewall ?? DEFAULT_FIREWALL, ...(n.subnet6 ? { ipv6: true } : {}) }));
+  facts.ipv6Kernel = await pathExists('/proc/sys/net/ipv6');
+  const [ipv6Disabled, ipv6Forward] = await Promise.all([text('/proc/sys/net/ipv6/conf/all/disable_ipv6'), text('/proc/sys/net/ipv6/conf/all/forwarding')]);
+  if (ipv6Disabled !== undefined) facts.ipv6Disabled = ipv6Disabled.trim();
+  if (ipv6Forward !== undefined) facts.ipv6Forward = ipv6Forward.trim();
+  if (root && facts.networkFirewalls.some((n) => n.ipv6 === true)) {
+    const [activeSave6, otherSave6] = await saves(runner, 'ip6tables', tools.find((t) => t.name === 'ip6tables')?.version);
+    if (activeSave6 !== undefined) facts.activeSave6 = activeSave6;
+    if (otherSave6 !== undefined) facts.otherSave6 = otherSave6;
+  }
+  const nftRuleset = root ? await output(runner, ['nft', '-j', 'list', 'ruleset']) : undefined;
   if (nftRuleset !== undefined) facts.nftRuleset = nftRuleset;
   return facts;
 }

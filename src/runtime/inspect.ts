@@ -1,6 +1,6 @@
 // Docker-shaped `inspect` documents, built from records (pure).
 import { humanDuration, timeAgo } from '../base/human.js';
-import { attachmentTo, type ContainerRecord, type MountPoint, type NetworkRecord, type PortMapping, type Resources } from '../base/records.js';
+import { attachmentTo, type ContainerRecord, type MountPoint, type NetworkAttachment, type NetworkRecord, type PortMapping, type Resources } from '../base/records.js';
 import { DEFAULT_FIREWALL } from '../network/drivers.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { parsePortSpec, type PortRequest } from '../network/ports.js';
@@ -89,7 +89,7 @@ export function statusText(record: ContainerRecord, now: Date): string {
 }
 
 /** Docker's IPv6 fields of an endpoint (empty without IPv6, as Docker shows them). */
-function ipv6Fields(net: ContainerRecord['network']): Record<string, unknown> {
+function ipv6Fields(net: NetworkAttachment | undefined): Record<string, unknown> {
   return { GlobalIPv6Address: net?.ip6 ?? '', GlobalIPv6PrefixLen: net?.ip6 ? (net.prefixLength6 ?? 64) : 0, IPv6Gateway: net?.gateway6 ?? '' };
 }
 
@@ -115,6 +115,7 @@ export function inspectContainer(record: ContainerRecord, logPath = ''): Record<
   for (const extra of record.extraNetworks ?? []) {
     networks[extra.network] = {
       IPAddress: extra.ip, IPPrefixLen: extra.prefixLength, Gateway: extra.gateway, MacAddress: extra.mac, NetworkID: extra.network, Aliases: extra.aliases ?? null,
+      ...ipv6Fields(extra),
     };
   }
   return {

@@ -4,7 +4,7 @@
 import { MinictrError } from '../base/errors.js';
 import type { Runner } from '../exec/runner.js';
 import type { InspectScope, Known, NetViewInput, RawStack } from '../explain/inspect-net.js';
-import type { FirewallName } from '../base/records.js';
+import { attachmentsOf, type FirewallName } from '../base/records.js';
 import { DEFAULT_FIREWALL, firewallDriverFor } from '../network/drivers.js';
 import { NFT_TABLE_ID } from '../network/firewall/nftables.js';
 import type { RuntimeContext } from './context.js';
@@ -15,8 +15,19 @@ import { find, list } from './lifecycle.js';
 export async function collectKnown(ctx: RuntimeContext): Promise<Known> {
   const [networks, containers] = await Promise.all([ctx.store.listNetworks(), list(ctx, true)]);
   return {
-    networks: networks.map((n) => ({ name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway, ...(n.subnet6 ? { subnet6: n.subnet6 } : {}), ...(n.firewall ? { firewall: n.firewall } : {}) })),
-    containers: containers.map((c) => (c.network ? { name: c.name, id: c.id, attachment: c.network } : { name: c.name, id: c.id })),
+    networks: networks.map((n) => ({
+      name: n.name, bridge: n.bridge, subnet: n.subnet, gateway: n.gateway,
+      ...(n.subnet6 ? { subnet6: n.subnet6 } : {}),
+      ...(n.firewall ? { firewall: n.firewall } : {}),
+      ...(n.internal ? { internal: true } : {}),
+      ...(n.masquerade === false ? { masquerade: false as const } : {}),
+      ...(n.clusterCidr ? { clusterCidr: n.clusterCidr } : {}),
+    })),
+    // One entry per attachment: a container joined to more networks (network connect) has rules on each.
+    containers: containers.flatMap((c) => {
+      const atts = attachmentsOf(c);
+      return atts.length > 0 ? atts.map((attachment) => ({ name: c.name, id: c.id, attachment })) : [{ name: c.name, id: c.id }];
+    }),
   };
 }
 
@@ -41,12 +52,15 @@ async function dumpText(runner: Runner, prefix: string[] = [], firewall: Firewal
  * CNI plugin's pods with firewallBackend nftables); undefined without nft or without the table.
  */
 async function strayNftText(runner: Runner): Promise<string | undefined> {
-  const [argv = ['nft', 'list', 'ruleset', 'inet']] = firewallDriverFor({ firewall: 'nftables', name: '' }).dumpArgvs;
+  const driver = firewallDriverFor({ firewall: 'nftables', name: '' });
+  const [argv] = driver.dumpArgvs;
+  if (!argv) return undefined;
   const out = await runner.run(argv, { allowFailure: true }).catch((err: unknown) => {
     if (err instanceof MinictrError && err.code === 'E_MISSING_TOOL') return undefined;
     throw err;
   });
-  return out?.exitCode === 0 && out.stdout.split('\n').some((l) => l.startsWith(`table ${NFT_TABLE_ID} `)) ? out.stdout : undefined;
+  if (out?.exitCode !== 0) return undefined;
+  return driver.parseDump(out.stdout).chains.some((c) => c.table === NFT_TABLE_ID) ? out.stdout : undefined;
 }
 
 interface Target {

@@ -15,10 +15,13 @@ import { stepOptions, type RuntimeContext } from './context.js';
 import { find, refresh, update } from './lifecycle.js';
 import { ownsNoAttachment, resolveNetwork } from './networks.js';
 import { requestedIp } from '../network/ipam.js';
+import { checkRequestedIp6 } from '../network/ipv6.js';
 
 export interface ConnectOptions {
   aliases: string[];
   ip?: string;
+  /** `--ip6`, on a network with IPv6. */
+  ip6?: string;
 }
 
 /** The network's record, with `network connect`'s error (exit 1, as Docker's daemon errors). */
@@ -47,7 +50,11 @@ async function connectRunning(ctx: RuntimeContext, ref: string, network: string,
   const done = await store.lock(containerLock(found.id), async () => {
     const planned = await store.lock('network', async () => {
       const record = await runningContainer(ctx, found.id);
-      const plans = planNetworkConnect({ record, net, records: await store.listContainers(), ...(options.ip ? { ip: options.ip } : {}), aliases: options.aliases });
+      const plans = planNetworkConnect({
+        record, net, records: await store.listContainers(), aliases: options.aliases,
+        ...(options.ip ? { ip: options.ip } : {}),
+        ...(options.ip6 ? { ip6: options.ip6 } : {}),
+      });
       // Recorded first (address taken, teardown can find it), as an attach.
       await store.lock(recordLock(record.id), async () => {
         const current = await store.loadContainer(record.id);
@@ -117,11 +124,13 @@ async function connectStopped(ctx: RuntimeContext, record: ContainerRecord, netw
     throw new MinictrError('E_ONE_NETWORK', `container ${record.name} is not running and is on network ${current}: minictr connects a stopped container to one network; disconnect it first, or start it and connect it then`, { exitCode: 1 });
   }
   if (options.ip) requestedIp(net.subnet, net.gateway, [], options.ip, net.name);
+  if (options.ip6) checkRequestedIp6(net, options.ip6);
   const saved = await update(ctx, record.id, (r) => {
     r.hostConfig.networkMode = net.name;
     const names = [...new Set([...(r.config.networkAliases ?? []), ...options.aliases])];
     if (names.length > 0) r.config.networkAliases = names;
     if (options.ip) r.hostConfig.ipAddress = options.ip;
+    if (options.ip6) r.hostConfig.ip6Address = options.ip6;
   });
   if (!saved) throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${record.name}`, { exitCode: 1 });
   return saved;
@@ -136,6 +145,7 @@ async function disconnectStopped(ctx: RuntimeContext, record: ContainerRecord, n
     r.hostConfig.networkMode = 'none';
     delete r.config.networkAliases;
     delete r.hostConfig.ipAddress;
+    delete r.hostConfig.ip6Address;
   });
   if (!saved) throw new MinictrError('E_NO_SUCH_CONTAINER', `no such container: ${record.name}`, { exitCode: 1 });
 }

@@ -11,7 +11,7 @@ import { parseSubnet, requestedIp } from '../network/ipam.js';
 import { DEFAULT_NETWORK } from '../network/names.js';
 import { attachedTo, checkPublishable, planNetworkSetup, planNetworkTeardown, planRepair, sharedChainsFree } from '../network/plan.js';
 import { parsePortSpec } from '../network/ports.js';
-import { checkGateway6, parseSubnet6, ulaSubnet } from '../network/ipv6.js';
+import { checkGateway6, checkRequestedIp6, parseSubnet6, ulaSubnet } from '../network/ipv6.js';
 import { checkGateway, checkSubnet6Free, checkSubnetFree, pickSubnet, pickSubnet6, type HostRoute } from '../network/subnets.js';
 import { NAME_PATTERN, type Store } from '../state/store.js';
 import { stepOptions, type RuntimeContext } from './context.js';
@@ -94,7 +94,7 @@ export async function validateNetworking(store: Store, host: HostConfig, aliases
       [host.portSpecs.length > 0, 'port publishing and the container type network mode'],
       [(host.dns ?? []).length + (host.dnsSearch ?? []).length + (host.dnsOptions ?? []).length > 0, 'dns and the network mode'],
       [(host.extraHosts ?? []).length > 0, 'custom host-to-IP mapping and the network mode'],
-      [aliases.length > 0 || host.ipAddress !== undefined, 'network-scoped alias or address and the network mode'],
+      [aliases.length > 0 || host.ipAddress !== undefined || host.ip6Address !== undefined, 'network-scoped alias or address and the network mode'],
     ];
     const conflict = conflicts.find(([on]) => on);
     if (conflict) throw new MinictrError('E_CONFLICTING_OPTIONS', `conflicting options: ${conflict[1]}`);
@@ -110,7 +110,7 @@ export async function validateNetworking(store: Store, host: HostConfig, aliases
     throw new MinictrError('E_CONFLICTING_OPTIONS', 'network-scoped alias is supported only for containers in user defined networks');
   }
   if (BUILTIN_MODES.has(host.networkMode)) {
-    if (host.ipAddress !== undefined) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
+    if (host.ipAddress !== undefined || host.ip6Address !== undefined) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
     if (host.portSpecs.length > 0) {
       throw new MinictrError(
         'E_CONFLICTING_OPTIONS',
@@ -125,6 +125,10 @@ export async function validateNetworking(store: Store, host: HostConfig, aliases
     if (net.name === DEFAULT_NETWORK.name) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
     // Free or not is known at start (as in Docker); the address itself is checked now.
     requestedIp(net.subnet, net.gateway, [], host.ipAddress, net.name);
+  }
+  if (host.ip6Address !== undefined) {
+    if (net.name === DEFAULT_NETWORK.name) throw new MinictrError('E_CONFLICTING_OPTIONS', 'user specified IP address is supported on user defined networks only');
+    checkRequestedIp6(net, host.ip6Address);
   }
 }
 

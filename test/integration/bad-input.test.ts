@@ -299,6 +299,13 @@ const CATALOGUE: BadInput[] = [
   { args: ['network', 'create', '--ipv6', '--subnet', 'fd00:1::/64', '--gateway', 'fd00:2::1', 'n1'], code: 125, message: /IPv6 gateway fd00:2::1 is not a host address of fd00:1::\/64/ },
   { args: ['network', 'create', '--ipv6', '--subnet', `${V6_RESIDENT.replace('/64', '/80')}`, 'n1'], code: 125, message: /IPv6 subnet fd42:1::\/80 overlaps network "v6res" \(fd42:1::\/64\); choose another with --subnet/ },
   { args: ['network', 'create', '--ipv6', '--subnet', 'fd99::/64', 'n1'], code: 125, message: /IPv6 subnet fd99::\/64 overlaps the host route fd99::\/64 on mt[0-9a-f]{6}h; choose another IPv6 subnet/ },
+  // --ip6 (run, and network connect of a stopped container): checked before anything is made
+  { args: run('--network', BAD_NET, '--ip6', 'fd42:1::5', 'busybox', 'true'), code: 125, message: /^minictr: cannot give --ip6 fd42:1::5: network badnet has no IPv6 \(create one with: minictr network create --ipv6 NAME\)$/ },
+  { args: run('--network', 'v6res', '--ip6', 'fd43::5', 'busybox', 'true'), code: 125, message: /^minictr: invalid address fd43::5: it does not belong to the IPv6 subnet fd42:1::\/64 of network "v6res"/ },
+  { args: run('--network', 'v6res', '--ip6', '10.0.0.5', 'busybox', 'true'), code: 125, message: /^minictr: invalid IPv6 address "10\.0\.0\.5" for --ip6$/ },
+  { args: run('--network', 'v6res', '--ip6', 'fd42:1::1', 'busybox', 'true'), code: 125, message: /^minictr: address fd42:1::1 is already in use on network "v6res"; pick another --ip6 or leave it out$/ },
+  { args: run('--ip6', 'fd42:1::5', 'busybox', 'true'), code: 125, message: /^minictr: user specified IP address is supported on user defined networks only$/ },
+  { args: ['network', 'connect', '--ip6', 'fd42:1::5', BAD_NET, STOPPED], code: 125, message: /^minictr: cannot give --ip6 fd42:1::5: network badnet has no IPv6/ },
   // ---- the firewall driver
   { args: ['network', 'create', '-o', 'firewall=ufw', 'n1'], code: 125, message: /^minictr: invalid firewall "ufw" \(-o firewall=\): choose iptables or nftables$/ },
   { args: ['network', 'create', '-o', 'firewall', 'n1'], code: 125, message: /invalid network option "firewall": use KEY=VALUE, e\.g\. -o firewall=nftables/ },

@@ -27,7 +27,7 @@ import {
   type Rule,
 } from './iptables.js';
 import { parseIptablesSave } from './iptables-save.js';
-import { forgetUdpFlowsOps } from './conntrack.js';
+import { forgetFlowsAfterRepairOps, forgetUdpFlowsOps } from './conntrack.js';
 
 /** iptables' complaints when what we delete is already gone. */
 export const GONE_RULE = /does a matching rule exist|Bad rule|No chain|doesn't exist|does not exist/;
@@ -306,7 +306,7 @@ export const iptablesDriver: FirewallDriver = {
     if (missing.chains.length === 0 && missing.rules.length === 0) return { title: 'firewall rules are complete', ops: [] };
     return {
       title: 'restore missing firewall rules',
-      ops: addRulesOps(missing.rules, `put back ${missing.rules.length} missing minictr rule(s)`, missing.chains),
+      ops: [...addRulesOps(missing.rules, `put back ${missing.rules.length} missing minictr rule(s)`, missing.chains), ...forgetFlowsAfterRepairOps(owners)],
     };
   },
 };

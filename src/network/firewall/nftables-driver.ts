@@ -8,8 +8,8 @@ import type { NetworkAttachment, NetworkRecord } from '../../base/records.js';
 import type { DumpedRule, ExpectedRule, FirewallDriver, FirewallDump, Owned, RuleOwners } from '../driver.js';
 import { COMMENT_PREFIX } from '../names.js';
 import { natPorts } from '../ports.js';
-import { forgetUdpFlowsOps } from './conntrack.js';
-import { parseNftList } from './nft-list.js';
+import { forgetFlowsAfterRepairOps, forgetUdpFlowsOps } from './conntrack.js';
+import { parseNftJson } from './nft-json.js';
 import {
   BASE,
   NFT_APPLY_ARGV,
@@ -117,11 +117,22 @@ function expectedOf(owners: RuleOwners): ExpectedRule[] {
   ];
 }
 
+/** The scope a comment names: `minictr:SCOPE`, '' for plain "minictr", undefined for another's. */
+export function scopeOfComment(comment: string): string | undefined {
+  if (comment === COMMENT_PREFIX) return '';
+  return comment.startsWith(`${COMMENT_PREFIX}:`) ? comment.slice(COMMENT_PREFIX.length + 1) : undefined;
+}
+
 /** The scope in a rule's or element's `comment "minictr:SCOPE"` ('' for plain "minictr"), or undefined without one. */
 export function nftCommentScope(line: string): string | undefined {
   const m = new RegExp(`comment "${COMMENT_PREFIX}(?::([^"]+))?"`).exec(line);
   if (!m) return undefined;
   return m[1] ?? '';
+}
+
+/** Whose a dumped rule or element is: from its JSON comment, else (a planned line) from the line. */
+export function nftRuleScope(rule: Pick<DumpedRule, 'line' | 'comment'>): string | undefined {
+  return rule.comment !== undefined ? scopeOfComment(rule.comment) : nftCommentScope(rule.line);
 }
 
 /** An element line's key: what comes before its comment (and a map's ` : value`). */
@@ -147,9 +158,10 @@ function missingElements(elements: NftElement[], have: ReturnType<typeof present
 
 export const nftablesDriver: FirewallDriver = {
   name: 'nftables',
-  dumpArgvs: [['nft', 'list', 'ruleset', NFT_FAMILY]],
+  /** JSON: rules and elements come with their table, chain or set, handle and comment as fields. */
+  dumpArgvs: [['nft', '-j', 'list', 'ruleset', NFT_FAMILY]],
 
-  parseDump: parseNftList,
+  parseDump: parseNftJson,
 
   /** `nft list chain` fails when the chain (or the whole table) is gone. */
   presenceProbes(net: NetworkRecord) {
@@ -234,7 +246,7 @@ export const nftablesDriver: FirewallDriver = {
 
   scopeOf(rule: DumpedRule): string | undefined {
     if (rule.table !== NFT_TABLE_ID) return undefined;
-    return nftCommentScope(rule.line);
+    return nftRuleScope(rule);
   },
 
   /** `IP comment "…" : jump guard-BRIDGE` in @guard4 (containerElements' last). */
@@ -273,7 +285,7 @@ export const nftablesDriver: FirewallDriver = {
     const count = statements.filter((s) => /^add (rule|element) /.test(s.line)).length;
     return {
       title: 'restore missing firewall rules',
-      ops: [applyOp([...declareStanding(), ...statements], `put back ${count} missing minictr rule(s) and element(s)`)],
+      ops: [applyOp([...declareStanding(), ...statements], `put back ${count} missing minictr rule(s) and element(s)`), ...forgetFlowsAfterRepairOps(owners)],
     };
   },
 };

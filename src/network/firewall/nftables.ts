@@ -1,8 +1,8 @@
 // minictr's nftables layout as data: one `table inet minictr`, base chains at the hooks and
 // priorities the article's iptables rules live at, one chain per network reached through
 // verdict maps keyed by the bridge, and per-container state as set and map elements only.
-// Each rule and element is written exactly as `nft list` prints it back, so a dump (./nft-list.ts)
-// can be diffed with the plan, as iptables-save is.
+// Each rule and element is written exactly as `nft list` prints it back, so a dump (`nft -j`,
+// rendered back into those lines by ./nft-json.ts) can be diffed with the plan, as iptables-save is.
 import type { NetworkAttachment, PortMapping } from '../../base/records.js';
 import { attachmentScope, ruleComment } from '../names.js';
 import { bracketed } from '../ipv6.js';

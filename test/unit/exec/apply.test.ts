@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyPlan, applyPlanBestEffort } from '../../../src/exec/apply.js';
 import { command, mkdirOp, rmdirOp } from '../../../src/base/plan.js';
+import { MinictrError } from '../../../src/base/errors.js';
 import { RecordingRunner } from '../fakes/recording-runner.js';
 
 test('a failed batch tries every alternative, reports the first failure and the rules found gone', async () => {
@@ -45,4 +46,19 @@ test('an untolerated mkdir failure stops the plan', async () => {
   const runner = new RecordingRunner().failDir('mkdir', '/cg/x', "EACCES: permission denied, mkdir '/cg/x'");
   await assert.rejects(applyPlan({ title: 't', ops: [mkdirOp('/cg/x', 'x'), mkdirOp('/cg/y', 'y')] }, runner), /could not mkdir \/cg\/x: EACCES/);
   assert.deepEqual(runner.effects, [{ kind: 'mkdir', path: '/cg/x' }]);
+});
+
+test('an optional tool that is not installed is tolerated only where the op says so', async () => {
+  const missing = (runner: RecordingRunner): RecordingRunner => {
+    const run = runner.run.bind(runner);
+    runner.run = async (argv, options) => {
+      if (argv[0] === 'conntrack' || argv[0] === 'nft') throw new MinictrError('E_MISSING_TOOL', `"${argv[0]}" was not found on PATH; install it`);
+      return run(argv, options);
+    };
+    return runner;
+  };
+  const runner = missing(new RecordingRunner());
+  await applyPlan({ title: 't', ops: [command(['conntrack', '-D', '-p', 'udp', '--dport', '53'], 'forget', { tolerate: /0 flow entries|not found/ }), command(['ip', 'link'], 'then')] }, runner);
+  assert.deepEqual(runner.calls.map((c) => c.argv[0]), ['ip']);
+  await assert.rejects(applyPlan({ title: 't', ops: [command(['nft', '-f', '-'], 'rules', { tolerate: /File exists/ })] }, missing(new RecordingRunner())), /"nft" was not found on PATH/);
 });

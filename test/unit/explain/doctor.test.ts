@@ -30,7 +30,7 @@ const GOOD: DoctorFacts = {
     { dst: '172.18.0.0/16', dev: 'minictr0', protocol: 'kernel', scope: 'link' },
   ],
   resolvConf: '# generated\nsearch lan\nnameserver 192.168.1.1\n',
-  tools: ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount', 'conntrack', 'nft'].map((name) => ({ name, found: true, version: `${name} 1.0` })),
+  tools: ['ip', 'iptables', 'iptables-restore', 'unshare', 'nsenter', 'mount', 'conntrack', 'nft', 'ip6tables'].map((name) => ({ name, found: true, version: `${name} 1.0` })),
   busybox: { path: '/bin/busybox', static: true, version: 'BusyBox v1.35.0' },
   filesystems: 'nodev\tsysfs\nnodev\toverlay\n\text4\n',
 };
@@ -52,8 +52,8 @@ test('a healthy host: every finding ok, exit 0', () => {
   const findings = evaluate(GOOD);
   assert.deepEqual(findings.filter((f) => f.status !== 'ok'), []);
   assert.deepEqual(findings.map((f) => f.check), [
-    'tool ip', 'tool iptables', 'tool iptables-restore', 'tool unshare', 'tool nsenter', 'tool mount', 'tool conntrack', 'tool nft',
-    'busybox', 'iptables backend', 'ip_forward', 'br_netfilter', 'FORWARD chain', 'firewalld', 'ufw', 'subnets', 'DNS', 'overlayfs',
+    'tool ip', 'tool iptables', 'tool iptables-restore', 'tool unshare', 'tool nsenter', 'tool mount', 'tool conntrack', 'tool nft', 'tool ip6tables',
+    'busybox', 'iptables backend', 'ip_forward', 'br_netfilter', 'FORWARD chain', 'IPv6', 'firewalld', 'ufw', 'subnets', 'DNS', 'overlayfs',
   ]);
   assert.deepEqual(find(findings, 'iptables backend'), [
     { check: 'iptables backend', status: 'ok', summary: "minictr uses nf_tables (27 rules, 26 of them minictr's); nothing in legacy", consequence: '', fix: '' },
@@ -141,24 +141,20 @@ test('rendering: one line per finding, consequence and fix under problems', () =
   );
 });
 
-const NFT_RULESET = `table ip filter {
-	chain FORWARD {
-		type filter hook forward priority filter; policy drop;
-	}
-}
-table inet firewalld {
-	chain filter_FORWARD {
-		type filter hook forward priority filter + 10; policy accept;
-		reject with icmpx admin-prohibited
-	}
-}
-table inet minictr {
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		oifname vmap @fwd-in comment "minictr"
-	}
-}
-`;
+/** As `nft -j list ruleset` prints an iptables-nft FORWARD with policy drop, firewalld's table and minictr's. */
+const NFT_RULESET = JSON.stringify({
+  nftables: [
+    {"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}},
+    {"table": {"family": "ip", "name": "filter", "handle": 1}},
+    {"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "drop"}},
+    {"table": {"family": "inet", "name": "firewalld", "handle": 2}},
+    {"chain": {"family": "inet", "table": "firewalld", "name": "filter_FORWARD", "handle": 1, "type": "filter", "hook": "forward", "prio": 10, "policy": "accept"}},
+    {"rule": {"family": "inet", "table": "firewalld", "chain": "filter_FORWARD", "handle": 2, "expr": [{"reject": {"type": "icmpx", "expr": "admin-prohibited"}}]}},
+    {"table": {"family": "inet", "name": "minictr", "handle": 3}},
+    {"chain": {"family": "inet", "table": "minictr", "name": "forward", "handle": 1, "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}},
+    {"rule": {"family": "inet", "table": "minictr", "chain": "forward", "handle": 2, "comment": "minictr", "expr": [{"vmap": {"key": {"meta": {"key": "oifname"}}, "data": "@fwd-in"}}]}},
+  ],
+});
 
 test('firewall drivers: which one new networks get, nft needed only when a network uses it, drops nftables cannot override', () => {
   const iptablesOnly = evaluate({ ...GOOD, firewall: { name: 'iptables', from: 'the default' }, networkFirewalls: [{ name: 'bridge', firewall: 'iptables' }], tools: GOOD.tools.filter((t) => t.name !== 'nft') });
@@ -177,4 +173,50 @@ test('firewall drivers: which one new networks get, nft needed only when a netwo
 
   const bad = evaluate({ ...GOOD, firewall: { name: '?', from: 'invalid firewall "ufw" (MINICTR_FIREWALL): choose iptables or nftables' } });
   assert.equal(find(bad, 'firewall driver')[0]?.status, 'warn');
+});
+
+test('IPv6, when a network asks for it: the kernel has it and has it on, the host forwards it, ip6tables is there and on one backend', () => {
+  const none = evaluate(GOOD);
+  assert.deepEqual(find(none, 'IPv6'), [{ check: 'IPv6', status: 'ok', summary: 'no network asks for it (network create --ipv6)', consequence: '', fix: '' }]);
+  assert.deepEqual(find(evaluate({ ...GOOD, ipv6Kernel: false }), 'IPv6').map((f) => f.status), ['ok'], 'no IPv6 in the kernel is fine while nothing asks for it');
+
+  const V6: DoctorFacts = {
+    ...GOOD,
+    networkFirewalls: [{ name: 'bridge', firewall: 'iptables' }, { name: 'v6net', firewall: 'iptables', ipv6: true }],
+    ipv6Kernel: true, ipv6Disabled: '0', ipv6Forward: '1',
+    tools: GOOD.tools.map((t) => (t.name === 'ip6tables' ? { ...t, version: 'ip6tables v1.8.9 (nf_tables)' } : t)),
+    activeSave6: '*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j MINICTR-FORWARD -m comment --comment minictr\nCOMMIT\n', otherSave6: '',
+  };
+  const good = evaluate(V6);
+  assert.deepEqual(good.filter((f) => f.status !== 'ok'), []);
+  assert.deepEqual(find(good, 'IPv6')[0]?.summary, 'the kernel has IPv6; network(s) with it: v6net');
+  assert.deepEqual(find(good, 'ip6tables backend')[0]?.summary, "minictr uses nf_tables (1 rules, 1 of them minictr's); nothing in legacy");
+
+  const noKernel = evaluate({ ...V6, ipv6Kernel: false });
+  assert.equal(find(noKernel, 'IPv6')[0]?.status, 'blocker');
+  assert.match(find(noKernel, 'IPv6')[0]?.summary ?? '', /the kernel has no IPv6 \(\/proc\/sys\/net\/ipv6 is missing\); network\(s\) v6net ask for it/);
+  assert.match(find(noKernel, 'IPv6')[0]?.fix ?? '', /ipv6\.disable=1/);
+  assert.equal(exitCodeFor(noKernel), 1);
+
+  const off = find(evaluate({ ...V6, ipv6Disabled: '1' }), 'IPv6')[0];
+  assert.equal(off?.status, 'warn');
+  assert.match(off?.fix ?? '', /sysctl -w net\.ipv6\.conf\.all\.disable_ipv6=0/);
+
+  const noForward = find(evaluate({ ...V6, ipv6Forward: '0' }), 'ipv6 forwarding')[0];
+  assert.equal(noForward?.status, 'warn');
+  assert.equal(noForward?.summary, 'net.ipv6.conf.all.forwarding = 0');
+  assert.match(noForward?.consequence ?? '', /it does when it sets up a network with IPv6, as Docker does/);
+
+  const noTool = evaluate({ ...V6, tools: V6.tools.filter((t) => t.name !== 'ip6tables') });
+  assert.equal(find(noTool, 'tool ip6tables')[0]?.status, 'blocker');
+  assert.match(find(noTool, 'tool ip6tables')[0]?.consequence ?? '', /network\(s\) v6net have IPv6 on the iptables firewall/);
+  assert.equal(find(evaluate({ ...GOOD, tools: GOOD.tools.filter((t) => t.name !== 'ip6tables') }), 'tool ip6tables')[0]?.status, 'ok');
+  assert.equal(find(evaluate({ ...V6, networkFirewalls: [{ name: 'v6net', firewall: 'nftables', ipv6: true }], tools: V6.tools.filter((t) => t.name !== 'ip6tables') }), 'tool ip6tables')[0]?.status, 'ok', 'nftables needs no ip6tables');
+
+  const mixed = find(evaluate({ ...V6, otherSave6: '*filter\n:FORWARD DROP [0:0]\n-A FORWARD -j DROP\nCOMMIT\n' }), 'ip6tables backend')[0];
+  assert.equal(mixed?.status, 'warn');
+  assert.match(mixed?.summary ?? '', /; 1 rules in legacy too$/);
+  assert.match(mixed?.fix ?? '', /update-alternatives --config ip6tables\), or check `ip6tables-legacy-save` allows/);
+  const leftover = find(evaluate({ ...V6, otherSave6: '*filter\n-A FORWARD -j MINICTR-FORWARD -m comment --comment minictr\nCOMMIT\n' }), 'ip6tables backend')[0];
+  assert.match(leftover?.summary ?? '', /1 minictr rules sit in legacy/);
 });

@@ -4,7 +4,6 @@ import type { CommandOp, Op } from '../../../src/base/plan.js';
 import type { NetworkAttachment } from '../../../src/base/records.js';
 import { chooseFirewall, firewallDriverFor, parseFirewallName } from '../../../src/network/drivers.js';
 import { elementKey, nftCommentScope, nftablesDriver } from '../../../src/network/firewall/nftables-driver.js';
-import { parseNftList, splitElements } from '../../../src/network/firewall/nft-list.js';
 import { containerElements, networkElements, nftElementLine, networkRules } from '../../../src/network/firewall/nftables.js';
 import { ATT, C, NET } from './fixtures.js';
 
@@ -19,67 +18,6 @@ function commandOf(op: Op | undefined): CommandOp {
 function statements(op: Op | undefined): string[] {
   return (commandOf(op).stdin ?? '').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
 }
-
-/** As `nft list ruleset inet` prints the table with the fixture's network and container (elements wrapped as nft wraps them). */
-const LISTING = `table inet minictr {
-	comment "minictr"
-	map fwd-in {
-		type ifname : verdict
-		comment "minictr"
-		elements = { "minictr0" comment "minictr:bridge" : jump in-minictr0 }
-	}
-
-	set published4 {
-		type ipv4_addr . inet_proto . inet_service
-		comment "minictr"
-		elements = { 172.18.0.2 . tcp . 5000 comment "${C}",
-			     172.18.0.2 . udp . 80 comment "${C}" }
-	}
-
-	map ports-any4 {
-		type inet_proto . inet_service : ipv4_addr . inet_service
-		comment "minictr"
-		elements = { tcp . 5005 comment "${C}" : 172.18.0.2 . 5000 }
-	}
-
-	chain forward {
-		type filter hook forward priority filter; policy accept;
-		oifname vmap @fwd-in comment "minictr"
-		iifname vmap @fwd-out comment "minictr"
-	}
-
-	chain in-minictr0 {
-		comment "minictr:bridge"
-		ct state established,related accept comment "minictr:bridge"
-	}
-}
-table inet other {
-	chain forward {
-		type filter hook forward priority filter; policy drop;
-		ct state established accept
-	}
-}
-`;
-
-test('the dump parser reads rules per chain, base chains\' policies, and one line per set element', () => {
-  const dump = parseNftList(LISTING);
-  assert.deepEqual(dump.chains, [
-    { table: 'inet minictr', chain: 'forward', policy: 'accept' },
-    { table: 'inet minictr', chain: 'in-minictr0', policy: '-' },
-    { table: 'inet other', chain: 'forward', policy: 'drop' },
-  ]);
-  assert.deepEqual(dump.rules, [
-    { table: 'inet minictr', chain: '@fwd-in', line: '"minictr0" comment "minictr:bridge" : jump in-minictr0' },
-    { table: 'inet minictr', chain: '@published4', line: `172.18.0.2 . tcp . 5000 comment "${C}"` },
-    { table: 'inet minictr', chain: '@published4', line: `172.18.0.2 . udp . 80 comment "${C}"` },
-    { table: 'inet minictr', chain: '@ports-any4', line: `tcp . 5005 comment "${C}" : 172.18.0.2 . 5000` },
-    { table: 'inet minictr', chain: 'forward', line: 'oifname vmap @fwd-in comment "minictr"' },
-    { table: 'inet minictr', chain: 'forward', line: 'iifname vmap @fwd-out comment "minictr"' },
-    { table: 'inet minictr', chain: 'in-minictr0', line: 'ct state established,related accept comment "minictr:bridge"' },
-    { table: 'inet other', chain: 'forward', line: 'ct state established accept' },
-  ]);
-  assert.deepEqual(splitElements('a comment "x, y", b'), ['a comment "x, y"', 'b']);
-});
 
 test('a container is set and map elements only, each commented with its owner', () => {
   const elements = containerElements(ATT);
