@@ -136,6 +136,16 @@ export function ipv6Matrix(firewall: FirewallName): void {
       assert.equal(bare(await must(sb.host(wget(url(v6['web'] ?? '', 5000))), 'host -> container directly')), gateway6);
     });
 
+    test('from the host, [::1] of a port published on [::] is refused at once, not NATed into a hang', async () => {
+      // Kernel NAT cannot serve ::1 (a packet from ::1 may not leave lo): minictr leaves ::1 alone,
+      // so the connection is refused at once. `-p [::1]:PORT` is served by a relay (port-relay-v6.test.ts).
+      const started = Date.now();
+      const r = await sb.host(['socat', '-T2', '-', 'TCP6:[::1]:8080,connect-timeout=5'], { input: '' });
+      assert.notEqual(r.code, 0, `[::1]:8080 answered: ${r.stdout}`);
+      assert.match(r.stderr, /Connection refused/, r.stderr);
+      assert.ok(Date.now() - started < 4_000, `refused only after ${Date.now() - started} ms`);
+    });
+
     test('hairpin over IPv6: the container reaches itself through the published port', async () => {
       const r = await mcOk(['exec', 'web', 'wget', '-qO-', url(HOST_IP6, 8080)]);
       assert.equal(bare(r), gateway6);

@@ -88,7 +88,12 @@ export function standingChains(family: Family = 4): Chain[] {
  * proxy, localhost publishing is kernel NAT (Docker with userland-proxy=false).
  */
 export function standingRules(family: Family = 4): Rule[] {
-  if (family === 6) return v6(standingRules(4));
+  // ::1 is never NATed: the kernel drops a packet from ::1 that leaves lo, so a DNATed
+  // connection would hang; unNATed it is refused at once, or served by a [::1] port's relay
+  // (Docker's ip6tables OUTPUT rule has the same `! -d ::1/128`).
+  if (family === 6) {
+    return v6(standingRules(4)).map((r) => (r.table === 'nat' && r.chain === 'OUTPUT' ? { ...r, spec: ['!', '-d', '::1/128', ...r.spec] } : r));
+  }
   const c = ruleComment();
   return [
     rule('filter', 'FORWARD', tail(c, CHAINS.forward), '-I'),

@@ -147,6 +147,7 @@ export function standingRules(): NftRule[] {
     rule(BASE.forward, `iifname vmap @${SETS.fwdOut}`, 'forwarded traffic out of a bridge: accepted'),
     rule(BASE.prerouting, `fib daddr type local jump ${BASE.ports}`, 'packets for a host address may be for a published port'),
     rule(BASE.output, `fib daddr type local jump ${BASE.ports}`, "the host's own packets to its addresses (127.0.0.1 too: no userland proxy)"),
+    rule(BASE.ports, 'ip6 daddr ::1 return', 'never ::1: the kernel drops a packet from ::1 that leaves lo (a NATed connection would hang); unNATed it is refused at once, or served by a [::1] port\'s relay'),
     rule(BASE.ports, `dnat ip to ip daddr . meta l4proto . th dport map @${SETS.portsAddr}`, 'ports published on one host address'),
     rule(BASE.ports, `meta nfproto ipv4 dnat ip to meta l4proto . th dport map @${SETS.portsAny}`, 'ports published on every host address'),
     rule(BASE.ports, `dnat ip6 to ip6 daddr . meta l4proto . th dport map @${SETS.portsAddr6}`, 'IPv6: ports published on one host address'),
