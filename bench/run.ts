@@ -1229,7 +1229,7 @@ async function scale(): Promise<void> {
   const atPoints: Record<number, { rules: number; iptablesSaveMs: number; psMs: number; lockWaitMs?: number; childMs?: number; jsMs?: number }> = {};
   const traced: Record<number, ReturnType<typeof analyseTrace>[]> = {};
   const tracedStart = (k: number): number | undefined =>
-    cfg.scalePoints.find((p) => k <= p && k > p - cfg.window);
+    cfg.scalePoints.find((p) => inWindow(k, p));
   let stopReason = '';
   const startFailures: string[] = [];
   for (let k = 1; k <= cfg.scaleN; k++) {
@@ -1602,7 +1602,7 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
   const traceDir = await mkdtemp(join(tmpdir(), `${sb.prefix}-fwtrace-`));
   tempDirs.push(traceDir);
   // The starts in the first and last window are traced: where a start's time grows with the count.
-  const tracedAt = (k: number): boolean => [cfg.fwPoints[0] ?? 0, cfg.fwScaleN].some((p) => k <= p && k > p - cfg.window);
+  const tracedAt = (k: number): boolean => [cfg.fwPoints[0] ?? 0, cfg.fwScaleN].some((p) => inWindow(k, p));
   fill: for (let k = 1; k <= cfg.fwScaleN; k++) {
     for (const fw of order(k)) {
       const port = fw === 'iptables' ? 20000 + k : 40000 + k;
@@ -1707,7 +1707,7 @@ function packetRows(fw: Firewall, p: FwPackets, sizes: number[]): void {
  */
 function startGrowth(traced: Traced, first: number, last: number): { what: string; first: number; last: number }[] {
   const at = (p: number): Record<string, number>[] =>
-    traced.filter((t) => t.count <= p && t.count > p - cfg.window).map((t) => ({ ...t.analysed.phases, ...t.analysed.commands, ...t.analysed.locks }));
+    traced.filter((t) => inWindow(t.count, p)).map((t) => ({ ...t.analysed.phases, ...t.analysed.commands, ...t.analysed.locks }));
   const a = medianOfRecords(at(first));
   const b = medianOfRecords(at(last));
   return Object.keys(b)
@@ -1723,16 +1723,21 @@ function startGrowth(traced: Traced, first: number, last: number): { what: strin
  * bundle's read and compile): other work on a shared machine shows here, not in the count.
  */
 function loadDrift(traced: Traced, first: number, last: number): { first: number; last: number; ratio: number } | undefined {
-  const fixed = (p: number): number | undefined => summarize(traced.filter((t) => t.count <= p && t.count > p - cfg.window)
+  const fixed = (p: number): number | undefined => summarize(traced.filter((t) => inWindow(t.count, p))
     .map((t) => (t.analysed.phases[PHASE.boot] ?? 0) + (t.analysed.phases[PHASE.compile] ?? 0)))?.median;
   const a = fixed(first);
   const b = fixed(last);
   return a && b ? { first: a, last: b, ratio: b / a } : undefined;
 }
 
+/** Is a sample taken at `count` in the window of the scale point `point` (the last `cfg.window` counts up to it)? */
+function inWindow(count: number, point: number): boolean {
+  return count <= point && count > point - cfg.window;
+}
+
 /** Median of the window of samples at or just below `count`. */
 function windowAt(samples: { count: number; ms: number }[], count: number): Summary | undefined {
-  return summarize(samples.filter((s) => s.count <= count && s.count > count - cfg.window).map((s) => s.ms));
+  return summarize(samples.filter((s) => inWindow(s.count, count)).map((s) => s.ms));
 }
 
 async function firewalls(): Promise<void> {

@@ -24,14 +24,18 @@ function withoutNetworkRecord(mode: string): boolean {
   return ownsNoAttachment(mode) || ROOTLESS_HELPER_MODES.has(mode);
 }
 
-/** The whole attach plan for a container on its network (undefined for none/host), without changing anything. */
-export async function planContainerAttach(ctx: RuntimeContext, record: ContainerRecord, members: NetworkMember[]): Promise<AttachPlans | undefined> {
+/**
+ * The whole attach plan for a container on its network (undefined for none/host), without
+ * changing anything. `known`: every container record, when the caller has them (--dry-run);
+ * otherwise they are read only if the bridge is new.
+ */
+export async function planContainerAttach(ctx: RuntimeContext, record: ContainerRecord, members: NetworkMember[], known?: ContainerRecord[]): Promise<AttachPlans | undefined> {
   if (withoutNetworkRecord(record.hostConfig.networkMode)) return undefined;
   const net = await resolveNetwork(ctx.store, record.hostConfig.networkMode);
   const facts = await attachFacts(ctx.runner, record, net);
   const networks = facts.bridgeExists ? [] : await ctx.store.listNetworks();
   // A new bridge (first use, a reboot) puts back every container's rules: only then are the records read.
-  const records = facts.bridgeExists ? undefined : await ctx.store.listContainers();
+  const records = facts.bridgeExists ? undefined : known ?? await ctx.store.listContainers();
   return planAttach({ record, net, members, ...(records ? { records } : {}), networks, facts, pickPort: (lo, hi) => randomInt(lo, hi + 1), embeddedDns: usesEmbeddedDns(net.name) });
 }
 

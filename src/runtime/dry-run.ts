@@ -73,7 +73,7 @@ export async function planRun(ctx: RuntimeContext, spec: ContainerSpec): Promise
   const records = await ctx.store.listContainers();
   // A rootless network is joined in the user's rootless namespace (rootless.bridge below), not on the host.
   const rootless = await rootlessRunView(ctx, record);
-  const network = rootless?.bridge ? undefined : await planContainerAttach(ctx, record, allMembersOf(records));
+  const network = rootless?.bridge ? undefined : await planContainerAttach(ctx, record, allMembersOf(records), records);
   const resolver = network && usesEmbeddedDns(network.net.name)
     ? await planResolverFor(ctx, network.net.name, membersOn(allMembersOf([...records, { ...record, network: network.attachment }]), network.net.name))
     : undefined;

@@ -45,12 +45,7 @@ export class ContainerIndex {
    */
   async nameHolder(name: string): Promise<string | undefined> {
     await this.ready();
-    try {
-      return readFileSync(this.paths.indexName(name), 'utf8').trim();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw err;
-    }
+    return this.holder(name);
   }
 
   /**
@@ -150,8 +145,9 @@ export class ContainerIndex {
   private holder(name: string): string | undefined {
     try {
       return readFileSync(this.paths.indexName(name), 'utf8').trim();
-    } catch {
-      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
     }
   }
 }

@@ -41,8 +41,8 @@ export class Store {
     }
   }
 
-  private readContainers(): ContainerRecord[] {
-    return this.containerIds()
+  private readContainers(ids = this.containerIds()): ContainerRecord[] {
+    return ids
       .map((id) => readJsonSync<ContainerRecord>(this.paths.containerRecord(id)))
       .filter((r): r is ContainerRecord => r !== undefined);
   }
@@ -98,9 +98,7 @@ export class Store {
     const byName = await this.containerNamed(ref);
     if (byName) return byName;
     // Only the records whose id starts so are read.
-    const byPrefix = /^[0-9a-f]+$/.test(ref)
-      ? this.containerIds().filter((id) => id.startsWith(ref)).map((id) => readJsonSync<ContainerRecord>(this.paths.containerRecord(id))).filter((r): r is ContainerRecord => r !== undefined)
-      : [];
+    const byPrefix = /^[0-9a-f]+$/.test(ref) ? this.readContainers(this.containerIds().filter((id) => id.startsWith(ref))) : [];
     if (byPrefix.length === 1 && byPrefix[0]) return byPrefix[0];
     if (byPrefix.length > 1) {
       throw new MinictrError('E_AMBIGUOUS', `multiple containers match "${ref}"; give more of the id`);
