@@ -11,8 +11,9 @@ export function seeCommand(op: Op): string | undefined {
   const argv = op.argv;
   const shown = (op.shown ?? [argv]).map((a) => a.join(' ')).join('\n');
   const ns = /^ip -n (\S+)/m.exec(shown)?.[1] ?? /--net=\/run\/netns\/(\S+)/.exec(shown)?.[1];
+  // The container's links are shown with ip -n, the shorter command to type by hand.
+  if ((argv[0] === 'ip' || / ip (link|addr|route) /.test(shown)) && ns) return `ip -n ${ns} addr; ip -n ${ns} route`;
   if (argv[0] === 'nsenter' && ns) return `nsenter --net=/run/netns/${ns} iptables -t nat -S`;
-  if (argv[0] === 'ip' && ns) return `ip -n ${ns} addr; ip -n ${ns} route`;
   if (argv[0] === 'ip') {
     const veth = /link add (\S+) .*type veth/.exec(shown)?.[1];
     if (veth) return `ip netns list; ip -br link show ${veth}`;

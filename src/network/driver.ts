@@ -12,6 +12,12 @@ export interface Owned<T> {
   attachment: T;
 }
 
+/** What a link plan needs of the host's kernel (absent: a kernel with IPv6, the common case). */
+export interface HostNet {
+  /** The kernel runs without IPv6 (ipv6.disable=1): no IPv6 settings to make on any interface. */
+  noIPv6?: boolean;
+}
+
 export interface NetworkDriver {
   readonly name: string;
   /**
@@ -22,9 +28,9 @@ export interface NetworkDriver {
   /** Remove the network's device. */
   planNetworkTeardown(net: NetworkRecord): Plan;
   /** Connect one container's namespace: its links, address and routes. */
-  planContainerSetup(att: NetworkAttachment): Plan;
+  planContainerSetup(att: NetworkAttachment, host?: HostNet): Plan;
   /** `network connect`: one more interface (att.ifname) in the running container's namespace; no default route. */
-  planContainerConnect(att: NetworkAttachment): Plan;
+  planContainerConnect(att: NetworkAttachment, host?: HostNet): Plan;
   /** `network disconnect`: that interface goes (the namespace stays). */
   planContainerDisconnect(att: Pick<NetworkAttachment, 'hostVeth'>): Plan;
   /**

@@ -135,6 +135,8 @@ export interface AttachFacts {
   listeners: HostBinding[];
   /** The kernel's ephemeral port range, where Docker picks host ports. */
   portRange: [number, number];
+  /** The kernel runs without IPv6 (ipv6.disable=1). */
+  noIPv6?: boolean;
   /** Gathered only when the bridge is new: the host's routes, and the live firewall dump. */
   routes?: HostRoute[];
   firewallDump?: FirewallDump;
@@ -186,11 +188,24 @@ export function checkPublishable(net: Pick<NetworkRecord, 'name' | 'subnet6'>, r
   }
 }
 
+/** The kernel's most ports on one bridge (BR_MAX_PORTS is 1024, and port number 0 is never given). */
+export const BRIDGE_MAX_PORTS = 1023;
+
+/** One more veth on the network's bridge, or a clear refusal instead of the kernel's "Exchange full". */
+function checkBridgeRoom(net: NetworkRecord, attached: number): void {
+  if (attached < BRIDGE_MAX_PORTS) return;
+  throw new MinictrError(
+    'E_NETWORK_FULL',
+    `network ${net.name} is full: its bridge ${net.bridge} already holds ${attached} containers, the most a Linux bridge takes; start this one on another network (minictr network create NAME)`,
+  );
+}
+
 /** The container's address, veth, namespace and host ports. */
 export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAttachment {
   const { record, net, facts } = input;
   const others = input.members.filter((m) => m.id !== record.id);
   const onNet = membersOn(others, net.name);
+  checkBridgeRoom(net, onNet.length);
   const used = onNet.map((m) => m.ip);
   const wanted = record.hostConfig.ipAddress;
   const ip = wanted ? requestedIp(net.subnet, net.gateway, used, wanted, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
@@ -273,7 +288,7 @@ export function planConnect(input: ConnectInput): AttachPlans {
     if (net.subnet6) checkSubnet6Free(net.subnet6, others, facts.routes, net.bridge);
     prepare = concatPlans(setup.title, setup, driver.planReattach(net, input.attached), firewall.planRepair(facts.firewallDump, input.owners));
   }
-  const setupLinks = driver.planContainerSetup(attachment);
+  const setupLinks = driver.planContainerSetup(attachment, facts);
   const links = input.embeddedDns ? concatPlans(setupLinks.title, setupLinks, planDnsRedirect(attachment)) : setupLinks;
   const rules = firewall.planContainerSetup(attachment, facts.bridgeExists ? net : undefined);
   const plan = concatPlans(`connect ${input.who} to network ${net.name}`, prepare, links, rules);
@@ -398,6 +413,8 @@ export interface NetworkConnectInput {
   ip?: string;
   ip6?: string;
   aliases: string[];
+  /** The kernel runs without IPv6 (ipv6.disable=1). */
+  noIPv6?: boolean;
 }
 
 /**
@@ -420,6 +437,7 @@ export function planNetworkConnect(input: NetworkConnectInput): { attachment: Ne
     if (holder) throw new MinictrError('E_ALIAS_CLASH', `alias "${alias}" is already a name of container ${holder.name} on network ${net.name}; choose another`, { exitCode: 1 });
   }
   const onNet = records.flatMap((r) => attachmentsOf(r)).filter((a) => a.network === net.name);
+  checkBridgeRoom(net, onNet.length);
   const used = onNet.map((a) => a.ip);
   const ip = input.ip ? requestedIp(net.subnet, net.gateway, used, input.ip, net.name) : allocateIp(net.subnet, net.gateway, used, net.name);
   const ipv6 = attachmentIPv6(net, onNet.flatMap((a) => (a.ip6 ? [a.ip6] : [])), input.ip6);
@@ -444,7 +462,7 @@ export function planNetworkConnect(input: NetworkConnectInput): { attachment: Ne
   };
   return {
     attachment,
-    links: networkDriverFor(net).planContainerConnect(attachment),
+    links: networkDriverFor(net).planContainerConnect(attachment, input),
     firewall: firewallDriverFor(net).planContainerSetup(attachment, net),
   };
 }

@@ -40,7 +40,7 @@ export async function planContainerAttach(ctx: RuntimeContext, record: Container
 }
 
 /** Refusals a stale index entry (a crash between it and its record) could cause. */
-const TAKEN = new Set(['E_NO_ADDRESS', 'E_ADDRESS_IN_USE', 'E_PORT_IN_USE']);
+const TAKEN = new Set(['E_NO_ADDRESS', 'E_ADDRESS_IN_USE', 'E_PORT_IN_USE', 'E_NETWORK_FULL']);
 
 /**
  * The attach plan from the index's members, not every record: a start costs the same with 10

@@ -24,6 +24,11 @@ export function bridgeExists(net: Pick<NetworkRecord, 'bridge'>): boolean {
   return existsSync(`/proc/sys/net/ipv4/conf/${net.bridge}`);
 }
 
+/** A kernel booted with ipv6.disable=1 has no IPv6 sysctls at all. */
+export function kernelLacksIPv6(): boolean {
+  return !existsSync('/proc/sys/net/ipv6');
+}
+
 /** Docker picks ephemeral host ports from the kernel's local port range. */
 export function ephemeralRange(): [number, number] {
   const text = readProc('/proc/sys/net/ipv4/ip_local_port_range', '32768\t60999');
@@ -118,6 +123,7 @@ export async function attachFacts(runner: Runner, record: ContainerRecord, net: 
     bridgeExists: exists,
     listeners: record.hostConfig.portSpecs.length > 0 ? hostListeners() : [],
     portRange: ephemeralRange(),
+    ...(kernelLacksIPv6() ? { noIPv6: true } : {}),
   };
   if (!exists) {
     const [routes, dump] = await Promise.all([hostRoutes(runner), firewallDump(runner, net)]);

@@ -35,17 +35,19 @@ iptables -w -t nat -A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment m
 iptables -w -t nat -A POSTROUTING -s 172.18.0.0/16 '!' -o minictr0 -m comment --comment minictr:bridge -j MASQUERADE
 iptables -w -t nat -A POSTROUTING -o minictr0 -m addrtype --src-type LOCAL -m comment --comment minictr:bridge -j MASQUERADE
 iptables -w -t raw -A PREROUTING -d 127.0.0.0/8 -i minictr0 -m comment --comment minictr:bridge -j DROP
-# give the container its own network stack (a network namespace) and connect it to the host with a veth pair: eth0 inside, vethabcdef0 plugged into minictr0 (hairpin on: the container can reach itself through a published port; MTU 65535: traffic that stays on this host moves in 64 KiB frames, as over lo)
+# give the container its own network stack (a network namespace) and connect it to the host with a veth pair: eth0 inside, vethabcdef0 plugged into minictr0 (hairpin on: the container can reach itself through a published port; MTU 65535: traffic that stays on this host moves in 64 KiB frames, as over lo; no IPv6 link-local address on vethabcdef0: a bridge port needs none, and its address checks would be flooded to every container on minictr0)
 ip netns add minictr-abcdef012345
 ip link add vethabcdef0 mtu 65535 type veth peer name eth0 mtu 65535 address 02:42:ac:12:00:02 netns minictr-abcdef012345
 ip link set vethabcdef0 master minictr0
+ip link set vethabcdef0 addrgenmode none
 ip link set vethabcdef0 up
 ip link set vethabcdef0 type bridge_slave hairpin on
-# give the container eth0 an address from the bridge's subnet (172.18.0.2/16) and a default route via the gateway 172.18.0.1 (MTU 1500 towards the outside world, as Docker's)
-ip -n minictr-abcdef012345 link set lo up
-ip -n minictr-abcdef012345 addr add 172.18.0.2/16 dev eth0
-ip -n minictr-abcdef012345 link set eth0 up
-ip -n minictr-abcdef012345 route add default via 172.18.0.1 mtu 1500
+# give the container eth0 an address from the bridge's subnet (172.18.0.2/16) and a default route via the gateway 172.18.0.1 (MTU 1500 towards the outside world, as Docker's); IPv6 off on eth0 first, as Docker does on an IPv4-only network (no address a router advertisement could add, no link-local chatter on the bridge)
+nsenter --net=/run/netns/minictr-abcdef012345 sh -c 'echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6'
+nsenter --net=/run/netns/minictr-abcdef012345 ip link set lo up
+nsenter --net=/run/netns/minictr-abcdef012345 ip addr add 172.18.0.2/16 dev eth0
+nsenter --net=/run/netns/minictr-abcdef012345 ip link set eth0 up
+nsenter --net=/run/netns/minictr-abcdef012345 ip route add default via 172.18.0.1 mtu 1500
 # publish 0.0.0.0:5005 → 172.18.0.2:5000/tcp (DNAT); publish 127.0.0.1:8080 → 172.18.0.2:80/udp (DNAT); let only minictr0 reach 172.18.0.2 directly
 iptables -w -t filter -I MINICTR -d 172.18.0.2/32 '!' -i minictr0 -o minictr0 -p tcp -m tcp --dport 5000 -m comment --comment minictr:abcdef012345 -j ACCEPT
 iptables -w -t filter -I MINICTR -d 172.18.0.2/32 '!' -i minictr0 -o minictr0 -p udp -m udp --dport 80 -m comment --comment minictr:abcdef012345 -j ACCEPT

@@ -221,7 +221,7 @@ describe('minictr-cni, the spec', { skip: !isRoot && 'needs root' }, () => {
     const text = await readFile(file, 'utf8');
     assert.match(text, new RegExp(`# minictr-cni ADD container ${pod.containerId} eth0 network mynet`));
     assert.match(text, /\[ +[\d.]+ ms\] # connect the network namespace \/run\/netns\/\S+ to the host with a veth pair/);
-    assert.match(text, /nsenter --net=\/run\/netns\/\S+ ip -batch - <<'EOF'/);
+    assert.match(text, /nsenter --net=\/run\/netns\/\S+ sh -c 'echo 1 > \/proc\/sys\/net\/ipv6\/conf\/eth0\/disable_ipv6 && exec ip -batch -' <<'EOF'/);
     assert.match(text, /# minictr-cni DEL container/);
     assert.match(text, /ip link del vcni[0-9a-f]{11}/);
     await nothingLeft();

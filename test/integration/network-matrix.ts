@@ -235,6 +235,16 @@ export function networkMatrix(firewall: FirewallName): void {
       assert.match(route, new RegExp(`default via ${GATEWAY.replace(/\./g, '\\.')} dev eth0`));
     });
 
+    test('an IPv4-only network leaves IPv6 off on eth0 (as Docker 26.0.2+), and no link-local address on the bridge port', async () => {
+      const inside = await must(sb.minictr(['exec', 'web', 'sh', '-c', 'cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6; ip -o -6 addr show dev eth0']), 'exec');
+      assert.equal(inside.trim(), '1', `eth0 has IPv6: ${inside}`);
+      const veth = `veth${(ids.web ?? '').slice(0, 7)}`;
+      const port = await must(sb.host(['ip', '-o', '-6', 'addr', 'show', 'dev', veth]), `ip -6 addr show dev ${veth}`);
+      assert.equal(port.trim(), '', `the bridge port has an IPv6 address: ${port}`);
+      const lo = await must(sb.minictr(['exec', 'web', 'ip', '-o', '-6', 'addr', 'show', 'dev', 'lo']), 'exec ip -6 addr show dev lo');
+      assert.match(lo, /inet6 ::1\/128 /, 'lo keeps ::1, as in Docker');
+    });
+
     test('--dry-run shows the firewall step a run would add, with a why for each statement, and changes nothing', async () => {
       const before = await fw.save();
       const out = await mcOk(['run', '--dry-run', '-p', '5099:5000', 'busybox', 'true']);

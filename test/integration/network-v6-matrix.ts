@@ -89,7 +89,8 @@ export function ipv6Matrix(firewall: FirewallName): void {
     });
 
     test('the default bridge takes its IPv6 from config.json ("ipv6", "fixed-cidr-v6"), as Docker\'s daemon.json', async () => {
-      const out = await mcOk(['run', '--rm', 'busybox', 'sh', '-c', 'ip -o -6 addr show dev eth0 scope global; ip -6 route show default']);
+      const out = await mcOk(['run', '--rm', 'busybox', 'sh', '-c', 'echo disable_ipv6=$(cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6); ip -o -6 addr show dev eth0 scope global; ip -6 route show default']);
+      assert.match(out, /^disable_ipv6=0$/m, out);
       assert.match(out, /inet6 fd98:1::2\/64 /, out);
       assert.match(out, /default via fd98:1::1 dev eth0/, out);
       const doc = JSON.parse(await mcOk(['network', 'inspect', 'bridge'])) as [{ EnableIPv6: boolean; IPAM: { Config: { Subnet: string }[] } }];

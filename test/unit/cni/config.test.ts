@@ -101,7 +101,8 @@ test("a runtime's namespace is entered, never made or removed", () => {
   const [host, inside] = bridgeDriver.planContainerSetup(att).ops as CommandOp[];
   assert.ok(!host?.stdin?.includes('netns add'));
   assert.match(host?.stdin ?? '', /peer name net1 mtu 1450 .* netns \/proc\/42\/ns\/net/);
-  assert.deepEqual(inside?.argv, ['nsenter', '--net=/proc/42/ns/net', 'ip', '-batch', '-']);
+  // An IPv4-only pod interface has IPv6 off before it comes up, as a minictr container's eth0.
+  assert.deepEqual(inside?.argv, ['nsenter', '--net=/proc/42/ns/net', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/net1/disable_ipv6 && exec ip -batch -']);
   const teardown = bridgeDriver.planContainerTeardown(att).ops as CommandOp[];
   assert.deepEqual(teardown.map((o) => o.argv.join(' ')), [`ip link del ${names.hostVeth}`]);
 });

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { concatPlans, mkdirOp, rmdirOp, write } from '../../../src/base/plan.js';
 import { planNetworkSetup } from '../../../src/network/plan.js';
-import { renderShell, formatStep } from '../../../src/explain/render.js';
+import { renderShell, formatStep, shellLine } from '../../../src/explain/render.js';
 import { applyPlan } from '../../../src/exec/apply.js';
 import { RecordingRunner, type Effect } from '../fakes/recording-runner.js';
 import { NET, containerSetupPlan } from '../network/fixtures.js';
@@ -40,7 +40,7 @@ describe('--explain', () => {
     assert.equal(lines.length, plan.ops.length);
     assert.equal(runner.effects.length, plan.ops.length, 'one effect per op: nothing bypasses the runner');
     const shownAs = (e: Effect): string[] =>
-      e.kind === 'command' ? [e.argv.join(' '), ...(e.input ?? '').split('\n').filter(Boolean)]
+      e.kind === 'command' ? [shellLine(e.argv), ...(e.input ?? '').split('\n').filter(Boolean)]
         : e.kind === 'write' ? [`echo ${e.content} > ${e.path}`]
           : [e.path];
     runner.effects.forEach((effect, i) => {

@@ -5,11 +5,14 @@ import { planContainerNetworkTeardown, planContainersTeardown, planNetworkSetup,
 import { firewallChecks, iptablesDriver } from '../../../src/network/firewall/iptables-driver.js';
 import { containerRules, networkRules, restoreText, specText, standingChains, standingRules } from '../../../src/network/firewall/iptables.js';
 import { ATT, C, NET, containerSetupPlan } from './fixtures.js';
+import { bridgeDriver } from '../../../src/network/bridge.js';
 
 function asCommand(op: Op | undefined): CommandOp {
   assert.ok(op && op.kind === 'command', `expected a command op, got ${JSON.stringify(op)}`);
   return op;
 }
+
+const INSIDE = ['nsenter', '--net=/run/netns/minictr-abcdef012345', 'ip'];
 
 const line = (op: Op): string =>
   op.kind === 'command' ? op.argv.join(' ') : op.kind === 'write' ? `write ${op.path}=${op.content}` : `wait until ${op.path} is gone`;
@@ -18,7 +21,7 @@ test('container setup: the article\'s steps, batched, each with a reason', () =>
   const plan = containerSetupPlan();
   assert.deepEqual(plan.ops.map(line), [
     'ip -batch -',
-    'ip -n minictr-abcdef012345 -batch -',
+    'nsenter --net=/run/netns/minictr-abcdef012345 sh -c echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6 && exec ip -batch -',
     'iptables-restore -w --noflush',
   ]);
   const [host, inside, rules] = plan.ops.map(asCommand);
@@ -27,6 +30,7 @@ test('container setup: the article\'s steps, batched, each with a reason', () =>
     'netns add minictr-abcdef012345\n' +
       'link add vethabcdef0 mtu 65535 type veth peer name eth0 mtu 65535 address 02:42:ac:12:00:02 netns minictr-abcdef012345\n' +
       'link set vethabcdef0 master minictr0\n' +
+      'link set vethabcdef0 addrgenmode none\n' +
       'link set vethabcdef0 up\n' +
       'link set vethabcdef0 type bridge_slave hairpin on\n',
   );
@@ -34,6 +38,7 @@ test('container setup: the article\'s steps, batched, each with a reason', () =>
     ['ip', 'netns', 'add', 'minictr-abcdef012345'],
     ['ip', 'link', 'add', 'vethabcdef0', 'mtu', '65535', 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', '65535', 'address', '02:42:ac:12:00:02', 'netns', 'minictr-abcdef012345'],
     ['ip', 'link', 'set', 'vethabcdef0', 'master', 'minictr0'],
+    ['ip', 'link', 'set', 'vethabcdef0', 'addrgenmode', 'none'],
     ['ip', 'link', 'set', 'vethabcdef0', 'up'],
     ['ip', 'link', 'set', 'vethabcdef0', 'type', 'bridge_slave', 'hairpin', 'on'],
   ]);
@@ -42,10 +47,11 @@ test('container setup: the article\'s steps, batched, each with a reason', () =>
     'link set lo up\naddr add 172.18.0.2/16 dev eth0\nlink set eth0 up\nroute add default via 172.18.0.1 mtu 1500\n',
   );
   assert.deepEqual(inside!.shown, [
-    ['ip', '-n', 'minictr-abcdef012345', 'link', 'set', 'lo', 'up'],
-    ['ip', '-n', 'minictr-abcdef012345', 'addr', 'add', '172.18.0.2/16', 'dev', 'eth0'],
-    ['ip', '-n', 'minictr-abcdef012345', 'link', 'set', 'eth0', 'up'],
-    ['ip', '-n', 'minictr-abcdef012345', 'route', 'add', 'default', 'via', '172.18.0.1', 'mtu', '1500'],
+    ['nsenter', '--net=/run/netns/minictr-abcdef012345', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6'],
+    [...INSIDE, 'link', 'set', 'lo', 'up'],
+    [...INSIDE, 'addr', 'add', '172.18.0.2/16', 'dev', 'eth0'],
+    [...INSIDE, 'link', 'set', 'eth0', 'up'],
+    [...INSIDE, 'route', 'add', 'default', 'via', '172.18.0.1', 'mtu', '1500'],
   ]);
   assert.equal(rules!.stdin, restoreText(containerRules(ATT), {}, 'add'));
   assert.equal(rules!.shown?.length, 8);
@@ -56,6 +62,20 @@ test('container setup: the article\'s steps, batched, each with a reason', () =>
   );
   assert.match(plan.ops[0]!.why, /own network stack/);
   for (const op of plan.ops) assert.ok(op.why.length > 10 && !op.why.includes('\n'));
+});
+
+test('container setup: IPv6 stays on where the network has it, and nothing of IPv6 is set on a kernel without it', () => {
+  const dual = bridgeDriver.planContainerSetup({ ...ATT, ip6: 'fd00:1::2', prefixLength6: 64, gateway6: 'fd00:1::1' });
+  const [host6, inside6] = dual.ops.map(asCommand);
+  assert.match(host6!.stdin ?? '', /link set vethabcdef0 addrgenmode none\n/, 'the bridge port never needs a link-local address');
+  assert.deepEqual(inside6!.argv, [...INSIDE, '-batch', '-']);
+  assert.match(inside6!.stdin ?? '', /addr add fd00:1::2\/64 dev eth0 nodad\n/);
+  const bare = bridgeDriver.planContainerSetup(ATT, { noIPv6: true });
+  const [host4, inside4] = bare.ops.map(asCommand);
+  assert.doesNotMatch(host4!.stdin ?? '', /addrgenmode/);
+  assert.deepEqual(inside4!.argv, [...INSIDE, '-batch', '-']);
+  const connect = bridgeDriver.planContainerConnect({ ...ATT, hostVeth: 'vethabcdef0-1', ifname: 'eth1' });
+  assert.deepEqual(asCommand(connect.ops[1]).argv, ['nsenter', '--net=/run/netns/minictr-abcdef012345', 'sh', '-c', 'echo 1 > /proc/sys/net/ipv6/conf/eth1/disable_ipv6 && exec ip -batch -']);
 });
 
 test('container rules on a standing bridge check, in the same restore, that the network\'s rules are still there', () => {
