@@ -80,6 +80,8 @@ const cfg = {
   /** Pods per node in the CNI simulation: the kubelet's default maximum (110), and 250. */
   cniPods: (process.env['BENCH_CNI_PODS'] ?? (QUICK ? '30' : '110,250')).split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0),
   fwScaleN: Math.round(envNum('BENCH_FW_SCALE_N', QUICK ? 30 : 1000)),
+  /** apart: each driver's bridge filled alone (N containers on the host); lockstep: both at once (2N). */
+  fwScaleLockstep: process.env['BENCH_FW_SCALE_MODE'] === 'lockstep',
   fwPoints: [] as number[],
 };
 {
@@ -1481,6 +1483,8 @@ const FW_SECTION = 'firewall drivers (same run; one network each, -o firewall=â€
 async function firewallNetworks(): Promise<boolean> {
   for (const fw of FIREWALLS) {
     const r = await mc(['network', 'create', '-o', `firewall=${fw}`, `bench-${fw}`]);
+    // Its twin holds one container at a time: the host-wide share of a start's growth (see firewallScale).
+    if (r.code === 0 && cfg.fwScaleN > 0) await mc(['network', 'create', '-o', `firewall=${fw}`, `bench-${fw}-alone`]);
     if (r.code !== 0) {
       note(`firewall: network create -o firewall=${fw} failed: ${firstLine(r.stderr)}`);
       return false;
@@ -1585,60 +1589,73 @@ async function removeBulk(ids: string[]): Promise<void> {
 type Samples = { count: number; ms: number }[];
 
 /**
- * N detached containers with a published port each on each driver's bridge, started in
- * lockstep (the k-th on one driver, then on the other, the order alternating), so a busy
- * machine weighs on both alike; the start of the k-th and a `rm -f` while k exist, at each point,
- * as the median of a window. Between the points the containers go in bulk (one `rm -f` of 100),
- * unmeasured.
+ * N detached containers with a published port each on a driver's bridge: the start of the k-th
+ * and a `rm -f` while k exist, at each point, as the median of a window. By default each driver's
+ * bridge is filled alone and emptied before the next (N containers on the host, as the issue
+ * asks); BENCH_FW_SCALE_MODE=lockstep fills both at once (the k-th on one driver, then on the
+ * other, the order alternating), so a busy machine weighs on both alike, with 2N on the host.
+ * Between the points the containers go in bulk (one `rm -f` of 100), unmeasured.
  */
 type Traced = { count: number; analysed: ReturnType<typeof analyseTrace> }[];
 
-async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; traced: Traced; n: number }>> {
+async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; alone: Samples; traced: Traced; n: number }>> {
   const ids: Record<Firewall, string[]> = { iptables: [], nftables: [] };
   const starts: Record<Firewall, Samples> = { iptables: [], nftables: [] };
+  // In the traced windows, a start + rm -f on the driver's twin network, empty but for it: what
+  // the host's other containers alone add to a start (the kernel's, the machine's), beside what
+  // the k on the same bridge add.
+  const alone: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const removals: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const traced: Record<Firewall, Traced> = { iptables: [], nftables: [] };
-  const order = (k: number): readonly Firewall[] => (k % 2 === 0 ? FIREWALLS : [...FIREWALLS].reverse());
   const traceDir = await mkdtemp(join(tmpdir(), `${sb.prefix}-fwtrace-`));
   tempDirs.push(traceDir);
   // The starts in the first and last window are traced: where a start's time grows with the count.
   const tracedAt = (k: number): boolean => [cfg.fwPoints[0] ?? 0, cfg.fwScaleN].some((p) => inWindow(k, p));
-  fill: for (let k = 1; k <= cfg.fwScaleN; k++) {
-    for (const fw of order(k)) {
-      const port = fw === 'iptables' ? 20000 + k : 40000 + k;
-      const file = join(traceDir, `${fw}-${k}.json`);
-      const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5000`, 'busybox', 'sleep', '100000'], tracedAt(k) ? { trace: file } : {});
-      if (r.code !== 0) {
-        note(`firewall ${fw}: start ${k} failed: ${firstLine(r.stderr)}; the scale run stops there`);
-        break fill;
+  const rounds: (readonly Firewall[])[] = cfg.fwScaleLockstep ? [FIREWALLS] : FIREWALLS.map((fw) => [fw]);
+  for (const drivers of rounds) {
+    const order = (k: number): readonly Firewall[] => (k % 2 === 0 ? drivers : [...drivers].reverse());
+    fill: for (let k = 1; k <= cfg.fwScaleN; k++) {
+      for (const fw of order(k)) {
+        const port = fw === 'iptables' ? 20000 + k : 40000 + k;
+        const file = join(traceDir, `${fw}-${k}.json`);
+        const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5000`, 'busybox', 'sleep', '100000'], tracedAt(k) ? { trace: file } : {});
+        if (r.code !== 0) {
+          note(`firewall ${fw}: start ${k} failed: ${firstLine(r.stderr)}; the scale run stops there`);
+          break fill;
+        }
+        ids[fw].push(r.stdout.trim().split('\n').pop() ?? '');
+        starts[fw].push({ count: k, ms: r.ms });
+        if (tracedAt(k)) {
+          const trace = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as Trace | null;
+          if (trace) traced[fw].push({ count: k, analysed: analyseTrace(trace, r.ms) });
+          const twin = await mc(['run', '-d', '--network', `bench-${fw}-alone`, '-p', `${port + 10000}:5000`, 'busybox', 'sleep', '100000']);
+          if (twin.code === 0) {
+            alone[fw].push({ count: k, ms: twin.ms });
+            await mc(['rm', '-f', twin.stdout.trim().split('\n').pop() ?? '']);
+          }
+        }
       }
-      ids[fw].push(r.stdout.trim().split('\n').pop() ?? '');
-      starts[fw].push({ count: k, ms: r.ms });
-      if (tracedAt(k)) {
-        const trace = JSON.parse(await readFile(file, 'utf8').catch(() => 'null')) as Trace | null;
-        if (trace) traced[fw].push({ count: k, analysed: analyseTrace(trace, r.ms) });
+      if (cfg.fwPoints.includes(k)) progress(`firewall: ${k} containers with a published port on the bridge of ${drivers.join(' and ')}`);
+    }
+    for (const point of [...cfg.fwPoints].reverse()) {
+      if (point > Math.min(...drivers.map((fw) => ids[fw].length))) continue;
+      for (const fw of drivers) await removeBulk(ids[fw].splice(point));
+      for (let w = 0; w < cfg.window; w++) {
+        for (const fw of order(w)) {
+          const count = ids[fw].length;
+          const id = ids[fw].pop();
+          if (id === undefined) continue;
+          const r = await mc(['rm', '-f', id]);
+          if (r.code === 0) removals[fw].push({ count, ms: r.ms });
+          else note(`firewall ${fw}: rm -f ${id.slice(0, 12)} failed: ${firstLine(r.stderr)}`);
+        }
       }
     }
-    if (cfg.fwPoints.includes(k)) progress(`firewall: ${k} containers with a published port on each driver's bridge`);
+    for (const fw of drivers) await removeBulk(ids[fw]);
   }
-  for (const point of [...cfg.fwPoints].reverse()) {
-    if (point > Math.min(ids.iptables.length, ids.nftables.length)) continue;
-    for (const fw of FIREWALLS) await removeBulk(ids[fw].splice(point));
-    for (let w = 0; w < cfg.window; w++) {
-      for (const fw of order(w)) {
-        const count = ids[fw].length;
-        const id = ids[fw].pop();
-        if (id === undefined) continue;
-        const r = await mc(['rm', '-f', id]);
-        if (r.code === 0) removals[fw].push({ count, ms: r.ms });
-        else note(`firewall ${fw}: rm -f ${id.slice(0, 12)} failed: ${firstLine(r.stderr)}`);
-      }
-    }
-  }
-  for (const fw of FIREWALLS) await removeBulk(ids[fw]);
   return {
-    iptables: { starts: starts.iptables, removals: removals.iptables, traced: traced.iptables, n: starts.iptables.length },
-    nftables: { starts: starts.nftables, removals: removals.nftables, traced: traced.nftables, n: starts.nftables.length },
+    iptables: { starts: starts.iptables, removals: removals.iptables, alone: alone.iptables, traced: traced.iptables, n: starts.iptables.length },
+    nftables: { starts: starts.nftables, removals: removals.nftables, alone: alone.nftables, traced: traced.nftables, n: starts.nftables.length },
   };
 }
 
@@ -1763,10 +1780,10 @@ async function firewalls(): Promise<void> {
   targets.push({ target: 'run --rm -p: nftables measurably faster than iptables (same run)', measured: `${fmtMs(run.nftables?.median)} vs ${fmtMs(run.iptables?.median)} = ${ratio.toFixed(2)}x, ${fmtMs(gain)} gained`, met: gain > 0 });
   const scaled: Record<string, unknown> = {};
   if (cfg.fwScaleN > 0) {
-    progress(`firewall: ${cfg.fwScaleN} containers with a published port each, per driver, in lockstep`);
+    progress(`firewall: ${cfg.fwScaleN} containers with a published port each, per driver, ${cfg.fwScaleLockstep ? 'in lockstep' : 'one driver at a time'}`);
     const both = await firewallScale();
     for (const fw of FIREWALLS) {
-      const { starts, removals, traced, n } = both[fw];
+      const { starts, removals, alone, traced, n } = both[fw];
       const points = cfg.fwPoints.filter((p) => p <= n);
       const table = points.map((p) => ({ count: p, start: windowAt(starts, p), removal: windowAt(removals, p) }));
       for (const row of table) {
@@ -1782,14 +1799,24 @@ async function firewalls(): Promise<void> {
         targets.push({ target: `${fw}: start #${last.count} ${flat ? 'within 1.1x of' : 'vs'} #${ten.count}`, measured: `${fmtMs(last.start?.median)} vs ${fmtMs(ten.start?.median)} = ${rs.toFixed(2)}x`, met: flat ? rs <= 1.1 : undefined });
         targets.push({ target: `${fw}: rm -f with ${last.count} ${flat ? 'within 1.1x of' : 'vs'} with ${ten.count}`, measured: `${fmtMs(last.removal?.median)} vs ${fmtMs(ten.removal?.median)} = ${rr.toFixed(2)}x`, met: flat ? rr <= 1.1 : undefined });
       }
-      const growth = startGrowth(traced, cfg.fwPoints[0] ?? 0, n);
+      const first = cfg.fwPoints[0] ?? 0;
+      const aloneFirst = windowAt(alone, first);
+      const aloneLast = windowAt(alone, n);
+      if (aloneFirst && aloneLast && n > first) {
+        const host = aloneLast.median / aloneFirst.median;
+        rows.push({ section: FW_SECTION, item: `${fw}: a start on a network of its own, beside #${first} vs beside #${n}`, unit: 'ms', summary: aloneLast, ref: `${fmtMs(aloneFirst.median)} beside #${first}: ${host.toFixed(2)}x, the host-wide share of the growth` });
+        const last = table[table.length - 1]?.start?.median ?? NaN;
+        const ten = table[0]?.start?.median ?? NaN;
+        rows.push({ section: FW_SECTION, item: `${fw}: start #${n} vs #${first}, the host-wide share taken out`, unit: 'x', value: last / ten / host, ref: 'what the containers on the same bridge add' });
+      }
+      const growth = startGrowth(traced, first, n);
       const load = loadDrift(traced, cfg.fwPoints[0] ?? 0, n);
       if (load) rows.push({ section: FW_SECTION, item: `${fw}: the machine at #${n} vs #${cfg.fwPoints[0] ?? 0}: node bootstrap + bundle compile (no count in them)`, unit: 'x', value: load.ratio, ref: `${fmtMs(load.last)} vs ${fmtMs(load.first)}: above 1, other work slowed the later window` });
       for (const g of growth) rows.push({ section: FW_SECTION, item: `${fw}: where start #${n} spends more than #${cfg.fwPoints[0] ?? 0}: ${g.what}`, unit: 'ms', value: g.last, ref: `${fmtMs(g.first)} at #${cfg.fwPoints[0] ?? 0}` });
-      scaled[fw] = { n, points: table, starts, removals, growth };
+      scaled[fw] = { n, points: table, starts, removals, alone, growth };
     }
   }
-  for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`]);
+  for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`, ...(cfg.fwScaleN > 0 ? [`bench-${fw}-alone`] : [])]);
   results['firewalls'] = { step, packets, runRm: run, samples, ratio, scale: scaled };
 }
 
