@@ -24,7 +24,18 @@ import type { Paths } from './paths.js';
 const VERSION = '2';
 const MEMBERS = '.jsonl';
 
+function splitLines(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '');
+}
+
 export class ContainerIndex {
+  /**
+   * Members parsed in this process, by network, with the text they came from: a start reads its
+   * network twice (its plan, then its resolver's names) and writes it once between; parsing
+   * 1,000 lines costs a few ms, comparing the text a fraction of one.
+   */
+  private readonly parsed = new Map<string, { text: string; members: NetworkMember[] }>();
+
   constructor(private readonly paths: Paths, private readonly records: () => ContainerRecord[]) {}
 
   /** The members of `network`: every container attached to it, also while it attaches. */
@@ -66,11 +77,15 @@ export class ContainerIndex {
       // No record to say where it was: look for it in every network (a record removed by hand).
       const touched = before === undefined && after === undefined ? this.networks() : networks;
       for (const network of touched) {
-        const current = this.lines(network);
+        const text = this.text(network);
+        const current = splitLines(text);
         const kept = current.filter((line) => !line.startsWith(`{"id":"${id}"`));
-        const added = membersOn(will, network).map((m) => JSON.stringify(m));
-        if (added.length === 0 && kept.length === current.length) continue;
-        this.write(network, [...kept, ...added]);
+        const joining = membersOn(will, network);
+        if (joining.length === 0 && kept.length === current.length) continue;
+        const written = this.write(network, [...kept, ...joining.map((m) => JSON.stringify(m))]);
+        const known = this.parsed.get(network);
+        // What this process had parsed stays good: the same lines, less this one's, plus its new ones.
+        if (known?.text === text) this.parsed.set(network, { text: written, members: [...known.members.filter((m) => m.id !== id), ...joining] });
       }
       if (renamed) {
         if (before?.name && this.holder(before.name) === id) rmSync(this.paths.indexName(before.name), { force: true });
@@ -119,22 +134,30 @@ export class ContainerIndex {
     writeTextAtomic(this.paths.indexVersion, `${VERSION}\n`);
   }
 
-  private lines(network: string): string[] {
+  private text(network: string): string {
     try {
-      return readFileSync(this.paths.indexNetwork(network), 'utf8').split('\n').filter((l) => l !== '');
+      return readFileSync(this.paths.indexNetwork(network), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
       throw err;
     }
   }
 
-  private write(network: string, lines: string[]): void {
-    if (lines.length === 0) rmSync(this.paths.indexNetwork(network), { force: true });
-    else writeTextAtomic(this.paths.indexNetwork(network), `${lines.join('\n')}\n`);
+  /** The text written ('' when the network has no member left, and no file). */
+  private write(network: string, lines: string[]): string {
+    const text = lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+    if (text === '') rmSync(this.paths.indexNetwork(network), { force: true });
+    else writeTextAtomic(this.paths.indexNetwork(network), text);
+    return text;
   }
 
   private read(network: string): NetworkMember[] {
-    return this.lines(network).map((line) => JSON.parse(line) as NetworkMember);
+    const text = this.text(network);
+    const known = this.parsed.get(network);
+    if (known?.text === text) return [...known.members];
+    const members = splitLines(text).map((line) => JSON.parse(line) as NetworkMember);
+    this.parsed.set(network, { text, members });
+    return members;
   }
 
   private networks(): string[] {

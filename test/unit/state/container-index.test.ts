@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { allMembersOf, membersOn } from '../../../src/base/members.js';
 import type { ContainerRecord } from '../../../src/base/records.js';
-import type { Store } from '../../../src/state/store.js';
+import { Store } from '../../../src/state/store.js';
 import { attachmentOf, saved, world } from '../fakes/containers.js';
 
 /** What the index holds, in a stable order, beside what the records say it should hold. */
@@ -100,4 +100,22 @@ test('findContainer: full id, then name (from the index), then a unique prefix',
   // A name that looks like another's id prefix: the name wins, as in Docker.
   const tricky = await saved(w, one.id.slice(0, 6));
   assert.equal((await store.findContainer(one.id.slice(0, 6))).id, tricky.id);
+});
+
+test('members parsed once in a process stay right: after its own write, and after another process\'s', async (t) => {
+  const w = await world(t);
+  const a = await saved(w, 'a', { attached: true, ip: '172.18.0.2' });
+  assert.deepEqual((await w.store.index.members('bridge')).map((m) => m.ip), ['172.18.0.2']);
+  // Its own write: what it parsed is carried over to the text it wrote.
+  await saved(w, 'b', { attached: true, ip: '172.18.0.3' });
+  const fresh = new Store(w.store.paths.root);
+  assert.deepEqual(await w.store.index.members('bridge'), await fresh.index.members('bridge'));
+  // Another process's write (another Store on the same root): the text differs, so it is read again.
+  const moved = await fresh.loadContainer(a.id);
+  assert.ok(moved);
+  await fresh.saveContainer({ ...moved, network: attachmentOf(a.id, '172.18.0.7') });
+  assert.deepEqual((await w.store.index.members('bridge')).map((m) => m.ip).sort(), ['172.18.0.3', '172.18.0.7']);
+  // What a caller does to the list it got changes nothing the index hands out next.
+  (await w.store.index.members('bridge')).pop();
+  assert.equal((await w.store.index.members('bridge')).length, 2);
 });
