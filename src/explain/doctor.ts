@@ -122,7 +122,9 @@ function nftJsonFinding(json: NonNullable<DoctorFacts['nftJson']>): Finding {
     'nft JSON',
     `\`nft -j list ruleset\` fails: ${json.said}`,
     'minictr reads the nftables rules back as JSON: container start, network reload, repair, net inspect and CNI GC fail on nftables networks',
-    "install an nft built with JSON support (libjansson), e.g. Debian's or Ubuntu's: apt-get install nftables",
+    /json/i.test(json.said)
+      ? "install an nft built with JSON support (libjansson), e.g. Debian's or Ubuntu's: apt-get install nftables"
+      : 'run `nft -j list ruleset` by hand to see why (a kernel without nf_tables: modprobe nf_tables), or keep networks on -o firewall=iptables',
   );
 }
 

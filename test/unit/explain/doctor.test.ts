@@ -186,6 +186,8 @@ test('nft JSON: said in one line when the nftables driver is in use or asked for
   assert.match(finding?.fix ?? '', /libjansson.*apt-get install nftables/);
   assert.equal(exitCodeFor(broken), 1);
   assert.match(renderFindings(broken), /BLOCKER\s+nft JSON\s+`nft -j list ruleset` fails: JSON support not compiled-in\n\s+→ .*\n\s+fix: install an nft built with JSON support/);
+  const noKernel = evaluate({ ...onNft, nftJson: { works: false, said: 'Error: Could not process rule: Operation not supported' } });
+  assert.match(find(noKernel, 'nft JSON')[0]?.fix ?? '', /modprobe nf_tables/, 'another failure is not blamed on JSON');
   const askedFor = evaluate({ ...GOOD, firewall: { name: 'nftables', from: 'MINICTR_FIREWALL' }, networkFirewalls: [], nftJson: { works: false, said } });
   assert.equal(find(askedFor, 'nft JSON')[0]?.status, 'blocker', 'new networks would get nftables');
   const iptablesOnly = evaluate({ ...GOOD, firewall: { name: 'iptables', from: 'the default' }, networkFirewalls: [{ name: 'bridge', firewall: 'iptables' }], nftJson: { works: false, said } });
