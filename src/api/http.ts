@@ -40,13 +40,15 @@ export function sendEmpty(res: ServerResponse, status: number): void {
   res.end();
 }
 
-/** Docker's status for one of minictr's errors: 404 not found, 409 conflict, 400 bad input, 500 else. */
+/** Docker's status for one of minictr's errors: 404 not found, 409 conflict, 403 address taken, 400 bad input, 500 else. */
 export function statusOf(err: unknown): number {
   if (err instanceof ApiError) return err.status;
   if (!(err instanceof MinictrError)) return 500;
   if (/^E_NO_SUCH_|^E_NOT_FOUND$|^E_IMAGE_GONE$/.test(err.code)) return 404;
   if (/^E_NAME_IN_USE$|^E_PORT_IN_USE$|^E_RUNNING$|^E_NOT_RUNNING$|^E_PAUSED$|^E_VOLUME_IN_USE$|^E_NETWORK_EXISTS$|^E_AMBIGUOUS$|^E_ALREADY_CONNECTED$|^E_NOT_CONNECTED$|^E_ALIAS_CLASH$|^E_FIRST_NETWORK$|^E_ONE_NETWORK$/.test(err.code)) return 409;
-  if (/^E_BAD_|^E_NOT_A_TTY$/.test(err.code)) return 400;
+  // libnetwork's "Address already in use" is a Forbidden error: 403.
+  if (err.code === 'E_ADDRESS_IN_USE') return 403;
+  if (/^E_BAD_|^E_NOT_A_TTY$|^E_CONFLICTING_OPTIONS$/.test(err.code)) return 400;
   return 500;
 }
 

@@ -6,6 +6,12 @@ import type { ContainerSpec } from '../runtime/containers.js';
 import { dockerStatus, statusText } from '../runtime/inspect.js';
 import { ApiError } from './http.js';
 
+/** One entry of NetworkingConfig.EndpointsConfig: what `docker run --network-alias/--ip/--ip6` send. */
+export interface EndpointBody {
+  Aliases?: unknown;
+  IPAMConfig?: { IPv4Address?: unknown; IPv6Address?: unknown } | null;
+}
+
 /** The part of Docker's ContainerCreate body minictr carries out; other fields are accepted and ignored. */
 export interface CreateBody {
   Image?: unknown;
@@ -19,7 +25,7 @@ export interface CreateBody {
   OpenStdin?: unknown;
   Labels?: unknown;
   ExposedPorts?: unknown;
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: unknown } | null> | null } | null;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointBody | null> | null } | null;
   HostConfig?: {
     PortBindings?: unknown;
     PublishAllPorts?: unknown;
@@ -127,8 +133,13 @@ export function specFromCreate(body: CreateBody, name: string | undefined): Cont
   const logDriver = str(log['Type'], 'LogConfig.Type');
   const mounts = (Array.isArray(host.Mounts) ? host.Mounts : []) as Record<string, unknown>[];
   const published = portSpecs(host.PortBindings);
-  const endpoints = Object.values(body.NetworkingConfig?.EndpointsConfig ?? {});
+  const endpointsByName = body.NetworkingConfig?.EndpointsConfig ?? {};
+  const endpoints = Object.values(endpointsByName);
   const aliases = endpoints.flatMap((e) => strings(e?.Aliases, 'EndpointsConfig.Aliases') ?? []);
+  // The addresses asked for on the network the container joins (the CLI keys it by --network's name).
+  const ipam = ((network ? endpointsByName[network] : undefined) ?? (endpoints.length === 1 ? endpoints[0] : undefined))?.IPAMConfig ?? {};
+  const ip = str(ipam.IPv4Address, 'IPAMConfig.IPv4Address');
+  const ip6 = str(ipam.IPv6Address, 'IPAMConfig.IPv6Address');
   return {
     image,
     ...(name ? { name } : {}),
@@ -161,6 +172,8 @@ export function specFromCreate(body: CreateBody, name: string | undefined): Cont
     resources,
     labels,
     ...(aliases.length > 0 ? { networkAliases: aliases } : {}),
+    ...optional('ip', ip),
+    ...optional('ip6', ip6),
     ...(logDriver ? { logDriver } : {}),
     logOpts: Object.entries(record(log['Config'], 'LogConfig.Config')).map(([k, v]) => `${k}=${String(v)}`),
   };

@@ -153,7 +153,11 @@ export function registerNetworkCommands(program: Command): void {
     .description("re-apply every network's and running container's firewall rules (after a firewall reload wiped them)")
     .option('--explain', 'print each host command as it runs')
     .action(async function (this: Command, opts: { explain?: boolean }) {
-      const count = await runtimeFor(this, { explain: opts.explain ?? false }).reloadNetworks();
-      print(count === 0 ? 'all minictr rules are in place' : `put back ${count} missing rule${count === 1 ? '' : 's'}`);
+      const { restored, replaced } = await runtimeFor(this, { explain: opts.explain ?? false }).reloadNetworks();
+      const done = [
+        ...(restored > 0 ? [`put back ${restored} missing rule${restored === 1 ? '' : 's'}`] : []),
+        ...(replaced > 0 ? [`removed ${replaced} rule${replaced === 1 ? '' : 's'} of an older minictr that the current ones replace`] : []),
+      ];
+      print(done.length === 0 ? 'all minictr rules are in place' : done.join('; '));
     });
 }

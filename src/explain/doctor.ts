@@ -71,8 +71,10 @@ export interface DoctorFacts {
   ipv6Disabled?: string;
   /** net.ipv6.conf.all.forwarding */
   ipv6Forward?: string;
-  /** `nft -j list ruleset` (every family); absent when nft is missing or not root. */
+  /** `nft -j list ruleset` (every family); absent when nft is missing, fails, or not root. */
   nftRuleset?: string;
+  /** Whether `nft -j list ruleset` worked, and the first line it said when not (an nft built without JSON support); absent when nft is missing or not root. */
+  nftJson?: { works: true } | { works: false; said: string };
   /** Run by a normal user: what rootless minictr needs. */
   rootless?: RootlessFacts;
 }
@@ -108,6 +110,24 @@ export function overlaySupported(filesystems: string): boolean {
   return /\toverlay$/m.test(filesystems);
 }
 
+/** A network uses the nftables driver, or new ones would get it. */
+function nftNeeded(facts: DoctorFacts): boolean {
+  return facts.firewall?.name === 'nftables' || (facts.networkFirewalls ?? []).some((n) => n.firewall === 'nftables');
+}
+
+/** minictr reads the nftables driver's rules back as JSON (`nft -j`): an nft built without libjansson cannot. */
+function nftJsonFinding(json: NonNullable<DoctorFacts['nftJson']>): Finding {
+  if (json.works) return ok('nft JSON', '`nft -j list ruleset` works');
+  return blocker(
+    'nft JSON',
+    `\`nft -j list ruleset\` fails: ${json.said}`,
+    'minictr reads the nftables rules back as JSON: container start, network reload, repair, net inspect and CNI GC fail on nftables networks',
+    /json/i.test(json.said)
+      ? "install an nft built with JSON support (libjansson), e.g. Debian's or Ubuntu's: apt-get install nftables"
+      : 'run `nft -j list ruleset` by hand to see why (a kernel without nf_tables: modprobe nf_tables), or keep networks on -o firewall=iptables',
+  );
+}
+
 function toolFindings(facts: DoctorFacts): Finding[] {
   const out: Finding[] = [];
   for (const name of [...REQUIRED_TOOLS, ...OPTIONAL_TOOLS]) {
@@ -115,6 +135,7 @@ function toolFindings(facts: DoctorFacts): Finding[] {
     const required = (REQUIRED_TOOLS as readonly string[]).includes(name);
     if (t?.found) {
       out.push(ok(`tool ${name}`, t.version ?? 'found'));
+      if (name === 'nft' && nftNeeded(facts) && facts.nftJson) out.push(nftJsonFinding(facts.nftJson));
       continue;
     }
     const pkg = name === 'ip' ? 'iproute2' : name.startsWith('iptables') ? 'iptables' : name === 'conntrack' ? 'conntrack' : name === 'nft' ? 'nftables' : name === 'mount' ? 'mount' : 'util-linux';
@@ -128,9 +149,8 @@ function toolFindings(facts: DoctorFacts): Finding[] {
       continue;
     }
     if (name === 'nft') {
-      const needed = facts.firewall?.name === 'nftables' || (facts.networkFirewalls ?? []).some((n) => n.firewall === 'nftables');
       out.push(
-        needed
+        nftNeeded(facts)
           ? blocker('tool nft', 'not found on PATH', 'a network uses the nftables firewall driver (or new ones would): its rules cannot be made or removed', `apt-get install ${pkg}`)
           : ok('tool nft', 'not found (needed only for -o firewall=nftables)'),
       );

@@ -156,7 +156,14 @@ export async function collectDoctorFacts(runner: Runner, store: Store): Promise<
     if (activeSave6 !== undefined) facts.activeSave6 = activeSave6;
     if (otherSave6 !== undefined) facts.otherSave6 = otherSave6;
   }
-  const nftRuleset = root ? await output(runner, ['nft', '-j', 'list', 'ruleset']) : undefined;
-  if (nftRuleset !== undefined) facts.nftRuleset = nftRuleset;
+  if (root && (await onPath('nft'))) {
+    const r = await runner.run(['nft', '-j', 'list', 'ruleset'], { allowFailure: true }).catch((e: unknown) => ({ exitCode: 1, stdout: '', stderr: e instanceof Error ? e.message : String(e) }));
+    if (r.exitCode === 0) {
+      facts.nftRuleset = r.stdout;
+      facts.nftJson = { works: true };
+    } else {
+      facts.nftJson = { works: false, said: r.stderr.split('\n').map((l) => l.trim()).find(Boolean) ?? `exit status ${r.exitCode}` };
+    }
+  }
   return facts;
 }

@@ -140,25 +140,32 @@ async function planRepairNow(ctx: RuntimeContext, records: ContainerRecord[], ex
   return concatPlans('restore missing firewall rules', ...dumps.map(({ firewall, dump }) => planRepair(dump, nets, records, firewall)));
 }
 
-/** How many rules and elements a repair plan puts back (iptables-restore's -A/-I lines, nft's add rule/element). */
-function restoredCount(plan: Plan): number {
-  return plan.ops.reduce((sum, op) => sum + (op.kind === 'command' ? (op.stdin ?? '').split('\n').filter((l) => /^(-[AI] |add (rule|element) )/.test(l)).length : 0), 0);
+/** How many lines of a plan's inputs match: rules and elements put back (iptables-restore's -A/-I, nft's add rule/element), or iptables rules deleted. */
+function linesMatching(plan: Plan, line: RegExp): number {
+  return plan.ops.reduce((sum, op) => sum + (op.kind === 'command' ? (op.stdin ?? '').split('\n').filter((l) => line.test(l)).length : 0), 0);
+}
+
+/** What a network reload did: rules (and elements) put back, and minictr rules of an older shape replaced. */
+export interface ReloadCount {
+  restored: number;
+  replaced: number;
 }
 
 /**
  * Put back whatever minictr rules are missing (after a firewall reload), for every network
  * and every attached container, and bridges deleted by hand with their containers plugged back
  * in; the container index is built again from the records. Idempotent: what is present is left
- * alone. Returns how many rules were re-added.
+ * alone; a minictr rule of an older shape beside (or instead of) its current one is replaced.
+ * Returns how many rules were re-added and replaced.
  */
-export async function reloadNetworks(ctx: RuntimeContext): Promise<number> {
+export async function reloadNetworks(ctx: RuntimeContext): Promise<ReloadCount> {
   const { store, runner } = ctx;
   return store.lock('network', async () => {
     // The index of members is derived from the records: built again with everything else.
     await store.index.rebuild();
     const records = (await store.listContainers()).filter((r) => r.network);
     const networks = await store.listNetworks();
-    if (networks.length === 0) return 0;
+    if (networks.length === 0) return { restored: 0, replaced: 0 };
     const bridges: Plan[] = [];
     for (const net of networks) {
       if ((await networkFacts(runner, net)).bridgeExists) continue;
@@ -170,7 +177,8 @@ export async function reloadNetworks(ctx: RuntimeContext): Promise<number> {
     await applyPlan(concatPlans('re-create bridges', ...bridges), runner, stepOptions(ctx));
     const plan = await planRepairNow(ctx, records);
     await applyPlan(plan, runner, stepOptions(ctx));
-    return restoredCount(plan);
+    // A repair deletes only rules of an older shape (after adding the ones that replace them).
+    return { restored: linesMatching(plan, /^(-[AI] |add (rule|element) )/), replaced: linesMatching(plan, /^-D /) };
   });
 }
 

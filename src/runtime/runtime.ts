@@ -42,6 +42,7 @@ import {
   removeNetwork,
   resolveNetwork,
   type CreateNetworkRequest,
+  type ReloadCount,
 } from './networks.js';
 import { pause, unpause } from './pause.js';
 import { rename } from './rename.js';
@@ -258,8 +259,8 @@ export class Runtime implements RuntimeContext {
   switchFirewall(name: string, firewall: string): Promise<FirewallSwitch> {
     return switchFirewall(this, name, firewall);
   }
-  /** Put back what a firewall reload wiped; returns how many rules. */
-  async reloadNetworks(): Promise<number> {
+  /** Put back what a firewall reload wiped, and replace rules of an older shape; returns how many rules. */
+  async reloadNetworks(): Promise<ReloadCount> {
     await list(this, true);
     return reloadNetworks(this);
   }

@@ -326,6 +326,44 @@ describe('minictr serve: the Engine API for the docker CLI', { skip: (!isRoot &&
     await ok('rm', '-f', 'talker');
   });
 
+  it('docker run --ip/--ip6 (IPAMConfig of the endpoint): both addresses in the container and in inspect; a bad one is a 400 at create, a taken one a 403 at start', async () => {
+    await ok('network', 'create', '--ipv6', '--subnet', '172.30.0.0/24', '--subnet', 'fd30::/64', 'apiaddr');
+    const create = (name: string, network: string, ipam: Record<string, string>) =>
+      raw('POST', `/v1.41/containers/create?name=${name}`, JSON.stringify({ Image: 'busybox', Cmd: ['sleep', '600'], HostConfig: { NetworkMode: network }, NetworkingConfig: { EndpointsConfig: { [network]: { IPAMConfig: ipam } } } }));
+    try {
+      await ok('run', '-d', '--name', 'pinned', '--network', 'apiaddr', '--ip', '172.30.0.10', '--ip6', 'fd30::10', 'busybox', 'sleep', '600');
+      const inside = (await ok('exec', 'pinned', 'ip', 'addr', 'show', 'eth0')).stdout;
+      assert.match(inside, /inet 172\.30\.0\.10\/24 /);
+      assert.match(inside, /inet6 fd30::10\/64 /);
+      const seen = await ok('inspect', '-f', '{{.NetworkSettings.Networks.apiaddr.IPAddress}} {{.NetworkSettings.Networks.apiaddr.GlobalIPv6Address}}', 'pinned');
+      assert.equal(seen.stdout.trim(), '172.30.0.10 fd30::10');
+
+      for (const [ipam, network, message] of [
+        [{ IPv4Address: 'not-an-ip' }, 'apiaddr', /invalid IPv4 address \\"not-an-ip\\"/],
+        [{ IPv4Address: '10.9.9.9' }, 'apiaddr', /does not belong to the subnet 172\.30\.0\.0\/24/],
+        [{ IPv6Address: 'fd31::5' }, 'apiaddr', /fd31::5/],
+        [{ IPv4Address: '172.18.0.50' }, 'bridge', /user specified IP address is supported on user defined networks only/],
+      ] as const) {
+        const r = await create('refused', network, ipam);
+        assert.equal(r.status, 400, `${JSON.stringify(ipam)}: ${r.body}`);
+        assert.match(r.body, message);
+      }
+      for (const [name, ipam, address] of [['taken4', { IPv4Address: '172.30.0.10' }, '172.30.0.10'], ['taken6', { IPv6Address: 'fd30::10' }, 'fd30::10']] as const) {
+        const made = await create(name, 'apiaddr', ipam);
+        assert.equal(made.status, 201, `free or not is known at start, as with Docker: ${made.body}`);
+        const started = await raw('POST', `/v1.41/containers/${name}/start`);
+        assert.equal(started.status, 403, started.body);
+        assert.match(started.body, new RegExp(`address ${address} is already in use on network \\\\"apiaddr\\\\"`));
+        await ok('rm', name);
+      }
+      assert.deepEqual((await ok('ps', '-a', '--format', '{{.Names}}')).stdout.trim().split('\n'), ['pinned'], 'nothing left of the refused ones');
+      assert.match((await ok('exec', 'pinned', 'ip', 'addr', 'show', 'eth0')).stdout, /inet6 fd30::10\/64 /, 'the holder keeps its address');
+    } finally {
+      await docker('rm', '-f', 'pinned', 'refused', 'taken4', 'taken6');
+      await docker('network', 'rm', 'apiaddr');
+    }
+  });
+
   it('a container made with the minictr CLI is one docker sees and removes', async () => {
     assert.equal((await mc('run', '-d', '--name', 'fromcli', '--network', 'none', 'busybox', 'sleep', '300')).code, 0);
     assert.match((await ok('ps', '--format', '{{.Names}}')).stdout, /^fromcli$/m);

@@ -2,7 +2,7 @@
 // network diagram --svg, and a hand-deleted rule showing up as missing until network reload.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Sandbox, isRoot } from './sandbox.js';
@@ -112,6 +112,22 @@ describe('show your work', { skip: !isRoot && 'needs root' }, () => {
     assert.match(r.stdout, /ok\s+tool iptables\s+iptables v/);
     assert.match(r.stdout, /ok\s+iptables backend\s+minictr uses/);
     assert.match(r.stdout, /no blockers/);
+  });
+
+  it('doctor says whether nft can print JSON when the nftables driver is asked for: ok with this nft, a blocker with one built without JSON', async () => {
+    const nftables = { ...process.env, MINICTR_FIREWALL: 'nftables' };
+    const good = await box.minictr(['doctor'], { env: nftables });
+    assert.match(good.stdout, /ok\s+nft JSON\s+`nft -j list ruleset` works/);
+    // An nft built without libjansson refuses -j before anything else (as nftables' main.c does); all else goes to the real one.
+    const real = (await box.host(['sh', '-c', 'command -v nft'])).stdout.trim();
+    const fake = join(dir, 'nft-without-json');
+    await mkdir(fake, { recursive: true });
+    await writeFile(join(fake, 'nft'), `#!/bin/sh\nfor a in "$@"; do [ "$a" = -j ] && { echo 'JSON support not compiled-in' >&2; exit 1; }; done\nexec ${real} "$@"\n`, { mode: 0o755 });
+    const bad = await box.minictr(['doctor'], { env: { ...nftables, PATH: `${fake}:${process.env['PATH'] ?? ''}` } });
+    assert.equal(bad.code, 1, bad.stdout);
+    assert.match(bad.stdout, /BLOCKER\s+nft JSON\s+`nft -j list ruleset` fails: JSON support not compiled-in\n.*→ .*\n.*fix: install an nft built with JSON support \(libjansson\), e\.g\. Debian's or Ubuntu's: apt-get install nftables/);
+    const iptables = await box.minictr(['doctor'], { env: { ...process.env, MINICTR_FIREWALL: 'iptables', PATH: `${fake}:${process.env['PATH'] ?? ''}` } });
+    assert.doesNotMatch(iptables.stdout, /nft JSON/, 'no word of it while nothing uses nftables');
   });
 
   it('network diagram prints the tree and writes an SVG with the container', async () => {

@@ -302,18 +302,50 @@ export const iptablesDriver: FirewallDriver = {
    * that does not exist is safe, and rules already present are never added twice.
    */
   planRepair(dump: FirewallDump, owners: RuleOwners): Plan {
-    const missing = missingFromDump(dump, wantedChains(owners.networks), wantedRules(owners));
-    if (missing.chains.length === 0 && missing.rules.length === 0) return { title: 'firewall rules are complete', ops: [] };
-    return {
-      title: 'restore missing firewall rules',
-      ops: [...addRulesOps(missing.rules, `put back ${missing.rules.length} missing minictr rule(s)`, missing.chains), ...forgetFlowsAfterRepairOps(owners)],
-    };
+    const wanted = wantedRules(owners);
+    const missing = missingFromDump(dump, wantedChains(owners.networks), wanted);
+    const superseded = supersededInDump(dump, wanted);
+    if (missing.chains.length === 0 && missing.rules.length === 0 && superseded.length === 0) return { title: 'firewall rules are complete', ops: [] };
+    const restore = missing.chains.length === 0 && missing.rules.length === 0
+      ? []
+      : [...addRulesOps(missing.rules, `put back ${missing.rules.length} missing minictr rule(s)`, missing.chains), ...forgetFlowsAfterRepairOps(owners)];
+    // Removed after the new ones are in, so the traffic they serve is never without a rule.
+    const replaced = superseded.length === 0 ? [] : iptablesDriver.planRemoveDumped(superseded, `remove ${superseded.length} minictr rule(s) of an older shape that the current ones replace`).ops;
+    return { title: 'restore missing firewall rules', ops: [...restore, ...replaced] };
   },
 };
 
 /** An iptables-save line as arguments: words, and double-quoted strings (a comment) unquoted. */
 export function saveTokens(line: string): string[] {
   return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : (m[2] ?? '')));
+}
+
+/** A minictr rule's identity apart from its matches: its table and chain, its owner (comment) and its target. */
+function ruleIdentity(table: string, line: string): string | undefined {
+  const scope = commentScope(line);
+  const chain = /^-A (\S+)/.exec(line)?.[1];
+  const target = /\s-j (\S+)/.exec(line)?.[1];
+  return scope === undefined || chain === undefined || target === undefined ? undefined : `${table}|${chain}|${scope}|${target}`;
+}
+
+/**
+ * minictr's rules in a dump that an older minictr made in a shape the plan no longer has: not
+ * wanted as they are, but of the same table, chain, owner and target as a wanted rule that is
+ * the only one of its kind (so it can only be that rule's old form). E.g. ip6tables' nat OUTPUT
+ * jump from before it carried `! -d ::1/128`: left beside the new one, it still DNATs [::1].
+ */
+export function supersededInDump(dump: FirewallDump, wanted: Rule[]): DumpedRule[] {
+  const wantedLines = new Set(wanted.map((r) => `${dumpTable(r)}|${savedLine(r)}`));
+  const kinds = new Map<string, number>();
+  for (const r of wanted) {
+    const id = ruleIdentity(dumpTable(r), savedLine(r));
+    if (id !== undefined) kinds.set(id, (kinds.get(id) ?? 0) + 1);
+  }
+  return dump.rules.filter((r) => {
+    if (wantedLines.has(`${r.table}|${r.line}`)) return false;
+    const id = ruleIdentity(r.table, r.line);
+    return id !== undefined && kinds.get(id) === 1;
+  });
 }
 
 /** What of the wanted chains and rules a dump lacks. */

@@ -24,6 +24,18 @@ describe('Engine API: create bodies as the CLI would make them', () => {
     assert.deepEqual(spec.labels, { 'com.docker.compose.project': 'demo' });
   });
 
+  it('the addresses docker run --ip/--ip6 send in the endpoint of the network joined', () => {
+    const sent = { IPAMConfig: { IPv4Address: '172.30.0.10', IPv6Address: 'fd30::10' }, Aliases: ['db'] };
+    const spec = specFromCreate({ Image: 'busybox', HostConfig: { NetworkMode: 'back' }, NetworkingConfig: { EndpointsConfig: { back: sent } } }, undefined);
+    assert.equal(spec.ip, '172.30.0.10');
+    assert.equal(spec.ip6, 'fd30::10');
+    assert.deepEqual(spec.networkAliases, ['db']);
+    const none = specFromCreate({ Image: 'busybox', HostConfig: { NetworkMode: 'back' }, NetworkingConfig: { EndpointsConfig: { back: { IPAMConfig: { IPv4Address: '', IPv6Address: '' } } } } }, undefined);
+    assert.equal(none.ip, undefined, 'empty strings are "not asked"');
+    assert.equal(none.ip6, undefined);
+    assert.throws(() => specFromCreate({ Image: 'busybox', NetworkingConfig: { EndpointsConfig: { back: { IPAMConfig: { IPv4Address: 42 } } } } }, undefined), /IPAMConfig\.IPv4Address/);
+  });
+
   it('an entrypoint of several words leads the command', () => {
     const spec = specFromCreate({ Image: 'busybox', Entrypoint: ['sh', '-c'], Cmd: ['echo hi'] }, undefined);
     assert.equal(spec.entrypoint, 'sh');
@@ -58,6 +70,8 @@ describe('Engine API: paths and statuses', () => {
     assert.equal(statusOf(new MinictrError('E_NO_SUCH_CONTAINER', 'x')), 404);
     assert.equal(statusOf(new MinictrError('E_NAME_IN_USE', 'x')), 409);
     assert.equal(statusOf(new MinictrError('E_BAD_FLAG', 'x')), 400);
+    assert.equal(statusOf(new MinictrError('E_CONFLICTING_OPTIONS', 'x')), 400, 'runconfig\'s validation errors');
+    assert.equal(statusOf(new MinictrError('E_ADDRESS_IN_USE', 'x')), 403, 'libnetwork\'s "Address already in use" is Forbidden');
     assert.equal(statusOf(new MinictrError('E_INTERNAL', 'x')), 500);
     assert.equal(statusOf(new Error('x')), 500);
   });

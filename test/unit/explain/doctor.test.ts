@@ -175,6 +175,25 @@ test('firewall drivers: which one new networks get, nft needed only when a netwo
   assert.equal(find(bad, 'firewall driver')[0]?.status, 'warn');
 });
 
+test('nft JSON: said in one line when the nftables driver is in use or asked for, with what to install when nft -j fails', () => {
+  const said = 'JSON support not compiled-in';
+  const onNft = { ...GOOD, firewall: { name: 'iptables', from: 'the default' }, networkFirewalls: [{ name: 'web', firewall: 'nftables' }] };
+  assert.deepEqual(find(evaluate({ ...onNft, nftJson: { works: true } }), 'nft JSON').map((f) => [f.status, f.summary]), [['ok', '`nft -j list ruleset` works']]);
+  const broken = evaluate({ ...onNft, nftJson: { works: false, said } });
+  const finding = find(broken, 'nft JSON')[0];
+  assert.equal(finding?.status, 'blocker');
+  assert.equal(finding?.summary, `\`nft -j list ruleset\` fails: ${said}`);
+  assert.match(finding?.fix ?? '', /libjansson.*apt-get install nftables/);
+  assert.equal(exitCodeFor(broken), 1);
+  assert.match(renderFindings(broken), /BLOCKER\s+nft JSON\s+`nft -j list ruleset` fails: JSON support not compiled-in\n\s+→ .*\n\s+fix: install an nft built with JSON support/);
+  const noKernel = evaluate({ ...onNft, nftJson: { works: false, said: 'Error: Could not process rule: Operation not supported' } });
+  assert.match(find(noKernel, 'nft JSON')[0]?.fix ?? '', /modprobe nf_tables/, 'another failure is not blamed on JSON');
+  const askedFor = evaluate({ ...GOOD, firewall: { name: 'nftables', from: 'MINICTR_FIREWALL' }, networkFirewalls: [], nftJson: { works: false, said } });
+  assert.equal(find(askedFor, 'nft JSON')[0]?.status, 'blocker', 'new networks would get nftables');
+  const iptablesOnly = evaluate({ ...GOOD, firewall: { name: 'iptables', from: 'the default' }, networkFirewalls: [{ name: 'bridge', firewall: 'iptables' }], nftJson: { works: false, said } });
+  assert.deepEqual(find(iptablesOnly, 'nft JSON'), [], 'not a concern while no network uses nftables');
+});
+
 test('IPv6, when a network asks for it: the kernel has it and has it on, the host forwards it, ip6tables is there and on one backend', () => {
   const none = evaluate(GOOD);
   assert.deepEqual(find(none, 'IPv6'), [{ check: 'IPv6', status: 'ok', summary: 'no network asks for it (network create --ipv6)', consequence: '', fix: '' }]);

@@ -87,6 +87,37 @@ test('iptables: ip6tables-save\'s tables read back as "ip6 …", so a repair of 
   assert.deepEqual(repair[1]?.argv, ['conntrack', '-D', '-p', 'udp', '--dport', '8081']);
 });
 
+test('iptables: repair removes a minictr rule of an older shape that a current one replaces (the ::1 jump before `! -d ::1/128`), after adding the new one', () => {
+  const owners = { networks: [NET6], containers: [{ name: 'c', attachment: ATT6 }] };
+  const expected = iptablesDriver.expectedRules(owners);
+  const chains = [...standingChains(4), ...standingChains(6)].map((c) => ({ table: dumpTable(c), chain: c.chain, policy: '-' }));
+  const rules = expected.map((e) => ({ table: e.table, chain: e.chain, line: e.line }));
+  const jump6 = rules.find((r) => r.table === 'ip6 nat' && r.chain === 'OUTPUT');
+  assert.match(jump6?.line ?? '', /^-A OUTPUT ! -d ::1\/128 -m addrtype --dst-type LOCAL -m comment --comment minictr -j MINICTR$/);
+  const old = { table: 'ip6 nat', chain: 'OUTPUT', line: '-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment minictr -j MINICTR' };
+
+  const beside = commands(iptablesDriver.planRepair({ chains, rules: [...rules, old] }, owners).ops);
+  assert.deepEqual(beside.map((o) => o.argv[0]), ['ip6tables-restore'], 'only the old one goes');
+  assert.equal(beside[0]?.stdin, `*nat\n${old.line.replace(/^-A/, '-D')}\nCOMMIT\n`);
+
+  const instead = commands(iptablesDriver.planRepair({ chains, rules: [...rules.filter((r) => r !== jump6), old] }, owners).ops).filter((o) => o.argv[0] !== 'conntrack');
+  assert.deepEqual(instead.map((o) => o.argv[0]), ['ip6tables-restore', 'ip6tables-restore'], 'the new one in first, then the old one out');
+  assert.match(instead[0]?.stdin ?? '', /-A OUTPUT ! -d ::1\/128 /);
+  assert.match(instead[1]?.stdin ?? '', /-D OUTPUT -m addrtype/);
+
+  // Left alone: another owner's rule, the user's own (no comment), and a rule of a kind the plan has several of (the container's two IPv6 DNATs), where an extra one may be anything.
+  const dnat6 = rules.filter((r) => r.table === 'ip6 nat' && / -j DNAT /.test(r.line));
+  const [first] = dnat6;
+  assert.ok(first && dnat6.length === 2);
+  const others = [
+    { table: 'ip6 nat', chain: 'OUTPUT', line: '-A OUTPUT -m addrtype --dst-type LOCAL -m comment --comment minictr:other-net -j MINICTR' },
+    { table: 'ip6 nat', chain: 'OUTPUT', line: '-A OUTPUT -m addrtype --dst-type LOCAL -j MINICTR' },
+    { ...first, line: first.line.replace(/--dport \d+/, '--dport 9999') },
+  ];
+  assert.notEqual(others[2]?.line, first.line);
+  assert.deepEqual(iptablesDriver.planRepair({ chains, rules: [...rules, ...others] }, owners).ops, []);
+});
+
 test('iptables: the last network with IPv6 takes the ip6tables chains with it', () => {
   const ops = commands(iptablesDriver.planNetworkTeardown(NET6, { lastNetwork: false, lastIPv6Network: true }).ops);
   assert.ok(ops.some((o) => o.argv[0] === 'ip6tables-restore' && (o.stdin ?? '').includes('-X MINICTR-FORWARD')));
