@@ -2,7 +2,7 @@
 // and per container a network namespace joined to it by a veth pair (pure planning).
 import { command, waitGone, write, type Argv, type BatchPlan, type CommandOp, type Op, type Plan } from '../base/plan.js';
 import type { NetworkAttachment, NetworkRecord } from '../base/records.js';
-import type { HostNet, NetworkDriver, Owned } from './driver.js';
+import type { HostNet, InsideStep, NetworkDriver, Owned } from './driver.js';
 import { parseSubnet } from './ipam.js';
 import { macFromIp } from './names.js';
 import { parseSubnet6 } from './ipv6.js';
@@ -109,12 +109,18 @@ const noLinkLocal = (ifname: string, host: HostNet): Argv[] => (host.noIPv6 ? []
  * another container could otherwise give it an IPv6 address no firewall rule covers); no
  * link-local traffic floods the bridge either. One process chain: nsenter, sh, ip.
  */
-function insideBatch(att: NetworkAttachment, host: HostNet, ifname: string, lines: Argv[], why: string): CommandOp {
+function insideBatch(att: NetworkAttachment, host: HostNet, ifname: string, lines: Argv[], why: string, then?: InsideStep): CommandOp {
   const enter = enterNetns(att);
-  if (att.ip6 || host.noIPv6) return ipBatch([...enter, 'ip'], lines, why);
-  const sysctl = `echo 1 > /proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`;
   const op = ipBatch([...enter, 'ip'], lines, why);
-  return { ...op, argv: [...enter, 'sh', '-c', `${sysctl} && exec ip -batch -`], shown: [[...enter, 'sh', '-c', sysctl], ...(op.shown ?? [])] };
+  const v6off = att.ip6 || host.noIPv6 ? undefined : `echo 1 > /proc/sys/net/ipv6/conf/${ifname}/disable_ipv6`;
+  const shown = [...(v6off ? [[...enter, 'sh', '-c', v6off]] : []), ...(op.shown ?? [])];
+  if (then) {
+    // The ip batch as a here-document, so stdin stays the next step's; set -e stops at the first failure.
+    const script = ['set -e', ...(v6off ? [v6off] : []), `ip -batch - <<'EOF'\n${op.stdin ?? ''}EOF`, then.script].join('\n');
+    return { ...op, argv: [...enter, 'sh', '-c', script], stdin: then.stdin, shown: [...shown, ...then.shown], why: `${why}; then ${then.why}` };
+  }
+  if (!v6off) return op;
+  return { ...op, argv: [...enter, 'sh', '-c', `${v6off} && exec ip -batch -`], shown };
 }
 
 export const bridgeDriver: NetworkDriver = {
@@ -164,7 +170,7 @@ export const bridgeDriver: NetworkDriver = {
    * inside the new namespace, entered by nsenter (see enterNetns), also when someone else made
    * it (`netnsPath`, a CNI runtime's).
    */
-  planContainerSetup(att: NetworkAttachment, host: HostNet = {}): Plan {
+  planContainerSetup(att: NetworkAttachment, host: HostNet = {}, then?: InsideStep): Plan {
     const { hostVeth: veth, bridge: br } = att;
     const ns = att.netnsPath ?? att.netns;
     const ifname = att.ifname ?? 'eth0';
@@ -215,7 +221,10 @@ export const bridgeDriver: NetworkDriver = {
               : 'and no default route (no gateway, as configured): it reaches its subnet only') +
           (att.ip6
             ? `; the same for IPv6: ${att.ip6}/${att.prefixLength6 ?? 64} (nodad: minictr hands out each address once)${att.internal ? '' : `, default via ${att.gateway6 ?? ''}`}`
-            : `; IPv6 off on ${ifname} first, as Docker does on an IPv4-only network (no address a router advertisement could add, no link-local chatter on the bridge)`),
+            : host.noIPv6
+              ? ''
+              : `; IPv6 off on ${ifname} first, as Docker does on an IPv4-only network (no address a router advertisement could add, no link-local chatter on the bridge)`),
+        then,
       ),
     ];
     return { title: `connect container ${att.netns} to ${att.bridge} (${att.ip})`, ops };

@@ -7,6 +7,7 @@
 import { command, mkdirOp, waitGone, write, type Op, type Plan } from '../base/plan.js';
 import type { NetworkAttachment } from '../base/records.js';
 import { DEFAULT_NETWORK } from './names.js';
+import type { InsideStep } from './driver.js';
 
 /** Where a container's resolv.conf points on a user-defined network (Docker's address). */
 export const EMBEDDED_DNS = '127.0.0.11';
@@ -34,21 +35,23 @@ export function dnsRedirectRules(att: Pick<NetworkAttachment, 'ip' | 'gateway'>)
 
 /**
  * 127.0.0.11 inside the container, served on the gateway: route_localnet lets a packet from
- * 127.0.0.1 leave eth0 once DNATed, and the SNAT gives it the container's address. One process
- * chain in the container's namespace (nsenter, sh, iptables-restore); the rules go with it.
+ * 127.0.0.1 leave eth0 once DNATed, and the SNAT gives it the container's address. Run inside
+ * the container's namespace by the process chain that configures its eth0 (the bridge driver's
+ * inside batch); the rules go with the namespace.
  */
-export function planDnsRedirect(att: NetworkAttachment): Plan {
-  const enter = ['nsenter', `--net=/run/netns/${att.netns}`, '--'];
+export function dnsRedirectStep(att: NetworkAttachment): InsideStep {
+  const enter = ['nsenter', `--net=/run/netns/${att.netns}`];
   const sysctl = 'echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet';
   const rules = dnsRedirectRules(att);
-  const op = command([...enter, 'sh', '-c', `${sysctl} && exec iptables-restore -w --noflush`], `send the container's DNS queries to ${EMBEDDED_DNS} on to its network's resolver on ${att.gateway}:${RESOLVER_PORT} (Docker's embedded DNS address; the rules live in the container's own namespace)`, {
+  return {
+    script: `${sysctl} && exec iptables-restore -w --noflush`,
     stdin: `*nat\n${rules.join('\n')}\nCOMMIT\n`,
     shown: [
       [...enter, 'sh', '-c', sysctl],
       ...rules.map((r) => [...enter, 'iptables', '-w', '-t', 'nat', ...r.split(' ')]),
     ],
-  });
-  return { title: `embedded DNS for ${att.netns}`, ops: [op] };
+    why: `send the container's DNS queries to ${EMBEDDED_DNS} on to its network's resolver on ${att.gateway}:${RESOLVER_PORT} (Docker's embedded DNS address; the rules live in the container's own namespace)`,
+  };
 }
 
 /** One container as its network's resolver knows it. */

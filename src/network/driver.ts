@@ -12,6 +12,18 @@ export interface Owned<T> {
   attachment: T;
 }
 
+/**
+ * A step inside the container's network namespace that another part of the plan adds (the
+ * embedded DNS redirect): run by the same process chain that configures eth0, one nsenter and
+ * sh fewer per start. `script` is a shell command reading `stdin`; `shown` its by-hand form.
+ */
+export interface InsideStep {
+  script: string;
+  stdin: string;
+  shown: Argv[];
+  why: string;
+}
+
 /** What a link plan needs of the host's kernel (absent: a kernel with IPv6, the common case). */
 export interface HostNet {
   /** The kernel runs without IPv6 (ipv6.disable=1): no IPv6 settings to make on any interface. */
@@ -28,7 +40,7 @@ export interface NetworkDriver {
   /** Remove the network's device. */
   planNetworkTeardown(net: NetworkRecord): Plan;
   /** Connect one container's namespace: its links, address and routes. */
-  planContainerSetup(att: NetworkAttachment, host?: HostNet): Plan;
+  planContainerSetup(att: NetworkAttachment, host?: HostNet, then?: InsideStep): Plan;
   /** `network connect`: one more interface (att.ifname) in the running container's namespace; no default route. */
   planContainerConnect(att: NetworkAttachment, host?: HostNet): Plan;
   /** `network disconnect`: that interface goes (the namespace stays). */

@@ -6,7 +6,7 @@ import { concatBatches, concatPlans, type BatchPlan, type Plan } from '../base/p
 import { attachmentsOf, type ContainerRecord, type NetworkAttachment, type NetworkRecord } from '../base/records.js';
 import { membersOn, type NetworkMember } from '../base/members.js';
 import type { FirewallDriver, FirewallDump, RuleOwners, TeardownFacts } from './driver.js';
-import { planDnsRedirect } from './dns.js';
+import { dnsRedirectStep } from './dns.js';
 import { firewallDriverFor, networkDriverFor } from './drivers.js';
 import { allocateIp, parseSubnet, requestedIp } from './ipam.js';
 import { allocateIp6, checkHasIPv6, parseSubnet6, requestedIp6 } from './ipv6.js';
@@ -288,8 +288,7 @@ export function planConnect(input: ConnectInput): AttachPlans {
     if (net.subnet6) checkSubnet6Free(net.subnet6, others, facts.routes, net.bridge);
     prepare = concatPlans(setup.title, setup, driver.planReattach(net, input.attached), firewall.planRepair(facts.firewallDump, input.owners));
   }
-  const setupLinks = driver.planContainerSetup(attachment, facts);
-  const links = input.embeddedDns ? concatPlans(setupLinks.title, setupLinks, planDnsRedirect(attachment)) : setupLinks;
+  const links = driver.planContainerSetup(attachment, facts, input.embeddedDns ? dnsRedirectStep(attachment) : undefined);
   const rules = firewall.planContainerSetup(attachment, facts.bridgeExists ? net : undefined);
   const plan = concatPlans(`connect ${input.who} to network ${net.name}`, prepare, links, rules);
   const relay = planHostRelay(attachment);

@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import type { CommandOp } from '../../../src/base/plan.js';
 import type { ContainerRecord, NetworkRecord } from '../../../src/base/records.js';
-import { dnsRedirectRules, memberNames, nameservers, planDnsRedirect, planResolverSync, resolverConfig, searchDomains } from '../../../src/network/dns.js';
+import { dnsRedirectRules, dnsRedirectStep, memberNames, nameservers, planResolverSync, resolverConfig, searchDomains } from '../../../src/network/dns.js';
+import { bridgeDriver } from '../../../src/network/bridge.js';
 import { networkRules } from '../../../src/network/firewall/iptables.js';
 import { requestedIp } from '../../../src/network/ipam.js';
 import { planNetworkConnect } from '../../../src/network/plan.js';
@@ -21,11 +22,23 @@ test('127.0.0.11 is redirected to the gateway inside the container, with the con
     '-A OUTPUT -d 127.0.0.11/32 -p tcp -m tcp --dport 53 -j DNAT --to-destination 172.19.0.1:53',
     '-A POSTROUTING -s 127.0.0.0/8 -d 172.19.0.1/32 -j SNAT --to-source 172.19.0.2',
   ]);
-  const [op] = planDnsRedirect(USER_ATT).ops as CommandOp[];
-  assert.deepEqual(op?.argv.slice(0, 4), ['nsenter', '--net=/run/netns/minictr-abcdef012345', '--', 'sh']);
-  assert.match(op?.argv[5] ?? '', /route_localnet && exec iptables-restore -w --noflush$/);
+  // Run by the process chain that configures eth0: one nsenter and sh, the ip batch as a here-document.
+  const [, op] = bridgeDriver.planContainerSetup(USER_ATT, {}, dnsRedirectStep(USER_ATT)).ops as CommandOp[];
+  assert.deepEqual(op?.argv.slice(0, 3), ['nsenter', '--net=/run/netns/minictr-abcdef012345', 'sh']);
+  assert.equal(op?.argv[4], [
+    'set -e',
+    'echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6',
+    "ip -batch - <<'EOF'",
+    'link set lo up',
+    'addr add 172.19.0.2/16 dev eth0',
+    'link set eth0 up',
+    'route add default via 172.19.0.1 mtu 1500',
+    'EOF',
+    'echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet && exec iptables-restore -w --noflush',
+  ].join('\n'));
   assert.match(op?.stdin ?? '', /^\*nat\n-A OUTPUT .*\nCOMMIT\n$/s);
-  assert.equal(op?.shown?.length, 4, 'the sysctl and each rule, as a person would type them');
+  assert.equal(op?.shown?.length, 1 + 4 + 4, 'IPv6 off, the four ip lines, the sysctl and each rule, as a person would type them');
+  assert.match(op?.why ?? '', /; then send the container's DNS queries to 127\.0\.0\.11/);
 });
 
 test("the resolver's file: gateway and upstream servers, then one line per container with its names (and with the search domains)", () => {
