@@ -63,7 +63,17 @@ export interface RmdirOp extends OpBase {
   path: string;
 }
 
-export type Op = CommandOp | WriteOp | WaitGoneOp | MkdirOp | RmdirOp;
+/** The signals a plan sends, by the names `kill` takes. */
+export type PlanSignal = 'HUP' | 'TERM' | 'KILL';
+
+/** Send a signal to a process minictr started (its resolver). Done in-process: no `kill` process. */
+export interface SignalOp extends OpBase {
+  kind: 'signal';
+  pid: number;
+  signal: PlanSignal;
+}
+
+export type Op = CommandOp | WriteOp | WaitGoneOp | MkdirOp | RmdirOp | SignalOp;
 
 /** One op done, with how long it took (what --explain prints). */
 export interface StepReport {
@@ -94,6 +104,10 @@ export function mkdirOp(path: string, why: string, extra: Extra<MkdirOp> = {}): 
 
 export function rmdirOp(path: string, why: string, extra: Extra<RmdirOp> = {}): RmdirOp {
   return { kind: 'rmdir', path, why, ...extra };
+}
+
+export function signalOp(pid: number, signal: PlanSignal, why: string, extra: Partial<Omit<SignalOp, 'kind' | 'pid' | 'signal' | 'why'>> = {}): SignalOp {
+  return { kind: 'signal', pid, signal, why, ...extra };
 }
 
 export function waitGone(path: string, timeoutMs: number, why: string, fallback: Op[]): WaitGoneOp {

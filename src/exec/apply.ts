@@ -1,6 +1,6 @@
 // Runs a plan, op by op, and reports each step as it goes (for --explain).
 import { CommandFailedError, MinictrError, errorMessage } from '../base/errors.js';
-import type { BatchPlan, MkdirOp, Op, Plan, RmdirOp, StepReport, WriteOp } from '../base/plan.js';
+import type { BatchPlan, MkdirOp, Op, Plan, RmdirOp, SignalOp, StepReport, WriteOp } from '../base/plan.js';
 import type { Runner } from './runner.js';
 
 export interface ApplyOptions {
@@ -39,7 +39,8 @@ async function applyOp(op: Op, runner: Runner, gone: string[]): Promise<void> {
   await applyOne(op, runner, gone);
 }
 
-function fileEffect(op: WriteOp | MkdirOp | RmdirOp, runner: Runner): Promise<void> {
+function inProcessEffect(op: WriteOp | MkdirOp | RmdirOp | SignalOp, runner: Runner): Promise<void> {
+  if (op.kind === 'signal') return runner.signal(op.pid, op.signal);
   if (op.kind === 'write') return runner.write(op.path, op.content);
   return op.kind === 'mkdir' ? runner.mkdir(op.path) : runner.rmdir(op.path);
 }
@@ -51,15 +52,16 @@ async function applyOne(op: Op, runner: Runner, gone: string[]): Promise<void> {
     }
     return;
   }
-  if (op.kind === 'write' || op.kind === 'mkdir' || op.kind === 'rmdir') {
+  if (op.kind === 'write' || op.kind === 'mkdir' || op.kind === 'rmdir' || op.kind === 'signal') {
     try {
-      await fileEffect(op, runner);
+      await inProcessEffect(op, runner);
     } catch (err) {
       // Node's fs errors say their errno code ("EEXIST: file already exists, mkdir …").
       if (op.tolerate?.test(errorMessage(err))) {
         if (op.goneNote) gone.push(op.goneNote);
         return;
       }
+      if (op.kind === 'signal') throw new MinictrError('E_SIGNAL_FAILED', `could not signal process ${op.pid} (${op.signal}): ${errorMessage(err)}`, { cause: err });
       const code = op.kind === 'write' ? 'E_WRITE_FAILED' : 'E_DIR_FAILED';
       throw new MinictrError(code, `could not ${op.kind === 'write' ? 'write' : op.kind} ${op.path}: ${errorMessage(err)}`, { cause: err });
     }

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { CommandFailedError, MinictrError } from '../base/errors.js';
-import type { Argv } from '../base/plan.js';
+import type { Argv, PlanSignal } from '../base/plan.js';
 import { waitFor } from '../base/proc.js';
 
 export interface RunResult {
@@ -34,6 +34,8 @@ export interface Runner {
   mkdir(path: string): Promise<void>;
   /** Remove one empty directory (a cgroup): a missing one is an error (ENOENT). */
   rmdir(path: string): Promise<void>;
+  /** Send `signal` to `pid`: a process gone already is an error (ESRCH, "No such process"). */
+  signal(pid: number, signal: PlanSignal): Promise<void>;
 }
 
 /** How often a wait looks again: the kernel takes a few ms. */
@@ -88,6 +90,16 @@ export class HostRunner implements Runner {
 
   async rmdir(path: string): Promise<void> {
     rmdirSync(path);
+  }
+
+  async signal(pid: number, signal: PlanSignal): Promise<void> {
+    try {
+      process.kill(pid, `SIG${signal}`);
+    } catch (err) {
+      // Said as kill(1) says it, so a plan's tolerance reads the same either way.
+      const gone = (err as NodeJS.ErrnoException).code === 'ESRCH';
+      throw new Error(gone ? `kill: (${pid}) - No such process` : `kill -${signal} ${pid}: ${(err as Error).message}`);
+    }
   }
 
   waitGone(path: string, timeoutMs: number): Promise<boolean> {

@@ -24,8 +24,14 @@ function writeLine(op: Extract<Op, { kind: 'write' }>): string {
   return `printf '%s' ${shellQuote(op.content)} > ${shellQuote(op.path)}`;
 }
 
+/** A signal as kill(1) sends it (TERM is kill's default). */
+function killLine(op: Extract<Op, { kind: 'signal' }>): string {
+  return op.signal === 'TERM' ? `kill ${op.pid}` : `kill -${op.signal} ${op.pid}`;
+}
+
 /** The commands a person would type for one op (a batch shows its one-per-line form). */
 export function opCommands(op: Op): string[] {
+  if (op.kind === 'signal') return [killLine(op)];
   if (op.kind === 'write') return [writeLine(op)];
   if (op.kind === 'mkdir' || op.kind === 'rmdir') return [`${op.kind} ${shellQuote(op.path)}`];
   if (op.kind === 'wait-gone') return [waitLine(op)];
@@ -49,6 +55,7 @@ export function renderShell(plan: Plan): string {
 
 /** The exact command an op ran (a batch with its input), for --explain. */
 export function executedText(op: Op): string {
+  if (op.kind === 'signal') return killLine(op);
   if (op.kind === 'write') return writeLine(op);
   if (op.kind === 'mkdir' || op.kind === 'rmdir') return `${op.kind} ${op.path}`;
   if (op.kind === 'wait-gone') return waitLine(op);

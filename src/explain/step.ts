@@ -8,6 +8,8 @@ export function seeCommand(op: Op): string | undefined {
   if (op.kind === 'write') return `cat ${op.path}`;
   if (op.kind === 'mkdir') return `ls ${op.path}`;
   if (op.kind === 'rmdir' || op.kind === 'wait-gone') return `ls -d ${op.path}`;
+  // The only process a plan signals is the resolver.
+  if (op.kind === 'signal') return 'ss -ulnp | grep minictr-dns';
   const argv = op.argv;
   const shown = (op.shown ?? [argv]).map((a) => a.join(' ')).join('\n');
   const ns = /^ip -n (\S+)/m.exec(shown)?.[1] ?? /--net=\/run\/netns\/(\S+)/.exec(shown)?.[1];
@@ -25,7 +27,7 @@ export function seeCommand(op: Op): string | undefined {
     const tables = [...new Set((op.stdin ?? '').split('\n').filter((l) => l.startsWith('*')).map((l) => l.slice(1)))];
     return tables.map((t) => `iptables -t ${t} -S`).join('; ');
   }
-  if (/minictr-dns$/.test(argv[0] ?? '') || argv[0] === 'kill') return 'ss -ulnp | grep minictr-dns';
+  if (/minictr-dns$/.test(argv[0] ?? '')) return 'ss -ulnp | grep minictr-dns';
   return undefined;
 }
 

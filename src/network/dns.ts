@@ -4,7 +4,7 @@
 // root, which answers the names of the asking container's network and forwards the rest to the
 // host's resolvers. It lives only while a network has containers: a network's file is removed
 // with its last container, and the resolver with the last file.
-import { command, mkdirOp, waitGone, write, type Op, type Plan } from '../base/plan.js';
+import { command, mkdirOp, signalOp, waitGone, write, type Op, type Plan } from '../base/plan.js';
 import type { NetworkAttachment } from '../base/records.js';
 import { DEFAULT_NETWORK } from './names.js';
 import type { InsideStep } from './driver.js';
@@ -115,10 +115,10 @@ export interface ResolverFacts {
 /** The running resolver stopped, and waited for: its sockets must be closed before a new one binds them. */
 function stopOps(pid: number, why: string): Op[] {
   return [
-    command(['kill', String(pid)], why, { tolerate: /No such process/ }),
+    signalOp(pid, 'TERM', why, { tolerate: /No such process/ }),
     // /proc/PID/exe no longer resolves once the process has exited, reaped or not.
     waitGone(`/proc/${pid}/exe`, 2_000, 'wait until the old resolver has exited', [
-      command(['kill', '-KILL', String(pid)], 'stop the old resolver for good', { tolerate: /No such process/ }),
+      signalOp(pid, 'KILL', 'stop the old resolver for good', { tolerate: /No such process/ }),
     ]),
   ];
 }
@@ -134,7 +134,7 @@ export function planResolverSync(network: string, config: string | undefined, fa
   const refresh = facts.pid === undefined
     ? command([facts.binary, '--config', facts.dir, '--port', String(RESOLVER_PORT)],
       `start the resolver for ${EMBEDDED_DNS} on every user-defined network with containers (it detaches once it listens)`)
-    : command(['kill', '-HUP', String(facts.pid)], "tell the resolver to read its networks' names again (its sockets stay open)");
+    : signalOp(facts.pid, 'HUP', "tell the resolver to read its networks' names again (its sockets stay open)");
   if (config !== undefined) {
     return {
       title,

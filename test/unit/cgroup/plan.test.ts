@@ -183,7 +183,7 @@ describe('applied through the runner', () => {
     const runner = new RecordingRunner();
     await applyPlan(planCgroupCreate(V2, REC2, { ...NO_RESOURCES, memory: 32 * MiB }), runner);
     await applyPlanBestEffort(planCgroupRemove(V2, REC2), runner);
-    assert.deepEqual(runner.effects.map((e) => (e.kind === 'write' ? `write ${e.path}` : e.kind === 'command' ? 'command' : `${e.kind} ${e.path}`)), [
+    assert.deepEqual(runner.effects.map((e) => (e.kind === 'write' ? `write ${e.path}` : e.kind === 'command' ? 'command' : e.kind === 'signal' ? `kill ${e.pid}` : `${e.kind} ${e.path}`)), [
       `mkdir ${CG}/minictr`,
       `write ${CG}/cgroup.subtree_control`,
       `write ${CG}/minictr/cgroup.subtree_control`,

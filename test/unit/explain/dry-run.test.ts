@@ -42,7 +42,8 @@ describe('--explain', () => {
     const shownAs = (e: Effect): string[] =>
       e.kind === 'command' ? [shellLine(e.argv), ...(e.input ?? '').split('\n').filter(Boolean)]
         : e.kind === 'write' ? [`echo ${e.content} > ${e.path}`]
-          : [e.path];
+          : e.kind === 'signal' ? [`kill -${e.signal} ${e.pid}`]
+            : [e.path];
     runner.effects.forEach((effect, i) => {
       const shown = lines[i] ?? '';
       for (const part of shownAs(effect)) assert.ok(shown.includes(part), `step ${i} shows ${part}`);

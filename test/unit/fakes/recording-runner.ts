@@ -1,7 +1,7 @@
 // A Runner for unit tests: records every effect a plan has on the host, in order (commands,
 // writes, waits, directories), and answers commands from a script. Nothing is run, written or waited for.
 import { CommandFailedError } from '../../../src/base/errors.js';
-import type { Argv } from '../../../src/base/plan.js';
+import type { Argv, PlanSignal } from '../../../src/base/plan.js';
 import type { Runner, RunOptions, RunResult } from '../../../src/exec/runner.js';
 
 export interface Recorded {
@@ -14,7 +14,8 @@ export type Effect =
   | { kind: 'write'; path: string; content: string }
   | { kind: 'wait-gone'; path: string; timeoutMs: number }
   | { kind: 'mkdir'; path: string }
-  | { kind: 'rmdir'; path: string };
+  | { kind: 'rmdir'; path: string }
+  | { kind: 'signal'; pid: number; signal: PlanSignal };
 
 export class RecordingRunner implements Runner {
   /** The commands, as before: argv and stdin. */
@@ -65,6 +66,10 @@ export class RecordingRunner implements Runner {
   failDir(kind: 'mkdir' | 'rmdir', path: string, message: string): this {
     this.dirErrors.push({ kind, path, message });
     return this;
+  }
+
+  async signal(pid: number, signal: PlanSignal): Promise<void> {
+    this.effects.push({ kind: 'signal', pid, signal });
   }
 
   async waitGone(path: string, timeoutMs: number): Promise<boolean> {

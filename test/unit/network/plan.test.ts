@@ -15,7 +15,7 @@ function asCommand(op: Op | undefined): CommandOp {
 const INSIDE = ['nsenter', '--net=/run/netns/minictr-abcdef012345', 'ip'];
 
 const line = (op: Op): string =>
-  op.kind === 'command' ? op.argv.join(' ') : op.kind === 'write' ? `write ${op.path}=${op.content}` : `wait until ${op.path} is gone`;
+  op.kind === 'command' ? op.argv.join(' ') : op.kind === 'write' ? `write ${op.path}=${op.content}` : op.kind === 'signal' ? `kill -${op.signal} ${op.pid}` : `wait until ${op.path} is gone`;
 
 test('container setup: the article\'s steps, batched, each with a reason', () => {
   const plan = containerSetupPlan();
