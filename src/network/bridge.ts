@@ -254,7 +254,8 @@ export const bridgeDriver: NetworkDriver = {
           ...(att.ip6 ? [['addr', 'add', `${att.ip6}/${att.prefixLength6 ?? 64}`, 'dev', ifname, 'nodad']] : []),
           ['link', 'set', ifname, 'up'],
         ],
-        `give ${ifname} an address from ${br}'s subnet (${att.ip}/${att.prefixLength}${att.ip6 ? `, and ${att.ip6}/${att.prefixLength6 ?? 64} from its IPv6 subnet` : ''}); the default routes stay with the first network, as in Docker`,
+        `give ${ifname} an address from ${br}'s subnet (${att.ip}/${att.prefixLength}${att.ip6 ? `, and ${att.ip6}/${att.prefixLength6 ?? 64} from its IPv6 subnet` : ''}); the default routes stay with the first network, as in Docker` +
+          (att.ip6 || host.noIPv6 ? '' : `; IPv6 off on ${ifname} first (an IPv4-only network)`),
       ),
     ];
     return { title: `connect container ${ns} to ${br} (${att.ip})`, ops };

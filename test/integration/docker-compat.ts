@@ -35,7 +35,7 @@ export const COMPAT_ROWS: CompatRow[] = [
   { command: 'docker run -t', what: 'a terminal without -i (the CLI needs a real terminal for -it)', same: true,
     script: `docker run --rm -t busybox sh -c 'tty; stty size' | tr -d '\\r'` },
   { command: 'docker run -d -p --name, docker port', what: 'a published port, reached from the host', same: false,
-    note: 'Docker 20.10 publishes on IPv6 too (`:::8080`); minictr has no IPv6 yet (#16)',
+    note: "Docker 20.10's docker-proxy also listens on `[::]` (`:::8080`) and relays to the container's IPv4 address; minictr publishes on `[::]` through kernel NAT, only on a network with IPv6 (`network create --ipv6`, or `\"ipv6\": true` for the default bridge)",
     script: `docker run -d --name web -p 8080:80 busybox httpd -f -p 80 -h /etc >/dev/null; docker port web; ${WAIT_HTTP('http://127.0.0.1:8080/passwd')} | head -1; docker rm -f web` },
   { command: 'docker run --network', what: 'a user-defined network: its interface and its name in inspect', same: true,
     script: `docker network create cnet >/dev/null; docker run --rm --network cnet busybox sh -c 'ip -o link show eth0 | grep -c UP'; docker run -d --name onnet --network cnet busybox sleep 300 >/dev/null; docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' onnet; docker rm -f onnet >/dev/null; docker network rm cnet` },
