@@ -37,7 +37,7 @@ export function asCniError(err: unknown): CniError {
   if (err instanceof CniError) return err;
   if (err instanceof MinictrError) {
     const warnings = err.warnings.length > 0 ? err.warnings.join('; ') : '';
-    if (err.code === 'E_NO_ADDRESS' || err.code === 'E_PORT_IN_USE') return new CniError(CNI_CODES.exhausted, err.message, warnings);
+    if (err.code === 'E_NO_ADDRESS' || err.code === 'E_PORT_IN_USE' || err.code === 'E_NETWORK_FULL') return new CniError(CNI_CODES.exhausted, err.message, warnings);
     if (err.code === 'E_LOCK') return new CniError(CNI_CODES.tryLater, err.message, warnings);
     if (err.code.startsWith('E_STATE')) return new CniError(CNI_CODES.io, err.message, warnings);
     if (err.code === 'E_BAD_SUBNET' || err.code === 'E_SUBNET_OVERLAP') return new CniError(CNI_CODES.invalidConfig, err.message, warnings);

@@ -6,6 +6,7 @@ import type { ContainerRecord } from '../../../src/base/records.js';
 import type { NetworkMember } from '../../../src/base/members.js';
 import { BRIDGE_MAX_PORTS, planAttach } from '../../../src/network/plan.js';
 import { NET } from './fixtures.js';
+import { asCniError } from '../../../src/cni/errors.js';
 
 const record = { id: 'c'.repeat(64), name: 'web', config: { hostname: 'web' }, hostConfig: { portSpecs: [], networkMode: NET.name } } as unknown as ContainerRecord;
 const facts = { bridgeExists: true, listeners: [], portRange: [40000, 40010] as [number, number] };
@@ -27,4 +28,13 @@ test('planAttach: the 1,023rd container on a bridge is planned; the 1,024th is r
 
 test('planAttach: only the members of this network count towards its bridge', () => {
   assert.equal(attach(members(BRIDGE_MAX_PORTS + 5, 'other')).attachment.network, NET.name);
+});
+
+test('the CNI plugin says a full bridge as its resource-exhausted error (101), as an exhausted address range', () => {
+  try {
+    attach(members(BRIDGE_MAX_PORTS));
+    assert.fail('a full bridge was planned');
+  } catch (err) {
+    assert.equal(asCniError(err).code, 101);
+  }
 });
