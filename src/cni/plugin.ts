@@ -14,7 +14,7 @@ import { cniAttachmentNames, isCniAttachmentScope, isCniVeth } from '../network/
 import { planConnect, planContainerTeardown, planStrayAttachments, type AttachFacts, type AttachPlans } from '../network/plan.js';
 import { assignHostPorts, takenBy, type HostBinding } from '../network/ports.js';
 import { checkpoint } from '../runtime/checkpoint.js';
-import { bridgeExists, bridgePorts, firewallDump, hostListeners, hostRoutes, kernelLacksIPv6 } from '../runtime/gather.js';
+import { bridgeExists, bridgePorts, firewallDump, hostListeners, hostNet, hostRoutes } from '../runtime/gather.js';
 import {
   forgetCniAttachment,
   listCniAttachments,
@@ -137,7 +137,7 @@ function describe(env: CniEnv): string {
 
 async function gatherFacts(ctx: PluginContext, net: NetworkRecord): Promise<AttachFacts> {
   const exists = bridgeExists(net);
-  const facts: AttachFacts = { bridgeExists: exists, listeners: [], portRange: [0, 0], ...(kernelLacksIPv6() ? { noIPv6: true } : {}) };
+  const facts: AttachFacts = { bridgeExists: exists, listeners: [], portRange: [0, 0], ...hostNet() };
   if (!exists) {
     const [routes, dump] = await Promise.all([hostRoutes(ctx.runner), firewallDump(ctx.runner, net)]);
     facts.routes = routes;

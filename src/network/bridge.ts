@@ -93,7 +93,7 @@ function vethGoneOp(hostVeth: string): Op {
  * namespace to remount /sys, a copy of the host's whole mount table, which grows by one bind
  * mount with every named namespace (~2 ms more per call beside 2,000 containers).
  */
-function enterNetns(att: Pick<NetworkAttachment, 'netns' | 'netnsPath'>): Argv {
+export function enterNetns(att: Pick<NetworkAttachment, 'netns' | 'netnsPath'>): Argv {
   return ['nsenter', `--net=${att.netnsPath ?? `/run/netns/${att.netns}`}`];
 }
 

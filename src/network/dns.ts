@@ -8,6 +8,7 @@ import { command, mkdirOp, signalOp, waitGone, write, type Op, type Plan } from 
 import type { NetworkAttachment } from '../base/records.js';
 import { DEFAULT_NETWORK } from './names.js';
 import type { InsideStep } from './driver.js';
+import { enterNetns } from './bridge.js';
 
 /** Where a container's resolv.conf points on a user-defined network (Docker's address). */
 export const EMBEDDED_DNS = '127.0.0.11';
@@ -40,7 +41,7 @@ export function dnsRedirectRules(att: Pick<NetworkAttachment, 'ip' | 'gateway'>)
  * inside batch); the rules go with the namespace.
  */
 export function dnsRedirectStep(att: NetworkAttachment): InsideStep {
-  const enter = ['nsenter', `--net=/run/netns/${att.netns}`];
+  const enter = enterNetns(att);
   const sysctl = 'echo 1 > /proc/sys/net/ipv4/conf/eth0/route_localnet';
   const rules = dnsRedirectRules(att);
   return {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import type { Protocol, NetworkRecord, ContainerRecord } from '../base/records.js';
 import type { Runner } from '../exec/runner.js';
-import type { FirewallDriver, FirewallDump } from '../network/driver.js';
+import type { FirewallDriver, FirewallDump, HostNet } from '../network/driver.js';
 import { firewallDriverFor } from '../network/drivers.js';
 import { firewallsOf, type AttachFacts, type NamedNetns, type NetworkFacts } from '../network/plan.js';
 import { parseProcNetListeners, type HostBinding } from '../network/ports.js';
@@ -24,9 +24,9 @@ export function bridgeExists(net: Pick<NetworkRecord, 'bridge'>): boolean {
   return existsSync(`/proc/sys/net/ipv4/conf/${net.bridge}`);
 }
 
-/** A kernel booted with ipv6.disable=1 has no IPv6 sysctls at all. */
-export function kernelLacksIPv6(): boolean {
-  return !existsSync('/proc/sys/net/ipv6');
+/** What the link planners need of the kernel: a kernel booted with ipv6.disable=1 has no IPv6 sysctls at all. */
+export function hostNet(): HostNet {
+  return existsSync('/proc/sys/net/ipv6') ? {} : { noIPv6: true };
 }
 
 /** Docker picks ephemeral host ports from the kernel's local port range. */
@@ -123,7 +123,7 @@ export async function attachFacts(runner: Runner, record: ContainerRecord, net: 
     bridgeExists: exists,
     listeners: record.hostConfig.portSpecs.length > 0 ? hostListeners() : [],
     portRange: ephemeralRange(),
-    ...(kernelLacksIPv6() ? { noIPv6: true } : {}),
+    ...hostNet(),
   };
   if (!exists) {
     const [routes, dump] = await Promise.all([hostRoutes(runner), firewallDump(runner, net)]);

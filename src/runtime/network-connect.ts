@@ -14,7 +14,7 @@ import { syncNames } from './containers.js';
 import { stepOptions, type RuntimeContext } from './context.js';
 import { find, refresh, update } from './lifecycle.js';
 import { ownsNoAttachment, resolveNetwork } from './networks.js';
-import { kernelLacksIPv6 } from './gather.js';
+import { hostNet } from './gather.js';
 import { requestedIp } from '../network/ipam.js';
 import { checkRequestedIp6 } from '../network/ipv6.js';
 
@@ -53,7 +53,7 @@ async function connectRunning(ctx: RuntimeContext, ref: string, network: string,
       const record = await runningContainer(ctx, found.id);
       const plans = planNetworkConnect({
         record, net, records: await store.listContainers(), aliases: options.aliases,
-        ...(kernelLacksIPv6() ? { noIPv6: true } : {}),
+        ...hostNet(),
         ...(options.ip ? { ip: options.ip } : {}),
         ...(options.ip6 ? { ip6: options.ip6 } : {}),
       });
