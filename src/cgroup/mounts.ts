@@ -1,4 +1,5 @@
-// Where the cgroup hierarchies are mounted, from /proc/self/mountinfo's text (pure: the runtime reads it).
+// Where the cgroup hierarchies are mounted, from /proc/self/mountinfo's text, or on a pure
+// cgroup v2 host from two cheaper facts (pure: the runtime reads them).
 import { V1_CONTROLLERS } from './plan.js';
 
 export interface CgroupMounts {
@@ -36,4 +37,19 @@ export function parseCgroupMounts(mountinfo: string): CgroupMounts {
 export function cgroupVersion(mounts: CgroupMounts): 1 | 2 | undefined {
   if (Object.keys(mounts.v1).length > 0) return 1;
   return mounts.unified === undefined ? undefined : 2;
+}
+
+/** statfs(2)'s f_type of cgroup2 (linux/magic.h). */
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/**
+ * A pure cgroup v2 host's layout without the mount table: /sys/fs/cgroup is cgroup2 and the
+ * process is in no v1 hierarchy (/proc/self/cgroup has only its "0::" line). Beside 1,000
+ * containers the mount table holds a line per network namespace, and reading it takes 5 ms.
+ * undefined: the host is laid out otherwise; read the mount table.
+ */
+export function pureV2Mounts(sysFsCgroupType: number | undefined, procSelfCgroup: string): CgroupMounts | undefined {
+  if (sysFsCgroupType !== CGROUP2_SUPER_MAGIC) return undefined;
+  const lines = procSelfCgroup.split('\n').filter((l) => l !== '');
+  return lines.length > 0 && lines.every((l) => l.startsWith('0::')) ? { v1: {}, unified: '/sys/fs/cgroup' } : undefined;
 }

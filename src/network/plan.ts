@@ -12,7 +12,7 @@ import { allocateIp, parseSubnet, requestedIp } from './ipam.js';
 import { allocateIp6, checkHasIPv6, parseSubnet6, requestedIp6 } from './ipv6.js';
 import { hostVethName, macFromIp, netnsName } from './names.js';
 import { planHostRelay, type RelayPlan } from './relay-plan.js';
-import { assignHostPorts, familyOf, parsePortSpec, servedByRelay, takenBy, type HostBinding, type PortRequest } from './ports.js';
+import { LINUX_EPHEMERAL_RANGE, assignHostPorts, familyOf, parsePortSpec, servedByRelay, takenBy, type HostBinding, type PortRequest } from './ports.js';
 import { checkSubnet6Free, checkSubnetFree, type HostRoute } from './subnets.js';
 
 export interface NetworkFacts {
@@ -133,8 +133,8 @@ export interface AttachFacts {
   bridgeExists: boolean;
   /** Sockets bound on the host (gathered only when the container publishes ports). */
   listeners: HostBinding[];
-  /** The kernel's ephemeral port range, where Docker picks host ports. */
-  portRange: [number, number];
+  /** The kernel's ephemeral port range, where Docker picks host ports (gathered only when a port is to be picked). */
+  portRange?: [number, number];
   /** The kernel runs without IPv6 (ipv6.disable=1). */
   noIPv6?: boolean;
   /** Gathered only when the bridge is new: the host's routes, and the live firewall dump. */
@@ -215,7 +215,7 @@ export function planAttachment(input: Omit<AttachInput, 'networks'>): NetworkAtt
     m.ports.map((p) => ({ ip: p.hostIp || '0.0.0.0', port: p.hostPort, proto: p.proto })),
   );
   if (requests.length > 0) occupied.push(...facts.listeners);
-  const [lo, hi] = facts.portRange;
+  const [lo, hi] = facts.portRange ?? LINUX_EPHEMERAL_RANGE;
   const ports = assignHostPorts(requests, takenBy(occupied), () => input.pickPort(lo, hi), { dualStack: net.subnet6 !== undefined });
   const ipv6 = attachmentIPv6(net, onNet.flatMap((m) => (m.ip6 ? [m.ip6] : [])), record.hostConfig.ip6Address);
   return {

@@ -13,6 +13,9 @@ export interface PortRequest {
   proto: Protocol;
 }
 
+/** Linux's default ip_local_port_range, where Docker picks host ports when the kernel's cannot be read. */
+export const LINUX_EPHEMERAL_RANGE: readonly [number, number] = [32768, 60999];
+
 /** Something bound on the host: a listener from /proc/net/* or an existing publication. */
 export interface HostBinding {
   ip: string;

@@ -1,11 +1,11 @@
 // The host side of cgroups: where they are mounted, and a container's counters read from its
 // cgroup's files. Small kernel files are read blocking, as gather.ts does.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, statfsSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { MinictrError } from '../base/errors.js';
 import type { CgroupRecord } from '../base/records.js';
 import type { HostCpus } from '../cgroup/limits.js';
-import { cgroupVersion, parseCgroupMounts } from '../cgroup/mounts.js';
+import { cgroupVersion, parseCgroupMounts, pureV2Mounts } from '../cgroup/mounts.js';
 import { freezerFiles, oomKillFile, parseFreezerState, parseOomKills, procsFile, type CgroupFacts, type FoundCgroup } from '../cgroup/plan.js';
 import { parseCgroupCounters, parseNetDev, parseProcStat, statsFiles, type StatsSample } from '../cgroup/stats.js';
 
@@ -17,6 +17,14 @@ function read(path: string): string {
   }
 }
 
+function fsType(path: string): number | undefined {
+  try {
+    return statfsSync(path).type;
+  } catch {
+    return undefined;
+  }
+}
+
 function firstLine(path: string): string | undefined {
   const text = read(path).trim();
   return text === '' ? undefined : text;
@@ -24,7 +32,7 @@ function firstLine(path: string): string | undefined {
 
 /** The facts as read from a host; exported for the one place that caches them. */
 export function readCgroupFacts(): CgroupFacts {
-  const mounts = parseCgroupMounts(read('/proc/self/mountinfo'));
+  const mounts = pureV2Mounts(fsType('/sys/fs/cgroup'), read('/proc/self/cgroup')) ?? parseCgroupMounts(read('/proc/self/mountinfo'));
   const version = cgroupVersion(mounts);
   if (version === undefined) throw new MinictrError('E_NO_CGROUPS', 'no cgroup hierarchy is mounted (looked for cgroup and cgroup2 in /proc/self/mountinfo)');
   const facts: CgroupFacts = { version, v1: mounts.v1, ...(mounts.unified === undefined ? {} : { unified: mounts.unified }) };

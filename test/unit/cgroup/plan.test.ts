@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Op } from '../../../src/base/plan.js';
 import type { Resources } from '../../../src/base/records.js';
 import { NO_RESOURCES } from '../../../src/cgroup/limits.js';
-import { parseCgroupMounts, cgroupVersion } from '../../../src/cgroup/mounts.js';
+import { parseCgroupMounts, cgroupVersion, pureV2Mounts, CGROUP2_SUPER_MAGIC } from '../../../src/cgroup/mounts.js';
 import {
   cgroupPath,
   cgroupJoinFiles,
@@ -175,6 +175,17 @@ describe('mounts', () => {
     assert.deepEqual(mounts, { v1: {}, unified: '/sys/fs/cgroup' });
     assert.equal(cgroupVersion(mounts), 2);
     assert.equal(cgroupVersion(parseCgroupMounts('')), undefined);
+  });
+
+  it('a pure v2 host is known without the mount table; any other layout is left to it', () => {
+    const TMPFS = 0x01021994;
+    assert.deepEqual(pureV2Mounts(CGROUP2_SUPER_MAGIC, '0::/user.slice/session-1.scope\n'), { v1: {}, unified: '/sys/fs/cgroup' });
+    // Hybrid: /sys/fs/cgroup is a tmpfs holding the v1 hierarchies.
+    assert.equal(pureV2Mounts(TMPFS, '4:memory:/\n0::/\n'), undefined);
+    // cgroup2 at /sys/fs/cgroup, but a v1 hierarchy is mounted somewhere too: the mount table says where.
+    assert.equal(pureV2Mounts(CGROUP2_SUPER_MAGIC, '1:name=systemd:/\n0::/\n'), undefined);
+    assert.equal(pureV2Mounts(undefined, '0::/\n'), undefined);
+    assert.equal(pureV2Mounts(CGROUP2_SUPER_MAGIC, ''), undefined);
   });
 });
 

@@ -165,6 +165,15 @@ test('planAttachment: the lowest free IPv6 address and dual-stack ports on a net
   );
 });
 
+test('planAttachment: an ephemeral host port is picked from the range gathered, or Linux\'s default when none was (no port left to pick)', () => {
+  const record = { id: 'e'.repeat(64), name: 'e', hostConfig: { portSpecs: ['80'] } } as unknown as ContainerRecord;
+  const asked: [number, number][] = [];
+  const pickPort = (lo: number, hi: number): number => (asked.push([lo, hi]), 40001);
+  planAttachment({ record, net: NET, members: [], facts: { bridgeExists: true, listeners: [], portRange: [50000, 50010] }, pickPort });
+  planAttachment({ record, net: NET, members: [], facts: { bridgeExists: true, listeners: [] }, pickPort });
+  assert.deepEqual(asked, [[50000, 50010], [32768, 60999]]);
+});
+
 test('iptables: on a standing bridge with IPv6, the ip6tables restore checks its own two rules, so a wipe of IPv6 alone is noticed', () => {
   const checks = firewallChecks(NET6);
   assert.deepEqual(checks.map((r) => `${r.family ?? 4} ${r.table} ${r.chain}`), ['4 filter FORWARD', '4 nat POSTROUTING', '6 filter FORWARD', '6 nat POSTROUTING']);
