@@ -1597,8 +1597,31 @@ type Samples = { count: number; ms: number }[];
  * Between the points the containers go in bulk (one `rm -f` of 100), unmeasured.
  */
 type Traced = { count: number; analysed: ReturnType<typeof analyseTrace> }[];
+type KthreadSamples = { count: number; all: number; kdamond: number }[];
 
-async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; alone: Samples; traced: Traced; n: number }>> {
+/**
+ * CPU time so far of the kernel's own threads (children of kthreadd, pid 2), in ms, and of the
+ * DAMON monitor among them (kdamond, which some VMs run to watch memory: its page-access checks
+ * walk every mapping of a shared page, so they grow with the processes that share busybox).
+ */
+async function kernelThreadsCpu(): Promise<{ all: number; kdamond: number }> {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let all = 0;
+  let kdamond = 0;
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    if (fields[1] !== '2') continue; // ppid: not a kernel thread
+    const ms = (Number(fields[11]) + Number(fields[12])) * tick; // utime + stime
+    all += ms;
+    if (stat.slice(stat.indexOf('(') + 1, close).startsWith('kdamond')) kdamond += ms;
+  }
+  return { all, kdamond };
+}
+
+async function firewallScale(): Promise<Record<Firewall, { starts: Samples; removals: Samples; alone: Samples; traced: Traced; kthreads: KthreadSamples; n: number }>> {
   const ids: Record<Firewall, string[]> = { iptables: [], nftables: [] };
   const starts: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   // In the traced windows, a start + rm -f on the driver's twin network, empty but for it: what
@@ -1607,6 +1630,8 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
   const alone: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const removals: Record<Firewall, Samples> = { iptables: [], nftables: [] };
   const traced: Record<Firewall, Traced> = { iptables: [], nftables: [] };
+  // Kernel threads' CPU over each traced start and its twin's start and rm -f.
+  const kthreads: Record<Firewall, KthreadSamples> = { iptables: [], nftables: [] };
   const traceDir = await mkdtemp(join(tmpdir(), `${sb.prefix}-fwtrace-`));
   tempDirs.push(traceDir);
   // The starts in the first and last window are traced: where a start's time grows with the count.
@@ -1618,6 +1643,7 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
       for (const fw of order(k)) {
         const port = fw === 'iptables' ? 20000 + k : 40000 + k;
         const file = join(traceDir, `${fw}-${k}.json`);
+        const cpuBefore = tracedAt(k) ? await kernelThreadsCpu() : undefined;
         const r = await mc(['run', '-d', '--network', `bench-${fw}`, '-p', `${port}:5000`, 'busybox', 'sleep', '100000'], tracedAt(k) ? { trace: file } : {});
         if (r.code !== 0) {
           note(`firewall ${fw}: start ${k} failed: ${firstLine(r.stderr)}; the scale run stops there`);
@@ -1633,6 +1659,8 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
             alone[fw].push({ count: k, ms: twin.ms });
             await mc(['rm', '-f', twin.stdout.trim().split('\n').pop() ?? '']);
           }
+          const cpuAfter = await kernelThreadsCpu();
+          if (cpuBefore) kthreads[fw].push({ count: k, all: cpuAfter.all - cpuBefore.all, kdamond: cpuAfter.kdamond - cpuBefore.kdamond });
         }
       }
       if (cfg.fwPoints.includes(k)) progress(`firewall: ${k} containers with a published port on the bridge of ${drivers.join(' and ')}`);
@@ -1654,8 +1682,8 @@ async function firewallScale(): Promise<Record<Firewall, { starts: Samples; remo
     for (const fw of drivers) await removeBulk(ids[fw]);
   }
   return {
-    iptables: { starts: starts.iptables, removals: removals.iptables, alone: alone.iptables, traced: traced.iptables, n: starts.iptables.length },
-    nftables: { starts: starts.nftables, removals: removals.nftables, alone: alone.nftables, traced: traced.nftables, n: starts.nftables.length },
+    iptables: { starts: starts.iptables, removals: removals.iptables, alone: alone.iptables, traced: traced.iptables, kthreads: kthreads.iptables, n: starts.iptables.length },
+    nftables: { starts: starts.nftables, removals: removals.nftables, alone: alone.nftables, traced: traced.nftables, kthreads: kthreads.nftables, n: starts.nftables.length },
   };
 }
 
@@ -1783,7 +1811,7 @@ async function firewalls(): Promise<void> {
     progress(`firewall: ${cfg.fwScaleN} containers with a published port each, per driver, ${cfg.fwScaleLockstep ? 'in lockstep' : 'one driver at a time'}`);
     const both = await firewallScale();
     for (const fw of FIREWALLS) {
-      const { starts, removals, alone, traced, n } = both[fw];
+      const { starts, removals, alone, traced, kthreads, n } = both[fw];
       const points = cfg.fwPoints.filter((p) => p <= n);
       const table = points.map((p) => ({ count: p, start: windowAt(starts, p), removal: windowAt(removals, p) }));
       for (const row of table) {
@@ -1809,11 +1837,19 @@ async function firewalls(): Promise<void> {
         const ten = table[0]?.start?.median ?? NaN;
         rows.push({ section: FW_SECTION, item: `${fw}: start #${n} vs #${first}, the host-wide share taken out`, unit: 'x', value: last / ten / host, ref: 'what the containers on the same bridge add' });
       }
+      const kt = (p: number, key: 'all' | 'kdamond'): number | undefined => {
+        const w = kthreads.filter((s) => inWindow(s.count, p));
+        return w.length > 0 ? w.reduce((sum, s) => sum + s[key], 0) / w.length : undefined;
+      };
+      const [ktFirst, ktLast] = [kt(first, 'all'), kt(n, 'all')];
+      if (ktFirst !== undefined && ktLast !== undefined && n > first) {
+        rows.push({ section: FW_SECTION, item: `${fw}: kernel threads' CPU per traced start (with its twin's start and rm -f), beside #${n}`, unit: 'ms', value: ktLast, ref: `${fmtMs(ktFirst)} beside #${first}; DAMON's kdamond ${fmtMs(kt(n, 'kdamond'))} vs ${fmtMs(kt(first, 'kdamond'))} of it (CPU taken from a 2-core machine's starts)` });
+      }
       const growth = startGrowth(traced, first, n);
       const load = loadDrift(traced, cfg.fwPoints[0] ?? 0, n);
       if (load) rows.push({ section: FW_SECTION, item: `${fw}: the machine at #${n} vs #${cfg.fwPoints[0] ?? 0}: node bootstrap + bundle compile (no count in them)`, unit: 'x', value: load.ratio, ref: `${fmtMs(load.last)} vs ${fmtMs(load.first)}: above 1, other work slowed the later window` });
       for (const g of growth) rows.push({ section: FW_SECTION, item: `${fw}: where start #${n} spends more than #${cfg.fwPoints[0] ?? 0}: ${g.what}`, unit: 'ms', value: g.last, ref: `${fmtMs(g.first)} at #${cfg.fwPoints[0] ?? 0}` });
-      scaled[fw] = { n, points: table, starts, removals, alone, growth };
+      scaled[fw] = { n, points: table, starts, removals, alone, kthreads, growth };
     }
   }
   for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`, ...(cfg.fwScaleN > 0 ? [`bench-${fw}-alone`] : [])]);
