@@ -200,8 +200,8 @@ describe('rootless bridge network: published ports', { skip: !isRoot && 'needs r
     assert.deepEqual(left, []);
   };
 
-  it('-p on a rootless network: the relay in the rootless namespace answers the outside world and the host; the container sees the network\'s gateway; kill -9 of the container takes the relay', async () => {
-    const run = await dave.minictr(['run', '-d', '--name', 'pub', '--network', 'pubnet', '-p', '18300:80', 'busybox', ...PEER_SERVER]);
+  it('-p on a rootless network: the relay in the rootless namespace answers the outside world and the host, [::1] too; the container sees the network\'s gateway; kill -9 of the container takes the relay', async () => {
+    const run = await dave.minictr(['run', '-d', '--name', 'pub', '--network', 'pubnet', '-p', '18300:80', '-p', '[::1]:18301:80', 'busybox', ...PEER_SERVER]);
     assert.equal(run.code, 0, run.stderr);
     const gateway = (await dave.minictr(['network', 'inspect', '--format', '{{(index .IPAM.Config 0).Gateway}}', 'pubnet'])).stdout.trim();
     assert.match(gateway, /^\d+\.\d+\.\d+\.1$/);
@@ -212,7 +212,11 @@ describe('rootless bridge network: published ports', { skip: !isRoot && 'needs r
     assert.equal(ipv4(fromWan), gateway, 'an outside client: the relay connects from the rootless namespace');
     assert.equal(ipv4((await dave.shell('timeout 5 busybox wget -qO- http://127.0.0.1:18300/cgi-bin/peer')).stdout), gateway, 'the host, through loopback');
     assert.equal(ipv4((await dave.shell(`timeout 5 busybox wget -qO- http://${HOST_IP}:18300/cgi-bin/peer`)).stdout), gateway, 'the host, through its own address');
-    assert.equal((await dave.minictr(['port', 'pub'])).stdout, '80/tcp -> 0.0.0.0:18300\n');
+    // An IPv6 loopback port: minictr binds [::1] on the host and hands it to the same relay.
+    assert.equal(ipv4((await dave.shell('timeout 5 busybox wget -qO- http://[::1]:18301/cgi-bin/peer')).stdout), gateway, 'the host, through [::1]');
+    const v4only = await dave.shell('timeout 5 busybox wget -qO- http://127.0.0.1:18301/ ; echo "code $?"');
+    assert.doesNotMatch(v4only.stdout, /code 0/, '-p [::1]:… publishes on [::1] alone, not on 127.0.0.1');
+    assert.equal((await dave.minictr(['port', 'pub'])).stdout, '80/tcp -> 0.0.0.0:18300\n80/tcp -> [::1]:18301\n');
     // In the foreground too: its relay ends with it, and so does the run, with the command's status.
     const fg = await dave.minictr(['run', '--rm', '--network', 'pubnet', '-p', '18310:80', '-p', '18311:53/udp', 'busybox', 'sh', '-c', 'exit 3']);
     assert.equal(fg.code, 3, fg.stderr);
