@@ -97,6 +97,9 @@ export interface RelayStart {
 /** Start the relay with the bound sockets; returns it once recorded and committed. */
 export async function startPortRelay(ctx: RuntimeContext, id: string, start: RelayStart): Promise<RecordedProcess> {
   requireRelay();
+  // Not a plan op (it is a process minictr hands sockets to), but a step all the same: --step pauses here too.
+  const step = command(start.argv, `${start.why}; ${relayedPorts(start.target, start.ports)}`);
+  await ctx.beforeStep?.(step);
   const began = Date.now();
   const log = await open(ctx.store.paths.containerMonitorLog(id), 'a').catch(() => undefined);
   const child = spawnProcess(start.argv, { stdio: ['ignore', 'ignore', log?.fd ?? 'ignore', 'ipc'], detached: true });
@@ -134,7 +137,7 @@ export async function startPortRelay(ctx: RuntimeContext, id: string, start: Rel
     child.kill('SIGKILL');
     throw err;
   }
-  ctx.onStep?.({ op: command(start.argv, `${start.why}; ${relayedPorts(start.target, start.ports)}`), ms: Date.now() - began });
+  ctx.onStep?.({ op: step, ms: Date.now() - began });
   return relay;
 }
 

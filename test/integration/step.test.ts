@@ -21,6 +21,17 @@ describe('run --step', { skip: !isRoot && 'needs root' }, () => {
     assert.deepEqual(steps, steps.map((_, i) => i + 1), 'numbered in order');
   });
 
+  it('--step pauses before the [::1] port relay too, naming the port it relays', async () => {
+    const r = await box.minictr(['run', '--rm', '--step=auto:10ms', '-p', '[::1]:5007:80', 'busybox', 'echo', 'relayed']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'relayed\n');
+    const steps = r.stderr.split(/\n(?=step \d+: )/);
+    const relay = steps.findIndex((s) => /port-relay|minictr-relay/.test(s));
+    assert.ok(relay >= 0, `no step for the relay in:\n${r.stderr}`);
+    assert.match(steps[relay] ?? '', /\[::1\]:5007/, 'the step names the port it relays');
+    assert.match(steps[relay] ?? '', /\(going on in 0\.01 s\)/);
+  });
+
   it('--step waits for Enter before each step, and stops when standard input ends', async () => {
     const r = await box.minictr(['run', '--rm', '--step', '--network', 'none', 'busybox', 'echo', 'stepped'], { input: '\n'.repeat(40) });
     assert.equal(r.code, 0, r.stderr);
