@@ -112,6 +112,8 @@ function progress(text: string): void {
 
 const sb = new Sandbox();
 const tempDirs: string[] = [];
+/** Empty network namespaces the firewall section adds to the host for a while (removed by cleanup too). */
+const emptyNamespaces: string[] = [];
 
 function inHost(argv: string[]): string[] {
   return ['nsenter', `--net=/run/netns/${sb.hostNs}`, '--', ...argv];
@@ -1599,6 +1601,44 @@ type Samples = { count: number; ms: number }[];
 type Traced = { count: number; analysed: ReturnType<typeof analyseTrace> }[];
 type KthreadSamples = { count: number; all: number; kdamond: number }[];
 
+/** Remove the empty namespaces added for the kernel's share (one `ip -batch`). */
+async function removeEmptyNamespaces(): Promise<void> {
+  const names = emptyNamespaces.splice(0);
+  if (names.length > 0) await timed(['ip', '-force', '-batch', '-'], { input: names.map((n) => `netns del ${n}\n`).join(''), timeoutMs: 5 * 60_000 });
+}
+
+/**
+ * The kernel's share of a start's growth, with no container: a window of starts (+ rm -f) on
+ * nftables' empty twin network, then the same with `count` empty network namespaces added to the
+ * host (each a bind mount in /run/netns, as every container's is, and nothing else).
+ */
+async function emptyNamespacesShare(count: number): Promise<{ none?: Summary; many?: Summary }> {
+  const window = async (): Promise<Summary | undefined> => {
+    const ms: number[] = [];
+    for (let i = 0; i < cfg.window; i++) {
+      const r = await mc(['run', '-d', '--network', 'bench-nftables-alone', '-p', '45000:5000', 'busybox', 'sleep', '100000']);
+      if (r.code !== 0) break;
+      ms.push(r.ms);
+      await mc(['rm', '-f', r.stdout.trim().split('\n').pop() ?? '']);
+    }
+    return summarize(ms);
+  };
+  const none = await window();
+  const names = Array.from({ length: count }, (_, i) => `${sb.prefix}-empty-${i + 1}`);
+  emptyNamespaces.push(...names);
+  try {
+    const made = await timed(['ip', '-batch', '-'], { input: names.map((n) => `netns add ${n}\n`).join(''), timeoutMs: 5 * 60_000 });
+    if (made.code !== 0) {
+      note(`firewall: ${count} empty network namespaces could not be made: ${firstLine(made.stderr)}`);
+      return { ...(none ? { none } : {}) };
+    }
+    const many = await window();
+    return { ...(none ? { none } : {}), ...(many ? { many } : {}) };
+  } finally {
+    await removeEmptyNamespaces();
+  }
+}
+
 /**
  * CPU time so far of the kernel's own threads (children of kthreadd, pid 2), in ms, and of the
  * DAMON monitor among them (kdamond, which some VMs run to watch memory: its page-access checks
@@ -1852,6 +1892,14 @@ async function firewalls(): Promise<void> {
       scaled[fw] = { n, points: table, starts, removals, alone, kthreads, growth };
     }
   }
+  if (cfg.fwScaleN > 0) {
+    progress(`firewall: a start on an empty network, with and without ${cfg.fwScaleN} empty network namespaces on the host`);
+    const share = await emptyNamespacesShare(cfg.fwScaleN);
+    if (share.none && share.many) {
+      rows.push({ section: FW_SECTION, item: `nftables: a start on a network of its own, beside ${cfg.fwScaleN} empty network namespaces (no container)`, unit: 'ms', summary: share.many, ref: `${fmtMs(share.none.median)} beside none: ${(share.many.median / share.none.median).toFixed(2)}x, the kernel's share (one bind mount per namespace, copied by every container's mount namespace)` });
+    }
+    scaled['emptyNamespaces'] = share;
+  }
   for (const fw of FIREWALLS) await mc(['network', 'rm', `bench-${fw}`, ...(cfg.fwScaleN > 0 ? [`bench-${fw}-alone`] : [])]);
   results['firewalls'] = { step, packets, runRm: run, samples, ratio, scale: scaled };
 }
@@ -2052,6 +2100,7 @@ function cleanup(): Promise<void> {
       process.exitCode = 1;
       for (const ns of leaked) await sb.host(['ip', 'netns', 'del', ns]).catch(() => undefined);
     }
+    await removeEmptyNamespaces().catch(() => undefined);
     await sb.cleanup().catch((err) => process.stderr.write(`bench: sandbox cleanup: ${String(err)}\n`));
     for (const d of tempDirs) await rm(d, { recursive: true, force: true }).catch(() => undefined);
   })();
