@@ -137,7 +137,7 @@ function describe(env: CniEnv): string {
 
 async function gatherFacts(ctx: PluginContext, net: NetworkRecord): Promise<AttachFacts> {
   const exists = bridgeExists(net);
-  const facts: AttachFacts = { bridgeExists: exists, listeners: [], portRange: [0, 0], ...hostNet() };
+  const facts: AttachFacts = { bridgeExists: exists, listeners: [], ...hostNet() };
   if (!exists) {
     const [routes, dump] = await Promise.all([hostRoutes(ctx.runner), firewallDump(ctx.runner, net)]);
     facts.routes = routes;
